@@ -1,0 +1,47 @@
+# recordvault: `make dev` runs the service on loopback, `make test` runs every test.
+# Both build the pinned Vault and MinIO servers first when they are not cached (see README).
+
+DATA_DIR           ?= .dev
+HTTP_ADDR          ?= 127.0.0.1:8080
+VAULT_PORT         ?= 8200
+MINIO_PORT         ?= 9000
+MINIO_CONSOLE_PORT ?= 9001
+
+# Ryuk, testcontainers' reaper, is an image we cannot pull; the tests terminate what they start.
+# Containers are reached on localhost, not through the Docker bridge (see integration/harness).
+export TESTCONTAINERS_RYUK_DISABLED := true
+export TESTCONTAINERS_HOST_OVERRIDE := localhost
+
+GO_TEST_FLAGS ?=
+
+.PHONY: dev test vet unit integration servers images clean-dev
+
+dev:
+	@mkdir -p $(DATA_DIR)/bin
+	go build -o $(DATA_DIR)/bin/recordvault ./cmd/recordvault
+	go build -o $(DATA_DIR)/bin/recordvault-dev ./cmd/recordvault-dev
+	@vault_bin=$$(deploy/servers/build.sh vault) && minio_bin=$$(deploy/servers/build.sh minio) && \
+	exec $(DATA_DIR)/bin/recordvault-dev -data $(DATA_DIR) -http $(HTTP_ADDR) \
+		-vault-bin "$$vault_bin" -minio-bin "$$minio_bin" -server-bin $(DATA_DIR)/bin/recordvault \
+		-vault-port $(VAULT_PORT) -minio-port $(MINIO_PORT) -minio-console-port $(MINIO_CONSOLE_PORT)
+
+test: images vet unit integration
+
+vet:
+	go vet ./...
+	go vet -tags integration ./...
+
+unit:
+	go test -race -count=1 $(GO_TEST_FLAGS) ./...
+
+integration: images
+	go test -tags integration -count=1 -timeout 30m $(GO_TEST_FLAGS) ./integration/...
+
+servers:
+	deploy/servers/build.sh all
+
+images:
+	deploy/servers/images.sh
+
+clean-dev:
+	rm -rf $(DATA_DIR)

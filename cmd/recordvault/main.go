@@ -1,0 +1,103 @@
+// Command recordvault runs the recordvault HTTP service. It only wires: configuration comes
+// from the environment (secrets never from flags, which other users can read in ps), and
+// everything it starts is defined in the packages it imports.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/recordvault/recordvault/handlers"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "recordvault: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	flags := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	listen := flags.String("listen", envOr(getenv, "RECORDVAULT_LISTEN", "127.0.0.1:8080"), "address to serve HTTP on")
+	if err := flags.Parse(args[1:]); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stdout, nil))
+
+	vc, err := vault.New(vault.Config{
+		Addr:         getenv("VAULT_ADDR"),
+		Token:        getenv("VAULT_TOKEN"),
+		TransitMount: getenv("RECORDVAULT_TRANSIT_MOUNT"),
+	})
+	if err != nil {
+		return err
+	}
+	store, err := storage.New(storage.Config{
+		Endpoint:  getenv("RECORDVAULT_S3_ENDPOINT"),
+		AccessKey: getenv("RECORDVAULT_S3_ACCESS_KEY"),
+		SecretKey: getenv("RECORDVAULT_S3_SECRET_KEY"),
+		Bucket:    envOr(getenv, "RECORDVAULT_S3_BUCKET", "recordvault"),
+		UseTLS:    getenv("RECORDVAULT_S3_TLS") == "true",
+		Region:    getenv("RECORDVAULT_S3_REGION"),
+	})
+	if err != nil {
+		return err
+	}
+
+	handler := handlers.NewServer(logger, []handlers.ReadinessCheck{
+		{Name: "vault", Ready: vc.Ready},
+		{Name: "storage", Ready: store.Ready},
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger.Info("serving", "url", "http://"+ln.Addr().String())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func envOr(getenv func(string) string, key, fallback string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

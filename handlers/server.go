@@ -1,0 +1,36 @@
+// Package handlers is recordvault's HTTP layer: routing, encoding, errors as RFC 9457
+// problem+json, and request logging at the boundary. It holds no domain rules; it decodes a
+// request, calls a service, and encodes the answer.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// ReadinessCheck is one dependency /readyz reports on.
+type ReadinessCheck struct {
+	Name  string
+	Ready func(context.Context) error
+}
+
+// NewServer returns the recordvault HTTP handler.
+func NewServer(logger *slog.Logger, checks []ReadinessCheck) http.Handler {
+	r := mux.NewRouter()
+	r.Use(noteRoute)
+	addRoutes(r, logger, checks)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, logger, errNoRoute)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, logger, errMethod)
+	})
+	var h http.Handler = r
+	h = securityHeaders(h)
+	h = logRequests(logger, h)
+	h = recoverPanics(logger, h)
+	return h
+}

@@ -1,0 +1,140 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/recordvault/recordvault"
+)
+
+func newTestServer(t *testing.T, checks ...ReadinessCheck) (http.Handler, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	return NewServer(slog.New(slog.NewTextHandler(&logs, nil)), checks), &logs
+}
+
+func do(h http.Handler, method, target string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+	return rec
+}
+
+func TestHealthz(t *testing.T) {
+	h, _ := newTestServer(t)
+	rec := do(h, http.MethodGet, "/healthz")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"ok"`) {
+		t.Fatalf("healthz: %d %s", rec.Code, rec.Body)
+	}
+	for header, want := range map[string]string{"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+		if got := rec.Header().Get(header); got != want {
+			t.Errorf("%s = %q, want %q", header, got, want)
+		}
+	}
+}
+
+func TestReadyzReportsEachCheck(t *testing.T) {
+	ok := func(context.Context) error { return nil }
+	down := func(context.Context) error { return errors.New("vault unreachable: connection refused") }
+	for _, tc := range []struct {
+		name   string
+		checks []ReadinessCheck
+		status int
+		want   map[string]string
+	}{
+		{"all ready", []ReadinessCheck{{"vault", ok}, {"storage", ok}}, 200, map[string]string{"vault": "ok", "storage": "ok"}},
+		{"vault down", []ReadinessCheck{{"vault", down}, {"storage", ok}}, 503, map[string]string{"vault": "vault unreachable: connection refused", "storage": "ok"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newTestServer(t, tc.checks...)
+			rec := do(h, http.MethodGet, "/readyz")
+			var body readiness
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Code != tc.status || len(body.Checks) != len(tc.want) {
+				t.Fatalf("readyz: %d %+v", rec.Code, body)
+			}
+			for k, v := range tc.want {
+				if body.Checks[k] != v {
+					t.Errorf("check %s = %q, want %q", k, body.Checks[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestProblemsForUnknownRouteAndMethod(t *testing.T) {
+	h, _ := newTestServer(t)
+	for _, tc := range []struct {
+		method, target string
+		status         int
+		code           string
+	}{
+		{http.MethodGet, "/v1/nothing-here", 404, "not_found"},
+		{http.MethodPost, "/healthz", 405, "method_not_allowed"},
+	} {
+		rec := do(h, tc.method, tc.target)
+		if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+			t.Errorf("%s %s: Content-Type %q", tc.method, tc.target, ct)
+		}
+		var p problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != tc.status || p.Status != tc.status || p.Code != tc.code || p.Type != "urn:recordvault:problem:"+tc.code || p.Title == "" {
+			t.Errorf("%s %s: %d %+v", tc.method, tc.target, rec.Code, p)
+		}
+	}
+}
+
+// Every application code has a status in the single table; any other error is answered 500
+// without its text.
+func TestStatusTableCoversCodes(t *testing.T) {
+	for _, code := range []string{recordvault.EINVALID, recordvault.ENOTFOUND, recordvault.ECONFLICT,
+		recordvault.ETOOLARGE, recordvault.EUNAUTHORIZED, recordvault.EUNAVAILABLE, recordvault.EINTERNAL} {
+		if statusOf[code] < 400 {
+			t.Errorf("code %s has no error status", code)
+		}
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, slog.New(slog.DiscardHandler), errors.New("dial 10.0.0.1: detail"))
+	})
+	if rec := do(h, http.MethodGet, "/"); rec.Code != 500 || strings.Contains(rec.Body.String(), "10.0.0.1") {
+		t.Fatalf("plain error: %d %s", rec.Code, rec.Body)
+	}
+}
+
+const canary = "CANARY-7f3a-PHI"
+
+// A panic is answered 500 and logged by type only; the request log names the route template
+// and never the query string.
+func TestPanicsAndLogsCarryNoRequestData(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	h := recoverPanics(logger, logRequests(logger, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("record text " + canary)
+	})))
+	rec := do(h, http.MethodGet, "/v1/x?name="+canary)
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("panic: status %d", rec.Code)
+	}
+	if strings.Contains(rec.Body.String(), canary) || strings.Contains(logs.String(), canary) {
+		t.Fatalf("canary leaked: body %s logs %s", rec.Body, logs.String())
+	}
+	if !strings.Contains(logs.String(), "panic of type string") {
+		t.Fatalf("panic not logged: %s", logs.String())
+	}
+
+	srv, srvLogs := newTestServer(t)
+	do(srv, http.MethodGet, "/healthz?q="+canary)
+	if l := srvLogs.String(); strings.Contains(l, canary) || !strings.Contains(l, "route=/healthz") || !strings.Contains(l, "status=200") {
+		t.Fatalf("request log: %s", l)
+	}
+}

@@ -1,0 +1,222 @@
+//go:build integration
+
+package integration
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/recordvault/recordvault/integration/harness"
+)
+
+// devStack is one `make dev` run under test.
+type devStack struct {
+	cmd     *exec.Cmd
+	url     string
+	ports   map[string]int
+	mu      sync.Mutex
+	output  strings.Builder
+	pids    map[string]int
+	exited  chan struct{}
+	running chan struct{} // closed when the banner is printed
+}
+
+var startedLine = regexp.MustCompile(`msg=started name=(\S+) pid=(\d+)`)
+
+// startDev runs `make dev` with free loopback ports and dataDir, in a process group of its own
+// so that the test can press Ctrl-C on it, and waits until it says it is running.
+func startDev(t *testing.T, dataDir string) *devStack {
+	t.Helper()
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &devStack{ports: map[string]int{}, pids: map[string]int{}, exited: make(chan struct{}), running: make(chan struct{})}
+	for _, name := range []string{"http", "vault", "minio", "console"} {
+		d.ports[name] = freePort(t)
+	}
+	d.url = fmt.Sprintf("http://127.0.0.1:%d", d.ports["http"])
+	d.cmd = exec.Command("make", "--no-print-directory", "-C", root, "dev",
+		"DATA_DIR="+dataDir, "HTTP_ADDR="+strings.TrimPrefix(d.url, "http://"),
+		"VAULT_PORT="+strconv.Itoa(d.ports["vault"]), "MINIO_PORT="+strconv.Itoa(d.ports["minio"]),
+		"MINIO_CONSOLE_PORT="+strconv.Itoa(d.ports["console"]))
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := d.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.cmd.Stderr = d.cmd.Stdout
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go d.read(out)
+	t.Cleanup(func() {
+		d.interrupt()
+		select {
+		case <-d.exited:
+		case <-time.After(30 * time.Second):
+			syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		}
+		if t.Failed() {
+			t.Logf("make dev output:\n%s", d.log())
+		}
+	})
+	select {
+	case <-d.running:
+	case <-d.exited:
+		t.Fatalf("make dev exited before running:\n%s", d.log())
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("make dev not running after 3 minutes:\n%s", d.log())
+	}
+	return d
+}
+
+func (d *devStack) read(out io.Reader) {
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		d.mu.Lock()
+		d.output.WriteString(line + "\n")
+		if m := startedLine.FindStringSubmatch(line); m != nil {
+			d.pids[m[1]], _ = strconv.Atoi(m[2])
+		}
+		d.mu.Unlock()
+		if strings.HasPrefix(line, "recordvault is running at") {
+			close(d.running)
+		}
+	}
+	d.cmd.Wait()
+	close(d.exited)
+}
+
+func (d *devStack) log() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.output.String()
+}
+
+func (d *devStack) pid(name string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pids[name]
+}
+
+// interrupt does what Ctrl-C in a terminal does: SIGINT to the foreground process group.
+func (d *devStack) interrupt() { syscall.Kill(-d.cmd.Process.Pid, syscall.SIGINT) }
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func listening(port int) bool {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
+}
+
+func processAlive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+// `make dev` brings up Vault, MinIO and recordvault; /readyz answers ready; stopping Vault makes
+// it answer not ready with the reason; Ctrl-C stops all three. A second run on the same data
+// directory finds Vault's keys where the first left them.
+func TestMakeDev(t *testing.T) {
+	dataDir := t.TempDir()
+	d := startDev(t, dataDir)
+	for _, name := range []string{"vault", "minio", "recordvault"} {
+		if d.pid(name) == 0 || !processAlive(d.pid(name)) {
+			t.Fatalf("%s is not running:\n%s", name, d.log())
+		}
+	}
+	if status, checks := readyz(t, d.url); status != http.StatusOK {
+		t.Fatalf("readyz: %d %v", status, checks)
+	}
+
+	// A Transit key made now must outlive the stack: Vault keeps its storage in dataDir.
+	var sec struct {
+		Vault struct {
+			RootToken string `json:"root_token"`
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, "secrets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sec); err != nil {
+		t.Fatal(err)
+	}
+	vaultAPI := func() *vaultapi.Client {
+		cfg := vaultapi.DefaultConfig()
+		cfg.Address = fmt.Sprintf("http://127.0.0.1:%d", d.ports["vault"])
+		c, err := vaultapi.NewClient(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetToken(sec.Vault.RootToken)
+		return c
+	}
+	ctx := context.Background()
+	if _, err := vaultAPI().Logical().WriteWithContext(ctx, "transit/keys/persisted", map[string]any{"derived": true}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Stop Vault: readiness must say so, and why.
+	if err := syscall.Kill(d.pid("vault"), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	checks := waitReadyz(t, d.url, http.StatusServiceUnavailable, "stopped vault reported by /readyz")
+	if !strings.Contains(checks["vault"], "vault unreachable") || checks["storage"] != "ok" {
+		t.Fatalf("checks = %v, want vault unreachable and storage ok", checks)
+	}
+
+	// Ctrl-C stops the rest.
+	d.interrupt()
+	select {
+	case <-d.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("make dev still running 30s after Ctrl-C:\n%s", d.log())
+	}
+	for _, name := range []string{"vault", "minio", "recordvault"} {
+		if processAlive(d.pid(name)) {
+			t.Errorf("%s (pid %d) still alive after Ctrl-C", name, d.pid(name))
+		}
+	}
+	for name, port := range d.ports {
+		if listening(port) {
+			t.Errorf("port %d (%s) still open after Ctrl-C", port, name)
+		}
+	}
+
+	// Again, on the same data directory: unsealed with the kept key, the Transit key is there.
+	d = startDev(t, dataDir)
+	if status, checks := readyz(t, d.url); status != http.StatusOK {
+		t.Fatalf("second run readyz: %d %v", status, checks)
+	}
+	key, err := vaultAPI().Logical().ReadWithContext(ctx, "transit/keys/persisted")
+	if err != nil || key == nil {
+		t.Fatalf("transit key after restart: %v, %v", key, err)
+	}
+}

@@ -1,0 +1,181 @@
+// Package harness starts the real components recordvault's integration tests run against, a
+// Vault server (dev mode, Transit mounted) and a MinIO server, as containers through
+// testcontainers-go, and offers the stop, start and pause that fault tests need.
+//
+// The images are the project's own (deploy/servers/images.sh), built from source because this
+// machine kind has no image registry; their tags come from deploy/versions.env. Ryuk, the
+// reaper container, cannot be pulled either, so callers must Terminate what they start.
+package harness
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// Images returns the Vault and MinIO image tags for the versions pinned in
+// deploy/versions.env, found by walking up from the working directory.
+func Images() (vaultImage, minioImage string, err error) {
+	path, err := findUp(filepath.Join("deploy", "versions.env"))
+	if err != nil {
+		return "", "", err
+	}
+	versions, err := readEnvFile(path)
+	if err != nil {
+		return "", "", err
+	}
+	v, m := versions["VAULT_VERSION"], versions["MINIO_VERSION"]
+	if v == "" || m == "" {
+		return "", "", fmt.Errorf("harness: %s lacks VAULT_VERSION or MINIO_VERSION", path)
+	}
+	return "recordvault-vault:" + v, "recordvault-minio:" + m, nil
+}
+
+// RepoRoot returns the repository's root directory, found by walking up from the working
+// directory to deploy/versions.env.
+func RepoRoot() (string, error) {
+	path, err := findUp(filepath.Join("deploy", "versions.env"))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(filepath.Dir(path)), nil
+}
+
+// Configure sets testcontainers up for this machine kind; it must run before the first
+// container starts, as testcontainers reads its configuration once. Ryuk, the reaper, is an
+// image that cannot be pulled, so it is off. And the containers are reached on localhost:
+// inside a container (as these machines are), testcontainers would otherwise talk to the
+// Docker bridge's gateway address, and test traffic here stays on loopback.
+func Configure() {
+	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "localhost")
+}
+
+// loopbackPorts publishes each of ports on 127.0.0.1 only (a random host port), rather than
+// on every interface of the host.
+func loopbackPorts(ports ...string) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		hc.PortBindings = network.PortMap{}
+		for _, p := range ports {
+			hc.PortBindings[network.MustParsePort(p)] = []network.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1")}}
+		}
+	})
+}
+
+// CheckImages fails, naming the command that builds them, when an image is not present
+// locally: testcontainers would otherwise try to pull it and fail less clearly.
+func CheckImages(ctx context.Context, images ...string) error {
+	docker, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return fmt.Errorf("harness: docker: %w", err)
+	}
+	defer docker.Close()
+	if _, err := docker.Ping(ctx, client.PingOptions{}); err != nil {
+		return fmt.Errorf("harness: no Docker engine reachable: %w", err)
+	}
+	for _, img := range images {
+		if _, err := docker.ImageInspect(ctx, img); err != nil {
+			return fmt.Errorf("harness: image %s not available (run `make images`): %w", img, err)
+		}
+	}
+	return nil
+}
+
+// server holds what every server of the harness can do for fault tests.
+type server struct {
+	ctr testcontainers.Container
+}
+
+// Stop stops the container; its state is kept, but a mapped port is new after Start.
+func (c *server) Stop(ctx context.Context) error {
+	timeout := 5 * time.Second
+	return c.ctr.Stop(ctx, &timeout)
+}
+
+// Start starts a stopped container again.
+func (c *server) Start(ctx context.Context) error { return c.ctr.Start(ctx) }
+
+// Pause freezes every process of the container: connections hang instead of failing.
+func (c *server) Pause(ctx context.Context) error {
+	return c.docker(ctx, func(d *testcontainers.DockerClient) error {
+		_, err := d.ContainerPause(ctx, c.ctr.GetContainerID(), client.ContainerPauseOptions{})
+		return err
+	})
+}
+
+// Unpause resumes a paused container.
+func (c *server) Unpause(ctx context.Context) error {
+	return c.docker(ctx, func(d *testcontainers.DockerClient) error {
+		_, err := d.ContainerUnpause(ctx, c.ctr.GetContainerID(), client.ContainerUnpauseOptions{})
+		return err
+	})
+}
+
+// Terminate stops and removes the container.
+func (c *server) Terminate(ctx context.Context) error {
+	if c == nil || c.ctr == nil {
+		return nil
+	}
+	return c.ctr.Terminate(ctx)
+}
+
+func (c *server) docker(ctx context.Context, f func(*testcontainers.DockerClient) error) error {
+	d, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return fmt.Errorf("harness: docker: %w", err)
+	}
+	defer d.Close()
+	return f(d)
+}
+
+func findUp(rel string) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, rel)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("harness: %s not found above the working directory", rel)
+		}
+		dir = parent
+	}
+}
+
+// readEnvFile reads KEY=VALUE lines, skipping blanks and # comments.
+func readEnvFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	vars := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, errors.New("harness: malformed line in " + path)
+		}
+		vars[k] = v
+	}
+	return vars, sc.Err()
+}

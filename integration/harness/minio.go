@@ -1,0 +1,49 @@
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	tcminio "github.com/testcontainers/testcontainers-go/modules/minio"
+)
+
+// MinIO is a MinIO server in a container. Its objects survive Stop and Start.
+type MinIO struct {
+	server
+	mc       *tcminio.MinioContainer
+	User     string
+	Password string
+}
+
+// StartMinIO starts a MinIO container from image with fresh root credentials.
+func StartMinIO(ctx context.Context, image string) (*MinIO, error) {
+	user, password := "rv"+strings.ToLower(rand.Text()[:10]), rand.Text()
+	mc, err := tcminio.Run(ctx, image, tcminio.WithUsername(user), tcminio.WithPassword(password), loopbackPorts("9000/tcp"))
+	m := &MinIO{mc: mc, User: user, Password: password}
+	if mc != nil {
+		m.ctr = mc
+	}
+	if err != nil {
+		return m, fmt.Errorf("harness: start minio: %w", err)
+	}
+	return m, nil
+}
+
+// Endpoint is host:port of the S3 API as seen from the host; it changes after Stop and Start.
+func (m *MinIO) Endpoint(ctx context.Context) (string, error) {
+	return m.mc.ConnectionString(ctx)
+}
+
+// Client returns a client of MinIO's own API with the root credentials, for checking what the
+// service stored without going through the service's code.
+func (m *MinIO) Client(ctx context.Context) (*minio.Client, error) {
+	endpoint, err := m.Endpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(m.User, m.Password, "")})
+}

@@ -1,0 +1,82 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recordvault/recordvault/integration/harness"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault"
+)
+
+// newID returns a random lowercase id, so that tests sharing a server never collide.
+func newID() string { return strings.ToLower(rand.Text()[:16]) }
+
+// vaultClient returns our Vault client for v, with the root token.
+func vaultClient(t *testing.T, v *harness.Vault) *vault.Client {
+	t.Helper()
+	addr, err := v.Addr(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := vault.New(vault.Config{Addr: addr, Token: v.RootToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newStore returns our store for a fresh bucket on m, created.
+func newStore(t *testing.T, m *harness.MinIO) (*storage.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	endpoint, err := m.Endpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := "t-" + newID()
+	s, err := storage.New(storage.Config{Endpoint: endpoint, AccessKey: m.User, SecretKey: m.Password, Bucket: bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s, bucket
+}
+
+// eventually polls cond every 100ms until it holds or the timeout passes, and reports how
+// long it took. The timeout bounds a wait for a state; it is not a speed assertion.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > timeout {
+			t.Fatalf("%s: not within %v", what, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// waitReadyz polls url's /readyz until it answers status, and returns its checks then.
+func waitReadyz(t *testing.T, url string, status int, what string) map[string]string {
+	t.Helper()
+	var checks map[string]string
+	took := eventually(t, 10*time.Second, what, func() bool {
+		var got int
+		got, checks = readyz(t, url)
+		return got == status
+	})
+	t.Logf("%s after %v: %v", what, took, checks)
+	return checks
+}

@@ -1,0 +1,133 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+)
+
+// Object layout. Every component is a random id (or a fixed category name), never PHI:
+//
+//	c/<clinic>/p/<client>/r/<record>            the record's manifest
+//	c/<clinic>/p/<client>/b/<record>/<blob>     an attachment's encrypted stream
+//
+// A client's records are listed by the prefix c/<clinic>/p/<client>/r/, which reads no other
+// client's objects.
+
+// ErrChanged is returned when a conditional update finds the object changed since it was read.
+var ErrChanged = errors.New("storage: object changed since it was read")
+
+func checkIDs(ids ...string) error {
+	for _, id := range ids {
+		if !validID.MatchString(id) {
+			return errors.New("storage: invalid id")
+		}
+	}
+	return nil
+}
+
+func recordsPrefix(clinic, client string) string { return "c/" + clinic + "/p/" + client + "/r/" }
+
+func manifestKey(clinic, client, record string) string {
+	return recordsPrefix(clinic, client) + record
+}
+
+func blobKey(clinic, client, record, blob string) string {
+	return "c/" + clinic + "/p/" + client + "/b/" + record + "/" + blob
+}
+
+// CreateManifest stores a new record's manifest; ErrExists if the record exists.
+func (s *Store) CreateManifest(ctx context.Context, m *Manifest) (etag string, err error) {
+	b, err := m.marshal()
+	if err != nil {
+		return "", err
+	}
+	return s.create(ctx, manifestKey(m.Clinic, m.Client, m.Record), bytes.NewReader(b), int64(len(b)))
+}
+
+// ReplaceManifest stores m in place of the manifest whose ETag is etag; ErrChanged if another
+// writer replaced it first.
+func (s *Store) ReplaceManifest(ctx context.Context, m *Manifest, etag string) (newETag string, err error) {
+	b, err := m.marshal()
+	if err != nil {
+		return "", err
+	}
+	opts := minio.PutObjectOptions{ContentType: "application/json"}
+	opts.SetMatchETag(etag)
+	info, err := s.client.PutObject(ctx, s.bucket, manifestKey(m.Clinic, m.Client, m.Record), bytes.NewReader(b), int64(len(b)), opts)
+	if err != nil {
+		if minio.ToErrorResponse(err).Code == minio.PreconditionFailed {
+			return "", ErrChanged
+		}
+		return "", fmt.Errorf("storage: replace manifest: %w", err)
+	}
+	return info.ETag, nil
+}
+
+// ReadManifest reads and parses a record's manifest, with its ETag for a later replace.
+func (s *Store) ReadManifest(ctx context.Context, clinic, client, record string) (*Manifest, string, error) {
+	if err := checkIDs(clinic, client, record); err != nil {
+		return nil, "", err
+	}
+	obj, info, err := s.open(ctx, manifestKey(clinic, client, record))
+	if err != nil {
+		return nil, "", err
+	}
+	defer obj.Close()
+	m, err := ParseManifest(obj)
+	if err != nil {
+		return nil, "", err
+	}
+	if m.Clinic != clinic || m.Client != client || m.Record != record {
+		return nil, "", fmt.Errorf("%w: ids do not match its place", errManifest)
+	}
+	return m, info.ETag, nil
+}
+
+// ListRecords returns the ids of a client's records, reading only that client's prefix.
+func (s *Store) ListRecords(ctx context.Context, clinic, client string) ([]string, error) {
+	if err := checkIDs(clinic, client); err != nil {
+		return nil, err
+	}
+	prefix := recordsPrefix(clinic, client)
+	var ids []string
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("storage: list records: %w", obj.Err)
+		}
+		ids = append(ids, strings.TrimPrefix(obj.Key, prefix))
+	}
+	return ids, nil
+}
+
+// CreateBlob streams exactly size bytes of an attachment's encrypted form to its object.
+func (s *Store) CreateBlob(ctx context.Context, clinic, client, record, blob string, r io.Reader, size int64) (etag string, err error) {
+	if err := checkIDs(clinic, client, record, blob); err != nil {
+		return "", err
+	}
+	return s.create(ctx, blobKey(clinic, client, record, blob), r, size)
+}
+
+// OpenBlob returns a reader of bytes [start, start+length) of an attachment's object.
+func (s *Store) OpenBlob(ctx context.Context, clinic, client, record, blob string, start, length int64) (io.ReadCloser, error) {
+	if err := checkIDs(clinic, client, record, blob); err != nil {
+		return nil, err
+	}
+	if start < 0 || length <= 0 {
+		return nil, errors.New("storage: invalid range")
+	}
+	opts := minio.GetObjectOptions{}
+	if err := opts.SetRange(start, start+length-1); err != nil {
+		return nil, fmt.Errorf("storage: range: %w", err)
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, blobKey(clinic, client, record, blob), opts)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open blob: %w", err)
+	}
+	return obj, nil
+}

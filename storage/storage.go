@@ -1,0 +1,146 @@
+// Package storage is the only code in recordvault that talks to S3-compatible object storage
+// (MinIO in development and tests, any S3 in production).
+//
+// Everything it stores is ciphertext produced elsewhere. Object keys and metadata carry random
+// ids only, never PHI; keys are checked against a narrow alphabet so that nothing a person typed
+// can reach them. Writes are conditional, so two writers can never silently overwrite each
+// other: a create fails when the object exists (If-None-Match: *).
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// Config is what the service needs to reach its bucket.
+type Config struct {
+	Endpoint  string // host:port, without scheme
+	AccessKey string
+	SecretKey string
+	Bucket    string
+	UseTLS    bool
+	Region    string // optional
+}
+
+// Store is one bucket of object storage.
+type Store struct {
+	client *minio.Client
+	bucket string
+}
+
+var (
+	// ErrExists is returned by Create when the object is already there.
+	ErrExists = errors.New("storage: object exists")
+	// ErrNotFound is returned when an object does not exist.
+	ErrNotFound = errors.New("storage: object not found")
+)
+
+// probeTimeout bounds one readiness check, so that dead storage is reported quickly.
+const probeTimeout = 2 * time.Second
+
+// validKey: lowercase ids separated by slashes, with an optional extension, and nothing else.
+var validKey = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}(/[a-z0-9][a-z0-9_.-]{0,63}){0,7}$`)
+
+// New returns a Store for cfg. It does not contact the server; Ready does.
+func New(cfg Config) (*Store, error) {
+	if cfg.Endpoint == "" || cfg.Bucket == "" {
+		return nil, errors.New("storage: endpoint and bucket are required")
+	}
+	client, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: cfg.UseTLS,
+		Region: cfg.Region,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: new client: %w", err)
+	}
+	return &Store{client: client, bucket: cfg.Bucket}, nil
+}
+
+// Ready reports whether the bucket can be reached with this store's credentials.
+func (s *Store) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("storage unreachable: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("storage bucket %q does not exist", s.bucket)
+	}
+	return nil
+}
+
+// EnsureBucket creates the bucket when it does not exist. Production buckets are provisioned
+// by their operators; development and tests use this.
+func (s *Store) EnsureBucket(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("storage: check bucket %s: %w", s.bucket, err)
+	}
+	if ok {
+		return nil
+	}
+	if err := s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{}); err != nil {
+		return fmt.Errorf("storage: make bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
+// create writes exactly size bytes from r to key, only if key does not exist yet, and returns
+// the new object's ETag. The exact size lets the client stream without buffering the object.
+func (s *Store) create(ctx context.Context, key string, r io.Reader, size int64) (etag string, err error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	if size < 0 {
+		return "", errors.New("storage: object size must be known")
+	}
+	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
+	opts.SetMatchETagExcept("*")
+	info, err := s.client.PutObject(ctx, s.bucket, key, r, size, opts)
+	if err != nil {
+		if minio.ToErrorResponse(err).Code == minio.PreconditionFailed {
+			return "", ErrExists
+		}
+		return "", fmt.Errorf("storage: create object: %w", err)
+	}
+	return info.ETag, nil
+}
+
+// open returns the object at key and its information. The caller closes it.
+func (s *Store) open(ctx context.Context, key string) (*minio.Object, minio.ObjectInfo, error) {
+	if err := checkKey(key); err != nil {
+		return nil, minio.ObjectInfo{}, err
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, minio.ObjectInfo{}, fmt.Errorf("storage: open object: %w", err)
+	}
+	// GetObject is lazy: Stat makes the request, so a missing object is reported here.
+	info, err := obj.Stat()
+	if err != nil {
+		obj.Close()
+		if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
+			return nil, info, ErrNotFound
+		}
+		return nil, info, fmt.Errorf("storage: open object: %w", err)
+	}
+	return obj, info, nil
+}
+
+// checkKey refuses any object key outside the narrow alphabet of generated ids. The key itself
+// is not echoed: a caller's mistake must not put arbitrary text into an error or a log.
+func checkKey(key string) error {
+	if !validKey.MatchString(key) {
+		return errors.New("storage: invalid object key")
+	}
+	return nil
+}
