@@ -80,3 +80,15 @@ func waitReadyz(t *testing.T, url string, status int, what string) map[string]st
 	t.Logf("%s after %v: %v", what, took, checks)
 	return checks
 }
+
+// testLogger logs through t, so a failing test shows what the code under test logged.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

@@ -40,9 +40,11 @@ const (
 )
 
 var (
-	validID        = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	validFieldName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-	errManifest    = errors.New("storage: invalid manifest")
+	// validID: ids are random, lowercase letters and digits only, so that no separator used
+	// in object keys or Transit key names ("/", "-") can ever occur inside one.
+	validID     = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
+	validName   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,127}$`) // categories, key names, fields
+	errManifest = errors.New("storage: invalid manifest")
 )
 
 // ParseManifest decodes and checks a manifest: known fields only, version 1, every id in the
@@ -74,16 +76,19 @@ func (m *Manifest) check() error {
 	if m.Version != manifestVersion {
 		return fmt.Errorf("%w: version %d", errManifest, m.Version)
 	}
-	for _, id := range []string{m.Clinic, m.Client, m.Record, m.Category, m.TransitKey} {
+	for _, id := range []string{m.Clinic, m.Client, m.Record} {
 		if !validID.MatchString(id) {
 			return fmt.Errorf("%w: malformed id", errManifest)
 		}
+	}
+	if !validName.MatchString(m.Category) || !validName.MatchString(m.TransitKey) {
+		return fmt.Errorf("%w: malformed category or key name", errManifest)
 	}
 	if m.WrappedKey == "" || len(m.Fields) > maxFields || len(m.Blobs) > maxBlobs {
 		return fmt.Errorf("%w: missing key, or too many fields or blobs", errManifest)
 	}
 	for name := range m.Fields {
-		if !validFieldName.MatchString(name) {
+		if !validName.MatchString(name) {
 			return fmt.Errorf("%w: malformed field name", errManifest)
 		}
 	}

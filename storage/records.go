@@ -113,8 +113,21 @@ func (s *Store) CreateBlob(ctx context.Context, clinic, client, record, blob str
 	return s.create(ctx, blobKey(clinic, client, record, blob), r, size)
 }
 
-// OpenBlob returns a reader of bytes [start, start+length) of an attachment's object.
-func (s *Store) OpenBlob(ctx context.Context, clinic, client, record, blob string, start, length int64) (io.ReadCloser, error) {
+// OpenBlob returns a reader of an attachment's whole object and the object's size as the
+// server reports it.
+func (s *Store) OpenBlob(ctx context.Context, clinic, client, record, blob string) (io.ReadCloser, int64, error) {
+	if err := checkIDs(clinic, client, record, blob); err != nil {
+		return nil, 0, err
+	}
+	obj, info, err := s.open(ctx, blobKey(clinic, client, record, blob))
+	if err != nil {
+		return nil, 0, err
+	}
+	return obj, info.Size, nil
+}
+
+// OpenBlobRange returns a reader of bytes [start, start+length) of an attachment's object.
+func (s *Store) OpenBlobRange(ctx context.Context, clinic, client, record, blob string, start, length int64) (io.ReadCloser, error) {
 	if err := checkIDs(clinic, client, record, blob); err != nil {
 		return nil, err
 	}
@@ -130,4 +143,39 @@ func (s *Store) OpenBlob(ctx context.Context, clinic, client, record, blob strin
 		return nil, fmt.Errorf("storage: open blob: %w", err)
 	}
 	return obj, nil
+}
+
+// DeleteBlob removes an attachment's object: the clean-up after a record that failed to store.
+func (s *Store) DeleteBlob(ctx context.Context, clinic, client, record, blob string) error {
+	if err := checkIDs(clinic, client, record, blob); err != nil {
+		return err
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, blobKey(clinic, client, record, blob), minio.RemoveObjectOptions{}); err != nil {
+		return fmt.Errorf("storage: delete blob: %w", err)
+	}
+	return nil
+}
+
+// RecordRef names one stored record.
+type RecordRef struct{ Clinic, Client, Record string }
+
+// ListClinicRecords returns every record of a clinic, for work that must visit them all
+// (rewrapping after a key rotation).
+func (s *Store) ListClinicRecords(ctx context.Context, clinic string) ([]RecordRef, error) {
+	if err := checkIDs(clinic); err != nil {
+		return nil, err
+	}
+	prefix := "c/" + clinic + "/p/"
+	var refs []RecordRef
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("storage: list clinic records: %w", obj.Err)
+		}
+		// <client>/r/<record>; blobs (<client>/b/…) are skipped.
+		parts := strings.Split(strings.TrimPrefix(obj.Key, prefix), "/")
+		if len(parts) == 3 && parts[1] == "r" {
+			refs = append(refs, RecordRef{Clinic: clinic, Client: parts[0], Record: parts[2]})
+		}
+	}
+	return refs, nil
 }

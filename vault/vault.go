@@ -16,22 +16,25 @@ import (
 
 // Config is what the service needs to reach Vault.
 type Config struct {
-	Addr         string // e.g. http://127.0.0.1:8200
-	Token        string // a token (development); AppRole arrives with the encrypted core
-	TransitMount string // the Transit mount path, "transit" when empty
+	Addr         string   // e.g. http://127.0.0.1:8200
+	Token        string   // a token, used as given (development)
+	AppRole      *AppRole // or an AppRole login, kept alive by Start
+	TransitMount string   // the Transit mount path, "transit" when empty
 }
 
 // Client is a Vault client bound to one Transit mount.
 type Client struct {
-	api   *vaultapi.Client
-	probe *vaultapi.Client // no retries, short timeout: readiness must answer within seconds
-	mount string
+	api     *vaultapi.Client
+	probe   *vaultapi.Client // no retries, short timeout: readiness must answer within seconds
+	mount   string
+	appRole *AppRole
 }
 
 // probeTimeout bounds one readiness check, so that a dead Vault is reported quickly.
 const probeTimeout = 2 * time.Second
 
-// New returns a client for cfg. It does not contact Vault; Ready does.
+// New returns a client for cfg. It does not contact Vault: Start logs in (with AppRole),
+// Ready checks.
 func New(cfg Config) (*Client, error) {
 	if cfg.Addr == "" {
 		return nil, errors.New("vault: no address configured")
@@ -54,7 +57,7 @@ func New(cfg Config) (*Client, error) {
 	probe.SetToken(cfg.Token)
 	probe.SetMaxRetries(0)
 	probe.SetClientTimeout(probeTimeout)
-	return &Client{api: c, probe: probe, mount: mount}, nil
+	return &Client{api: c, probe: probe, mount: mount, appRole: cfg.AppRole}, nil
 }
 
 // Ready reports whether Vault is reachable, initialized and unsealed, and whether the Transit

@@ -39,12 +39,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
 
-	vc, err := vault.New(vault.Config{
+	vaultCfg := vault.Config{
 		Addr:         getenv("VAULT_ADDR"),
 		Token:        getenv("VAULT_TOKEN"),
 		TransitMount: getenv("RECORDVAULT_TRANSIT_MOUNT"),
-	})
+	}
+	if roleID := getenv("VAULT_ROLE_ID"); roleID != "" {
+		vaultCfg.AppRole = &vault.AppRole{Mount: getenv("VAULT_APPROLE_MOUNT"), RoleID: roleID, SecretID: getenv("VAULT_SECRET_ID")}
+	}
+	vc, err := vault.New(vaultCfg)
 	if err != nil {
+		return err
+	}
+	if err := vc.Start(ctx, logger); err != nil {
 		return err
 	}
 	store, err := storage.New(storage.Config{

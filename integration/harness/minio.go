@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -30,7 +31,35 @@ func StartMinIO(ctx context.Context, image string) (*MinIO, error) {
 	if err != nil {
 		return m, fmt.Errorf("harness: start minio: %w", err)
 	}
-	return m, nil
+	return m, m.waitUsable(ctx)
+}
+
+// Start starts a stopped MinIO again and waits until it serves S3 requests.
+func (m *MinIO) Start(ctx context.Context) error {
+	if err := m.server.Start(ctx); err != nil {
+		return err
+	}
+	return m.waitUsable(ctx)
+}
+
+// waitUsable waits until MinIO answers an S3 request: it reports itself live (the module's
+// wait) a moment before it stops answering "Server not initialized yet".
+func (m *MinIO) waitUsable(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		c, err := m.Client(ctx)
+		if err == nil {
+			if _, err = c.ListBuckets(ctx); err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("harness: minio not usable: %w", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // Endpoint is host:port of the S3 API as seen from the host; it changes after Stop and Start.

@@ -117,7 +117,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 	if err != nil {
 		return err
 	}
-	if err := store.EnsureBucket(ctx); err != nil {
+	// MinIO reports itself live a moment before it serves S3 ("Server not initialized yet").
+	if err := retry(ctx, func() error { return store.EnsureBucket(ctx) }); err != nil {
 		return err
 	}
 

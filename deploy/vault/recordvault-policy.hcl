@@ -1,0 +1,66 @@
+# The least-privilege Vault policy of the recordvault service, for one clinic: replace CLINIC
+# with the clinic's id (letters and digits only, so "rv-CLINIC-" is a prefix no other clinic's
+# keys share) and repeat the block set for each clinic the deployment serves. Transit is
+# mounted at "transit". integration/policy_test.go checks that this policy lets the service do
+# its work and refuses key export, key deletion or trimming, weakening a key, and any other
+# clinic's keys.
+
+# Create the clinic's category keys (only as aes256-gcm96, derived, not exportable), read
+# them back to check their settings, and rotate them. No delete: that capability is not given.
+path "transit/keys/rv-CLINIC-*" {
+  capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "type"       = ["aes256-gcm96"]
+    "derived"    = [true]
+    "exportable" = [false]
+  }
+}
+
+# Retire old key versions after a rewrap; no other setting (exportable, deletion_allowed,
+# allow_plaintext_backup) may be changed. Vault allows a glob only at the end of a path, so
+# each category key is named; trimming (which destroys old versions, and with them every
+# record still wrapped by one) is denied outright.
+path "transit/keys/rv-CLINIC-psychotherapy-note/config" {
+  capabilities       = ["update"]
+  allowed_parameters = { "min_decryption_version" = [] }
+}
+path "transit/keys/rv-CLINIC-psychotherapy-note/trim" {
+  capabilities = ["deny"]
+}
+path "transit/keys/rv-CLINIC-progress-note/config" {
+  capabilities       = ["update"]
+  allowed_parameters = { "min_decryption_version" = [] }
+}
+path "transit/keys/rv-CLINIC-progress-note/trim" {
+  capabilities = ["deny"]
+}
+path "transit/keys/rv-CLINIC-evaluation/config" {
+  capabilities       = ["update"]
+  allowed_parameters = { "min_decryption_version" = [] }
+}
+path "transit/keys/rv-CLINIC-evaluation/trim" {
+  capabilities = ["deny"]
+}
+path "transit/keys/rv-CLINIC-sud-record/config" {
+  capabilities       = ["update"]
+  allowed_parameters = { "min_decryption_version" = [] }
+}
+path "transit/keys/rv-CLINIC-sud-record/trim" {
+  capabilities = ["deny"]
+}
+
+# A fresh data key per record; unwrap; rewrap after rotation.
+path "transit/datakey/plaintext/rv-CLINIC-*" {
+  capabilities = ["update"]
+}
+path "transit/decrypt/rv-CLINIC-*" {
+  capabilities = ["update"]
+}
+path "transit/rewrap/rv-CLINIC-*" {
+  capabilities = ["update"]
+}
+
+# Readiness: the cheapest authenticated Transit call, exposing no key.
+path "transit/random/8" {
+  capabilities = ["update"]
+}

@@ -1,0 +1,194 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/integration/harness"
+	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/vault"
+)
+
+// installPolicy writes deploy/vault/recordvault-policy.hcl for clinic into Vault as policyName.
+func installPolicy(t *testing.T, api *vaultapi.Client, clinic, policyName string) {
+	t.Helper()
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := os.ReadFile(filepath.Join(root, "deploy", "vault", "recordvault-policy.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.Sys().PutPolicy(policyName, strings.ReplaceAll(string(tmpl), "CLINIC", clinic)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The service does all its work with a token holding only the deployed policy for its clinic,
+// and that token is refused key export, trimming, weakening a key, and every other clinic's
+// keys.
+func TestLeastPrivilegePolicy(t *testing.T) {
+	ctx := context.Background()
+	root, err := shared.vault.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clinic, otherClinic := newID(), newID()
+	// The other clinic exists, with its keys, provisioned by the root token.
+	if err := records.New(vaultClient(t, shared.vault), nil).ProvisionClinic(ctx, otherClinic); err != nil {
+		t.Fatal(err)
+	}
+	installPolicy(t, root, clinic, "rv-"+clinic)
+	tok, err := root.Auth().Token().Create(&vaultapi.TokenCreateRequest{Policies: []string{"rv-" + clinic}, NoDefaultPolicy: true, TTL: "10m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := shared.vault.Addr(ctx)
+	limited, err := vault.New(vault.Config{Addr: addr, Token: tok.Auth.ClientToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, _ := newStore(t, shared.minio)
+	svc := records.New(limited, store)
+
+	// Everything the service does.
+	if err := limited.Ready(ctx); err != nil {
+		t.Fatalf("ready with the policy: %v", err)
+	}
+	if err := svc.ProvisionClinic(ctx, clinic); err != nil {
+		t.Fatalf("provision with the policy: %v", err)
+	}
+	client := newID()
+	id, err := svc.Put(ctx, records.NewRecord{Clinic: clinic, Client: client, Category: recordvault.ProgressNote,
+		Fields: map[string][]byte{"plan": []byte("p")}, Attachments: []records.NewAttachment{{Body: bytes.NewReader([]byte("pdf")), Size: 3}}})
+	if err != nil {
+		t.Fatalf("put with the policy: %v", err)
+	}
+	if _, err := svc.RotateCategory(ctx, clinic, recordvault.ProgressNote); err != nil {
+		t.Fatalf("rotate with the policy: %v", err)
+	}
+	if err := svc.RetireKeyVersions(ctx, clinic, recordvault.ProgressNote, 2); err != nil {
+		t.Fatalf("retire with the policy: %v", err)
+	}
+	if rec, err := svc.Get(ctx, clinic, client, id, nil); err != nil || string(rec.Fields["plan"]) != "p" {
+		t.Fatalf("get with the policy: %+v, %v", rec, err)
+	}
+
+	// Everything it must not do, through Vault's own API with the same token.
+	api, err := shared.vault.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.SetToken(tok.Auth.ClientToken)
+	own, other := records.KeyName(clinic, recordvault.ProgressNote), records.KeyName(otherClinic, recordvault.ProgressNote)
+	refused := []struct {
+		name, method, path string
+		data               map[string]any
+	}{
+		{"export own key", "GET", "transit/export/encryption-key/" + own, nil},
+		{"backup own key", "GET", "transit/backup/" + own, nil},
+		{"make own key exportable", "POST", "transit/keys/" + own + "/config", map[string]any{"exportable": true}},
+		{"allow deleting own key", "POST", "transit/keys/" + own + "/config", map[string]any{"deletion_allowed": true}},
+		{"trim own key", "POST", "transit/keys/" + own + "/trim", map[string]any{"min_available_version": 2}},
+		{"delete own key", "DELETE", "transit/keys/" + own, nil},
+		{"create an exportable key", "POST", "transit/keys/rv-" + clinic + "-extra", map[string]any{"type": "aes256-gcm96", "derived": true, "exportable": true}},
+		{"create a convergent key", "POST", "transit/keys/rv-" + clinic + "-extra2", map[string]any{"type": "aes256-gcm96", "derived": true, "exportable": false, "convergent_encryption": true}},
+		{"read other clinic's key", "GET", "transit/keys/" + other, nil},
+		{"data key from other clinic's key", "POST", "transit/datakey/plaintext/" + other, map[string]any{"context": "eA=="}},
+		{"decrypt with other clinic's key", "POST", "transit/decrypt/" + other, map[string]any{"ciphertext": "vault:v1:AAAA", "context": "eA=="}},
+		{"rotate other clinic's key", "POST", "transit/keys/" + other + "/rotate", nil},
+		{"export other clinic's key", "GET", "transit/export/encryption-key/" + other, nil},
+		{"list keys", "LIST", "transit/keys", nil},
+		{"read policies", "GET", "sys/policies/acl/rv-" + clinic, nil},
+	}
+	for _, r := range refused {
+		req := api.NewRequest(r.method, "/v1/"+r.path)
+		if r.data != nil {
+			if err := req.SetJSONBody(r.data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := api.RawRequestWithContext(ctx, req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if err == nil || resp == nil || resp.StatusCode != 403 {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			t.Errorf("%s: status %d, err %v; want 403", r.name, status, err)
+		}
+	}
+	if err := records.New(limited, store).ProvisionClinic(ctx, otherClinic); err == nil {
+		t.Error("provisioning another clinic with this policy succeeded")
+	}
+}
+
+// With AppRole, the client logs in, renews, and logs in again when its token reaches its
+// max TTL: it keeps working well past the lifetime of any single token.
+func TestAppRoleLoginRenewAndRelogin(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root, err := shared.vault.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clinic := newID()
+	installPolicy(t, root, clinic, "rv-approle-"+clinic)
+	if err := root.Sys().EnableAuthWithOptionsWithContext(ctx, "approle-"+clinic, &vaultapi.EnableAuthOptions{Type: "approle"}); err != nil {
+		t.Fatal(err)
+	}
+	rolePath := "auth/approle-" + clinic + "/role/recordvault"
+	if _, err := root.Logical().WriteWithContext(ctx, rolePath, map[string]any{
+		"token_policies": []string{"rv-approle-" + clinic}, "token_ttl": "3s", "token_max_ttl": "6s",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	roleID, err := root.Logical().ReadWithContext(ctx, rolePath+"/role-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretID, err := root.Logical().WriteWithContext(ctx, rolePath+"/secret-id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := shared.vault.Addr(ctx)
+	c, err := vault.New(vault.Config{Addr: addr, AppRole: &vault.AppRole{Mount: "approle-" + clinic,
+		RoleID: roleID.Data["role_id"].(string), SecretID: secretID.Data["secret_id"].(string)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ready(ctx); err == nil {
+		t.Fatal("ready before login")
+	}
+	if err := c.Start(ctx, testLogger(t)); err != nil {
+		t.Fatal(err)
+	}
+	// 13 s is over two max TTLs: no token from a single login lives that long.
+	const watch = 13 * time.Second
+	deadline := time.Now().Add(watch)
+	for time.Now().Before(deadline) {
+		if err := c.Ready(ctx); err != nil {
+			t.Fatalf("after %v: %v", watch-time.Until(deadline), err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	bad, err := vault.New(vault.Config{Addr: addr, AppRole: &vault.AppRole{Mount: "approle-" + clinic, RoleID: "nope", SecretID: "nope"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.Start(ctx, discardLogger()); err == nil {
+		t.Fatal("start with a wrong secret succeeded")
+	}
+}

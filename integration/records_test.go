@@ -1,0 +1,324 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/crypto"
+	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault"
+)
+
+var (
+	_ records.Keyring = (*vault.Client)(nil)
+	_ records.Store   = (*storage.Store)(nil)
+)
+
+// recordsEnv is a records service on the shared Vault and a fresh bucket of the shared MinIO,
+// for one provisioned clinic.
+type recordsEnv struct {
+	svc    *records.Service
+	clinic string
+	bucket string
+	raw    *minio.Client
+}
+
+func newRecordsEnv(t *testing.T) *recordsEnv {
+	t.Helper()
+	ctx := context.Background()
+	store, bucket := newStore(t, shared.minio)
+	svc := records.New(vaultClient(t, shared.vault), store)
+	e := &recordsEnv{svc: svc, clinic: newID(), bucket: bucket}
+	if err := svc.ProvisionClinic(ctx, e.clinic); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if e.raw, err = shared.minio.Client(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// objects returns every object of the bucket with its content and user metadata.
+func (e *recordsEnv) objects(t *testing.T) map[string][]byte {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string][]byte{}
+	for info := range e.raw.ListObjects(ctx, e.bucket, minio.ListObjectsOptions{Recursive: true, WithMetadata: true}) {
+		if info.Err != nil {
+			t.Fatal(info.Err)
+		}
+		obj, err := e.raw.GetObject(ctx, e.bucket, info.Key, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta strings.Builder
+		for k, v := range info.UserMetadata {
+			meta.WriteString(k + "=" + v + "\n")
+		}
+		out[info.Key] = append(b, meta.String()...)
+	}
+	return out
+}
+
+func (e *recordsEnv) etags(t *testing.T, prefix string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for info := range e.raw.ListObjects(context.Background(), e.bucket, minio.ListObjectsOptions{Recursive: true, Prefix: prefix}) {
+		out[info.Key] = info.ETag
+	}
+	return out
+}
+
+func readAll(t *testing.T, a *records.Attachment, err error) []byte {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := io.ReadAll(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
+
+func TestRecordRoundTripEveryCategory(t *testing.T) {
+	ctx := context.Background()
+	e := newRecordsEnv(t)
+	client := newID()
+	attachment := randomBytes(2*crypto.ChunkSize + 123)
+	var ids []string
+	for _, category := range recordvault.Categories {
+		fields := map[string][]byte{"summary": []byte("summary of " + string(category)), "plan": []byte("plan"), "empty": {}}
+		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: category, Fields: fields,
+			Attachments: []records.NewAttachment{{Body: bytes.NewReader(attachment), Size: int64(len(attachment))}}})
+		if err != nil {
+			t.Fatalf("%s: put: %v", category, err)
+		}
+		ids = append(ids, id)
+		rec, err := e.svc.Get(ctx, e.clinic, client, id, nil)
+		if err != nil || rec.Category != category || !maps.EqualFunc(rec.Fields, fields, bytes.Equal) {
+			t.Fatalf("%s: get: %+v, %v", category, rec, err)
+		}
+		sub, err := e.svc.Get(ctx, e.clinic, client, id, []string{"plan"})
+		if err != nil || len(sub.Fields) != 1 || string(sub.Fields["plan"]) != "plan" {
+			t.Fatalf("%s: get subset: %+v, %v", category, sub, err)
+		}
+		if _, err := e.svc.Get(ctx, e.clinic, client, id, []string{"nonexistent"}); recordvault.ErrorCode(err) != recordvault.EINVALID {
+			t.Fatalf("%s: unknown field: %v", category, err)
+		}
+		blob := rec.Attachments[0].ID
+		a, err := e.svc.OpenAttachment(ctx, e.clinic, client, id, blob, 0, -1)
+		if got := readAll(t, a, err); !bytes.Equal(got, attachment) {
+			t.Fatalf("%s: whole attachment differs (%d bytes)", category, len(got))
+		}
+		for _, r := range [][2]int64{{0, 1}, {crypto.ChunkSize - 3, 10}, {crypto.ChunkSize, crypto.ChunkSize}, {2 * crypto.ChunkSize, 123}, {5, -1}} {
+			a, err := e.svc.OpenAttachment(ctx, e.clinic, client, id, blob, r[0], r[1])
+			got := readAll(t, a, err)
+			want := attachment[r[0]:]
+			if r[1] >= 0 {
+				want = want[:r[1]]
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s: range %v: %d bytes differ", category, r, len(got))
+			}
+		}
+	}
+	listed, err := e.svc.List(ctx, e.clinic, client)
+	if err != nil || !slices.Equal(slices.Sorted(slices.Values(listed)), slices.Sorted(slices.Values(ids))) {
+		t.Fatalf("list = %v, %v; want %v", listed, err, ids)
+	}
+	if other, err := e.svc.List(ctx, e.clinic, newID()); err != nil || len(other) != 0 {
+		t.Fatalf("another client's list = %v, %v", other, err)
+	}
+	if _, err := e.svc.Get(ctx, e.clinic, client, newID(), nil); recordvault.ErrorCode(err) != recordvault.ENOTFOUND {
+		t.Fatalf("missing record: %v", err)
+	}
+}
+
+// Records of different categories are wrapped by different Transit keys: through Vault's own
+// API, a record's wrapped key opens under its own category key and under no other.
+func TestCategoriesUseDifferentKeys(t *testing.T) {
+	ctx := context.Background()
+	e := newRecordsEnv(t)
+	client := newID()
+	api, err := shared.vault.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifests := map[recordvault.Category]*storage.Manifest{}
+	for _, category := range recordvault.Categories {
+		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: category, Fields: map[string][]byte{"x": []byte("y")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := e.raw.GetObject(ctx, e.bucket, "c/"+e.clinic+"/p/"+client+"/r/"+id, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if manifests[category], err = storage.ParseManifest(obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for cat, m := range manifests {
+		for keyCat := range manifests {
+			keyCtx := base64.StdEncoding.EncodeToString(crypto.DataKeyContext(m.Clinic, m.Category, m.Record))
+			_, err := api.Logical().WriteWithContext(ctx, "transit/decrypt/"+records.KeyName(e.clinic, keyCat),
+				map[string]any{"ciphertext": m.WrappedKey, "context": keyCtx})
+			if (err == nil) != (cat == keyCat) {
+				t.Errorf("%s's wrapped key under the %s key: err = %v", cat, keyCat, err)
+			}
+		}
+	}
+}
+
+const canary = "CANARY-d41d8cd9-PHI-Jane-Q-Public-1970-01-01"
+
+// A canary written into every field and every attachment of records of every category appears
+// in no byte, key or metadata of the bucket, in plain, hex or base64 form; it does appear in
+// what the service decrypts.
+func TestCanaryAppearsNowhereInTheBucket(t *testing.T) {
+	ctx := context.Background()
+	e := newRecordsEnv(t)
+	client := newID()
+	body := bytes.Repeat([]byte(canary+"\n"), 5000) // spans several chunks
+	for _, category := range recordvault.Categories {
+		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: category,
+			Fields:      map[string][]byte{"plan": []byte(canary), "progress": []byte("note " + canary + " end")},
+			Attachments: []records.NewAttachment{{Body: bytes.NewReader(body), Size: int64(len(body))}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := e.svc.Get(ctx, e.clinic, client, id, nil)
+		if err != nil || string(rec.Fields["plan"]) != canary {
+			t.Fatalf("positive control: %+v, %v", rec, err)
+		}
+	}
+	forms := []string{canary, strings.ToLower(canary), hex.EncodeToString([]byte(canary)),
+		base64.StdEncoding.EncodeToString([]byte(canary)), base64.StdEncoding.EncodeToString([]byte(canary))[:20]}
+	objects := e.objects(t)
+	if len(objects) != 8 {
+		t.Fatalf("bucket holds %d objects, want 4 manifests and 4 attachments", len(objects))
+	}
+	for key, content := range objects {
+		for _, form := range forms {
+			if strings.Contains(key, form) || bytes.Contains(content, []byte(form)) {
+				t.Errorf("canary form %q found in object %s", form, key)
+			}
+		}
+	}
+}
+
+// Rotating a category key rewraps every manifest of that category and rewrites no attachment
+// (same ETags); old and new records read back. After retiring the old version, a record whose
+// manifest missed the rewrap fails with a clear error while the others still read.
+func TestRotationRewrapsManifestsOnly(t *testing.T) {
+	ctx := context.Background()
+	e := newRecordsEnv(t)
+	client := newID()
+	att := randomBytes(crypto.ChunkSize + 7)
+	put := func(category recordvault.Category) string {
+		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: category,
+			Fields:      map[string][]byte{"plan": []byte("plan " + category)},
+			Attachments: []records.NewAttachment{{Body: bytes.NewReader(att), Size: int64(len(att))}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	rotated := []string{put(recordvault.Evaluation), put(recordvault.Evaluation), put(recordvault.Evaluation)}
+	other := put(recordvault.ProgressNote)
+	manifestKey := func(id string) string { return "c/" + e.clinic + "/p/" + client + "/r/" + id }
+	missed, err := e.raw.GetObject(ctx, e.bucket, manifestKey(rotated[2]), minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missedManifest, err := io.ReadAll(missed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobsBefore := e.etags(t, "c/"+e.clinic+"/p/"+client+"/b/")
+
+	n, err := e.svc.RotateCategory(ctx, e.clinic, recordvault.Evaluation)
+	if err != nil || n != len(rotated) {
+		t.Fatalf("rotate: rewrapped %d, %v; want %d", n, err, len(rotated))
+	}
+	if blobsAfter := e.etags(t, "c/"+e.clinic+"/p/"+client+"/b/"); !maps.Equal(blobsBefore, blobsAfter) || len(blobsAfter) != 4 {
+		t.Fatalf("attachments rewritten: before %v after %v", blobsBefore, blobsAfter)
+	}
+	for _, id := range append(rotated, other) {
+		m := e.manifest(t, manifestKey(id))
+		want := "vault:v2:"
+		if id == other {
+			want = "vault:v1:"
+		}
+		if !strings.HasPrefix(m.WrappedKey, want) {
+			t.Errorf("record %s wrapped as %.10s, want %s", id, m.WrappedKey, want)
+		}
+		rec, err := e.svc.Get(ctx, e.clinic, client, id, nil)
+		if err != nil || !strings.HasPrefix(string(rec.Fields["plan"]), "plan ") {
+			t.Fatalf("after rotation: %+v, %v", rec, err)
+		}
+	}
+	newer := put(recordvault.Evaluation)
+	if m := e.manifest(t, manifestKey(newer)); !strings.HasPrefix(m.WrappedKey, "vault:v2:") {
+		t.Fatalf("new record wrapped as %.10s", m.WrappedKey)
+	}
+
+	// A manifest the rewrap missed (its v1 form put back), then version 1 retired.
+	if _, err := e.raw.PutObject(ctx, e.bucket, manifestKey(rotated[2]), bytes.NewReader(missedManifest), int64(len(missedManifest)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RetireKeyVersions(ctx, e.clinic, recordvault.Evaluation, 2); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Get(ctx, e.clinic, client, rotated[2], nil)
+	if !errors.Is(err, records.ErrKeyRetired) {
+		t.Fatalf("missed record after retirement: err = %v, want ErrKeyRetired", err)
+	}
+	t.Logf("missed record: %v", err)
+	for _, id := range []string{rotated[0], rotated[1], newer} {
+		if _, err := e.svc.Get(ctx, e.clinic, client, id, nil); err != nil {
+			t.Fatalf("rewrapped record after retirement: %v", err)
+		}
+	}
+}
+
+func (e *recordsEnv) manifest(t *testing.T, key string) *storage.Manifest {
+	t.Helper()
+	obj, err := e.raw.GetObject(context.Background(), e.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := storage.ParseManifest(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -1,0 +1,26 @@
+package recordvault
+
+import "slices"
+
+// Category is a kind of record. Each (clinic, category) has its own Transit key, so records of
+// different categories never share a key.
+type Category string
+
+// The record categories and the rules that set them apart (../shared/DOMAIN.md).
+const (
+	// PsychotherapyNote: the clinician's own notes, kept apart from the record (45 CFR
+	// 164.501); outside the client's right of access (164.524(a)(1)(i)).
+	PsychotherapyNote Category = "psychotherapy_note"
+	// ProgressNote: the clinical record of a session; in the designated record set.
+	ProgressNote Category = "progress_note"
+	// Evaluation: psychological or psychiatric evaluations and test reports.
+	Evaluation Category = "evaluation"
+	// SUDRecord: substance-use-disorder treatment records of a 42 CFR Part 2 program.
+	SUDRecord Category = "sud_record"
+)
+
+// Categories lists every category, in a fixed order.
+var Categories = []Category{PsychotherapyNote, ProgressNote, Evaluation, SUDRecord}
+
+// Valid reports whether c is one of Categories.
+func (c Category) Valid() bool { return slices.Contains(Categories, c) }

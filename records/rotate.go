@@ -1,0 +1,121 @@
+package records
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/crypto"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault"
+)
+
+// rewrapBatch bounds one Transit rewrap call.
+const rewrapBatch = 100
+
+// RotateCategory adds a new version to a clinic's category key and rewraps every data key it
+// wraps, so that the old version can then be retired (RetireKeyVersions). Only manifests are
+// rewritten: a record's data key does not change, so its attachments stay as they are.
+func (s *Service) RotateCategory(ctx context.Context, clinic string, category recordvault.Category) (rewrapped int, err error) {
+	if err := s.keys.RotateKey(ctx, KeyName(clinic, category)); err != nil {
+		return 0, fmt.Errorf("records: rotate: %w", err)
+	}
+	return s.Rewrap(ctx, clinic, category)
+}
+
+type stored struct {
+	m    *storage.Manifest
+	etag string
+}
+
+// Rewrap rewraps every data key of a clinic's category under the key's newest version.
+func (s *Service) Rewrap(ctx context.Context, clinic string, category recordvault.Category) (int, error) {
+	refs, err := s.store.ListClinicRecords(ctx, clinic)
+	if err != nil {
+		return 0, fmt.Errorf("records: rewrap: %w", err)
+	}
+	var pending []stored
+	done := 0
+	for _, ref := range refs {
+		m, etag, err := s.store.ReadManifest(ctx, ref.Clinic, ref.Client, ref.Record)
+		if err != nil {
+			return done, fmt.Errorf("records: rewrap: %w", err)
+		}
+		if m.Category != string(category) {
+			continue
+		}
+		pending = append(pending, stored{m, etag})
+		if len(pending) == rewrapBatch {
+			if err := s.rewrapBatch(ctx, KeyName(clinic, category), pending); err != nil {
+				return done, err
+			}
+			done += len(pending)
+			pending = pending[:0]
+		}
+	}
+	if err := s.rewrapBatch(ctx, KeyName(clinic, category), pending); err != nil {
+		return done, err
+	}
+	return done + len(pending), nil
+}
+
+// rewrapBatch rewraps the batch's keys in one Transit call and replaces each manifest if it
+// has not changed since it was read; one that has is rewrapped again on its own.
+func (s *Service) rewrapBatch(ctx context.Context, keyName string, batch []stored) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	keys := make([]vault.WrappedKey, len(batch))
+	for i, b := range batch {
+		keys[i] = vault.WrappedKey{Wrapped: b.m.WrappedKey, Context: crypto.DataKeyContext(b.m.Clinic, b.m.Category, b.m.Record)}
+	}
+	rewrapped, err := s.keys.RewrapDataKeys(ctx, keyName, keys)
+	if err != nil {
+		return fmt.Errorf("records: rewrap: %w", err)
+	}
+	for i, b := range batch {
+		b.m.WrappedKey = rewrapped[i]
+		_, err := s.store.ReplaceManifest(ctx, b.m, b.etag)
+		if errors.Is(err, storage.ErrChanged) {
+			err = s.rewrapAgain(ctx, keyName, b.m)
+		}
+		if err != nil {
+			return fmt.Errorf("records: rewrap: %w", err)
+		}
+	}
+	return nil
+}
+
+// rewrapAgain rereads a manifest that changed under a rewrap and rewraps it alone, a few
+// times at most.
+func (s *Service) rewrapAgain(ctx context.Context, keyName string, m *storage.Manifest) error {
+	var err error
+	for range 3 {
+		var fresh *storage.Manifest
+		var etag string
+		if fresh, etag, err = s.store.ReadManifest(ctx, m.Clinic, m.Client, m.Record); err != nil {
+			return err
+		}
+		var w []string
+		if w, err = s.keys.RewrapDataKeys(ctx, keyName, []vault.WrappedKey{{Wrapped: fresh.WrappedKey,
+			Context: crypto.DataKeyContext(fresh.Clinic, fresh.Category, fresh.Record)}}); err != nil {
+			return err
+		}
+		fresh.WrappedKey = w[0]
+		if _, err = s.store.ReplaceManifest(ctx, fresh, etag); !errors.Is(err, storage.ErrChanged) {
+			return err
+		}
+	}
+	return err
+}
+
+// RetireKeyVersions makes Vault refuse every data key of a clinic's category wrapped by a key
+// version below minVersion: the step after a rotation and a complete rewrap. A record that
+// was missed can no longer be read, and says so (ErrKeyRetired).
+func (s *Service) RetireKeyVersions(ctx context.Context, clinic string, category recordvault.Category, minVersion int) error {
+	if err := s.keys.SetMinDecryptionVersion(ctx, KeyName(clinic, category), minVersion); err != nil {
+		return fmt.Errorf("records: retire key versions: %w", err)
+	}
+	return nil
+}

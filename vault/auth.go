@@ -1,0 +1,108 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// AppRole is the service's AppRole login. With it the client logs in itself and keeps its
+// token alive; without it, Config.Token is used as given (development).
+type AppRole struct {
+	Mount    string // the auth mount, "approle" when empty
+	RoleID   string
+	SecretID string
+}
+
+// Start logs in with AppRole, if configured, and then keeps the token alive in the
+// background until ctx ends: a LifetimeWatcher renews it; when the token reaches its max TTL,
+// or renewal fails, the client logs in again, retrying with backoff.
+// The first login's error is returned, so a service that cannot log in does not start.
+func (c *Client) Start(ctx context.Context, logger *slog.Logger) error {
+	if c.appRole == nil {
+		return nil
+	}
+	secret, err := c.login(ctx)
+	if err != nil {
+		return err
+	}
+	go c.keepLoggedIn(ctx, logger, secret)
+	return nil
+}
+
+func (c *Client) login(ctx context.Context) (*vaultapi.Secret, error) {
+	mount := c.appRole.Mount
+	if mount == "" {
+		mount = "approle"
+	}
+	s, err := c.api.Logical().WriteWithContext(ctx, "auth/"+mount+"/login", map[string]any{
+		"role_id":   c.appRole.RoleID,
+		"secret_id": c.appRole.SecretID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault: approle login: %w", err)
+	}
+	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
+		return nil, errors.New("vault: approle login returned no token")
+	}
+	c.api.SetToken(s.Auth.ClientToken)
+	c.probe.SetToken(s.Auth.ClientToken)
+	return s, nil
+}
+
+func (c *Client) keepLoggedIn(ctx context.Context, logger *slog.Logger, secret *vaultapi.Secret) {
+	for {
+		if err := c.watch(ctx, logger, secret); err != nil {
+			return // ctx ended
+		}
+		backoff := time.Second
+		for {
+			var err error
+			if secret, err = c.login(ctx); err == nil {
+				logger.Info("vault: logged in again")
+				break
+			}
+			logger.Warn("vault: login failed", "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, time.Minute)
+		}
+	}
+}
+
+// watch renews secret's token until it should log in again (nil) or ctx ends (ctx.Err()). It
+// does not wait for the watcher's own end, which comes within a small grace period of expiry:
+// a renewal shorter than the TTL the login granted means the token has reached its max TTL,
+// so logging in again right then leaves most of a TTL to spare.
+func (c *Client) watch(ctx context.Context, logger *slog.Logger, secret *vaultapi.Secret) error {
+	w, err := c.api.NewLifetimeWatcher(&vaultapi.LifetimeWatcherInput{Secret: secret})
+	if err != nil {
+		logger.Warn("vault: cannot watch token", "err", err)
+		return nil
+	}
+	go w.Start()
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-w.DoneCh():
+			logger.Info("vault: token renewal ended", "err", err)
+			return nil
+		case r := <-w.RenewCh():
+			ttl := r.Secret.Auth.LeaseDuration
+			logger.Debug("vault: token renewed", "ttl_s", ttl)
+			if ttl < secret.Auth.LeaseDuration {
+				logger.Info("vault: token reached its max TTL")
+				return nil
+			}
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package vault
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// DataKey is a record's data key as Transit returned it: the plaintext (to use, then zero)
+// and the wrapped form (to store).
+type DataKey struct {
+	Plaintext []byte
+	Wrapped   string // "vault:vN:…", wrapped by the category key under the record's context
+}
+
+// ErrUnwrap is returned when Transit refuses to unwrap a data key: wrong key, wrong context,
+// tampered ciphertext, or a key version below min_decryption_version. Transit's own message
+// is kept in the chain for the log; callers show only this.
+var ErrUnwrap = errors.New("vault: data key cannot be unwrapped")
+
+// ErrKeyVersionRetired is returned when a data key is wrapped by a key version below the key's
+// min_decryption_version: it was missed by a rewrap before the old versions were retired.
+var ErrKeyVersionRetired = errors.New("vault: data key wrapped by a retired key version")
+
+// NewDataKey asks Transit for a fresh 256-bit data key wrapped by keyName under the derivation
+// context (Transit's datakey has no associated data; with derived=true the context is what
+// binds the wrapped key to its record). One Vault call.
+func (c *Client) NewDataKey(ctx context.Context, keyName string, keyContext []byte) (DataKey, error) {
+	if err := checkKeyName(keyName); err != nil {
+		return DataKey{}, err
+	}
+	s, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/datakey/plaintext/"+keyName, map[string]any{
+		"bits":    256,
+		"context": base64.StdEncoding.EncodeToString(keyContext),
+	})
+	if err != nil {
+		return DataKey{}, fmt.Errorf("vault: datakey from %s: %w", keyName, err)
+	}
+	plaintext, err := decodeField(s, "plaintext")
+	if err != nil {
+		return DataKey{}, err
+	}
+	wrapped, _ := s.Data["ciphertext"].(string)
+	if !strings.HasPrefix(wrapped, "vault:v") {
+		clear(plaintext)
+		return DataKey{}, errors.New("vault: datakey response without a wrapped key")
+	}
+	return DataKey{Plaintext: plaintext, Wrapped: wrapped}, nil
+}
+
+// WrappedKey is one data key to unwrap or rewrap, with the context it was wrapped under.
+type WrappedKey struct {
+	Wrapped string
+	Context []byte
+}
+
+// UnwrapDataKeys unwraps keys, all wrapped by keyName, in one Vault call (batch_input). The
+// result is in the same order; a key that fails makes the whole call fail with ErrUnwrap.
+func (c *Client) UnwrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([][]byte, error) {
+	if err := checkKeyName(keyName); err != nil {
+		return nil, err
+	}
+	items, err := c.batch(ctx, c.mount+"/decrypt/"+keyName, keys)
+	if errors.Is(err, ErrUnwrap) && c.wrappedByRetiredVersion(ctx, keyName, keys) {
+		return nil, fmt.Errorf("%w: %w", ErrKeyVersionRetired, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(items))
+	for i, item := range items {
+		p, _ := item["plaintext"].(string)
+		if out[i], err = base64.StdEncoding.DecodeString(p); err != nil || len(out[i]) != 32 {
+			for _, k := range out {
+				clear(k)
+			}
+			return nil, fmt.Errorf("%w: malformed plaintext in batch item %d", ErrUnwrap, i)
+		}
+	}
+	return out, nil
+}
+
+// wrappedByRetiredVersion reports whether any of keys names a version of keyName below its
+// min_decryption_version, telling a retired version apart from tampering.
+func (c *Client) wrappedByRetiredVersion(ctx context.Context, keyName string, keys []WrappedKey) bool {
+	s, err := c.api.Logical().ReadWithContext(ctx, c.mount+"/keys/"+keyName)
+	if err != nil || s == nil {
+		return false
+	}
+	minVersion, err := s.Data["min_decryption_version"].(json.Number).Int64()
+	if err != nil {
+		return false
+	}
+	for _, k := range keys {
+		var v int64
+		if _, err := fmt.Sscanf(k.Wrapped, "vault:v%d:", &v); err == nil && v < minVersion {
+			return true
+		}
+	}
+	return false
+}
+
+// RewrapDataKeys rewraps keys under the newest version of keyName without ever exposing them
+// (batch_input, one Vault call). The result is the new wrapped forms, in order.
+func (c *Client) RewrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([]string, error) {
+	if err := checkKeyName(keyName); err != nil {
+		return nil, err
+	}
+	items, err := c.batch(ctx, c.mount+"/rewrap/"+keyName, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(items))
+	for i, item := range items {
+		if out[i], _ = item["ciphertext"].(string); !strings.HasPrefix(out[i], "vault:v") {
+			return nil, fmt.Errorf("%w: no ciphertext in rewrap batch item %d", ErrUnwrap, i)
+		}
+	}
+	return out, nil
+}
+
+// batch posts keys as batch_input to path and returns each item's result, failing with
+// ErrUnwrap if any item carries an error.
+func (c *Client) batch(ctx context.Context, path string, keys []WrappedKey) ([]map[string]any, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	input := make([]map[string]any, len(keys))
+	for i, k := range keys {
+		input[i] = map[string]any{"ciphertext": k.Wrapped, "context": base64.StdEncoding.EncodeToString(k.Context)}
+	}
+	s, err := c.api.Logical().WriteWithContext(ctx, path, map[string]any{"batch_input": input})
+	if err != nil {
+		var re *vaultapi.ResponseError
+		if errors.As(err, &re) && re.StatusCode == 400 {
+			return nil, fmt.Errorf("%w: %w", ErrUnwrap, err)
+		}
+		return nil, fmt.Errorf("vault: %s: %w", path, err)
+	}
+	if s == nil {
+		return nil, fmt.Errorf("vault: %s: empty response", path)
+	}
+	results, _ := s.Data["batch_results"].([]any)
+	if len(results) != len(keys) {
+		return nil, fmt.Errorf("vault: %s: %d batch results for %d inputs", path, len(results), len(keys))
+	}
+	items := make([]map[string]any, len(results))
+	for i, r := range results {
+		item, _ := r.(map[string]any)
+		if msg, _ := item["error"].(string); msg != "" || item == nil {
+			return nil, fmt.Errorf("%w: batch item %d: %s", ErrUnwrap, i, msg)
+		}
+		items[i] = item
+	}
+	return items, nil
+}
+
+// RotateKey adds a new version to keyName; new data keys are wrapped by it from now on.
+func (c *Client) RotateKey(ctx context.Context, keyName string) error {
+	if err := checkKeyName(keyName); err != nil {
+		return err
+	}
+	if _, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/keys/"+keyName+"/rotate", nil); err != nil {
+		return fmt.Errorf("vault: rotate %s: %w", keyName, err)
+	}
+	return nil
+}
+
+// SetMinDecryptionVersion makes Transit refuse to unwrap anything wrapped by a version of
+// keyName below version: the step after every stored key has been rewrapped.
+func (c *Client) SetMinDecryptionVersion(ctx context.Context, keyName string, version int) error {
+	if err := checkKeyName(keyName); err != nil {
+		return err
+	}
+	if _, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/keys/"+keyName+"/config", map[string]any{
+		"min_decryption_version": version,
+	}); err != nil {
+		return fmt.Errorf("vault: configure %s: %w", keyName, err)
+	}
+	return nil
+}
+
+func decodeField(s *vaultapi.Secret, field string) ([]byte, error) {
+	if s == nil {
+		return nil, errors.New("vault: empty response")
+	}
+	v, _ := s.Data[field].(string)
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(b) == 0 {
+		return nil, fmt.Errorf("vault: response field %s missing or malformed", field)
+	}
+	return b, nil
+}
