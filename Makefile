@@ -14,7 +14,7 @@ export TESTCONTAINERS_HOST_OVERRIDE := localhost
 
 GO_TEST_FLAGS ?=
 
-.PHONY: dev test vet unit integration servers images clean-dev
+.PHONY: dev test vet unit fuzz integration servers images clean-dev
 
 dev:
 	@mkdir -p $(DATA_DIR)/bin
@@ -25,7 +25,7 @@ dev:
 		-vault-bin "$$vault_bin" -minio-bin "$$minio_bin" -server-bin $(DATA_DIR)/bin/recordvault \
 		-vault-port $(VAULT_PORT) -minio-port $(MINIO_PORT) -minio-console-port $(MINIO_CONSOLE_PORT)
 
-test: images vet unit integration
+test: images vet unit fuzz integration
 
 vet:
 	go vet ./...
@@ -33,6 +33,13 @@ vet:
 
 unit:
 	go test -race -count=1 $(GO_TEST_FLAGS) ./...
+
+# Each fuzz target runs briefly on every test run; go test -fuzz takes one target at a time.
+FUZZ_TIME ?= 10s
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzOpenStream$$' -fuzztime $(FUZZ_TIME) ./crypto
+	go test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $(FUZZ_TIME) ./crypto
+	go test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $(FUZZ_TIME) ./storage
 
 integration: images
 	go test -tags integration -count=1 -timeout 30m $(GO_TEST_FLAGS) ./integration/...

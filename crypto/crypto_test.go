@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	mrand "math/rand/v2"
 	"testing"
+
+	"github.com/recordvault/recordvault/crypto/cryptotest"
 )
 
 // fixedRand is deterministic randomness for tests and vectors; never for production.
@@ -221,87 +222,22 @@ func TestEncryptRefusesWrongLength(t *testing.T) {
 	}
 }
 
-// mutation is one way to damage a stream; every one must fail authentication.
-type mutation struct {
-	name string
-	f    func(enc []byte) []byte
-}
-
-func chunkAt(i int) int { return HeaderSize + i*sealedChunk }
-
-// streamMutations damages a 3-chunk stream (2 full chunks and a part one) in every way the
-// format must detect.
-func streamMutations(enc, otherHeader []byte) []mutation {
-	var ms []mutation
-	flip := func(at int) func([]byte) []byte {
-		return func(e []byte) []byte { e = bytes.Clone(e); e[at] ^= 0x80; return e }
-	}
-	for i := 0; i < HeaderSize; i++ {
-		ms = append(ms, mutation{fmt.Sprintf("header byte %d", i), flip(i)})
-	}
-	for c := 0; c < 3; c++ {
-		for _, at := range []int{0, 1, 500, ChunkSize - 1} {
-			if p := chunkAt(c) + at; p < len(enc)-tagSize {
-				ms = append(ms, mutation{fmt.Sprintf("chunk %d byte %d", c, at), flip(p)})
-			}
-		}
-		end := min(chunkAt(c+1), len(enc))
-		ms = append(ms, mutation{fmt.Sprintf("chunk %d tag", c), flip(end - 1)})
-	}
-	for _, b := range []int{chunkAt(1), chunkAt(2), len(enc)} {
-		for _, d := range []int{-tagSize - 1, -tagSize, -1, 1, tagSize, tagSize + 1} {
-			if n := b + d; n >= 0 && n != len(enc) {
-				if n < len(enc) {
-					ms = append(ms, mutation{fmt.Sprintf("truncated to %d", n), func(e []byte) []byte { return e[:n] }})
-				}
-			}
-		}
-	}
-	for _, n := range []int{0, 1, HeaderSize - 1, HeaderSize, HeaderSize + 1} {
-		ms = append(ms, mutation{fmt.Sprintf("truncated to %d", n), func(e []byte) []byte { return e[:n] }})
-	}
-	ms = append(ms,
-		mutation{"chunks 0 and 1 swapped", func(e []byte) []byte {
-			out := bytes.Clone(e[:HeaderSize])
-			out = append(out, e[chunkAt(1):chunkAt(2)]...)
-			out = append(out, e[chunkAt(0):chunkAt(1)]...)
-			return append(out, e[chunkAt(2):]...)
-		}},
-		mutation{"chunk 0 duplicated", func(e []byte) []byte {
-			out := bytes.Clone(e[:chunkAt(1)])
-			out = append(out, e[chunkAt(0):chunkAt(1)]...)
-			return append(out, e[chunkAt(1):]...)
-		}},
-		mutation{"chunk 1 dropped", func(e []byte) []byte {
-			return append(bytes.Clone(e[:chunkAt(1)]), e[chunkAt(2):]...)
-		}},
-		mutation{"last chunk dropped", func(e []byte) []byte { return bytes.Clone(e[:chunkAt(2)]) }},
-		mutation{"one trailing byte", func(e []byte) []byte { return append(bytes.Clone(e), 0) }},
-		mutation{"a trailing tag's worth", func(e []byte) []byte { return append(bytes.Clone(e), make([]byte, tagSize)...) }},
-		mutation{"trailing full chunk", func(e []byte) []byte { return append(bytes.Clone(e), e[chunkAt(0):chunkAt(1)]...) }},
-		mutation{"header of another stream", func(e []byte) []byte {
-			return append(bytes.Clone(otherHeader), e[HeaderSize:]...)
-		}},
-	)
-	return ms
-}
-
 func TestStreamTamperingFails(t *testing.T) {
 	k := testKey(t, 1)
 	plaintext := plaintextOf(2*ChunkSize + 1000)
 	enc := encrypt(t, k, rand.Reader, place, plaintext)
-	ms := streamMutations(enc, encrypt(t, k, rand.Reader, place, plaintext)[:HeaderSize])
+	ms := cryptotest.StreamMutations(enc, encrypt(t, k, rand.Reader, place, plaintext)[:HeaderSize])
 	if len(ms) < 100 {
 		t.Fatalf("only %d mutations", len(ms))
 	}
 	for _, m := range ms {
-		got, err := decrypt(k, place, m.f(enc), 0, -1)
+		got, err := decrypt(k, place, m.Apply(enc), 0, -1)
 		if !errors.Is(err, ErrAuthentication) {
-			t.Errorf("%s: err = %v, want ErrAuthentication", m.name, err)
+			t.Errorf("%s: err = %v, want ErrAuthentication", m.Name, err)
 		}
 		// A reader may have released the chunks before the damage, and nothing else.
 		if !bytes.HasPrefix(plaintext, got) || len(got)%ChunkSize != 0 {
-			t.Errorf("%s: released %d bytes that are not whole genuine chunks", m.name, len(got))
+			t.Errorf("%s: released %d bytes that are not whole genuine chunks", m.Name, len(got))
 		}
 	}
 	t.Logf("%d stream mutations, all refused", len(ms))

@@ -68,6 +68,10 @@ func (s *Service) openAttachment(ctx context.Context, m *storage.Manifest, key *
 		if err != nil {
 			return nil, fmt.Errorf("records: open attachment: %w", err)
 		}
+		if size != info.EncryptedSize {
+			body.Close()
+			return nil, ErrUnreadable
+		}
 		stream, err := openStream(key, b, body, size)
 		if err != nil {
 			body.Close()

@@ -69,6 +69,13 @@ func ParseManifest(r io.Reader) (*Manifest, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
+	// One form for "none", so that a parsed manifest marshals back to what it means.
+	if len(m.Blobs) == 0 {
+		m.Blobs = nil
+	}
+	if m.Fields == nil {
+		m.Fields = map[string][]byte{}
+	}
 	return &m, nil
 }
 
