@@ -312,11 +312,7 @@ func TestRotationRewrapsManifestsOnly(t *testing.T) {
 
 func (e *recordsEnv) manifest(t *testing.T, key string) *storage.Manifest {
 	t.Helper()
-	obj, err := e.raw.GetObject(context.Background(), e.bucket, key, minio.GetObjectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := storage.ParseManifest(obj)
+	m, err := storage.ParseManifest(bytes.NewReader(e.get(t, key)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 // after it authenticates; Close zeroes the record's data key and releases the object.
 type Attachment struct {
 	r     io.Reader
+	ahead *prefetcher // reads the object ahead of decryption
 	body  io.Closer
 	key   *crypto.RecordKey
 	Size  int64 // plaintext bytes this reader yields
@@ -32,7 +33,21 @@ func (a *Attachment) Read(p []byte) (int, error) {
 // Close releases the object and zeroes the data key.
 func (a *Attachment) Close() error {
 	a.key.Destroy()
+	a.ahead.Close()
 	return a.body.Close()
+}
+
+// newAttachment returns the plaintext [off, off+n) of stream, read from body (which starts at
+// the stream's Range(off, n)) through a prefetcher, so the network runs ahead of decryption.
+func newAttachment(key *crypto.RecordKey, stream *crypto.Stream, body io.ReadCloser, off, n int64) (*Attachment, error) {
+	ahead := prefetch(body, prefetchSize, prefetchDepth)
+	r, err := stream.NewReader(ahead, off, n)
+	if err != nil {
+		ahead.Close()
+		body.Close()
+		return nil, err
+	}
+	return &Attachment{r: r, ahead: ahead, body: body, key: key, Size: n, Total: stream.Size()}, nil
 }
 
 // OpenAttachment opens plaintext bytes [off, off+n) of a record's attachment; n < 0 means to
@@ -77,12 +92,7 @@ func (s *Service) openAttachment(ctx context.Context, m *storage.Manifest, key *
 			body.Close()
 			return nil, err
 		}
-		r, err := stream.NewReader(body, 0, stream.Size())
-		if err != nil {
-			body.Close()
-			return nil, err
-		}
-		return &Attachment{r: r, body: body, key: key, Size: stream.Size(), Total: stream.Size()}, nil
+		return newAttachment(key, stream, body, 0, stream.Size())
 	}
 	header, err := s.store.OpenBlobRange(ctx, m.Clinic, m.Client, m.Record, blob, 0, crypto.HeaderSize)
 	if err != nil {
@@ -104,12 +114,7 @@ func (s *Service) openAttachment(ctx context.Context, m *storage.Manifest, key *
 	if err != nil {
 		return nil, fmt.Errorf("records: open attachment: %w", err)
 	}
-	r, err := stream.NewReader(body, off, n)
-	if err != nil {
-		body.Close()
-		return nil, err
-	}
-	return &Attachment{r: r, body: body, key: key, Size: n, Total: stream.Size()}, nil
+	return newAttachment(key, stream, body, off, n)
 }
 
 // openStream reads a stream's header from r and checks it.

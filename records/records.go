@@ -48,6 +48,13 @@ type Store interface {
 	DeleteBlob(ctx context.Context, clinic, client, record, blob string) error
 }
 
+// Attachments stream through a prefetcher of prefetchDepth buffers of prefetchSize bytes in
+// each direction: 4 MiB per stream, whatever the attachment's size.
+const (
+	prefetchSize  = 1 << 20
+	prefetchDepth = 4
+)
+
 // Service stores and reads records.
 type Service struct {
 	keys  Keyring
@@ -139,7 +146,11 @@ func (s *Service) Put(ctx context.Context, rec NewRecord) (id string, err error)
 		if err != nil {
 			return "", err
 		}
-		if _, err := s.store.CreateBlob(ctx, m.Clinic, m.Client, m.Record, blob.ID, enc, size); err != nil {
+		// Encryption runs ahead in its own goroutine while the upload sends earlier bytes.
+		ahead := prefetch(enc, prefetchSize, prefetchDepth)
+		_, err = s.store.CreateBlob(ctx, m.Clinic, m.Client, m.Record, blob.ID, ahead, size)
+		ahead.Close()
+		if err != nil {
 			return "", fmt.Errorf("records: put attachment: %w", err)
 		}
 		blob.EncryptedSize = size

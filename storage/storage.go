@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"regexp"
 	"time"
 
@@ -27,6 +28,8 @@ type Config struct {
 	Bucket    string
 	UseTLS    bool
 	Region    string // optional
+	// Transport, when set, carries every request (custom TLS, proxies, instrumentation).
+	Transport http.RoundTripper
 }
 
 // Store is one bucket of object storage.
@@ -54,9 +57,10 @@ func New(cfg Config) (*Store, error) {
 		return nil, errors.New("storage: endpoint and bucket are required")
 	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: cfg.UseTLS,
-		Region: cfg.Region,
+		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:    cfg.UseTLS,
+		Region:    cfg.Region,
+		Transport: cfg.Transport,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: new client: %w", err)
@@ -115,25 +119,20 @@ func (s *Store) create(ctx context.Context, key string, r io.Reader, size int64)
 	return info.ETag, nil
 }
 
-// open returns the object at key and its information. The caller closes it.
-func (s *Store) open(ctx context.Context, key string) (*minio.Object, minio.ObjectInfo, error) {
+// open returns the object at key and its information, from a single GET (minio-go's Object
+// would send a HEAD first to learn what the GET's own headers say).
+func (s *Store) open(ctx context.Context, key string) (io.ReadCloser, minio.ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
 		return nil, minio.ObjectInfo{}, err
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	body, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, minio.ObjectInfo{}, fmt.Errorf("storage: open object: %w", err)
-	}
-	// GetObject is lazy: Stat makes the request, so a missing object is reported here.
-	info, err := obj.Stat()
-	if err != nil {
-		obj.Close()
 		if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
 			return nil, info, ErrNotFound
 		}
 		return nil, info, fmt.Errorf("storage: open object: %w", err)
 	}
-	return obj, info, nil
+	return body, info, nil
 }
 
 // checkKey refuses any object key outside the narrow alphabet of generated ids. The key itself

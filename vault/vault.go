@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -20,6 +21,8 @@ type Config struct {
 	Token        string   // a token, used as given (development)
 	AppRole      *AppRole // or an AppRole login, kept alive by Start
 	TransitMount string   // the Transit mount path, "transit" when empty
+	// Transport, when set, carries every request (custom TLS, proxies, instrumentation).
+	Transport http.RoundTripper
 }
 
 // Client is a Vault client bound to one Transit mount.
@@ -45,6 +48,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	apiCfg := vaultapi.DefaultConfig()
 	apiCfg.Address = cfg.Addr
+	if cfg.Transport != nil {
+		apiCfg.HttpClient.Transport = cfg.Transport
+	}
 	c, err := vaultapi.NewClient(apiCfg)
 	if err != nil {
 		return nil, fmt.Errorf("vault: new client: %w", err)

@@ -1,0 +1,357 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault"
+)
+
+// countingTransport counts the requests it carries, by method; it pools connections generously
+// so that concurrent benchmarks measure the servers, not connection set-up.
+type countingTransport struct {
+	next  http.RoundTripper
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func newCountingTransport() *countingTransport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &countingTransport{next: t, count: map[string]int{}}
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.count[r.Method]++
+	c.mu.Unlock()
+	return c.next.RoundTrip(r)
+}
+
+func (c *countingTransport) reset() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.count
+	c.count = map[string]int{}
+	return old
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// benchEnv is a records service whose Vault and S3 traffic is counted, and a raw minio-go
+// client to the same MinIO through the same kind of transport, for baselines.
+type benchEnv struct {
+	svc           *records.Service
+	vaultCalls    *countingTransport
+	s3Calls       *countingTransport
+	raw           *minio.Client
+	bucket        string
+	clinic        string
+	vaultAPIToken string
+}
+
+func newBenchEnv(tb testing.TB) *benchEnv {
+	tb.Helper()
+	ctx := context.Background()
+	e := &benchEnv{vaultCalls: newCountingTransport(), s3Calls: newCountingTransport(), clinic: newID(), bucket: "b-" + newID()}
+	addr, err := shared.vault.Addr(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	vc, err := vault.New(vault.Config{Addr: addr, Token: shared.vault.RootToken, Transport: e.vaultCalls})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	endpoint, err := shared.minio.Endpoint(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	store, err := storage.New(storage.Config{Endpoint: endpoint, AccessKey: shared.minio.User, SecretKey: shared.minio.Password,
+		Bucket: e.bucket, Transport: e.s3Calls})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := store.EnsureBucket(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	e.raw, err = minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(shared.minio.User, shared.minio.Password, ""),
+		Transport: e.s3Calls})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.svc = records.New(vc, store)
+	if err := e.svc.ProvisionClinic(ctx, e.clinic); err != nil {
+		tb.Fatal(err)
+	}
+	e.vaultCalls.reset()
+	e.s3Calls.reset()
+	return e
+}
+
+// note2KB is a progress note of eight fields, 2 KB in all.
+func note2KB() map[string][]byte {
+	f := map[string][]byte{}
+	for i, name := range []string{"date_of_service", "modality", "cpt_code", "mental_status", "interventions", "progress", "plan", "risk_assessment"} {
+		f[name] = bytes.Repeat([]byte{byte('a' + i)}, 256)
+	}
+	return f
+}
+
+// Writing a single-client note costs exactly one Vault call and one S3 PUT; reading it, one
+// Vault call (and one S3 GET). Counted at the HTTP transports.
+func TestNoteCallCounts(t *testing.T) {
+	ctx := context.Background()
+	e := newBenchEnv(t)
+	client := newID()
+	for i := range 5 {
+		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: recordvault.ProgressNote, Fields: note2KB()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, s := e.vaultCalls.reset(), e.s3Calls.reset()
+		if total(v) != 1 || total(s) != 1 || s["PUT"] != 1 {
+			t.Fatalf("write %d: vault calls %v, S3 calls %v; want 1 and 1 PUT", i, v, s)
+		}
+		if _, err := e.svc.Get(ctx, e.clinic, client, id, nil); err != nil {
+			t.Fatal(err)
+		}
+		v, s = e.vaultCalls.reset(), e.s3Calls.reset()
+		if total(v) != 1 || total(s) != 1 || s["GET"] != 1 {
+			t.Fatalf("read %d: vault calls %v, S3 calls %v; want 1 and 1 GET", i, v, s)
+		}
+	}
+}
+
+// BenchmarkNotes compares, at 8 concurrent writers on the real Vault and MinIO: raw minio-go
+// 2 KB PutObjects; recordvault notes written (8 fields, 2 KB) and read; and the naive design
+// that calls Transit encrypt once per field before the PUT.
+//
+//	go test -tags integration -run '^$' -bench BenchmarkNotes -benchtime 5s ./integration
+func BenchmarkNotes(b *testing.B) {
+	e := newBenchEnv(b)
+	ctx := context.Background()
+	payload := bytes.Repeat([]byte("x"), 2048)
+	client := newID()
+	addr, err := shared.vault.Addr(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := vaultapi.DefaultConfig()
+	cfg.Address, cfg.HttpClient.Transport = addr, e.vaultCalls
+	api, err := vaultapi.NewClient(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	api.SetToken(shared.vault.RootToken)
+	keyName := records.KeyName(e.clinic, recordvault.ProgressNote)
+	parallel := func(b *testing.B, op func() error) {
+		b.SetParallelism(8 / runtime.GOMAXPROCS(0))
+		if runtime.GOMAXPROCS(0) > 8 {
+			b.SetParallelism(1)
+		}
+		e.vaultCalls.reset()
+		e.s3Calls.reset()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := op(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "notes/s")
+		b.ReportMetric(float64(total(e.vaultCalls.reset()))/float64(b.N), "vault-calls/op")
+		b.ReportMetric(float64(e.s3Calls.reset()["PUT"])/float64(b.N), "s3-puts/op")
+	}
+	var n atomic.Int64
+	b.Run("raw-put-2KB", func(b *testing.B) {
+		parallel(b, func() error {
+			_, err := e.raw.PutObject(ctx, e.bucket, fmt.Sprintf("raw/%d", n.Add(1)), bytes.NewReader(payload), int64(len(payload)), minio.PutObjectOptions{})
+			return err
+		})
+	})
+	var ids []string
+	var idsMu sync.Mutex
+	b.Run("note-write", func(b *testing.B) {
+		parallel(b, func() error {
+			id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: recordvault.ProgressNote, Fields: note2KB()})
+			idsMu.Lock()
+			ids = append(ids, id)
+			idsMu.Unlock()
+			return err
+		})
+	})
+	b.Run("note-read", func(b *testing.B) {
+		parallel(b, func() error {
+			_, err := e.svc.Get(ctx, e.clinic, client, ids[int(n.Add(1))%len(ids)], nil)
+			return err
+		})
+	})
+	b.Run("naive-transit-encrypt-per-field", func(b *testing.B) {
+		parallel(b, func() error {
+			var doc bytes.Buffer
+			for name, value := range note2KB() {
+				s, err := api.Logical().WriteWithContext(ctx, "transit/encrypt/"+keyName, map[string]any{
+					"plaintext": base64.StdEncoding.EncodeToString(value), "context": base64.StdEncoding.EncodeToString([]byte(name))})
+				if err != nil {
+					return err
+				}
+				doc.WriteString(s.Data["ciphertext"].(string))
+			}
+			_, err := e.raw.PutObject(ctx, e.bucket, fmt.Sprintf("naive/%d", n.Add(1)), &doc, int64(doc.Len()), minio.PutObjectOptions{})
+			return err
+		})
+	})
+}
+
+// repeating yields size bytes of a random 1 MiB block over and over: incompressible enough
+// for storage, and cheap, so the benchmark measures transfer and encryption, not generation.
+type repeating struct {
+	block []byte
+	left  int64
+	off   int
+}
+
+func newRepeating(size int64) *repeating {
+	block := make([]byte, 1<<20)
+	r := mrand.NewChaCha8([32]byte{7})
+	r.Read(block)
+	return &repeating{block: block, left: size}
+}
+
+func (r *repeating) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(int64(len(p)), r.left)], r.block[r.off:])
+	r.off = (r.off + n) % len(r.block)
+	r.left -= int64(n)
+	return n, nil
+}
+
+// peakHeap samples the heap in use while f runs and returns the peak above what was in use
+// when it started.
+func peakHeap(f func()) (peak uint64) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > base && ms.HeapInuse-base > peak {
+				peak = ms.HeapInuse - base
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	f()
+	close(stop)
+	<-done
+	return peak
+}
+
+// BenchmarkAttachment streams an attachment up and down through recordvault and, as the
+// baseline, the same bytes raw through minio-go to the same MinIO (both from a stream, as an
+// upload arrives). It reports MB/s and the peak heap in use while streaming.
+//
+//	go test -tags integration -run '^$' -bench BenchmarkAttachment -benchtime 3x ./integration
+func BenchmarkAttachment(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range []int64{256 << 20, 1 << 30} {
+		e := newBenchEnv(b)
+		client := newID()
+		var id, blob string
+		b.Run(fmt.Sprintf("raw-upload-%dMiB", size>>20), func(b *testing.B) {
+			b.SetBytes(size)
+			for range b.N {
+				if _, err := e.raw.PutObject(ctx, e.bucket, "raw/blob", newRepeating(size), size, minio.PutObjectOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("encrypted-upload-%dMiB", size>>20), func(b *testing.B) {
+			b.SetBytes(size)
+			var peak uint64
+			for range b.N {
+				peak = max(peak, peakHeap(func() {
+					var err error
+					id, err = e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: recordvault.Evaluation,
+						Fields: map[string][]byte{"summary": []byte("s")}, Attachments: []records.NewAttachment{{Body: newRepeating(size), Size: size}}})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}))
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
+		rec, err := e.svc.Get(ctx, e.clinic, client, id, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		blob = rec.Attachments[0].ID
+		b.Run(fmt.Sprintf("raw-download-%dMiB", size>>20), func(b *testing.B) {
+			b.SetBytes(size)
+			for range b.N {
+				obj, err := e.raw.GetObject(ctx, e.bucket, "raw/blob", minio.GetObjectOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n, err := io.Copy(io.Discard, obj); err != nil || n != size {
+					b.Fatal(n, err)
+				}
+				obj.Close()
+			}
+		})
+		b.Run(fmt.Sprintf("encrypted-download-%dMiB", size>>20), func(b *testing.B) {
+			b.SetBytes(size)
+			var peak uint64
+			for range b.N {
+				peak = max(peak, peakHeap(func() {
+					a, err := e.svc.OpenAttachment(ctx, e.clinic, client, id, blob, 0, -1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if n, err := io.Copy(io.Discard, a); err != nil || n != size {
+						b.Fatal(n, err)
+					}
+					a.Close()
+				}))
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
+	}
+}
