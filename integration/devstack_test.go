@@ -188,8 +188,10 @@ func TestMakeDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := waitReadyz(t, d.url, http.StatusServiceUnavailable, "stopped vault reported by /readyz")
-	if !strings.Contains(checks["vault"], "vault unreachable") || checks["storage"] != "ok" {
-		t.Fatalf("checks = %v, want vault unreachable and storage ok", checks)
+	// The reason depends on the moment: "vault unreachable" once it is gone, "transit mount
+	// not usable" while it shuts down. Either way the Vault check fails and says why.
+	if v := checks["vault"]; v == "ok" || !strings.Contains(v, "vault") || checks["storage"] != "ok" {
+		t.Fatalf("checks = %v, want the vault check failing with its reason and storage ok", checks)
 	}
 
 	// Ctrl-C stops the rest.
