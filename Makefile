@@ -14,7 +14,7 @@ export TESTCONTAINERS_HOST_OVERRIDE := localhost
 
 GO_TEST_FLAGS ?=
 
-.PHONY: dev test vet unit fuzz integration servers images clean-dev
+.PHONY: dev test vet unit fuzz integration bench servers images clean-dev
 
 dev:
 	@mkdir -p $(DATA_DIR)/bin
@@ -43,6 +43,11 @@ fuzz:
 
 integration: images
 	go test -tags integration -count=1 -timeout 30m $(GO_TEST_FLAGS) ./integration/...
+
+# The benchmarks behind docs/PERFORMANCE.md; measurements, not pass/fail, so not in `test`.
+bench: images
+	go test -tags integration -run '^$$' -bench BenchmarkNotes -benchtime 5s ./integration
+	go test -tags integration -run '^$$' -bench BenchmarkAttachment -benchtime 3x ./integration
 
 servers:
 	deploy/servers/build.sh all

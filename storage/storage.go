@@ -45,6 +45,14 @@ var (
 	ErrNotFound = errors.New("storage: object not found")
 )
 
+// Large objects upload in parts of streamPartSize bytes (larger when the object would need
+// more than maxParts), streamThreads at a time.
+const (
+	streamPartSize = 5 << 20 // the smallest part S3 allows
+	streamThreads  = 3
+	maxParts       = 9000 // S3 allows 10,000
+)
+
 // probeTimeout bounds one readiness check, so that dead storage is reported quickly.
 const probeTimeout = 2 * time.Second
 
@@ -108,6 +116,12 @@ func (s *Store) create(ctx context.Context, key string, r io.Reader, size int64)
 		return "", errors.New("storage: object size must be known")
 	}
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
+	if size > streamPartSize {
+		// Send parts concurrently: while one part is on the wire the next is read (and so
+		// encrypted). Memory is streamThreads part buffers, whatever the object's size.
+		opts.ConcurrentStreamParts, opts.NumThreads = true, streamThreads
+		opts.PartSize = max(streamPartSize, uint64(size)/maxParts+1)
+	}
 	opts.SetMatchETagExcept("*")
 	info, err := s.client.PutObject(ctx, s.bucket, key, r, size, opts)
 	if err != nil {

@@ -33,6 +33,9 @@ type Client struct {
 	appRole *AppRole
 }
 
+// maxIdleConns is how many idle connections to Vault the client keeps for reuse.
+const maxIdleConns = 64
+
 // probeTimeout bounds one readiness check, so that a dead Vault is reported quickly.
 const probeTimeout = 2 * time.Second
 
@@ -50,6 +53,10 @@ func New(cfg Config) (*Client, error) {
 	apiCfg.Address = cfg.Addr
 	if cfg.Transport != nil {
 		apiCfg.HttpClient.Transport = cfg.Transport
+	} else if t, ok := apiCfg.HttpClient.Transport.(*http.Transport); ok {
+		// Vault's default pool keeps GOMAXPROCS+1 idle connections per host: fewer than the
+		// requests a busy service has in flight, so each burst would open new connections.
+		t.MaxIdleConnsPerHost = maxIdleConns
 	}
 	c, err := vaultapi.NewClient(apiCfg)
 	if err != nil {
