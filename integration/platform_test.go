@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,5 +218,41 @@ func TestComposeFileValid(t *testing.T) {
 	out, err := exec.Command("docker-compose", "-f", filepath.Join(root, "deploy", "compose.yaml"), "config", "--quiet").CombinedOutput()
 	if err != nil {
 		t.Fatalf("docker-compose config: %v\n%s", err, out)
+	}
+}
+
+// Fifty writers create the same record at once: exactly one succeeds, the other 49 are told
+// the record exists, and the stored manifest is the winner's.
+func TestConcurrentCreatorsOneWins(t *testing.T) {
+	ctx := context.Background()
+	store, _ := newStore(t, shared.minio)
+	clinic, client, record := newID(), newID(), newID()
+	const writers = 50
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			_, errs[i] = store.CreateManifest(ctx, &storage.Manifest{Clinic: clinic, Client: client, Record: record,
+				Category: "progress_note", TransitKey: "k", WrappedKey: fmt.Sprintf("vault:v1:writer%d", i), Fields: map[string][]byte{}})
+		})
+	}
+	wg.Wait()
+	winner, exists := -1, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if winner >= 0 {
+				t.Fatalf("writers %d and %d both created the record", winner, i)
+			}
+			winner = i
+		case errors.Is(err, storage.ErrExists):
+			exists++
+		default:
+			t.Fatalf("writer %d: %v", i, err)
+		}
+	}
+	got, _, err := store.ReadManifest(ctx, clinic, client, record)
+	if winner < 0 || exists != writers-1 || err != nil || got.WrappedKey != fmt.Sprintf("vault:v1:writer%d", winner) {
+		t.Fatalf("winner %d, %d told it exists, stored %+v, %v", winner, exists, got, err)
 	}
 }
