@@ -1,0 +1,136 @@
+// Package devissuer is a development-only OpenID Connect issuer: it holds an ECDSA P-256
+// signing key, serves its discovery document and JWKS, and mints tokens for seeded demo users.
+// `make dev` runs it on loopback so the service's real token verification (package auth) can
+// be used without an identity provider. The recordvault binary never contains it.
+package devissuer
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/recordvault/recordvault/auth"
+)
+
+// User is a seeded demo user.
+type User struct {
+	Name   string      `json:"name"`
+	Clinic string      `json:"clinic"`
+	Roles  []auth.Role `json:"roles"`
+}
+
+// Issuer mints tokens for its users and serves the keys to verify them.
+type Issuer struct {
+	url      string
+	audience string
+	key      *ecdsa.PrivateKey
+	kid      string
+	jwks     json.RawMessage
+	users    map[string]User
+	now      func() time.Time
+}
+
+// TokenTTL is how long a minted token lives.
+const TokenTTL = time.Hour
+
+// New returns an issuer at url (what tokens carry as "iss") for audience, with users keyed
+// by subject.
+func New(url, audience string, users map[string]User) (*Issuer, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	kid := strings.ToLower(rand.Text()[:16])
+	jwk, err := jwkset.NewJWKFromKey(key.Public(), jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
+		ALG: jwkset.AlgES256, KID: kid, USE: jwkset.UseSig}})
+	if err != nil {
+		return nil, fmt.Errorf("devissuer: jwk: %w", err)
+	}
+	set := jwkset.NewMemoryStorage()
+	if err := set.KeyWrite(context.Background(), jwk); err != nil {
+		return nil, err
+	}
+	raw, err := set.JSONPublic(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return &Issuer{url: strings.TrimSuffix(url, "/"), audience: audience, key: key, kid: kid, jwks: raw, users: users, now: time.Now}, nil
+}
+
+// JWKSURL is where the issuer serves its keys.
+func (i *Issuer) JWKSURL() string { return i.url + "/jwks.json" }
+
+// Mint returns a signed token for the user with the given subject.
+func (i *Issuer) Mint(subject string) (string, error) {
+	u, ok := i.users[subject]
+	if !ok {
+		return "", fmt.Errorf("devissuer: no user %q", subject)
+	}
+	now := i.now()
+	roles := make([]string, len(u.Roles))
+	for k, r := range u.Roles {
+		roles[k] = string(r)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, auth.Claims{
+		RegisteredClaims: jwt.RegisteredClaims{Issuer: i.url, Subject: subject, Audience: jwt.ClaimStrings{i.audience},
+			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(TokenTTL)),
+			ID: rand.Text()},
+		Clinic: u.Clinic, Roles: roles,
+	})
+	tok.Header["kid"] = i.kid
+	return tok.SignedString(i.key)
+}
+
+// Handler serves the discovery document, the JWKS, the user list and the token endpoint:
+//
+//	GET  /.well-known/openid-configuration
+//	GET  /jwks.json
+//	GET  /users                 the seeded users, to pick one
+//	POST /token?user=<subject>  a token for that user (development only)
+func (i *Issuer) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{"issuer": i.url, "jwks_uri": i.JWKSURL(), "id_token_signing_alg_values_supported": []string{"ES256"}})
+	})
+	mux.HandleFunc("GET /jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(i.jwks)
+	})
+	mux.HandleFunc("GET /users", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, i.users)
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		tok, err := i.Mint(r.URL.Query().Get("user"))
+		if err != nil {
+			http.Error(w, "unknown user; GET /users lists them", http.StatusNotFound)
+			return
+		}
+		writeJSON(w, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(TokenTTL.Seconds())})
+	})
+	return mux
+}
+
+// Users returns the subjects of the seeded users, sorted.
+func (i *Issuer) Users() []string {
+	var s []string
+	for k := range i.users {
+		s = append(s, k)
+	}
+	slices.Sort(s)
+	return s
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
