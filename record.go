@@ -1,6 +1,9 @@
 package recordvault
 
-import "slices"
+import (
+	"regexp"
+	"slices"
+)
 
 // Category is a kind of record. Each (clinic, category) has its own Transit key, so records of
 // different categories never share a key.
@@ -24,3 +27,11 @@ var Categories = []Category{PsychotherapyNote, ProgressNote, Evaluation, SUDReco
 
 // Valid reports whether c is one of Categories.
 func (c Category) Valid() bool { return slices.Contains(Categories, c) }
+
+// validID: ids are random, lowercase letters and digits only, so that no separator used in
+// object keys or Transit key names ("/", "-") can ever occur inside one, and no id can carry
+// anything a person typed.
+var validID = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
+
+// ValidID reports whether id has the form of a recordvault id (clinic, client, record, blob).
+func ValidID(id string) bool { return validID.MatchString(id) }

@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
@@ -63,8 +62,6 @@ const MaxTokenSize = 8 << 10
 // acceptedAlgorithms are the asymmetric signature algorithms of OIDC issuers.
 var acceptedAlgorithms = []string{"ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"}
 
-var validClinic = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
-
 // Verifier checks bearer tokens.
 type Verifier struct {
 	keys   keyfunc.Keyfunc
@@ -111,7 +108,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if _, err := v.parser.ParseWithClaims(token, &c, v.keys.KeyfuncCtx(ctx)); err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
-	if c.Subject == "" || !validClinic.MatchString(c.Clinic) {
+	if c.Subject == "" || !recordvault.ValidID(c.Clinic) {
 		return Principal{}, fmt.Errorf("%w: no subject or clinic", ErrUnauthenticated)
 	}
 	p := Principal{Subject: c.Subject, Clinic: c.Clinic}

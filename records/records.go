@@ -116,6 +116,9 @@ func (s *Service) Put(ctx context.Context, rec NewRecord) (id string, err error)
 	if !rec.Category.Valid() {
 		return "", recordvault.Errorf(recordvault.EINVALID, "unknown record category")
 	}
+	if !recordvault.ValidID(rec.Clinic) || !recordvault.ValidID(rec.Client) {
+		return "", recordvault.Errorf(recordvault.EINVALID, "malformed clinic or client id")
+	}
 	id = newID()
 	keyName := KeyName(rec.Clinic, rec.Category)
 	dk, err := s.keys.NewDataKey(ctx, keyName, crypto.DataKeyContext(rec.Clinic, string(rec.Category), id))

@@ -139,6 +139,17 @@ func TestPutRefusesUnknownCategory(t *testing.T) {
 	}
 }
 
+// A malformed id is refused before any key is made or anything stored.
+func TestPutRefusesMalformedIDs(t *testing.T) {
+	store := newFakeStore()
+	for _, ids := range [][2]string{{"../c", "p"}, {"c", "P"}, {"c", "p-1"}, {"", "p"}} {
+		_, err := New(fakeKeyring{}, store).Put(context.Background(), NewRecord{Clinic: ids[0], Client: ids[1], Category: recordvault.ProgressNote})
+		if recordvault.ErrorCode(err) != recordvault.EINVALID || len(store.manifests) != 0 {
+			t.Fatalf("ids %q: %v", ids, err)
+		}
+	}
+}
+
 func TestGetMissingRecordIsNotFound(t *testing.T) {
 	_, err := New(fakeKeyring{}, newFakeStore()).Get(context.Background(), "c", "p", "nope", nil)
 	if recordvault.ErrorCode(err) != recordvault.ENOTFOUND {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+
+	"github.com/recordvault/recordvault"
 )
 
 // Manifest is the one small object that describes a record: its ids, its category, the
@@ -40,9 +42,6 @@ const (
 )
 
 var (
-	// validID: ids are random, lowercase letters and digits only, so that no separator used
-	// in object keys or Transit key names ("/", "-") can ever occur inside one.
-	validID     = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
 	validName   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,127}$`) // categories, key names, fields
 	errManifest = errors.New("storage: invalid manifest")
 )
@@ -84,7 +83,7 @@ func (m *Manifest) check() error {
 		return fmt.Errorf("%w: version %d", errManifest, m.Version)
 	}
 	for _, id := range []string{m.Clinic, m.Client, m.Record} {
-		if !validID.MatchString(id) {
+		if !recordvault.ValidID(id) {
 			return fmt.Errorf("%w: malformed id", errManifest)
 		}
 	}
@@ -100,7 +99,7 @@ func (m *Manifest) check() error {
 		}
 	}
 	for _, b := range m.Blobs {
-		if !validID.MatchString(b.ID) || b.Size < 0 || b.EncryptedSize <= b.Size {
+		if !recordvault.ValidID(b.ID) || b.Size < 0 || b.EncryptedSize <= b.Size {
 			return fmt.Errorf("%w: malformed blob", errManifest)
 		}
 	}

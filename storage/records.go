@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/recordvault/recordvault"
 )
 
 // Object layout. Every component is a random id (or a fixed category name), never PHI:
@@ -24,7 +25,7 @@ var ErrChanged = errors.New("storage: object changed since it was read")
 
 func checkIDs(ids ...string) error {
 	for _, id := range ids {
-		if !validID.MatchString(id) {
+		if !recordvault.ValidID(id) {
 			return errors.New("storage: invalid id")
 		}
 	}
