@@ -22,26 +22,15 @@ import (
 	"github.com/recordvault/recordvault"
 )
 
-// Role is what a caller may do, as the issuer asserts it.
-type Role string
-
-const (
-	RoleClinician   Role = "clinician"
-	RoleClinicAdmin Role = "clinic_admin"
-	RoleClient      Role = "client"
-)
-
-var knownRoles = []Role{RoleClinician, RoleClinicAdmin, RoleClient}
-
 // Principal is an authenticated caller.
 type Principal struct {
 	Subject string
 	Clinic  string
-	Roles   []Role
+	Roles   []recordvault.Role
 }
 
 // Has reports whether p holds role r.
-func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
+func (p Principal) Has(r recordvault.Role) bool { return slices.Contains(p.Roles, r) }
 
 // Config names the issuer whose tokens are accepted.
 type Config struct {
@@ -113,8 +102,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	}
 	p := Principal{Subject: c.Subject, Clinic: c.Clinic}
 	for _, r := range c.Roles {
-		if slices.Contains(knownRoles, Role(r)) {
-			p.Roles = append(p.Roles, Role(r))
+		if slices.Contains(recordvault.Roles, recordvault.Role(r)) {
+			p.Roles = append(p.Roles, recordvault.Role(r))
 		}
 	}
 	return p, nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/auth"
 	"github.com/recordvault/recordvault/internal/devissuer"
 )
@@ -69,7 +70,7 @@ func TestVerify(t *testing.T) {
 	}
 	good := sign(t, validClaims(), key, kid)
 	p, err := v.Verify(ctx, good)
-	if err != nil || p.Subject != "dr-lee" || p.Clinic != "clinic1" || !slices.Equal(p.Roles, []auth.Role{auth.RoleClinician}) {
+	if err != nil || p.Subject != "dr-lee" || p.Clinic != "clinic1" || !slices.Equal(p.Roles, []recordvault.Role{recordvault.RoleClinician}) {
 		t.Fatalf("valid token: %+v, %v", p, err)
 	}
 
@@ -120,7 +121,7 @@ func TestDevIssuerTokensVerify(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { iss.Handler().ServeHTTP(w, r) }))
 	defer srv.Close()
 	iss, err := devissuer.New(srv.URL, audience, map[string]devissuer.User{
-		"dr-lee": {Name: "Dr. Lee", Clinic: "clinic1", Roles: []auth.Role{auth.RoleClinician}}})
+		"dr-lee": {Name: "Dr. Lee", Clinic: "clinic1", Roles: []recordvault.Role{recordvault.RoleClinician}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestDevIssuerTokensVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err := v.Verify(ctx, tok); err != nil || p.Subject != "dr-lee" || !p.Has(auth.RoleClinician) {
+	if p, err := v.Verify(ctx, tok); err != nil || p.Subject != "dr-lee" || !p.Has(recordvault.RoleClinician) {
 		t.Fatalf("dev token: %+v, %v", p, err)
 	}
 	if _, err := iss.Mint("nobody"); err == nil {

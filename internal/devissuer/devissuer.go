@@ -18,14 +18,15 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/auth"
 )
 
 // User is a seeded demo user.
 type User struct {
-	Name   string      `json:"name"`
-	Clinic string      `json:"clinic"`
-	Roles  []auth.Role `json:"roles"`
+	Name   string             `json:"name"`
+	Clinic string             `json:"clinic"`
+	Roles  []recordvault.Role `json:"roles"`
 }
 
 // Issuer mints tokens for its users and serves the keys to verify them.
