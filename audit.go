@@ -1,0 +1,26 @@
+package recordvault
+
+import (
+	"context"
+	"time"
+)
+
+// AuditEvent is one thing that happened: a read, a write, a refusal, a disclosure. It names
+// who, what and on which ids, and which rule decided; it never carries record content or
+// anything else a person typed.
+type AuditEvent struct {
+	Time    time.Time `json:"time"`
+	Actor   string    `json:"actor"`  // the caller's subject
+	Clinic  string    `json:"clinic"` // the caller's clinic
+	Action  string    `json:"action"`
+	Client  string    `json:"client,omitempty"`
+	Record  string    `json:"record,omitempty"`
+	Allowed bool      `json:"allowed"`
+	Rule    string    `json:"rule"` // the rule that decided, with its citation where it has one
+}
+
+// Auditor records events. Record must return an error when the event is not durably
+// recorded: callers fail the request then (fail closed), so nothing happens unrecorded.
+type Auditor interface {
+	Record(ctx context.Context, e AuditEvent) error
+}
