@@ -3,9 +3,11 @@
 
 DATA_DIR           ?= .dev
 HTTP_ADDR          ?= 127.0.0.1:8080
+# Vault's cluster listener takes VAULT_PORT+1 as well.
 VAULT_PORT         ?= 8200
 MINIO_PORT         ?= 9000
 MINIO_CONSOLE_PORT ?= 9001
+ISSUER_PORT        ?= 8081
 
 # Ryuk, testcontainers' reaper, is an image we cannot pull; the tests terminate what they start.
 # Containers are reached on localhost, not through the Docker bridge (see integration/harness).
@@ -23,7 +25,8 @@ dev:
 	@vault_bin=$$(deploy/servers/build.sh vault) && minio_bin=$$(deploy/servers/build.sh minio) && \
 	exec $(DATA_DIR)/bin/recordvault-dev -data $(DATA_DIR) -http $(HTTP_ADDR) \
 		-vault-bin "$$vault_bin" -minio-bin "$$minio_bin" -server-bin $(DATA_DIR)/bin/recordvault \
-		-vault-port $(VAULT_PORT) -minio-port $(MINIO_PORT) -minio-console-port $(MINIO_CONSOLE_PORT)
+		-vault-port $(VAULT_PORT) -minio-port $(MINIO_PORT) -minio-console-port $(MINIO_CONSOLE_PORT) \
+		-issuer-port $(ISSUER_PORT)
 
 test: images vet unit fuzz integration
 

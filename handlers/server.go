@@ -17,11 +17,12 @@ type ReadinessCheck struct {
 	Ready func(context.Context) error
 }
 
-// NewServer returns the recordvault HTTP handler.
-func NewServer(logger *slog.Logger, checks []ReadinessCheck) http.Handler {
+// NewServer returns the recordvault HTTP handler: health endpoints without authentication,
+// everything under /v1 behind bearer tokens checked by verifier.
+func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier) http.Handler {
 	r := mux.NewRouter()
 	r.Use(noteRoute)
-	addRoutes(r, logger, checks)
+	addRoutes(r, logger, checks, verifier)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, logger, errNoRoute)
 	})

@@ -12,12 +12,13 @@ import (
 	"testing"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/auth"
 )
 
 func newTestServer(t *testing.T, checks ...ReadinessCheck) (http.Handler, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
-	return NewServer(slog.New(slog.NewTextHandler(&logs, nil)), checks), &logs
+	return NewServer(slog.New(slog.NewTextHandler(&logs, nil)), checks, fakeVerifier{}), &logs
 }
 
 func do(h http.Handler, method, target string) *httptest.ResponseRecorder {
@@ -136,5 +137,46 @@ func TestPanicsAndLogsCarryNoRequestData(t *testing.T) {
 	do(srv, http.MethodGet, "/healthz?q="+canary)
 	if l := srvLogs.String(); strings.Contains(l, canary) || !strings.Contains(l, "route=/healthz") || !strings.Contains(l, "status=200") {
 		t.Fatalf("request log: %s", l)
+	}
+}
+
+// fakeVerifier accepts the token "good" as dr-lee of clinic c1, and nothing else.
+type fakeVerifier struct{}
+
+func (fakeVerifier) Verify(_ context.Context, token string) (auth.Principal, error) {
+	if token != "good" {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	return auth.Principal{Subject: "dr-lee", Clinic: "c1", Roles: []recordvault.Role{recordvault.RoleClinician}}, nil
+}
+
+func TestV1NeedsABearerToken(t *testing.T) {
+	h, _ := newTestServer(t)
+	var bodies []string
+	for _, header := range []string{"", "Bearer", "Bearer bad", "Basic good", "bearer  good", "Token good"} {
+		req := httptest.NewRequest(http.MethodGet, "/v1/me", nil)
+		if header != "" {
+			req.Header.Set("Authorization", header)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") == "" ||
+			rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("Authorization %q: %d %v", header, rec.Code, rec.Header())
+		}
+		bodies = append(bodies, rec.Body.String())
+	}
+	for _, b := range bodies[1:] {
+		if b != bodies[0] {
+			t.Fatalf("401 bodies differ: %q vs %q", b, bodies[0])
+		}
+	}
+	req := httptest.NewRequest(http.MethodGet, "/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer good")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var got me
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK || got.Subject != "dr-lee" || got.Clinic != "c1" {
+		t.Fatalf("with a good token: %d %s", rec.Code, rec.Body)
 	}
 }

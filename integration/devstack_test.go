@@ -48,14 +48,23 @@ func startDev(t *testing.T, dataDir string) *devStack {
 		t.Fatal(err)
 	}
 	d := &devStack{ports: map[string]int{}, pids: map[string]int{}, exited: make(chan struct{}), running: make(chan struct{})}
-	for _, name := range []string{"http", "vault", "minio", "console"} {
-		d.ports[name] = freePort(t)
+	// Vault also takes VAULT_PORT+1 (its cluster listener) once unsealed: keep it for Vault.
+	taken := map[int]bool{}
+	for _, name := range []string{"vault", "http", "minio", "console", "issuer"} {
+		port := freePort(t)
+		for taken[port] {
+			port = freePort(t)
+		}
+		d.ports[name], taken[port] = port, true
+		if name == "vault" {
+			taken[port+1] = true
+		}
 	}
 	d.url = fmt.Sprintf("http://127.0.0.1:%d", d.ports["http"])
 	d.cmd = exec.Command("make", "--no-print-directory", "-C", root, "dev",
 		"DATA_DIR="+dataDir, "HTTP_ADDR="+strings.TrimPrefix(d.url, "http://"),
 		"VAULT_PORT="+strconv.Itoa(d.ports["vault"]), "MINIO_PORT="+strconv.Itoa(d.ports["minio"]),
-		"MINIO_CONSOLE_PORT="+strconv.Itoa(d.ports["console"]))
+		"MINIO_CONSOLE_PORT="+strconv.Itoa(d.ports["console"]), "ISSUER_PORT="+strconv.Itoa(d.ports["issuer"]))
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := d.cmd.StdoutPipe()
 	if err != nil {
@@ -154,6 +163,7 @@ func TestMakeDev(t *testing.T) {
 	if status, checks := readyz(t, d.url); status != http.StatusOK {
 		t.Fatalf("readyz: %d %v", status, checks)
 	}
+	d.checkAuthentication(t)
 
 	// A Transit key made now must outlive the stack: Vault keeps its storage in dataDir.
 	var sec struct {
@@ -220,5 +230,39 @@ func TestMakeDev(t *testing.T) {
 	key, err := vaultAPI().Logical().ReadWithContext(ctx, "transit/keys/persisted")
 	if err != nil || key == nil {
 		t.Fatalf("transit key after restart: %v, %v", key, err)
+	}
+}
+
+// checkAuthentication gets a token from the development issuer, as the banner shows, and
+// calls the API with it and without it.
+func (d *devStack) checkAuthentication(t *testing.T) {
+	t.Helper()
+	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/token?user=dr-lee", d.ports["issuer"]), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("token from the development issuer: %v", err)
+	}
+	for token, want := range map[string]int{tok.AccessToken: http.StatusOK, "": http.StatusUnauthorized, tok.AccessToken + "x": http.StatusUnauthorized} {
+		req, _ := http.NewRequest(http.MethodGet, d.url+"/v1/me", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var who struct{ Subject, Clinic string }
+		json.NewDecoder(resp.Body).Decode(&who)
+		resp.Body.Close()
+		if resp.StatusCode != want || (want == http.StatusOK && (who.Subject != "dr-lee" || who.Clinic != "democlinic")) {
+			t.Fatalf("GET /v1/me: %d %+v, want %d", resp.StatusCode, who, want)
+		}
 	}
 }

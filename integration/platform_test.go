@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/recordvault/recordvault/auth"
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/storage"
@@ -154,7 +155,7 @@ func TestReadinessFollowsDependencies(t *testing.T) {
 	srv := httptest.NewServer(handlers.NewServer(discardLogger(), []handlers.ReadinessCheck{
 		{Name: "vault", Ready: vaultClient(t, v).Ready},
 		{Name: "storage", Ready: store.Ready},
-	}))
+	}, rejectAll{}))
 	defer srv.Close()
 
 	if status, checks := readyz(t, srv.URL); status != http.StatusOK || checks["vault"] != "ok" || checks["storage"] != "ok" {
@@ -255,4 +256,11 @@ func TestConcurrentCreatorsOneWins(t *testing.T) {
 	if winner < 0 || exists != writers-1 || err != nil || got.WrappedKey != fmt.Sprintf("vault:v1:writer%d", winner) {
 		t.Fatalf("winner %d, %d told it exists, stored %+v, %v", winner, exists, got, err)
 	}
+}
+
+// rejectAll is a token verifier for servers whose API a test does not call.
+type rejectAll struct{}
+
+func (rejectAll) Verify(context.Context, string) (auth.Principal, error) {
+	return auth.Principal{}, auth.ErrUnauthenticated
 }

@@ -35,6 +35,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	flags.IntVar(&cfg.VaultPort, "vault-port", 8200, "loopback port of Vault")
 	flags.IntVar(&cfg.MinIOPort, "minio-port", 9000, "loopback port of MinIO's S3 API")
 	flags.IntVar(&cfg.MinIOConsolePort, "minio-console-port", 9001, "loopback port of MinIO's console")
+	flags.IntVar(&cfg.IssuerPort, "issuer-port", 8081, "loopback port of the development OIDC issuer")
 	flags.StringVar(&cfg.Bucket, "bucket", "recordvault", "bucket for records")
 	if err := flags.Parse(args[1:]); err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/recordvault/recordvault/auth"
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
@@ -66,10 +67,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
+	verifier, err := auth.NewVerifier(ctx, auth.Config{
+		Issuer:   getenv("RECORDVAULT_OIDC_ISSUER"),
+		Audience: envOr(getenv, "RECORDVAULT_OIDC_AUDIENCE", "recordvault"),
+		JWKSURL:  getenv("RECORDVAULT_OIDC_JWKS_URL"),
+	})
+	if err != nil {
+		return err
+	}
 	handler := handlers.NewServer(logger, []handlers.ReadinessCheck{
 		{Name: "vault", Ready: vc.Ready},
 		{Name: "storage", Ready: store.Ready},
-	})
+	}, verifier)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

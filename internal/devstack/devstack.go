@@ -17,12 +17,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/internal/devissuer"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
 )
@@ -38,7 +42,19 @@ type Config struct {
 	VaultPort        int
 	MinIOPort        int
 	MinIOConsolePort int
+	IssuerPort       int // the development OIDC issuer
 	Bucket           string
+}
+
+// DemoClinic is the clinic of the seeded demo users.
+const DemoClinic = "democlinic"
+
+// demoUsers are the development issuer's users, one of each role.
+var demoUsers = map[string]devissuer.User{
+	"dr-lee":    {Name: "Dr. Ana Lee", Clinic: DemoClinic, Roles: []recordvault.Role{recordvault.RoleClinician}},
+	"dr-patel":  {Name: "Dr. Raj Patel", Clinic: DemoClinic, Roles: []recordvault.Role{recordvault.RoleClinician}},
+	"admin-kim": {Name: "Kim (front office)", Clinic: DemoClinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}},
+	"client-jo": {Name: "Jo (client)", Clinic: DemoClinic, Roles: []recordvault.Role{recordvault.RoleClient}},
 }
 
 // secrets are the stack's development credentials, created once per data directory.
@@ -122,7 +138,22 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 		return err
 	}
 
+	issuerURL := "http://127.0.0.1:" + strconv.Itoa(cfg.IssuerPort)
+	issuer, err := devissuer.New(issuerURL, "recordvault", demoUsers)
+	if err != nil {
+		return err
+	}
+	issuerLn, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(cfg.IssuerPort))
+	if err != nil {
+		return fmt.Errorf("devstack: development issuer: %w", err)
+	}
+	issuerSrv := &http.Server{Handler: issuer.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go issuerSrv.Serve(issuerLn)
+	defer issuerSrv.Close()
+
 	p, err = start(logger, "recordvault", cfg.ServerBin, []string{"-listen", cfg.HTTPAddr}, []string{
+		"RECORDVAULT_OIDC_ISSUER=" + issuerURL,
+		"RECORDVAULT_OIDC_JWKS_URL=" + issuer.JWKSURL(),
 		"VAULT_ADDR=" + vaultAddr,
 		"VAULT_TOKEN=" + sec.Vault.RootToken,
 		"RECORDVAULT_TRANSIT_MOUNT=" + transitMount,
@@ -136,11 +167,22 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 	}
 	running = append(running, p)
 	url := "http://" + cfg.HTTPAddr
-	if err := waitHTTP(ctx, url+"/readyz"); err != nil {
+	// Stop waiting as soon as the service exits: it says why on its output.
+	waitCtx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-p.done:
+			cancel()
+		case <-waitCtx.Done():
+		}
+	}()
+	err = waitHTTP(waitCtx, url+"/readyz")
+	cancel()
+	if err != nil {
 		return fmt.Errorf("devstack: recordvault did not become ready: %w", err)
 	}
-	fmt.Fprintf(out, banner, url, url, vaultAddr, filepath.Join(cfg.DataDir, "secrets.json"),
-		"http://127.0.0.1:"+strconv.Itoa(cfg.MinIOConsolePort), filepath.Join(cfg.DataDir, "logs"))
+	fmt.Fprintf(out, banner, url, url, issuerURL, issuerURL, url, strings.Join(issuer.Users(), ", "), vaultAddr,
+		filepath.Join(cfg.DataDir, "secrets.json"), "http://127.0.0.1:"+strconv.Itoa(cfg.MinIOConsolePort), filepath.Join(cfg.DataDir, "logs"))
 
 	for {
 		select {
@@ -158,8 +200,11 @@ recordvault is running at %s  (development stack; Ctrl-C stops all of it)
 
   curl %s/readyz
 
-  Authentication: the API routes that need a bearer token arrive with the records API; the
-  health endpoints need none.
+  Authenticate as a seeded demo user of the development issuer at %s:
+    TOKEN=$(curl -s -X POST '%s/token?user=dr-lee' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+    curl -H "Authorization: Bearer $TOKEN" %s/v1/me
+  Users: %s
+
   Vault:   %s  (root token and unseal key, development only: %s)
   MinIO:   console at %s, same file
   Logs:    %s
@@ -201,18 +246,21 @@ func setUpVault(ctx context.Context, addr, dataDir string, sec *secrets) error {
 	return retry(ctx, func() error { return op.EnableTransit(ctx, sec.Vault.RootToken, transitMount) })
 }
 
+// vaultHCL is the development Vault's configuration. Once unsealed, Vault also listens on a
+// cluster port, VaultPort+1, which must be free too.
 func vaultHCL(cfg Config) string {
 	return fmt.Sprintf(`storage "file" {
   path = %q
 }
 listener "tcp" {
-  address     = "127.0.0.1:%d"
-  tls_disable = true
+  address         = "127.0.0.1:%d"
+  cluster_address = "127.0.0.1:%d"
+  tls_disable     = true
 }
 api_addr      = "http://127.0.0.1:%d"
 disable_mlock = true
 ui            = true
-`, filepath.Join(cfg.DataDir, "vault", "data"), cfg.VaultPort, cfg.VaultPort)
+`, filepath.Join(cfg.DataDir, "vault", "data"), cfg.VaultPort, cfg.VaultPort+1, cfg.VaultPort)
 }
 
 // openLog opens the log file of a dependency, appending: the data directory outlives a run.
