@@ -20,6 +20,16 @@ type ReadinessCheck struct {
 // NewServer returns the recordvault HTTP handler: health endpoints without authentication,
 // everything under /v1 behind bearer tokens checked by verifier.
 func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier) http.Handler {
+	var h http.Handler = newRouter(logger, checks, verifier)
+	h = securityHeaders(h)
+	h = logRequests(logger, h)
+	h = recoverPanics(logger, h)
+	return h
+}
+
+// newRouter returns the router with every route; NewServer wraps it in the middleware that
+// applies to all requests.
+func newRouter(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier) *mux.Router {
 	r := mux.NewRouter()
 	r.Use(noteRoute)
 	addRoutes(r, logger, checks, verifier)
@@ -29,9 +39,5 @@ func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerif
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, logger, errMethod)
 	})
-	var h http.Handler = r
-	h = securityHeaders(h)
-	h = logRequests(logger, h)
-	h = recoverPanics(logger, h)
-	return h
+	return r
 }
