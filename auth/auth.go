@@ -29,9 +29,6 @@ type Principal struct {
 	Roles   []recordvault.Role
 }
 
-// Has reports whether p holds role r.
-func (p Principal) Has(r recordvault.Role) bool { return slices.Contains(p.Roles, r) }
-
 // Config names the issuer whose tokens are accepted.
 type Config struct {
 	Issuer   string

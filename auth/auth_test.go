@@ -133,7 +133,7 @@ func TestDevIssuerTokensVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err := v.Verify(ctx, tok); err != nil || p.Subject != "dr-lee" || !p.Has(recordvault.RoleClinician) {
+	if p, err := v.Verify(ctx, tok); err != nil || p.Subject != "dr-lee" || !slices.Contains(p.Roles, recordvault.RoleClinician) {
 		t.Fatalf("dev token: %+v, %v", p, err)
 	}
 	if _, err := iss.Mint("nobody"); err == nil {

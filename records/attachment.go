@@ -18,8 +18,6 @@ type Attachment struct {
 	ahead *prefetcher // reads the object ahead of decryption
 	body  io.Closer
 	key   *crypto.RecordKey
-	Size  int64 // plaintext bytes this reader yields
-	Total int64 // plaintext bytes of the whole attachment
 }
 
 func (a *Attachment) Read(p []byte) (int, error) {
@@ -47,7 +45,7 @@ func newAttachment(key *crypto.RecordKey, stream *crypto.Stream, body io.ReadClo
 		body.Close()
 		return nil, err
 	}
-	return &Attachment{r: r, ahead: ahead, body: body, key: key, Size: n, Total: stream.Size()}, nil
+	return &Attachment{r: r, ahead: ahead, body: body, key: key}, nil
 }
 
 // OpenAttachment opens plaintext bytes [off, off+n) of a record's attachment; n < 0 means to

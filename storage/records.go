@@ -20,9 +20,6 @@ import (
 // A client's records are listed by the prefix c/<clinic>/p/<client>/r/, which reads no other
 // client's objects.
 
-// ErrChanged is returned when a conditional update finds the object changed since it was read.
-var ErrChanged = errors.New("storage: object changed since it was read")
-
 func checkIDs(ids ...string) error {
 	for _, id := range ids {
 		if !recordvault.ValidID(id) {
@@ -58,16 +55,7 @@ func (s *Store) ReplaceManifest(ctx context.Context, m *Manifest, etag string) (
 	if err != nil {
 		return "", err
 	}
-	opts := minio.PutObjectOptions{ContentType: "application/json"}
-	opts.SetMatchETag(etag)
-	info, err := s.client.PutObject(ctx, s.bucket, manifestKey(m.Clinic, m.Client, m.Record), bytes.NewReader(b), int64(len(b)), opts)
-	if err != nil {
-		if minio.ToErrorResponse(err).Code == minio.PreconditionFailed {
-			return "", ErrChanged
-		}
-		return "", fmt.Errorf("storage: replace manifest: %w", err)
-	}
-	return info.ETag, nil
+	return s.put(ctx, manifestKey(m.Clinic, m.Client, m.Record), bytes.NewReader(b), int64(len(b)), etag)
 }
 
 // ReadManifest reads and parses a record's manifest, with its ETag for a later replace.

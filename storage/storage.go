@@ -43,6 +43,8 @@ var (
 	ErrExists = errors.New("storage: object exists")
 	// ErrNotFound is returned when an object does not exist.
 	ErrNotFound = errors.New("storage: object not found")
+	// ErrChanged is returned when a conditional update finds the object changed since it was read.
+	ErrChanged = errors.New("storage: object changed since it was read")
 )
 
 // Large objects upload in parts of streamPartSize bytes (larger when the object would need
@@ -106,9 +108,16 @@ func (s *Store) EnsureBucket(ctx context.Context) error {
 	return nil
 }
 
-// create writes exactly size bytes from r to key, only if key does not exist yet, and returns
-// the new object's ETag. The exact size lets the client stream without buffering the object.
+// create writes exactly size bytes from r to key, only if key does not exist yet (ErrExists
+// otherwise), and returns the new object's ETag.
 func (s *Store) create(ctx context.Context, key string, r io.Reader, size int64) (etag string, err error) {
+	return s.put(ctx, key, r, size, "")
+}
+
+// put writes exactly size bytes from r to key under a condition: with ifMatch empty the object
+// must not exist (If-None-Match: *; ErrExists otherwise), else its ETag must be ifMatch
+// (ErrChanged otherwise). The exact size lets the client stream without buffering the object.
+func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, ifMatch string) (etag string, err error) {
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
@@ -122,13 +131,19 @@ func (s *Store) create(ctx context.Context, key string, r io.Reader, size int64)
 		opts.ConcurrentStreamParts, opts.NumThreads = true, streamThreads
 		opts.PartSize = max(streamPartSize, uint64(size)/maxParts+1)
 	}
-	opts.SetMatchETagExcept("*")
+	conflict := ErrExists
+	if ifMatch == "" {
+		opts.SetMatchETagExcept("*")
+	} else {
+		opts.SetMatchETag(ifMatch)
+		conflict = ErrChanged
+	}
 	info, err := s.client.PutObject(ctx, s.bucket, key, r, size, opts)
 	if err != nil {
 		if minio.ToErrorResponse(err).Code == minio.PreconditionFailed {
-			return "", ErrExists
+			return "", conflict
 		}
-		return "", fmt.Errorf("storage: create object: %w", err)
+		return "", fmt.Errorf("storage: put object: %w", err)
 	}
 	return info.ETag, nil
 }

@@ -92,7 +92,11 @@ func (c *Client) wrappedByRetiredVersion(ctx context.Context, keyName string, ke
 	if err != nil || s == nil {
 		return false
 	}
-	minVersion, err := s.Data["min_decryption_version"].(json.Number).Int64()
+	n, ok := s.Data["min_decryption_version"].(json.Number)
+	if !ok {
+		return false
+	}
+	minVersion, err := n.Int64()
 	if err != nil {
 		return false
 	}
