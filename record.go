@@ -35,3 +35,28 @@ var validID = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
 
 // ValidID reports whether id has the form of a recordvault id (clinic, client, record, blob).
 func ValidID(id string) bool { return validID.MatchString(id) }
+
+// DocumentKind is what a stored document is: a record, or something that belongs to one.
+type DocumentKind string
+
+const (
+	// RecordDocument is a record of one of the Categories.
+	RecordDocument DocumentKind = "record"
+	// AddendumDocument is a later addition to a signed record, linked to it; the record itself
+	// never changes once signed.
+	AddendumDocument DocumentKind = "addendum"
+	// AmendmentDocument is a client's request to amend a record (45 CFR 164.526), with its
+	// decision and any statement of disagreement, linked to the record.
+	AmendmentDocument DocumentKind = "amendment"
+)
+
+// Status is where a document is in its life.
+type Status string
+
+const (
+	StatusDraft     Status = "draft"     // a record being written: its author may still change it
+	StatusSigned    Status = "signed"    // a record or addendum signed by its author: immutable
+	StatusRequested Status = "requested" // an amendment request awaiting a decision
+	StatusAccepted  Status = "accepted"  // an amendment request accepted (164.526(c))
+	StatusDenied    Status = "denied"    // an amendment request denied (164.526(d))
+)

@@ -94,7 +94,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if _, err := v.parser.ParseWithClaims(token, &c, v.keys.KeyfuncCtx(ctx)); err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
-	if c.Subject == "" || !recordvault.ValidID(c.Clinic) {
+	if !recordvault.ValidSubject(c.Subject) || !recordvault.ValidID(c.Clinic) {
 		return Principal{}, fmt.Errorf("%w: no subject or clinic", ErrUnauthenticated)
 	}
 	p := Principal{Subject: c.Subject, Clinic: c.Clinic}

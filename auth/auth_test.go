@@ -103,6 +103,8 @@ func TestVerify(t *testing.T) {
 		"another issuer":                   with(func(c *auth.Claims) { c.Issuer = "https://evil.test" }),
 		"another audience":                 with(func(c *auth.Claims) { c.Audience = jwt.ClaimStrings{"other-service"} }),
 		"no subject":                       with(func(c *auth.Claims) { c.Subject = "" }),
+		"a subject with a slash":           with(func(c *auth.Claims) { c.Subject = "a/b" }),
+		"a subject with a space":           with(func(c *auth.Claims) { c.Subject = "dr lee" }),
 		"no clinic":                        with(func(c *auth.Claims) { c.Clinic = "" }),
 		"clinic with a path":               with(func(c *auth.Claims) { c.Clinic = "../clinic2" }),
 		"oversized":                        with(func(c *auth.Claims) { c.ID = strings.Repeat("x", auth.MaxTokenSize) }),

@@ -103,7 +103,7 @@ func newBenchEnv(tb testing.TB) *benchEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.svc = records.New(vc, store)
+	e.svc = records.New(vc, store, nil)
 	if err := e.svc.ProvisionClinic(ctx, e.clinic); err != nil {
 		tb.Fatal(err)
 	}
@@ -121,6 +121,22 @@ func note2KB() map[string][]byte {
 	return f
 }
 
+// note is a signed single-client progress note of note2KB's fields.
+func (e *benchEnv) note(client string) records.NewRecord {
+	return records.NewRecord{Clinic: e.clinic, Category: recordvault.ProgressNote, Participants: []string{client},
+		Author: "dr-lee", Sign: true, Fields: note2KB()}
+}
+
+// readNote loads and decrypts every field of a note.
+func (e *benchEnv) readNote(ctx context.Context, client, id string) error {
+	d, err := e.svc.Load(ctx, e.clinic, client, id)
+	if err != nil {
+		return err
+	}
+	_, err = e.svc.Read(ctx, d, nil)
+	return err
+}
+
 // Writing a single-client note costs exactly one Vault call and one S3 PUT; reading it, one
 // Vault call (and one S3 GET). Counted at the HTTP transports.
 func TestNoteCallCounts(t *testing.T) {
@@ -128,7 +144,7 @@ func TestNoteCallCounts(t *testing.T) {
 	e := newBenchEnv(t)
 	client := newID()
 	for i := range 5 {
-		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: recordvault.ProgressNote, Fields: note2KB()})
+		d, err := e.svc.Create(ctx, e.note(client))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +152,7 @@ func TestNoteCallCounts(t *testing.T) {
 		if total(v) != 1 || total(s) != 1 || s["PUT"] != 1 {
 			t.Fatalf("write %d: vault calls %v, S3 calls %v; want 1 and 1 PUT", i, v, s)
 		}
-		if _, err := e.svc.Get(ctx, e.clinic, client, id, nil); err != nil {
+		if err := e.readNote(ctx, client, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		v, s = e.vaultCalls.reset(), e.s3Calls.reset()
@@ -199,17 +215,19 @@ func BenchmarkNotes(b *testing.B) {
 	var idsMu sync.Mutex
 	b.Run("note-write", func(b *testing.B) {
 		parallel(b, func() error {
-			id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: recordvault.ProgressNote, Fields: note2KB()})
+			d, err := e.svc.Create(ctx, e.note(client))
+			if err != nil {
+				return err
+			}
 			idsMu.Lock()
-			ids = append(ids, id)
+			ids = append(ids, d.ID)
 			idsMu.Unlock()
-			return err
+			return nil
 		})
 	})
 	b.Run("note-read", func(b *testing.B) {
 		parallel(b, func() error {
-			_, err := e.svc.Get(ctx, e.clinic, client, ids[int(n.Add(1))%len(ids)], nil)
-			return err
+			return e.readNote(ctx, client, ids[int(n.Add(1))%len(ids)])
 		})
 	})
 	b.Run("naive-transit-encrypt-per-field", func(b *testing.B) {
@@ -309,16 +327,17 @@ func BenchmarkAttachment(b *testing.B) {
 			for range b.N {
 				peak = max(peak, peakHeap(func() {
 					var err error
-					id, err = e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: recordvault.Evaluation,
-						Fields: map[string][]byte{"summary": []byte("s")}, Attachments: []records.NewAttachment{{Body: newRepeating(size), Size: size}}})
+					d, err := e.svc.Create(ctx, records.NewRecord{Clinic: e.clinic, Category: recordvault.Evaluation, Participants: []string{client},
+						Author: "dr-lee", Fields: map[string][]byte{"summary": []byte("s")}, Attachments: []records.NewAttachment{{Body: newRepeating(size), Size: size}}})
 					if err != nil {
 						b.Fatal(err)
 					}
+					id = d.ID
 				}))
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
-		rec, err := e.svc.Get(ctx, e.clinic, client, id, nil)
+		rec, err := e.svc.Load(ctx, e.clinic, client, id)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -341,7 +360,7 @@ func BenchmarkAttachment(b *testing.B) {
 			var peak uint64
 			for range b.N {
 				peak = max(peak, peakHeap(func() {
-					a, err := e.svc.OpenAttachment(ctx, e.clinic, client, id, blob, 0, -1)
+					a, err := e.svc.OpenAttachment(ctx, rec, blob, 0, -1)
 					if err != nil {
 						b.Fatal(err)
 					}

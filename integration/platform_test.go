@@ -71,12 +71,16 @@ func TestVaultRefusesExportableKey(t *testing.T) {
 
 // Our store writes a manifest; MinIO's own API reads back exactly the bytes of it. A second
 // create of the same record is refused and leaves the first as it was; a replace with a stale
-// ETag is refused too.
+// ETag is refused too. A second participant's link reads the same manifest; a third client,
+// named by no link, reads nothing.
 func TestStorageWriteReadBack(t *testing.T) {
 	ctx := context.Background()
 	store, bucket := newStore(t, shared.minio)
-	m := &storage.Manifest{Clinic: newID(), Client: newID(), Record: newID(), Category: "progress_note",
-		TransitKey: "k", WrappedKey: "vault:v1:first", Fields: map[string][]byte{"plan": []byte("sealed")}}
+	home, other := newID(), newID()
+	m := &storage.Manifest{Clinic: newID(), Record: newID(), Kind: "record", Category: "progress_note", Participants: []string{home, other},
+		Author: "dr-lee", Status: "draft", TransitKey: "k", WrappedKey: "vault:v1:first", Meta: []byte("sealed"),
+		Fields: map[string][]byte{"plan": []byte("sealed")}}
+	ref := storage.RefOf(m)
 	etag, err := store.CreateManifest(ctx, m)
 	if err != nil {
 		t.Fatal(err)
@@ -106,9 +110,24 @@ func TestStorageWriteReadBack(t *testing.T) {
 	if _, err := store.CreateManifest(ctx, &second); !errors.Is(err, storage.ErrExists) {
 		t.Fatalf("second create: err = %v, want ErrExists", err)
 	}
-	got, gotETag, err := store.ReadManifest(ctx, m.Clinic, m.Client, m.Record)
+	got, gotETag, err := store.ReadManifest(ctx, ref)
 	if err != nil || got.WrappedKey != "vault:v1:first" || gotETag != etag {
 		t.Fatalf("after refused overwrite: %+v %s, %v", got, gotETag, err)
+	}
+	if err := store.LinkParticipant(ctx, m.Clinic, other, home, m.Record); err != nil {
+		t.Fatal(err)
+	}
+	viaLink, linkETag, err := store.ReadManifest(ctx, storage.Ref{Clinic: m.Clinic, Client: other, Record: m.Record})
+	if err != nil || viaLink.WrappedKey != "vault:v1:first" || linkETag != etag {
+		t.Fatalf("through the link: %+v %s, %v", viaLink, linkETag, err)
+	}
+	for _, client := range []string{home, other} {
+		if ids, err := store.ListClientRecords(ctx, m.Clinic, client, "", 0); err != nil || len(ids) != 1 || ids[0] != m.Record {
+			t.Fatalf("%s's records: %v, %v", client, ids, err)
+		}
+	}
+	if _, _, err := store.ReadManifest(ctx, storage.Ref{Clinic: m.Clinic, Client: newID(), Record: m.Record}); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("through a client with no link: err = %v, want ErrNotFound", err)
 	}
 	if _, err := store.ReplaceManifest(ctx, &second, etag); err != nil {
 		t.Fatalf("replace with the current ETag: %v", err)
@@ -116,7 +135,7 @@ func TestStorageWriteReadBack(t *testing.T) {
 	if _, err := store.ReplaceManifest(ctx, m, etag); !errors.Is(err, storage.ErrChanged) {
 		t.Fatalf("replace with a stale ETag: err = %v, want ErrChanged", err)
 	}
-	if _, _, err := store.ReadManifest(ctx, m.Clinic, m.Client, newID()); !errors.Is(err, storage.ErrNotFound) {
+	if _, _, err := store.ReadManifest(ctx, storage.Ref{Clinic: m.Clinic, Client: home, Record: newID()}); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("read missing: err = %v, want ErrNotFound", err)
 	}
 }
@@ -174,8 +193,8 @@ func TestReadinessFollowsDependencies(t *testing.T) {
 	}
 	waitReadyz(t, srv.URL, http.StatusOK, "vault ready after unpause")
 
-	kept := &storage.Manifest{Clinic: newID(), Client: newID(), Record: newID(), Category: "evaluation",
-		TransitKey: "k", WrappedKey: "vault:v1:x", Fields: map[string][]byte{}}
+	kept := &storage.Manifest{Clinic: newID(), Record: newID(), Kind: "record", Category: "evaluation", Participants: []string{newID()},
+		Author: "dr-lee", Status: "signed", TransitKey: "k", WrappedKey: "vault:v1:x", Meta: []byte("sealed"), Fields: map[string][]byte{}}
 	if _, err := store.CreateManifest(ctx, kept); err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +252,9 @@ func TestConcurrentCreatorsOneWins(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range writers {
 		wg.Go(func() {
-			_, errs[i] = store.CreateManifest(ctx, &storage.Manifest{Clinic: clinic, Client: client, Record: record,
-				Category: "progress_note", TransitKey: "k", WrappedKey: fmt.Sprintf("vault:v1:writer%d", i), Fields: map[string][]byte{}})
+			_, errs[i] = store.CreateManifest(ctx, &storage.Manifest{Clinic: clinic, Record: record, Kind: "record",
+				Category: "progress_note", Participants: []string{client}, Author: "dr-lee", Status: "draft", TransitKey: "k",
+				WrappedKey: fmt.Sprintf("vault:v1:writer%d", i), Meta: []byte("sealed"), Fields: map[string][]byte{}})
 		})
 	}
 	wg.Wait()
@@ -252,7 +272,7 @@ func TestConcurrentCreatorsOneWins(t *testing.T) {
 			t.Fatalf("writer %d: %v", i, err)
 		}
 	}
-	got, _, err := store.ReadManifest(ctx, clinic, client, record)
+	got, _, err := store.ReadManifest(ctx, storage.Ref{Clinic: clinic, Client: client, Record: record})
 	if winner < 0 || exists != writers-1 || err != nil || got.WrappedKey != fmt.Sprintf("vault:v1:writer%d", winner) {
 		t.Fatalf("winner %d, %d told it exists, stored %+v, %v", winner, exists, got, err)
 	}

@@ -45,7 +45,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	}
 	clinic, otherClinic := newID(), newID()
 	// The other clinic exists, with its keys, provisioned by the root token.
-	if err := records.New(vaultClient(t, shared.vault), nil).ProvisionClinic(ctx, otherClinic); err != nil {
+	if err := records.New(vaultClient(t, shared.vault), nil, nil).ProvisionClinic(ctx, otherClinic); err != nil {
 		t.Fatal(err)
 	}
 	installPolicy(t, root, clinic, "rv-"+clinic)
@@ -59,7 +59,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	store, _ := newStore(t, shared.minio)
-	svc := records.New(limited, store)
+	svc := records.New(limited, store, nil)
 
 	// Everything the service does.
 	if err := limited.Ready(ctx); err != nil {
@@ -69,8 +69,8 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		t.Fatalf("provision with the policy: %v", err)
 	}
 	client := newID()
-	id, err := svc.Put(ctx, records.NewRecord{Clinic: clinic, Client: client, Category: recordvault.ProgressNote,
-		Fields: map[string][]byte{"plan": []byte("p")}, Attachments: []records.NewAttachment{{Body: bytes.NewReader([]byte("pdf")), Size: 3}}})
+	d, err := svc.Create(ctx, records.NewRecord{Clinic: clinic, Category: recordvault.ProgressNote, Participants: []string{client},
+		Author: "dr-lee", Fields: map[string][]byte{"plan": []byte("p")}, Attachments: []records.NewAttachment{{Body: bytes.NewReader([]byte("pdf")), Size: 3}}})
 	if err != nil {
 		t.Fatalf("put with the policy: %v", err)
 	}
@@ -80,8 +80,12 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if err := svc.RetireKeyVersions(ctx, clinic, recordvault.ProgressNote, 2); err != nil {
 		t.Fatalf("retire with the policy: %v", err)
 	}
-	if rec, err := svc.Get(ctx, clinic, client, id, nil); err != nil || string(rec.Fields["plan"]) != "p" {
-		t.Fatalf("get with the policy: %+v, %v", rec, err)
+	d, err = svc.Load(ctx, clinic, client, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fields, err := svc.Read(ctx, d, nil); err != nil || string(fields["plan"]) != "p" {
+		t.Fatalf("read with the policy: %q, %v", fields, err)
 	}
 
 	// Everything it must not do, through Vault's own API with the same token.
@@ -130,7 +134,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 			t.Errorf("%s: status %d, err %v; want 403", r.name, status, err)
 		}
 	}
-	if err := records.New(limited, store).ProvisionClinic(ctx, otherClinic); err == nil {
+	if err := records.New(limited, store, nil).ProvisionClinic(ctx, otherClinic); err == nil {
 		t.Error("provisioning another clinic with this policy succeeded")
 	}
 }

@@ -40,7 +40,7 @@ func newRecordsEnv(t *testing.T) *recordsEnv {
 	t.Helper()
 	ctx := context.Background()
 	store, bucket := newStore(t, shared.minio)
-	svc := records.New(vaultClient(t, shared.vault), store)
+	svc := records.New(vaultClient(t, shared.vault), store, nil)
 	e := &recordsEnv{svc: svc, clinic: newID(), bucket: bucket}
 	if err := svc.ProvisionClinic(ctx, e.clinic); err != nil {
 		t.Fatal(err)
@@ -87,6 +87,42 @@ func (e *recordsEnv) etags(t *testing.T, prefix string) map[string]string {
 	return out
 }
 
+// createRecord stores a signed record of one client by dr-lee.
+func (e *recordsEnv) createRecord(ctx context.Context, clinic, client string, category recordvault.Category, fields map[string][]byte, attachments ...[]byte) (string, error) {
+	rec := records.NewRecord{Clinic: clinic, Category: category, Participants: []string{client}, Author: "dr-lee", Sign: true, Fields: fields}
+	for _, a := range attachments {
+		rec.Attachments = append(rec.Attachments, records.NewAttachment{Body: bytes.NewReader(a), Size: int64(len(a))})
+	}
+	d, err := e.svc.Create(ctx, rec)
+	if err != nil {
+		return "", err
+	}
+	return d.ID, nil
+}
+
+// readRecord loads and decrypts a record of e's clinic.
+func (e *recordsEnv) readRecord(ctx context.Context, client, id string, fields []string) (*records.Document, map[string][]byte, error) {
+	d, err := e.svc.Load(ctx, e.clinic, client, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := e.svc.Read(ctx, d, fields)
+	return d, f, err
+}
+
+// openAttachment loads a record of e's clinic and opens one of its attachments.
+func (e *recordsEnv) openAttachment(ctx context.Context, client, id, blob string, off, n int64) (*records.Attachment, error) {
+	d, err := e.svc.Load(ctx, e.clinic, client, id)
+	if err != nil {
+		return nil, err
+	}
+	return e.svc.OpenAttachment(ctx, d, blob, off, n)
+}
+
+func manifestKey(clinic, client, id string) string {
+	return "c/" + clinic + "/p/" + client + "/r/" + id
+}
+
 func readAll(t *testing.T, a *records.Attachment, err error) []byte {
 	t.Helper()
 	if err != nil {
@@ -116,30 +152,29 @@ func TestRecordRoundTripEveryCategory(t *testing.T) {
 	var ids []string
 	for _, category := range recordvault.Categories {
 		fields := map[string][]byte{"summary": []byte("summary of " + string(category)), "plan": []byte("plan"), "empty": {}}
-		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: category, Fields: fields,
-			Attachments: []records.NewAttachment{{Body: bytes.NewReader(attachment), Size: int64(len(attachment))}}})
+		id, err := e.createRecord(ctx, e.clinic, client, category, fields, attachment)
 		if err != nil {
-			t.Fatalf("%s: put: %v", category, err)
+			t.Fatalf("%s: create: %v", category, err)
 		}
 		ids = append(ids, id)
-		rec, err := e.svc.Get(ctx, e.clinic, client, id, nil)
-		if err != nil || rec.Category != category || !maps.EqualFunc(rec.Fields, fields, bytes.Equal) {
-			t.Fatalf("%s: get: %+v, %v", category, rec, err)
+		rec, got, err := e.readRecord(ctx, client, id, nil)
+		if err != nil || rec.Category != category || !maps.EqualFunc(got, fields, bytes.Equal) {
+			t.Fatalf("%s: read: %+v, %v", category, rec, err)
 		}
-		sub, err := e.svc.Get(ctx, e.clinic, client, id, []string{"plan"})
-		if err != nil || len(sub.Fields) != 1 || string(sub.Fields["plan"]) != "plan" {
-			t.Fatalf("%s: get subset: %+v, %v", category, sub, err)
+		_, sub, err := e.readRecord(ctx, client, id, []string{"plan"})
+		if err != nil || len(sub) != 1 || string(sub["plan"]) != "plan" {
+			t.Fatalf("%s: read subset: %q, %v", category, sub, err)
 		}
-		if _, err := e.svc.Get(ctx, e.clinic, client, id, []string{"nonexistent"}); recordvault.ErrorCode(err) != recordvault.EINVALID {
+		if _, _, err := e.readRecord(ctx, client, id, []string{"nonexistent"}); recordvault.ErrorCode(err) != recordvault.EINVALID {
 			t.Fatalf("%s: unknown field: %v", category, err)
 		}
 		blob := rec.Attachments[0].ID
-		a, err := e.svc.OpenAttachment(ctx, e.clinic, client, id, blob, 0, -1)
+		a, err := e.openAttachment(ctx, client, id, blob, 0, -1)
 		if got := readAll(t, a, err); !bytes.Equal(got, attachment) {
 			t.Fatalf("%s: whole attachment differs (%d bytes)", category, len(got))
 		}
 		for _, r := range [][2]int64{{0, 1}, {crypto.ChunkSize - 3, 10}, {crypto.ChunkSize, crypto.ChunkSize}, {2 * crypto.ChunkSize, 123}, {5, -1}} {
-			a, err := e.svc.OpenAttachment(ctx, e.clinic, client, id, blob, r[0], r[1])
+			a, err := e.openAttachment(ctx, client, id, blob, r[0], r[1])
 			got := readAll(t, a, err)
 			want := attachment[r[0]:]
 			if r[1] >= 0 {
@@ -150,14 +185,21 @@ func TestRecordRoundTripEveryCategory(t *testing.T) {
 			}
 		}
 	}
-	listed, err := e.svc.List(ctx, e.clinic, client)
+	listed, err := e.svc.List(ctx, e.clinic, client, "", 0)
 	if err != nil || !slices.Equal(slices.Sorted(slices.Values(listed)), slices.Sorted(slices.Values(ids))) {
 		t.Fatalf("list = %v, %v; want %v", listed, err, ids)
 	}
-	if other, err := e.svc.List(ctx, e.clinic, newID()); err != nil || len(other) != 0 {
+	if other, err := e.svc.List(ctx, e.clinic, newID(), "", 0); err != nil || len(other) != 0 {
 		t.Fatalf("another client's list = %v, %v", other, err)
 	}
-	if _, err := e.svc.Get(ctx, e.clinic, client, newID(), nil); recordvault.ErrorCode(err) != recordvault.ENOTFOUND {
+	page, err := e.svc.List(ctx, e.clinic, client, "", 2)
+	if err != nil || len(page) != 2 {
+		t.Fatalf("first page = %v, %v", page, err)
+	}
+	if rest, err := e.svc.List(ctx, e.clinic, client, page[1], 10); err != nil || !slices.Equal(append(page, rest...), slices.Sorted(slices.Values(ids))) {
+		t.Fatalf("pages %v then %v, %v; want %v", page, rest, err, ids)
+	}
+	if _, _, err := e.readRecord(ctx, client, newID(), nil); recordvault.ErrorCode(err) != recordvault.ENOTFOUND {
 		t.Fatalf("missing record: %v", err)
 	}
 }
@@ -174,11 +216,11 @@ func TestCategoriesUseDifferentKeys(t *testing.T) {
 	}
 	manifests := map[recordvault.Category]*storage.Manifest{}
 	for _, category := range recordvault.Categories {
-		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: category, Fields: map[string][]byte{"x": []byte("y")}})
+		id, err := e.createRecord(ctx, e.clinic, client, category, map[string][]byte{"x": []byte("y")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		obj, err := e.raw.GetObject(ctx, e.bucket, "c/"+e.clinic+"/p/"+client+"/r/"+id, minio.GetObjectOptions{})
+		obj, err := e.raw.GetObject(ctx, e.bucket, manifestKey(e.clinic, client, id), minio.GetObjectOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,22 +251,21 @@ func TestCanaryAppearsNowhereInTheBucket(t *testing.T) {
 	client := newID()
 	body := bytes.Repeat([]byte(canary+"\n"), 5000) // spans several chunks
 	for _, category := range recordvault.Categories {
-		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: category,
-			Fields:      map[string][]byte{"plan": []byte(canary), "progress": []byte("note " + canary + " end")},
-			Attachments: []records.NewAttachment{{Body: bytes.NewReader(body), Size: int64(len(body))}}})
+		id, err := e.createRecord(ctx, e.clinic, client, category,
+			map[string][]byte{"plan": []byte(canary), "progress": []byte("note " + canary + " end")}, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec, err := e.svc.Get(ctx, e.clinic, client, id, nil)
-		if err != nil || string(rec.Fields["plan"]) != canary {
-			t.Fatalf("positive control: %+v, %v", rec, err)
+		_, fields, err := e.readRecord(ctx, client, id, nil)
+		if err != nil || string(fields["plan"]) != canary {
+			t.Fatalf("positive control: %q, %v", fields, err)
 		}
 	}
 	forms := []string{canary, strings.ToLower(canary), hex.EncodeToString([]byte(canary)),
 		base64.StdEncoding.EncodeToString([]byte(canary)), base64.StdEncoding.EncodeToString([]byte(canary))[:20]}
 	objects := e.objects(t)
-	if len(objects) != 8 {
-		t.Fatalf("bucket holds %d objects, want 4 manifests and 4 attachments", len(objects))
+	if len(objects) != 12 {
+		t.Fatalf("bucket holds %d objects, want 4 manifests, 4 attachments and 4 participant markers", len(objects))
 	}
 	for key, content := range objects {
 		for _, form := range forms {
@@ -244,9 +285,7 @@ func TestRotationRewrapsManifestsOnly(t *testing.T) {
 	client := newID()
 	att := randomBytes(crypto.ChunkSize + 7)
 	put := func(category recordvault.Category) string {
-		id, err := e.svc.Put(ctx, records.NewRecord{Clinic: e.clinic, Client: client, Category: category,
-			Fields:      map[string][]byte{"plan": []byte("plan " + category)},
-			Attachments: []records.NewAttachment{{Body: bytes.NewReader(att), Size: int64(len(att))}}})
+		id, err := e.createRecord(ctx, e.clinic, client, category, map[string][]byte{"plan": []byte("plan " + category)}, att)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +293,7 @@ func TestRotationRewrapsManifestsOnly(t *testing.T) {
 	}
 	rotated := []string{put(recordvault.Evaluation), put(recordvault.Evaluation), put(recordvault.Evaluation)}
 	other := put(recordvault.ProgressNote)
-	manifestKey := func(id string) string { return "c/" + e.clinic + "/p/" + client + "/r/" + id }
+	manifestKey := func(id string) string { return manifestKey(e.clinic, client, id) }
 	missed, err := e.raw.GetObject(ctx, e.bucket, manifestKey(rotated[2]), minio.GetObjectOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -263,13 +302,13 @@ func TestRotationRewrapsManifestsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobsBefore := e.etags(t, "c/"+e.clinic+"/p/"+client+"/b/")
+	blobsBefore := e.etags(t, "c/"+e.clinic+"/b/")
 
 	n, err := e.svc.RotateCategory(ctx, e.clinic, recordvault.Evaluation)
 	if err != nil || n != len(rotated) {
 		t.Fatalf("rotate: rewrapped %d, %v; want %d", n, err, len(rotated))
 	}
-	if blobsAfter := e.etags(t, "c/"+e.clinic+"/p/"+client+"/b/"); !maps.Equal(blobsBefore, blobsAfter) || len(blobsAfter) != 4 {
+	if blobsAfter := e.etags(t, "c/"+e.clinic+"/b/"); !maps.Equal(blobsBefore, blobsAfter) || len(blobsAfter) != 4 {
 		t.Fatalf("attachments rewritten: before %v after %v", blobsBefore, blobsAfter)
 	}
 	for _, id := range append(rotated, other) {
@@ -281,9 +320,9 @@ func TestRotationRewrapsManifestsOnly(t *testing.T) {
 		if !strings.HasPrefix(m.WrappedKey, want) {
 			t.Errorf("record %s wrapped as %.10s, want %s", id, m.WrappedKey, want)
 		}
-		rec, err := e.svc.Get(ctx, e.clinic, client, id, nil)
-		if err != nil || !strings.HasPrefix(string(rec.Fields["plan"]), "plan ") {
-			t.Fatalf("after rotation: %+v, %v", rec, err)
+		_, fields, err := e.readRecord(ctx, client, id, nil)
+		if err != nil || !strings.HasPrefix(string(fields["plan"]), "plan ") {
+			t.Fatalf("after rotation: %q, %v", fields, err)
 		}
 	}
 	newer := put(recordvault.Evaluation)
@@ -298,13 +337,13 @@ func TestRotationRewrapsManifestsOnly(t *testing.T) {
 	if err := e.svc.RetireKeyVersions(ctx, e.clinic, recordvault.Evaluation, 2); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.Get(ctx, e.clinic, client, rotated[2], nil)
+	_, _, err = e.readRecord(ctx, client, rotated[2], nil)
 	if !errors.Is(err, records.ErrKeyRetired) {
 		t.Fatalf("missed record after retirement: err = %v, want ErrKeyRetired", err)
 	}
 	t.Logf("missed record: %v", err)
 	for _, id := range []string{rotated[0], rotated[1], newer} {
-		if _, err := e.svc.Get(ctx, e.clinic, client, id, nil); err != nil {
+		if _, _, err := e.readRecord(ctx, client, id, nil); err != nil {
 			t.Fatalf("rewrapped record after retirement: %v", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
@@ -52,17 +53,16 @@ func (e *recordsEnv) put(t *testing.T, key string, b []byte) {
 func (e *recordsEnv) store(t *testing.T, clinic string, category recordvault.Category, fields map[string][]byte, attachment []byte) storedRecord {
 	t.Helper()
 	client := newID()
-	id, err := e.svc.Put(context.Background(), records.NewRecord{Clinic: clinic, Client: client, Category: category, Fields: fields,
-		Attachments: []records.NewAttachment{{Body: bytes.NewReader(attachment), Size: int64(len(attachment))}}})
+	id, err := e.createRecord(context.Background(), clinic, client, category, fields, attachment)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := storedRecord{clinic: clinic, client: client, id: id, manifestKey: "c/" + clinic + "/p/" + client + "/r/" + id}
+	r := storedRecord{clinic: clinic, client: client, id: id, manifestKey: manifestKey(clinic, client, id)}
 	r.manifestBytes = e.get(t, r.manifestKey)
 	if r.manifest, err = storage.ParseManifest(bytes.NewReader(r.manifestBytes)); err != nil {
 		t.Fatal(err)
 	}
-	r.blobKey = "c/" + clinic + "/p/" + client + "/b/" + id + "/" + r.manifest.Blobs[0].ID
+	r.blobKey = "c/" + clinic + "/b/" + id + "/" + r.manifest.Blobs[0].ID
 	r.blob = e.get(t, r.blobKey)
 	return r
 }
@@ -136,6 +136,13 @@ func TestTamperSuite(t *testing.T) {
 		}},
 		tamper{name: "wrapped key version bumped", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.WrappedKey = "vault:v2:" + m.WrappedKey[len("vault:v1:"):] }},
 		tamper{name: "attachment size changed in the manifest", refuses: refuseAttachment, manifest: func(m *storage.Manifest) { m.Blobs[0].EncryptedSize--; m.Blobs[0].Size-- }},
+		tamper{name: "attachment dropped from the manifest", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Blobs = append(m.Blobs, m.Blobs[0])[1:] }},
+		tamper{name: "author renamed", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Author = "dr-mallory" }},
+		tamper{name: "participant added", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Participants = append(m.Participants, "mallory") }},
+		tamper{name: "status set back to draft", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Status = string(recordvault.StatusDraft) }},
+		tamper{name: "kind changed to addendum", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Kind = string(recordvault.AddendumDocument) }},
+		tamper{name: "field removed", refuses: refuseRecord, manifest: func(m *storage.Manifest) { delete(m.Fields, "risk_assessment") }},
+		tamper{name: "created time changed", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Created = m.Created.Add(-time.Hour) }},
 	)
 	for from, src := range sources {
 		suite = append(suite,
@@ -144,6 +151,7 @@ func TestTamperSuite(t *testing.T) {
 				m.WrappedKey, m.TransitKey, m.Category = src.manifest.WrappedKey, src.manifest.TransitKey, src.manifest.Category
 			}},
 			tamper{name: "attachment from " + from, refuses: refuseAttachment, blob: func([]byte) []byte { return bytes.Clone(src.blob) }},
+			tamper{name: "sealed description from " + from, refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Meta = src.manifest.Meta }},
 		)
 	}
 	for _, m := range cryptotest.StreamMutations(target.blob, sources["another record"].blob[:crypto.HeaderSize]) {
@@ -175,9 +183,9 @@ func TestTamperSuite(t *testing.T) {
 	}
 	t.Logf("%d distinct tampers on the real stack, all refused", len(suite))
 	// The restored record reads back whole: the refusals were the damage, not the set-up.
-	rec, err := e.svc.Get(ctx, target.clinic, target.client, target.id, nil)
-	if err != nil || string(rec.Fields["plan"]) != "target plan text" {
-		t.Fatalf("restored record: %+v, %v", rec, err)
+	_, restored, err := e.readRecord(ctx, target.client, target.id, nil)
+	if err != nil || string(restored["plan"]) != "target plan text" {
+		t.Fatalf("restored record: %q, %v", restored, err)
 	}
 }
 
@@ -188,14 +196,22 @@ func (e *recordsEnv) checkRefused(t *testing.T, tc tamper, r storedRecord, attac
 	t.Helper()
 	ctx := context.Background()
 	if tc.refuses == refuseFields || tc.refuses == refuseRecord {
-		if rec, err := e.svc.Get(ctx, r.clinic, r.client, r.id, nil); err == nil || rec != nil {
-			t.Errorf("%s: fields returned: %+v", tc.name, rec)
+		d, err := e.svc.Load(ctx, r.clinic, r.client, r.id)
+		if err != nil {
+			t.Fatalf("%s: load: %v", tc.name, err)
+		}
+		if fields, err := e.svc.Read(ctx, d, nil); err == nil || fields != nil {
+			t.Errorf("%s: fields returned: %q", tc.name, fields)
 		}
 	}
 	if tc.refuses == refuseFields {
 		return
 	}
-	a, err := e.svc.OpenAttachment(ctx, r.clinic, r.client, r.id, r.manifest.Blobs[0].ID, 0, -1)
+	d, err := e.svc.Load(ctx, r.clinic, r.client, r.id)
+	if err != nil {
+		t.Fatalf("%s: load: %v", tc.name, err)
+	}
+	a, err := e.svc.OpenAttachment(ctx, d, r.manifest.Blobs[0].ID, 0, -1)
 	if err != nil {
 		if !errors.Is(err, records.ErrUnreadable) {
 			t.Errorf("%s: open: err = %v, want ErrUnreadable", tc.name, err)

@@ -52,12 +52,12 @@ func newAttachment(key *crypto.RecordKey, stream *crypto.Stream, body io.ReadClo
 // the end. A whole read (off 0, n < 0) is one GET of the object, its layout taken from the
 // size the server reports, so even bytes appended to the object fail authentication. A ranged
 // read fetches the header and then only the chunks covering the range.
-func (s *Service) OpenAttachment(ctx context.Context, clinic, client, record, blob string, off, n int64) (*Attachment, error) {
-	m, key, err := s.recordKey(ctx, clinic, client, record)
+func (s *Service) OpenAttachment(ctx context.Context, d *Document, blob string, off, n int64) (*Attachment, error) {
+	key, err := s.key(ctx, d.m)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.openAttachment(ctx, m, key, blob, off, n)
+	a, err := s.openAttachment(ctx, d.m, key, blob, off, n)
 	if err != nil {
 		key.Destroy()
 		return nil, err
@@ -75,9 +75,9 @@ func (s *Service) openAttachment(ctx context.Context, m *storage.Manifest, key *
 	if info == nil {
 		return nil, recordvault.Errorf(recordvault.ENOTFOUND, "attachment not found")
 	}
-	b := s.binding(m, blob)
+	b := binding(m, blob)
 	if off == 0 && n < 0 {
-		body, size, err := s.store.OpenBlob(ctx, m.Clinic, m.Client, m.Record, blob)
+		body, size, err := s.store.OpenBlob(ctx, m.Clinic, m.Record, blob)
 		if err != nil {
 			return nil, fmt.Errorf("records: open attachment: %w", err)
 		}
@@ -92,7 +92,7 @@ func (s *Service) openAttachment(ctx context.Context, m *storage.Manifest, key *
 		}
 		return newAttachment(key, stream, body, 0, stream.Size())
 	}
-	header, err := s.store.OpenBlobRange(ctx, m.Clinic, m.Client, m.Record, blob, 0, crypto.HeaderSize)
+	header, err := s.store.OpenBlobRange(ctx, m.Clinic, m.Record, blob, 0, crypto.HeaderSize)
 	if err != nil {
 		return nil, fmt.Errorf("records: open attachment: %w", err)
 	}
@@ -108,7 +108,7 @@ func (s *Service) openAttachment(ctx context.Context, m *storage.Manifest, key *
 	if err != nil {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "range outside the attachment")
 	}
-	body, err := s.store.OpenBlobRange(ctx, m.Clinic, m.Client, m.Record, blob, start, length)
+	body, err := s.store.OpenBlobRange(ctx, m.Clinic, m.Record, blob, start, length)
 	if err != nil {
 		return nil, fmt.Errorf("records: open attachment: %w", err)
 	}

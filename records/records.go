@@ -1,23 +1,31 @@
-// Package records stores and reads encrypted records: it is where the keyring (Vault
-// Transit), the envelope cryptography and the object store meet. It talks to neither Vault
-// nor S3 itself; it is given a Keyring and a Store (packages vault and storage implement
-// them), so it can be tested with fakes.
+// Package records stores and reads encrypted documents (records, addenda, amendment
+// requests): it is where the keyring (Vault Transit), the envelope cryptography and the
+// object store meet. It talks to neither Vault nor S3 itself; it is given a Keyring and a
+// Store (packages vault and storage implement them), so it can be tested with fakes.
 //
-// Writing a record costs one Keyring call (a fresh data key) and one object PUT for a note
-// without attachments, plus one streamed PUT per attachment. Reading costs one GET of the
-// manifest and one Keyring call to unwrap its data key. The plaintext data key lives only for
-// the duration of the call (or of an attachment's reader) and is zeroed afterwards.
+// Writing a record costs one Keyring call (a fresh data key) and one manifest PUT, one link
+// PUT per participant after the first, and one streamed PUT per attachment. Reading is split in two so that
+// an access decision costs no Vault call: Load reads the manifest (one GET) and returns what
+// the decision needs; Read unwraps the data key (one Keyring call), checks the sealed copy of
+// the manifest's description, and opens the fields. The plaintext data key lives only for the
+// duration of the call (or of an attachment's reader) and is zeroed afterwards.
+//
+// Signed records never change: Update and AddAttachment refuse them with ECONFLICT, and a
+// change is an addendum (AddChild), linked to the record and listed with it.
 package records
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
@@ -38,15 +46,21 @@ type Keyring interface {
 // Store is what the service needs of object storage.
 type Store interface {
 	CreateManifest(ctx context.Context, m *storage.Manifest) (string, error)
-	ReadManifest(ctx context.Context, clinic, client, record string) (*storage.Manifest, string, error)
+	ReadManifest(ctx context.Context, ref storage.Ref) (*storage.Manifest, string, error)
 	ReplaceManifest(ctx context.Context, m *storage.Manifest, etag string) (string, error)
-	ListRecords(ctx context.Context, clinic, client string) ([]string, error)
-	ListClinicRecords(ctx context.Context, clinic string) ([]storage.RecordRef, error)
-	CreateBlob(ctx context.Context, clinic, client, record, blob string, r io.Reader, size int64) (string, error)
-	OpenBlob(ctx context.Context, clinic, client, record, blob string) (io.ReadCloser, int64, error)
-	OpenBlobRange(ctx context.Context, clinic, client, record, blob string, start, length int64) (io.ReadCloser, error)
-	DeleteBlob(ctx context.Context, clinic, client, record, blob string) error
+	DeleteManifest(ctx context.Context, m *storage.Manifest) error
+	LinkParticipant(ctx context.Context, clinic, client, home, record string) error
+	UnlinkParticipant(ctx context.Context, clinic, client, record string) error
+	ListClientRecords(ctx context.Context, clinic, client, after string, limit int) ([]string, error)
+	ListChildren(ctx context.Context, clinic, parent string) ([]string, error)
+	ListClinicDocuments(ctx context.Context, clinic string) ([]storage.Ref, error)
+	CreateBlob(ctx context.Context, clinic, record, blob string, r io.Reader, size int64) (string, error)
+	OpenBlob(ctx context.Context, clinic, record, blob string) (io.ReadCloser, int64, error)
+	OpenBlobRange(ctx context.Context, clinic, record, blob string, start, length int64) (io.ReadCloser, error)
+	DeleteBlob(ctx context.Context, clinic, record, blob string) error
 }
+
+var _ Store = (*storage.Store)(nil)
 
 // Attachments stream through a prefetcher of prefetchDepth buffers of prefetchSize bytes in
 // each direction: 4 MiB per stream, whatever the attachment's size.
@@ -55,16 +69,20 @@ const (
 	prefetchDepth = 4
 )
 
-// Service stores and reads records.
+// Service stores and reads documents.
 type Service struct {
 	keys  Keyring
 	store Store
 	rand  io.Reader
+	now   func() time.Time
 }
 
-// New returns a Service over keys and store.
-func New(keys Keyring, store Store) *Service {
-	return &Service{keys: keys, store: store, rand: rand.Reader}
+// New returns a Service over keys and store, reading the time from now (time.Now when nil).
+func New(keys Keyring, store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{keys: keys, store: store, rand: rand.Reader, now: now}
 }
 
 // KeyName is the Transit key of a clinic's category. Clinic ids are letters and digits only,
@@ -85,166 +103,425 @@ func (s *Service) ProvisionClinic(ctx context.Context, clinic string) error {
 	return nil
 }
 
-// NewRecord is a record to store: plaintext fields and attachments.
+// NewRecord is a record to store: who it is about and by, and its plaintext fields and
+// attachments. Fields are checked by the caller (recordvault.ValidateFields).
 type NewRecord struct {
-	Clinic, Client string
-	Category       recordvault.Category
-	Fields         map[string][]byte
-	Attachments    []NewAttachment
+	Clinic       string
+	Category     recordvault.Category
+	Participants []string // client ids: one, or several for a couples, family or group session
+	Author       string   // the writing clinician's subject
+	Sign         bool     // store it signed at once, rather than as a draft
+	Fields       map[string][]byte
+	Attachments  []NewAttachment
 }
 
 // NewAttachment is one attachment's content, exactly Size bytes read from Body.
 type NewAttachment struct {
-	Body io.Reader
-	Size int64
+	Body      io.Reader
+	Size      int64
+	MediaType string
 }
 
-// Record is a stored record with the fields that were asked for, decrypted.
-type Record struct {
-	ID, Clinic, Client string
-	Category           recordvault.Category
-	Fields             map[string][]byte
-	Attachments        []storage.Blob
+// Info describes a stored document: everything but its content. Access decisions are made
+// on it, before anything is decrypted.
+type Info struct {
+	ID, Clinic   string
+	Kind         recordvault.DocumentKind
+	Parent       string
+	Category     recordvault.Category
+	Participants []string
+	Author       string
+	Status       recordvault.Status
+	Created      time.Time
+	Updated      time.Time
+	Attachments  []storage.Blob
+}
+
+// Document is a loaded document: its Info, and its manifest for Read and the writes.
+type Document struct {
+	Info
+	m    *storage.Manifest
+	etag string
 }
 
 func newID() string { return strings.ToLower(rand.Text()) }
 
-// Put encrypts and stores rec and returns its new id. Attachments are stored first and the
-// manifest last, so a manifest never names a missing attachment; if storing fails midway,
-// the attachments already stored are removed.
-func (s *Service) Put(ctx context.Context, rec NewRecord) (id string, err error) {
+// Create encrypts and stores a new record and returns it. Attachments are stored first, then
+// the manifest under the first participant, then links under the others, so nothing ever
+// names what is missing; if storing fails midway, what was already stored is removed.
+func (s *Service) Create(ctx context.Context, rec NewRecord) (*Document, error) {
 	if !rec.Category.Valid() {
-		return "", recordvault.Errorf(recordvault.EINVALID, "unknown record category")
+		return nil, recordvault.Errorf(recordvault.EINVALID, "unknown record category")
 	}
-	if !recordvault.ValidID(rec.Clinic) || !recordvault.ValidID(rec.Client) {
-		return "", recordvault.Errorf(recordvault.EINVALID, "malformed clinic or client id")
+	status := recordvault.StatusDraft
+	if rec.Sign {
+		status = recordvault.StatusSigned
 	}
-	id = newID()
-	keyName := KeyName(rec.Clinic, rec.Category)
-	dk, err := s.keys.NewDataKey(ctx, keyName, crypto.DataKeyContext(rec.Clinic, string(rec.Category), id))
+	m := &storage.Manifest{Clinic: rec.Clinic, Record: newID(), Kind: string(recordvault.RecordDocument),
+		Category: string(rec.Category), Participants: rec.Participants, Author: rec.Author, Status: string(status)}
+	return s.create(ctx, m, rec.Fields, rec.Attachments)
+}
+
+// NewChild is an addendum or amendment request to store with a record.
+type NewChild struct {
+	Kind   recordvault.DocumentKind
+	Author string
+	Status recordvault.Status
+	Fields map[string][]byte
+}
+
+// AddChild stores an addendum or amendment request of parent, under parent's category key
+// (it is as sensitive as the record it belongs to), and links it to parent.
+func (s *Service) AddChild(ctx context.Context, parent *Document, c NewChild) (*Document, error) {
+	if parent.Kind != recordvault.RecordDocument || (c.Kind != recordvault.AddendumDocument && c.Kind != recordvault.AmendmentDocument) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "addenda and amendment requests belong to records")
+	}
+	m := &storage.Manifest{Clinic: parent.Clinic, Record: newID(), Kind: string(c.Kind), Parent: parent.ID,
+		Category: string(parent.Category), Participants: parent.Participants, Author: c.Author, Status: string(c.Status)}
+	return s.create(ctx, m, c.Fields, nil)
+}
+
+func (s *Service) create(ctx context.Context, m *storage.Manifest, fields map[string][]byte, attachments []NewAttachment) (_ *Document, err error) {
+	if !recordvault.ValidID(m.Clinic) || len(m.Participants) == 0 || len(m.Participants) > storage.MaxParticipants {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "malformed clinic id, or no participants or too many")
+	}
+	for _, p := range m.Participants {
+		if !recordvault.ValidID(p) {
+			return nil, recordvault.Errorf(recordvault.EINVALID, "malformed participant id")
+		}
+	}
+	m.Created = s.now().UTC()
+	m.Updated = m.Created
+	m.TransitKey = KeyName(m.Clinic, recordvault.Category(m.Category))
+	dk, err := s.keys.NewDataKey(ctx, m.TransitKey, crypto.DataKeyContext(m.Clinic, m.Category, m.Record))
 	if err != nil {
-		return "", fmt.Errorf("records: put: %w", err)
+		return nil, fmt.Errorf("records: create: %w", err)
 	}
 	key, err := crypto.NewRecordKey(dk.Plaintext)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer key.Destroy()
-
-	m := &storage.Manifest{Clinic: rec.Clinic, Client: rec.Client, Record: id, Category: string(rec.Category),
-		TransitKey: keyName, WrappedKey: dk.Wrapped, Fields: make(map[string][]byte, len(rec.Fields))}
-	for name, value := range rec.Fields {
-		if m.Fields[name], err = key.SealField(s.rand, s.binding(m, name), value); err != nil {
-			return "", err
-		}
+	m.WrappedKey = dk.Wrapped
+	m.Fields = make(map[string][]byte, len(fields))
+	if err := s.sealFields(key, m, fields); err != nil {
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			s.removeBlobs(m)
+			s.removeBlobs(m.Clinic, m.Record, m.Blobs)
 		}
 	}()
-	for _, a := range rec.Attachments {
-		blob := storage.Blob{ID: newID(), Size: a.Size}
-		enc, size, err := key.EncryptStream(s.rand, s.binding(m, blob.ID), a.Body, a.Size)
+	for _, a := range attachments {
+		blob, err := s.storeBlob(ctx, key, m, a)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		// Encryption runs ahead in its own goroutine while the upload sends earlier bytes.
-		ahead := prefetch(enc, prefetchSize, prefetchDepth)
-		_, err = s.store.CreateBlob(ctx, m.Clinic, m.Client, m.Record, blob.ID, ahead, size)
-		ahead.Close()
-		if err != nil {
-			return "", fmt.Errorf("records: put attachment: %w", err)
-		}
-		blob.EncryptedSize = size
 		m.Blobs = append(m.Blobs, blob)
 	}
-	if _, err := s.store.CreateManifest(ctx, m); err != nil {
-		return "", fmt.Errorf("records: put manifest: %w", err)
+	if err := s.sealMeta(key, m); err != nil {
+		return nil, err
 	}
-	return id, nil
+	etag, err := s.store.CreateManifest(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("records: create manifest: %w", err)
+	}
+	if m.Parent == "" {
+		for _, p := range m.Participants[1:] {
+			if err = s.store.LinkParticipant(ctx, m.Clinic, p, m.Participants[0], m.Record); err != nil {
+				s.unlink(m)
+				return nil, fmt.Errorf("records: link participant: %w", err)
+			}
+		}
+	}
+	return document(m, etag), nil
 }
 
-// removeBlobs deletes what a failed Put stored, with a context of its own: the request's may
-// be what ended it.
-func (s *Service) removeBlobs(m *storage.Manifest) {
-	for _, b := range m.Blobs {
-		_ = s.store.DeleteBlob(context.Background(), m.Clinic, m.Client, m.Record, b.ID)
+// unlink removes the manifest and links of a record that failed to store, with a context of
+// its own: the request's may be what ended it.
+func (s *Service) unlink(m *storage.Manifest) {
+	ctx := context.Background()
+	for _, p := range m.Participants[1:] {
+		_ = s.store.UnlinkParticipant(ctx, m.Clinic, p, m.Record)
+	}
+	_ = s.store.DeleteManifest(ctx, m)
+}
+
+func (s *Service) removeBlobs(clinic, record string, blobs []storage.Blob) {
+	for _, b := range blobs {
+		_ = s.store.DeleteBlob(context.Background(), clinic, record, b.ID)
 	}
 }
 
-func (s *Service) binding(m *storage.Manifest, name string) crypto.Binding {
+func (s *Service) sealFields(key *crypto.RecordKey, m *storage.Manifest, fields map[string][]byte) error {
+	for name, value := range fields {
+		sealed, err := key.SealField(s.rand, binding(m, name), value)
+		if err != nil {
+			return err
+		}
+		m.Fields[name] = sealed
+	}
+	return nil
+}
+
+// storeBlob encrypts and uploads one attachment of m.
+func (s *Service) storeBlob(ctx context.Context, key *crypto.RecordKey, m *storage.Manifest, a NewAttachment) (storage.Blob, error) {
+	blob := storage.Blob{ID: newID(), Size: a.Size, MediaType: a.MediaType}
+	enc, size, err := key.EncryptStream(s.rand, binding(m, blob.ID), a.Body, a.Size)
+	if err != nil {
+		return blob, err
+	}
+	// Encryption runs ahead in its own goroutine while the upload sends earlier bytes.
+	ahead := prefetch(enc, prefetchSize, prefetchDepth)
+	_, err = s.store.CreateBlob(ctx, m.Clinic, m.Record, blob.ID, ahead, size)
+	ahead.Close()
+	if err != nil {
+		return blob, fmt.Errorf("records: store attachment: %w", err)
+	}
+	blob.EncryptedSize = size
+	return blob, nil
+}
+
+func binding(m *storage.Manifest, name string) crypto.Binding {
 	return crypto.Binding{Clinic: m.Clinic, Category: m.Category, Record: m.Record, Name: name}
 }
 
-// ErrUnreadable is the one error for a record whose key or ciphertext does not open: a
+// metaBinding is the place of a manifest's sealed description. No field can have this name:
+// field names start with a letter.
+const metaBinding = "$meta"
+
+// description is the part of a manifest that Meta seals: everything that says what the
+// document is and who may see it, and which fields and attachments it has.
+func description(m *storage.Manifest) ([]byte, error) {
+	return json.Marshal(struct {
+		Kind, Parent, Category string
+		Participants           []string
+		Author, Status         string
+		Created, Updated       time.Time
+		Fields                 []string
+		Blobs                  []storage.Blob
+	}{m.Kind, m.Parent, m.Category, m.Participants, m.Author, m.Status, m.Created, m.Updated,
+		slices.Sorted(maps.Keys(m.Fields)), m.Blobs})
+}
+
+func (s *Service) sealMeta(key *crypto.RecordKey, m *storage.Manifest) error {
+	d, err := description(m)
+	if err != nil {
+		return err
+	}
+	m.Meta, err = key.SealField(s.rand, binding(m, metaBinding), d)
+	return err
+}
+
+func (s *Service) checkMeta(key *crypto.RecordKey, m *storage.Manifest) error {
+	want, err := description(m)
+	if err != nil {
+		return err
+	}
+	got, err := key.OpenField(binding(m, metaBinding), m.Meta)
+	if err != nil || !bytes.Equal(got, want) {
+		return ErrUnreadable
+	}
+	return nil
+}
+
+func document(m *storage.Manifest, etag string) *Document {
+	return &Document{m: m, etag: etag, Info: Info{ID: m.Record, Clinic: m.Clinic, Kind: recordvault.DocumentKind(m.Kind),
+		Parent: m.Parent, Category: recordvault.Category(m.Category), Participants: m.Participants, Author: m.Author,
+		Status: recordvault.Status(m.Status), Created: m.Created, Updated: m.Updated, Attachments: m.Blobs}}
+}
+
+// ErrUnreadable is the one error for a document whose key or ciphertext does not open: a
 // tampered or moved object, a wrapped key from elsewhere, or a key version Vault no longer
 // decrypts. Its message says nothing about which.
 var ErrUnreadable = recordvault.Errorf(recordvault.EINTERNAL, "record cannot be decrypted")
 
-// ErrKeyRetired is returned for a record whose data key is wrapped by a key version that has
-// been retired: it was missed by a rewrap. An operator can lower the key's
+// ErrKeyRetired is returned for a document whose data key is wrapped by a key version that
+// has been retired: it was missed by a rewrap. An operator can lower the key's
 // min_decryption_version, rewrap, and retire again.
 var ErrKeyRetired = recordvault.Errorf(recordvault.EINTERNAL, "record cannot be decrypted: its key version has been retired")
 
-// recordKey reads a record's manifest and unwraps its data key (one GET, one Keyring call).
-func (s *Service) recordKey(ctx context.Context, clinic, client, record string) (*storage.Manifest, *crypto.RecordKey, error) {
-	m, _, err := s.store.ReadManifest(ctx, clinic, client, record)
+// errNotFound is the answer for a document that is not there.
+var errNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
+
+// Load reads the manifest of a record as reached through one of its participants (one GET;
+// two through a participant other than the first): enough to decide on access, nothing
+// decrypted.
+func (s *Service) Load(ctx context.Context, clinic, client, id string) (*Document, error) {
+	return s.load(ctx, storage.Ref{Clinic: clinic, Client: client, Record: id})
+}
+
+// LoadChild reads the manifest of an addendum or amendment request of parent.
+func (s *Service) LoadChild(ctx context.Context, parent *Document, id string) (*Document, error) {
+	d, err := s.load(ctx, storage.Ref{Clinic: parent.Clinic, Parent: parent.ID, Record: id})
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(d.Participants, parent.Participants) || d.Category != parent.Category {
+		return nil, fmt.Errorf("records: addendum does not match its record: %w", ErrUnreadable)
+	}
+	return d, nil
+}
+
+func (s *Service) load(ctx context.Context, ref storage.Ref) (*Document, error) {
+	for _, id := range []string{ref.Clinic, ref.Client + ref.Parent, ref.Record} {
+		if !recordvault.ValidID(id) {
+			return nil, errNotFound
+		}
+	}
+	m, etag, err := s.store.ReadManifest(ctx, ref)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil, recordvault.Errorf(recordvault.ENOTFOUND, "record not found")
+		return nil, errNotFound
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("records: read manifest: %w", err)
+		return nil, fmt.Errorf("records: read manifest: %w", err)
 	}
+	return document(m, etag), nil
+}
+
+// key unwraps a document's data key (one Keyring call) and checks the manifest's sealed
+// description with it.
+func (s *Service) key(ctx context.Context, m *storage.Manifest) (*crypto.RecordKey, error) {
 	if m.TransitKey != KeyName(m.Clinic, recordvault.Category(m.Category)) {
-		return nil, nil, fmt.Errorf("records: manifest names another key: %w", ErrUnreadable)
+		return nil, fmt.Errorf("records: manifest names another key: %w", ErrUnreadable)
 	}
 	dks, err := s.keys.UnwrapDataKeys(ctx, m.TransitKey, []vault.WrappedKey{{
 		Wrapped: m.WrappedKey, Context: crypto.DataKeyContext(m.Clinic, m.Category, m.Record)}})
 	if errors.Is(err, vault.ErrKeyVersionRetired) {
-		return nil, nil, fmt.Errorf("records: %w: %w", ErrKeyRetired, err)
+		return nil, fmt.Errorf("records: %w: %w", ErrKeyRetired, err)
 	}
 	if errors.Is(err, vault.ErrUnwrap) {
-		return nil, nil, fmt.Errorf("records: %w: %w", ErrUnreadable, err)
+		return nil, fmt.Errorf("records: %w: %w", ErrUnreadable, err)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("records: unwrap: %w", err)
+		return nil, fmt.Errorf("records: unwrap: %w", err)
 	}
 	key, err := crypto.NewRecordKey(dks[0])
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return m, key, nil
+	if err := s.checkMeta(key, m); err != nil {
+		key.Destroy()
+		return nil, err
+	}
+	return key, nil
 }
 
-// Get returns a record with the named fields decrypted, or all of them when fields is nil.
-// Naming a field the record does not have is an error.
-func (s *Service) Get(ctx context.Context, clinic, client, record string, fields []string) (*Record, error) {
-	m, key, err := s.recordKey(ctx, clinic, client, record)
+// Read decrypts the named fields of a loaded document, or all of them when fields is nil.
+// Naming a field the document does not have is an error.
+func (s *Service) Read(ctx context.Context, d *Document, fields []string) (map[string][]byte, error) {
+	key, err := s.key(ctx, d.m)
 	if err != nil {
 		return nil, err
 	}
 	defer key.Destroy()
 	if fields == nil {
-		fields = slices.Sorted(maps.Keys(m.Fields))
+		fields = slices.Sorted(maps.Keys(d.m.Fields))
 	}
-	rec := &Record{ID: m.Record, Clinic: m.Clinic, Client: m.Client, Category: recordvault.Category(m.Category),
-		Fields: make(map[string][]byte, len(fields)), Attachments: m.Blobs}
+	out := make(map[string][]byte, len(fields))
 	for _, name := range fields {
-		sealed, ok := m.Fields[name]
+		sealed, ok := d.m.Fields[name]
 		if !ok {
 			return nil, recordvault.Errorf(recordvault.EINVALID, "the record has no field %q", name)
 		}
-		if rec.Fields[name], err = key.OpenField(s.binding(m, name), sealed); err != nil {
+		if out[name], err = key.OpenField(binding(d.m, name), sealed); err != nil {
 			return nil, fmt.Errorf("records: field %s: %w", name, ErrUnreadable)
 		}
 	}
-	return rec, nil
+	return out, nil
 }
 
-// List returns the ids of a client's records.
-func (s *Service) List(ctx context.Context, clinic, client string) ([]string, error) {
-	ids, err := s.store.ListRecords(ctx, clinic, client)
+// errSigned refuses every change to a signed document.
+var errSigned = recordvault.Errorf(recordvault.ECONFLICT, "signed records never change; add an addendum instead")
+
+// errChanged answers a write that lost a race with another.
+var errChanged = recordvault.Errorf(recordvault.ECONFLICT, "the record changed while this request was made; read it again")
+
+// Update replaces a draft's fields with fields (all of them: what is not named is removed).
+func (s *Service) Update(ctx context.Context, d *Document, fields map[string][]byte) error {
+	return s.change(ctx, d, func(key *crypto.RecordKey, m *storage.Manifest) error {
+		m.Fields = make(map[string][]byte, len(fields))
+		return s.sealFields(key, m, fields)
+	})
+}
+
+// Sign makes a draft final. Signing is the author's: the caller checks who asks.
+func (s *Service) Sign(ctx context.Context, d *Document) error {
+	return s.change(ctx, d, func(_ *crypto.RecordKey, m *storage.Manifest) error {
+		m.Status = string(recordvault.StatusSigned)
+		return nil
+	})
+}
+
+// AddAttachment encrypts and stores one more attachment of a draft.
+func (s *Service) AddAttachment(ctx context.Context, d *Document, a NewAttachment) (storage.Blob, error) {
+	var blob storage.Blob
+	err := s.change(ctx, d, func(key *crypto.RecordKey, m *storage.Manifest) (err error) {
+		if blob, err = s.storeBlob(ctx, key, m, a); err != nil {
+			return err
+		}
+		m.Blobs = append(m.Blobs, blob)
+		return nil
+	})
+	if err != nil && blob.EncryptedSize > 0 {
+		s.removeBlobs(d.Clinic, d.ID, []storage.Blob{blob})
+	}
+	return blob, err
+}
+
+// change applies edit to a draft record and stores the result, if nobody changed it since
+// it was loaded.
+func (s *Service) change(ctx context.Context, d *Document, edit func(*crypto.RecordKey, *storage.Manifest) error) error {
+	if d.Kind != recordvault.RecordDocument || d.Status != recordvault.StatusDraft {
+		return errSigned
+	}
+	key, err := s.key(ctx, d.m)
+	if err != nil {
+		return err
+	}
+	defer key.Destroy()
+	m := *d.m
+	m.Fields = maps.Clone(d.m.Fields)
+	m.Blobs = slices.Clone(d.m.Blobs)
+	if err := edit(key, &m); err != nil {
+		return err
+	}
+	m.Updated = s.now().UTC()
+	if err := s.sealMeta(key, &m); err != nil {
+		return err
+	}
+	etag, err := s.store.ReplaceManifest(ctx, &m, d.etag)
+	if errors.Is(err, storage.ErrChanged) {
+		return errChanged
+	}
+	if err != nil {
+		return fmt.Errorf("records: replace manifest: %w", err)
+	}
+	*d = *document(&m, etag)
+	return nil
+}
+
+// Children loads a record's addenda and amendment requests, oldest first.
+func (s *Service) Children(ctx context.Context, parent *Document) ([]*Document, error) {
+	ids, err := s.store.ListChildren(ctx, parent.Clinic, parent.ID)
+	if err != nil {
+		return nil, fmt.Errorf("records: list addenda: %w", err)
+	}
+	var out []*Document
+	for _, id := range ids {
+		d, err := s.LoadChild(ctx, parent, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	slices.SortStableFunc(out, func(a, b *Document) int { return a.Created.Compare(b.Created) })
+	return out, nil
+}
+
+// List returns up to limit ids of a client's records, in id order, after the id after.
+func (s *Service) List(ctx context.Context, clinic, client, after string, limit int) ([]string, error) {
+	ids, err := s.store.ListClientRecords(ctx, clinic, client, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("records: list: %w", err)
 	}

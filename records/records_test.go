@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -43,42 +47,139 @@ func (fakeKeyring) RewrapDataKeys(context.Context, string, []vault.WrappedKey) (
 func (fakeKeyring) RotateKey(context.Context, string) error                    { return nil }
 func (fakeKeyring) SetMinDecryptionVersion(context.Context, string, int) error { return nil }
 
-// fakeStore keeps objects in memory and can be told to fail.
+// fakeStore keeps objects in memory, keyed as the bucket would key them, with counting ETags,
+// and can be told to fail.
 type fakeStore struct {
-	storage.Store // unimplemented methods panic
 	mu            sync.Mutex
 	blobs         map[string][]byte
-	manifests     map[string]*storage.Manifest
+	manifests     map[storage.Ref][]byte // marshalled, as the bucket would hold them
+	etags         map[storage.Ref]int
+	links         map[storage.Ref]string // → home
 	failManifest  bool
+	failLink      bool
 	failBlobAfter int // fail the nth blob upload (1-based); 0 never
 	blobsSeen     int
 }
 
+var _ Store = (*fakeStore)(nil)
+
 func newFakeStore() *fakeStore {
-	return &fakeStore{blobs: map[string][]byte{}, manifests: map[string]*storage.Manifest{}}
+	return &fakeStore{blobs: map[string][]byte{}, manifests: map[storage.Ref][]byte{}, etags: map[storage.Ref]int{}, links: map[storage.Ref]string{}}
+}
+
+func (f *fakeStore) writeManifest(m *storage.Manifest, etag string) (string, error) {
+	m.Version = 1
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	if _, err := storage.ParseManifest(bytes.NewReader(b)); err != nil {
+		return "", err
+	}
+	ref := storage.RefOf(m)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, exists := f.manifests[ref]
+	switch {
+	case etag == "" && exists:
+		return "", storage.ErrExists
+	case etag != "" && etag != strconv.Itoa(f.etags[ref]):
+		return "", storage.ErrChanged
+	}
+	f.manifests[ref] = b
+	f.etags[ref]++
+	return strconv.Itoa(f.etags[ref]), nil
 }
 
 func (f *fakeStore) CreateManifest(_ context.Context, m *storage.Manifest) (string, error) {
 	if f.failManifest {
 		return "", errors.New("storage down")
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.manifests[m.Record] = m
-	return "etag", nil
+	return f.writeManifest(m, "")
 }
 
-func (f *fakeStore) ReadManifest(_ context.Context, _, _, record string) (*storage.Manifest, string, error) {
+func (f *fakeStore) ReplaceManifest(_ context.Context, m *storage.Manifest, etag string) (string, error) {
+	return f.writeManifest(m, etag)
+}
+
+func (f *fakeStore) ReadManifest(_ context.Context, ref storage.Ref) (*storage.Manifest, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m, ok := f.manifests[record]
+	if home, ok := f.links[ref]; ok {
+		ref.Client = home
+	}
+	b, ok := f.manifests[ref]
 	if !ok {
 		return nil, "", storage.ErrNotFound
 	}
-	return m, "etag", nil
+	m, err := storage.ParseManifest(bytes.NewReader(b))
+	return m, strconv.Itoa(f.etags[ref]), err
 }
 
-func (f *fakeStore) CreateBlob(_ context.Context, _, _, record, blob string, r io.Reader, size int64) (string, error) {
+func (f *fakeStore) DeleteManifest(_ context.Context, m *storage.Manifest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.manifests, storage.RefOf(m))
+	return nil
+}
+
+func (f *fakeStore) LinkParticipant(_ context.Context, clinic, client, home, record string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failLink && len(f.links) > 0 {
+		return errors.New("storage down")
+	}
+	f.links[storage.Ref{Clinic: clinic, Client: client, Record: record}] = home
+	return nil
+}
+
+func (f *fakeStore) UnlinkParticipant(_ context.Context, clinic, client, record string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.links, storage.Ref{Clinic: clinic, Client: client, Record: record})
+	return nil
+}
+
+func (f *fakeStore) refs() []storage.Ref {
+	return append(slices.Collect(maps.Keys(f.manifests)), slices.Collect(maps.Keys(f.links))...)
+}
+
+func (f *fakeStore) ListClientRecords(_ context.Context, _, client, after string, limit int) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for _, r := range f.refs() {
+		if r.Client == client && r.Record > after {
+			ids = append(ids, r.Record)
+		}
+	}
+	slices.Sort(ids)
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	return ids, nil
+}
+
+func (f *fakeStore) ListChildren(_ context.Context, _, parent string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for r := range f.manifests {
+		if r.Parent == parent {
+			ids = append(ids, r.Record)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func (f *fakeStore) ListClinicDocuments(context.Context, string) ([]storage.Ref, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refs(), nil
+}
+
+func (f *fakeStore) CreateBlob(_ context.Context, _, record, blob string, r io.Reader, size int64) (string, error) {
 	f.blobsSeen++
 	if f.blobsSeen == f.failBlobAfter {
 		return "", errors.New("upload interrupted")
@@ -93,7 +194,24 @@ func (f *fakeStore) CreateBlob(_ context.Context, _, _, record, blob string, r i
 	return "etag", nil
 }
 
-func (f *fakeStore) DeleteBlob(_ context.Context, _, _, record, blob string) error {
+func (f *fakeStore) OpenBlob(_ context.Context, _, record, blob string) (io.ReadCloser, int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.blobs[record+"/"+blob]
+	if !ok {
+		return nil, 0, storage.ErrNotFound
+	}
+	return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
+}
+
+func (f *fakeStore) OpenBlobRange(_ context.Context, _, record, blob string, start, length int64) (io.ReadCloser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.blobs[record+"/"+blob]
+	return io.NopCloser(bytes.NewReader(b[start:min(start+length, int64(len(b)))])), nil
+}
+
+func (f *fakeStore) DeleteBlob(_ context.Context, _, record, blob string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.blobs, record+"/"+blob)
@@ -104,56 +222,168 @@ func twoAttachments() []NewAttachment {
 	return []NewAttachment{{Body: strings.NewReader("first"), Size: 5}, {Body: strings.NewReader("second"), Size: 6}}
 }
 
+func newService(store *fakeStore) *Service { return New(fakeKeyring{}, store, nil) }
+
+func newRecord(fields map[string][]byte, attachments ...NewAttachment) NewRecord {
+	return NewRecord{Clinic: "c", Category: recordvault.Evaluation, Participants: []string{"p"}, Author: "dr-lee",
+		Fields: fields, Attachments: attachments}
+}
+
 // A record whose manifest cannot be stored leaves no attachment behind.
-func TestPutRemovesAttachmentsWhenTheManifestFails(t *testing.T) {
+func TestCreateRemovesAttachmentsWhenTheManifestFails(t *testing.T) {
 	store := newFakeStore()
 	store.failManifest = true
-	svc := New(fakeKeyring{}, store)
-	_, err := svc.Put(context.Background(), NewRecord{Clinic: "c", Client: "p", Category: recordvault.Evaluation, Attachments: twoAttachments()})
-	if err == nil {
-		t.Fatal("put succeeded")
+	if _, err := newService(store).Create(context.Background(), newRecord(nil, twoAttachments()...)); err == nil {
+		t.Fatal("create succeeded")
 	}
 	if len(store.blobs) != 0 || store.blobsSeen != 2 {
-		t.Fatalf("after a failed put: %d blobs left of %d uploaded", len(store.blobs), store.blobsSeen)
+		t.Fatalf("after a failed create: %d blobs left of %d uploaded", len(store.blobs), store.blobsSeen)
 	}
 }
 
 // An upload that fails midway removes the attachments before it and stores no manifest.
-func TestPutRemovesAttachmentsWhenAnUploadFails(t *testing.T) {
+func TestCreateRemovesAttachmentsWhenAnUploadFails(t *testing.T) {
 	store := newFakeStore()
 	store.failBlobAfter = 2
-	svc := New(fakeKeyring{}, store)
-	if _, err := svc.Put(context.Background(), NewRecord{Clinic: "c", Client: "p", Category: recordvault.Evaluation, Attachments: twoAttachments()}); err == nil {
-		t.Fatal("put succeeded")
+	if _, err := newService(store).Create(context.Background(), newRecord(nil, twoAttachments()...)); err == nil {
+		t.Fatal("create succeeded")
 	}
 	if len(store.blobs) != 0 || len(store.manifests) != 0 {
-		t.Fatalf("after a failed put: %d blobs, %d manifests", len(store.blobs), len(store.manifests))
+		t.Fatalf("after a failed create: %d blobs, %d manifests", len(store.blobs), len(store.manifests))
 	}
 }
 
-func TestPutRefusesUnknownCategory(t *testing.T) {
+// A couples record whose second participant's marker fails leaves nothing: no manifest, no
+// blob, no first marker.
+func TestCreateRemovesEverythingWhenALinkFails(t *testing.T) {
 	store := newFakeStore()
-	_, err := New(fakeKeyring{}, store).Put(context.Background(), NewRecord{Clinic: "c", Client: "p", Category: "diary"})
-	if recordvault.ErrorCode(err) != recordvault.EINVALID || len(store.manifests) != 0 {
+	store.failLink = true
+	rec := newRecord(nil, twoAttachments()...)
+	rec.Participants = []string{"p", "q", "r"}
+	if _, err := newService(store).Create(context.Background(), rec); err == nil {
+		t.Fatal("create succeeded")
+	}
+	if len(store.blobs)+len(store.manifests)+len(store.links) != 0 {
+		t.Fatalf("after a failed create: %d blobs, %d manifests, %d links", len(store.blobs), len(store.manifests), len(store.links))
+	}
+}
+
+func TestCreateRefusesUnknownCategory(t *testing.T) {
+	store := newFakeStore()
+	rec := newRecord(nil)
+	rec.Category = "diary"
+	if _, err := newService(store).Create(context.Background(), rec); recordvault.ErrorCode(err) != recordvault.EINVALID || len(store.manifests) != 0 {
 		t.Fatalf("unknown category: %v, %d manifests", err, len(store.manifests))
 	}
 }
 
 // A malformed id is refused before any key is made or anything stored.
-func TestPutRefusesMalformedIDs(t *testing.T) {
+func TestCreateRefusesMalformedIDs(t *testing.T) {
 	store := newFakeStore()
-	for _, ids := range [][2]string{{"../c", "p"}, {"c", "P"}, {"c", "p-1"}, {"", "p"}} {
-		_, err := New(fakeKeyring{}, store).Put(context.Background(), NewRecord{Clinic: ids[0], Client: ids[1], Category: recordvault.ProgressNote})
-		if recordvault.ErrorCode(err) != recordvault.EINVALID || len(store.manifests) != 0 {
+	for _, ids := range [][]string{{"../c", "p"}, {"c", "P"}, {"c", "p-1"}, {"", "p"}, {"c"}} {
+		rec := newRecord(nil)
+		rec.Clinic, rec.Participants = ids[0], ids[1:]
+		if _, err := newService(store).Create(context.Background(), rec); recordvault.ErrorCode(err) != recordvault.EINVALID || len(store.manifests) != 0 {
 			t.Fatalf("ids %q: %v", ids, err)
 		}
 	}
 }
 
-func TestGetMissingRecordIsNotFound(t *testing.T) {
-	_, err := New(fakeKeyring{}, newFakeStore()).Get(context.Background(), "c", "p", "nope", nil)
-	if recordvault.ErrorCode(err) != recordvault.ENOTFOUND {
-		t.Fatalf("err = %v", err)
+func TestLoadMissingRecordIsNotFound(t *testing.T) {
+	for _, id := range []string{"nope", "../x", ""} {
+		if _, err := newService(newFakeStore()).Load(context.Background(), "c", "p", id); recordvault.ErrorCode(err) != recordvault.ENOTFOUND {
+			t.Fatalf("%q: err = %v", id, err)
+		}
+	}
+}
+
+// A draft changes until it is signed; after that every change is a conflict, and a change
+// is an addendum, listed with the record.
+func TestDraftSignAddendum(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	svc := newService(store)
+	d, err := svc.Create(ctx, newRecord(map[string][]byte{"summary": []byte("first")}))
+	if err != nil || d.Status != recordvault.StatusDraft {
+		t.Fatalf("create: %v, %+v", err, d)
+	}
+	if err := svc.Update(ctx, d, map[string][]byte{"summary": []byte("second")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddAttachment(ctx, d, NewAttachment{Body: strings.NewReader("%PDF-1.7"), Size: 8, MediaType: "application/pdf"}); err != nil {
+		t.Fatal(err)
+	}
+	stale, _ := svc.Load(ctx, "c", "p", d.ID)
+	if err := svc.Sign(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Update(ctx, stale, map[string][]byte{"summary": []byte("behind the signature")}); recordvault.ErrorCode(err) != recordvault.ECONFLICT {
+		t.Fatalf("update from a stale load after signing: %v", err)
+	}
+	signed, err := svc.Load(ctx, "c", "p", d.ID)
+	if err != nil || signed.Status != recordvault.StatusSigned || len(signed.Attachments) != 1 {
+		t.Fatalf("signed: %v, %+v", err, signed)
+	}
+	for name, change := range map[string]func() error{
+		"update":     func() error { return svc.Update(ctx, signed, nil) },
+		"attachment": func() error { _, err := svc.AddAttachment(ctx, signed, twoAttachments()[0]); return err },
+		"sign again": func() error { return svc.Sign(ctx, signed) },
+	} {
+		if err := change(); recordvault.ErrorCode(err) != recordvault.ECONFLICT {
+			t.Errorf("%s on a signed record: %v", name, err)
+		}
+	}
+	fields, err := svc.Read(ctx, signed, nil)
+	if err != nil || string(fields["summary"]) != "second" {
+		t.Fatalf("read: %v, %q", err, fields)
+	}
+	add, err := svc.AddChild(ctx, signed, NewChild{Kind: recordvault.AddendumDocument, Author: "dr-lee", Status: recordvault.StatusSigned,
+		Fields: map[string][]byte{"text": []byte("a correction")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kids, err := svc.Children(ctx, signed)
+	if err != nil || len(kids) != 1 || kids[0].ID != add.ID || kids[0].Parent != signed.ID || kids[0].Category != signed.Category {
+		t.Fatalf("children: %v, %+v", err, kids)
+	}
+	if ids, _ := svc.List(ctx, "c", "p", "", 0); !slices.Equal(ids, []string{d.ID}) {
+		t.Fatalf("the client's records are %v, want only the record", ids)
+	}
+}
+
+// The manifest's description is sealed: a bucket edit that names another author, adds a
+// participant, unsigns the record or hides a field is refused when the record is read.
+func TestReadRefusesAnEditedDescription(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	svc := newService(store)
+	d, err := svc.Create(ctx, NewRecord{Clinic: "c", Category: recordvault.PsychotherapyNote, Participants: []string{"p", "q"},
+		Author: "dr-lee", Sign: true, Fields: map[string][]byte{"process_notes": []byte("x"), "extra": []byte("y")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, edit := range map[string]func(m *storage.Manifest){
+		"author":      func(m *storage.Manifest) { m.Author = "dr-evil" },
+		"participant": func(m *storage.Manifest) { m.Participants = append(m.Participants, "q") },
+		"status":      func(m *storage.Manifest) { m.Status = string(recordvault.StatusDraft) },
+		"field":       func(m *storage.Manifest) { delete(m.Fields, "extra") },
+		"kind":        func(m *storage.Manifest) { m.Kind = string(recordvault.AddendumDocument) },
+	} {
+		ref := storage.RefOf(d.m)
+		original := store.manifests[ref]
+		m, _ := storage.ParseManifest(bytes.NewReader(original))
+		edit(m)
+		store.manifests[ref], _ = json.Marshal(m)
+		for _, via := range d.Participants {
+			edited, err := svc.Load(ctx, "c", via, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Read(ctx, edited, nil); !errors.Is(err, ErrUnreadable) {
+				t.Errorf("%s edited, read through %s: %v", name, via, err)
+			}
+		}
+		store.manifests[ref] = original
 	}
 }
 

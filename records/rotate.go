@@ -31,19 +31,19 @@ type stored struct {
 
 // Rewrap rewraps every data key of a clinic's category under the key's newest version.
 func (s *Service) Rewrap(ctx context.Context, clinic string, category recordvault.Category) (int, error) {
-	refs, err := s.store.ListClinicRecords(ctx, clinic)
+	refs, err := s.store.ListClinicDocuments(ctx, clinic)
 	if err != nil {
 		return 0, fmt.Errorf("records: rewrap: %w", err)
 	}
 	var pending []stored
 	done := 0
 	for _, ref := range refs {
-		m, etag, err := s.store.ReadManifest(ctx, ref.Clinic, ref.Client, ref.Record)
+		m, etag, err := s.store.ReadManifest(ctx, ref)
 		if err != nil {
 			return done, fmt.Errorf("records: rewrap: %w", err)
 		}
-		if m.Category != string(category) {
-			continue
+		if m.Category != string(category) || storage.RefOf(m) != ref {
+			continue // another category's, or a record reached through a link: rewrapped at home
 		}
 		pending = append(pending, stored{m, etag})
 		if len(pending) == rewrapBatch {
@@ -94,7 +94,7 @@ func (s *Service) rewrapAgain(ctx context.Context, keyName string, m *storage.Ma
 	for range 3 {
 		var fresh *storage.Manifest
 		var etag string
-		if fresh, etag, err = s.store.ReadManifest(ctx, m.Clinic, m.Client, m.Record); err != nil {
+		if fresh, etag, err = s.store.ReadManifest(ctx, storage.RefOf(m)); err != nil {
 			return err
 		}
 		var w []string

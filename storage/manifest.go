@@ -7,23 +7,35 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"time"
 
 	"github.com/recordvault/recordvault"
 )
 
-// Manifest is the one small object that describes a record: its ids, its category, the
-// Transit key and the wrapped data key, its sealed fields and its attachments. It holds no
-// plaintext: field values are ciphertexts (crypto.SealField), names are fixed schema names.
+// Manifest is the one small object that describes a stored document: a record, an addendum
+// to one, or an amendment request about one. It holds its ids, kind, category, participants,
+// author and status (what access decisions need before anything is decrypted), the Transit
+// key and the wrapped data key, its sealed fields and its attachments. It holds no plaintext:
+// field values are ciphertexts (crypto.SealField), names are fixed schema names, and Meta is
+// a sealed copy of the descriptive fields, which the records package checks after unwrapping
+// so that a manifest edited in the bucket cannot change who wrote or may read a document.
 type Manifest struct {
-	Version    int               `json:"v"`
-	Clinic     string            `json:"clinic"`
-	Client     string            `json:"client"`
-	Record     string            `json:"record"`
-	Category   string            `json:"category"`
-	TransitKey string            `json:"transit_key"`
-	WrappedKey string            `json:"wrapped_key"`
-	Fields     map[string][]byte `json:"fields"`
-	Blobs      []Blob            `json:"blobs,omitempty"`
+	Version      int               `json:"v"`
+	Clinic       string            `json:"clinic"`
+	Record       string            `json:"record"`
+	Kind         string            `json:"kind"`
+	Parent       string            `json:"parent,omitempty"` // the record an addendum or amendment request belongs to
+	Category     string            `json:"category"`
+	Participants []string          `json:"participants"` // client ids
+	Author       string            `json:"author"`       // the subject of the clinician (or client) who wrote it
+	Status       string            `json:"status"`
+	Created      time.Time         `json:"created"`
+	Updated      time.Time         `json:"updated"`
+	TransitKey   string            `json:"transit_key"`
+	WrappedKey   string            `json:"wrapped_key"`
+	Meta         []byte            `json:"meta"`
+	Fields       map[string][]byte `json:"fields"`
+	Blobs        []Blob            `json:"blobs,omitempty"`
 }
 
 // Blob describes one attachment of a record, stored as its own object.
@@ -31,6 +43,7 @@ type Blob struct {
 	ID            string `json:"id"`
 	Size          int64  `json:"size"`           // plaintext bytes
 	EncryptedSize int64  `json:"encrypted_size"` // the object's bytes
+	MediaType     string `json:"media_type,omitempty"`
 }
 
 const (
@@ -39,31 +52,22 @@ const (
 	MaxManifestSize = 4 << 20
 	maxFields       = 64
 	maxBlobs        = 64
+	// MaxParticipants bounds the clients of one record (a group session).
+	MaxParticipants = 32
 )
 
 var (
-	validName   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,127}$`) // categories, key names, fields
-	errManifest = errors.New("storage: invalid manifest")
+	validName      = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,127}$`) // kinds, statuses, categories, key names, fields
+	validMediaType = regexp.MustCompile(`^[a-z]{1,32}/[a-z0-9.+-]{1,64}$`)
+	errManifest    = errors.New("storage: invalid manifest")
 )
 
 // ParseManifest decodes and checks a manifest: known fields only, version 1, every id in the
 // alphabet of object keys, sizes consistent. It reads at most MaxManifestSize bytes.
 func ParseManifest(r io.Reader) (*Manifest, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxManifestSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("storage: read manifest: %w", err)
-	}
-	if len(b) > MaxManifestSize {
-		return nil, fmt.Errorf("%w: larger than %d bytes", errManifest, MaxManifestSize)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var m Manifest
-	if err := dec.Decode(&m); err != nil {
+	if err := decodeStrict(r, MaxManifestSize, &m); err != nil {
 		return nil, fmt.Errorf("%w: %w", errManifest, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data", errManifest)
 	}
 	if err := m.check(); err != nil {
 		return nil, err
@@ -78,20 +82,52 @@ func ParseManifest(r io.Reader) (*Manifest, error) {
 	return &m, nil
 }
 
+// decodeStrict decodes one JSON document of at most limit bytes from r into v: no unknown
+// fields, nothing after it.
+func decodeStrict(r io.Reader, limit int64, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return fmt.Errorf("larger than %d bytes", limit)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
 func (m *Manifest) check() error {
 	if m.Version != manifestVersion {
 		return fmt.Errorf("%w: version %d", errManifest, m.Version)
 	}
-	for _, id := range []string{m.Clinic, m.Client, m.Record} {
-		if !recordvault.ValidID(id) {
-			return fmt.Errorf("%w: malformed id", errManifest)
+	if !recordvault.ValidID(m.Clinic) || !recordvault.ValidID(m.Record) || (m.Parent != "" && !recordvault.ValidID(m.Parent)) {
+		return fmt.Errorf("%w: malformed id", errManifest)
+	}
+	if len(m.Participants) == 0 || len(m.Participants) > MaxParticipants {
+		return fmt.Errorf("%w: no participants, or too many", errManifest)
+	}
+	for _, p := range m.Participants {
+		if !recordvault.ValidID(p) {
+			return fmt.Errorf("%w: malformed participant id", errManifest)
 		}
 	}
-	if !validName.MatchString(m.Category) || !validName.MatchString(m.TransitKey) {
-		return fmt.Errorf("%w: malformed category or key name", errManifest)
+	if !recordvault.ValidSubject(m.Author) {
+		return fmt.Errorf("%w: malformed author", errManifest)
 	}
-	if m.WrappedKey == "" || len(m.Fields) > maxFields || len(m.Blobs) > maxBlobs {
-		return fmt.Errorf("%w: missing key, or too many fields or blobs", errManifest)
+	for _, n := range []string{m.Kind, m.Status, m.Category, m.TransitKey} {
+		if !validName.MatchString(n) {
+			return fmt.Errorf("%w: malformed kind, status, category or key name", errManifest)
+		}
+	}
+	if m.WrappedKey == "" || len(m.Meta) == 0 || len(m.Fields) > maxFields || len(m.Blobs) > maxBlobs {
+		return fmt.Errorf("%w: missing key or meta, or too many fields or blobs", errManifest)
 	}
 	for name := range m.Fields {
 		if !validName.MatchString(name) {
@@ -99,7 +135,8 @@ func (m *Manifest) check() error {
 		}
 	}
 	for _, b := range m.Blobs {
-		if !recordvault.ValidID(b.ID) || b.Size < 0 || b.EncryptedSize <= b.Size {
+		if !recordvault.ValidID(b.ID) || b.Size < 0 || b.EncryptedSize <= b.Size ||
+			(b.MediaType != "" && !validMediaType.MatchString(b.MediaType)) {
 			return fmt.Errorf("%w: malformed blob", errManifest)
 		}
 	}

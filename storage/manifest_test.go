@@ -5,12 +5,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func validManifest() *Manifest {
-	return &Manifest{Version: 1, Clinic: "c1", Client: "p1", Record: "r1", Category: "progress_note",
-		TransitKey: "rv-c1-progress-note", WrappedKey: "vault:v1:abc", Fields: map[string][]byte{"plan": {1, 2, 3}},
-		Blobs: []Blob{{ID: "b1", Size: 10, EncryptedSize: 101}}}
+	return &Manifest{Version: 1, Clinic: "c1", Record: "r1", Kind: "record", Category: "progress_note",
+		Participants: []string{"p1", "p2"}, Author: "dr-lee", Status: "draft",
+		Created: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), Updated: time.Date(2026, 11, 22, 9, 5, 0, 0, time.UTC),
+		TransitKey: "rv-c1-progress-note", WrappedKey: "vault:v1:abc", Meta: []byte{9, 9}, Fields: map[string][]byte{"plan": {1, 2, 3}},
+		Blobs: []Blob{{ID: "b1", Size: 10, EncryptedSize: 101, MediaType: "application/pdf"}}}
 }
 
 func TestParseManifestRefuses(t *testing.T) {
@@ -30,6 +33,12 @@ func TestParseManifestRefuses(t *testing.T) {
 		"odd field name":    strings.Replace(string(good), `"plan"`, `"Plan Notes"`, 1),
 		"negative size":     strings.Replace(string(good), `"size":10`, `"size":-1`, 1),
 		"trailing document": string(good) + `{}`,
+		"no participants":   strings.Replace(string(good), `"participants":["p1","p2"]`, `"participants":[]`, 1),
+		"odd participant":   strings.Replace(string(good), `"participants":["p1","p2"]`, `"participants":["p1","P/2"]`, 1),
+		"author with space": strings.Replace(string(good), `"author":"dr-lee"`, `"author":"dr lee"`, 1),
+		"no meta":           strings.Replace(string(good), `"meta":"CQk="`, `"meta":""`, 1),
+		"odd media type":    strings.Replace(string(good), `"application/pdf"`, `"text/html; charset=x"`, 1),
+		"path in a parent":  strings.Replace(string(good), `"record":"r1"`, `"record":"r1","parent":"../r0"`, 1),
 		"not json":          "vault:v1:abc",
 		"too large":         `{"v":1,"clinic":"` + strings.Repeat("a", MaxManifestSize) + `"}`,
 	} {

@@ -172,3 +172,14 @@ func checkKey(key string) error {
 	}
 	return nil
 }
+
+// remove deletes the object at key; deleting what is not there is not an error.
+func (s *Store) remove(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return fmt.Errorf("storage: remove object: %w", err)
+	}
+	return nil
+}
