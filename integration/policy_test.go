@@ -13,6 +13,7 @@ import (
 
 	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/recordvault/recordvault"
+	clinicpkg "github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/vault"
@@ -87,6 +88,20 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if fields, err := svc.Read(ctx, d, nil); err != nil || string(fields["plan"]) != "p" {
 		t.Fatalf("read with the policy: %q, %v", fields, err)
 	}
+	people := clinicpkg.New(limited, store, nil)
+	if err := people.Provision(ctx, clinic); err != nil {
+		t.Fatalf("provision identity keys with the policy: %v", err)
+	}
+	jo, err := people.CreateClient(ctx, clinic, recordvault.Identity{FullName: "Jo Example", DateOfBirth: "1990-04-01"}, nil)
+	if err != nil {
+		t.Fatalf("create a client with the policy: %v", err)
+	}
+	if found, err := people.FindClients(ctx, clinic, "jo  EXAMPLE", "1990-04-01"); err != nil || len(found) != 1 || found[0] != jo.ID {
+		t.Fatalf("find a client with the policy: %v, %v", found, err)
+	}
+	if id, err := people.Identity(ctx, jo); err != nil || id.FullName != "Jo Example" {
+		t.Fatalf("read an identity with the policy: %v", err)
+	}
 
 	// Everything it must not do, through Vault's own API with the same token.
 	api, err := shared.vault.Client(ctx)
@@ -113,6 +128,10 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		{"rotate other clinic's key", "POST", "transit/keys/" + other + "/rotate", nil},
 		{"export other clinic's key", "GET", "transit/export/encryption-key/" + other, nil},
 		{"list keys", "LIST", "transit/keys", nil},
+		{"hmac with a category key", "POST", "transit/hmac/" + own + "/sha2-256", map[string]any{"input": "eA=="}},
+		{"hmac with other clinic's index key", "POST", "transit/hmac/" + clinicpkg.IndexKeyName(otherClinic) + "/sha2-256", map[string]any{"input": "eA=="}},
+		{"verify guesses against the index key", "POST", "transit/verify/" + clinicpkg.IndexKeyName(clinic), map[string]any{"input": "eA==", "hmac": "vault:v1:AAAA"}},
+		{"retire the index key's version 1", "POST", "transit/keys/" + clinicpkg.IndexKeyName(clinic) + "/config", map[string]any{"min_decryption_version": 2}},
 		{"read policies", "GET", "sys/policies/acl/rv-" + clinic, nil},
 	}
 	for _, r := range refused {

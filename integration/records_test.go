@@ -19,12 +19,6 @@ import (
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
-	"github.com/recordvault/recordvault/vault"
-)
-
-var (
-	_ records.Keyring = (*vault.Client)(nil)
-	_ records.Store   = (*storage.Store)(nil)
 )
 
 // recordsEnv is a records service on the shared Vault and a fresh bucket of the shared MinIO,

@@ -33,16 +33,6 @@ import (
 	"github.com/recordvault/recordvault/vault"
 )
 
-// Keyring is what the service needs of Vault Transit.
-type Keyring interface {
-	EnsureKey(ctx context.Context, name string) error
-	NewDataKey(ctx context.Context, keyName string, keyContext []byte) (vault.DataKey, error)
-	UnwrapDataKeys(ctx context.Context, keyName string, keys []vault.WrappedKey) ([][]byte, error)
-	RewrapDataKeys(ctx context.Context, keyName string, keys []vault.WrappedKey) ([]string, error)
-	RotateKey(ctx context.Context, keyName string) error
-	SetMinDecryptionVersion(ctx context.Context, keyName string, version int) error
-}
-
 // Store is what the service needs of object storage.
 type Store interface {
 	CreateManifest(ctx context.Context, m *storage.Manifest) (string, error)
@@ -71,14 +61,14 @@ const (
 
 // Service stores and reads documents.
 type Service struct {
-	keys  Keyring
+	keys  vault.Keyring
 	store Store
 	rand  io.Reader
 	now   func() time.Time
 }
 
 // New returns a Service over keys and store, reading the time from now (time.Now when nil).
-func New(keys Keyring, store Store, now func() time.Time) *Service {
+func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}

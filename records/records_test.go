@@ -3,7 +3,6 @@ package records
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,36 +15,8 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/storage"
-	"github.com/recordvault/recordvault/vault"
+	"github.com/recordvault/recordvault/vault/vaulttest"
 )
-
-// fakeKeyring "wraps" a data key by base64-encoding it with its context: enough to test the
-// service's bookkeeping, nothing more.
-type fakeKeyring struct{}
-
-var _ Keyring = fakeKeyring{}
-
-func (fakeKeyring) EnsureKey(context.Context, string) error { return nil }
-func (fakeKeyring) NewDataKey(_ context.Context, _ string, keyContext []byte) (vault.DataKey, error) {
-	k := bytes.Repeat([]byte{7}, 32)
-	return vault.DataKey{Plaintext: bytes.Clone(k), Wrapped: "vault:v1:" + base64.StdEncoding.EncodeToString(append(k, keyContext...))}, nil
-}
-func (fakeKeyring) UnwrapDataKeys(_ context.Context, _ string, keys []vault.WrappedKey) ([][]byte, error) {
-	var out [][]byte
-	for _, k := range keys {
-		b, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(k.Wrapped, "vault:v1:"))
-		if len(b) < 32 || !bytes.Equal(b[32:], k.Context) {
-			return nil, vault.ErrUnwrap
-		}
-		out = append(out, b[:32])
-	}
-	return out, nil
-}
-func (fakeKeyring) RewrapDataKeys(context.Context, string, []vault.WrappedKey) ([]string, error) {
-	return nil, errors.New("not used")
-}
-func (fakeKeyring) RotateKey(context.Context, string) error                    { return nil }
-func (fakeKeyring) SetMinDecryptionVersion(context.Context, string, int) error { return nil }
 
 // fakeStore keeps objects in memory, keyed as the bucket would key them, with counting ETags,
 // and can be told to fail.
@@ -222,7 +193,7 @@ func twoAttachments() []NewAttachment {
 	return []NewAttachment{{Body: strings.NewReader("first"), Size: 5}, {Body: strings.NewReader("second"), Size: 6}}
 }
 
-func newService(store *fakeStore) *Service { return New(fakeKeyring{}, store, nil) }
+func newService(store *fakeStore) *Service { return New(vaulttest.Keyring{}, store, nil) }
 
 func newRecord(fields map[string][]byte, attachments ...NewAttachment) NewRecord {
 	return NewRecord{Clinic: "c", Category: recordvault.Evaluation, Participants: []string{"p"}, Author: "dr-lee",

@@ -270,12 +270,28 @@ func (s *Store) DeleteBlob(ctx context.Context, clinic, record, blob string) err
 // listIDs returns the last path component of the objects under prefix in key order, after
 // the id after, at most limit of them (all when limit is 0).
 func (s *Store) listIDs(ctx context.Context, prefix, after string, limit int) ([]string, error) {
-	opts := minio.ListObjectsOptions{Prefix: prefix, Recursive: true}
+	return s.list(ctx, prefix, after, limit, true)
+}
+
+// listDirs returns the ids that name "directories" one level under prefix (as
+// c/<clinic>/p/<client>/ under c/<clinic>/p/), in key order, after the id after, at most
+// limit of them (all when limit is 0).
+func (s *Store) listDirs(ctx context.Context, prefix, after string, limit int) ([]string, error) {
+	return s.list(ctx, prefix, after, limit, false)
+}
+
+func (s *Store) list(ctx context.Context, prefix, after string, limit int, objects bool) ([]string, error) {
+	opts := minio.ListObjectsOptions{Prefix: prefix, Recursive: objects}
 	if after != "" {
 		if !recordvault.ValidID(after) {
 			return nil, errors.New("storage: invalid id")
 		}
+		// Past the id and everything under it: "/" sorts below every id character, and
+		// \x7f above it.
 		opts.StartAfter = prefix + after
+		if !objects {
+			opts.StartAfter += "/\x7f"
+		}
 	}
 	if limit > 0 {
 		opts.MaxKeys = limit
@@ -288,6 +304,9 @@ func (s *Store) listIDs(ctx context.Context, prefix, after string, limit int) ([
 			return nil, fmt.Errorf("storage: list: %w", obj.Err)
 		}
 		id := strings.TrimPrefix(obj.Key, prefix)
+		if !objects {
+			id = strings.TrimSuffix(id, "/")
+		}
 		if !recordvault.ValidID(id) {
 			continue // not one of ours (a deeper key); never handed on
 		}

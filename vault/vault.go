@@ -15,6 +15,20 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 )
 
+// Keyring is every key operation recordvault asks of Transit. *Client implements it;
+// package vaulttest has a stand-in for unit tests.
+type Keyring interface {
+	EnsureKey(ctx context.Context, name string) error
+	NewDataKey(ctx context.Context, keyName string, keyContext []byte) (DataKey, error)
+	UnwrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([][]byte, error)
+	RewrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([]string, error)
+	RotateKey(ctx context.Context, keyName string) error
+	SetMinDecryptionVersion(ctx context.Context, keyName string, version int) error
+	HMAC(ctx context.Context, keyName string, input []byte) ([]byte, error)
+}
+
+var _ Keyring = (*Client)(nil)
+
 // Config is what the service needs to reach Vault.
 type Config struct {
 	Addr         string   // e.g. http://127.0.0.1:8200

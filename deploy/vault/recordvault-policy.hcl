@@ -48,6 +48,20 @@ path "transit/keys/rv-CLINIC-sud-record/config" {
 path "transit/keys/rv-CLINIC-sud-record/trim" {
   capabilities = ["deny"]
 }
+path "transit/keys/rv-CLINIC-client-identity/config" {
+  capabilities       = ["update"]
+  allowed_parameters = { "min_decryption_version" = [] }
+}
+path "transit/keys/rv-CLINIC-client-identity/trim" {
+  capabilities = ["deny"]
+}
+# The blind index pins version 1 of the index key: never retired, never trimmed.
+path "transit/keys/rv-CLINIC-client-index/config" {
+  capabilities = ["deny"]
+}
+path "transit/keys/rv-CLINIC-client-index/trim" {
+  capabilities = ["deny"]
+}
 
 # A fresh data key per record; unwrap; rewrap after rotation.
 path "transit/datakey/plaintext/rv-CLINIC-*" {
@@ -57,6 +71,11 @@ path "transit/decrypt/rv-CLINIC-*" {
   capabilities = ["update"]
 }
 path "transit/rewrap/rv-CLINIC-*" {
+  capabilities = ["update"]
+}
+
+# The blind index of client name and date of birth: HMAC-SHA-256 by the index key only.
+path "transit/hmac/rv-CLINIC-client-index/sha2-256" {
   capabilities = ["update"]
 }
 

@@ -1,0 +1,301 @@
+// Package clinic keeps what a clinic knows about its people: clients (identity sealed field
+// by field, found by a blind index), their care teams, and the clinic's clinicians. Like
+// package records it talks to neither Vault nor S3 itself: it is given a Keyring and a Store.
+//
+// Identity fields are sealed with a per-client data key wrapped by the clinic's
+// client-identity Transit key. Finding a client by exact full name and date of birth uses a
+// blind index: HMAC-SHA-256 computed by Transit with the clinic's client-index key (which
+// never leaves Vault) over the normalised name and date (recordvault.IndexInput), stored as
+// the name of an empty object. Someone who reads the bucket cannot test a guess against it.
+package clinic
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/crypto"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault"
+)
+
+// Store is what the service needs of object storage.
+type Store interface {
+	CreateProfile(ctx context.Context, p *storage.Profile) (string, error)
+	ReplaceProfile(ctx context.Context, p *storage.Profile, etag string) (string, error)
+	DeleteProfile(ctx context.Context, clinic, client string) error
+	ReadProfile(ctx context.Context, clinic, client string) (*storage.Profile, string, error)
+	ListClients(ctx context.Context, clinic, after string, limit int) ([]string, error)
+	AddIndex(ctx context.Context, clinic, index, client string) error
+	FindIndex(ctx context.Context, clinic, index string) ([]string, error)
+	ReadStaff(ctx context.Context, clinic string) (*storage.Staff, string, error)
+	WriteStaff(ctx context.Context, st *storage.Staff, etag string) (string, error)
+}
+
+var _ Store = (*storage.Store)(nil)
+
+// identityCategory names identity fields in their crypto binding, apart from every record
+// category.
+const identityCategory = "client_identity"
+
+// IdentityKeyName is the Transit key that wraps a clinic's client identity data keys.
+func IdentityKeyName(clinic string) string { return "rv-" + clinic + "-client-identity" }
+
+// IndexKeyName is the Transit key whose HMAC key computes a clinic's blind index.
+func IndexKeyName(clinic string) string { return "rv-" + clinic + "-client-index" }
+
+// Service keeps clients, care teams and clinicians.
+type Service struct {
+	keys  vault.Keyring
+	store Store
+	rand  io.Reader
+	now   func() time.Time
+}
+
+// New returns a Service over keys and store, reading the time from now (time.Now when nil).
+func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{keys: keys, store: store, rand: rand.Reader, now: now}
+}
+
+// Provision creates (or checks) the clinic's identity and index keys.
+func (s *Service) Provision(ctx context.Context, clinic string) error {
+	for _, name := range []string{IdentityKeyName(clinic), IndexKeyName(clinic)} {
+		if err := s.keys.EnsureKey(ctx, name); err != nil {
+			return fmt.Errorf("clinic: provision: %w", err)
+		}
+	}
+	return nil
+}
+
+// Client is a loaded client: ids and care team, identity still sealed.
+type Client struct {
+	ID, Clinic string
+	Created    time.Time
+	CareTeam   []string
+	p          *storage.Profile
+	etag       string
+}
+
+func loaded(p *storage.Profile, etag string) *Client {
+	return &Client{ID: p.Client, Clinic: p.Clinic, Created: p.Created, CareTeam: slices.Clone(p.CareTeam), p: p, etag: etag}
+}
+
+var errNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
+
+func newID() string { return strings.ToLower(rand.Text()) }
+
+// CreateClient stores a new client with identity id and care team team (clinicians of the
+// clinic's roster), and indexes it. The profile is written first and the index entry last,
+// so a client is never found before it exists; if indexing fails the profile is removed.
+func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvault.Identity, team []string) (*Client, error) {
+	if err := id.Validate(s.now()); err != nil {
+		return nil, err
+	}
+	if err := s.checkTeam(ctx, clinic, team); err != nil {
+		return nil, err
+	}
+	index, err := s.index(ctx, clinic, id.FullName, id.DateOfBirth)
+	if err != nil {
+		return nil, err
+	}
+	p := &storage.Profile{Clinic: clinic, Client: newID(), Created: s.now().UTC(), TransitKey: IdentityKeyName(clinic),
+		Index: index, CareTeam: team, Fields: map[string][]byte{}}
+	dk, err := s.keys.NewDataKey(ctx, p.TransitKey, crypto.DataKeyContext(clinic, identityCategory, p.Client))
+	if err != nil {
+		return nil, fmt.Errorf("clinic: create client: %w", err)
+	}
+	key, err := crypto.NewRecordKey(dk.Plaintext)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Destroy()
+	p.WrappedKey = dk.Wrapped
+	for name, v := range id.Fields() {
+		if p.Fields[name], err = key.SealField(s.rand, binding(p, name), []byte(v)); err != nil {
+			return nil, err
+		}
+	}
+	etag, err := s.store.CreateProfile(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: store client: %w", err)
+	}
+	if err := s.store.AddIndex(ctx, clinic, index, p.Client); err != nil {
+		_ = s.store.DeleteProfile(context.Background(), clinic, p.Client)
+		return nil, fmt.Errorf("clinic: index client: %w", err)
+	}
+	return loaded(p, etag), nil
+}
+
+func binding(p *storage.Profile, name string) crypto.Binding {
+	return crypto.Binding{Clinic: p.Clinic, Category: identityCategory, Record: p.Client, Name: name}
+}
+
+// index computes the blind index value of a name and date of birth (one Vault call).
+func (s *Service) index(ctx context.Context, clinic, fullName, dateOfBirth string) (string, error) {
+	mac, err := s.keys.HMAC(ctx, IndexKeyName(clinic), recordvault.IndexInput(fullName, dateOfBirth))
+	if err != nil {
+		return "", fmt.Errorf("clinic: blind index: %w", err)
+	}
+	return hex.EncodeToString(mac), nil
+}
+
+// LoadClient reads a client's profile (one GET): ids and care team, for access decisions.
+func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Client, error) {
+	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) {
+		return nil, errNotFound
+	}
+	p, etag, err := s.store.ReadProfile(ctx, clinic, client)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("clinic: read client: %w", err)
+	}
+	return loaded(p, etag), nil
+}
+
+// ErrUnreadable is the one error for a profile whose key or fields do not open.
+var ErrUnreadable = recordvault.Errorf(recordvault.EINTERNAL, "client identity cannot be decrypted")
+
+// Identity decrypts a loaded client's identity (one Vault call).
+func (s *Service) Identity(ctx context.Context, c *Client) (recordvault.Identity, error) {
+	dks, err := s.keys.UnwrapDataKeys(ctx, c.p.TransitKey, []vault.WrappedKey{{Wrapped: c.p.WrappedKey,
+		Context: crypto.DataKeyContext(c.Clinic, identityCategory, c.ID)}})
+	if errors.Is(err, vault.ErrUnwrap) || (err == nil && c.p.TransitKey != IdentityKeyName(c.Clinic)) {
+		return recordvault.Identity{}, ErrUnreadable
+	}
+	if err != nil {
+		return recordvault.Identity{}, fmt.Errorf("clinic: unwrap identity: %w", err)
+	}
+	key, err := crypto.NewRecordKey(dks[0])
+	if err != nil {
+		return recordvault.Identity{}, err
+	}
+	defer key.Destroy()
+	fields := make(map[string]string, len(c.p.Fields))
+	for name, sealed := range c.p.Fields {
+		v, err := key.OpenField(binding(c.p, name), sealed)
+		if err != nil {
+			return recordvault.Identity{}, ErrUnreadable
+		}
+		fields[name] = string(v)
+	}
+	return recordvault.IdentityFromFields(fields), nil
+}
+
+// FindClients returns the ids of the clinic's clients with exactly this full name (after
+// normalisation) and date of birth.
+func (s *Service) FindClients(ctx context.Context, clinic, fullName, dateOfBirth string) ([]string, error) {
+	index, err := s.index(ctx, clinic, fullName, dateOfBirth)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.store.FindIndex(ctx, clinic, index)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: find clients: %w", err)
+	}
+	return ids, nil
+}
+
+// ListClients returns up to limit client ids in id order, after the id after.
+func (s *Service) ListClients(ctx context.Context, clinic, after string, limit int) ([]string, error) {
+	ids, err := s.store.ListClients(ctx, clinic, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: list clients: %w", err)
+	}
+	return ids, nil
+}
+
+var errChanged = recordvault.Errorf(recordvault.ECONFLICT, "the client changed while this request was made; read it again")
+
+// SetCareTeam replaces a client's care team with team, if the client has not changed since
+// it was loaded.
+func (s *Service) SetCareTeam(ctx context.Context, c *Client, team []string) error {
+	if err := s.checkTeam(ctx, c.Clinic, team); err != nil {
+		return err
+	}
+	p := *c.p
+	p.CareTeam = team
+	etag, err := s.store.ReplaceProfile(ctx, &p, c.etag)
+	if errors.Is(err, storage.ErrChanged) {
+		return errChanged
+	}
+	if err != nil {
+		return fmt.Errorf("clinic: store care team: %w", err)
+	}
+	*c = *loaded(&p, etag)
+	return nil
+}
+
+// checkTeam requires every member of a care team to be a distinct clinician of the roster.
+func (s *Service) checkTeam(ctx context.Context, clinic string, team []string) error {
+	if len(team) > storage.MaxCareTeam {
+		return recordvault.Errorf(recordvault.EINVALID, "a care team has at most %d clinicians", storage.MaxCareTeam)
+	}
+	if len(team) == 0 {
+		return nil
+	}
+	st, _, err := s.store.ReadStaff(ctx, clinic)
+	if err != nil {
+		return fmt.Errorf("clinic: read staff: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, sub := range team {
+		if seen[sub] || !slices.ContainsFunc(st.Clinicians, func(c storage.Clinician) bool { return c.Subject == sub }) {
+			return recordvault.Errorf(recordvault.EINVALID, "care team members must be distinct clinicians of the clinic")
+		}
+		seen[sub] = true
+	}
+	return nil
+}
+
+// Clinicians returns the clinic's roster, by subject.
+func (s *Service) Clinicians(ctx context.Context, clinic string) ([]storage.Clinician, error) {
+	st, _, err := s.store.ReadStaff(ctx, clinic)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: read staff: %w", err)
+	}
+	return st.Clinicians, nil
+}
+
+// PutClinician adds a clinician to the roster, or updates their name and licence.
+func (s *Service) PutClinician(ctx context.Context, clinic string, c storage.Clinician) error {
+	if !recordvault.ValidSubject(c.Subject) || c.Name == "" || len(c.Name) > 200 {
+		return recordvault.Errorf(recordvault.EINVALID, "a clinician needs a subject (no spaces or slashes) and a name of at most 200 bytes")
+	}
+	return s.editStaff(ctx, clinic, func(list []storage.Clinician) []storage.Clinician {
+		list = slices.DeleteFunc(list, func(x storage.Clinician) bool { return x.Subject == c.Subject })
+		list = append(list, c)
+		slices.SortFunc(list, func(a, b storage.Clinician) int { return strings.Compare(a.Subject, b.Subject) })
+		return list
+	})
+}
+
+// editStaff applies edit to the roster and stores it, retrying a few times when another
+// writer got there first.
+func (s *Service) editStaff(ctx context.Context, clinic string, edit func([]storage.Clinician) []storage.Clinician) error {
+	for range 3 {
+		st, etag, err := s.store.ReadStaff(ctx, clinic)
+		if err != nil {
+			return fmt.Errorf("clinic: read staff: %w", err)
+		}
+		st.Clinicians = edit(slices.Clone(st.Clinicians))
+		if _, err = s.store.WriteStaff(ctx, st, etag); !errors.Is(err, storage.ErrChanged) {
+			if err != nil {
+				return fmt.Errorf("clinic: store staff: %w", err)
+			}
+			return nil
+		}
+	}
+	return errChanged
+}

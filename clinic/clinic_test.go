@@ -1,0 +1,190 @@
+package clinic
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault/vaulttest"
+)
+
+// fakeStore keeps profiles, index entries and the roster in memory.
+type fakeStore struct {
+	mu        sync.Mutex
+	profiles  map[string]storage.Profile
+	etags     map[string]int
+	index     map[string][]string
+	staff     *storage.Staff
+	failIndex bool
+}
+
+var _ Store = (*fakeStore)(nil)
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{profiles: map[string]storage.Profile{}, etags: map[string]int{}, index: map[string][]string{}}
+}
+
+func (f *fakeStore) CreateProfile(_ context.Context, p *storage.Profile) (string, error) {
+	return f.ReplaceProfile(context.Background(), p, "")
+}
+
+func (f *fakeStore) ReplaceProfile(_ context.Context, p *storage.Profile, etag string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if etag != strconv.Itoa(f.etags[p.Client]) && etag != "" {
+		return "", storage.ErrChanged
+	}
+	f.profiles[p.Client] = *p
+	f.etags[p.Client]++
+	return strconv.Itoa(f.etags[p.Client]), nil
+}
+
+func (f *fakeStore) DeleteProfile(_ context.Context, _, client string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.profiles, client)
+	return nil
+}
+
+func (f *fakeStore) ReadProfile(_ context.Context, _, client string) (*storage.Profile, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.profiles[client]
+	if !ok {
+		return nil, "", storage.ErrNotFound
+	}
+	return &p, strconv.Itoa(f.etags[client]), nil
+}
+
+func (f *fakeStore) ListClients(context.Context, string, string, int) ([]string, error) {
+	return nil, errors.New("not used")
+}
+
+func (f *fakeStore) AddIndex(_ context.Context, _, index, client string) error {
+	if f.failIndex {
+		return errors.New("storage down")
+	}
+	f.index[index] = append(f.index[index], client)
+	return nil
+}
+
+func (f *fakeStore) FindIndex(_ context.Context, _, index string) ([]string, error) {
+	return f.index[index], nil
+}
+
+func (f *fakeStore) ReadStaff(_ context.Context, clinic string) (*storage.Staff, string, error) {
+	if f.staff == nil {
+		return &storage.Staff{Clinic: clinic}, "", nil
+	}
+	st := *f.staff
+	return &st, "1", nil
+}
+
+func (f *fakeStore) WriteStaff(_ context.Context, st *storage.Staff, _ string) (string, error) {
+	f.staff = st
+	return "1", nil
+}
+
+var jo = recordvault.Identity{FullName: "José Álvarez", DateOfBirth: "2011-03-04", Email: "jo@example.test"}
+
+func TestCreateFindAndRead(t *testing.T) {
+	ctx := context.Background()
+	svc := New(vaulttest.Keyring{}, newFakeStore(), nil)
+	c, err := svc.CreateClient(ctx, "c1", jo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Decomposed accents, other case, extra spaces: the same person.
+	for _, name := range []string{"José Álvarez", "JOSE\u0301  a\u0301lvarez ", "josé álvarez"} {
+		found, err := svc.FindClients(ctx, "c1", name, "2011-03-04")
+		if err != nil || !slices.Equal(found, []string{c.ID}) {
+			t.Errorf("find %q: %v, %v", name, found, err)
+		}
+	}
+	for _, miss := range [][2]string{{"Jose Alvarez", "2011-03-04"}, {"José Álvarez", "2011-03-05"}} {
+		if found, _ := svc.FindClients(ctx, "c1", miss[0], miss[1]); len(found) != 0 {
+			t.Errorf("find %q: %v", miss, found)
+		}
+	}
+	loaded, err := svc.LoadClient(ctx, "c1", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.Identity(ctx, loaded); err != nil || got != jo {
+		t.Fatalf("identity: %+v, %v", got, err)
+	}
+}
+
+// No identity value reaches the stored profile in plain form, nor an error message.
+func TestIdentityIsSealed(t *testing.T) {
+	store := newFakeStore()
+	c, err := New(vaulttest.Keyring{}, store, nil).CreateClient(context.Background(), "c1", jo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := store.profiles[c.ID]
+	for _, v := range jo.Fields() {
+		for name, sealed := range p.Fields {
+			if strings.Contains(string(sealed), v) {
+				t.Errorf("field %s holds %q in plain", name, v)
+			}
+		}
+	}
+	bad := recordvault.Identity{FullName: "Secret Name\x00", DateOfBirth: "tomorrow"}
+	_, err = New(vaulttest.Keyring{}, store, nil).CreateClient(context.Background(), "c1", bad, nil)
+	if recordvault.ErrorCode(err) != recordvault.EINVALID || strings.Contains(err.Error(), "Secret") || strings.Contains(err.Error(), "tomorrow") {
+		t.Fatalf("invalid identity: %v", err)
+	}
+}
+
+func TestCreateRemovesProfileWhenIndexFails(t *testing.T) {
+	store := newFakeStore()
+	store.failIndex = true
+	if _, err := New(vaulttest.Keyring{}, store, nil).CreateClient(context.Background(), "c1", jo, nil); err == nil {
+		t.Fatal("create succeeded")
+	}
+	if len(store.profiles) != 0 {
+		t.Fatalf("%d profiles left", len(store.profiles))
+	}
+}
+
+// A care team names clinicians of the roster, each once; a change made on a stale load is
+// a conflict.
+func TestCareTeam(t *testing.T) {
+	ctx := context.Background()
+	svc := New(vaulttest.Keyring{}, newFakeStore(), nil)
+	for _, sub := range []string{"dr-lee", "dr-patel"} {
+		if err := svc.PutClinician(ctx, "c1", storage.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.PutClinician(ctx, "c1", storage.Clinician{Subject: "dr lee", Name: "x"}); recordvault.ErrorCode(err) != recordvault.EINVALID {
+		t.Fatalf("subject with a space: %v", err)
+	}
+	for _, team := range [][]string{{"dr-nobody"}, {"dr-lee", "dr-lee"}} {
+		if _, err := svc.CreateClient(ctx, "c1", jo, team); recordvault.ErrorCode(err) != recordvault.EINVALID {
+			t.Errorf("team %v: %v", team, err)
+		}
+	}
+	c, err := svc.CreateClient(ctx, "c1", jo, []string{"dr-lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, _ := svc.LoadClient(ctx, "c1", c.ID)
+	if err := svc.SetCareTeam(ctx, c, []string{"dr-lee", "dr-patel"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetCareTeam(ctx, stale, nil); recordvault.ErrorCode(err) != recordvault.ECONFLICT {
+		t.Fatalf("stale care team change: %v", err)
+	}
+	now, _ := svc.LoadClient(ctx, "c1", c.ID)
+	if !slices.Equal(now.CareTeam, []string{"dr-lee", "dr-patel"}) {
+		t.Fatalf("care team = %v", now.CareTeam)
+	}
+}
