@@ -12,6 +12,8 @@ const (
 	ENOTFOUND     = "not_found"    // unknown, or not the caller's to know about (never distinguished)
 	ECONFLICT     = "conflict"     // the resource changed, exists already, or is immutable
 	ETOOLARGE     = "too_large"    // the request body or a part of it exceeds a limit
+	EMEDIATYPE    = "media_type"   // the request body is not of a type the operation takes
+	ERANGE        = "range"        // a byte range outside the document
 	EUNAUTHORIZED = "unauthorized" // no valid credentials were presented
 	EUNAVAILABLE  = "unavailable"  // a dependency (Vault, storage) cannot be reached
 	EINTERNAL     = "internal"     // anything else; its detail is never shown to the caller

@@ -164,3 +164,13 @@ func canonical(kind FieldKind, raw json.RawMessage) ([]byte, error) {
 	}
 	return []byte(s), nil
 }
+
+// FieldJSON is a stored field value (as ValidateFields canonicalised it) as JSON: diagnosis
+// codes as their list, everything else as a string.
+func FieldJSON(c Category, name string, value []byte) (json.RawMessage, error) {
+	i := slices.IndexFunc(Schemas[c], func(s FieldSpec) bool { return s.Name == name })
+	if i >= 0 && Schemas[c][i].Kind == KindDiagnosisCodes {
+		return json.RawMessage(value), nil
+	}
+	return json.Marshal(string(value))
+}

@@ -8,10 +8,13 @@
 //   - nothing crosses clinics;
 //   - clinic admins manage clinicians, clients and care teams, and never read or write
 //     record content;
+//   - clinicians and clinic admins take in new clients (the clinician joins the care team);
+//     a client's identity is read by clinic admins and by the clinicians of the care team;
 //   - clinicians read the records of clients on their care team (one participant suffices)
 //     and write records only for clients who are all on it;
 //   - psychotherapy notes are read and written by their author alone (45 CFR 164.501,
 //     164.508(a)(2): kept apart from the rest of the record);
+//   - a draft is changed and signed by its author alone;
 //   - clients never read records directly: their access goes through releases.
 package access
 
@@ -35,7 +38,10 @@ const (
 	ReadRecord   Action = "read_record"   // a record's content
 	WriteRecord  Action = "write_record"  // create a record, or an addendum to one
 	ListRecords  Action = "list_records"  // a client's records
-	ManageClinic Action = "manage_clinic" // clinicians, clients, care teams
+	SignRecord   Action = "sign_record"   // change or sign a draft
+	ManageClinic Action = "manage_clinic" // clinicians, care teams, the list of clients
+	CreateClient Action = "create_client" // take in a new client
+	ReadClient   Action = "read_client"   // a client's identity
 )
 
 // Target is what the action is on. For a record: its clinic, category, author and
@@ -65,11 +71,15 @@ func Decide(c Caller, a Action, t Target) Decision {
 		return deny("another clinic")
 	}
 	has := func(r recordvault.Role) bool { return slices.Contains(c.Roles, r) }
-	if a == ManageClinic {
-		if has(recordvault.RoleClinicAdmin) {
-			return allow("clinic admins manage the clinic")
-		}
+	switch {
+	case (a == ManageClinic || a == CreateClient || a == ReadClient) && has(recordvault.RoleClinicAdmin):
+		return allow("clinic admins manage the clinic")
+	case a == ManageClinic:
 		return deny("only clinic admins manage the clinic")
+	case a == CreateClient && has(recordvault.RoleClinician):
+		return allow("clinicians take in new clients")
+	case a == CreateClient:
+		return deny("only clinicians and clinic admins take in clients")
 	}
 	switch {
 	case has(recordvault.RoleClinician):
@@ -90,16 +100,19 @@ func Decide(c Caller, a Action, t Target) Decision {
 		}
 	}
 	switch a {
-	case ListRecords:
+	case ListRecords, ReadClient:
 		if onTeam == len(t.Participants) {
 			return allow("clinician on the client's care team")
 		}
 		return deny("clinician not on the client's care team")
-	case ReadRecord, WriteRecord:
+	case ReadRecord, WriteRecord, SignRecord:
 		if t.Category == recordvault.PsychotherapyNote && t.Author != c.ID {
 			return deny("psychotherapy notes belong to their author (45 CFR 164.501)")
 		}
-		if a == WriteRecord && onTeam < len(t.Participants) {
+		if a == SignRecord && t.Author != c.ID {
+			return deny("a draft is changed and signed by its author")
+		}
+		if a != ReadRecord && onTeam < len(t.Participants) {
 			return deny("clinician not on every participant's care team")
 		}
 		if onTeam == 0 {

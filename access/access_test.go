@@ -2,11 +2,11 @@ package access_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/access/accesstest"
 )
 
 // expected is the authorization matrix's answer, written as a table: the first row that
@@ -17,6 +17,7 @@ client             *                   *    *      *      deny
 clinic_admin       *                   *    *      *      deny
 none               *                   *    *      *      deny
 clinician*         psychotherapy_note  *    other  *      deny
+clinician*         *                   *    other  sign   deny
 clinician*         *                   off  *      *      deny
 clinician*         *                   on   *      *      allow
 `
@@ -29,33 +30,17 @@ var roleSets = map[string][]recordvault.Role{
 	"none":                   nil,
 }
 
-func match(pattern, value string) bool {
-	if strings.HasSuffix(pattern, "*") {
-		return strings.HasPrefix(value, strings.TrimSuffix(pattern, "*"))
-	}
-	return pattern == value
-}
-
 func TestAuthorizationMatrix(t *testing.T) {
-	var rows [][]string
-	for _, line := range strings.Split(strings.TrimSpace(expected), "\n") {
-		rows = append(rows, strings.Fields(line))
-	}
-	used := make([]int, len(rows))
+	table := accesstest.Parse(expected)
 	cells := 0
 	for roleName, roles := range roleSets {
 		for _, category := range recordvault.Categories {
 			for _, team := range []string{"on", "off"} {
 				for _, author := range []string{"self", "other"} {
-					for _, action := range []access.Action{access.ReadRecord, access.WriteRecord} {
-						cell := []string{roleName, string(category), team, author, map[access.Action]string{access.ReadRecord: "read", access.WriteRecord: "write"}[action]}
-						want := ""
-						for i, row := range rows {
-							if match(row[0], cell[0]) && match(row[1], cell[1]) && match(row[2], cell[2]) && match(row[3], cell[3]) && match(row[4], cell[4]) {
-								want, used[i] = row[5], used[i]+1
-								break
-							}
-						}
+					for _, action := range []access.Action{access.ReadRecord, access.WriteRecord, access.SignRecord} {
+						cell := []string{roleName, string(category), team, author,
+							map[access.Action]string{access.ReadRecord: "read", access.WriteRecord: "write", access.SignRecord: "sign"}[action]}
+						want := table.Outcome(cell...)
 						target := access.Target{Clinic: "c1", Category: category, Author: "dr-b", Participants: []string{"p1"},
 							CareTeams: map[string][]string{"p1": {"dr-x"}}}
 						if author == "self" {
@@ -77,12 +62,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if cells < 100 {
 		t.Fatalf("only %d cells", cells)
 	}
-	for i, n := range used {
-		if n == 0 {
-			t.Errorf("row %d of the table matches no cell: %v", i+1, rows[i])
-		}
+	for _, row := range table.Unused() {
+		t.Errorf("a row of the table matches no cell: %v", row)
 	}
-	t.Logf("%d cells checked against %d rows", cells, len(rows))
+	t.Logf("%d cells checked against %d rows", cells, table.Rows())
 }
 
 func TestOtherRules(t *testing.T) {
@@ -108,6 +91,13 @@ func TestOtherRules(t *testing.T) {
 		{"admin manages own clinic", admin, access.ManageClinic, access.Target{Clinic: "c1"}, true},
 		{"admin manages another clinic", admin, access.ManageClinic, access.Target{Clinic: "c2"}, false},
 		{"clinician manages clinic", clinician, access.ManageClinic, access.Target{Clinic: "c1"}, false},
+		{"clinician takes in a client", clinician, access.CreateClient, access.Target{Clinic: "c1"}, true},
+		{"admin takes in a client", admin, access.CreateClient, access.Target{Clinic: "c1"}, true},
+		{"client takes in a client", access.Caller{ID: "p1", Clinic: "c1", Roles: []recordvault.Role{recordvault.RoleClient}}, access.CreateClient, access.Target{Clinic: "c1"}, false},
+		{"clinician takes in a client elsewhere", clinician, access.CreateClient, access.Target{Clinic: "c2"}, false},
+		{"identity of a client on the team", clinician, access.ReadClient, access.Target{Clinic: "c1", Participants: []string{"p1"}, CareTeams: couple.CareTeams}, true},
+		{"identity of a client off the team", clinician, access.ReadClient, access.Target{Clinic: "c1", Participants: []string{"p2"}, CareTeams: couple.CareTeams}, false},
+		{"admin reads an identity", admin, access.ReadClient, access.Target{Clinic: "c1", Participants: []string{"p2"}}, true},
 		{"list a client on the team", clinician, access.ListRecords, access.Target{Clinic: "c1", Participants: []string{"p1"}, CareTeams: couple.CareTeams}, true},
 		{"list a client off the team", clinician, access.ListRecords, access.Target{Clinic: "c1", Participants: []string{"p2"}, CareTeams: couple.CareTeams}, false},
 		{"admin lists records", admin, access.ListRecords, access.Target{Clinic: "c1", Participants: []string{"p1"}, CareTeams: map[string][]string{"p1": {"ad-1"}}}, false},

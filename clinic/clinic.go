@@ -90,7 +90,8 @@ func loaded(p *storage.Profile, etag string) *Client {
 	return &Client{ID: p.Client, Clinic: p.Clinic, Created: p.Created, CareTeam: slices.Clone(p.CareTeam), p: p, etag: etag}
 }
 
-var errNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
+// ErrNotFound is the answer for a client that is not there.
+var ErrNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
 
 func newID() string { return strings.ToLower(rand.Text()) }
 
@@ -152,11 +153,11 @@ func (s *Service) index(ctx context.Context, clinic, fullName, dateOfBirth strin
 // LoadClient reads a client's profile (one GET): ids and care team, for access decisions.
 func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Client, error) {
 	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	p, etag, err := s.store.ReadProfile(ctx, clinic, client)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("clinic: read client: %w", err)

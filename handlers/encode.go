@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/recordvault/recordvault"
 )
@@ -25,14 +26,20 @@ var statusOf = map[string]int{
 	recordvault.ENOTFOUND:     http.StatusNotFound,
 	recordvault.ECONFLICT:     http.StatusConflict,
 	recordvault.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	recordvault.EMEDIATYPE:    http.StatusUnsupportedMediaType,
+	recordvault.ERANGE:        http.StatusRequestedRangeNotSatisfiable,
 	recordvault.EUNAUTHORIZED: http.StatusUnauthorized,
 	recordvault.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	recordvault.EINTERNAL:     http.StatusInternalServerError,
 	codeMethod:                http.StatusMethodNotAllowed,
+	codeHeaders:               http.StatusRequestHeaderFieldsTooLarge,
 }
 
-// codeMethod is an HTTP-only code: the route exists but not for this method.
-const codeMethod = "method_not_allowed"
+// HTTP-only codes: the route exists but not for this method; the headers are too large.
+const (
+	codeMethod  = "method_not_allowed"
+	codeHeaders = "headers_too_large"
+)
 
 var (
 	errNoRoute = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
@@ -56,6 +63,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	if !ok {
 		status, code = http.StatusInternalServerError, recordvault.EINTERNAL
 	}
+	if code == recordvault.ENOTFOUND {
+		padNotFound(r)
+	}
 	if status == http.StatusInternalServerError {
 		// Errors carry no PHI by construction, so the detail can be logged; it is never sent.
 		logger.ErrorContext(r.Context(), "internal error", "err", err)
@@ -72,4 +82,24 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		Detail: recordvault.ErrorMessage(err),
 		Code:   code,
 	})
+}
+
+// notFoundFloor is the least time a "not found" takes from the request's arrival. A refusal
+// of something that exists reads more (a profile, a manifest) than a miss; answering both no
+// sooner than this keeps that difference out of the response time as well as the body.
+const notFoundFloor = 25 * time.Millisecond
+
+// padNotFound waits until notFoundFloor has passed since the request arrived (or the caller
+// has gone).
+func padNotFound(r *http.Request) {
+	info, ok := r.Context().Value(requestLogKey{}).(*requestLog)
+	if !ok {
+		return
+	}
+	t := time.NewTimer(time.Until(info.start.Add(notFoundFloor)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }

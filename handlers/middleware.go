@@ -46,7 +46,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // requestLog is what the request log line learns along the way; the router fills in the route.
-type requestLog struct{ route string }
+type requestLog struct {
+	route string
+	start time.Time
+}
 
 type requestLogKey struct{}
 
@@ -57,7 +60,7 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		info := &requestLog{route: "unmatched"}
+		info := &requestLog{route: "unmatched", start: start}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, info)))
 		logger.InfoContext(r.Context(), "request", "method", r.Method, "route", info.route,
 			"status", rec.status, "duration_ms", time.Since(start).Milliseconds())

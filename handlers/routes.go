@@ -5,14 +5,34 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
+	"github.com/recordvault/recordvault/app"
 )
 
 // addRoutes lists every route of the service, so the whole API can be read in one place.
-func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier) {
+// docs/openapi.yaml describes the same routes; TestOpenAPIMatchesRoutes keeps them in step.
+func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service) {
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", handleReadyz(logger, checks)).Methods(http.MethodGet, http.MethodHead)
 
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.Use(authenticate(verifier, logger))
 	v1.Handle("/me", handleMe()).Methods(http.MethodGet)
+
+	v1.Handle("/clinicians", handleListClinicians(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clinicians/{subject}", handlePutClinician(logger, svc)).Methods(http.MethodPut)
+
+	v1.Handle("/clients", handleCreateClient(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients", handleListClients(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/search", handleFindClients(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}", handleGetClient(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/{client}/care-team", handleSetCareTeam(logger, svc)).Methods(http.MethodPut)
+
+	v1.Handle("/clients/{client}/records", handleCreateRecord(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/records", handleListRecords(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/{client}/records/{record}", handleGetRecord(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/{client}/records/{record}", handleUpdateRecord(logger, svc)).Methods(http.MethodPut)
+	v1.Handle("/clients/{client}/records/{record}/sign", handleSignRecord(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/records/{record}/addenda", handleAddAddendum(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/records/{record}/attachments", handleAddAttachment(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/records/{record}/attachments/{attachment}", handleGetAttachment(logger, svc)).Methods(http.MethodGet, http.MethodHead)
 }

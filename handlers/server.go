@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
+	"github.com/recordvault/recordvault/app"
 )
 
 // ReadinessCheck is one dependency /readyz reports on.
@@ -18,9 +19,10 @@ type ReadinessCheck struct {
 }
 
 // NewServer returns the recordvault HTTP handler: health endpoints without authentication,
-// everything under /v1 behind bearer tokens checked by verifier.
-func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier) http.Handler {
-	var h http.Handler = newRouter(logger, checks, verifier)
+// everything under /v1 behind bearer tokens checked by verifier and served by svc.
+func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service) http.Handler {
+	var h http.Handler = newRouter(logger, checks, verifier, svc)
+	h = limitHeaders(logger, h)
 	h = securityHeaders(h)
 	h = logRequests(logger, h)
 	h = recoverPanics(logger, h)
@@ -29,10 +31,13 @@ func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerif
 
 // newRouter returns the router with every route; NewServer wraps it in the middleware that
 // applies to all requests.
-func newRouter(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier) *mux.Router {
-	r := mux.NewRouter()
+//
+// Paths are matched as sent (encoded, uncleaned), so that an id carrying "..", "%2F" or any
+// other path character reaches its handler and is refused there as malformed.
+func newRouter(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service) *mux.Router {
+	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
 	r.Use(noteRoute)
-	addRoutes(r, logger, checks, verifier)
+	addRoutes(r, logger, checks, verifier, svc)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, logger, errNoRoute)
 	})

@@ -18,7 +18,7 @@ import (
 func newTestServer(t *testing.T, checks ...ReadinessCheck) (http.Handler, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
-	return NewServer(slog.New(slog.NewTextHandler(&logs, nil)), checks, fakeVerifier{}), &logs
+	return NewServer(slog.New(slog.NewTextHandler(&logs, nil)), checks, fakeVerifier{}, nil), &logs
 }
 
 func do(h http.Handler, method, target string) *httptest.ResponseRecorder {

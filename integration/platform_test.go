@@ -174,7 +174,7 @@ func TestReadinessFollowsDependencies(t *testing.T) {
 	srv := httptest.NewServer(handlers.NewServer(discardLogger(), []handlers.ReadinessCheck{
 		{Name: "vault", Ready: vaultClient(t, v).Ready},
 		{Name: "storage", Ready: store.Ready},
-	}, rejectAll{}))
+	}, rejectAll{}, nil))
 	defer srv.Close()
 
 	if status, checks := readyz(t, srv.URL); status != http.StatusOK || checks["vault"] != "ok" || checks["storage"] != "ok" {

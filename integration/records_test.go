@@ -258,8 +258,8 @@ func TestCanaryAppearsNowhereInTheBucket(t *testing.T) {
 	forms := []string{canary, strings.ToLower(canary), hex.EncodeToString([]byte(canary)),
 		base64.StdEncoding.EncodeToString([]byte(canary)), base64.StdEncoding.EncodeToString([]byte(canary))[:20]}
 	objects := e.objects(t)
-	if len(objects) != 12 {
-		t.Fatalf("bucket holds %d objects, want 4 manifests, 4 attachments and 4 participant markers", len(objects))
+	if len(objects) != 8 {
+		t.Fatalf("bucket holds %d objects, want 4 manifests and 4 attachments", len(objects))
 	}
 	for key, content := range objects {
 		for _, form := range forms {

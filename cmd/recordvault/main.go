@@ -14,11 +14,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/auth"
+	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/handlers"
+	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
 )
@@ -75,15 +80,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	auditFile, err := os.OpenFile(envOr(getenv, "RECORDVAULT_AUDIT_LOG", "recordvault-audit.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	defer auditFile.Close()
+	recs := records.New(vc, store, nil)
+	people := clinic.New(vc, store, nil)
+	for _, id := range strings.FieldsFunc(getenv("RECORDVAULT_CLINICS"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if err := recs.ProvisionClinic(ctx, id); err != nil {
+			return err
+		}
+		if err := people.Provision(ctx, id); err != nil {
+			return err
+		}
+	}
+	svc := app.New(recs, people, audit.NewJSONLines(auditFile), nil)
 	handler := handlers.NewServer(logger, []handlers.ReadinessCheck{
 		{Name: "vault", Ready: vc.Ready},
 		{Name: "storage", Ready: store.Ready},
-	}, verifier)
+	}, verifier, svc)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    1 << 20, // handlers answers over 16 KiB with a problem; this is the hard stop
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", *listen)

@@ -17,10 +17,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,6 +140,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 		return err
 	}
 
+	if err := seedRoster(ctx, store); err != nil {
+		return err
+	}
+
 	issuerURL := "http://127.0.0.1:" + strconv.Itoa(cfg.IssuerPort)
 	issuer, err := devissuer.New(issuerURL, "recordvault", demoUsers)
 	if err != nil {
@@ -161,6 +167,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 		"RECORDVAULT_S3_ACCESS_KEY=" + sec.MinIOUser,
 		"RECORDVAULT_S3_SECRET_KEY=" + sec.MinIOSecret,
 		"RECORDVAULT_S3_BUCKET=" + cfg.Bucket,
+		"RECORDVAULT_CLINICS=" + DemoClinic,
+		"RECORDVAULT_AUDIT_LOG=" + filepath.Join(cfg.DataDir, "logs", "audit.jsonl"),
 	}, out)
 	if err != nil {
 		return err
@@ -341,4 +349,22 @@ func waitHTTP(ctx context.Context, url string) error {
 		}
 		return nil
 	})
+}
+
+// seedRoster puts the demo clinicians on the demo clinic's roster, so that they can take in
+// clients and be named on care teams. Kept as it is when it exists already.
+func seedRoster(ctx context.Context, store *storage.Store) error {
+	staff, etag, err := store.ReadStaff(ctx, DemoClinic)
+	if err != nil || etag != "" {
+		return err
+	}
+	for _, sub := range slices.Sorted(maps.Keys(demoUsers)) {
+		if u := demoUsers[sub]; slices.Contains(u.Roles, recordvault.RoleClinician) {
+			staff.Clinicians = append(staff.Clinicians, storage.Clinician{Subject: sub, Name: u.Name, Licensed: true})
+		}
+	}
+	if _, err := store.WriteStaff(ctx, staff, ""); err != nil {
+		return fmt.Errorf("devstack: seed the demo roster: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,536 @@
+// Package app is recordvault's application layer: each operation a caller asks for, with its
+// access decision (package access), its audit event, and the work (packages clinic and
+// records). The HTTP layer decodes and encodes around it; nothing here knows HTTP.
+//
+// Two rules hold for every operation:
+//   - Fail closed: the decision is recorded by the Auditor before anything is returned or
+//     stored; when it cannot be recorded the operation fails and nothing happens.
+//   - No existence oracle: an unknown client or record and one the caller may not see are
+//     answered with the same error (ENOTFOUND, "not found"), after the same storage reads
+//     (the client's profile, then the record), so neither the answer nor the work behind it
+//     tells a probe whether a person is a client or a record exists.
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/storage"
+)
+
+// Service runs the operations.
+type Service struct {
+	records *records.Service
+	clinic  *clinic.Service
+	audit   recordvault.Auditor
+	now     func() time.Time
+}
+
+// New returns a Service; now is the clock (time.Now when nil).
+func New(r *records.Service, c *clinic.Service, a recordvault.Auditor, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{records: r, clinic: c, audit: a, now: now}
+}
+
+// ErrNotFound is the one answer for what is unknown or not the caller's to know about.
+var ErrNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
+
+var errAuditUnavailable = recordvault.Errorf(recordvault.EUNAVAILABLE, "the audit trail cannot record this request; nothing was done")
+
+// decide records a decision as an audit event; the operation goes on only when the decision
+// allowed it and the event was recorded. A refusal is answered as ErrNotFound.
+func (s *Service) decide(ctx context.Context, c access.Caller, action string, client, record string, d access.Decision) error {
+	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: action,
+		Client: client, Record: record, Allowed: d.Allowed, Rule: d.Rule})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	if !d.Allowed {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// refused is the decision for what does not exist: recorded like any refusal.
+func refused(rule string) access.Decision { return access.Decision{Rule: rule} }
+
+// loadClient reads a client's profile for an access decision; a missing client is nil.
+func (s *Service) loadClient(ctx context.Context, c access.Caller, client string) (*clinic.Client, error) {
+	cl, err := s.clinic.LoadClient(ctx, c.Clinic, client)
+	if errors.Is(err, clinic.ErrNotFound) {
+		return nil, nil
+	}
+	return cl, err
+}
+
+// ClientView is a client as an API caller sees them.
+type ClientView struct {
+	ID       string                `json:"id"`
+	Created  time.Time             `json:"created"`
+	CareTeam []string              `json:"care_team"`
+	Identity *recordvault.Identity `json:"identity,omitempty"`
+}
+
+// CreateClient takes in a new client. A clinician who does so joins the care team.
+func (s *Service) CreateClient(ctx context.Context, c access.Caller, id recordvault.Identity, team []string) (*ClientView, error) {
+	d := access.Decide(c, access.CreateClient, access.Target{Clinic: c.Clinic})
+	if d.Allowed && !hasRole(c, recordvault.RoleClinicAdmin) {
+		team = []string{c.ID} // a clinician takes in their own client; admins assign teams
+	}
+	if err := s.decide(ctx, c, "create_client", "", "", d); err != nil {
+		return nil, err
+	}
+	cl, err := s.clinic.CreateClient(ctx, c.Clinic, id, team)
+	if err != nil {
+		return nil, err
+	}
+	return &ClientView{ID: cl.ID, Created: cl.Created, CareTeam: cl.CareTeam, Identity: &id}, nil
+}
+
+func hasRole(c access.Caller, r recordvault.Role) bool {
+	for _, have := range c.Roles {
+		if have == r {
+			return true
+		}
+	}
+	return false
+}
+
+func careTeams(cls ...*clinic.Client) map[string][]string {
+	m := map[string][]string{}
+	for _, cl := range cls {
+		if cl != nil {
+			m[cl.ID] = cl.CareTeam
+		}
+	}
+	return m
+}
+
+// GetClient returns a client with their identity.
+func (s *Service) GetClient(ctx context.Context, c access.Caller, client string) (*ClientView, error) {
+	cl, err := s.loadClient(ctx, c, client)
+	if err != nil {
+		return nil, err
+	}
+	d := refused("no such client")
+	if cl != nil {
+		d = access.Decide(c, access.ReadClient, access.Target{Clinic: c.Clinic, Participants: []string{client}, CareTeams: careTeams(cl)})
+	}
+	if err := s.decide(ctx, c, "read_client", client, "", d); err != nil {
+		return nil, err
+	}
+	id, err := s.clinic.Identity(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	return &ClientView{ID: cl.ID, Created: cl.Created, CareTeam: cl.CareTeam, Identity: &id}, nil
+}
+
+// FindClients returns the clients with exactly this name and date of birth that the caller
+// may know about: all of them for a clinic admin, those on their care team for a clinician.
+func (s *Service) FindClients(ctx context.Context, c access.Caller, fullName, dateOfBirth string) ([]ClientView, error) {
+	d := access.Decide(c, access.CreateClient, access.Target{Clinic: c.Clinic}) // who takes in clients may look them up
+	if err := s.decide(ctx, c, "find_clients", "", "", d); err != nil {
+		return nil, err
+	}
+	ids, err := s.clinic.FindClients(ctx, c.Clinic, fullName, dateOfBirth)
+	if err != nil {
+		return nil, err
+	}
+	out := []ClientView{}
+	for _, id := range ids {
+		cl, err := s.loadClient(ctx, c, id)
+		if err != nil {
+			return nil, err
+		}
+		if cl == nil || !access.Decide(c, access.ReadClient, access.Target{Clinic: c.Clinic, Participants: []string{id}, CareTeams: careTeams(cl)}).Allowed {
+			continue
+		}
+		out = append(out, ClientView{ID: cl.ID, Created: cl.Created, CareTeam: cl.CareTeam})
+	}
+	return out, nil
+}
+
+// ListClients returns a page of the clinic's client ids, for clinic admins.
+func (s *Service) ListClients(ctx context.Context, c access.Caller, after string, limit int) ([]string, error) {
+	if err := s.decide(ctx, c, "list_clients", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
+		return nil, err
+	}
+	return s.clinic.ListClients(ctx, c.Clinic, after, limit)
+}
+
+// SetCareTeam replaces a client's care team.
+func (s *Service) SetCareTeam(ctx context.Context, c access.Caller, client string, team []string) (*ClientView, error) {
+	cl, err := s.loadClient(ctx, c, client)
+	if err != nil {
+		return nil, err
+	}
+	d := refused("no such client")
+	if cl != nil {
+		d = access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})
+	}
+	if err := s.decide(ctx, c, "set_care_team", client, "", d); err != nil {
+		return nil, err
+	}
+	if err := s.clinic.SetCareTeam(ctx, cl, team); err != nil {
+		return nil, err
+	}
+	return &ClientView{ID: cl.ID, Created: cl.Created, CareTeam: cl.CareTeam}, nil
+}
+
+// Clinicians returns the clinic's roster, to its admins and clinicians.
+func (s *Service) Clinicians(ctx context.Context, c access.Caller) ([]storage.Clinician, error) {
+	if err := s.decide(ctx, c, "list_clinicians", "", "", access.Decide(c, access.CreateClient, access.Target{Clinic: c.Clinic})); err != nil {
+		return nil, err
+	}
+	return s.clinic.Clinicians(ctx, c.Clinic)
+}
+
+// PutClinician adds a clinician to the roster or updates them.
+func (s *Service) PutClinician(ctx context.Context, c access.Caller, cl storage.Clinician) error {
+	if err := s.decide(ctx, c, "put_clinician", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
+		return err
+	}
+	return s.clinic.PutClinician(ctx, c.Clinic, cl)
+}
+
+// NewRecord is a record as a caller writes it: fields as JSON values, checked against the
+// category's schema here.
+type NewRecord struct {
+	Category          recordvault.Category       `json:"category"`
+	OtherParticipants []string                   `json:"other_participants,omitempty"`
+	Fields            map[string]json.RawMessage `json:"fields"`
+	Sign              bool                       `json:"sign,omitempty"`
+}
+
+// RecordView is a record as an API caller sees it.
+type RecordView struct {
+	ID           string                     `json:"id"`
+	Category     recordvault.Category       `json:"category"`
+	Participants []string                   `json:"participants"`
+	Author       string                     `json:"author"`
+	Status       recordvault.Status         `json:"status"`
+	Created      time.Time                  `json:"created"`
+	Updated      time.Time                  `json:"updated"`
+	Part2        bool                       `json:"part2,omitempty"` // a 42 CFR Part 2 record
+	Fields       map[string]json.RawMessage `json:"fields,omitempty"`
+	Attachments  []AttachmentView           `json:"attachments"`
+	Addenda      []AddendumView             `json:"addenda"`
+}
+
+// AttachmentView describes one attachment.
+type AttachmentView struct {
+	ID        string `json:"id"`
+	Size      int64  `json:"size"`
+	MediaType string `json:"media_type,omitempty"`
+}
+
+// AddendumView is one addendum of a record.
+type AddendumView struct {
+	ID      string    `json:"id"`
+	Author  string    `json:"author"`
+	Created time.Time `json:"created"`
+	Text    string    `json:"text"`
+}
+
+func summary(d *records.Document) *RecordView {
+	v := &RecordView{ID: d.ID, Category: d.Category, Participants: d.Participants, Author: d.Author, Status: d.Status,
+		Created: d.Created, Updated: d.Updated, Part2: d.Category == recordvault.SUDRecord,
+		Attachments: []AttachmentView{}, Addenda: []AddendumView{}}
+	for _, b := range d.Attachments {
+		v.Attachments = append(v.Attachments, AttachmentView{ID: b.ID, Size: b.Size, MediaType: b.MediaType})
+	}
+	return v
+}
+
+// CreateRecord stores a new record about client (and other participants), written by the
+// caller.
+func (s *Service) CreateRecord(ctx context.Context, c access.Caller, client string, nr NewRecord) (*RecordView, error) {
+	fields, err := recordvault.ValidateFields(nr.Category, nr.Fields)
+	if err != nil {
+		return nil, err
+	}
+	if nr.Sign && nr.Category == recordvault.Evaluation {
+		return nil, errEvaluationNeedsDocument
+	}
+	participants := append([]string{client}, nr.OtherParticipants...)
+	if len(participants) > storage.MaxParticipants {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "a record has at most %d participants", storage.MaxParticipants)
+	}
+	seen := map[string]bool{}
+	var cls []*clinic.Client
+	missing := false
+	for _, p := range participants {
+		if seen[p] {
+			return nil, recordvault.Errorf(recordvault.EINVALID, "each participant is named once")
+		}
+		seen[p] = true
+		cl, err := s.loadClient(ctx, c, p)
+		if err != nil {
+			return nil, err
+		}
+		missing = missing || cl == nil
+		cls = append(cls, cl)
+	}
+	d := refused("no such client")
+	if !missing {
+		d = access.Decide(c, access.WriteRecord, access.Target{Clinic: c.Clinic, Category: nr.Category, Author: c.ID,
+			Participants: participants, CareTeams: careTeams(cls...)})
+	}
+	if err := s.decide(ctx, c, "create_record", client, "", d); err != nil {
+		return nil, err
+	}
+	doc, err := s.records.Create(ctx, records.NewRecord{Clinic: c.Clinic, Category: nr.Category, Participants: participants,
+		Author: c.ID, Sign: nr.Sign, Fields: fields})
+	if err != nil {
+		return nil, err
+	}
+	v := summary(doc)
+	v.Fields = nil
+	return v, nil
+}
+
+var errEvaluationNeedsDocument = recordvault.Errorf(recordvault.EINVALID,
+	"an evaluation is signed with its document attached: create it as a draft, attach the PDF, then sign it")
+
+// loadRecord reads a client's profile and a record through that client, always both, and
+// decides action on them: the same reads whether either exists, and one answer for unknown
+// and forbidden.
+func (s *Service) loadRecord(ctx context.Context, c access.Caller, action access.Action, client, record string) (*records.Document, error) {
+	cl, err := s.loadClient(ctx, c, client)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := s.records.Load(ctx, c.Clinic, client, record)
+	if err != nil && !errors.Is(err, records.ErrNotFound) {
+		return nil, err
+	}
+	d := refused("no such client or record")
+	if cl != nil && doc != nil && doc.Kind == recordvault.RecordDocument {
+		var others []*clinic.Client
+		for _, p := range doc.Participants {
+			if p == client {
+				others = append(others, cl)
+				continue
+			}
+			o, err := s.loadClient(ctx, c, p)
+			if err != nil {
+				return nil, err
+			}
+			others = append(others, o)
+		}
+		d = access.Decide(c, action, access.Target{Clinic: c.Clinic, Category: doc.Category, Author: doc.Author,
+			Participants: doc.Participants, CareTeams: careTeams(others...)})
+	}
+	if err := s.decide(ctx, c, string(action), client, record, d); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// GetRecord returns a record with its fields and addenda, decrypted.
+func (s *Service) GetRecord(ctx context.Context, c access.Caller, client, record string) (*RecordView, error) {
+	doc, err := s.loadRecord(ctx, c, access.ReadRecord, client, record)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := s.records.Read(ctx, doc, nil)
+	if err != nil {
+		return nil, err
+	}
+	v := summary(doc)
+	v.Fields = make(map[string]json.RawMessage, len(fields))
+	for name, value := range fields {
+		if v.Fields[name], err = recordvault.FieldJSON(doc.Category, name, value); err != nil {
+			return nil, err
+		}
+	}
+	kids, err := s.records.Children(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range kids {
+		if k.Kind != recordvault.AddendumDocument {
+			continue
+		}
+		f, err := s.records.Read(ctx, k, []string{addendumText})
+		if err != nil {
+			return nil, err
+		}
+		v.Addenda = append(v.Addenda, AddendumView{ID: k.ID, Author: k.Author, Created: k.Created, Text: string(f[addendumText])})
+	}
+	return v, nil
+}
+
+// ListRecords returns a page of a client's records, described but not decrypted.
+func (s *Service) ListRecords(ctx context.Context, c access.Caller, client, after string, limit int) ([]*RecordView, error) {
+	cl, err := s.loadClient(ctx, c, client)
+	if err != nil {
+		return nil, err
+	}
+	d := refused("no such client")
+	if cl != nil {
+		d = access.Decide(c, access.ListRecords, access.Target{Clinic: c.Clinic, Participants: []string{client}, CareTeams: careTeams(cl)})
+	}
+	if err := s.decide(ctx, c, string(access.ListRecords), client, "", d); err != nil {
+		return nil, err
+	}
+	ids, err := s.records.List(ctx, c.Clinic, client, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := []*RecordView{}
+	for _, id := range ids {
+		doc, err := s.records.Load(ctx, c.Clinic, client, id)
+		if err != nil {
+			return nil, err
+		}
+		// Listed with the rest, but a psychotherapy note shows only to its author that it exists.
+		if access.Decide(c, access.ReadRecord, access.Target{Clinic: c.Clinic, Category: doc.Category, Author: doc.Author,
+			Participants: []string{client}, CareTeams: careTeams(cl)}).Allowed {
+			out = append(out, summary(doc))
+		}
+	}
+	return out, nil
+}
+
+// UpdateRecord replaces a draft's fields; a signed record answers ECONFLICT.
+func (s *Service) UpdateRecord(ctx context.Context, c access.Caller, client, record string, raw map[string]json.RawMessage) (*RecordView, error) {
+	doc, err := s.loadRecord(ctx, c, access.SignRecord, client, record)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := recordvault.ValidateFields(doc.Category, raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.records.Update(ctx, doc, fields); err != nil {
+		return nil, err
+	}
+	return summary(doc), nil
+}
+
+// SignRecord makes a draft final.
+func (s *Service) SignRecord(ctx context.Context, c access.Caller, client, record string) (*RecordView, error) {
+	doc, err := s.loadRecord(ctx, c, access.SignRecord, client, record)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Category == recordvault.Evaluation && doc.Status == recordvault.StatusDraft &&
+		!hasPDF(doc.Attachments) {
+		return nil, errEvaluationNeedsDocument
+	}
+	if err := s.records.Sign(ctx, doc); err != nil {
+		return nil, err
+	}
+	return summary(doc), nil
+}
+
+func hasPDF(blobs []storage.Blob) bool {
+	for _, b := range blobs {
+		if b.MediaType == MediaTypePDF {
+			return true
+		}
+	}
+	return false
+}
+
+// MediaTypePDF is the one attachment type recordvault takes: documents such as evaluations.
+const MediaTypePDF = "application/pdf"
+
+// MaxAttachmentSize bounds one attachment.
+const MaxAttachmentSize = 4 << 30
+
+// AddAttachment stores a PDF of size bytes read from body on a draft record. The body must
+// begin as a PDF does.
+func (s *Service) AddAttachment(ctx context.Context, c access.Caller, client, record string, body io.Reader, size int64) (*AttachmentView, error) {
+	doc, err := s.loadRecord(ctx, c, access.SignRecord, client, record)
+	if err != nil {
+		return nil, err
+	}
+	if size <= 0 || size > MaxAttachmentSize {
+		return nil, recordvault.Errorf(recordvault.ETOOLARGE, "an attachment is 1 byte to %d bytes, with its length given", int64(MaxAttachmentSize))
+	}
+	magic := make([]byte, 5)
+	if _, err := io.ReadFull(body, magic); err != nil || string(magic) != "%PDF-" {
+		return nil, recordvault.Errorf(recordvault.EMEDIATYPE, "attachments are PDF documents")
+	}
+	b, err := s.records.AddAttachment(ctx, doc, records.NewAttachment{Body: io.MultiReader(bytes.NewReader(magic), body), Size: size, MediaType: MediaTypePDF})
+	if err != nil {
+		return nil, err
+	}
+	return &AttachmentView{ID: b.ID, Size: b.Size, MediaType: b.MediaType}, nil
+}
+
+// Opened is an open attachment: plaintext bytes [Off, Off+N) of an attachment of Size bytes.
+type Opened struct {
+	*records.Attachment
+	Off, N, Size int64
+}
+
+// OpenAttachment opens plaintext bytes [off, off+n) of an attachment: n < 0 means to the
+// end, off < 0 the last -off bytes, and a range running past the end stops at it (RFC 9110
+// 14.1.2). A range that starts past the end is ERANGE, with the size in Opened.
+func (s *Service) OpenAttachment(ctx context.Context, c access.Caller, client, record, blob string, off, n int64) (*Opened, error) {
+	doc, err := s.loadRecord(ctx, c, access.ReadRecord, client, record)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range doc.Attachments {
+		if b.ID != blob {
+			continue
+		}
+		if off < 0 {
+			off, n = max(b.Size+off, 0), -1
+		}
+		if n < 0 || off+n > b.Size {
+			n = b.Size - off
+		}
+		if off >= b.Size && b.Size > 0 {
+			return &Opened{Size: b.Size}, errRange
+		}
+		a, err := s.records.OpenAttachment(ctx, doc, blob, off, n)
+		if err != nil {
+			return nil, err
+		}
+		return &Opened{Attachment: a, Off: off, N: n, Size: b.Size}, nil
+	}
+	return nil, ErrNotFound
+}
+
+var errRange = recordvault.Errorf(recordvault.ERANGE, "the range is outside the attachment")
+
+// addendumText is an addendum's one field.
+const addendumText = "text"
+
+// AddAddendum adds an addendum to a signed record: the way a signed record is corrected.
+func (s *Service) AddAddendum(ctx context.Context, c access.Caller, client, record, text string) (*AddendumView, error) {
+	if text == "" || len(text) > recordvault.MaxTextField || !utf8.ValidString(text) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "an addendum's text is 1 to %d bytes of UTF-8", recordvault.MaxTextField)
+	}
+	doc, err := s.loadRecord(ctx, c, access.WriteRecord, client, record)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Status != recordvault.StatusSigned {
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "a draft is changed, not amended: addenda are for signed records")
+	}
+	k, err := s.records.AddChild(ctx, doc, records.NewChild{Kind: recordvault.AddendumDocument, Author: c.ID,
+		Status: recordvault.StatusSigned, Fields: map[string][]byte{addendumText: []byte(text)}})
+	if err != nil {
+		return nil, err
+	}
+	return &AddendumView{ID: k.ID, Author: k.Author, Created: k.Created, Text: text}, nil
+}

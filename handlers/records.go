@@ -1,0 +1,402 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/storage"
+)
+
+// caller is the access-rules view of the authenticated principal.
+func caller(r *http.Request) access.Caller {
+	p := principal(r.Context())
+	return access.Caller{ID: p.Subject, Clinic: p.Clinic, Roles: p.Roles}
+}
+
+// handle adapts a handler that returns an error: the error is answered as a problem.
+func handle(logger *slog.Logger, f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			writeProblem(w, r, logger, err)
+		}
+	})
+}
+
+// list is a page of a list, and where the next one starts.
+type list[T any] struct {
+	Items     []T    `json:"items"`
+	NextAfter string `json:"next_after,omitempty"`
+}
+
+func newList[T any](items []T, limit int, id func(T) string) list[T] {
+	l := list[T]{Items: items}
+	if len(items) == limit {
+		l.NextAfter = id(items[len(items)-1])
+	}
+	return l
+}
+
+func handleListClinicians(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		cs, err := svc.Clinicians(r.Context(), caller(r))
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, list[storage.Clinician]{Items: cs})
+		return nil
+	})
+}
+
+func handlePutClinician(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Name     string `json:"name"`
+			Licensed bool   `json:"licensed"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		subject, err := url.PathUnescape(mux.Vars(r)["subject"])
+		if err != nil {
+			return recordvault.Errorf(recordvault.EINVALID, "malformed subject")
+		}
+		c := storage.Clinician{Subject: subject, Name: body.Name, Licensed: body.Licensed}
+		if err := svc.PutClinician(r.Context(), caller(r), c); err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, c)
+		return nil
+	})
+}
+
+type newClient struct {
+	Identity recordvault.Identity `json:"identity"`
+	CareTeam []string             `json:"care_team"`
+}
+
+func handleCreateClient(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		var body newClient
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.CreateClient(r.Context(), caller(r), body.Identity, body.CareTeam)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, v)
+		return nil
+	})
+}
+
+func handleListClients(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		after, limit, err := page(r)
+		if err != nil {
+			return err
+		}
+		ids, err := svc.ListClients(r.Context(), caller(r), after, limit)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, newList(ids, limit, func(id string) string { return id }))
+		return nil
+	})
+}
+
+// handleFindClients finds clients by exact name and date of birth. It is a POST so that
+// neither ever stands in a URL, where proxies and logs keep them.
+func handleFindClients(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			FullName    string `json:"full_name"`
+			DateOfBirth string `json:"date_of_birth"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if body.FullName == "" || body.DateOfBirth == "" {
+			return recordvault.Errorf(recordvault.EINVALID, "a search names a full name and a date of birth (YYYY-MM-DD)")
+		}
+		found, err := svc.FindClients(r.Context(), caller(r), body.FullName, body.DateOfBirth)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, list[app.ClientView]{Items: found})
+		return nil
+	})
+}
+
+func handleGetClient(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		v, err := svc.GetClient(r.Context(), caller(r), client)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleSetCareTeam(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Clinicians []string `json:"clinicians"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.SetCareTeam(r.Context(), caller(r), client, body.Clinicians)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleCreateRecord(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		var body app.NewRecord
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		for _, p := range body.OtherParticipants {
+			if !recordvault.ValidID(p) {
+				return recordvault.Errorf(recordvault.EINVALID, "malformed participant id: lowercase letters and digits only")
+			}
+		}
+		v, err := svc.CreateRecord(r.Context(), caller(r), client, body)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, v)
+		return nil
+	})
+}
+
+func handleListRecords(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		after, limit, err := page(r)
+		if err != nil {
+			return err
+		}
+		rs, err := svc.ListRecords(r.Context(), caller(r), client, after, limit)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, newList(rs, limit, func(v *app.RecordView) string { return v.ID }))
+		return nil
+	})
+}
+
+// recordIDs reads the client and record path variables.
+func recordIDs(r *http.Request) (client, record string, err error) {
+	if client, err = pathID(r, "client"); err != nil {
+		return "", "", err
+	}
+	record, err = pathID(r, "record")
+	return client, record, err
+}
+
+func handleGetRecord(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, record, err := recordIDs(r)
+		if err != nil {
+			return err
+		}
+		v, err := svc.GetRecord(r.Context(), caller(r), client, record)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleUpdateRecord(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, record, err := recordIDs(r)
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Fields map[string]json.RawMessage `json:"fields"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.UpdateRecord(r.Context(), caller(r), client, record, body.Fields)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleSignRecord(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, record, err := recordIDs(r)
+		if err != nil {
+			return err
+		}
+		v, err := svc.SignRecord(r.Context(), caller(r), client, record)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleAddAddendum(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, record, err := recordIDs(r)
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Text string `json:"text"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.AddAddendum(r.Context(), caller(r), client, record, body.Text)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, v)
+		return nil
+	})
+}
+
+// handleAddAttachment streams a PDF body into an encrypted attachment. The length must be
+// given (Content-Length): the encrypted size is fixed before the first byte is stored.
+func handleAddAttachment(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, record, err := recordIDs(r)
+		if err != nil {
+			return err
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != app.MediaTypePDF {
+			return recordvault.Errorf(recordvault.EMEDIATYPE, "attachments are sent as application/pdf")
+		}
+		if r.ContentLength < 0 {
+			return recordvault.Errorf(recordvault.EINVALID, "an attachment is sent with its Content-Length")
+		}
+		body := http.MaxBytesReader(w, r.Body, r.ContentLength)
+		v, err := svc.AddAttachment(r.Context(), caller(r), client, record, body, r.ContentLength)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, v)
+		return nil
+	})
+}
+
+// handleGetAttachment streams an attachment's plaintext, or one byte range of it (RFC 9110
+// 14: a single "bytes=first-last", "first-" or "-suffix" range).
+func handleGetAttachment(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, record, err := recordIDs(r)
+		if err != nil {
+			return err
+		}
+		blob, err := pathID(r, "attachment")
+		if err != nil {
+			return err
+		}
+		off, n, ranged, err := parseRange(r.Header.Get("Range"))
+		if err != nil {
+			return err
+		}
+		a, err := svc.OpenAttachment(r.Context(), caller(r), client, record, blob, off, n)
+		if recordvault.ErrorCode(err) == recordvault.ERANGE {
+			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(a.Size, 10))
+		}
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		h := w.Header()
+		h.Set("Content-Type", app.MediaTypePDF)
+		h.Set("Content-Disposition", `attachment; filename="`+blob+`.pdf"`)
+		h.Set("Accept-Ranges", "bytes")
+		h.Set("Content-Length", strconv.FormatInt(a.N, 10))
+		status := http.StatusOK
+		if ranged {
+			status = http.StatusPartialContent
+			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", a.Off, a.Off+a.N-1, a.Size))
+		}
+		w.WriteHeader(status)
+		if r.Method == http.MethodHead {
+			return nil
+		}
+		if _, err := io.Copy(w, a); err != nil {
+			// The status is sent: the caller sees a short body. The error names no content.
+			logger.WarnContext(r.Context(), "attachment stream ended early", "err", err)
+		}
+		return nil
+	})
+}
+
+// parseRange reads a Range header: none gives (0, -1, false); "bytes=a-b" (a, b-a+1);
+// "bytes=a-" (a, -1); "bytes=-s" (-s, -1), a suffix, resolved once the size is known.
+func parseRange(h string) (off, n int64, ranged bool, err error) {
+	if h == "" {
+		return 0, -1, false, nil
+	}
+	bad := recordvault.Errorf(recordvault.ERANGE, "only one byte range, as bytes=first-last, bytes=first- or bytes=-suffix")
+	spec, ok := strings.CutPrefix(h, "bytes=")
+	first, last, ok2 := strings.Cut(spec, "-")
+	if !ok || !ok2 || strings.Contains(spec, ",") {
+		return 0, 0, false, bad
+	}
+	if first == "" {
+		s, err := strconv.ParseInt(last, 10, 64)
+		if err != nil || s <= 0 {
+			return 0, 0, false, bad
+		}
+		return -s, -1, true, nil
+	}
+	a, err := strconv.ParseInt(first, 10, 64)
+	if err != nil || a < 0 {
+		return 0, 0, false, bad
+	}
+	if last == "" {
+		return a, -1, true, nil
+	}
+	b, err := strconv.ParseInt(last, 10, 64)
+	if err != nil || b < a {
+		return 0, 0, false, bad
+	}
+	return a, b - a + 1, true, nil
+}

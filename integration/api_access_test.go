@@ -1,0 +1,245 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access/accesstest"
+	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/records"
+)
+
+// apiExpected is the authorization matrix over HTTP, written as a table: the first row that
+// matches a cell gives its outcome; "*" matches anything, "clinician*" any role set with the
+// clinician role. Columns: roles, category, care team, author, action, outcome.
+const apiExpected = `
+client             *                   *    *      *         deny
+clinic_admin       *                   *    *      *         deny
+none               *                   *    *      *         deny
+clinician*         psychotherapy_note  *    other  *         deny
+clinician*         *                   off  *      *         deny
+clinician*         *                   on   *      *         allow
+`
+
+// matrixCallers are the callers of the matrix: one subject per role set, all on the roster,
+// so that "on the care team" means the same thing for each.
+var matrixCallers = map[string][]recordvault.Role{
+	"clinician":              {recordvault.RoleClinician},
+	"clinic_admin":           {recordvault.RoleClinicAdmin},
+	"client":                 {recordvault.RoleClient},
+	"none":                   nil,
+	"clinician+clinic_admin": {recordvault.RoleClinician, recordvault.RoleClinicAdmin},
+}
+
+// TestAPIAuthorizationMatrix: role × category × care-team relationship × author × action
+// (read the record; write an addendum to it), every cell over HTTP on the real stack,
+// against the table above. An allowed read answers 200 with the fields, an allowed write 201;
+// every refusal answers 404 with the same body as a record that does not exist.
+func TestAPIAuthorizationMatrix(t *testing.T) {
+	ctx := context.Background()
+	users := map[string][]recordvault.Role{"dr-b": {recordvault.RoleClinician}, "admin": {recordvault.RoleClinicAdmin}}
+	var everyone []string
+	for name, roles := range matrixCallers {
+		users[subjectOf(name)] = roles
+		everyone = append(everyone, subjectOf(name))
+	}
+	sort.Strings(everyone)
+	e := newAPIEnv(t, users, everyone...)
+	onTeam := e.createClient(t, "admin", append(everyone, "dr-b"))
+	offTeam := e.createClient(t, "admin", []string{"dr-b"})
+	_, _, notFound := e.call(t, "admin", "GET", "/v1/clients/"+onTeam+"/records/"+newID(), nil)
+
+	table := accesstest.Parse(apiExpected)
+	cells := 0
+	for roleName := range matrixCallers {
+		caller := subjectOf(roleName)
+		for _, category := range recordvault.Categories {
+			for _, team := range []string{"on", "off"} {
+				for _, author := range []string{"self", "other"} {
+					client := map[string]string{"on": onTeam, "off": offTeam}[team]
+					writer := map[string]string{"self": caller, "other": "dr-b"}[author]
+					d, err := e.svc.Create(ctx, records.NewRecord{Clinic: e.clinic, Category: category, Participants: []string{client},
+						Author: writer, Sign: true, Fields: map[string][]byte{"summary": []byte("cell")}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					path := "/v1/clients/" + client + "/records/" + d.ID
+					for _, action := range []string{"read", "write"} {
+						cell := []string{roleName, string(category), team, author, action}
+						want := table.Outcome(cell...)
+						var status int
+						var body []byte
+						if action == "read" {
+							status, _, body = e.call(t, caller, "GET", path, nil)
+						} else {
+							status, _, body = e.call(t, caller, "POST", path+"/addenda", map[string]string{"text": "addendum"})
+						}
+						allowed := map[string]int{"read": http.StatusOK, "write": http.StatusCreated}[action]
+						switch {
+						case want == "allow" && status != allowed:
+							t.Errorf("%v: %d %s, want %d", cell, status, body, allowed)
+						case want == "deny" && (status != http.StatusNotFound || !bytes.Equal(body, notFound)):
+							t.Errorf("%v: %d %s, want 404 %s", cell, status, body, notFound)
+						}
+						cells++
+					}
+				}
+			}
+		}
+	}
+	if cells < 100 {
+		t.Fatalf("only %d cells", cells)
+	}
+	for _, row := range table.Unused() {
+		t.Errorf("a row of the table matches no cell: %v", row)
+	}
+	t.Logf("%d cells over HTTP against %d rows", cells, table.Rows())
+	if events := strings.Count(e.auditLog.String(), "\n"); events < cells {
+		t.Fatalf("%d audit events for %d requests", events, cells)
+	}
+}
+
+func subjectOf(roleName string) string { return "u-" + strings.ReplaceAll(roleName, "+", "-") }
+
+// TestAPIExistenceOracle: an outsider clinician of the clinic asks for (a) a client and a
+// record that do not exist and (b) a real client and record not on their care team; every
+// answer is byte for byte the same, headers included. The time each takes is logged, median
+// of 40, for docs/PERFORMANCE.md; it is not asserted (shared machines are noisy).
+func TestAPIExistenceOracle(t *testing.T) {
+	ctx := context.Background()
+	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician},
+		"dr-out": {recordvault.RoleClinician}, "admin": {recordvault.RoleClinicAdmin}})
+	client := e.createClient(t, "admin", []string{"dr-lee"})
+	d, err := e.svc.Create(ctx, records.NewRecord{Clinic: e.clinic, Category: recordvault.ProgressNote, Participants: []string{client},
+		Author: "dr-lee", Sign: true, Fields: map[string][]byte{"plan": []byte("p")},
+		Attachments: []records.NewAttachment{{Body: strings.NewReader("%PDF-1.7 x"), Size: 10, MediaType: app.MediaTypePDF}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghostClient, ghostRecord := newID(), newID()
+	pairs := []struct{ name, real, ghost, method string }{
+		{"client", "/v1/clients/" + client, "/v1/clients/" + ghostClient, "GET"},
+		{"record", "/v1/clients/" + client + "/records/" + d.ID, "/v1/clients/" + ghostClient + "/records/" + ghostRecord, "GET"},
+		{"record of a real client", "/v1/clients/" + client + "/records/" + d.ID, "/v1/clients/" + client + "/records/" + ghostRecord, "GET"},
+		{"records", "/v1/clients/" + client + "/records", "/v1/clients/" + ghostClient + "/records", "GET"},
+		{"attachment", "/v1/clients/" + client + "/records/" + d.ID + "/attachments/" + d.Attachments[0].ID,
+			"/v1/clients/" + ghostClient + "/records/" + ghostRecord + "/attachments/" + newID(), "GET"},
+		{"addendum", "/v1/clients/" + client + "/records/" + d.ID + "/addenda", "/v1/clients/" + ghostClient + "/records/" + ghostRecord + "/addenda", "POST"},
+	}
+	for _, p := range pairs {
+		var body any
+		if p.method == "POST" {
+			body = map[string]string{"text": "probe"}
+		}
+		rs, rh, rb := e.call(t, "dr-out", p.method, p.real, body)
+		gs, gh, gb := e.call(t, "dr-out", p.method, p.ghost, body)
+		rh.Del("Date")
+		gh.Del("Date")
+		if rs != http.StatusNotFound || rs != gs || !bytes.Equal(rb, gb) || !headersEqual(rh, gh) {
+			t.Errorf("%s: real %d %v %s; unknown %d %v %s", p.name, rs, rh, rb, gs, gh, gb)
+		}
+	}
+	// The owner sees what the outsider was refused: the refusals were about access.
+	e.must(t, http.StatusOK, nil, "dr-lee", "GET", pairs[1].real, nil)
+
+	timeOf := func(path string) time.Duration {
+		var ds []time.Duration
+		for range 40 {
+			start := time.Now()
+			e.call(t, "dr-out", "GET", path, nil)
+			ds = append(ds, time.Since(start))
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	real, ghost := timeOf(pairs[1].real), timeOf(pairs[1].ghost)
+	t.Logf("median over 40: existing record refused %v, nonexistent %v (ratio %.2f)", real, ghost, float64(real)/float64(ghost))
+}
+
+func headersEqual(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !slices.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestAPISignedRecordsAreImmutable: a draft changes and is signed by its author; after that
+// a change answers 409, and the change is made as an addendum, linked to the record and
+// returned with it.
+func TestAPISignedRecordsAreImmutable(t *testing.T) {
+	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}})
+	client := e.createClient(t, "dr-lee", nil)
+	base := "/v1/clients/" + client + "/records"
+	var rec app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", base, map[string]any{"category": "progress_note", "fields": progressNote("first plan")})
+	if rec.Status != recordvault.StatusDraft {
+		t.Fatalf("new record: %+v", rec)
+	}
+	path := base + "/" + rec.ID
+	e.must(t, http.StatusOK, nil, "dr-lee", "PUT", path, map[string]any{"fields": progressNote("second plan")})
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", path+"/sign", nil)
+	for _, change := range []struct{ method, path string }{{"PUT", path}, {"POST", path + "/sign"}} {
+		status, h, b := e.call(t, "dr-lee", change.method, change.path, map[string]any{"fields": progressNote("rewritten")})
+		if status != http.StatusConflict || h.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(b), "addendum") {
+			t.Fatalf("%s %s on a signed record: %d %s", change.method, change.path, status, b)
+		}
+	}
+	var add app.AddendumView
+	e.must(t, http.StatusCreated, &add, "dr-lee", "POST", path+"/addenda", map[string]string{"text": "Plan corrected: third plan."})
+	var got app.RecordView
+	e.must(t, http.StatusOK, &got, "dr-lee", "GET", path, nil)
+	if string(got.Fields["plan"]) != `"second plan"` || got.Status != recordvault.StatusSigned ||
+		len(got.Addenda) != 1 || got.Addenda[0].ID != add.ID || got.Addenda[0].Text != "Plan corrected: third plan." || got.Addenda[0].Author != "dr-lee" {
+		t.Fatalf("signed record with its addendum: %+v", got)
+	}
+}
+
+// TestAPIEvaluationWithDocument: an evaluation is written as a draft, its PDF streamed up,
+// then signed; the document streams back whole and by byte ranges, and can no longer be
+// replaced.
+func TestAPIEvaluationWithDocument(t *testing.T) {
+	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}})
+	client := e.createClient(t, "dr-lee", nil)
+	base := "/v1/clients/" + client + "/records"
+	var rec app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", base, map[string]any{"category": "evaluation",
+		"fields": map[string]any{"date_of_service": "2026-11-02", "summary": "WAIS-IV within normal limits."}})
+	pdf := append([]byte("%PDF-1.7\n"), randomBytes(300_000)...)
+	var att app.AttachmentView
+	e.must(t, http.StatusCreated, &att, "dr-lee", "POST", base+"/"+rec.ID+"/attachments", pdf, "Content-Type", "application/pdf")
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", base+"/"+rec.ID+"/sign", nil)
+	path := base + "/" + rec.ID + "/attachments/" + att.ID
+	status, h, whole := e.call(t, "dr-lee", "GET", path, nil)
+	if status != http.StatusOK || !bytes.Equal(whole, pdf) || h.Get("Content-Type") != "application/pdf" || h.Get("Cache-Control") != "no-store" {
+		t.Fatalf("whole document: %d, %d bytes, %v", status, len(whole), h)
+	}
+	for _, r := range []struct {
+		header     string
+		start, end int
+	}{{"bytes=0-99", 0, 100}, {"bytes=65530-131080", 65530, 131081}, {"bytes=299000-", 299000, len(pdf)}, {"bytes=-10", len(pdf) - 10, len(pdf)}, {"bytes=299990-999999", 299990, len(pdf)}} {
+		status, h, part := e.call(t, "dr-lee", "GET", path, nil, "Range", r.header)
+		if status != http.StatusPartialContent || !bytes.Equal(part, pdf[r.start:r.end]) || h.Get("Content-Range") == "" {
+			t.Errorf("%s: %d, %d bytes, %s", r.header, status, len(part), h.Get("Content-Range"))
+		}
+	}
+	if status, h, _ := e.call(t, "dr-lee", "GET", path, nil, "Range", "bytes=400000-"); status != http.StatusRequestedRangeNotSatisfiable || h.Get("Content-Range") != "bytes */300009" {
+		t.Errorf("range past the end: %d %s", status, h.Get("Content-Range"))
+	}
+	if status, _, _ := e.call(t, "dr-lee", "POST", base+"/"+rec.ID+"/attachments", pdf, "Content-Type", "application/pdf"); status != http.StatusConflict {
+		t.Errorf("attaching to a signed evaluation: %d", status)
+	}
+}

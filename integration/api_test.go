@@ -1,0 +1,205 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/audit"
+	"github.com/recordvault/recordvault/auth"
+	"github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/handlers"
+	"github.com/recordvault/recordvault/internal/devissuer"
+	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/storage"
+)
+
+// apiEnv is the whole service over HTTP, on the shared Vault and a fresh bucket of the shared
+// MinIO, with a development issuer for its callers and the audit trail kept in memory.
+type apiEnv struct {
+	url, clinic, bucket string
+	raw                 *minio.Client
+	svc                 *records.Service
+	issuer              *devissuer.Issuer
+	auditLog            *lockedBuffer
+}
+
+// lockedBuffer is the audit sink's file: a buffer safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// newAPIEnv starts the service for one clinic whose users are users (subject → roles); the
+// subjects of users with the clinician role, and those of roster, are put on the clinic's
+// roster of clinicians.
+func newAPIEnv(t *testing.T, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	store, bucket := newStore(t, shared.minio)
+	vc := vaultClient(t, shared.vault)
+	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}}
+	people := clinic.New(vc, store, nil)
+	if err := e.svc.ProvisionClinic(ctx, e.clinic); err != nil {
+		t.Fatal(err)
+	}
+	if err := people.Provision(ctx, e.clinic); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if e.raw, err = shared.minio.Client(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuerURL := "http://" + ln.Addr().String()
+	devUsers := map[string]devissuer.User{}
+	for sub, roles := range users {
+		devUsers[sub] = devissuer.User{Name: sub, Clinic: e.clinic, Roles: roles}
+	}
+	if e.issuer, err = devissuer.New(issuerURL, "recordvault", devUsers); err != nil {
+		t.Fatal(err)
+	}
+	issuerSrv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: e.issuer.Handler()}}
+	issuerSrv.Start()
+	t.Cleanup(issuerSrv.Close)
+	verifier, err := auth.NewVerifier(ctx, auth.Config{Issuer: issuerURL, Audience: "recordvault", JWKSURL: e.issuer.JWKSURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handlers.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), nil, verifier,
+		app.New(e.svc, people, audit.NewJSONLines(e.auditLog), nil)))
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	for sub, roles := range users {
+		if slices.Contains(roles, recordvault.RoleClinician) {
+			roster = append(roster, sub)
+		}
+	}
+	for _, sub := range roster {
+		if err := people.PutClinician(ctx, e.clinic, storage.Clinician{Subject: sub, Name: "Clinician " + sub, Licensed: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+// call sends a request as user (no token when user is "") and returns the status, headers
+// and body. A body that is a string or []byte is sent as it is, anything else as JSON.
+func (e *apiEnv) call(t *testing.T, user, method, path string, body any, header ...string) (int, http.Header, []byte) {
+	t.Helper()
+	var r io.Reader
+	contentType := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.url+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	if user != "" {
+		tok, err := e.issuer.Mint(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// must sends a request that has to answer want, and decodes its JSON answer into out.
+func (e *apiEnv) must(t *testing.T, want int, out any, user, method, path string, body any, header ...string) {
+	t.Helper()
+	status, _, b := e.call(t, user, method, path, body, header...)
+	if status != want {
+		t.Fatalf("%s %s as %s: %d %s, want %d", method, path, user, status, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, path, err, b)
+		}
+	}
+}
+
+// createClient takes in a client through the API as user, with the given care team.
+func (e *apiEnv) createClient(t *testing.T, user string, team []string) string {
+	t.Helper()
+	var c app.ClientView
+	e.must(t, http.StatusCreated, &c, user, "POST", "/v1/clients", map[string]any{
+		"identity": recordvault.Identity{FullName: "Client " + newID(), DateOfBirth: "1984-02-29"}, "care_team": team})
+	return c.ID
+}
+
+// bucketState is every object key of the bucket with its ETag.
+func (e *apiEnv) bucketState(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for o := range e.raw.ListObjects(context.Background(), e.bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		out[o.Key] = o.ETag
+	}
+	return out
+}
+
+// progressNote is a complete progress note's fields.
+func progressNote(plan string) map[string]any {
+	return map[string]any{"date_of_service": "2026-11-20", "start_time": "09:00", "stop_time": "09:50",
+		"modality": "individual", "cpt_code": "90834", "diagnosis_codes": []string{"F41.1"}, "plan": plan}
+}
