@@ -164,6 +164,7 @@ func TestMakeDev(t *testing.T) {
 		t.Fatalf("readyz: %d %v", status, checks)
 	}
 	d.checkAuthentication(t)
+	d.runREADMEWalkthrough(t)
 
 	// A Transit key made now must outlive the stack: Vault keeps its storage in dataDir.
 	var sec struct {
@@ -264,5 +265,30 @@ func (d *devStack) checkAuthentication(t *testing.T) {
 		if resp.StatusCode != want || (want == http.StatusOK && (who.Subject != "dr-lee" || who.Clinic != "democlinic")) {
 			t.Fatalf("GET /v1/me: %d %+v, want %d", resp.StatusCode, who, want)
 		}
+	}
+}
+
+// runREADMEWalkthrough runs the README's curl walk-through (a clinician takes in a client,
+// writes a progress note and reads it back) as written, against this stack's ports.
+func (d *devStack) runREADMEWalkthrough(t *testing.T) {
+	t.Helper()
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```sh\nAPI=")
+	script, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no walk-through block starting with API=")
+	}
+	script = strings.NewReplacer("http://127.0.0.1:8080", d.url,
+		"http://127.0.0.1:8081", fmt.Sprintf("http://127.0.0.1:%d", d.ports["issuer"])).Replace("API=" + script)
+	out, err := exec.Command("bash", "-euo", "pipefail", "-c", script).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"status":"signed"`) || !strings.Contains(string(out), `"plan":"Continue CBT weekly."`) {
+		t.Fatalf("README walk-through: %v\n%s", err, out)
 	}
 }
