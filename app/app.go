@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -86,7 +87,7 @@ type ClientView struct {
 // CreateClient takes in a new client. A clinician who does so joins the care team.
 func (s *Service) CreateClient(ctx context.Context, c access.Caller, id recordvault.Identity, team []string) (*ClientView, error) {
 	d := access.Decide(c, access.CreateClient, access.Target{Clinic: c.Clinic})
-	if d.Allowed && !hasRole(c, recordvault.RoleClinicAdmin) {
+	if d.Allowed && !slices.Contains(c.Roles, recordvault.RoleClinicAdmin) {
 		team = []string{c.ID} // a clinician takes in their own client; admins assign teams
 	}
 	if err := s.decide(ctx, c, "create_client", "", "", d); err != nil {
@@ -97,15 +98,6 @@ func (s *Service) CreateClient(ctx context.Context, c access.Caller, id recordva
 		return nil, err
 	}
 	return &ClientView{ID: cl.ID, Created: cl.Created, CareTeam: cl.CareTeam, Identity: &id}, nil
-}
-
-func hasRole(c access.Caller, r recordvault.Role) bool {
-	for _, have := range c.Roles {
-		if have == r {
-			return true
-		}
-	}
-	return false
 }
 
 func careTeams(cls ...*clinic.Client) map[string][]string {
