@@ -220,6 +220,7 @@ type RecordView struct {
 	Fields       map[string]json.RawMessage `json:"fields,omitempty"`
 	Attachments  []AttachmentView           `json:"attachments"`
 	Addenda      []AddendumView             `json:"addenda"`
+	Amendments   []*recordvault.Amendment   `json:"amendments"` // requests to amend it, with what followed each
 }
 
 // AttachmentView describes one attachment.
@@ -240,7 +241,7 @@ type AddendumView struct {
 func summary(d *records.Document) *RecordView {
 	v := &RecordView{ID: d.ID, Category: d.Category, Participants: d.Participants, Author: d.Author, Status: d.Status,
 		Created: d.Created, Updated: d.Updated, Part2: d.Category == recordvault.SUDRecord,
-		Attachments: []AttachmentView{}, Addenda: []AddendumView{}}
+		Attachments: []AttachmentView{}, Addenda: []AddendumView{}, Amendments: []*recordvault.Amendment{}}
 	for _, b := range d.Attachments {
 		v.Attachments = append(v.Attachments, AttachmentView{ID: b.ID, Size: b.Size, MediaType: b.MediaType})
 	}
@@ -298,9 +299,9 @@ var errEvaluationNeedsDocument = recordvault.Errorf(recordvault.EINVALID,
 	"an evaluation is signed with its document attached: create it as a draft, attach the PDF, then sign it")
 
 // loadRecord reads a client's profile and a record through that client, always both, and
-// decides action on them: the same reads whether either exists, and one answer for unknown
-// and forbidden.
-func (s *Service) loadRecord(ctx context.Context, c access.Caller, action access.Action, client, record string) (*records.Document, error) {
+// decides action on them, audited as event: the same reads whether either exists, and one
+// answer for unknown and forbidden.
+func (s *Service) loadRecord(ctx context.Context, c access.Caller, event string, action access.Action, client, record string) (*records.Document, error) {
 	cl, err := s.loadClient(ctx, c, client)
 	if err != nil {
 		return nil, err
@@ -326,15 +327,15 @@ func (s *Service) loadRecord(ctx context.Context, c access.Caller, action access
 		d = access.Decide(c, action, access.Target{Clinic: c.Clinic, Category: doc.Category, Author: doc.Author,
 			Participants: doc.Participants, CareTeams: careTeams(others...)})
 	}
-	if err := s.decide(ctx, c, string(action), client, record, d); err != nil {
+	if err := s.decide(ctx, c, event, client, record, d); err != nil {
 		return nil, err
 	}
 	return doc, nil
 }
 
-// GetRecord returns a record with its fields and addenda, decrypted.
+// GetRecord returns a record with its fields, addenda and amendment requests, decrypted.
 func (s *Service) GetRecord(ctx context.Context, c access.Caller, client, record string) (*RecordView, error) {
-	doc, err := s.loadRecord(ctx, c, access.ReadRecord, client, record)
+	doc, err := s.loadRecord(ctx, c, "read_record", access.ReadRecord, client, record)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +355,12 @@ func (s *Service) GetRecord(ctx context.Context, c access.Caller, client, record
 		return nil, err
 	}
 	for _, k := range kids {
-		if k.Kind != recordvault.AddendumDocument {
+		if k.Kind == recordvault.AmendmentDocument {
+			_, a, err := s.amendment(ctx, k)
+			if err != nil {
+				return nil, err
+			}
+			v.Amendments = append(v.Amendments, a)
 			continue
 		}
 		f, err := s.records.Read(ctx, k, []string{addendumText})
@@ -400,7 +406,7 @@ func (s *Service) ListRecords(ctx context.Context, c access.Caller, client, afte
 
 // UpdateRecord replaces a draft's fields; a signed record answers ECONFLICT.
 func (s *Service) UpdateRecord(ctx context.Context, c access.Caller, client, record string, raw map[string]json.RawMessage) (*RecordView, error) {
-	doc, err := s.loadRecord(ctx, c, access.SignRecord, client, record)
+	doc, err := s.loadRecord(ctx, c, "update_record", access.SignRecord, client, record)
 	if err != nil {
 		return nil, err
 	}
@@ -416,7 +422,7 @@ func (s *Service) UpdateRecord(ctx context.Context, c access.Caller, client, rec
 
 // SignRecord makes a draft final.
 func (s *Service) SignRecord(ctx context.Context, c access.Caller, client, record string) (*RecordView, error) {
-	doc, err := s.loadRecord(ctx, c, access.SignRecord, client, record)
+	doc, err := s.loadRecord(ctx, c, "sign_record", access.SignRecord, client, record)
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +454,7 @@ const MaxAttachmentSize = 4 << 30
 // AddAttachment stores a PDF of size bytes read from body on a draft record. The body must
 // begin as a PDF does.
 func (s *Service) AddAttachment(ctx context.Context, c access.Caller, client, record string, body io.Reader, size int64) (*AttachmentView, error) {
-	doc, err := s.loadRecord(ctx, c, access.SignRecord, client, record)
+	doc, err := s.loadRecord(ctx, c, "add_attachment", access.SignRecord, client, record)
 	if err != nil {
 		return nil, err
 	}
@@ -476,7 +482,7 @@ type Opened struct {
 // end, off < 0 the last -off bytes, and a range running past the end stops at it (RFC 9110
 // 14.1.2). A range that starts past the end is ERANGE, with the size in Opened.
 func (s *Service) OpenAttachment(ctx context.Context, c access.Caller, client, record, blob string, off, n int64) (*Opened, error) {
-	doc, err := s.loadRecord(ctx, c, access.ReadRecord, client, record)
+	doc, err := s.loadRecord(ctx, c, "read_attachment", access.ReadRecord, client, record)
 	if err != nil {
 		return nil, err
 	}
@@ -512,7 +518,7 @@ func (s *Service) AddAddendum(ctx context.Context, c access.Caller, client, reco
 	if text == "" || len(text) > recordvault.MaxTextField || !utf8.ValidString(text) {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "an addendum's text is 1 to %d bytes of UTF-8", recordvault.MaxTextField)
 	}
-	doc, err := s.loadRecord(ctx, c, access.WriteRecord, client, record)
+	doc, err := s.loadRecord(ctx, c, "add_addendum", access.WriteRecord, client, record)
 	if err != nil {
 		return nil, err
 	}

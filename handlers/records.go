@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -399,4 +400,98 @@ func parseRange(h string) (off, n int64, ranged bool, err error) {
 		return 0, 0, false, bad
 	}
 	return a, b - a + 1, true, nil
+}
+
+func handleRequestAmendment(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, record, err := recordIDs(r)
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Received        string `json:"received"`
+			RequestedChange string `json:"requested_change"`
+			Reason          string `json:"reason"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		a, err := svc.RequestAmendment(r.Context(), caller(r), client, record, body.Received, body.RequestedChange, body.Reason)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, a)
+		return nil
+	})
+}
+
+// amendmentStep is one step taken on an amendment request: its body, and the service call
+// that takes it.
+type amendmentStep[T any] func(ctx context.Context, c access.Caller, client, record, id string, body T) (*recordvault.Amendment, error)
+
+// handleAmendmentStep decodes a step's body, takes the step and answers with the request.
+func handleAmendmentStep[T any](logger *slog.Logger, step amendmentStep[T]) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, record, err := recordIDs(r)
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "amendment")
+		if err != nil {
+			return err
+		}
+		var body T
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		a, err := step(r.Context(), caller(r), client, record, id, body)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, a)
+		return nil
+	})
+}
+
+type extensionBody struct {
+	Reason string `json:"reason"`
+}
+
+type decisionBody struct {
+	Outcome     recordvault.Status       `json:"outcome"`
+	Amendment   string                   `json:"amendment"`
+	Ground      recordvault.DenialGround `json:"ground"`
+	Explanation string                   `json:"explanation"`
+}
+
+type disagreementBody struct {
+	Statement string `json:"statement"`
+}
+
+type rebuttalBody struct {
+	Text string `json:"text"`
+}
+
+func handleExtendAmendment(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleAmendmentStep(logger, func(ctx context.Context, c access.Caller, client, record, id string, b extensionBody) (*recordvault.Amendment, error) {
+		return svc.ExtendAmendment(ctx, c, client, record, id, b.Reason)
+	})
+}
+
+func handleDecideAmendment(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleAmendmentStep(logger, func(ctx context.Context, c access.Caller, client, record, id string, b decisionBody) (*recordvault.Amendment, error) {
+		return svc.DecideAmendment(ctx, c, client, record, id, b.Outcome, b.Amendment, b.Ground, b.Explanation)
+	})
+}
+
+func handleRecordDisagreement(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleAmendmentStep(logger, func(ctx context.Context, c access.Caller, client, record, id string, b disagreementBody) (*recordvault.Amendment, error) {
+		return svc.RecordDisagreement(ctx, c, client, record, id, b.Statement)
+	})
+}
+
+func handleRebutDisagreement(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleAmendmentStep(logger, func(ctx context.Context, c access.Caller, client, record, id string, b rebuttalBody) (*recordvault.Amendment, error) {
+		return svc.RebutDisagreement(ctx, c, client, record, id, b.Text)
+	})
 }

@@ -33,6 +33,11 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/records/{record}", handleUpdateRecord(logger, svc)).Methods(http.MethodPut)
 	v1.Handle("/clients/{client}/records/{record}/sign", handleSignRecord(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records/{record}/addenda", handleAddAddendum(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/records/{record}/amendments", handleRequestAmendment(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/records/{record}/amendments/{amendment}/extension", handleExtendAmendment(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/records/{record}/amendments/{amendment}/decision", handleDecideAmendment(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/records/{record}/amendments/{amendment}/disagreement", handleRecordDisagreement(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/records/{record}/amendments/{amendment}/rebuttal", handleRebutDisagreement(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records/{record}/attachments", handleAddAttachment(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records/{record}/attachments/{attachment}", handleGetAttachment(logger, svc)).Methods(http.MethodGet, http.MethodHead)
 }

@@ -36,9 +36,11 @@ type apiEnv struct {
 	svc                 *records.Service
 	issuer              *devissuer.Issuer
 	auditLog            *lockedBuffer
+	serverLog           *lockedBuffer // everything the server logs, at debug level
 }
 
-// lockedBuffer is the audit sink's file: a buffer safe for the server's goroutines.
+// lockedBuffer is the audit sink's file or the server's log: a buffer safe for the server's
+// goroutines.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -65,7 +67,7 @@ func newAPIEnv(t *testing.T, users map[string][]recordvault.Role, roster ...stri
 	t.Cleanup(cancel)
 	store, bucket := newStore(t, shared.minio)
 	vc := vaultClient(t, shared.vault)
-	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}}
+	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}, serverLog: &lockedBuffer{}}
 	people := clinic.New(vc, store, nil)
 	if err := e.svc.ProvisionClinic(ctx, e.clinic); err != nil {
 		t.Fatal(err)
@@ -97,7 +99,7 @@ func newAPIEnv(t *testing.T, users map[string][]recordvault.Role, roster ...stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handlers.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), nil, verifier,
+	srv := httptest.NewServer(handlers.NewServer(slog.New(slog.NewTextHandler(e.serverLog, &slog.HandlerOptions{Level: slog.LevelDebug})), nil, verifier,
 		app.New(e.svc, people, audit.NewJSONLines(e.auditLog), nil)))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL

@@ -429,6 +429,9 @@ var errChanged = recordvault.Errorf(recordvault.ECONFLICT, "the record changed w
 
 // Update replaces a draft's fields with fields (all of them: what is not named is removed).
 func (s *Service) Update(ctx context.Context, d *Document, fields map[string][]byte) error {
+	if err := draft(d); err != nil {
+		return err
+	}
 	return s.change(ctx, d, func(key *crypto.RecordKey, m *storage.Manifest) error {
 		m.Fields = make(map[string][]byte, len(fields))
 		return s.sealFields(key, m, fields)
@@ -437,6 +440,9 @@ func (s *Service) Update(ctx context.Context, d *Document, fields map[string][]b
 
 // Sign makes a draft final. Signing is the author's: the caller checks who asks.
 func (s *Service) Sign(ctx context.Context, d *Document) error {
+	if err := draft(d); err != nil {
+		return err
+	}
 	return s.change(ctx, d, func(_ *crypto.RecordKey, m *storage.Manifest) error {
 		m.Status = string(recordvault.StatusSigned)
 		return nil
@@ -446,6 +452,9 @@ func (s *Service) Sign(ctx context.Context, d *Document) error {
 // AddAttachment encrypts and stores one more attachment of a draft.
 func (s *Service) AddAttachment(ctx context.Context, d *Document, a NewAttachment) (storage.Blob, error) {
 	var blob storage.Blob
+	if err := draft(d); err != nil {
+		return blob, err
+	}
 	err := s.change(ctx, d, func(key *crypto.RecordKey, m *storage.Manifest) (err error) {
 		if blob, err = s.storeBlob(ctx, key, m, a); err != nil {
 			return err
@@ -459,12 +468,35 @@ func (s *Service) AddAttachment(ctx context.Context, d *Document, a NewAttachmen
 	return blob, err
 }
 
-// change applies edit to a draft record and stores the result, if nobody changed it since
-// it was loaded.
-func (s *Service) change(ctx context.Context, d *Document, edit func(*crypto.RecordKey, *storage.Manifest) error) error {
+// draft refuses a change to anything but a draft record.
+func draft(d *Document) error {
 	if d.Kind != recordvault.RecordDocument || d.Status != recordvault.StatusDraft {
 		return errSigned
 	}
+	return nil
+}
+
+// errAmendmentState refuses an amendment step that does not follow from the request's state.
+var errAmendmentState = recordvault.Errorf(recordvault.ECONFLICT, "the amendment request is not in the state this step follows")
+
+// AppendAmendment stores one step of an amendment request: its part added (parts are added,
+// never replaced) and its status moved from step.From to step.Status.
+func (s *Service) AppendAmendment(ctx context.Context, d *Document, step recordvault.Step) error {
+	if d.Kind != recordvault.AmendmentDocument || d.Status != step.From {
+		return errAmendmentState
+	}
+	if _, ok := d.m.Fields[step.Part]; ok {
+		return errAmendmentState
+	}
+	return s.change(ctx, d, func(key *crypto.RecordKey, m *storage.Manifest) error {
+		m.Status = string(step.Status)
+		return s.sealFields(key, m, map[string][]byte{step.Part: step.Value})
+	})
+}
+
+// change applies edit to a document and stores the result, if nobody changed it since it
+// was loaded.
+func (s *Service) change(ctx context.Context, d *Document, edit func(*crypto.RecordKey, *storage.Manifest) error) error {
 	key, err := s.key(ctx, d.m)
 	if err != nil {
 		return err

@@ -370,3 +370,47 @@ func TestKeyNamesAreDistinctPerClinicAndCategory(t *testing.T) {
 		}
 	}
 }
+
+// An amendment request only grows: each step adds a part and moves the status on, a step
+// that does not follow from the stored status is refused, and a part is never replaced.
+func TestAppendAmendment(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(newFakeStore())
+	rec, err := svc.Create(ctx, NewRecord{Clinic: "c", Category: recordvault.ProgressNote, Participants: []string{"p"},
+		Author: "dr-lee", Sign: true, Fields: map[string][]byte{"plan": []byte("weekly")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := svc.AddChild(ctx, rec, NewChild{Kind: recordvault.AmendmentDocument, Author: "dr-lee", Status: recordvault.StatusRequested,
+		Fields: map[string][]byte{recordvault.AmendmentRequestPart: []byte(`{"requested_change":"x"}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, _ := svc.LoadChild(ctx, rec, req.ID)
+	deny := recordvault.Step{Part: recordvault.AmendmentDecisionPart, Value: []byte(`{"outcome":"denied"}`),
+		From: recordvault.StatusRequested, Status: recordvault.StatusDenied}
+	if err := svc.AppendAmendment(ctx, req, deny); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		d    *Document
+		step recordvault.Step
+	}{
+		"stale load":       {stale, recordvault.Step{Part: recordvault.AmendmentExtensionPart, From: recordvault.StatusRequested, Status: recordvault.StatusRequested}},
+		"wrong status":     {req, recordvault.Step{Part: recordvault.AmendmentExtensionPart, From: recordvault.StatusRequested, Status: recordvault.StatusRequested}},
+		"part replaced":    {req, recordvault.Step{Part: recordvault.AmendmentDecisionPart, From: recordvault.StatusDenied, Status: recordvault.StatusAccepted}},
+		"not an amendment": {rec, recordvault.Step{Part: "plan", From: recordvault.StatusSigned, Status: recordvault.StatusSigned}},
+	} {
+		if err := svc.AppendAmendment(ctx, c.d, c.step); recordvault.ErrorCode(err) != recordvault.ECONFLICT {
+			t.Errorf("%s: %v, want conflict", name, err)
+		}
+	}
+	got, err := svc.LoadChild(ctx, rec, req.ID)
+	if err != nil || got.Status != recordvault.StatusDenied {
+		t.Fatalf("stored amendment: %v, %+v", err, got)
+	}
+	parts, err := svc.Read(ctx, got, nil)
+	if err != nil || string(parts[recordvault.AmendmentDecisionPart]) != `{"outcome":"denied"}` || len(parts) != 2 {
+		t.Fatalf("stored parts: %v, %q", err, parts)
+	}
+}

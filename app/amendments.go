@@ -1,0 +1,117 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/records"
+)
+
+// Amendment requests (45 CFR 164.526) are recorded by staff on the client's behalf: clients
+// reach their records through releases, not this API. Recording a request or a client's
+// statement of disagreement needs read access to the record (the staff member must see what
+// the client asks about); extending, deciding and rebutting need write access, so a
+// psychotherapy note's requests are its author's to answer. Every step is audited under its
+// own name, and the request, decision, disagreement and rebuttal are returned with the
+// record (GetRecord) so that they travel with it.
+
+var errAmendDraft = recordvault.Errorf(recordvault.ECONFLICT, "a draft is changed by its author: amendment requests are for signed records")
+
+// RequestAmendment records a client's request, received on received (YYYY-MM-DD), to amend a
+// signed record.
+func (s *Service) RequestAmendment(ctx context.Context, c access.Caller, client, record, received, change, reason string) (*recordvault.Amendment, error) {
+	req, err := recordvault.NewAmendmentRequest(received, change, reason, c.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	doc, err := s.loadRecord(ctx, c, "request_amendment", access.ReadRecord, client, record)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Status != recordvault.StatusSigned {
+		return nil, errAmendDraft
+	}
+	parts := map[string][]byte{req.Part: req.Value}
+	k, err := s.records.AddChild(ctx, doc, records.NewChild{Kind: recordvault.AmendmentDocument, Author: c.ID,
+		Status: req.Status, Fields: parts})
+	if err != nil {
+		return nil, err
+	}
+	return recordvault.AmendmentFromParts(k.ID, k.Status, parts)
+}
+
+// ExtendAmendment takes the one 30-day extension of an undecided request, with its reason.
+func (s *Service) ExtendAmendment(ctx context.Context, c access.Caller, client, record, id, reason string) (*recordvault.Amendment, error) {
+	return s.amend(ctx, c, "extend_amendment", access.WriteRecord, client, record, id, func(a *recordvault.Amendment) (recordvault.Step, error) {
+		return a.Extend(reason, c.ID, s.now())
+	})
+}
+
+// DecideAmendment accepts a request with the text that amends the record, or denies it on a
+// ground of 164.526(a)(2) with an explanation.
+func (s *Service) DecideAmendment(ctx context.Context, c access.Caller, client, record, id string, outcome recordvault.Status,
+	amendment string, ground recordvault.DenialGround, explanation string) (*recordvault.Amendment, error) {
+	return s.amend(ctx, c, "decide_amendment", access.WriteRecord, client, record, id, func(a *recordvault.Amendment) (recordvault.Step, error) {
+		return a.Decide(outcome, amendment, ground, explanation, c.ID, s.now())
+	})
+}
+
+// RecordDisagreement records the client's statement of disagreement with a denial.
+func (s *Service) RecordDisagreement(ctx context.Context, c access.Caller, client, record, id, statement string) (*recordvault.Amendment, error) {
+	return s.amend(ctx, c, "record_disagreement", access.ReadRecord, client, record, id, func(a *recordvault.Amendment) (recordvault.Step, error) {
+		return a.Disagree(statement, c.ID, s.now())
+	})
+}
+
+// RebutDisagreement records the clinic's rebuttal of a statement of disagreement.
+func (s *Service) RebutDisagreement(ctx context.Context, c access.Caller, client, record, id, text string) (*recordvault.Amendment, error) {
+	return s.amend(ctx, c, "rebut_disagreement", access.WriteRecord, client, record, id, func(a *recordvault.Amendment) (recordvault.Step, error) {
+		return a.Rebut(text, c.ID, s.now())
+	})
+}
+
+// amend loads an amendment request of a record the caller may act on, takes the next step
+// and stores it.
+func (s *Service) amend(ctx context.Context, c access.Caller, event string, action access.Action, client, record, id string,
+	next func(*recordvault.Amendment) (recordvault.Step, error)) (*recordvault.Amendment, error) {
+	doc, err := s.loadRecord(ctx, c, event, action, client, record)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.records.LoadChild(ctx, doc, id)
+	if errors.Is(err, records.ErrNotFound) || (err == nil && k.Kind != recordvault.AmendmentDocument) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	parts, a, err := s.amendment(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	step, err := next(a)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.records.AppendAmendment(ctx, k, step); err != nil {
+		return nil, err
+	}
+	parts[step.Part] = step.Value
+	return recordvault.AmendmentFromParts(k.ID, k.Status, parts)
+}
+
+// amendment decrypts and assembles a stored amendment request.
+func (s *Service) amendment(ctx context.Context, k *records.Document) (map[string][]byte, *recordvault.Amendment, error) {
+	parts, err := s.records.Read(ctx, k, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := recordvault.AmendmentFromParts(k.ID, k.Status, parts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", records.ErrUnreadable, err)
+	}
+	return parts, a, nil
+}

@@ -1,0 +1,136 @@
+//go:build integration
+
+package integration
+
+import (
+	"maps"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/app"
+)
+
+// TestAPIAmendmentRequests follows two requests to amend a signed progress note (45 CFR
+// 164.526) over HTTP: one extended, denied, disagreed with and rebutted, one accepted. Both
+// are returned with the record; the record itself never changes; only the care team can
+// record or answer them, and an outsider learns nothing.
+func TestAPIAmendmentRequests(t *testing.T) {
+	e := newAPIEnv(t, map[string][]recordvault.Role{
+		"admin": {recordvault.RoleClinicAdmin}, "dr-lee": {recordvault.RoleClinician},
+		"dr-patel": {recordvault.RoleClinician}, "dr-out": {recordvault.RoleClinician}})
+	client := e.createClient(t, "admin", []string{"dr-lee", "dr-patel"})
+	base := "/v1/clients/" + client + "/records"
+	var rec, draft, process app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", base, map[string]any{"category": "progress_note", "fields": progressNote("weekly CBT"), "sign": true})
+	e.must(t, http.StatusCreated, &draft, "dr-lee", "POST", base, map[string]any{"category": "progress_note", "fields": progressNote("draft")})
+	e.must(t, http.StatusCreated, &process, "dr-lee", "POST", base, map[string]any{"category": "psychotherapy_note",
+		"fields": map[string]string{"process_notes": "transference"}, "sign": true})
+	path := base + "/" + rec.ID
+	received := time.Now().UTC().AddDate(0, 0, -1)
+	request := map[string]string{"received": received.Format(time.DateOnly),
+		"requested_change": "The note says I missed work; I did not. " + canary, "reason": "It is used by my employer."}
+
+	// Who may record a request, and one answer for everyone else.
+	status, _, unknown := e.call(t, "dr-out", "POST", base+"/"+newID()+"/amendments", request)
+	for _, who := range []string{"dr-out", "admin"} {
+		s, _, b := e.call(t, who, "POST", path+"/amendments", request)
+		if s != http.StatusNotFound || s != status || string(b) != string(unknown) {
+			t.Errorf("%s requesting an amendment: %d %s; unknown record: %d %s", who, s, b, status, unknown)
+		}
+	}
+	if s, _, b := e.call(t, "dr-patel", "POST", base+"/"+process.ID+"/amendments", request); s != http.StatusNotFound {
+		t.Errorf("an amendment of another's psychotherapy note: %d %s", s, b)
+	}
+	if s, _, b := e.call(t, "dr-lee", "POST", base+"/"+draft.ID+"/amendments", request); s != http.StatusConflict {
+		t.Errorf("an amendment of a draft: %d %s", s, b)
+	}
+
+	// The first request: extended once, denied, disagreed with, rebutted.
+	var a app.RecordView
+	var denied recordvault.Amendment
+	e.must(t, http.StatusCreated, &denied, "dr-patel", "POST", path+"/amendments", request)
+	if want := received.AddDate(0, 0, 60).Format(time.DateOnly); denied.Status != recordvault.StatusRequested || denied.Due != want || denied.Request.RecordedBy != "dr-patel" {
+		t.Fatalf("new request: %+v, want due %s", denied, want)
+	}
+	steps := path + "/amendments/" + denied.ID
+	e.must(t, http.StatusOK, &denied, "dr-lee", "POST", steps+"/extension", map[string]string{"reason": "The session audio is archived off site."})
+	if want := received.AddDate(0, 0, 90).Format(time.DateOnly); denied.Due != want || denied.Extension == nil {
+		t.Fatalf("extended request: %+v, want due %s", denied, want)
+	}
+	var add app.AddendumView
+	e.must(t, http.StatusCreated, &add, "dr-lee", "POST", path+"/addenda", map[string]string{"text": "Session started late."})
+	before := e.bucketState(t)
+	for name, c := range map[string]struct {
+		path   string
+		body   any
+		status int
+	}{
+		"second extension":       {steps + "/extension", map[string]string{"reason": "again"}, http.StatusConflict},
+		"unknown ground":         {steps + "/decision", map[string]string{"outcome": "denied", "ground": "dislike", "explanation": "x"}, http.StatusBadRequest},
+		"denial, no reason":      {steps + "/decision", map[string]string{"outcome": "denied", "ground": "accurate_and_complete"}, http.StatusBadRequest},
+		"unknown outcome":        {steps + "/decision", map[string]string{"outcome": "maybe"}, http.StatusBadRequest},
+		"unknown body field":     {steps + "/decision", map[string]string{"outcome": "accepted", "amendment": "x", "verdict": "y"}, http.StatusBadRequest},
+		"disagreement too soon":  {steps + "/disagreement", map[string]string{"statement": "x"}, http.StatusConflict},
+		"rebuttal too soon":      {steps + "/rebuttal", map[string]string{"text": "x"}, http.StatusConflict},
+		"unknown amendment":      {path + "/amendments/" + newID() + "/decision", map[string]string{"outcome": "accepted", "amendment": "x"}, http.StatusNotFound},
+		"addendum as amendment":  {path + "/amendments/" + add.ID + "/decision", map[string]string{"outcome": "accepted", "amendment": "x"}, http.StatusNotFound},
+		"malformed amendment id": {path + "/amendments/A..B/decision", map[string]string{"outcome": "accepted", "amendment": "x"}, http.StatusBadRequest},
+	} {
+		s, h, b := e.call(t, "dr-lee", "POST", c.path, c.body)
+		if s != c.status || h.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %s, want %d problem", name, s, b, c.status)
+		}
+	}
+	if after := e.bucketState(t); !maps.Equal(before, after) {
+		t.Fatalf("refused steps changed the bucket: %d objects before, %d after", len(before), len(after))
+	}
+	if s, _, b := e.call(t, "dr-out", "POST", steps+"/decision", map[string]string{"outcome": "accepted", "amendment": "x"}); s != http.StatusNotFound || string(b) != string(unknown) {
+		t.Errorf("an outsider deciding: %d %s", s, b)
+	}
+	e.must(t, http.StatusOK, &denied, "dr-lee", "POST", steps+"/decision", map[string]string{"outcome": "denied",
+		"ground": "accurate_and_complete", "explanation": "The client's attendance record shows the session."})
+	e.must(t, http.StatusOK, &denied, "dr-patel", "POST", steps+"/disagreement", map[string]string{"statement": "I was at work that morning."})
+	e.must(t, http.StatusOK, &denied, "dr-lee", "POST", steps+"/rebuttal", map[string]string{"text": "The client signed in at 09:00."})
+	for _, again := range []struct{ step, key, value string }{{"/disagreement", "statement", "x"}, {"/rebuttal", "text", "x"},
+		{"/decision", "outcome", "accepted"}} {
+		if s, _, b := e.call(t, "dr-lee", "POST", steps+again.step, map[string]string{again.key: again.value}); s != http.StatusConflict {
+			t.Errorf("%s a second time: %d %s", again.step, s, b)
+		}
+	}
+
+	// The second request: accepted, the amendment travels with the record.
+	var accepted recordvault.Amendment
+	e.must(t, http.StatusCreated, &accepted, "dr-lee", "POST", path+"/amendments", map[string]string{
+		"received": received.Format(time.DateOnly), "requested_change": "Add that I asked for evening sessions."})
+	e.must(t, http.StatusOK, &accepted, "dr-patel", "POST", path+"/amendments/"+accepted.ID+"/decision", map[string]string{
+		"outcome": "accepted", "amendment": "Amended: the client asked for evening sessions."})
+
+	e.must(t, http.StatusOK, &a, "dr-patel", "GET", path, nil)
+	if a.Status != recordvault.StatusSigned || string(a.Fields["plan"]) != `"weekly CBT"` || len(a.Amendments) != 2 {
+		t.Fatalf("record with its amendments: %+v", a)
+	}
+	got, ok := a.Amendments[0], a.Amendments[1].ID == accepted.ID
+	if !ok || got.ID != denied.ID || got.Status != recordvault.StatusDenied || got.Request.Change != request["requested_change"] ||
+		got.Extension == nil || got.Decision.Ground != recordvault.GroundAccurateAndComplete || got.Decision.By != "dr-lee" ||
+		got.Disagreement.Statement != "I was at work that morning." || got.Disagreement.RecordedBy != "dr-patel" ||
+		got.Rebuttal.Text != "The client signed in at 09:00." {
+		t.Fatalf("amendments returned with the record: %+v %+v", got, a.Amendments[1])
+	}
+	if a.Amendments[1].Status != recordvault.StatusAccepted || a.Amendments[1].Decision.Amendment != "Amended: the client asked for evening sessions." {
+		t.Fatalf("accepted amendment: %+v", a.Amendments[1])
+	}
+
+	// Every step is audited under its own name, and no step's text reaches the trail.
+	trail := e.auditLog.String()
+	for _, event := range []string{"request_amendment", "extend_amendment", "decide_amendment", "record_disagreement", "rebut_disagreement"} {
+		if !strings.Contains(trail, `"action":"`+event+`","client":"`+client+`","record":"`+rec.ID+`","allowed":true`) {
+			t.Errorf("no allowed %s event in the audit trail", event)
+		}
+	}
+	if !strings.Contains(trail, `"actor":"dr-out"`) || strings.Contains(trail, canary) || strings.Contains(trail, "evening") {
+		t.Error("the audit trail misses the outsider's refusal, or holds an amendment's text")
+	}
+}
