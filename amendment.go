@@ -140,23 +140,18 @@ func AmendmentFromParts(id string, status Status, parts map[string][]byte) (*Ame
 	if _, ok := parts[AmendmentRequestPart]; !ok {
 		return nil, fmt.Errorf("amendment without its request")
 	}
-	a.Due = a.due().Format(time.DateOnly)
+	a.Due = a.deadline().Due()
 	return a, nil
 }
 
-// due is the last day for the decision.
-func (a *Amendment) due() time.Time {
-	received, _ := time.Parse(time.DateOnly, a.Request.Received)
-	days := AmendmentDecisionDays
-	if a.Extension != nil {
-		days += AmendmentExtensionDays
-	}
-	return received.AddDate(0, 0, days)
+// deadline is the clock of the decision.
+func (a *Amendment) deadline() Deadline {
+	return Deadline{Received: a.Request.Received, Days: AmendmentDecisionDays, ExtensionDays: AmendmentExtensionDays, Extended: a.Extension != nil}
 }
 
 // Overdue reports whether the request is still undecided after its last day.
 func (a *Amendment) Overdue(now time.Time) bool {
-	return a.Status == StatusRequested && now.UTC().Format(time.DateOnly) > a.Due
+	return a.Status == StatusRequested && a.deadline().Overdue(now)
 }
 
 // Step is one addition to an amendment: the part to add, as JSON, and the status after it.
@@ -176,11 +171,11 @@ func stateError(format string, args ...any) error { return Errorf(ECONFLICT, for
 
 // Extend takes the one 30-day extension, with its reason, within the first 60 days.
 func (a *Amendment) Extend(reason, by string, now time.Time) (Step, error) {
-	if a.Status != StatusRequested || a.Extension != nil {
-		return Step{}, stateError("an undecided request is extended once")
+	if a.Status != StatusRequested {
+		return Step{}, stateError("only an undecided request is extended")
 	}
-	if now.UTC().Format(time.DateOnly) > a.Due {
-		return Step{}, stateError("the extension is taken within the first %d days", AmendmentDecisionDays)
+	if err := a.deadline().CanExtend(now); err != nil {
+		return Step{}, err
 	}
 	if err := text("reason", reason, true); err != nil {
 		return Step{}, err
