@@ -25,24 +25,47 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/disclosure"
+	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
 )
 
 // Service runs the operations.
 type Service struct {
-	records *records.Service
-	clinic  *clinic.Service
-	audit   recordvault.Auditor
-	now     func() time.Time
+	records      *records.Service
+	clinic       *clinic.Service
+	disclosures  *disclosure.Service
+	audit        recordvault.Auditor
+	now          func() time.Time
+	jurisdiction string
 }
 
-// New returns a Service; now is the clock (time.Now when nil).
-func New(r *records.Service, c *clinic.Service, a recordvault.Auditor, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+// Deps are what the Service works with.
+type Deps struct {
+	Records     *records.Service
+	Clinic      *clinic.Service
+	Disclosures *disclosure.Service
+	Audit       recordvault.Auditor
+	Now         func() time.Time // the clock; time.Now when nil
+	// Jurisdiction is the law the clinics practise under, a key of policy.Jurisdictions;
+	// "US" (the federal rules alone) when empty.
+	Jurisdiction string
+}
+
+// New returns a Service over deps.
+func New(deps Deps) (*Service, error) {
+	if deps.Now == nil {
+		deps.Now = time.Now
 	}
-	return &Service{records: r, clinic: c, audit: a, now: now}
+	if deps.Jurisdiction == "" {
+		deps.Jurisdiction = "US"
+	}
+	if _, ok := policy.Jurisdictions[deps.Jurisdiction]; !ok {
+		return nil, fmt.Errorf("app: unknown jurisdiction %q", deps.Jurisdiction)
+	}
+	return &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, audit: deps.Audit,
+		now: deps.Now, jurisdiction: deps.Jurisdiction}, nil
 }
 
 // ErrNotFound is the one answer for what is unknown or not the caller's to know about.

@@ -34,6 +34,22 @@ func handle(logger *slog.Logger, f func(w http.ResponseWriter, r *http.Request) 
 	})
 }
 
+// handleClientRead answers a GET about one client with what read returns for them.
+func handleClientRead[T any](logger *slog.Logger, read func(ctx context.Context, c access.Caller, client string) (T, error)) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		v, err := read(r.Context(), caller(r), client)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
 // list is a page of a list, and where the next one starts.
 type list[T any] struct {
 	Items     []T    `json:"items"`
@@ -140,18 +156,7 @@ func handleFindClients(logger *slog.Logger, svc *app.Service) http.Handler {
 }
 
 func handleGetClient(logger *slog.Logger, svc *app.Service) http.Handler {
-	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		client, err := pathID(r, "client")
-		if err != nil {
-			return err
-		}
-		v, err := svc.GetClient(r.Context(), caller(r), client)
-		if err != nil {
-			return err
-		}
-		encode(w, r, http.StatusOK, v)
-		return nil
-	})
+	return handleClientRead(logger, svc.GetClient)
 }
 
 func handleSetCareTeam(logger *slog.Logger, svc *app.Service) http.Handler {

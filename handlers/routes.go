@@ -40,4 +40,12 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/records/{record}/amendments/{amendment}/rebuttal", handleRebutDisagreement(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records/{record}/attachments", handleAddAttachment(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records/{record}/attachments/{attachment}", handleGetAttachment(logger, svc)).Methods(http.MethodGet, http.MethodHead)
+
+	v1.Handle("/clients/{client}/authorizations", handleAddAuthorization(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/authorizations", handleListAuthorizations(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/{client}/authorizations/{authorization}/revoke", handleRevokeAuthorization(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/releases", handleCreateRelease(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/releases", handleListReleases(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/{client}/releases/{release}", handleGetRelease(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/{client}/accounting", handleAccounting(logger, svc)).Methods(http.MethodGet)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/auth"
 	"github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/internal/devissuer"
 	"github.com/recordvault/recordvault/records"
@@ -63,19 +64,29 @@ func (l *lockedBuffer) String() string {
 // roster of clinicians.
 func newAPIEnv(t *testing.T, users map[string][]recordvault.Role, roster ...string) *apiEnv {
 	t.Helper()
+	return newAPIEnvIn(t, "US", users, roster...)
+}
+
+// newAPIEnvIn is newAPIEnv for a clinic practising under jurisdiction.
+func newAPIEnvIn(t *testing.T, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	store, bucket := newStore(t, shared.minio)
 	vc := vaultClient(t, shared.vault)
 	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}, serverLog: &lockedBuffer{}}
 	people := clinic.New(vc, store, nil)
-	if err := e.svc.ProvisionClinic(ctx, e.clinic); err != nil {
+	disclosures := disclosure.New(vc, store, nil)
+	for _, provision := range []func(context.Context, string) error{e.svc.ProvisionClinic, people.Provision, disclosures.Provision} {
+		if err := provision(ctx, e.clinic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc, err := app.New(app.Deps{Records: e.svc, Clinic: people, Disclosures: disclosures, Audit: audit.NewJSONLines(e.auditLog),
+		Jurisdiction: jurisdiction})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := people.Provision(ctx, e.clinic); err != nil {
-		t.Fatal(err)
-	}
-	var err error
 	if e.raw, err = shared.minio.Client(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +111,7 @@ func newAPIEnv(t *testing.T, users map[string][]recordvault.Role, roster ...stri
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(handlers.NewServer(slog.New(slog.NewTextHandler(e.serverLog, &slog.HandlerOptions{Level: slog.LevelDebug})), nil, verifier,
-		app.New(e.svc, people, audit.NewJSONLines(e.auditLog), nil)))
+		svc))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	for sub, roles := range users {

@@ -14,6 +14,7 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/recordvault/recordvault"
 	clinicpkg "github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/vault"
@@ -102,6 +103,17 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if id, err := people.Identity(ctx, jo); err != nil || id.FullName != "Jo Example" {
 		t.Fatalf("read an identity with the policy: %v", err)
 	}
+	disclosures := disclosure.New(limited, store, nil)
+	if err := disclosures.Provision(ctx, clinic); err != nil {
+		t.Fatalf("provision the disclosure key with the policy: %v", err)
+	}
+	doc, err := disclosures.Create(ctx, clinic, jo.ID, "authorization", "active", func(string) any { return "signed form" })
+	if err != nil {
+		t.Fatalf("store a disclosure document with the policy: %v", err)
+	}
+	if got, err := disclosures.Load(ctx, clinic, jo.ID, doc.ID, "authorization"); err != nil || string(got.Body) != `"signed form"` {
+		t.Fatalf("read a disclosure document with the policy: %v", err)
+	}
 
 	// Everything it must not do, through Vault's own API with the same token.
 	api, err := shared.vault.Client(ctx)
@@ -119,6 +131,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		{"make own key exportable", "POST", "transit/keys/" + own + "/config", map[string]any{"exportable": true}},
 		{"allow deleting own key", "POST", "transit/keys/" + own + "/config", map[string]any{"deletion_allowed": true}},
 		{"trim own key", "POST", "transit/keys/" + own + "/trim", map[string]any{"min_available_version": 2}},
+		{"trim the disclosure key", "POST", "transit/keys/" + disclosure.KeyName(clinic) + "/trim", map[string]any{"min_available_version": 2}},
 		{"delete own key", "DELETE", "transit/keys/" + own, nil},
 		{"create an exportable key", "POST", "transit/keys/rv-" + clinic + "-extra", map[string]any{"type": "aes256-gcm96", "derived": true, "exportable": true}},
 		{"create a convergent key", "POST", "transit/keys/rv-" + clinic + "-extra2", map[string]any{"type": "aes256-gcm96", "derived": true, "exportable": false, "convergent_encryption": true}},

@@ -70,7 +70,10 @@ type basisRule struct {
 	exempt    string
 }
 
-var anyone = []RecipientKind{ToClient, ToRepresentative, ToAttorney, ToSchool, ToProvider, ToThreatenedPerson, ToAuthority}
+// RecipientKinds lists every kind of recipient.
+var RecipientKinds = []RecipientKind{ToClient, ToRepresentative, ToAttorney, ToSchool, ToProvider, ToThreatenedPerson, ToAuthority}
+
+var anyone = RecipientKinds
 
 var bases = map[Basis]basisRule{
 	RightOfAccess: {recipients: []RecipientKind{ToClient, ToRepresentative}, citation: "45 CFR 164.524(a)(1)",

@@ -22,6 +22,7 @@ import (
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/auth"
 	"github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
@@ -87,15 +88,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer auditFile.Close()
 	recs := records.New(vc, store, nil)
 	people := clinic.New(vc, store, nil)
+	disclosures := disclosure.New(vc, store, nil)
 	for _, id := range strings.FieldsFunc(getenv("RECORDVAULT_CLINICS"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		if err := recs.ProvisionClinic(ctx, id); err != nil {
-			return err
-		}
-		if err := people.Provision(ctx, id); err != nil {
-			return err
+		for _, provision := range []func(context.Context, string) error{recs.ProvisionClinic, people.Provision, disclosures.Provision} {
+			if err := provision(ctx, id); err != nil {
+				return err
+			}
 		}
 	}
-	svc := app.New(recs, people, audit.NewJSONLines(auditFile), nil)
+	svc, err := app.New(app.Deps{Records: recs, Clinic: people, Disclosures: disclosures, Audit: audit.NewJSONLines(auditFile),
+		Jurisdiction: getenv("RECORDVAULT_JURISDICTION")})
+	if err != nil {
+		return err
+	}
 	handler := handlers.NewServer(logger, []handlers.ReadinessCheck{
 		{Name: "vault", Ready: vc.Ready},
 		{Name: "storage", Ready: store.Ready},

@@ -55,6 +55,13 @@ path "transit/keys/rv-CLINIC-client-identity/config" {
 path "transit/keys/rv-CLINIC-client-identity/trim" {
   capabilities = ["deny"]
 }
+path "transit/keys/rv-CLINIC-disclosure/config" {
+  capabilities       = ["update"]
+  allowed_parameters = { "min_decryption_version" = [] }
+}
+path "transit/keys/rv-CLINIC-disclosure/trim" {
+  capabilities = ["deny"]
+}
 # The blind index pins version 1 of the index key: never retired, never trimmed.
 path "transit/keys/rv-CLINIC-client-index/config" {
   capabilities = ["deny"]

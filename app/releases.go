@@ -1,0 +1,586 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/disclosure"
+	"github.com/recordvault/recordvault/policy"
+	"github.com/recordvault/recordvault/records"
+)
+
+// Releases. Every disclosure is a release: one document, one recipient, one legal basis,
+// decided by package policy on the facts on file, and stored (sealed, package disclosure)
+// whatever the outcome, so that refusals are on record too. Staff ask for releases: a
+// clinician who may read the document (a psychotherapy note's author alone), whether on a
+// client's written request, a representative's, an authorization, or their own attestation
+// of a threat or of abuse. Authorizations are recorded by the clinic admins and the client's
+// care team (who may see the client), checked for every element of 164.508(c) on the way in,
+// and revoked the same way; revoking one ends every release that relies on it at once.
+
+// Kinds and statuses of disclosure documents.
+const (
+	kindAuthorization = "authorization"
+	kindRelease       = "release"
+
+	authorizationActive  = "active"
+	authorizationRevoked = "revoked"
+
+	ReleaseApproved    = "approved"
+	ReleaseDenied      = "denied"
+	ReleaseNeedsReview = "needs_review"
+	ReleaseRevoked     = "revoked"
+)
+
+// Releases are usable (for downloads) for DefaultReleaseDays unless asked otherwise, and
+// never longer than MaxReleaseDays.
+const (
+	DefaultReleaseDays = 30
+	MaxReleaseDays     = 90
+)
+
+// AuthorizationInput is a signed authorization form as staff record it. The client it is
+// about is the path's; a form signed by a personal representative names them and their
+// authority (164.508(c)(1)(vi)).
+type AuthorizationInput struct {
+	Description             string                 `json:"description"`
+	Discloser               string                 `json:"discloser"`
+	Recipient               string                 `json:"recipient"` // the recipient's id, as releases name it
+	Purpose                 string                 `json:"purpose"`
+	Expires                 string                 `json:"expires,omitempty"`
+	ExpiryEvent             string                 `json:"expiry_event,omitempty"`
+	Signed                  string                 `json:"signed"`
+	Representative          string                 `json:"representative,omitempty"`
+	RepresentativeAuthority string                 `json:"representative_authority,omitempty"`
+	RevocationStatement     bool                   `json:"revocation_statement"`
+	ConditioningStatement   bool                   `json:"conditioning_statement"`
+	RedisclosureStatement   bool                   `json:"redisclosure_statement"`
+	Categories              []recordvault.Category `json:"categories"`
+	PsychotherapyNotes      bool                   `json:"psychotherapy_notes,omitempty"`
+	Fields                  []string               `json:"fields,omitempty"`
+	Part2                   bool                   `json:"part2,omitempty"`
+}
+
+// AuthorizationView is an authorization on file.
+type AuthorizationView struct {
+	policy.Authorization
+	Status     string    `json:"status"`
+	RecordedBy string    `json:"recorded_by"`
+	Recorded   time.Time `json:"recorded"`
+	RevokedBy  string    `json:"revoked_by,omitempty"`
+}
+
+// maxEvidenceText bounds each free-text element of evidence.
+const maxEvidenceText = 2000
+
+func evidenceText(values ...string) error {
+	for _, v := range values {
+		if len(v) > maxEvidenceText || !utf8.ValidString(v) {
+			return recordvault.Errorf(recordvault.EINVALID, "text elements are UTF-8 of at most %d bytes", maxEvidenceText)
+		}
+	}
+	return nil
+}
+
+// loadClientAs reads a client's profile and decides action on it, audited as event: one
+// answer for unknown and forbidden.
+func (s *Service) loadClientAs(ctx context.Context, c access.Caller, event string, action access.Action, client string) (*clinic.Client, error) {
+	cl, err := s.loadClient(ctx, c, client)
+	if err != nil {
+		return nil, err
+	}
+	d := refused("no such client")
+	if cl != nil {
+		d = access.Decide(c, action, access.Target{Clinic: c.Clinic, Participants: []string{client}, CareTeams: careTeams(cl)})
+	}
+	if err := s.decide(ctx, c, event, client, "", d); err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// AddAuthorization records a client's signed authorization. An incomplete one is refused,
+// naming every missing element.
+func (s *Service) AddAuthorization(ctx context.Context, c access.Caller, client string, in AuthorizationInput) (*AuthorizationView, error) {
+	if err := evidenceText(in.Description, in.Discloser, in.Purpose, in.ExpiryEvent, in.Representative, in.RepresentativeAuthority); err != nil {
+		return nil, err
+	}
+	for _, cat := range in.Categories {
+		if !cat.Valid() {
+			return nil, recordvault.Errorf(recordvault.EINVALID, "categories: unknown record category")
+		}
+	}
+	if in.Expires != "" && !validDate(in.Expires) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "expires: a date as YYYY-MM-DD")
+	}
+	if in.Recipient != "" && !recordvault.ValidSubject(in.Recipient) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "recipient: a recipient id of printable characters, no slash")
+	}
+	a := policy.Authorization{Subject: client, SignedBy: client, Signed: in.Signed, Description: in.Description,
+		Discloser: in.Discloser, Recipient: in.Recipient, Purpose: in.Purpose, Expires: in.Expires, ExpiryEvent: in.ExpiryEvent,
+		RevocationStatement: in.RevocationStatement, ConditioningStatement: in.ConditioningStatement,
+		RedisclosureStatement: in.RedisclosureStatement, Categories: in.Categories, Psychotherapy: in.PsychotherapyNotes,
+		Fields: in.Fields, Part2: in.Part2}
+	if in.Representative != "" {
+		a.SignedBy, a.RepresentativeAuthority = "representative:"+in.Representative, in.RepresentativeAuthority
+	}
+	if missing := a.Missing(); len(missing) > 0 {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "the authorization lacks required elements (45 CFR 164.508(c)): %s", strings.Join(missing, "; "))
+	}
+	if a.Psychotherapy && !slices.Equal(a.Categories, []recordvault.Category{recordvault.PsychotherapyNote}) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "a psychotherapy-note authorization names psychotherapy notes and nothing else (45 CFR 164.508(b)(3)(ii))")
+	}
+	if slices.Contains(a.Categories, recordvault.PsychotherapyNote) && !a.Psychotherapy {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "psychotherapy notes need an authorization of their own (45 CFR 164.508(a)(2)): set psychotherapy_notes")
+	}
+	if _, err := s.loadClientAs(ctx, c, "add_authorization", access.ReadClient, client); err != nil {
+		return nil, err
+	}
+	v := &AuthorizationView{Authorization: a, Status: authorizationActive, RecordedBy: c.ID, Recorded: s.now().UTC()}
+	if _, err := s.disclosures.Create(ctx, c.Clinic, client, kindAuthorization, authorizationActive, func(id string) any {
+		v.ID = id // the document's id names the authorization
+		return v
+	}); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func validDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// authorizations reads every authorization about client (one Vault call).
+func (s *Service) authorizations(ctx context.Context, clinic, client string) ([]*disclosure.Doc, []AuthorizationView, error) {
+	docs, err := s.disclosures.List(ctx, clinic, client, kindAuthorization)
+	if err != nil {
+		return nil, nil, err
+	}
+	views := make([]AuthorizationView, len(docs))
+	for i, d := range docs {
+		if err := json.Unmarshal(d.Body, &views[i]); err != nil || views[i].ID != d.ID || views[i].Subject != client {
+			return nil, nil, disclosure.ErrUnreadable
+		}
+		views[i].Revoked = d.Status == authorizationRevoked
+	}
+	return docs, views, nil
+}
+
+// ListAuthorizations returns a client's authorizations, active and revoked.
+func (s *Service) ListAuthorizations(ctx context.Context, c access.Caller, client string) ([]AuthorizationView, error) {
+	if _, err := s.loadClientAs(ctx, c, "list_authorizations", access.ReadClient, client); err != nil {
+		return nil, err
+	}
+	_, views, err := s.authorizations(ctx, c.Clinic, client)
+	if views == nil {
+		views = []AuthorizationView{}
+	}
+	return views, err
+}
+
+// RevokeAuthorization records a client's written revocation (164.508(b)(5)) and ends every
+// release that relies on it.
+func (s *Service) RevokeAuthorization(ctx context.Context, c access.Caller, client, id string) (*AuthorizationView, error) {
+	if _, err := s.loadClientAs(ctx, c, "revoke_authorization", access.ReadClient, client); err != nil {
+		return nil, err
+	}
+	doc, err := s.disclosures.Load(ctx, c.Clinic, client, id, kindAuthorization)
+	if errors.Is(err, disclosure.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var v AuthorizationView
+	if err := json.Unmarshal(doc.Body, &v); err != nil {
+		return nil, disclosure.ErrUnreadable
+	}
+	if doc.Status == authorizationRevoked {
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the authorization is revoked already")
+	}
+	v.Revoked, v.Status, v.RevokedBy = true, authorizationRevoked, c.ID
+	if err := s.disclosures.Update(ctx, doc, authorizationRevoked, v); err != nil {
+		return nil, err
+	}
+	return &v, s.endReleasesOf(ctx, c, v.Subject, id)
+}
+
+// endReleasesOf revokes every approved release of the clinic's clients that relies on
+// authorization id of client. A multi-participant release is stored under its document's
+// first participant, who may be another client: their releases are searched too.
+func (s *Service) endReleasesOf(ctx context.Context, c access.Caller, client, id string) error {
+	homes, err := s.releaseHomes(ctx, c.Clinic, client)
+	if err != nil {
+		return err
+	}
+	for _, home := range homes {
+		docs, views, err := s.releases(ctx, c.Clinic, home)
+		if err != nil {
+			return err
+		}
+		for i, v := range views {
+			if docs[i].Status != ReleaseApproved || !slices.Contains(v.Decision.Authorizations, id) {
+				continue
+			}
+			v.Status, v.Ended = ReleaseRevoked, &Ended{At: s.now().UTC(), By: c.ID, Reason: "an authorization it relies on was revoked (45 CFR 164.508(b)(5))"}
+			if err := s.disclosures.Update(ctx, docs[i], ReleaseRevoked, v); err != nil {
+				return err
+			}
+			if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "end_release",
+				Client: home, Record: v.Document, Allowed: true, Rule: "authorization revoked: 45 CFR 164.508(b)(5)"}); err != nil {
+				return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+			}
+		}
+	}
+	return nil
+}
+
+// releaseHomes lists the clients under whom releases of client's documents are stored:
+// client, and the first participant of every record client takes part in.
+func (s *Service) releaseHomes(ctx context.Context, clinic, client string) ([]string, error) {
+	homes := []string{client}
+	ids, err := s.records.List(ctx, clinic, client, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		doc, err := s.records.Load(ctx, clinic, client, id)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(homes, doc.Participants[0]) {
+			homes = append(homes, doc.Participants[0])
+		}
+	}
+	return homes, nil
+}
+
+// RecipientInput is who a release goes to.
+type RecipientInput struct {
+	Kind policy.RecipientKind `json:"kind"`
+	// ID is a registered recipient's id (authorizations and orders name recipients by it);
+	// for the client themselves it is set to the client's id.
+	ID      string `json:"id,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Address string `json:"address,omitempty"`
+	// For is the client a personal representative acts for; Representation what makes them
+	// one, as the requesting clinician found it.
+	For            string                 `json:"for,omitempty"`
+	Representation *policy.Representation `json:"representation,omitempty"`
+}
+
+// ReleaseInput asks for a release of one document.
+type ReleaseInput struct {
+	Document  string         `json:"document"`
+	Basis     policy.Basis   `json:"basis"`
+	Recipient RecipientInput `json:"recipient"`
+	Fields    []string       `json:"fields,omitempty"` // the fields asked for; all when empty
+	Purpose   string         `json:"purpose"`
+	ValidDays int            `json:"valid_days,omitempty"`
+	// Attestation: for serious_threat and abuse_report, the requesting clinician's.
+	Attestation *AttestationInput `json:"attestation,omitempty"`
+	// Assurances: for a subpoena, what the requesting party has shown (164.512(e)(1)(ii)).
+	Assurances *policy.Assurances `json:"assurances,omitempty"`
+	// Minor: what the clinic knows of a minor participant's own consent to care.
+	Minor *MinorFacts `json:"minor,omitempty"`
+}
+
+// AttestationInput is the requesting clinician's attestation.
+type AttestationInput struct {
+	GoodFaith               bool `json:"good_faith"`
+	AdmissionOfPastViolence bool `json:"admission_of_past_violence,omitempty"`
+	ChildAbuse              bool `json:"child_abuse,omitempty"`
+}
+
+// MinorFacts are the facts about the client the release is about, when a minor.
+type MinorFacts struct {
+	Emancipated        bool `json:"emancipated,omitempty"`
+	ConsentedToOwnCare bool `json:"consented_to_own_care,omitempty"`
+}
+
+// ReleaseView is a release: what was asked, what was decided and why.
+type ReleaseView struct {
+	ID              string               `json:"id"`
+	Client          string               `json:"client"`
+	Document        string               `json:"document"`
+	Category        recordvault.Category `json:"category"`
+	DateOfService   string               `json:"date_of_service"`
+	DocumentVersion time.Time            `json:"document_version"` // the document's last change when released
+	Basis           policy.Basis         `json:"basis"`
+	Recipient       RecipientInput       `json:"recipient"`
+	Purpose         string               `json:"purpose"`
+	Asked           []string             `json:"asked,omitempty"`
+	Decision        policy.Decision      `json:"decision"`
+	Status          string               `json:"status"`
+	Jurisdiction    string               `json:"jurisdiction"`
+	RequestedBy     string               `json:"requested_by"`
+	Created         time.Time            `json:"created"`
+	ValidUntil      time.Time            `json:"valid_until"`
+	Ended           *Ended               `json:"ended,omitempty"`
+}
+
+// Ended says when, by whom and why a release was ended before its time.
+type Ended struct {
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+	Reason string    `json:"reason"`
+}
+
+var statusOf = map[policy.Outcome]string{policy.Approve: ReleaseApproved, policy.Deny: ReleaseDenied, policy.NeedsReview: ReleaseNeedsReview}
+
+// CreateRelease decides a release of one of client's documents and stores it, whatever the
+// outcome; the decision is audited with its citation.
+func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client string, in ReleaseInput) (*ReleaseView, error) {
+	if err := s.checkReleaseInput(&in); err != nil {
+		return nil, err
+	}
+	doc, err := s.loadRecord(ctx, c, "request_release", access.ReadRecord, client, in.Document)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Status != recordvault.StatusSigned {
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "only signed records are released")
+	}
+	if in.Recipient.Kind == policy.ToClient {
+		in.Recipient.ID = client
+	}
+	req, facts, err := s.releaseFacts(ctx, c, client, doc, in)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range in.Fields {
+		if !slices.Contains(req.Document.Fields, f) {
+			return nil, recordvault.Errorf(recordvault.EINVALID, "fields: a field asked for is not in the document")
+		}
+	}
+	decision := policy.Decide(req, facts)
+	now := s.now().UTC()
+	v := &ReleaseView{Client: client, Document: doc.ID, Category: doc.Category, DateOfService: req.Document.DateOfService,
+		DocumentVersion: doc.Updated, Basis: in.Basis, Recipient: in.Recipient, Purpose: in.Purpose, Asked: in.Fields,
+		Decision: decision, Status: statusOf[decision.Outcome], Jurisdiction: s.jurisdiction, RequestedBy: c.ID,
+		Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays)}
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, Clinic: c.Clinic, Action: "release_decision",
+		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
+		Rule: fmt.Sprintf("%s: %s (%s)", decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
+		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	// A release is kept with its document's first participant, where every participant's
+	// accounting looks for it.
+	if _, err := s.disclosures.Create(ctx, c.Clinic, doc.Participants[0], kindRelease, v.Status, func(id string) any {
+		v.ID = id
+		return v
+	}); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (s *Service) checkReleaseInput(in *ReleaseInput) error {
+	if !recordvault.ValidID(in.Document) {
+		return recordvault.Errorf(recordvault.EINVALID, "document: a record id")
+	}
+	if !slices.Contains(policy.Bases, in.Basis) {
+		return recordvault.Errorf(recordvault.EINVALID, "basis: one of the legal bases")
+	}
+	if !slices.Contains(policy.RecipientKinds, in.Recipient.Kind) {
+		return recordvault.Errorf(recordvault.EINVALID, "recipient.kind: one of the kinds of recipient")
+	}
+	if in.Recipient.ID != "" && !recordvault.ValidSubject(in.Recipient.ID) {
+		return recordvault.Errorf(recordvault.EINVALID, "recipient.id: printable characters, no slash")
+	}
+	if in.Recipient.For != "" && !recordvault.ValidID(in.Recipient.For) {
+		return recordvault.Errorf(recordvault.EINVALID, "recipient.for: a client id")
+	}
+	if in.ValidDays == 0 {
+		in.ValidDays = DefaultReleaseDays
+	}
+	if in.ValidDays < 1 || in.ValidDays > MaxReleaseDays {
+		return recordvault.Errorf(recordvault.EINVALID, "valid_days: 1 to %d", MaxReleaseDays)
+	}
+	if len(in.Fields) > 64 {
+		return recordvault.Errorf(recordvault.EINVALID, "fields: at most 64")
+	}
+	return evidenceText(in.Purpose, in.Recipient.Name, in.Recipient.Address)
+}
+
+// releaseFacts gathers what the policy needs: the document's description and date of
+// service, every participant's date of birth, their authorizations, and the evidence given
+// with the request.
+func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client string, doc *records.Document, in ReleaseInput) (policy.Request, policy.Facts, error) {
+	var fields []string
+	for _, spec := range recordvault.Schemas[doc.Category] {
+		fields = append(fields, spec.Name)
+	}
+	present, err := s.records.Read(ctx, doc, nil)
+	if err != nil {
+		return policy.Request{}, policy.Facts{}, err
+	}
+	fields = slices.DeleteFunc(fields, func(f string) bool { _, ok := present[f]; return !ok })
+	dateOfService := doc.Created.Format(time.DateOnly)
+	if d, ok := present["date_of_service"]; ok {
+		dateOfService = string(d)
+	}
+	clear(present)
+	req := policy.Request{Basis: in.Basis, Jurisdiction: s.jurisdiction, Now: s.now(), Fields: in.Fields,
+		Recipient: policy.Recipient{Kind: in.Recipient.Kind, ID: in.Recipient.ID, For: in.Recipient.For, Representation: in.Recipient.Representation},
+		Document:  policy.Document{ID: doc.ID, Category: doc.Category, Participants: doc.Participants, DateOfService: dateOfService, Fields: fields}}
+	facts := policy.Facts{People: map[string]policy.Person{}, Assurances: in.Assurances}
+	for _, p := range doc.Participants {
+		cl, err := s.loadClient(ctx, c, p)
+		if err != nil {
+			return req, facts, err
+		}
+		if cl == nil {
+			return req, facts, ErrNotFound
+		}
+		id, err := s.clinic.Identity(ctx, cl)
+		if err != nil {
+			return req, facts, err
+		}
+		person := policy.Person{DateOfBirth: id.DateOfBirth}
+		if p == client && in.Minor != nil {
+			person.Emancipated, person.ConsentedToOwnCare = in.Minor.Emancipated, in.Minor.ConsentedToOwnCare
+		}
+		facts.People[p] = person
+		_, auths, err := s.authorizations(ctx, c.Clinic, p)
+		if err != nil {
+			return req, facts, err
+		}
+		for _, a := range auths {
+			facts.Authorizations = append(facts.Authorizations, a.Authorization)
+		}
+	}
+	if a := in.Attestation; a != nil {
+		facts.Attestation = &policy.Attestation{Clinician: c.ID, GoodFaith: a.GoodFaith, AdmissionOfPastViolence: a.AdmissionOfPastViolence, ChildAbuse: a.ChildAbuse}
+	}
+	return req, facts, nil
+}
+
+// releases reads every release stored under home.
+func (s *Service) releases(ctx context.Context, clinic, home string) ([]*disclosure.Doc, []ReleaseView, error) {
+	docs, err := s.disclosures.List(ctx, clinic, home, kindRelease)
+	if err != nil {
+		return nil, nil, err
+	}
+	views := make([]ReleaseView, len(docs))
+	for i, d := range docs {
+		if err := json.Unmarshal(d.Body, &views[i]); err != nil || views[i].ID != d.ID {
+			return nil, nil, disclosure.ErrUnreadable
+		}
+	}
+	return docs, views, nil
+}
+
+// ListReleases returns every release of a client's documents, newest first.
+func (s *Service) ListReleases(ctx context.Context, c access.Caller, client string) ([]ReleaseView, error) {
+	if _, err := s.loadClientAs(ctx, c, "list_releases", access.ReadClient, client); err != nil {
+		return nil, err
+	}
+	return s.clientReleases(ctx, c.Clinic, client)
+}
+
+// clientReleases reads the releases of every document client takes part in.
+func (s *Service) clientReleases(ctx context.Context, clinic, client string) ([]ReleaseView, error) {
+	homes, err := s.releaseHomes(ctx, clinic, client)
+	if err != nil {
+		return nil, err
+	}
+	out := []ReleaseView{}
+	for _, home := range homes {
+		_, views, err := s.releases(ctx, clinic, home)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range views {
+			if v.Client == client || home == client || s.takesPart(ctx, clinic, client, v.Document) {
+				out = append(out, v)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ReleaseView) int { return b.Created.Compare(a.Created) })
+	return out, nil
+}
+
+// takesPart reports whether client is a participant of record.
+func (s *Service) takesPart(ctx context.Context, clinic, client, record string) bool {
+	_, err := s.records.Load(ctx, clinic, client, record)
+	return err == nil
+}
+
+// GetRelease returns one release of a client's documents.
+func (s *Service) GetRelease(ctx context.Context, c access.Caller, client, id string) (*ReleaseView, error) {
+	if _, err := s.loadClientAs(ctx, c, "read_release", access.ReadClient, client); err != nil {
+		return nil, err
+	}
+	rs, err := s.clientReleases(ctx, c.Clinic, client)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if r.ID == id {
+			return &r, nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// AccountingEntry is one disclosure in a client's accounting (164.528(b)(2)).
+type AccountingEntry struct {
+	Date        time.Time    `json:"date"`
+	Recipient   string       `json:"recipient"`
+	Address     string       `json:"address,omitempty"`
+	Description string       `json:"description"`
+	Purpose     string       `json:"purpose"`
+	Basis       policy.Basis `json:"basis"`
+	Citation    string       `json:"citation"`
+	Release     string       `json:"release"`
+}
+
+// Accounting is a client's accounting of disclosures.
+type Accounting struct {
+	Client  string            `json:"client"`
+	From    time.Time         `json:"from"`
+	To      time.Time         `json:"to"`
+	Entries []AccountingEntry `json:"entries"`
+}
+
+// AccountingYears is how far back an accounting reaches (164.528(a)(1)).
+const AccountingYears = 6
+
+// AccountingOf returns a client's accounting of disclosures: every approved release of the
+// last six years that the policy marked as accounted for, oldest first; releases to the
+// client, under an authorization or for treatment are exempt (164.528(a)(1)).
+func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client string) (*Accounting, error) {
+	if _, err := s.loadClientAs(ctx, c, "read_accounting", access.ReadClient, client); err != nil {
+		return nil, err
+	}
+	rs, err := s.clientReleases(ctx, c.Clinic, client)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	acc := &Accounting{Client: client, From: now.AddDate(-AccountingYears, 0, 0), To: now, Entries: []AccountingEntry{}}
+	for _, r := range slices.Backward(rs) {
+		if !r.Decision.Accounted || r.Decision.Outcome != policy.Approve || r.Created.Before(acc.From) {
+			continue
+		}
+		name := r.Recipient.Name
+		if name == "" {
+			name = r.Recipient.ID
+		}
+		acc.Entries = append(acc.Entries, AccountingEntry{Date: r.Created, Recipient: name, Address: r.Recipient.Address,
+			Description: fmt.Sprintf("%s of %s: %s", strings.ReplaceAll(string(r.Category), "_", " "), r.DateOfService, strings.Join(r.Decision.Fields, ", ")),
+			Purpose:     r.Purpose, Basis: r.Basis, Citation: r.Decision.Rule.Citation, Release: r.ID})
+	}
+	return acc, nil
+}

@@ -1,0 +1,277 @@
+// Package disclosure stores the documents of the release engine about a client:
+// authorizations and releases (court orders and access requests to follow). Each is one
+// object whose JSON body is sealed with its own data key, wrapped by the clinic's disclosure
+// Transit key, and bound to its clinic, client, id and kind, so that no body can be moved to
+// another client or passed off as another kind. The kind and status are kept in the clear
+// for listing, and a copy of each inside the seal is checked on every read, so a status
+// edited in the bucket (a revoked authorization set back to active) is refused. Like
+// packages records and clinic, it talks to neither Vault nor S3 itself.
+package disclosure
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/crypto"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault"
+)
+
+// Store is what the service needs of object storage.
+type Store interface {
+	CreateDisclosure(ctx context.Context, d *storage.Disclosure) (string, error)
+	ReplaceDisclosure(ctx context.Context, d *storage.Disclosure, etag string) (string, error)
+	ReadDisclosure(ctx context.Context, clinic, client, id string) (*storage.Disclosure, string, error)
+	ListDisclosures(ctx context.Context, clinic, client string) ([]string, error)
+}
+
+var _ Store = (*storage.Store)(nil)
+
+// KeyName is the Transit key that wraps a clinic's disclosure documents' data keys.
+func KeyName(clinic string) string { return "rv-" + clinic + "-disclosure" }
+
+// category names disclosure documents in their crypto binding, apart from every record
+// category and client identities.
+const category = "disclosure"
+
+// Service stores and reads disclosure documents.
+type Service struct {
+	keys  vault.Keyring
+	store Store
+	rand  io.Reader
+	now   func() time.Time
+}
+
+// New returns a Service over keys and store, reading the time from now (time.Now when nil).
+func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{keys: keys, store: store, rand: rand.Reader, now: now}
+}
+
+// Provision creates (or checks) the clinic's disclosure key.
+func (s *Service) Provision(ctx context.Context, clinic string) error {
+	if err := s.keys.EnsureKey(ctx, KeyName(clinic)); err != nil {
+		return fmt.Errorf("disclosure: provision: %w", err)
+	}
+	return nil
+}
+
+// Doc is a disclosure document, its body decrypted.
+type Doc struct {
+	ID, Clinic, Client string
+	Kind, Status       string
+	Created, Updated   time.Time
+	Body               json.RawMessage
+	d                  *storage.Disclosure
+	etag               string
+}
+
+// sealed is what the seal holds: the body, with the description that is also in the clear.
+type sealed struct {
+	Kind    string          `json:"kind"`
+	Status  string          `json:"status"`
+	Created time.Time       `json:"created"`
+	Updated time.Time       `json:"updated"`
+	Body    json.RawMessage `json:"body"`
+}
+
+// ErrNotFound is the answer for a document that is not there.
+var ErrNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
+
+// ErrUnreadable is the one error for a document whose key or seal does not open, or whose
+// description does not match its seal.
+var ErrUnreadable = recordvault.Errorf(recordvault.EINTERNAL, "disclosure document cannot be decrypted")
+
+func binding(d *storage.Disclosure) crypto.Binding {
+	return crypto.Binding{Clinic: d.Clinic, Category: category + "/" + d.Client, Record: d.ID, Name: d.Kind}
+}
+
+func dataKeyContext(d *storage.Disclosure) []byte {
+	return crypto.DataKeyContext(d.Clinic, category+"/"+d.Client, d.ID)
+}
+
+// Create seals and stores a new document of kind with status about client; body returns
+// its content given its id.
+func (s *Service) Create(ctx context.Context, clinic, client, kind, status string, body func(id string) any) (*Doc, error) {
+	d := &storage.Disclosure{Clinic: clinic, Client: client, ID: strings.ToLower(rand.Text()), Kind: kind, Status: status,
+		TransitKey: KeyName(clinic)}
+	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "malformed clinic or client id")
+	}
+	d.Created = s.now().UTC()
+	d.Updated = d.Created
+	dk, err := s.keys.NewDataKey(ctx, d.TransitKey, dataKeyContext(d))
+	if err != nil {
+		return nil, fmt.Errorf("disclosure: create: %w", err)
+	}
+	key, err := crypto.NewRecordKey(dk.Plaintext)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Destroy()
+	d.WrappedKey = dk.Wrapped
+	plain, err := s.seal(key, d, body(d.ID))
+	if err != nil {
+		return nil, err
+	}
+	etag, err := s.store.CreateDisclosure(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("disclosure: store: %w", err)
+	}
+	return &Doc{ID: d.ID, Clinic: clinic, Client: client, Kind: kind, Status: status, Created: d.Created, Updated: d.Updated,
+		Body: plain, d: d, etag: etag}, nil
+}
+
+// seal puts body, with d's description, under key into d.Body, and returns body as JSON.
+func (s *Service) seal(key *crypto.RecordKey, d *storage.Disclosure, body any) (json.RawMessage, error) {
+	plain, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	inner, err := json.Marshal(sealed{Kind: d.Kind, Status: d.Status, Created: d.Created, Updated: d.Updated, Body: plain})
+	if err != nil {
+		return nil, err
+	}
+	if d.Body, err = key.SealField(s.rand, binding(d), inner); err != nil {
+		return nil, err
+	}
+	return plain, nil
+}
+
+// Load reads and decrypts one document of a client, which must be of kind (one GET, one
+// Vault call). A document of another kind is not found.
+func (s *Service) Load(ctx context.Context, clinic, client, id, kind string) (*Doc, error) {
+	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) || !recordvault.ValidID(id) {
+		return nil, ErrNotFound
+	}
+	d, etag, err := s.store.ReadDisclosure(ctx, clinic, client, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("disclosure: read: %w", err)
+	}
+	if d.Kind != kind {
+		return nil, ErrNotFound
+	}
+	docs, err := s.open(ctx, []*storage.Disclosure{d}, []string{etag})
+	if err != nil {
+		return nil, err
+	}
+	return docs[0], nil
+}
+
+// List reads and decrypts every document of kind about client (one GET each, one Vault call
+// for them all), oldest first.
+func (s *Service) List(ctx context.Context, clinic, client, kind string) ([]*Doc, error) {
+	ids, err := s.store.ListDisclosures(ctx, clinic, client)
+	if err != nil {
+		return nil, fmt.Errorf("disclosure: list: %w", err)
+	}
+	var ds []*storage.Disclosure
+	var etags []string
+	for _, id := range ids {
+		d, etag, err := s.store.ReadDisclosure(ctx, clinic, client, id)
+		if err != nil {
+			return nil, fmt.Errorf("disclosure: read: %w", err)
+		}
+		if d.Kind == kind {
+			ds, etags = append(ds, d), append(etags, etag)
+		}
+	}
+	docs, err := s.open(ctx, ds, etags)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(docs, func(a, b *Doc) int { return a.Created.Compare(b.Created) })
+	return docs, nil
+}
+
+// open unwraps the data keys of ds in one batch and opens each seal.
+func (s *Service) open(ctx context.Context, ds []*storage.Disclosure, etags []string) ([]*Doc, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	wrapped := make([]vault.WrappedKey, len(ds))
+	for i, d := range ds {
+		if d.TransitKey != KeyName(d.Clinic) {
+			return nil, ErrUnreadable
+		}
+		wrapped[i] = vault.WrappedKey{Wrapped: d.WrappedKey, Context: dataKeyContext(d)}
+	}
+	dks, err := s.keys.UnwrapDataKeys(ctx, KeyName(ds[0].Clinic), wrapped)
+	if errors.Is(err, vault.ErrUnwrap) {
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("disclosure: unwrap: %w", err)
+	}
+	out := make([]*Doc, len(ds))
+	for i, d := range ds {
+		if out[i], err = s.openOne(d, etags[i], dks[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) openOne(d *storage.Disclosure, etag string, dataKey []byte) (*Doc, error) {
+	key, err := crypto.NewRecordKey(dataKey)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Destroy()
+	inner, err := key.OpenField(binding(d), d.Body)
+	if err != nil {
+		return nil, ErrUnreadable
+	}
+	var in sealed
+	if err := json.Unmarshal(inner, &in); err != nil || in.Kind != d.Kind || in.Status != d.Status ||
+		!in.Created.Equal(d.Created) || !in.Updated.Equal(d.Updated) {
+		return nil, ErrUnreadable
+	}
+	return &Doc{ID: d.ID, Clinic: d.Clinic, Client: d.Client, Kind: d.Kind, Status: d.Status, Created: d.Created,
+		Updated: d.Updated, Body: in.Body, d: d, etag: etag}, nil
+}
+
+var errChanged = recordvault.Errorf(recordvault.ECONFLICT, "the document changed while this request was made; read it again")
+
+// Update replaces a loaded document's status and body, if nobody changed it since it was
+// loaded (one Vault call, one conditional PUT).
+func (s *Service) Update(ctx context.Context, doc *Doc, status string, body any) error {
+	d := *doc.d
+	d.Status = status
+	d.Updated = s.now().UTC()
+	dks, err := s.keys.UnwrapDataKeys(ctx, d.TransitKey, []vault.WrappedKey{{Wrapped: d.WrappedKey, Context: dataKeyContext(&d)}})
+	if err != nil {
+		return fmt.Errorf("disclosure: unwrap: %w", err)
+	}
+	key, err := crypto.NewRecordKey(dks[0])
+	if err != nil {
+		return err
+	}
+	defer key.Destroy()
+	plain, err := s.seal(key, &d, body)
+	if err != nil {
+		return err
+	}
+	etag, err := s.store.ReplaceDisclosure(ctx, &d, doc.etag)
+	if errors.Is(err, storage.ErrChanged) {
+		return errChanged
+	}
+	if err != nil {
+		return fmt.Errorf("disclosure: replace: %w", err)
+	}
+	doc.Status, doc.Updated, doc.Body, doc.d, doc.etag = status, d.Updated, plain, &d, etag
+	return nil
+}

@@ -1,0 +1,104 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/app"
+)
+
+func handleAddAuthorization(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		var body app.AuthorizationInput
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.AddAuthorization(r.Context(), caller(r), client, body)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, v)
+		return nil
+	})
+}
+
+func handleRevokeAuthorization(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "authorization")
+		if err != nil {
+			return err
+		}
+		v, err := svc.RevokeAuthorization(r.Context(), caller(r), client, id)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleCreateRelease(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		var body app.ReleaseInput
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.CreateRelease(r.Context(), caller(r), client, body)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, v)
+		return nil
+	})
+}
+
+func handleGetRelease(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "release")
+		if err != nil {
+			return err
+		}
+		v, err := svc.GetRelease(r.Context(), caller(r), client, id)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleListAuthorizations(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientRead(logger, func(ctx context.Context, c access.Caller, client string) (list[app.AuthorizationView], error) {
+		vs, err := svc.ListAuthorizations(ctx, c, client)
+		return list[app.AuthorizationView]{Items: vs}, err
+	})
+}
+
+func handleListReleases(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientRead(logger, func(ctx context.Context, c access.Caller, client string) (list[app.ReleaseView], error) {
+		vs, err := svc.ListReleases(ctx, c, client)
+		return list[app.ReleaseView]{Items: vs}, err
+	})
+}
+
+func handleAccounting(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientRead(logger, svc.AccountingOf)
+}

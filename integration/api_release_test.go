@@ -1,0 +1,257 @@
+//go:build integration
+
+package integration
+
+import (
+	"maps"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/policy"
+)
+
+// clientBorn takes in a client born on dateOfBirth, with dr-lee on the care team.
+func (e *apiEnv) clientBorn(t *testing.T, dateOfBirth string) string {
+	t.Helper()
+	var c app.ClientView
+	e.must(t, http.StatusCreated, &c, "admin", "POST", "/v1/clients", map[string]any{
+		"identity": recordvault.Identity{FullName: "Client " + newID(), DateOfBirth: dateOfBirth}, "care_team": []string{"dr-lee"}})
+	return c.ID
+}
+
+// signedNote writes a signed record of category about participants, as dr-lee.
+func (e *apiEnv) signedNote(t *testing.T, category recordvault.Category, participants ...string) string {
+	t.Helper()
+	fields := map[string]any{"process_notes": "process notes"}
+	if category == recordvault.ProgressNote {
+		fields = progressNote("weekly CBT")
+	}
+	var rec app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", "/v1/clients/"+participants[0]+"/records",
+		map[string]any{"category": category, "fields": fields, "other_participants": participants[1:], "sign": true})
+	return rec.ID
+}
+
+// authorizationForm is a complete authorization to recipient for categories.
+func authorizationForm(recipient string, categories ...recordvault.Category) map[string]any {
+	return map[string]any{"description": "progress notes of 2026", "discloser": "the clinic", "recipient": recipient,
+		"purpose": "a custody proceeding", "expires": "2027-12-31", "signed": "2026-11-01", "revocation_statement": true,
+		"conditioning_statement": true, "redisclosure_statement": true, "categories": categories}
+}
+
+var releaseUsers = map[string][]recordvault.Role{"admin": {recordvault.RoleClinicAdmin}, "dr-lee": {recordvault.RoleClinician},
+	"dr-out": {recordvault.RoleClinician}}
+
+// TestAPIRightOfAccess: a client's own progress note is released to them; their
+// psychotherapy note is refused, unreviewably, with its citation; both decisions are kept,
+// audited with their citations, and neither enters the accounting.
+func TestAPIRightOfAccess(t *testing.T) {
+	e := newAPIEnv(t, releaseUsers)
+	client := e.clientBorn(t, "1980-05-01")
+	note := e.signedNote(t, recordvault.ProgressNote, client)
+	process := e.signedNote(t, recordvault.PsychotherapyNote, client)
+	base := "/v1/clients/" + client
+	var approved, denied app.ReleaseView
+	e.must(t, http.StatusCreated, &approved, "dr-lee", "POST", base+"/releases", map[string]any{"document": note,
+		"basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "at the client's request"})
+	if approved.Status != app.ReleaseApproved || approved.Decision.Rule.Citation != "45 CFR 164.524(a)(1)" ||
+		len(approved.Decision.Fields) != 7 || approved.Decision.Accounted || approved.Recipient.ID != client {
+		t.Fatalf("right of access to a progress note: %+v", approved)
+	}
+	e.must(t, http.StatusCreated, &denied, "dr-lee", "POST", base+"/releases", map[string]any{"document": process,
+		"basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "at the client's request"})
+	if denied.Status != app.ReleaseDenied || denied.Decision.Rule.Citation != "45 CFR 164.524(a)(1)(i), (a)(2)" ||
+		!strings.Contains(denied.Decision.Rule.Text, "not reviewable") || len(denied.Decision.Fields) != 0 {
+		t.Fatalf("right of access to a psychotherapy note: %+v", denied)
+	}
+	var list struct{ Items []app.ReleaseView }
+	e.must(t, http.StatusOK, &list, "admin", "GET", base+"/releases", nil)
+	if len(list.Items) != 2 || list.Items[0].ID != denied.ID || list.Items[1].ID != approved.ID {
+		t.Fatalf("releases: %+v", list.Items)
+	}
+	var got app.ReleaseView
+	e.must(t, http.StatusOK, &got, "dr-lee", "GET", base+"/releases/"+approved.ID, nil)
+	if got.Status != app.ReleaseApproved || got.Document != note {
+		t.Fatalf("release read back: %+v", got)
+	}
+	var acc app.Accounting
+	e.must(t, http.StatusOK, &acc, "dr-lee", "GET", base+"/accounting", nil)
+	if len(acc.Entries) != 0 {
+		t.Fatalf("disclosures to the client are exempt from the accounting: %+v", acc.Entries)
+	}
+	trail := e.auditLog.String()
+	for _, want := range []string{`"action":"release_decision","client":"` + client + `","record":"` + note + `","allowed":true`,
+		`"record":"` + process + `","allowed":false,"rule":"deny: psychotherapy notes are outside the right of access`} {
+		if !strings.Contains(trail, want) {
+			t.Errorf("audit trail lacks %s", want)
+		}
+	}
+
+	// Bad requests are refused as such and store nothing.
+	second := e.signedNote(t, recordvault.ProgressNote, client)
+	var unsigned app.RecordView
+	e.must(t, http.StatusCreated, &unsigned, "dr-lee", "POST", base+"/records", map[string]any{"category": "progress_note", "fields": progressNote("draft")})
+	before := e.bucketState(t)
+	for name, c := range map[string]struct {
+		body   map[string]any
+		status int
+	}{
+		"unknown basis":      {map[string]any{"document": second, "basis": "curiosity", "recipient": map[string]string{"kind": "client"}, "purpose": "p"}, http.StatusBadRequest},
+		"unknown recipient":  {map[string]any{"document": second, "basis": "right_of_access", "recipient": map[string]string{"kind": "neighbour"}, "purpose": "p"}, http.StatusBadRequest},
+		"field not in note":  {map[string]any{"document": second, "basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "p", "fields": []string{"risk_assessment"}}, http.StatusBadRequest},
+		"window too long":    {map[string]any{"document": second, "basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "p", "valid_days": 1000}, http.StatusBadRequest},
+		"unknown body field": {map[string]any{"document": second, "basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "p", "urgent": true}, http.StatusBadRequest},
+		"malformed document": {map[string]any{"document": "../x", "basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "p"}, http.StatusBadRequest},
+		"a draft":            {map[string]any{"document": unsigned.ID, "basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "p"}, http.StatusConflict},
+		"unknown document":   {map[string]any{"document": newID(), "basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "p"}, http.StatusNotFound},
+	} {
+		if s, h, b := e.call(t, "dr-lee", "POST", base+"/releases", c.body); s != c.status || h.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %s, want %d", name, s, b, c.status)
+		}
+	}
+	if !maps.Equal(before, e.bucketState(t)) {
+		t.Error("refused release requests changed the bucket")
+	}
+
+	// An outsider learns nothing: an unknown client and a real one answer alike.
+	body := map[string]any{"document": note, "basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "p"}
+	s1, _, b1 := e.call(t, "dr-out", "POST", base+"/releases", body)
+	s2, _, b2 := e.call(t, "dr-out", "POST", "/v1/clients/"+newID()+"/releases", body)
+	s3, _, b3 := e.call(t, "dr-out", "GET", base+"/accounting", nil)
+	if s1 != http.StatusNotFound || s1 != s2 || string(b1) != string(b2) || s3 != s1 || string(b3) != string(b1) {
+		t.Fatalf("outsider: %d %s / %d %s / %d %s", s1, b1, s2, b2, s3, b3)
+	}
+}
+
+// TestAPICouplesNoteAuthorizations: a couples note goes to an attorney only with both
+// partners' authorizations; revoking one ends the release at once and refuses the next.
+func TestAPICouplesNoteAuthorizations(t *testing.T) {
+	e := newAPIEnv(t, releaseUsers)
+	a, b := e.clientBorn(t, "1980-05-01"), e.clientBorn(t, "1982-07-09")
+	note := e.signedNote(t, recordvault.ProgressNote, a, b)
+	ask := map[string]any{"document": note, "basis": "authorization", "purpose": "custody proceeding",
+		"recipient": map[string]string{"kind": "attorney", "id": "smith-law", "name": "Smith Law LLP", "address": "1 Main St"}}
+
+	// An incomplete form is refused, naming what it lacks, and stores nothing.
+	before := e.bucketState(t)
+	incomplete := authorizationForm("smith-law", recordvault.ProgressNote)
+	delete(incomplete, "purpose")
+	incomplete["revocation_statement"] = false
+	status, _, problem := e.call(t, "admin", "POST", "/v1/clients/"+a+"/authorizations", incomplete)
+	if status != http.StatusBadRequest || !strings.Contains(string(problem), "purpose") || !strings.Contains(string(problem), "right to revoke") {
+		t.Fatalf("incomplete authorization: %d %s", status, problem)
+	}
+	if !maps.Equal(before, e.bucketState(t)) {
+		t.Fatal("an incomplete authorization changed the bucket")
+	}
+
+	var fromA app.AuthorizationView
+	e.must(t, http.StatusCreated, &fromA, "admin", "POST", "/v1/clients/"+a+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
+	var one app.ReleaseView
+	e.must(t, http.StatusCreated, &one, "dr-lee", "POST", "/v1/clients/"+a+"/releases", ask)
+	if one.Status != app.ReleaseDenied || one.Decision.Rule.Citation != "45 CFR 164.508(a)(1)" {
+		t.Fatalf("with one of two authorizations: %+v", one.Decision)
+	}
+	var fromB app.AuthorizationView
+	e.must(t, http.StatusCreated, &fromB, "dr-lee", "POST", "/v1/clients/"+b+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
+	var both app.ReleaseView
+	e.must(t, http.StatusCreated, &both, "dr-lee", "POST", "/v1/clients/"+b+"/releases", ask)
+	if both.Status != app.ReleaseApproved || len(both.Decision.Authorizations) != 2 || both.Decision.Accounted {
+		t.Fatalf("with both authorizations: %+v", both.Decision)
+	}
+
+	var revoked app.AuthorizationView
+	e.must(t, http.StatusOK, &revoked, "admin", "POST", "/v1/clients/"+a+"/authorizations/"+fromA.ID+"/revoke", nil)
+	if !revoked.Revoked || revoked.Status != "revoked" {
+		t.Fatalf("revoked: %+v", revoked)
+	}
+	if s, _, _ := e.call(t, "admin", "POST", "/v1/clients/"+a+"/authorizations/"+fromA.ID+"/revoke", nil); s != http.StatusConflict {
+		t.Errorf("revoking twice: %d", s)
+	}
+	var ended app.ReleaseView
+	e.must(t, http.StatusOK, &ended, "admin", "GET", "/v1/clients/"+b+"/releases/"+both.ID, nil)
+	if ended.Status != app.ReleaseRevoked || ended.Ended == nil || !strings.Contains(ended.Ended.Reason, "164.508(b)(5)") {
+		t.Fatalf("the release relying on the revoked authorization: %+v", ended)
+	}
+	var again app.ReleaseView
+	e.must(t, http.StatusCreated, &again, "dr-lee", "POST", "/v1/clients/"+a+"/releases", ask)
+	if again.Status != app.ReleaseDenied || again.Decision.Rule.Citation != "45 CFR 164.508(b)(5)" {
+		t.Fatalf("after the revocation: %+v", again.Decision)
+	}
+	var auths struct{ Items []app.AuthorizationView }
+	e.must(t, http.StatusOK, &auths, "dr-lee", "GET", "/v1/clients/"+a+"/authorizations", nil)
+	if len(auths.Items) != 1 || auths.Items[0].Status != "revoked" {
+		t.Fatalf("authorizations: %+v", auths.Items)
+	}
+}
+
+// TestAPIMinorInIllinois: the parent of a 14-year-old in Illinois has access only if the
+// minor was told and does not object (740 ILCS 110/4(a)(3)).
+func TestAPIMinorInIllinois(t *testing.T) {
+	e := newAPIEnvIn(t, "US-IL", releaseUsers)
+	minor := e.clientBorn(t, time.Now().UTC().AddDate(-14, -3, 0).Format(time.DateOnly))
+	note := e.signedNote(t, recordvault.ProgressNote, minor)
+	ask := func(rep policy.Representation) app.ReleaseView {
+		var v app.ReleaseView
+		e.must(t, http.StatusCreated, &v, "dr-lee", "POST", "/v1/clients/"+minor+"/releases", map[string]any{"document": note,
+			"basis": "right_of_access", "purpose": "parent's request", "recipient": map[string]any{"kind": "personal_representative",
+				"id": "parent-1", "name": "Pat Parent", "for": minor, "representation": rep}})
+		return v
+	}
+	if v := ask(policy.Representation{Relationship: "parent", MinorInformed: true}); v.Status != app.ReleaseApproved || v.Jurisdiction != "US-IL" {
+		t.Fatalf("minor told, no objection: %+v", v.Decision)
+	}
+	if v := ask(policy.Representation{Relationship: "parent", MinorInformed: true, MinorObjects: true}); v.Status != app.ReleaseDenied ||
+		v.Decision.Rule.Citation != "740 ILCS 110/4(a)(3)" {
+		t.Fatalf("minor objects: %+v", v.Decision)
+	}
+}
+
+// TestAPIAccountingOfDisclosures: the accounting lists exactly the accounted releases (a
+// serious-threat disclosure and a subpoena), with recipient, address, description and
+// purpose; disclosures to the client and under an authorization are left out.
+func TestAPIAccountingOfDisclosures(t *testing.T) {
+	e := newAPIEnv(t, releaseUsers)
+	client := e.clientBorn(t, "1975-01-20")
+	note := e.signedNote(t, recordvault.ProgressNote, client)
+	base := "/v1/clients/" + client
+	e.must(t, http.StatusCreated, nil, "dr-lee", "POST", base+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
+	var threat, subpoena, denied, own, authorized app.ReleaseView
+	e.must(t, http.StatusCreated, &threat, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "serious_threat",
+		"fields": []string{"plan", "diagnosis_codes"}, "purpose": "warning of a threat", "attestation": map[string]bool{"good_faith": true},
+		"recipient": map[string]string{"kind": "threatened_person", "id": "target-1", "name": "R. Target", "address": "2 Elm St"}})
+	e.must(t, http.StatusCreated, &subpoena, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "subpoena",
+		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
+		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co"}})
+	e.must(t, http.StatusCreated, &denied, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "subpoena",
+		"fields": []string{"plan"}, "purpose": "civil litigation", "recipient": map[string]string{"kind": "attorney", "id": "jones-law"}})
+	e.must(t, http.StatusCreated, &own, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "right_of_access",
+		"purpose": "own copy", "recipient": map[string]string{"kind": "client"}})
+	e.must(t, http.StatusCreated, &authorized, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "authorization",
+		"purpose": "custody", "recipient": map[string]string{"kind": "attorney", "id": "smith-law"}})
+	for name, v := range map[string]app.ReleaseView{"threat": threat, "subpoena": subpoena, "own": own, "authorized": authorized} {
+		if v.Status != app.ReleaseApproved {
+			t.Fatalf("%s: %+v", name, v.Decision)
+		}
+	}
+	if denied.Status != app.ReleaseDenied || threat.Decision.Fields[1] != "plan" || len(threat.Decision.Fields) != 2 {
+		t.Fatalf("subpoena without assurances %s; threat fields %v", denied.Status, threat.Decision.Fields)
+	}
+	var acc app.Accounting
+	e.must(t, http.StatusOK, &acc, "admin", "GET", base+"/accounting", nil)
+	if len(acc.Entries) != 2 || acc.Entries[0].Release != threat.ID || acc.Entries[1].Release != subpoena.ID {
+		t.Fatalf("accounting: %+v", acc.Entries)
+	}
+	first := acc.Entries[0]
+	if first.Recipient != "R. Target" || first.Address != "2 Elm St" || first.Purpose != "warning of a threat" ||
+		first.Description != "progress note of 2026-11-20: diagnosis_codes, plan" || first.Citation != "45 CFR 164.512(j)(1)(i)" {
+		t.Fatalf("accounting entry: %+v", first)
+	}
+	if acc.Entries[1].Recipient != "Jones & Co" || acc.Entries[1].Citation != "45 CFR 164.512(e)(1)(ii)" {
+		t.Fatalf("accounting entry: %+v", acc.Entries[1])
+	}
+}
