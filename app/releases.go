@@ -145,11 +145,9 @@ func (s *Service) AddAuthorization(ctx context.Context, c access.Caller, client 
 	if _, err := s.loadClientAs(ctx, c, "add_authorization", access.ReadClient, client); err != nil {
 		return nil, err
 	}
+	a.ID = disclosure.NewID()
 	v := &AuthorizationView{Authorization: a, Status: authorizationActive, RecordedBy: c.ID, Recorded: s.now().UTC()}
-	if _, err := s.disclosures.Create(ctx, c.Clinic, client, kindAuthorization, authorizationActive, func(id string) any {
-		v.ID = id // the document's id names the authorization
-		return v
-	}); err != nil {
+	if _, err := s.disclosures.Create(ctx, c.Clinic, client, a.ID, kindAuthorization, authorizationActive, v); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -327,6 +325,8 @@ type ReleaseView struct {
 	Created         time.Time            `json:"created"`
 	ValidUntil      time.Time            `json:"valid_until"`
 	Ended           *Ended               `json:"ended,omitempty"`
+	Order           string               `json:"order,omitempty"` // the court order it was made under
+	home            string               // the client it is stored under
 }
 
 // Ended says when, by whom and why a release was ended before its time.
@@ -365,24 +365,32 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	}
 	decision := policy.Decide(req, facts)
 	now := s.now().UTC()
-	v := &ReleaseView{Client: client, Document: doc.ID, Category: doc.Category, DateOfService: req.Document.DateOfService,
-		DocumentVersion: doc.Updated, Basis: in.Basis, Recipient: in.Recipient, Purpose: in.Purpose, Asked: in.Fields,
-		Decision: decision, Status: statusOf[decision.Outcome], Jurisdiction: s.jurisdiction, RequestedBy: c.ID,
-		Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays)}
+	v := s.releaseView(c, client, doc, in, req, decision, now)
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, Clinic: c.Clinic, Action: "release_decision",
 		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
 		Rule: fmt.Sprintf("%s: %s (%s)", decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
-	// A release is kept with its document's first participant, where every participant's
-	// accounting looks for it.
-	if _, err := s.disclosures.Create(ctx, c.Clinic, doc.Participants[0], kindRelease, v.Status, func(id string) any {
-		v.ID = id
-		return v
-	}); err != nil {
+	if err := s.storeRelease(ctx, c.Clinic, v); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// releaseView is the release a decision on in makes.
+func (s *Service) releaseView(c access.Caller, client string, doc *records.Document, in ReleaseInput, req policy.Request,
+	decision policy.Decision, now time.Time) *ReleaseView {
+	return &ReleaseView{ID: disclosure.NewID(), Client: client, Document: doc.ID, Category: doc.Category,
+		DateOfService: req.Document.DateOfService, DocumentVersion: doc.Updated, Basis: in.Basis, Recipient: in.Recipient,
+		Purpose: in.Purpose, Asked: in.Fields, Decision: decision, Status: statusOf[decision.Outcome], Jurisdiction: s.jurisdiction,
+		RequestedBy: c.ID, Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays), home: doc.Participants[0]}
+}
+
+// storeRelease stores a release with its document's first participant, where every
+// participant's listing and accounting look for it.
+func (s *Service) storeRelease(ctx context.Context, clinic string, v *ReleaseView) error {
+	_, err := s.disclosures.Create(ctx, clinic, v.home, v.ID, kindRelease, v.Status, v)
+	return err
 }
 
 func (s *Service) checkReleaseInput(in *ReleaseInput) error {
@@ -391,6 +399,9 @@ func (s *Service) checkReleaseInput(in *ReleaseInput) error {
 	}
 	if !slices.Contains(policy.Bases, in.Basis) {
 		return recordvault.Errorf(recordvault.EINVALID, "basis: one of the legal bases")
+	}
+	if in.Basis == policy.CourtOrder {
+		return recordvault.Errorf(recordvault.EINVALID, "basis: court-order releases are made by recording the order (POST .../court-orders)")
 	}
 	if !slices.Contains(policy.RecipientKinds, in.Recipient.Kind) {
 		return recordvault.Errorf(recordvault.EINVALID, "recipient.kind: one of the kinds of recipient")

@@ -1,5 +1,5 @@
 // Package disclosure stores the documents of the release engine about a client:
-// authorizations and releases (court orders and access requests to follow). Each is one
+// authorizations, releases and court orders (access requests to follow). Each is one
 // object whose JSON body is sealed with its own data key, wrapped by the clinic's disclosure
 // Transit key, and bound to its clinic, client, id and kind, so that no body can be moved to
 // another client or passed off as another kind. The kind and status are kept in the clear
@@ -42,28 +42,54 @@ func KeyName(clinic string) string { return "rv-" + clinic + "-disclosure" }
 // category and client identities.
 const category = "disclosure"
 
-// Service stores and reads disclosure documents.
+// SigningKeyName is the Transit signing key of a clinic's release manifests.
+func SigningKeyName(clinic string) string { return "rv-" + clinic + "-manifest-signing" }
+
+// Service stores and reads disclosure documents, and signs and verifies release manifests.
 type Service struct {
-	keys  vault.Keyring
-	store Store
-	rand  io.Reader
-	now   func() time.Time
+	keys   vault.Keyring
+	signer vault.Signer
+	store  Store
+	rand   io.Reader
+	now    func() time.Time
 }
 
-// New returns a Service over keys and store, reading the time from now (time.Now when nil).
-func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
+// New returns a Service over keys, signer and store, reading the time from now (time.Now
+// when nil).
+func New(keys vault.Keyring, signer vault.Signer, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{keys: keys, store: store, rand: rand.Reader, now: now}
+	return &Service{keys: keys, signer: signer, store: store, rand: rand.Reader, now: now}
 }
 
-// Provision creates (or checks) the clinic's disclosure key.
+// Provision creates (or checks) the clinic's disclosure and manifest-signing keys.
 func (s *Service) Provision(ctx context.Context, clinic string) error {
 	if err := s.keys.EnsureKey(ctx, KeyName(clinic)); err != nil {
 		return fmt.Errorf("disclosure: provision: %w", err)
 	}
+	if err := s.signer.EnsureSigningKey(ctx, SigningKeyName(clinic)); err != nil {
+		return fmt.Errorf("disclosure: provision: %w", err)
+	}
 	return nil
+}
+
+// SignManifest signs a release manifest with the clinic's manifest-signing key.
+func (s *Service) SignManifest(ctx context.Context, clinic string, manifest []byte) (string, error) {
+	sig, err := s.signer.Sign(ctx, SigningKeyName(clinic), manifest)
+	if err != nil {
+		return "", fmt.Errorf("disclosure: sign manifest: %w", err)
+	}
+	return sig, nil
+}
+
+// VerifyManifest reports whether signature is the clinic's signature of manifest.
+func (s *Service) VerifyManifest(ctx context.Context, clinic string, manifest []byte, signature string) (bool, error) {
+	ok, err := s.signer.Verify(ctx, SigningKeyName(clinic), manifest, signature)
+	if err != nil {
+		return false, fmt.Errorf("disclosure: verify manifest: %w", err)
+	}
+	return ok, nil
 }
 
 // Doc is a disclosure document, its body decrypted.
@@ -100,13 +126,15 @@ func dataKeyContext(d *storage.Disclosure) []byte {
 	return crypto.DataKeyContext(d.Clinic, category+"/"+d.Client, d.ID)
 }
 
-// Create seals and stores a new document of kind with status about client; body returns
-// its content given its id.
-func (s *Service) Create(ctx context.Context, clinic, client, kind, status string, body func(id string) any) (*Doc, error) {
-	d := &storage.Disclosure{Clinic: clinic, Client: client, ID: strings.ToLower(rand.Text()), Kind: kind, Status: status,
-		TransitKey: KeyName(clinic)}
-	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) {
-		return nil, recordvault.Errorf(recordvault.EINVALID, "malformed clinic or client id")
+// NewID returns a fresh document id, for a caller that must name a document (in another
+// document) before it is stored.
+func NewID() string { return strings.ToLower(rand.Text()) }
+
+// Create seals and stores a new document id (from NewID) of kind with status about client.
+func (s *Service) Create(ctx context.Context, clinic, client, id, kind, status string, body any) (*Doc, error) {
+	d := &storage.Disclosure{Clinic: clinic, Client: client, ID: id, Kind: kind, Status: status, TransitKey: KeyName(clinic)}
+	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) || !recordvault.ValidID(id) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "malformed clinic, client or document id")
 	}
 	d.Created = s.now().UTC()
 	d.Updated = d.Created
@@ -120,7 +148,7 @@ func (s *Service) Create(ctx context.Context, clinic, client, kind, status strin
 	}
 	defer key.Destroy()
 	d.WrappedKey = dk.Wrapped
-	plain, err := s.seal(key, d, body(d.ID))
+	plain, err := s.seal(key, d, body)
 	if err != nil {
 		return nil, err
 	}

@@ -85,12 +85,12 @@ type note struct {
 func TestCreateLoadUpdateList(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
-	s := New(vaulttest.Keyring{}, store, nil)
-	a, err := s.Create(ctx, "c", "p", "authorization", "active", func(string) any { return note{"first"} })
+	s := New(vaulttest.Keyring{}, vaulttest.Keyring{}, store, nil)
+	a, err := s.Create(ctx, "c", "p", NewID(), "authorization", "active", note{"first"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Create(ctx, "c", "p", "release", "approved", func(string) any { return note{"other kind"} }); err != nil {
+	if _, err := s.Create(ctx, "c", "p", NewID(), "release", "approved", note{"other kind"}); err != nil {
 		t.Fatal(err)
 	}
 	stale, err := s.Load(ctx, "c", "p", a.ID, "authorization")
@@ -120,12 +120,12 @@ func TestCreateLoadUpdateList(t *testing.T) {
 func TestEditsInTheBucketAreRefused(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
-	s := New(vaulttest.Keyring{}, store, nil)
-	a, err := s.Create(ctx, "c", "p", "authorization", "revoked", func(string) any { return note{"x"} })
+	s := New(vaulttest.Keyring{}, vaulttest.Keyring{}, store, nil)
+	a, err := s.Create(ctx, "c", "p", NewID(), "authorization", "revoked", note{"x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Create(ctx, "c", "p", "authorization", "active", func(string) any { return note{"y"} })
+	b, err := s.Create(ctx, "c", "p", NewID(), "authorization", "active", note{"y"})
 	if err != nil {
 		t.Fatal(err)
 	}

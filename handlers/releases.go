@@ -102,3 +102,59 @@ func handleListReleases(logger *slog.Logger, svc *app.Service) http.Handler {
 func handleAccounting(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handleClientRead(logger, svc.AccountingOf)
 }
+
+func handleCreateCourtOrder(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		var body app.OrderInput
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.CreateCourtOrder(r.Context(), caller(r), client, body)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, v)
+		return nil
+	})
+}
+
+func handleGetCourtOrder(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "order")
+		if err != nil {
+			return err
+		}
+		v, err := svc.GetCourtOrder(r.Context(), caller(r), client, id)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleVerifyManifest(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Manifest  string `json:"manifest"`
+			Signature string `json:"signature"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		valid, err := svc.VerifyManifest(r.Context(), caller(r), body.Manifest, body.Signature)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, map[string]bool{"valid": valid})
+		return nil
+	})
+}

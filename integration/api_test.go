@@ -76,7 +76,7 @@ func newAPIEnvIn(t *testing.T, jurisdiction string, users map[string][]recordvau
 	vc := vaultClient(t, shared.vault)
 	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}, serverLog: &lockedBuffer{}}
 	people := clinic.New(vc, store, nil)
-	disclosures := disclosure.New(vc, store, nil)
+	disclosures := disclosure.New(vc, vc, store, nil)
 	for _, provision := range []func(context.Context, string) error{e.svc.ProvisionClinic, people.Provision, disclosures.Provision} {
 		if err := provision(ctx, e.clinic); err != nil {
 			t.Fatal(err)

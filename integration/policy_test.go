@@ -103,16 +103,26 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if id, err := people.Identity(ctx, jo); err != nil || id.FullName != "Jo Example" {
 		t.Fatalf("read an identity with the policy: %v", err)
 	}
-	disclosures := disclosure.New(limited, store, nil)
+	disclosures := disclosure.New(limited, limited, store, nil)
 	if err := disclosures.Provision(ctx, clinic); err != nil {
 		t.Fatalf("provision the disclosure key with the policy: %v", err)
 	}
-	doc, err := disclosures.Create(ctx, clinic, jo.ID, "authorization", "active", func(string) any { return "signed form" })
+	doc, err := disclosures.Create(ctx, clinic, jo.ID, disclosure.NewID(), "authorization", "active", "signed form")
 	if err != nil {
 		t.Fatalf("store a disclosure document with the policy: %v", err)
 	}
 	if got, err := disclosures.Load(ctx, clinic, jo.ID, doc.ID, "authorization"); err != nil || string(got.Body) != `"signed form"` {
 		t.Fatalf("read a disclosure document with the policy: %v", err)
+	}
+	sig, err := disclosures.SignManifest(ctx, clinic, []byte("manifest"))
+	if err != nil {
+		t.Fatalf("sign a manifest with the policy: %v", err)
+	}
+	if ok, err := disclosures.VerifyManifest(ctx, clinic, []byte("manifest"), sig); err != nil || !ok {
+		t.Fatalf("verify a manifest with the policy: %v %v", ok, err)
+	}
+	if ok, err := disclosures.VerifyManifest(ctx, clinic, []byte("manifesT"), sig); err != nil || ok {
+		t.Fatalf("a changed manifest verified: %v %v", ok, err)
 	}
 
 	// Everything it must not do, through Vault's own API with the same token.
@@ -131,6 +141,11 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		{"make own key exportable", "POST", "transit/keys/" + own + "/config", map[string]any{"exportable": true}},
 		{"allow deleting own key", "POST", "transit/keys/" + own + "/config", map[string]any{"deletion_allowed": true}},
 		{"trim own key", "POST", "transit/keys/" + own + "/trim", map[string]any{"min_available_version": 2}},
+		{"export the signing key", "GET", "transit/export/signing-key/" + disclosure.SigningKeyName(clinic), nil},
+		{"make the signing key exportable", "POST", "transit/keys/" + disclosure.SigningKeyName(clinic) + "/config", map[string]any{"exportable": true}},
+		{"sign with a data key", "POST", "transit/sign/" + own + "/sha2-256", map[string]any{"input": "eA=="}},
+		{"sign with other clinic's key", "POST", "transit/sign/" + disclosure.SigningKeyName(otherClinic) + "/sha2-256", map[string]any{"input": "eA=="}},
+		{"create an exportable signing key", "POST", "transit/keys/rv-" + clinic + "-extra3", map[string]any{"type": "ecdsa-p256", "exportable": true}},
 		{"trim the disclosure key", "POST", "transit/keys/" + disclosure.KeyName(clinic) + "/trim", map[string]any{"min_available_version": 2}},
 		{"delete own key", "DELETE", "transit/keys/" + own, nil},
 		{"create an exportable key", "POST", "transit/keys/rv-" + clinic + "-extra", map[string]any{"type": "aes256-gcm96", "derived": true, "exportable": true}},

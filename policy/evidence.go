@@ -90,8 +90,9 @@ type Order struct {
 	Part2SubpartE bool `json:"part2_subpart_e,omitempty"`
 }
 
-// covers reports whether the order reaches the document.
-func (o Order) covers(d Document) bool {
+// Covers reports whether the order reaches the document: its category, its id when the
+// order names documents, and its date of service.
+func (o Order) Covers(d Document) bool {
 	if !slices.Contains(o.Scope, d.Category) {
 		return false
 	}

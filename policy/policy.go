@@ -293,7 +293,7 @@ func (d *decision) evidence() (Outcome, Reason) {
 			return Deny, Reason{"no court order is on file", d.rule.citation}
 		case o.Recipient != d.req.Recipient.ID:
 			return Deny, Reason{"the order directs the records to another recipient", d.rule.citation}
-		case !o.covers(d.req.Document):
+		case !o.Covers(d.req.Document):
 			return Deny, Reason{"the document is outside the order's scope (documents, categories, dates of service)", d.rule.citation}
 		}
 		if len(o.Fields) > 0 {

@@ -18,6 +18,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -548,4 +550,19 @@ func (s *Service) List(ctx context.Context, clinic, client, after string, limit 
 		return nil, fmt.Errorf("records: list: %w", err)
 	}
 	return ids, nil
+}
+
+// Fingerprint names the exact stored version of some of a document's fields: SHA-256 over
+// the document's id and each named field's name and sealed form, in name order. It is
+// computed from ciphertext, so it says nothing of the content, and it changes whenever one
+// of those fields is sealed again. A field the document lacks counts as empty.
+func Fingerprint(d *Document, fields []string) string {
+	h := sha256.New()
+	h.Write([]byte(d.ID))
+	for _, name := range slices.Sorted(slices.Values(fields)) {
+		sealed := d.m.Fields[name]
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", name, len(sealed))
+		h.Write(sealed)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

@@ -414,3 +414,23 @@ func TestAppendAmendment(t *testing.T) {
 		t.Fatalf("stored parts: %v, %q", err, parts)
 	}
 }
+
+func TestFingerprint(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(newFakeStore())
+	d, err := svc.Create(ctx, NewRecord{Clinic: "c", Category: recordvault.Evaluation, Participants: []string{"p"}, Author: "dr-lee",
+		Fields: map[string][]byte{"summary": []byte("s"), "instruments": []byte("i")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, both := Fingerprint(d, []string{"summary"}), Fingerprint(d, []string{"summary", "instruments"})
+	if summary == both || both != Fingerprint(d, []string{"instruments", "summary"}) || !strings.HasPrefix(summary, "sha256:") {
+		t.Fatalf("fingerprints %s, %s", summary, both)
+	}
+	if err := svc.Update(ctx, d, map[string][]byte{"summary": []byte("s"), "instruments": []byte("i")}); err != nil {
+		t.Fatal(err)
+	}
+	if Fingerprint(d, []string{"summary"}) == summary {
+		t.Error("the same fingerprint after the field was sealed again")
+	}
+}

@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer auditFile.Close()
 	recs := records.New(vc, store, nil)
 	people := clinic.New(vc, store, nil)
-	disclosures := disclosure.New(vc, store, nil)
+	disclosures := disclosure.New(vc, vc, store, nil)
 	for _, id := range strings.FieldsFunc(getenv("RECORDVAULT_CLINICS"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		for _, provision := range []func(context.Context, string) error{recs.ProvisionClinic, people.Provision, disclosures.Provision} {
 			if err := provision(ctx, id); err != nil {

@@ -70,6 +70,28 @@ path "transit/keys/rv-CLINIC-client-index/trim" {
   capabilities = ["deny"]
 }
 
+# The release-manifest signing key: ECDSA P-256, never exportable; signing and verifying
+# with it and nothing else.
+path "transit/keys/rv-CLINIC-manifest-signing" {
+  capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "type"       = ["ecdsa-p256"]
+    "exportable" = [false]
+  }
+}
+path "transit/keys/rv-CLINIC-manifest-signing/config" {
+  capabilities = ["deny"]
+}
+path "transit/keys/rv-CLINIC-manifest-signing/trim" {
+  capabilities = ["deny"]
+}
+path "transit/sign/rv-CLINIC-manifest-signing/sha2-256" {
+  capabilities = ["update"]
+}
+path "transit/verify/rv-CLINIC-manifest-signing/sha2-256" {
+  capabilities = ["update"]
+}
+
 # A fresh data key per record; unwrap; rewrap after rotation.
 path "transit/datakey/plaintext/rv-CLINIC-*" {
   capabilities = ["update"]

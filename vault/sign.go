@@ -1,0 +1,92 @@
+package vault
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// SigningKeyType is the Transit key type recordvault signs with: ECDSA P-256, so signatures
+// can also be marshalled as JWS (ES256) for download tokens.
+const SigningKeyType = "ecdsa-p256"
+
+// Signer signs and verifies with Transit signing keys; the private keys never leave Vault.
+type Signer interface {
+	EnsureSigningKey(ctx context.Context, name string) error
+	Sign(ctx context.Context, keyName string, message []byte) (string, error)
+	Verify(ctx context.Context, keyName string, message []byte, signature string) (bool, error)
+}
+
+var _ Signer = (*Client)(nil)
+
+// EnsureSigningKey creates the Transit key name as a non-exportable ecdsa-p256 key, or, when
+// it exists, checks that it was created that way.
+func (c *Client) EnsureSigningKey(ctx context.Context, name string) error {
+	if err := checkKeyName(name); err != nil {
+		return err
+	}
+	path := c.mount + "/keys/" + name
+	if _, err := c.api.Logical().WriteWithContext(ctx, path, map[string]any{"type": SigningKeyType, "exportable": false}); err != nil {
+		return fmt.Errorf("vault: create signing key %s: %w", name, err)
+	}
+	secret, err := c.api.Logical().ReadWithContext(ctx, path)
+	if err != nil {
+		return fmt.Errorf("vault: read signing key %s: %w", name, err)
+	}
+	if secret == nil || secret.Data["type"] != SigningKeyType || secret.Data["exportable"] != false || secret.Data["allow_plaintext_backup"] == true {
+		return fmt.Errorf("vault: signing key %s missing or with unsafe settings", name)
+	}
+	return nil
+}
+
+// Sign returns Transit's signature of SHA-256(message) with keyName, as "vault:vN:...".
+func (c *Client) Sign(ctx context.Context, keyName string, message []byte) (string, error) {
+	if err := checkKeyName(keyName); err != nil {
+		return "", err
+	}
+	s, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/sign/"+keyName+"/sha2-256", map[string]any{
+		"input": base64.StdEncoding.EncodeToString(message),
+	})
+	if err != nil {
+		return "", fmt.Errorf("vault: sign with %s: %w", keyName, err)
+	}
+	if s == nil {
+		return "", errors.New("vault: sign: empty response")
+	}
+	sig, _ := s.Data["signature"].(string)
+	if !strings.HasPrefix(sig, "vault:v") {
+		return "", errors.New("vault: sign: malformed response")
+	}
+	return sig, nil
+}
+
+// Verify reports whether signature is keyName's signature of message. A malformed signature
+// is not valid; only a failure to ask Vault is an error.
+func (c *Client) Verify(ctx context.Context, keyName string, message []byte, signature string) (bool, error) {
+	if err := checkKeyName(keyName); err != nil {
+		return false, err
+	}
+	if !strings.HasPrefix(signature, "vault:v") || len(signature) > 1024 {
+		return false, nil
+	}
+	s, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/verify/"+keyName+"/sha2-256", map[string]any{
+		"input":     base64.StdEncoding.EncodeToString(message),
+		"signature": signature,
+	})
+	var re *vaultapi.ResponseError
+	if errors.As(err, &re) && re.StatusCode == 400 {
+		return false, nil // Vault's answer to a signature it cannot parse
+	}
+	if err != nil {
+		return false, fmt.Errorf("vault: verify with %s: %w", keyName, err)
+	}
+	if s == nil {
+		return false, errors.New("vault: verify: empty response")
+	}
+	valid, _ := s.Data["valid"].(bool)
+	return valid, nil
+}
