@@ -16,6 +16,7 @@ import (
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/storage"
 )
 
 // Releases. Every disclosure is a release: one document, one recipient, one legal basis,
@@ -291,6 +292,15 @@ type ReleaseInput struct {
 	Assurances *policy.Assurances `json:"assurances,omitempty"`
 	// Minor: what the clinic knows of a minor participant's own consent to care.
 	Minor *MinorFacts `json:"minor,omitempty"`
+	// Denial: for right_of_access, the requesting clinician's judgement that access to the
+	// document, or to the fields named, is likely to cause harm (164.524(a)(3)).
+	Denial *DenialInput `json:"denial,omitempty"`
+}
+
+// DenialInput is a reviewable denial of access.
+type DenialInput struct {
+	Ground policy.DenialGround `json:"ground"`
+	Fields []string            `json:"fields,omitempty"` // the part denied; the whole document when empty
 }
 
 // AttestationInput is the requesting clinician's attestation.
@@ -326,7 +336,12 @@ type ReleaseView struct {
 	ValidUntil      time.Time            `json:"valid_until"`
 	Ended           *Ended               `json:"ended,omitempty"`
 	Order           string               `json:"order,omitempty"` // the court order it was made under
-	home            string               // the client it is stored under
+	Minor           *MinorFacts          `json:"minor,omitempty"`
+	// Denial is a reviewable denial behind the decision, with its review once there is one;
+	// Earlier are the decisions a review replaced.
+	Denial  *policy.ReviewableDenial `json:"denial,omitempty"`
+	Earlier []policy.Decision        `json:"earlier_decisions,omitempty"`
+	home    string                   // the client it is stored under
 }
 
 // Ended says when, by whom and why a release was ended before its time.
@@ -358,14 +373,26 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range in.Fields {
+	var denied []string
+	if in.Denial != nil {
+		denied = in.Denial.Fields
+	}
+	for _, f := range slices.Concat(in.Fields, denied) {
 		if !slices.Contains(req.Document.Fields, f) {
-			return nil, recordvault.Errorf(recordvault.EINVALID, "fields: a field asked for is not in the document")
+			return nil, recordvault.Errorf(recordvault.EINVALID, "fields: a field named is not in the document")
 		}
+	}
+	if in.Denial != nil {
+		licensed, err := s.licensed(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		facts.Denial = &policy.ReviewableDenial{Ground: in.Denial.Ground, DeniedBy: c.ID, Licensed: licensed, Fields: denied}
 	}
 	decision := policy.Decide(req, facts)
 	now := s.now().UTC()
 	v := s.releaseView(c, client, doc, in, req, decision, now)
+	v.Denial = facts.Denial
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, Clinic: c.Clinic, Action: "release_decision",
 		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
 		Rule: fmt.Sprintf("%s: %s (%s)", decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
@@ -383,7 +410,65 @@ func (s *Service) releaseView(c access.Caller, client string, doc *records.Docum
 	return &ReleaseView{ID: disclosure.NewID(), Client: client, Document: doc.ID, Category: doc.Category,
 		DateOfService: req.Document.DateOfService, DocumentVersion: doc.Updated, Basis: in.Basis, Recipient: in.Recipient,
 		Purpose: in.Purpose, Asked: in.Fields, Decision: decision, Status: statusOf[decision.Outcome], Jurisdiction: s.jurisdiction,
-		RequestedBy: c.ID, Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays), home: doc.Participants[0]}
+		RequestedBy: c.ID, Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays), Minor: in.Minor, home: doc.Participants[0]}
+}
+
+// licensed reports whether the caller is a licensed health care professional on the
+// clinic's roster.
+func (s *Service) licensed(ctx context.Context, c access.Caller) (bool, error) {
+	roster, err := s.clinic.Clinicians(ctx, c.Clinic)
+	if err != nil {
+		return false, err
+	}
+	i := slices.IndexFunc(roster, func(cl storage.Clinician) bool { return cl.Subject == c.ID })
+	return i >= 0 && roster[i].Licensed, nil
+}
+
+// ReviewDenial records the decision of a licensed clinician who did not take part in a
+// reviewable denial (164.524(a)(4), (d)(4)): the denial upheld, or overturned and the
+// document released whole. The review is final: a release is reviewed once.
+func (s *Service) ReviewDenial(ctx context.Context, c access.Caller, client, id string, upheld bool) (*ReleaseView, error) {
+	r, err := s.GetRelease(ctx, c, client, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Denial == nil || r.Denial.Review != nil || r.Status == ReleaseRevoked {
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "only a reviewable denial not yet reviewed is reviewed, once")
+	}
+	doc, err := s.loadRecord(ctx, c, "review_denial", access.ReadRecord, client, r.Document)
+	if err != nil {
+		return nil, err
+	}
+	licensed, err := s.licensed(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	req, facts, err := s.releaseFacts(ctx, c, client, doc, ReleaseInput{Basis: r.Basis, Recipient: r.Recipient, Fields: r.Asked, Minor: r.Minor})
+	if err != nil {
+		return nil, err
+	}
+	denial := *r.Denial
+	denial.Review = &policy.Review{Reviewer: c.ID, Licensed: licensed, Upheld: upheld}
+	facts.Denial = &denial
+	decision := policy.Decide(req, facts)
+	if decision.Outcome == policy.NeedsReview {
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "%s (%s)", decision.Rule.Text, decision.Rule.Citation)
+	}
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "review_decision",
+		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
+		Rule: fmt.Sprintf("release %s: %s: %s (%s)", r.ID, decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
+		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	stored, err := s.disclosures.Load(ctx, c.Clinic, doc.Participants[0], r.ID, kindRelease)
+	if err != nil {
+		return nil, err
+	}
+	r.Earlier = append(r.Earlier, r.Decision)
+	r.Decision, r.Status, r.Denial = decision, statusOf[decision.Outcome], &denial
+	if err := s.disclosures.Update(ctx, stored, r.Status, r); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // storeRelease stores a release with its document's first participant, where every
@@ -417,6 +502,9 @@ func (s *Service) checkReleaseInput(in *ReleaseInput) error {
 	}
 	if in.ValidDays < 1 || in.ValidDays > MaxReleaseDays {
 		return recordvault.Errorf(recordvault.EINVALID, "valid_days: 1 to %d", MaxReleaseDays)
+	}
+	if d := in.Denial; d != nil && (in.Basis != policy.RightOfAccess || !slices.Contains(policy.DenialGrounds, d.Ground) || len(d.Fields) > 64) {
+		return recordvault.Errorf(recordvault.EINVALID, "denial: a ground of 45 CFR 164.524(a)(3), for a right_of_access request only")
 	}
 	if len(in.Fields) > 64 {
 		return recordvault.Errorf(recordvault.EINVALID, "fields: at most 64")

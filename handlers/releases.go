@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
 )
@@ -155,6 +156,34 @@ func handleVerifyManifest(logger *slog.Logger, svc *app.Service) http.Handler {
 			return err
 		}
 		encode(w, r, http.StatusOK, map[string]bool{"valid": valid})
+		return nil
+	})
+}
+
+func handleReviewDenial(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "release")
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Upheld *bool `json:"upheld"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if body.Upheld == nil {
+			return recordvault.Errorf(recordvault.EINVALID, "upheld: true to uphold the denial, false to overturn it")
+		}
+		v, err := svc.ReviewDenial(r.Context(), caller(r), client, id, *body.Upheld)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
 		return nil
 	})
 }

@@ -47,6 +47,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/releases", handleCreateRelease(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/releases", handleListReleases(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/releases/{release}", handleGetRelease(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/{client}/releases/{release}/review", handleReviewDenial(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/accounting", handleAccounting(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/court-orders", handleCreateCourtOrder(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/court-orders/{order}", handleGetCourtOrder(logger, svc)).Methods(http.MethodGet)

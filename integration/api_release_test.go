@@ -5,6 +5,7 @@ package integration
 import (
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +254,66 @@ func TestAPIAccountingOfDisclosures(t *testing.T) {
 	}
 	if acc.Entries[1].Recipient != "Jones & Co" || acc.Entries[1].Citation != "45 CFR 164.512(e)(1)(ii)" {
 		t.Fatalf("accounting entry: %+v", acc.Entries[1])
+	}
+}
+
+// TestAPIReviewableDenial: a licensed clinician withholds a progress note's risk assessment
+// from the client (the rest is released); the review is by a licensed clinician who did not
+// deny (neither the denier nor an unlicensed one may review); the reviewer's decision is
+// final. A denial of the whole document is upheld on review and stays denied.
+func TestAPIReviewableDenial(t *testing.T) {
+	e := newAPIEnv(t, map[string][]recordvault.Role{"admin": {recordvault.RoleClinicAdmin}, "dr-lee": {recordvault.RoleClinician},
+		"dr-patel": {recordvault.RoleClinician}, "dr-intern": {recordvault.RoleClinician}})
+	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clinicians/dr-intern", map[string]any{"name": "Intern", "licensed": false})
+	client := e.clientBorn(t, "1990-03-03")
+	base := "/v1/clients/" + client
+	e.must(t, http.StatusOK, nil, "admin", "PUT", base+"/care-team", map[string]any{"clinicians": []string{"dr-lee", "dr-patel", "dr-intern"}})
+	fields := progressNote("weekly CBT")
+	fields["risk_assessment"] = "passive ideation about a family member"
+	var rec app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", base+"/records", map[string]any{"category": "progress_note", "fields": fields, "sign": true})
+	ask := func(denial map[string]any) app.ReleaseView {
+		var v app.ReleaseView
+		e.must(t, http.StatusCreated, &v, "dr-lee", "POST", base+"/releases", map[string]any{"document": rec.ID, "basis": "right_of_access",
+			"recipient": map[string]string{"kind": "client"}, "purpose": "client's request", "denial": denial})
+		return v
+	}
+	partial := ask(map[string]any{"ground": "endangerment", "fields": []string{"risk_assessment"}})
+	if partial.Status != app.ReleaseApproved || slices.Contains(partial.Decision.Fields, "risk_assessment") || len(partial.Decision.Fields) != 7 ||
+		!slices.Equal(partial.Decision.Withheld, []string{"risk_assessment"}) {
+		t.Fatalf("a partial denial: %+v", partial.Decision)
+	}
+	review := base + "/releases/" + partial.ID + "/review"
+	for who, citation := range map[string]string{"dr-lee": "164.524(a)(4)", "dr-intern": "164.524(a)(4)"} {
+		s, _, b := e.call(t, who, "POST", review, map[string]bool{"upheld": false})
+		if s != http.StatusConflict || !strings.Contains(string(b), citation) {
+			t.Errorf("review by %s: %d %s", who, s, b)
+		}
+	}
+	if s, _, b := e.call(t, "dr-patel", "POST", review, map[string]any{}); s != http.StatusBadRequest {
+		t.Errorf("a review without its outcome: %d %s", s, b)
+	}
+	var overturned app.ReleaseView
+	e.must(t, http.StatusOK, &overturned, "dr-patel", "POST", review, map[string]bool{"upheld": false})
+	if overturned.Status != app.ReleaseApproved || len(overturned.Decision.Fields) != 8 || len(overturned.Earlier) != 1 ||
+		overturned.Denial.Review == nil || overturned.Denial.Review.Reviewer != "dr-patel" {
+		t.Fatalf("overturned: %+v", overturned)
+	}
+	if s, _, _ := e.call(t, "dr-patel", "POST", review, map[string]bool{"upheld": true}); s != http.StatusConflict {
+		t.Errorf("a second review: %d", s)
+	}
+
+	whole := ask(map[string]any{"ground": "harm_to_other"})
+	if whole.Status != app.ReleaseDenied || whole.Decision.Rule.Citation != "45 CFR 164.524(a)(3)" {
+		t.Fatalf("a whole denial: %+v", whole.Decision)
+	}
+	var upheld app.ReleaseView
+	e.must(t, http.StatusOK, &upheld, "dr-patel", "POST", base+"/releases/"+whole.ID+"/review", map[string]bool{"upheld": true})
+	if upheld.Status != app.ReleaseDenied || !strings.Contains(upheld.Decision.Reasons[0].Text+upheld.Decision.Rule.Text, "harm") ||
+		!slices.ContainsFunc(upheld.Decision.Reasons, func(r policy.Reason) bool { return r.Citation == "45 CFR 164.524(d)(4)" }) {
+		t.Fatalf("upheld: %+v", upheld.Decision)
+	}
+	if !strings.Contains(e.auditLog.String(), `"action":"review_decision"`) {
+		t.Error("no review decision in the audit trail")
 	}
 }

@@ -171,6 +171,9 @@ const (
 	HarmViaRepresentative DenialGround = "harm_via_representative" // (a)(3)(iii)
 )
 
+// DenialGrounds lists the grounds, in the rule's order.
+var DenialGrounds = []DenialGround{Endangerment, HarmToOther, HarmViaRepresentative}
+
 // Review is the decision of a licensed clinician who did not take part in the denial; it is
 // final.
 type Review struct {

@@ -421,7 +421,7 @@ func (d *decision) reviewableDenial() (Outcome, Reason) {
 		return NeedsReview, Reason{"only a licensed health care professional may deny access on a ground of harm", "45 CFR 164.524(a)(3)"}
 	case den.Ground == HarmViaRepresentative && d.req.Recipient.Kind != ToRepresentative:
 		return NeedsReview, Reason{"harm through a representative is a ground only for a representative's request", "45 CFR 164.524(a)(3)(iii)"}
-	case !slices.Contains([]DenialGround{Endangerment, HarmToOther, HarmViaRepresentative}, den.Ground):
+	case !slices.Contains(DenialGrounds, den.Ground):
 		return NeedsReview, Reason{"the denial names no ground of 164.524(a)(3)", "45 CFR 164.524(a)(3)"}
 	}
 	withheld := den.Fields
