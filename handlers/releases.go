@@ -187,3 +187,79 @@ func handleReviewDenial(logger *slog.Logger, svc *app.Service) http.Handler {
 		return nil
 	})
 }
+
+func handleCreateAccessRequest(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		var body app.AccessRequestInput
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.CreateAccessRequest(r.Context(), caller(r), client, body)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, v)
+		return nil
+	})
+}
+
+func handleListAccessRequests(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientRead(logger, func(ctx context.Context, c access.Caller, client string) (list[*app.AccessRequestView], error) {
+		vs, err := svc.ListAccessRequests(ctx, c, client)
+		return list[*app.AccessRequestView]{Items: vs}, err
+	})
+}
+
+// handleAccessRequestStep decodes a step's body, takes the step on one access request and
+// answers with the request.
+func handleAccessRequestStep[T any](logger *slog.Logger, step func(ctx context.Context, c access.Caller, client, id string, body T) (*app.AccessRequestView, error)) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "request")
+		if err != nil {
+			return err
+		}
+		var body T
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := step(r.Context(), caller(r), client, id, body)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleExtendAccessRequest(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleAccessRequestStep(logger, func(ctx context.Context, c access.Caller, client, id string, b extensionBody) (*app.AccessRequestView, error) {
+		return svc.ExtendAccessRequest(ctx, c, client, id, b.Reason)
+	})
+}
+
+func handleAnswerAccessRequest(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleAccessRequestStep(logger, func(ctx context.Context, c access.Caller, client, id string, b struct {
+		Releases []string `json:"releases"`
+	}) (*app.AccessRequestView, error) {
+		return svc.AnswerAccessRequest(ctx, c, client, id, b.Releases)
+	})
+}
+
+func handleOverdueAccessRequests(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		vs, err := svc.OverdueAccessRequests(r.Context(), caller(r))
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, list[*app.AccessRequestView]{Items: vs})
+		return nil
+	})
+}

@@ -52,4 +52,9 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/court-orders", handleCreateCourtOrder(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/court-orders/{order}", handleGetCourtOrder(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/court-orders/verify", handleVerifyManifest(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/access-requests", handleCreateAccessRequest(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/access-requests", handleListAccessRequests(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/{client}/access-requests/{request}/extension", handleExtendAccessRequest(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/access-requests/{request}/answer", handleAnswerAccessRequest(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/access-requests/overdue", handleOverdueAccessRequests(logger, svc)).Methods(http.MethodGet)
 }

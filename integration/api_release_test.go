@@ -317,3 +317,85 @@ func TestAPIReviewableDenial(t *testing.T) {
 		t.Error("no review decision in the audit trail")
 	}
 }
+
+// TestAPIAccessRequestClock: an access request is due 30 days after receipt; one extension
+// with its reason moves it to 60, a second is refused, and so is one taken after day 30; an
+// overdue request is listed for the clinic's admins until it is answered. In California the
+// clock is 15 days and takes no extension.
+func TestAPIAccessRequestClock(t *testing.T) {
+	e := newAPIEnv(t, releaseUsers)
+	client := e.clientBorn(t, "1985-08-08")
+	note := e.signedNote(t, recordvault.ProgressNote, client)
+	base := "/v1/clients/" + client
+	today := time.Now().UTC()
+	day := func(offset int) string { return today.AddDate(0, 0, offset).Format(time.DateOnly) }
+	record := func(received string) app.AccessRequestView {
+		var v app.AccessRequestView
+		e.must(t, http.StatusCreated, &v, "admin", "POST", base+"/access-requests", map[string]any{"received": received,
+			"requested_by": map[string]string{"kind": "client"}, "description": "all progress notes of 2026", "format": "PDF by email"})
+		return v
+	}
+	recent := record(day(-10))
+	if recent.Due != day(20) || recent.Overdue || recent.Status != "open" {
+		t.Fatalf("a request received 10 days ago: %+v", recent)
+	}
+	var extended app.AccessRequestView
+	e.must(t, http.StatusOK, &extended, "dr-lee", "POST", base+"/access-requests/"+recent.ID+"/extension", map[string]string{"reason": "records are being retrieved from archive"})
+	if extended.Due != day(50) || extended.Extension == nil || extended.Extension.By != "dr-lee" {
+		t.Fatalf("extended: %+v", extended)
+	}
+	if s, _, b := e.call(t, "dr-lee", "POST", base+"/access-requests/"+recent.ID+"/extension", map[string]string{"reason": "again"}); s != http.StatusConflict {
+		t.Errorf("a second extension: %d %s", s, b)
+	}
+	late := record(day(-40))
+	if late.Due != day(-10) || !late.Overdue {
+		t.Fatalf("a request received 40 days ago: %+v", late)
+	}
+	if s, _, b := e.call(t, "dr-lee", "POST", base+"/access-requests/"+late.ID+"/extension", map[string]string{"reason": "late"}); s != http.StatusConflict {
+		t.Errorf("an extension after day 30: %d %s", s, b)
+	}
+	if s, _, _ := e.call(t, "admin", "POST", base+"/access-requests", map[string]any{"received": day(1), "requested_by": map[string]string{"kind": "client"}, "description": "x"}); s != http.StatusBadRequest {
+		t.Errorf("a request received tomorrow: %d", s)
+	}
+	overdue := func() []string {
+		var out struct{ Items []app.AccessRequestView }
+		e.must(t, http.StatusOK, &out, "admin", "GET", "/v1/access-requests/overdue", nil)
+		var ids []string
+		for _, v := range out.Items {
+			ids = append(ids, v.ID)
+		}
+		return ids
+	}
+	if got := overdue(); !slices.Equal(got, []string{late.ID}) {
+		t.Fatalf("overdue: %v, want only %s", got, late.ID)
+	}
+	if s, _, _ := e.call(t, "dr-lee", "GET", "/v1/access-requests/overdue", nil); s != http.StatusNotFound {
+		t.Errorf("a clinician listing overdue requests: %d", s)
+	}
+	var release app.ReleaseView
+	e.must(t, http.StatusCreated, &release, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "right_of_access",
+		"recipient": map[string]string{"kind": "client"}, "purpose": "access request " + late.ID})
+	if s, _, _ := e.call(t, "admin", "POST", base+"/access-requests/"+late.ID+"/answer", map[string]any{"releases": []string{newID()}}); s != http.StatusBadRequest {
+		t.Errorf("answered with an unknown release: %d", s)
+	}
+	var answered app.AccessRequestView
+	e.must(t, http.StatusOK, &answered, "admin", "POST", base+"/access-requests/"+late.ID+"/answer", map[string]any{"releases": []string{release.ID}})
+	if answered.Status != "answered" || answered.Overdue || answered.Answered == nil {
+		t.Fatalf("answered: %+v", answered)
+	}
+	if got := overdue(); len(got) != 0 {
+		t.Fatalf("overdue after the answer: %v", got)
+	}
+
+	ca := newAPIEnvIn(t, "US-CA", releaseUsers)
+	caClient := ca.clientBorn(t, "1985-08-08")
+	var v app.AccessRequestView
+	ca.must(t, http.StatusCreated, &v, "admin", "POST", "/v1/clients/"+caClient+"/access-requests", map[string]any{"received": day(-1),
+		"requested_by": map[string]string{"kind": "client"}, "description": "copies"})
+	if v.Due != day(14) || v.Jurisdiction != "US-CA" {
+		t.Fatalf("California: %+v", v)
+	}
+	if s, _, b := ca.call(t, "admin", "POST", "/v1/clients/"+caClient+"/access-requests/"+v.ID+"/extension", map[string]string{"reason": "busy"}); s != http.StatusConflict {
+		t.Errorf("an extension in California: %d %s", s, b)
+	}
+}

@@ -1,0 +1,226 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/disclosure"
+	"github.com/recordvault/recordvault/policy"
+)
+
+// Access requests (164.524(b)): a client's or representative's request for their records,
+// recorded by staff with the day it was received, and answered on the clinic's clock (HIPAA's
+// 30 days, one 30-day extension with its written reason given inside the first 30; a
+// stricter state's where the clinic practises under one). Clinic admins list the overdue
+// ones. A request is answered by the releases (approved, or denied in writing) made for it.
+
+const (
+	kindAccessRequest = "access_request"
+
+	accessRequestOpen     = "open"
+	accessRequestAnswered = "answered"
+)
+
+// AccessRequestInput is a request for records as staff record it.
+type AccessRequestInput struct {
+	Received    string         `json:"received"` // YYYY-MM-DD, the day the clinic received it
+	RequestedBy RecipientInput `json:"requested_by"`
+	Description string         `json:"description"`      // what was asked for
+	Format      string         `json:"format,omitempty"` // the form and format asked for
+}
+
+// AccessRequestView is a recorded access request and where it stands.
+type AccessRequestView struct {
+	ID           string                  `json:"id"`
+	Client       string                  `json:"client"`
+	Request      AccessRequestInput      `json:"request"`
+	Jurisdiction string                  `json:"jurisdiction"`
+	Due          string                  `json:"due"`
+	Overdue      bool                    `json:"overdue"`
+	Extension    *policy.AccessExtension `json:"extension,omitempty"`
+	Status       string                  `json:"status"`
+	Releases     []string                `json:"releases,omitempty"` // the releases that answered it
+	RecordedBy   string                  `json:"recorded_by"`
+	Recorded     time.Time               `json:"recorded"`
+	Answered     *time.Time              `json:"answered,omitempty"`
+}
+
+func (v *AccessRequestView) clock() policy.AccessRequest {
+	return policy.AccessRequest{Received: v.Request.Received, Jurisdiction: v.Jurisdiction, Extension: v.Extension}
+}
+
+// refresh sets the due day and whether the request is overdue on now.
+func (v *AccessRequestView) refresh(now time.Time) error {
+	d, err := v.clock().Deadline()
+	if err != nil {
+		return err
+	}
+	v.Due, v.Overdue = d.Due(), v.Status == accessRequestOpen && d.Overdue(now)
+	return nil
+}
+
+// CreateAccessRequest records a request for a client's records.
+func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, client string, in AccessRequestInput) (*AccessRequestView, error) {
+	day, err := time.Parse(time.DateOnly, in.Received)
+	if err != nil || day.After(s.now()) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "received: the day the request arrived, as YYYY-MM-DD, not in the future")
+	}
+	if k := in.RequestedBy.Kind; k != policy.ToClient && k != policy.ToRepresentative {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "requested_by.kind: client or personal_representative")
+	}
+	if err := evidenceText(in.Description, in.Format, in.RequestedBy.Name, in.RequestedBy.Address, in.RequestedBy.ID); err != nil {
+		return nil, err
+	}
+	if _, err := s.loadClientAs(ctx, c, "record_access_request", access.ReadClient, client); err != nil {
+		return nil, err
+	}
+	v := &AccessRequestView{ID: disclosure.NewID(), Client: client, Request: in, Jurisdiction: s.jurisdiction, Status: accessRequestOpen,
+		RecordedBy: c.ID, Recorded: s.now().UTC()}
+	if err := v.refresh(s.now()); err != nil {
+		return nil, err
+	}
+	if _, err := s.disclosures.Create(ctx, c.Clinic, client, v.ID, kindAccessRequest, v.Status, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// accessRequests reads a client's access requests, oldest first.
+func (s *Service) accessRequests(ctx context.Context, clinic, client string) ([]*disclosure.Doc, []*AccessRequestView, error) {
+	docs, err := s.disclosures.List(ctx, clinic, client, kindAccessRequest)
+	if err != nil {
+		return nil, nil, err
+	}
+	views := make([]*AccessRequestView, len(docs))
+	for i, d := range docs {
+		views[i] = &AccessRequestView{}
+		if err := json.Unmarshal(d.Body, views[i]); err != nil || views[i].ID != d.ID || views[i].Status != d.Status {
+			return nil, nil, disclosure.ErrUnreadable
+		}
+		if err := views[i].refresh(s.now()); err != nil {
+			return nil, nil, err
+		}
+	}
+	return docs, views, nil
+}
+
+// ListAccessRequests returns a client's access requests with their due days.
+func (s *Service) ListAccessRequests(ctx context.Context, c access.Caller, client string) ([]*AccessRequestView, error) {
+	if _, err := s.loadClientAs(ctx, c, "list_access_requests", access.ReadClient, client); err != nil {
+		return nil, err
+	}
+	_, views, err := s.accessRequests(ctx, c.Clinic, client)
+	if views == nil {
+		views = []*AccessRequestView{}
+	}
+	return views, err
+}
+
+// changeAccessRequest loads one open access request of a client and stores what change
+// makes of it.
+func (s *Service) changeAccessRequest(ctx context.Context, c access.Caller, event, client, id string, change func(*AccessRequestView) error) (*AccessRequestView, error) {
+	if _, err := s.loadClientAs(ctx, c, event, access.ReadClient, client); err != nil {
+		return nil, err
+	}
+	doc, err := s.disclosures.Load(ctx, c.Clinic, client, id, kindAccessRequest)
+	if errors.Is(err, disclosure.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var v AccessRequestView
+	if err := json.Unmarshal(doc.Body, &v); err != nil || v.ID != id {
+		return nil, disclosure.ErrUnreadable
+	}
+	if v.Status != accessRequestOpen {
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the request has been answered")
+	}
+	if err := change(&v); err != nil {
+		return nil, err
+	}
+	if err := v.refresh(s.now()); err != nil {
+		return nil, err
+	}
+	if err := s.disclosures.Update(ctx, doc, v.Status, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// ExtendAccessRequest takes the request's one extension, with its written reason, where the
+// clinic's clock allows one and within the first period.
+func (s *Service) ExtendAccessRequest(ctx context.Context, c access.Caller, client, id, reason string) (*AccessRequestView, error) {
+	if err := evidenceText(reason); err != nil {
+		return nil, err
+	}
+	return s.changeAccessRequest(ctx, c, "extend_access_request", client, id, func(v *AccessRequestView) error {
+		ext, err := v.clock().Extend(reason, c.ID, s.now())
+		if err != nil {
+			return err
+		}
+		v.Extension = &ext
+		return nil
+	})
+}
+
+// AnswerAccessRequest closes a request with the releases made for it: each a decided release
+// (approved, or denied in writing) of one of the client's documents.
+func (s *Service) AnswerAccessRequest(ctx context.Context, c access.Caller, client, id string, releases []string) (*AccessRequestView, error) {
+	if len(releases) == 0 || len(releases) > 1000 {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "releases: 1 to 1000 release ids")
+	}
+	return s.changeAccessRequest(ctx, c, "answer_access_request", client, id, func(v *AccessRequestView) error {
+		rs, err := s.clientReleases(ctx, c.Clinic, client)
+		if err != nil {
+			return err
+		}
+		for _, id := range releases {
+			i := slices.IndexFunc(rs, func(r ReleaseView) bool { return r.ID == id })
+			if i < 0 || rs[i].Basis != policy.RightOfAccess || rs[i].Status == ReleaseNeedsReview {
+				return recordvault.Errorf(recordvault.EINVALID, "releases: decided right-of-access releases of this client's documents")
+			}
+		}
+		now := s.now().UTC()
+		v.Status, v.Releases, v.Answered = accessRequestAnswered, releases, &now
+		return nil
+	})
+}
+
+// OverdueAccessRequests lists the clinic's open access requests past their due day, for
+// clinic admins.
+func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) ([]*AccessRequestView, error) {
+	if err := s.decide(ctx, c, "list_overdue_access_requests", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
+		return nil, err
+	}
+	out := []*AccessRequestView{}
+	for after := ""; ; {
+		clients, err := s.clinic.ListClients(ctx, c.Clinic, after, 200)
+		if err != nil {
+			return nil, err
+		}
+		for _, client := range clients {
+			_, views, err := s.accessRequests(ctx, c.Clinic, client)
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range views {
+				if v.Overdue {
+					out = append(out, v)
+				}
+			}
+		}
+		if len(clients) < 200 {
+			break
+		}
+		after = clients[len(clients)-1]
+	}
+	slices.SortStableFunc(out, func(a, b *AccessRequestView) int { return cmp.Compare(a.Due, b.Due) })
+	return out, nil
+}
