@@ -64,6 +64,12 @@ func IdentityFromFields(f map[string]string) Identity {
 	return Identity{FullName: f["full_name"], DateOfBirth: f["date_of_birth"], Email: f["email"], Phone: f["phone"], Address: f["address"]}
 }
 
+// AccountIndexInput is what the blind index computes for a client's login subject, apart
+// from every name and date (IndexInput's form cannot begin this way).
+func AccountIndexInput(subject string) []byte {
+	return []byte("recordvault/client-account/v1\x00" + subject)
+}
+
 // IndexInput is what the blind index is computed over: the full name in Unicode NFKC, case
 // folded, with runs of spaces collapsed, and the date of birth. "José  Álvarez" (composed or
 // not, any case, any spacing) and the same date find the same client; a different spelling

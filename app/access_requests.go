@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"time"
 
@@ -128,16 +127,10 @@ func (s *Service) changeAccessRequest(ctx context.Context, c access.Caller, even
 	if _, err := s.loadClientAs(ctx, c, event, access.ReadClient, client); err != nil {
 		return nil, err
 	}
-	doc, err := s.disclosures.Load(ctx, c.Clinic, client, id, kindAccessRequest)
-	if errors.Is(err, disclosure.ErrNotFound) {
-		return nil, ErrNotFound
-	}
+	var v AccessRequestView
+	doc, err := loadDisclosure(ctx, s, c.Clinic, client, id, kindAccessRequest, &v)
 	if err != nil {
 		return nil, err
-	}
-	var v AccessRequestView
-	if err := json.Unmarshal(doc.Body, &v); err != nil || v.ID != id {
-		return nil, disclosure.ErrUnreadable
 	}
 	if v.Status != accessRequestOpen {
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the request has been answered")

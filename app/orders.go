@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -198,16 +197,9 @@ func (s *Service) GetCourtOrder(ctx context.Context, c access.Caller, client, id
 	if _, err := s.loadClientAs(ctx, c, "read_court_order", access.ReadClient, client); err != nil {
 		return nil, err
 	}
-	doc, err := s.disclosures.Load(ctx, c.Clinic, client, id, kindCourtOrder)
-	if errors.Is(err, disclosure.ErrNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
 	var v OrderView
-	if err := json.Unmarshal(doc.Body, &v); err != nil || v.ID != id {
-		return nil, disclosure.ErrUnreadable
+	if _, err := loadDisclosure(ctx, s, c.Clinic, client, id, kindCourtOrder, &v); err != nil {
+		return nil, err
 	}
 	return &v, nil
 }

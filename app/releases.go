@@ -109,6 +109,60 @@ func (s *Service) loadClientAs(ctx context.Context, c access.Caller, event strin
 	return cl, nil
 }
 
+// loadClientOrSelf decides, audited as event, whether the caller may read client's releases
+// and accounting: staff as for the client's identity (clinic admins, the care team), and a
+// caller of role client when client is their own (45 CFR 164.524, 164.528). One answer for
+// unknown and forbidden.
+func (s *Service) loadClientOrSelf(ctx context.Context, c access.Caller, event, client string) error {
+	staff := slices.Contains(c.Roles, recordvault.RoleClinician) || slices.Contains(c.Roles, recordvault.RoleClinicAdmin)
+	if staff || !slices.Contains(c.Roles, recordvault.RoleClient) {
+		_, err := s.loadClientAs(ctx, c, event, access.ReadClient, client)
+		return err
+	}
+	cl, err := s.loadClient(ctx, c, client)
+	if err != nil {
+		return err
+	}
+	own, err := s.clinic.ClientOfAccount(ctx, c.Clinic, c.ID)
+	if err != nil {
+		return err
+	}
+	d := refused("a client reads only their own releases and accounting")
+	if cl != nil && own == client {
+		d = access.Decision{Allowed: true, Rule: "a client reads their own releases and accounting (45 CFR 164.524, 164.528)"}
+	}
+	return s.decide(ctx, c, event, client, "", d)
+}
+
+// LinkAccount makes subject, a login of role client, the client's own account, through which
+// they read their releases and accounting.
+func (s *Service) LinkAccount(ctx context.Context, c access.Caller, client, subject string) error {
+	if !recordvault.ValidSubject(subject) {
+		return recordvault.Errorf(recordvault.EINVALID, "subject: the login's subject, printable characters, no slash")
+	}
+	cl, err := s.loadClientAs(ctx, c, "link_account", access.ManageClinic, client)
+	if err != nil {
+		return err
+	}
+	return s.clinic.LinkAccount(ctx, cl, subject)
+}
+
+// loadDisclosure reads one disclosure document of kind about client and decodes its body
+// into v; an unknown one is ErrNotFound.
+func loadDisclosure[T any](ctx context.Context, s *Service, clinic, client, id, kind string, v *T) (*disclosure.Doc, error) {
+	doc, err := s.disclosures.Load(ctx, clinic, client, id, kind)
+	if errors.Is(err, disclosure.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(doc.Body, v); err != nil {
+		return nil, disclosure.ErrUnreadable
+	}
+	return doc, nil
+}
+
 // AddAuthorization records a client's signed authorization. An incomplete one is refused,
 // naming every missing element.
 func (s *Service) AddAuthorization(ctx context.Context, c access.Caller, client string, in AuthorizationInput) (*AuthorizationView, error) {
@@ -193,16 +247,10 @@ func (s *Service) RevokeAuthorization(ctx context.Context, c access.Caller, clie
 	if _, err := s.loadClientAs(ctx, c, "revoke_authorization", access.ReadClient, client); err != nil {
 		return nil, err
 	}
-	doc, err := s.disclosures.Load(ctx, c.Clinic, client, id, kindAuthorization)
-	if errors.Is(err, disclosure.ErrNotFound) {
-		return nil, ErrNotFound
-	}
+	var v AuthorizationView
+	doc, err := loadDisclosure(ctx, s, c.Clinic, client, id, kindAuthorization, &v)
 	if err != nil {
 		return nil, err
-	}
-	var v AuthorizationView
-	if err := json.Unmarshal(doc.Body, &v); err != nil {
-		return nil, disclosure.ErrUnreadable
 	}
 	if doc.Status == authorizationRevoked {
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the authorization is revoked already")
@@ -459,13 +507,60 @@ func (s *Service) ReviewDenial(ctx context.Context, c access.Caller, client, id 
 		Rule: fmt.Sprintf("release %s: %s: %s (%s)", r.ID, decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
-	stored, err := s.disclosures.Load(ctx, c.Clinic, doc.Participants[0], r.ID, kindRelease)
+	r.Denial = &denial
+	if err := s.redecide(ctx, c.Clinic, doc, r, decision); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// redecide stores a release with a new decision, keeping the one it replaces.
+func (s *Service) redecide(ctx context.Context, clinic string, doc *records.Document, r *ReleaseView, decision policy.Decision) error {
+	stored, err := s.disclosures.Load(ctx, clinic, doc.Participants[0], r.ID, kindRelease)
+	if err != nil {
+		return err
+	}
+	r.Earlier = append(r.Earlier, r.Decision)
+	r.Decision, r.Status = decision, statusOf[decision.Outcome]
+	return s.disclosures.Update(ctx, stored, r.Status, r)
+}
+
+// ResolveRelease records the decision of a clinic admin, as privacy officer, on a release
+// the policy sent for review (a Part 2 record in an emergency, psychotherapy notes in a
+// report the law may require): released with the fields asked for, or refused, for the
+// reason given.
+func (s *Service) ResolveRelease(ctx context.Context, c access.Caller, client, id string, approve bool, reason string) (*ReleaseView, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "reason: the reviewer's reason is required")
+	}
+	if err := evidenceText(reason); err != nil {
+		return nil, err
+	}
+	if _, err := s.loadClientAs(ctx, c, "resolve_release", access.ManageClinic, client); err != nil {
+		return nil, err
+	}
+	r, err := s.GetRelease(ctx, c, client, id)
 	if err != nil {
 		return nil, err
 	}
-	r.Earlier = append(r.Earlier, r.Decision)
-	r.Decision, r.Status, r.Denial = decision, statusOf[decision.Outcome], &denial
-	if err := s.disclosures.Update(ctx, stored, r.Status, r); err != nil {
+	if r.Status != ReleaseNeedsReview {
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "only a release waiting for review is resolved")
+	}
+	doc, err := s.records.Load(ctx, c.Clinic, client, r.Document)
+	if err != nil {
+		return nil, err
+	}
+	req, _, err := s.releaseFacts(ctx, c, client, doc, ReleaseInput{Basis: r.Basis, Recipient: r.Recipient, Fields: r.Asked, Minor: r.Minor})
+	if err != nil {
+		return nil, err
+	}
+	decision := policy.Resolve(req, r.Decision, approve, c.ID, reason)
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "resolve_release",
+		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
+		Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, decision.Outcome, decision.Rule.Citation)}); err != nil {
+		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	if err := s.redecide(ctx, c.Clinic, doc, r, decision); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -582,7 +677,7 @@ func (s *Service) releases(ctx context.Context, clinic, home string) ([]*disclos
 
 // ListReleases returns every release of a client's documents, newest first.
 func (s *Service) ListReleases(ctx context.Context, c access.Caller, client string) ([]ReleaseView, error) {
-	if _, err := s.loadClientAs(ctx, c, "list_releases", access.ReadClient, client); err != nil {
+	if err := s.loadClientOrSelf(ctx, c, "list_releases", client); err != nil {
 		return nil, err
 	}
 	return s.clientReleases(ctx, c.Clinic, client)
@@ -618,7 +713,7 @@ func (s *Service) takesPart(ctx context.Context, clinic, client, record string) 
 
 // GetRelease returns one release of a client's documents.
 func (s *Service) GetRelease(ctx context.Context, c access.Caller, client, id string) (*ReleaseView, error) {
-	if _, err := s.loadClientAs(ctx, c, "read_release", access.ReadClient, client); err != nil {
+	if err := s.loadClientOrSelf(ctx, c, "read_release", client); err != nil {
 		return nil, err
 	}
 	rs, err := s.clientReleases(ctx, c.Clinic, client)
@@ -660,7 +755,7 @@ const AccountingYears = 6
 // last six years that the policy marked as accounted for, oldest first; releases to the
 // client, under an authorization or for treatment are exempt (164.528(a)(1)).
 func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client string) (*Accounting, error) {
-	if _, err := s.loadClientAs(ctx, c, "read_accounting", access.ReadClient, client); err != nil {
+	if err := s.loadClientOrSelf(ctx, c, "read_accounting", client); err != nil {
 		return nil, err
 	}
 	rs, err := s.clientReleases(ctx, c.Clinic, client)

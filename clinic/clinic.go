@@ -34,6 +34,7 @@ type Store interface {
 	ReadProfile(ctx context.Context, clinic, client string) (*storage.Profile, string, error)
 	ListClients(ctx context.Context, clinic, after string, limit int) ([]string, error)
 	AddIndex(ctx context.Context, clinic, index, client string) error
+	RemoveIndex(ctx context.Context, clinic, index, client string) error
 	FindIndex(ctx context.Context, clinic, index string) ([]string, error)
 	ReadStaff(ctx context.Context, clinic string) (*storage.Staff, string, error)
 	WriteStaff(ctx context.Context, st *storage.Staff, etag string) (string, error)
@@ -236,6 +237,78 @@ func (s *Service) SetCareTeam(ctx context.Context, c *Client, team []string) err
 	}
 	*c = *loaded(&p, etag)
 	return nil
+}
+
+// LinkAccount makes subject, a login of role client, the client's own account, replacing
+// any earlier one. The profile keeps only the subject's blind index, and an index entry finds
+// the client from it; a subject already linked to another client is refused.
+func (s *Service) LinkAccount(ctx context.Context, c *Client, subject string) error {
+	mac, err := s.keys.HMAC(ctx, IndexKeyName(c.Clinic), recordvault.AccountIndexInput(subject))
+	if err != nil {
+		return fmt.Errorf("clinic: account index: %w", err)
+	}
+	index := hex.EncodeToString(mac)
+	if linked, err := s.accountClients(ctx, c.Clinic, index); err != nil {
+		return err
+	} else if len(linked) > 0 && !slices.Equal(linked, []string{c.ID}) {
+		return recordvault.Errorf(recordvault.ECONFLICT, "the account is another client's")
+	}
+	if err := s.store.AddIndex(ctx, c.Clinic, index, c.ID); err != nil {
+		return fmt.Errorf("clinic: index account: %w", err)
+	}
+	p := *c.p
+	old := p.Account
+	p.Account = index
+	etag, err := s.store.ReplaceProfile(ctx, &p, c.etag)
+	if errors.Is(err, storage.ErrChanged) {
+		return errChanged
+	}
+	if err != nil {
+		return fmt.Errorf("clinic: store account: %w", err)
+	}
+	*c = *loaded(&p, etag)
+	if old != "" && old != index {
+		if err := s.store.RemoveIndex(ctx, c.Clinic, old, c.ID); err != nil {
+			return fmt.Errorf("clinic: unindex old account: %w", err)
+		}
+	}
+	return nil
+}
+
+// ClientOfAccount returns the client whose own account subject is: "" when there is none.
+func (s *Service) ClientOfAccount(ctx context.Context, clinic, subject string) (string, error) {
+	mac, err := s.keys.HMAC(ctx, IndexKeyName(clinic), recordvault.AccountIndexInput(subject))
+	if err != nil {
+		return "", fmt.Errorf("clinic: account index: %w", err)
+	}
+	linked, err := s.accountClients(ctx, clinic, hex.EncodeToString(mac))
+	if err != nil || len(linked) != 1 {
+		return "", err
+	}
+	return linked[0], nil
+}
+
+// accountClients returns the clients whose profile names index as their account (an index
+// entry left by an interrupted relink is ignored).
+func (s *Service) accountClients(ctx context.Context, clinic, index string) ([]string, error) {
+	ids, err := s.store.FindIndex(ctx, clinic, index)
+	if err != nil {
+		return nil, fmt.Errorf("clinic: find account: %w", err)
+	}
+	var out []string
+	for _, id := range ids {
+		c, err := s.LoadClient(ctx, clinic, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.p.Account == index {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // checkTeam requires every member of a care team to be a distinct clinician of the roster.

@@ -74,8 +74,13 @@ func (f *fakeStore) AddIndex(_ context.Context, _, index, client string) error {
 	return nil
 }
 
+func (f *fakeStore) RemoveIndex(_ context.Context, _, index, client string) error {
+	f.index[index] = slices.DeleteFunc(f.index[index], func(c string) bool { return c == client })
+	return nil
+}
+
 func (f *fakeStore) FindIndex(_ context.Context, _, index string) ([]string, error) {
-	return f.index[index], nil
+	return slices.Compact(slices.Sorted(slices.Values(f.index[index]))), nil
 }
 
 func (f *fakeStore) ReadStaff(_ context.Context, clinic string) (*storage.Staff, string, error) {
@@ -186,5 +191,41 @@ func TestCareTeam(t *testing.T) {
 	now, _ := svc.LoadClient(ctx, "c1", c.ID)
 	if !slices.Equal(now.CareTeam, []string{"dr-lee", "dr-patel"}) {
 		t.Fatalf("care team = %v", now.CareTeam)
+	}
+}
+
+// A client's account is found by its subject, relinking moves it, and one subject is never
+// two clients' account.
+func TestLinkAccount(t *testing.T) {
+	ctx := context.Background()
+	s := New(vaulttest.Keyring{}, newFakeStore(), nil)
+	a, err := s.CreateClient(ctx, "c", recordvault.Identity{FullName: "A", DateOfBirth: "1990-01-01"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateClient(ctx, "c", recordvault.Identity{FullName: "B", DateOfBirth: "1990-01-01"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := s.ClientOfAccount(ctx, "c", "login-a"); err != nil || id != "" {
+		t.Fatalf("before linking: %q, %v", id, err)
+	}
+	if err := s.LinkAccount(ctx, a, "login-a"); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := s.ClientOfAccount(ctx, "c", "login-a"); err != nil || id != a.ID {
+		t.Fatalf("linked: %q, %v", id, err)
+	}
+	if err := s.LinkAccount(ctx, b, "login-a"); recordvault.ErrorCode(err) != recordvault.ECONFLICT {
+		t.Fatalf("another client's account: %v", err)
+	}
+	if err := s.LinkAccount(ctx, a, "login-a2"); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := s.ClientOfAccount(ctx, "c", "login-a"); id != "" {
+		t.Fatalf("the old subject still finds %q", id)
+	}
+	if id, _ := s.ClientOfAccount(ctx, "c", "login-a2"); id != a.ID {
+		t.Fatalf("the new subject finds %q", id)
 	}
 }

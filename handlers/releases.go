@@ -1,13 +1,17 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/render"
 )
 
 func handleAddAuthorization(logger *slog.Logger, svc *app.Service) http.Handler {
@@ -100,8 +104,33 @@ func handleListReleases(logger *slog.Logger, svc *app.Service) http.Handler {
 	})
 }
 
+// handleAccounting answers with the accounting as JSON, or as PDF when the caller accepts
+// application/pdf.
 func handleAccounting(logger *slog.Logger, svc *app.Service) http.Handler {
-	return handleClientRead(logger, svc.AccountingOf)
+	asJSON := handleClientRead(logger, svc.AccountingOf)
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		if !strings.Contains(r.Header.Get("Accept"), "application/pdf") {
+			asJSON.ServeHTTP(w, r)
+			return nil
+		}
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		acc, err := svc.AccountingOf(r.Context(), caller(r), client)
+		if err != nil {
+			return err
+		}
+		var doc bytes.Buffer // a few kilobytes: rendered whole, so an error never sends half a file
+		if err := render.AccountingPDF(&doc, caller(r).Clinic, acc, acc.To); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", `attachment; filename="accounting-`+client+`.pdf"`)
+		w.Header().Set("Content-Length", strconv.Itoa(doc.Len()))
+		_, _ = doc.WriteTo(w)
+		return nil
+	})
 }
 
 func handleCreateCourtOrder(logger *slog.Logger, svc *app.Service) http.Handler {
@@ -260,6 +289,55 @@ func handleOverdueAccessRequests(logger *slog.Logger, svc *app.Service) http.Han
 			return err
 		}
 		encode(w, r, http.StatusOK, list[*app.AccessRequestView]{Items: vs})
+		return nil
+	})
+}
+
+func handleLinkAccount(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Subject string `json:"subject"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if err := svc.LinkAccount(r.Context(), caller(r), client, body.Subject); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+func handleResolveRelease(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "release")
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Approve *bool  `json:"approve"`
+			Reason  string `json:"reason"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if body.Approve == nil {
+			return recordvault.Errorf(recordvault.EINVALID, "approve: true to release, false to refuse")
+		}
+		v, err := svc.ResolveRelease(r.Context(), caller(r), client, id, *body.Approve, body.Reason)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
 		return nil
 	})
 }

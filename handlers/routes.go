@@ -26,6 +26,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/search", handleFindClients(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}", handleGetClient(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/care-team", handleSetCareTeam(logger, svc)).Methods(http.MethodPut)
+	v1.Handle("/clients/{client}/account", handleLinkAccount(logger, svc)).Methods(http.MethodPut)
 
 	v1.Handle("/clients/{client}/records", handleCreateRecord(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records", handleListRecords(logger, svc)).Methods(http.MethodGet)
@@ -48,6 +49,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/releases", handleListReleases(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/releases/{release}", handleGetRelease(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/releases/{release}/review", handleReviewDenial(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/releases/{release}/resolve", handleResolveRelease(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/accounting", handleAccounting(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/court-orders", handleCreateCourtOrder(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/court-orders/{order}", handleGetCourtOrder(logger, svc)).Methods(http.MethodGet)

@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"bytes"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ledongthuc/pdf"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/policy"
@@ -216,7 +219,9 @@ func TestAPIMinorInIllinois(t *testing.T) {
 // serious-threat disclosure and a subpoena), with recipient, address, description and
 // purpose; disclosures to the client and under an authorization are left out.
 func TestAPIAccountingOfDisclosures(t *testing.T) {
-	e := newAPIEnv(t, releaseUsers)
+	users := maps.Clone(releaseUsers)
+	users["pat"], users["sam"] = []recordvault.Role{recordvault.RoleClient}, []recordvault.Role{recordvault.RoleClient}
+	e := newAPIEnv(t, users)
 	client := e.clientBorn(t, "1975-01-20")
 	note := e.signedNote(t, recordvault.ProgressNote, client)
 	base := "/v1/clients/" + client
@@ -255,6 +260,61 @@ func TestAPIAccountingOfDisclosures(t *testing.T) {
 	if acc.Entries[1].Recipient != "Jones & Co" || acc.Entries[1].Citation != "45 CFR 164.512(e)(1)(ii)" {
 		t.Fatalf("accounting entry: %+v", acc.Entries[1])
 	}
+
+	// The client reads it too, through their own account, as JSON and as PDF; another
+	// client's account learns nothing.
+	other := e.clientBorn(t, "1991-02-02")
+	e.must(t, http.StatusNoContent, nil, "admin", "PUT", base+"/account", map[string]string{"subject": "pat"})
+	e.must(t, http.StatusNoContent, nil, "admin", "PUT", "/v1/clients/"+other+"/account", map[string]string{"subject": "sam"})
+	if s, _, _ := e.call(t, "admin", "PUT", "/v1/clients/"+other+"/account", map[string]string{"subject": "pat"}); s != http.StatusConflict {
+		t.Errorf("one login linked to two clients: %d", s)
+	}
+	var mine app.Accounting
+	e.must(t, http.StatusOK, &mine, "pat", "GET", base+"/accounting", nil)
+	if len(mine.Entries) != 2 || mine.Entries[0].Release != threat.ID {
+		t.Fatalf("the client's own accounting: %+v", mine.Entries)
+	}
+	status, h, doc := e.call(t, "pat", "GET", base+"/accounting", nil, "Accept", "application/pdf")
+	if status != http.StatusOK || h.Get("Content-Type") != "application/pdf" || h.Get("Cache-Control") != "no-store" {
+		t.Fatalf("accounting as PDF: %d %v", status, h)
+	}
+	text := pdfText(t, doc)
+	for _, want := range []string{"Accounting of disclosures", "R. Target, 2 Elm St", "Jones & Co", "warning of a threat", "164.512(e)(1)(ii)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF lacks %q: %s", want, text)
+		}
+	}
+	for _, path := range []string{base + "/accounting", base + "/releases", "/v1/clients/" + newID() + "/accounting"} {
+		s1, _, b1 := e.call(t, "sam", "GET", path, nil)
+		if s1 != http.StatusNotFound || !strings.Contains(string(b1), `"not found"`) {
+			t.Errorf("another client's account reading %s: %d %s", path, s1, b1)
+		}
+	}
+	if s, _, _ := e.call(t, "pat", "GET", "/v1/clients/"+other+"/accounting", nil); s != http.StatusNotFound {
+		t.Errorf("a client reading another's accounting: %d", s)
+	}
+	if s, _, _ := e.call(t, "pat", "POST", base+"/releases", map[string]any{"document": note, "basis": "right_of_access",
+		"recipient": map[string]string{"kind": "client"}, "purpose": "p"}); s != http.StatusNotFound {
+		t.Errorf("a client making a release: %d", s)
+	}
+}
+
+// pdfText extracts the text of a PDF.
+func pdfText(t *testing.T, b []byte) string {
+	t.Helper()
+	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := r.GetPlainText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := io.ReadAll(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(text)
 }
 
 // TestAPIReviewableDenial: a licensed clinician withholds a progress note's risk assessment
@@ -397,5 +457,45 @@ func TestAPIAccessRequestClock(t *testing.T) {
 	}
 	if s, _, b := ca.call(t, "admin", "POST", "/v1/clients/"+caClient+"/access-requests/"+v.ID+"/extension", map[string]string{"reason": "busy"}); s != http.StatusConflict {
 		t.Errorf("an extension in California: %d %s", s, b)
+	}
+}
+
+// TestAPIReleaseNeedsReview: a Part 2 record asked for to avert a threat waits for review
+// (42 CFR 2.51); the clinic's admin, as privacy officer, releases it with the fields asked
+// for, once; it then enters the accounting and carries the Part 2 notice.
+func TestAPIReleaseNeedsReview(t *testing.T) {
+	e := newAPIEnv(t, releaseUsers)
+	client := e.clientBorn(t, "1970-12-12")
+	base := "/v1/clients/" + client
+	var rec app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", base+"/records", map[string]any{"category": "sud_record", "sign": true,
+		"fields": map[string]any{"date_of_service": "2026-10-01", "note": "withdrawal risk"}})
+	var pending app.ReleaseView
+	e.must(t, http.StatusCreated, &pending, "dr-lee", "POST", base+"/releases", map[string]any{"document": rec.ID, "basis": "serious_threat",
+		"fields": []string{"note"}, "purpose": "emergency", "attestation": map[string]bool{"good_faith": true},
+		"recipient": map[string]string{"kind": "provider", "id": "er-1", "name": "County ER"}})
+	if pending.Status != app.ReleaseNeedsReview || pending.Decision.Rule.Citation != "42 CFR 2.51" {
+		t.Fatalf("pending: %+v", pending.Decision)
+	}
+	resolve := base + "/releases/" + pending.ID + "/resolve"
+	if s, _, _ := e.call(t, "dr-lee", "POST", resolve, map[string]any{"approve": true, "reason": "bona fide medical emergency"}); s != http.StatusNotFound {
+		t.Errorf("a clinician resolving: %d", s)
+	}
+	if s, _, _ := e.call(t, "admin", "POST", resolve, map[string]any{"approve": true}); s != http.StatusBadRequest {
+		t.Errorf("resolving without a reason: %d", s)
+	}
+	var done app.ReleaseView
+	e.must(t, http.StatusOK, &done, "admin", "POST", resolve, map[string]any{"approve": true, "reason": "bona fide medical emergency"})
+	if done.Status != app.ReleaseApproved || !slices.Equal(done.Decision.Fields, []string{"note"}) || !done.Decision.Part2Notice ||
+		!done.Decision.Accounted || len(done.Earlier) != 1 {
+		t.Fatalf("resolved: %+v", done)
+	}
+	if s, _, _ := e.call(t, "admin", "POST", resolve, map[string]any{"approve": false, "reason": "again"}); s != http.StatusConflict {
+		t.Errorf("resolving twice: %d", s)
+	}
+	var acc app.Accounting
+	e.must(t, http.StatusOK, &acc, "admin", "GET", base+"/accounting", nil)
+	if len(acc.Entries) != 1 || acc.Entries[0].Release != pending.ID {
+		t.Fatalf("accounting: %+v", acc.Entries)
 	}
 }

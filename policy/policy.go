@@ -580,3 +580,24 @@ func (d *decision) release() Decision {
 	d.Reasons = append([]Reason{d.Rule}, d.Reasons...)
 	return d.Decision
 }
+
+// Resolve is the decision of a person with authority (the clinic's privacy officer or
+// counsel) on a release that needed review: approved with the fields asked for (all of the
+// document's when none were named), or denied, for reason. The rule that asked for the review
+// stays among the reasons.
+func Resolve(req Request, pending Decision, approve bool, by, reason string) Decision {
+	d := Decision{Reasons: append(slices.Clone(pending.Reasons), Reason{fmt.Sprintf("reviewed by %s: %s", by, reason), pending.Rule.Citation})}
+	rule := bases[req.Basis]
+	if !approve || pending.Outcome != NeedsReview {
+		d.Outcome, d.Rule = Deny, Reason{"refused on review: " + reason, pending.Rule.Citation}
+		return d
+	}
+	d.Fields = slices.Clone(req.Fields)
+	if len(d.Fields) == 0 {
+		d.Fields = slices.Clone(req.Document.Fields)
+	}
+	slices.Sort(d.Fields)
+	d.Outcome, d.Rule = Approve, Reason{"released on review under " + string(req.Basis) + ": " + reason, rule.citation}
+	d.Accounted, d.Part2Notice, d.Authorizations = rule.accounted, req.Document.Category == recordvault.SUDRecord, pending.Authorizations
+	return d
+}

@@ -359,3 +359,27 @@ func TestAge(t *testing.T) {
 		}
 	}
 }
+
+// A release that needed review is approved or refused by a person with authority; only a
+// pending decision is approved so, with the fields asked for.
+func TestResolve(t *testing.T) {
+	req := Request{Basis: SeriousThreat, Jurisdiction: "US", Now: testNow, Fields: []string{"note"},
+		Recipient: Recipient{Kind: ToThreatenedPerson, ID: "victim"},
+		Document:  Document{ID: "d1", Category: recordvault.SUDRecord, Participants: []string{"c1"}, DateOfService: "2026-06-01", Fields: fieldNames(recordvault.SUDRecord)}}
+	f := Facts{People: map[string]Person{"c1": {DateOfBirth: dateOfBirth(40)}}, Attestation: &Attestation{Clinician: "dr-lee", GoodFaith: true}}
+	pending := Decide(req, f)
+	if pending.Outcome != NeedsReview {
+		t.Fatalf("pending: %+v", pending)
+	}
+	ok := Resolve(req, pending, true, "privacy-officer", "bona fide emergency")
+	if ok.Outcome != Approve || !slices.Equal(ok.Fields, []string{"note"}) || !ok.Accounted || !ok.Part2Notice || ok.Rule.Citation != "45 CFR 164.512(j)(1)(i)" {
+		t.Fatalf("approved on review: %+v", ok)
+	}
+	if no := Resolve(req, pending, false, "privacy-officer", "no emergency"); no.Outcome != Deny || len(no.Fields) != 0 || no.Rule.Citation != "42 CFR 2.51" {
+		t.Fatalf("refused on review: %+v", no)
+	}
+	denied := Decide(Request{Basis: "gossip"}, Facts{})
+	if again := Resolve(req, denied, true, "privacy-officer", "x"); again.Outcome != Deny {
+		t.Fatalf("a denial approved on review: %+v", again)
+	}
+}

@@ -26,6 +26,8 @@ type Profile struct {
 	Fields     map[string][]byte `json:"fields"`
 	Index      string            `json:"index"`
 	CareTeam   []string          `json:"care_team"`
+	// Account is the blind index of the client's own login subject, when they have one.
+	Account string `json:"account,omitempty"`
 }
 
 // Staff is a clinic's roster of clinicians.
@@ -64,7 +66,7 @@ func staffKey(clinic string) string           { return "c/" + clinic + "/staff" 
 func (p *Profile) check() error {
 	if p.Version != 1 || !recordvault.ValidID(p.Clinic) || !recordvault.ValidID(p.Client) ||
 		!validName.MatchString(p.TransitKey) || p.WrappedKey == "" || !validIndex.MatchString(p.Index) ||
-		len(p.Fields) > maxFields || len(p.CareTeam) > MaxCareTeam {
+		len(p.Fields) > maxFields || len(p.CareTeam) > MaxCareTeam || (p.Account != "" && !validIndex.MatchString(p.Account)) {
 		return errProfile
 	}
 	for name := range p.Fields {
@@ -169,6 +171,14 @@ func (s *Store) AddIndex(ctx context.Context, clinic, index, client string) erro
 		return err
 	}
 	return nil
+}
+
+// RemoveIndex removes the record that client has the blind index value index.
+func (s *Store) RemoveIndex(ctx context.Context, clinic, index, client string) error {
+	if err := checkIDs(clinic, client); err != nil || !validIndex.MatchString(index) {
+		return errors.New("storage: invalid index entry")
+	}
+	return s.remove(ctx, indexPrefix(clinic, index)+client)
 }
 
 // FindIndex returns the clients whose blind index value is index.

@@ -1,0 +1,134 @@
+// Package render turns what recordvault discloses into documents people read: for now a
+// client's accounting of disclosures as PDF. It writes to an io.Writer and does no other
+// I/O. Text is set in the Go fonts (golang.org/x/image/font/gofont), embedded in the binary,
+// so rendering needs no font on the host and every character a name may hold is covered.
+package render
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/signintech/gopdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/recordvault/recordvault/app"
+)
+
+// page is a US Letter page with one-inch margins, written top to bottom.
+type page struct {
+	pdf    *gopdf.GoPdf
+	y      float64
+	footer string
+}
+
+const (
+	margin   = 72.0
+	width    = 612.0 - 2*margin
+	bottom   = 792.0 - margin
+	lineStep = 1.35 // line height as a multiple of the font size
+)
+
+func newPage(title, footer string) (*page, error) {
+	pdf := &gopdf.GoPdf{}
+	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeLetter})
+	pdf.SetInfo(gopdf.PdfInfo{Title: title, Producer: "recordvault"})
+	if err := pdf.AddTTFFontData("regular", goregular.TTF); err != nil {
+		return nil, err
+	}
+	if err := pdf.AddTTFFontData("bold", gobold.TTF); err != nil {
+		return nil, err
+	}
+	p := &page{pdf: pdf, footer: footer}
+	return p, p.newPage()
+}
+
+func (p *page) newPage() error {
+	p.pdf.AddPage()
+	if err := p.pdf.SetFont("regular", "", 8); err != nil {
+		return err
+	}
+	p.pdf.SetXY(margin, bottom+24)
+	if err := p.pdf.Cell(nil, p.footer); err != nil {
+		return err
+	}
+	p.y = margin
+	return nil
+}
+
+// text writes s in font at size, wrapped to the page width, starting a new page as needed.
+func (p *page) text(font string, size float64, s string) error {
+	if err := p.pdf.SetFont(font, "", size); err != nil {
+		return err
+	}
+	lines, err := p.pdf.SplitTextWithWordWrap(s, width)
+	if err != nil {
+		return err
+	}
+	for _, line := range lines {
+		if p.y+size*lineStep > bottom {
+			if err := p.newPage(); err != nil {
+				return err
+			}
+			if err := p.pdf.SetFont(font, "", size); err != nil {
+				return err
+			}
+		}
+		p.pdf.SetXY(margin, p.y)
+		if err := p.pdf.Cell(nil, line); err != nil {
+			return err
+		}
+		p.y += size * lineStep
+	}
+	return nil
+}
+
+func (p *page) space(points float64) { p.y += points }
+
+// AccountingPDF writes a client's accounting of disclosures (45 CFR 164.528) as PDF: for each
+// disclosure its date, the recipient's name and address, what was disclosed and why, and the
+// rule it was made under.
+func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Time) error {
+	p, err := newPage("Accounting of disclosures", fmt.Sprintf("Accounting of disclosures, client %s, clinic %s, produced %s. Confidential.",
+		acc.Client, clinic, now.UTC().Format(time.RFC3339)))
+	if err != nil {
+		return err
+	}
+	steps := []func() error{
+		func() error { return p.text("bold", 16, "Accounting of disclosures") },
+		func() error {
+			return p.text("regular", 10, fmt.Sprintf("Client %s, clinic %s. Disclosures from %s to %s, under 45 CFR 164.528. "+
+				"Disclosures to you, under your authorization, and for treatment are not listed (164.528(a)(1)).",
+				acc.Client, clinic, acc.From.Format(time.DateOnly), acc.To.Format(time.DateOnly)))
+		},
+	}
+	if len(acc.Entries) == 0 {
+		steps = append(steps, func() error { p.space(8); return p.text("regular", 11, "No disclosures to account for.") })
+	}
+	for i, e := range acc.Entries {
+		recipient := e.Recipient
+		if e.Address != "" {
+			recipient += ", " + e.Address
+		}
+		steps = append(steps,
+			func() error {
+				p.space(10)
+				return p.text("bold", 11, fmt.Sprintf("%d. %s", i+1, e.Date.UTC().Format(time.DateOnly)))
+			},
+			func() error { return p.text("regular", 10, "Recipient: "+recipient) },
+			func() error { return p.text("regular", 10, "Disclosed: "+e.Description) },
+			func() error { return p.text("regular", 10, "Purpose: "+e.Purpose) },
+			func() error {
+				return p.text("regular", 10, fmt.Sprintf("Basis: %s (%s); release %s", e.Basis, e.Citation, e.Release))
+			},
+		)
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("render: accounting: %w", err)
+		}
+	}
+	_, err = p.pdf.WriteTo(w)
+	return err
+}
