@@ -189,34 +189,6 @@ func handleVerifyManifest(logger *slog.Logger, svc *app.Service) http.Handler {
 	})
 }
 
-func handleReviewDenial(logger *slog.Logger, svc *app.Service) http.Handler {
-	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		client, err := pathID(r, "client")
-		if err != nil {
-			return err
-		}
-		id, err := pathID(r, "release")
-		if err != nil {
-			return err
-		}
-		var body struct {
-			Upheld *bool `json:"upheld"`
-		}
-		if err := decode(w, r, &body); err != nil {
-			return err
-		}
-		if body.Upheld == nil {
-			return recordvault.Errorf(recordvault.EINVALID, "upheld: true to uphold the denial, false to overturn it")
-		}
-		v, err := svc.ReviewDenial(r.Context(), caller(r), client, id, *body.Upheld)
-		if err != nil {
-			return err
-		}
-		encode(w, r, http.StatusOK, v)
-		return nil
-	})
-}
-
 func handleCreateAccessRequest(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		client, err := pathID(r, "client")
@@ -240,45 +212,6 @@ func handleListAccessRequests(logger *slog.Logger, svc *app.Service) http.Handle
 	return handleClientRead(logger, func(ctx context.Context, c access.Caller, client string) (list[*app.AccessRequestView], error) {
 		vs, err := svc.ListAccessRequests(ctx, c, client)
 		return list[*app.AccessRequestView]{Items: vs}, err
-	})
-}
-
-// handleAccessRequestStep decodes a step's body, takes the step on one access request and
-// answers with the request.
-func handleAccessRequestStep[T any](logger *slog.Logger, step func(ctx context.Context, c access.Caller, client, id string, body T) (*app.AccessRequestView, error)) http.Handler {
-	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		client, err := pathID(r, "client")
-		if err != nil {
-			return err
-		}
-		id, err := pathID(r, "request")
-		if err != nil {
-			return err
-		}
-		var body T
-		if err := decode(w, r, &body); err != nil {
-			return err
-		}
-		v, err := step(r.Context(), caller(r), client, id, body)
-		if err != nil {
-			return err
-		}
-		encode(w, r, http.StatusOK, v)
-		return nil
-	})
-}
-
-func handleExtendAccessRequest(logger *slog.Logger, svc *app.Service) http.Handler {
-	return handleAccessRequestStep(logger, func(ctx context.Context, c access.Caller, client, id string, b extensionBody) (*app.AccessRequestView, error) {
-		return svc.ExtendAccessRequest(ctx, c, client, id, b.Reason)
-	})
-}
-
-func handleAnswerAccessRequest(logger *slog.Logger, svc *app.Service) http.Handler {
-	return handleAccessRequestStep(logger, func(ctx context.Context, c access.Caller, client, id string, b struct {
-		Releases []string `json:"releases"`
-	}) (*app.AccessRequestView, error) {
-		return svc.AnswerAccessRequest(ctx, c, client, id, b.Releases)
 	})
 }
 
@@ -313,31 +246,64 @@ func handleLinkAccount(logger *slog.Logger, svc *app.Service) http.Handler {
 	})
 }
 
-func handleResolveRelease(logger *slog.Logger, svc *app.Service) http.Handler {
+// handleClientStep decodes a body T, takes a step on the client's resource named by the path
+// variable idVar, and answers with what the step returns.
+func handleClientStep[T, V any](logger *slog.Logger, idVar string, step func(ctx context.Context, c access.Caller, client, id string, body T) (V, error)) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		client, err := pathID(r, "client")
 		if err != nil {
 			return err
 		}
-		id, err := pathID(r, "release")
+		id, err := pathID(r, idVar)
 		if err != nil {
 			return err
 		}
-		var body struct {
-			Approve *bool  `json:"approve"`
-			Reason  string `json:"reason"`
-		}
+		var body T
 		if err := decode(w, r, &body); err != nil {
 			return err
 		}
-		if body.Approve == nil {
-			return recordvault.Errorf(recordvault.EINVALID, "approve: true to release, false to refuse")
-		}
-		v, err := svc.ResolveRelease(r.Context(), caller(r), client, id, *body.Approve, body.Reason)
+		v, err := step(r.Context(), caller(r), client, id, body)
 		if err != nil {
 			return err
 		}
 		encode(w, r, http.StatusOK, v)
 		return nil
+	})
+}
+
+func handleExtendAccessRequest(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientStep(logger, "request", func(ctx context.Context, c access.Caller, client, id string, b extensionBody) (*app.AccessRequestView, error) {
+		return svc.ExtendAccessRequest(ctx, c, client, id, b.Reason)
+	})
+}
+
+func handleAnswerAccessRequest(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientStep(logger, "request", func(ctx context.Context, c access.Caller, client, id string, b struct {
+		Releases []string `json:"releases"`
+	}) (*app.AccessRequestView, error) {
+		return svc.AnswerAccessRequest(ctx, c, client, id, b.Releases)
+	})
+}
+
+func handleReviewDenial(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientStep(logger, "release", func(ctx context.Context, c access.Caller, client, id string, b struct {
+		Upheld *bool `json:"upheld"`
+	}) (*app.ReleaseView, error) {
+		if b.Upheld == nil {
+			return nil, recordvault.Errorf(recordvault.EINVALID, "upheld: true to uphold the denial, false to overturn it")
+		}
+		return svc.ReviewDenial(ctx, c, client, id, *b.Upheld)
+	})
+}
+
+func handleResolveRelease(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientStep(logger, "release", func(ctx context.Context, c access.Caller, client, id string, b struct {
+		Approve *bool  `json:"approve"`
+		Reason  string `json:"reason"`
+	}) (*app.ReleaseView, error) {
+		if b.Approve == nil {
+			return nil, recordvault.Errorf(recordvault.EINVALID, "approve: true to release, false to refuse")
+		}
+		return svc.ResolveRelease(ctx, c, client, id, *b.Approve, b.Reason)
 	})
 }
