@@ -4,6 +4,7 @@ package integration
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -41,6 +42,24 @@ func TestAPICourtOrder(t *testing.T) {
 
 	if s, _, b := e.call(t, "dr-lee", "POST", base+"/court-orders", order); s != http.StatusNotFound {
 		t.Fatalf("a clinician recording a court order: %d %s", s, b)
+	}
+	before := e.bucketState(t)
+	for name, change := range map[string]func(o map[string]any){
+		"dates reversed":     func(o map[string]any) { o["from"], o["to"] = "2026-10-01", "2026-05-01" },
+		"unknown category":   func(o map[string]any) { o["categories"] = []string{"diary"} },
+		"to the client":      func(o map[string]any) { o["recipient"] = map[string]string{"kind": "client", "id": "x"} },
+		"no categories":      func(o map[string]any) { delete(o, "categories") },
+		"malformed document": func(o map[string]any) { o["documents"] = []string{"../r"} },
+		"unknown field":      func(o map[string]any) { o["judge"] = "J. Doe" },
+	} {
+		bad := maps.Clone(order)
+		change(bad)
+		if s, _, b := e.call(t, "admin", "POST", base+"/court-orders", bad); s != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", name, s, b)
+		}
+	}
+	if !maps.Equal(before, e.bucketState(t)) {
+		t.Fatal("refused orders changed the bucket")
 	}
 	var v app.OrderView
 	e.must(t, http.StatusCreated, &v, "admin", "POST", base+"/court-orders", order)
