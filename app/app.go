@@ -29,6 +29,7 @@ import (
 	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/tokens"
 )
 
 // Service runs the operations.
@@ -36,6 +37,7 @@ type Service struct {
 	records      *records.Service
 	clinic       *clinic.Service
 	disclosures  *disclosure.Service
+	tokens       *tokens.Service
 	audit        recordvault.Auditor
 	now          func() time.Time
 	jurisdiction string
@@ -46,6 +48,7 @@ type Deps struct {
 	Records     *records.Service
 	Clinic      *clinic.Service
 	Disclosures *disclosure.Service
+	Tokens      *tokens.Service
 	Audit       recordvault.Auditor
 	Now         func() time.Time // the clock; time.Now when nil
 	// Jurisdiction is the law the clinics practise under, a key of policy.Jurisdictions;
@@ -64,7 +67,7 @@ func New(deps Deps) (*Service, error) {
 	if _, ok := policy.Jurisdictions[deps.Jurisdiction]; !ok {
 		return nil, fmt.Errorf("app: unknown jurisdiction %q", deps.Jurisdiction)
 	}
-	return &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, audit: deps.Audit,
+	return &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, tokens: deps.Tokens, audit: deps.Audit,
 		now: deps.Now, jurisdiction: deps.Jurisdiction}, nil
 }
 
@@ -373,26 +376,35 @@ func (s *Service) GetRecord(ctx context.Context, c access.Caller, client, record
 			return nil, err
 		}
 	}
-	kids, err := s.records.Children(ctx, doc)
-	if err != nil {
+	if v.Addenda, v.Amendments, err = s.children(ctx, doc); err != nil {
 		return nil, err
 	}
+	return v, nil
+}
+
+// children decrypts a record's addenda and amendment requests, oldest first.
+func (s *Service) children(ctx context.Context, doc *records.Document) ([]AddendumView, []*recordvault.Amendment, error) {
+	kids, err := s.records.Children(ctx, doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	addenda, amendments := []AddendumView{}, []*recordvault.Amendment{}
 	for _, k := range kids {
 		if k.Kind == recordvault.AmendmentDocument {
 			_, a, err := s.amendment(ctx, k)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			v.Amendments = append(v.Amendments, a)
+			amendments = append(amendments, a)
 			continue
 		}
 		f, err := s.records.Read(ctx, k, []string{addendumText})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		v.Addenda = append(v.Addenda, AddendumView{ID: k.ID, Author: k.Author, Created: k.Created, Text: string(f[addendumText])})
+		addenda = append(addenda, AddendumView{ID: k.ID, Author: k.Author, Created: k.Created, Text: string(f[addendumText])})
 	}
-	return v, nil
+	return addenda, amendments, nil
 }
 
 // ListRecords returns a page of a client's records, described but not decrypted.

@@ -716,16 +716,7 @@ func (s *Service) GetRelease(ctx context.Context, c access.Caller, client, id st
 	if err := s.loadClientOrSelf(ctx, c, "read_release", client); err != nil {
 		return nil, err
 	}
-	rs, err := s.clientReleases(ctx, c.Clinic, client)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range rs {
-		if r.ID == id {
-			return &r, nil
-		}
-	}
-	return nil, ErrNotFound
+	return s.findRelease(ctx, c.Clinic, client, id)
 }
 
 // AccountingEntry is one disclosure in a client's accounting (164.528(b)(2)).

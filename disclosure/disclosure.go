@@ -31,6 +31,7 @@ type Store interface {
 	ReplaceDisclosure(ctx context.Context, d *storage.Disclosure, etag string) (string, error)
 	ReadDisclosure(ctx context.Context, clinic, client, id string) (*storage.Disclosure, string, error)
 	ListDisclosures(ctx context.Context, clinic, client string) ([]string, error)
+	UseToken(ctx context.Context, clinic, jti string) error
 }
 
 var _ Store = (*storage.Store)(nil)
@@ -301,5 +302,21 @@ func (s *Service) Update(ctx context.Context, doc *Doc, status string, body any)
 		return fmt.Errorf("disclosure: replace: %w", err)
 	}
 	doc.Status, doc.Updated, doc.Body, doc.d, doc.etag = status, d.Updated, plain, &d, etag
+	return nil
+}
+
+// ErrTokenUsed is the answer for a download token redeemed before.
+var ErrTokenUsed = errors.New("disclosure: download token used")
+
+// UseToken records the redemption of download token jti; of two racing redemptions exactly
+// one succeeds, the other gets ErrTokenUsed.
+func (s *Service) UseToken(ctx context.Context, clinic, jti string) error {
+	err := s.store.UseToken(ctx, clinic, jti)
+	if errors.Is(err, storage.ErrExists) {
+		return ErrTokenUsed
+	}
+	if err != nil {
+		return fmt.Errorf("disclosure: use token: %w", err)
+	}
 	return nil
 }

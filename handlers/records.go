@@ -224,13 +224,7 @@ func handleListRecords(logger *slog.Logger, svc *app.Service) http.Handler {
 }
 
 // recordIDs reads the client and record path variables.
-func recordIDs(r *http.Request) (client, record string, err error) {
-	if client, err = pathID(r, "client"); err != nil {
-		return "", "", err
-	}
-	record, err = pathID(r, "record")
-	return client, record, err
-}
+func recordIDs(r *http.Request) (client, record string, err error) { return clientItemIDs(r, "record") }
 
 func handleGetRecord(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {

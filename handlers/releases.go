@@ -33,25 +33,6 @@ func handleAddAuthorization(logger *slog.Logger, svc *app.Service) http.Handler 
 	})
 }
 
-func handleRevokeAuthorization(logger *slog.Logger, svc *app.Service) http.Handler {
-	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		client, err := pathID(r, "client")
-		if err != nil {
-			return err
-		}
-		id, err := pathID(r, "authorization")
-		if err != nil {
-			return err
-		}
-		v, err := svc.RevokeAuthorization(r.Context(), caller(r), client, id)
-		if err != nil {
-			return err
-		}
-		encode(w, r, http.StatusOK, v)
-		return nil
-	})
-}
-
 func handleCreateRelease(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		client, err := pathID(r, "client")
@@ -67,25 +48,6 @@ func handleCreateRelease(logger *slog.Logger, svc *app.Service) http.Handler {
 			return err
 		}
 		encode(w, r, http.StatusCreated, v)
-		return nil
-	})
-}
-
-func handleGetRelease(logger *slog.Logger, svc *app.Service) http.Handler {
-	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		client, err := pathID(r, "client")
-		if err != nil {
-			return err
-		}
-		id, err := pathID(r, "release")
-		if err != nil {
-			return err
-		}
-		v, err := svc.GetRelease(r.Context(), caller(r), client, id)
-		if err != nil {
-			return err
-		}
-		encode(w, r, http.StatusOK, v)
 		return nil
 	})
 }
@@ -148,25 +110,6 @@ func handleCreateCourtOrder(logger *slog.Logger, svc *app.Service) http.Handler 
 			return err
 		}
 		encode(w, r, http.StatusCreated, v)
-		return nil
-	})
-}
-
-func handleGetCourtOrder(logger *slog.Logger, svc *app.Service) http.Handler {
-	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		client, err := pathID(r, "client")
-		if err != nil {
-			return err
-		}
-		id, err := pathID(r, "order")
-		if err != nil {
-			return err
-		}
-		v, err := svc.GetCourtOrder(r.Context(), caller(r), client, id)
-		if err != nil {
-			return err
-		}
-		encode(w, r, http.StatusOK, v)
 		return nil
 	})
 }
@@ -250,11 +193,7 @@ func handleLinkAccount(logger *slog.Logger, svc *app.Service) http.Handler {
 // variable idVar, and answers with what the step returns.
 func handleClientStep[T, V any](logger *slog.Logger, idVar string, step func(ctx context.Context, c access.Caller, client, id string, body T) (V, error)) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		client, err := pathID(r, "client")
-		if err != nil {
-			return err
-		}
-		id, err := pathID(r, idVar)
+		client, id, err := clientItemIDs(r, idVar)
 		if err != nil {
 			return err
 		}
@@ -306,4 +245,70 @@ func handleResolveRelease(logger *slog.Logger, svc *app.Service) http.Handler {
 		}
 		return svc.ResolveRelease(ctx, c, client, id, *b.Approve, b.Reason)
 	})
+}
+
+func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Token string `json:"token"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		var proof app.Proof
+		if scheme, bearer, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			if p, err := verifier.Verify(r.Context(), bearer); err == nil {
+				proof.Caller = &access.Caller{ID: p.Subject, Clinic: p.Clinic, Roles: p.Roles}
+			}
+		}
+		released, err := svc.Redeem(r.Context(), proof, body.Token)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="release-`+released.Release+`.json"`)
+		encode(w, r, http.StatusOK, released)
+		return nil
+	})
+}
+
+// handleClientItem answers status with what f returns for the client's resource named by
+// the path variable idVar (no request body).
+func handleClientItem[V any](logger *slog.Logger, idVar string, status int, f func(ctx context.Context, c access.Caller, client, id string) (V, error)) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, id, err := clientItemIDs(r, idVar)
+		if err != nil {
+			return err
+		}
+		v, err := f(r.Context(), caller(r), client, id)
+		if err != nil {
+			return err
+		}
+		encode(w, r, status, v)
+		return nil
+	})
+}
+
+func handleRevokeAuthorization(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientItem(logger, "authorization", http.StatusOK, svc.RevokeAuthorization)
+}
+
+func handleGetRelease(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientItem(logger, "release", http.StatusOK, svc.GetRelease)
+}
+
+func handleGetCourtOrder(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientItem(logger, "order", http.StatusOK, svc.GetCourtOrder)
+}
+
+func handleIssueToken(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientItem(logger, "release", http.StatusCreated, svc.IssueToken)
+}
+
+// clientItemIDs reads the client path variable and the one named idVar.
+func clientItemIDs(r *http.Request, idVar string) (client, id string, err error) {
+	if client, err = pathID(r, "client"); err != nil {
+		return "", "", err
+	}
+	id, err = pathID(r, idVar)
+	return client, id, err
 }

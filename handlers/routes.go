@@ -13,6 +13,7 @@ import (
 func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service) {
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", handleReadyz(logger, checks)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/downloads", handleDownload(logger, verifier, svc)).Methods(http.MethodPost)
 
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.Use(authenticate(verifier, logger))
@@ -50,6 +51,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/releases/{release}", handleGetRelease(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/releases/{release}/review", handleReviewDenial(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/releases/{release}/resolve", handleResolveRelease(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/releases/{release}/tokens", handleIssueToken(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/accounting", handleAccounting(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/court-orders", handleCreateCourtOrder(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/court-orders/{order}", handleGetCourtOrder(logger, svc)).Methods(http.MethodGet)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
@@ -27,6 +28,7 @@ import (
 	"github.com/recordvault/recordvault/internal/devissuer"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/tokens"
 )
 
 // apiEnv is the whole service over HTTP, on the shared Vault and a fresh bucket of the shared
@@ -77,12 +79,16 @@ func newAPIEnvIn(t *testing.T, jurisdiction string, users map[string][]recordvau
 	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}, serverLog: &lockedBuffer{}}
 	people := clinic.New(vc, store, nil)
 	disclosures := disclosure.New(vc, vc, store, nil)
-	for _, provision := range []func(context.Context, string) error{e.svc.ProvisionClinic, people.Provision, disclosures.Provision} {
+	downloads, err := tokens.New(vc, 10*time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, provision := range []func(context.Context, string) error{e.svc.ProvisionClinic, people.Provision, disclosures.Provision, downloads.Provision} {
 		if err := provision(ctx, e.clinic); err != nil {
 			t.Fatal(err)
 		}
 	}
-	svc, err := app.New(app.Deps{Records: e.svc, Clinic: people, Disclosures: disclosures, Audit: audit.NewJSONLines(e.auditLog),
+	svc, err := app.New(app.Deps{Records: e.svc, Clinic: people, Disclosures: disclosures, Tokens: downloads, Audit: audit.NewJSONLines(e.auditLog),
 		Jurisdiction: jurisdiction})
 	if err != nil {
 		t.Fatal(err)

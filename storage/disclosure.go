@@ -97,3 +97,16 @@ func (s *Store) ListDisclosures(ctx context.Context, clinic, client string) ([]s
 	}
 	return s.listIDs(ctx, disclosurePrefix(clinic, client), "", 0)
 }
+
+func tokenKey(clinic, jti string) string { return "c/" + clinic + "/t/" + jti }
+
+// UseToken records that the download token jti has been redeemed, with a conditional create:
+// of two redemptions of one token, however they race (two replicas included), exactly one
+// succeeds and the other gets ErrExists.
+func (s *Store) UseToken(ctx context.Context, clinic, jti string) error {
+	if err := checkIDs(clinic, jti); err != nil {
+		return err
+	}
+	_, err := s.create(ctx, tokenKey(clinic, jti), bytes.NewReader(nil), 0)
+	return err
+}

@@ -2,9 +2,15 @@ package vault
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -19,6 +25,8 @@ type Signer interface {
 	EnsureSigningKey(ctx context.Context, name string) error
 	Sign(ctx context.Context, keyName string, message []byte) (string, error)
 	Verify(ctx context.Context, keyName string, message []byte, signature string) (bool, error)
+	SigningKeys(ctx context.Context, keyName string) (latest int, keys map[int]*ecdsa.PublicKey, err error)
+	SignJWS(ctx context.Context, keyName string, version int, signingInput []byte) (string, error)
 }
 
 var _ Signer = (*Client)(nil)
@@ -89,4 +97,72 @@ func (c *Client) Verify(ctx context.Context, keyName string, message []byte, sig
 	}
 	valid, _ := s.Data["valid"].(bool)
 	return valid, nil
+}
+
+// SigningKeys returns keyName's public keys by version and its latest version, so that
+// tokens can name the version that signs them (kid) and be verified without Vault holding
+// the private key's use.
+func (c *Client) SigningKeys(ctx context.Context, keyName string) (int, map[int]*ecdsa.PublicKey, error) {
+	if err := checkKeyName(keyName); err != nil {
+		return 0, nil, err
+	}
+	s, err := c.api.Logical().ReadWithContext(ctx, c.mount+"/keys/"+keyName)
+	if err != nil {
+		return 0, nil, fmt.Errorf("vault: read signing key %s: %w", keyName, err)
+	}
+	if s == nil || s.Data["type"] != SigningKeyType {
+		return 0, nil, fmt.Errorf("vault: signing key %s missing or not %s", keyName, SigningKeyType)
+	}
+	n, _ := s.Data["latest_version"].(json.Number) // the API decodes numbers so
+	latest64, err := n.Int64()
+	if err != nil {
+		return 0, nil, fmt.Errorf("vault: signing key %s: latest_version: %w", keyName, err)
+	}
+	latest := int(latest64)
+	raw, _ := s.Data["keys"].(map[string]any)
+	keys := make(map[int]*ecdsa.PublicKey, len(raw))
+	for v, k := range raw {
+		version, err := strconv.Atoi(v)
+		entry, _ := k.(map[string]any)
+		pemKey, _ := entry["public_key"].(string)
+		block, _ := pem.Decode([]byte(pemKey))
+		if err != nil || block == nil {
+			return 0, nil, fmt.Errorf("vault: signing key %s: malformed public key %s", keyName, v)
+		}
+		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+		ec, ok := pub.(*ecdsa.PublicKey)
+		if err != nil || !ok || ec.Curve != elliptic.P256() {
+			return 0, nil, fmt.Errorf("vault: signing key %s: version %s is not a P-256 key", keyName, v)
+		}
+		keys[version] = ec
+	}
+	if keys[latest] == nil {
+		return 0, nil, fmt.Errorf("vault: signing key %s: no public key for its latest version", keyName)
+	}
+	return latest, keys, nil
+}
+
+// SignJWS signs a JWS signing input (header.payload) with version of keyName, ES256: the
+// signature is returned base64url-encoded as JWS wants it (r||s, not ASN.1).
+func (c *Client) SignJWS(ctx context.Context, keyName string, version int, signingInput []byte) (string, error) {
+	if err := checkKeyName(keyName); err != nil {
+		return "", err
+	}
+	s, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/sign/"+keyName+"/sha2-256", map[string]any{
+		"input":                base64.StdEncoding.EncodeToString(signingInput),
+		"key_version":          version,
+		"marshaling_algorithm": "jws",
+	})
+	if err != nil {
+		return "", fmt.Errorf("vault: sign with %s: %w", keyName, err)
+	}
+	if s == nil {
+		return "", errors.New("vault: sign: empty response")
+	}
+	sig, _ := s.Data["signature"].(string)
+	prefix := fmt.Sprintf("vault:v%d:", version)
+	if !strings.HasPrefix(sig, prefix) {
+		return "", errors.New("vault: sign: malformed response")
+	}
+	return strings.TrimPrefix(sig, prefix), nil
 }

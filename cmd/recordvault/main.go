@@ -26,6 +26,7 @@ import (
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/tokens"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -89,14 +90,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	recs := records.New(vc, store, nil)
 	people := clinic.New(vc, store, nil)
 	disclosures := disclosure.New(vc, vc, store, nil)
+	ttl, err := time.ParseDuration(envOr(getenv, "RECORDVAULT_DOWNLOAD_TTL", "10m"))
+	if err != nil {
+		return fmt.Errorf("RECORDVAULT_DOWNLOAD_TTL: %w", err)
+	}
+	downloads, err := tokens.New(vc, ttl, nil)
+	if err != nil {
+		return err
+	}
 	for _, id := range strings.FieldsFunc(getenv("RECORDVAULT_CLINICS"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		for _, provision := range []func(context.Context, string) error{recs.ProvisionClinic, people.Provision, disclosures.Provision} {
+		for _, provision := range []func(context.Context, string) error{recs.ProvisionClinic, people.Provision, disclosures.Provision, downloads.Provision} {
 			if err := provision(ctx, id); err != nil {
 				return err
 			}
 		}
 	}
-	svc, err := app.New(app.Deps{Records: recs, Clinic: people, Disclosures: disclosures, Audit: audit.NewJSONLines(auditFile),
+	svc, err := app.New(app.Deps{Records: recs, Clinic: people, Disclosures: disclosures, Tokens: downloads, Audit: audit.NewJSONLines(auditFile),
 		Jurisdiction: getenv("RECORDVAULT_JURISDICTION")})
 	if err != nil {
 		return err

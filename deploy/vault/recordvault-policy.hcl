@@ -92,6 +92,25 @@ path "transit/verify/rv-CLINIC-manifest-signing/sha2-256" {
   capabilities = ["update"]
 }
 
+# The download-token signing key: ECDSA P-256, never exportable; read (for its public keys),
+# sign (JWS) and nothing else.
+path "transit/keys/rv-CLINIC-download-signing" {
+  capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "type"       = ["ecdsa-p256"]
+    "exportable" = [false]
+  }
+}
+path "transit/keys/rv-CLINIC-download-signing/config" {
+  capabilities = ["deny"]
+}
+path "transit/keys/rv-CLINIC-download-signing/trim" {
+  capabilities = ["deny"]
+}
+path "transit/sign/rv-CLINIC-download-signing/sha2-256" {
+  capabilities = ["update"]
+}
+
 # A fresh data key per record; unwrap; rewrap after rotation.
 path "transit/datakey/plaintext/rv-CLINIC-*" {
   capabilities = ["update"]

@@ -6,11 +6,15 @@ package vaulttest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/recordvault/recordvault/vault"
 )
@@ -66,4 +70,40 @@ func (k Keyring) Sign(ctx context.Context, keyName string, message []byte) (stri
 func (k Keyring) Verify(ctx context.Context, keyName string, message []byte, signature string) (bool, error) {
 	want, _ := k.Sign(ctx, keyName, message)
 	return hmac.Equal([]byte(want), []byte(signature)), nil
+}
+
+// signingKeys are the stand-in's ECDSA keys, one per key name, made on first use.
+var signingKeys sync.Map // key name → *ecdsa.PrivateKey
+
+func signingKey(name string) *ecdsa.PrivateKey {
+	if k, ok := signingKeys.Load(name); ok {
+		return k.(*ecdsa.PrivateKey)
+	}
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	actual, _ := signingKeys.LoadOrStore(name, k)
+	return actual.(*ecdsa.PrivateKey)
+}
+
+// SigningKeys returns the stand-in key of name as version 1.
+func (Keyring) SigningKeys(_ context.Context, keyName string) (int, map[int]*ecdsa.PublicKey, error) {
+	return 1, map[int]*ecdsa.PublicKey{1: &signingKey(keyName).PublicKey}, nil
+}
+
+// SignJWS signs ES256 with the stand-in key of name.
+func (Keyring) SignJWS(_ context.Context, keyName string, version int, signingInput []byte) (string, error) {
+	if version != 1 {
+		return "", errors.New("vaulttest: only version 1")
+	}
+	digest := sha256.Sum256(signingInput)
+	r, s, err := ecdsa.Sign(rand.Reader, signingKey(keyName), digest[:])
+	if err != nil {
+		return "", err
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return base64.RawURLEncoding.EncodeToString(sig), nil
 }

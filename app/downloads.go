@@ -1,0 +1,283 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/disclosure"
+	"github.com/recordvault/recordvault/policy"
+	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/tokens"
+)
+
+// Downloads. An approved release becomes a download through a token (package tokens): short
+// lived, naming the release, its recipient, the document version and the fields. Redeeming
+// one needs the token, proof that the caller is the recipient, a release still live (approved,
+// inside its window, every authorization it relies on still in force) and a token not used
+// before: the redemption is recorded with a conditional create, so of racing redemptions
+// exactly one gets the document. Every failure is the one tokens.ErrInvalid, and is audited
+// with its real reason.
+
+// TokenView is an issued download token.
+type TokenView struct {
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires"`
+	Release string    `json:"release"`
+}
+
+// Notices a released copy carries.
+const (
+	// Part2Notice is the redisclosure notice of 42 CFR 2.32 (as amended in 2024).
+	Part2Notice = "This record which has been disclosed to you is protected by Federal confidentiality rules (42 CFR part 2). " +
+		"These rules prohibit you from using or disclosing this record, or testimony that describes the information contained " +
+		"in this record, in any civil, criminal, administrative, or legislative proceedings by any Federal, State, or local " +
+		"authority, against the patient, unless authorized by the consent of the patient, except as provided at 42 CFR 2.12(c)(5) " +
+		"or as authorized by a court in accordance with 42 CFR 2.64 or 2.65. In addition, the Federal rules prohibit you from " +
+		"making any other use or disclosure of this record unless at least one of the following applies: (A) Further use or " +
+		"disclosure is expressly permitted by the written consent of the individual whose information is being disclosed in " +
+		"this record or as otherwise permitted by 42 CFR part 2. (B) You are a covered entity or business associate and have " +
+		"received the record for treatment, payment, or health care operations, or (C) You have received the record from a " +
+		"covered entity or business associate as permitted by 45 CFR part 164, subparts A and E. A general authorization for " +
+		"the release of medical or other information is NOT sufficient to meet the required elements of written consent to " +
+		"further use or redisclose the record (see 42 CFR 2.31)."
+	// RedisclosureCaution goes with every other mental-health release.
+	RedisclosureCaution = "This copy contains confidential mental-health information disclosed to the named recipient for the " +
+		"stated purpose only. Further disclosure may be restricted by federal and state law (45 CFR 164.502, 164.508) and requires " +
+		"a legal basis of its own."
+)
+
+// ReleasedCopy is what a recipient downloads: the released fields of one document, what the
+// release was, and the notices that go with it.
+type ReleasedCopy struct {
+	Release       string                     `json:"release"`
+	Clinic        string                     `json:"clinic"`
+	Recipient     RecipientInput             `json:"recipient"`
+	Basis         policy.Basis               `json:"basis"`
+	Citation      string                     `json:"citation"`
+	Purpose       string                     `json:"purpose"`
+	Released      time.Time                  `json:"released"`
+	Document      string                     `json:"document"`
+	Category      recordvault.Category       `json:"category"`
+	DateOfService string                     `json:"date_of_service"`
+	Fields        map[string]json.RawMessage `json:"fields"`
+	Addenda       []AddendumView             `json:"addenda"`
+	Amendments    []*recordvault.Amendment   `json:"amendments"`
+	Notices       []string                   `json:"notices"`
+}
+
+// findRelease reads one release of a document client takes part in, without an access
+// decision: the caller has made one.
+func (s *Service) findRelease(ctx context.Context, clinic, client, id string) (*ReleaseView, error) {
+	rs, err := s.clientReleases(ctx, clinic, client)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if r.ID == id {
+			return &r, nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+var errReleaseClosed = recordvault.Errorf(recordvault.ECONFLICT, "the release is not live: only an approved release inside its window is downloaded")
+
+// IssueToken issues a download token for an approved release inside its window: to staff who
+// may see the client, to hand to the recipient, or to the client for their own release.
+func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id string) (*TokenView, error) {
+	if err := s.loadClientOrSelf(ctx, c, "issue_token", client); err != nil {
+		return nil, err
+	}
+	r, err := s.findRelease(ctx, c.Clinic, client, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != ReleaseApproved || !s.now().Before(r.ValidUntil) {
+		return nil, errReleaseClosed
+	}
+	doc, err := s.records.Load(ctx, c.Clinic, client, r.Document)
+	if err != nil {
+		return nil, err
+	}
+	claims := tokens.Claims{Clinic: c.Clinic, Client: doc.Participants[0], Document: doc.ID,
+		ContentHash: records.Fingerprint(doc, r.Decision.Fields), Fields: r.Decision.Fields}
+	claims.Subject, claims.Audience = r.ID, []string{r.Recipient.ID}
+	token, exp, err := s.tokens.Issue(ctx, claims, r.ValidUntil)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "issue_token",
+		Client: client, Record: doc.ID, Allowed: true, Rule: "release " + r.ID + " approved and inside its window"}); err != nil {
+		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	return &TokenView{Token: token, Expires: exp, Release: r.ID}, nil
+}
+
+// Proof is how a caller proves to be a release's recipient: their own bearer JWT (nil when
+// none was presented).
+type Proof struct {
+	Caller *access.Caller
+}
+
+// Redeem downloads what a token releases, once.
+func (s *Service) Redeem(ctx context.Context, proof Proof, token string) (*ReleasedCopy, error) {
+	claims, err := s.tokens.Verify(ctx, token)
+	if err != nil {
+		return nil, s.refuseDownload(ctx, proof, nil, err.Error())
+	}
+	released, reason, err := s.redeem(ctx, proof, claims)
+	if err != nil {
+		return nil, err
+	}
+	if reason != "" {
+		return nil, s.refuseDownload(ctx, proof, claims, reason)
+	}
+	return released, nil
+}
+
+// refuseDownload audits a refused redemption with its reason and answers the one error.
+func (s *Service) refuseDownload(ctx context.Context, proof Proof, claims *tokens.Claims, reason string) error {
+	e := recordvault.AuditEvent{Time: s.now().UTC(), Actor: "anonymous", Action: "download", Rule: reason}
+	if proof.Caller != nil {
+		e.Actor = proof.Caller.ID
+	}
+	if claims != nil {
+		e.Clinic, e.Client, e.Record = claims.Clinic, claims.Client, claims.Document
+	}
+	if err := s.audit.Record(ctx, e); err != nil {
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	return tokens.ErrInvalid
+}
+
+// redeem checks everything a verified token needs to download, and downloads: the copy, or
+// the reason it is refused.
+func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims) (*ReleasedCopy, string, error) {
+	var r ReleaseView
+	if _, err := loadDisclosure(ctx, s, claims.Clinic, claims.Client, claims.Subject, kindRelease, &r); errors.Is(err, ErrNotFound) {
+		return nil, "no such release", nil
+	} else if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case r.Status != ReleaseApproved:
+		return nil, "the release is " + r.Status, nil
+	case !s.now().Before(r.ValidUntil):
+		return nil, "the release's window has closed", nil
+	case r.Recipient.ID != claims.Audience[0]:
+		return nil, "the token names another recipient", nil
+	case r.Document != claims.Document || !slices.Equal(r.Decision.Fields, claims.Fields):
+		return nil, "the token names another document or scope", nil
+	}
+	doc, err := s.records.Load(ctx, claims.Clinic, claims.Client, r.Document)
+	if errors.Is(err, records.ErrNotFound) {
+		return nil, "the document is gone", nil
+	} else if err != nil {
+		return nil, "", err
+	}
+	if records.Fingerprint(doc, r.Decision.Fields) != claims.ContentHash {
+		return nil, "the document changed since the token was issued", nil
+	}
+	if reason, err := s.authorizationsInForce(ctx, claims.Clinic, doc.Participants, r.Decision.Authorizations); reason != "" || err != nil {
+		return nil, reason, err
+	}
+	if reason, err := s.isRecipient(ctx, proof, claims.Clinic, &r); reason != "" || err != nil {
+		return nil, reason, err
+	}
+	if err := s.disclosures.UseToken(ctx, claims.Clinic, claims.ID); errors.Is(err, disclosure.ErrTokenUsed) {
+		return nil, "the token was used before", nil
+	} else if err != nil {
+		return nil, "", err
+	}
+	released, err := s.releasedCopy(ctx, doc, &r)
+	if err != nil {
+		return nil, "", err
+	}
+	actor := "recipient " + r.Recipient.ID
+	if proof.Caller != nil {
+		actor = proof.Caller.ID
+	}
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: actor, Clinic: claims.Clinic, Action: "download",
+		Client: r.Client, Record: doc.ID, Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
+		return nil, "", fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	return released, "", nil
+}
+
+// authorizationsInForce reports why the release's authorizations no longer allow it, or "".
+func (s *Service) authorizationsInForce(ctx context.Context, clinic string, participants, ids []string) (string, error) {
+	if len(ids) == 0 {
+		return "", nil
+	}
+	active := map[string]bool{}
+	for _, p := range participants {
+		_, views, err := s.authorizations(ctx, clinic, p)
+		if err != nil {
+			return "", err
+		}
+		for _, v := range views {
+			active[v.ID] = !v.Revoked
+		}
+	}
+	for _, id := range ids {
+		if !active[id] {
+			return "an authorization the release relies on was revoked", nil
+		}
+	}
+	return "", nil
+}
+
+// isRecipient reports why the caller has not proved to be the release's recipient, or "". A
+// client proves it with their own login, linked to them; other recipients will prove it with
+// a one-time code sent to their registered address.
+func (s *Service) isRecipient(ctx context.Context, proof Proof, clinic string, r *ReleaseView) (string, error) {
+	c := proof.Caller
+	if r.Recipient.Kind != policy.ToClient {
+		return "this recipient proves who they are with a one-time code, which is not available yet", nil
+	}
+	if c == nil {
+		return "no proof of being the recipient", nil
+	}
+	if c.Clinic != clinic || !slices.Contains(c.Roles, recordvault.RoleClient) {
+		return "the caller is not the client the release is for", nil
+	}
+	own, err := s.clinic.ClientOfAccount(ctx, clinic, c.ID)
+	if err != nil {
+		return "", err
+	}
+	if own != r.Recipient.ID {
+		return "the caller is not the client the release is for", nil
+	}
+	return "", nil
+}
+
+// releasedCopy decrypts the released fields of doc, with its addenda and amendment requests,
+// which travel with it.
+func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *ReleaseView) (*ReleasedCopy, error) {
+	fields, err := s.records.Read(ctx, doc, r.Decision.Fields)
+	if err != nil {
+		return nil, err
+	}
+	out := &ReleasedCopy{Release: r.ID, Clinic: doc.Clinic, Recipient: r.Recipient, Basis: r.Basis, Citation: r.Decision.Rule.Citation,
+		Purpose: r.Purpose, Released: r.Created, Document: doc.ID, Category: doc.Category, DateOfService: r.DateOfService,
+		Fields: make(map[string]json.RawMessage, len(fields)), Addenda: []AddendumView{}, Amendments: []*recordvault.Amendment{},
+		Notices: []string{RedisclosureCaution}}
+	if r.Decision.Part2Notice {
+		out.Notices = []string{Part2Notice}
+	}
+	for name, value := range fields {
+		if out.Fields[name], err = recordvault.FieldJSON(doc.Category, name, value); err != nil {
+			return nil, err
+		}
+	}
+	if out.Addenda, out.Amendments, err = s.children(ctx, doc); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,273 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/tokens"
+)
+
+// downloadEnv is a clinic with two clients who have their own logins (pat is a's, sam is
+// b's) and an approved right-of-access release of a's progress note to a.
+type downloadEnv struct {
+	*apiEnv
+	a, b, note, release string
+}
+
+func newDownloadEnv(t *testing.T) *downloadEnv {
+	t.Helper()
+	users := maps.Clone(releaseUsers)
+	users["pat"], users["sam"] = []recordvault.Role{recordvault.RoleClient}, []recordvault.Role{recordvault.RoleClient}
+	e := &downloadEnv{apiEnv: newAPIEnv(t, users)}
+	e.a, e.b = e.clientBorn(t, "1980-01-01"), e.clientBorn(t, "1981-01-01")
+	e.must(t, http.StatusNoContent, nil, "admin", "PUT", "/v1/clients/"+e.a+"/account", map[string]string{"subject": "pat"})
+	e.must(t, http.StatusNoContent, nil, "admin", "PUT", "/v1/clients/"+e.b+"/account", map[string]string{"subject": "sam"})
+	e.note = e.signedNote(t, recordvault.ProgressNote, e.a)
+	var r app.ReleaseView
+	e.must(t, http.StatusCreated, &r, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases", map[string]any{"document": e.note,
+		"basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "the client's copy"})
+	if r.Status != app.ReleaseApproved {
+		t.Fatalf("release: %+v", r.Decision)
+	}
+	e.release = r.ID
+	return e
+}
+
+// token issues a download token for release of client, as user.
+func (e *downloadEnv) token(t *testing.T, user, client, release string) string {
+	t.Helper()
+	var v app.TokenView
+	e.must(t, http.StatusCreated, &v, user, "POST", "/v1/clients/"+client+"/releases/"+release+"/tokens", nil)
+	if d := time.Until(v.Expires); d > tokens.MaxTTL || d < 5*time.Minute {
+		t.Fatalf("a token expiring in %s", d)
+	}
+	return v.Token
+}
+
+// redeem presents token as user ("" for no bearer token).
+func (e *downloadEnv) redeem(t *testing.T, user, token string, header ...string) (int, http.Header, []byte) {
+	t.Helper()
+	return e.call(t, user, "POST", "/downloads", map[string]string{"token": token}, header...)
+}
+
+// TestAPIDownload: the client's own login redeems a token for their release once: the copy
+// holds exactly the released fields with the redisclosure caution, is not cached, and the
+// same token is refused the second time.
+func TestAPIDownload(t *testing.T) {
+	e := newDownloadEnv(t)
+	tok := e.token(t, "dr-lee", e.a, e.release)
+	status, h, body := e.redeem(t, "pat", tok)
+	if status != http.StatusOK || h.Get("Cache-Control") != "no-store" || h.Get("Referrer-Policy") != "no-referrer" ||
+		!strings.HasPrefix(h.Get("Content-Disposition"), `attachment; filename="release-`) {
+		t.Fatalf("download: %d %v %s", status, h, body)
+	}
+	var c app.ReleasedCopy
+	if err := json.Unmarshal(body, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Release != e.release || c.Document != e.note || len(c.Fields) != 7 || string(c.Fields["plan"]) != `"weekly CBT"` ||
+		c.Notices[0] != app.RedisclosureCaution || c.Citation != "45 CFR 164.524(a)(1)" {
+		t.Fatalf("released copy: %+v", c)
+	}
+	if status, _, _ := e.redeem(t, "pat", tok); status != http.StatusUnauthorized {
+		t.Fatalf("the same token again: %d", status)
+	}
+	if own := e.token(t, "pat", e.a, e.release); own == "" {
+		t.Fatal("the client could not issue a token for their own release")
+	}
+	if s, _, _ := e.call(t, "sam", "POST", "/v1/clients/"+e.a+"/releases/"+e.release+"/tokens", nil); s != http.StatusNotFound {
+		t.Fatalf("another client issuing a token: %d", s)
+	}
+	trail := e.auditLog.String()
+	if !strings.Contains(trail, `"action":"download","client":"`+e.a+`","record":"`+e.note+`","allowed":true`) ||
+		!strings.Contains(trail, `"rule":"the token was used before"`) || strings.Contains(trail, tok) {
+		t.Error("the audit trail lacks the download or the refused replay, or holds the token")
+	}
+	if strings.Contains(e.serverLog.String(), tok) || strings.Contains(e.serverLog.String(), strings.Split(tok, ".")[2]) {
+		t.Error("the server logged the token")
+	}
+}
+
+// TestAPIDownloadRace: 50 concurrent redemptions of one token over HTTP: exactly one gets
+// the document.
+func TestAPIDownloadRace(t *testing.T) {
+	e := newDownloadEnv(t)
+	tok := e.token(t, "dr-lee", e.a, e.release)
+	const n = 50
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { statuses[i], _, _ = e.redeem(t, "pat", tok) })
+	}
+	wg.Wait()
+	counts := map[int]int{}
+	for _, s := range statuses {
+		counts[s]++
+	}
+	if counts[http.StatusOK] != 1 || counts[http.StatusUnauthorized] != n-1 {
+		t.Fatalf("50 redemptions of one token: %v", counts)
+	}
+}
+
+// TestAPITokenAttacks: forged, altered, replayed, misdirected and stale tokens, and tokens
+// without proof of the recipient, are all refused with the same answer, and each refusal is
+// audited.
+func TestAPITokenAttacks(t *testing.T) {
+	e := newDownloadEnv(t)
+	ctx := context.Background()
+	vc := vaultClient(t, shared.vault)
+	keyName := tokens.KeyName(e.clinic)
+	_, keys, err := vc.SigningKeys(ctx, keyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := e.token(t, "dr-lee", e.a, e.release)
+	var base tokens.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(good, &base); err != nil {
+		t.Fatal(err)
+	}
+	// forge signs claims with the clinic's real Transit key, so only what was changed is wrong.
+	forge := func(edit func(c *tokens.Claims), header map[string]any) string {
+		c := base
+		c.ID = newID() // never the control token's, which stays unused
+		c.Audience = append(jwt.ClaimStrings{}, base.Audience...)
+		if edit != nil {
+			edit(&c)
+		}
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, c)
+		tok.Header["kid"] = keyName + ":v1"
+		maps.Copy(tok.Header, header)
+		input, err := tok.SigningString()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := vc.SignJWS(ctx, keyName, 1, []byte(input))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return input + "." + sig
+	}
+	now := time.Now()
+	at := func(d time.Duration) *jwt.NumericDate { return jwt.NewNumericDate(now.Add(d)) }
+	der, _ := x509.MarshalPKIXPublicKey(keys[1])
+	hs, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, base).SignedString(der)
+	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, base).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	other := jwt.NewWithClaims(jwt.SigningMethodES256, base)
+	other.Header["kid"] = keyName + ":v1"
+	forged, _ := other.SignedString(otherKey)
+	parts := strings.Split(forge(nil, nil), ".")
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(payload), `"plan"`, `"risk_assessment"`, 1))) + "." + parts[2]
+
+	// A second note of a, and b's release: real ids to point tokens at.
+	secondNote := e.signedNote(t, recordvault.ProgressNote, e.a)
+	var bRelease app.ReleaseView
+	bNote := e.signedNote(t, recordvault.ProgressNote, e.b)
+	e.must(t, http.StatusCreated, &bRelease, "dr-lee", "POST", "/v1/clients/"+e.b+"/releases", map[string]any{"document": bNote,
+		"basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "b's copy"})
+	// A release to a under a's authorization, whose authorization is then revoked.
+	var auth app.AuthorizationView
+	e.must(t, http.StatusCreated, &auth, "admin", "POST", "/v1/clients/"+e.a+"/authorizations", authorizationForm(e.a, recordvault.ProgressNote))
+	var authorized app.ReleaseView
+	e.must(t, http.StatusCreated, &authorized, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases", map[string]any{"document": e.note,
+		"basis": "authorization", "recipient": map[string]string{"kind": "client"}, "purpose": "copy under the authorization"})
+	revokedTok := e.token(t, "dr-lee", e.a, authorized.ID)
+	e.must(t, http.StatusOK, nil, "admin", "POST", "/v1/clients/"+e.a+"/authorizations/"+auth.ID+"/revoke", nil)
+	// A release to an attorney, who has no login: a one-time code would prove them.
+	e.must(t, http.StatusCreated, nil, "admin", "POST", "/v1/clients/"+e.a+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
+	var toAttorney app.ReleaseView
+	e.must(t, http.StatusCreated, &toAttorney, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases", map[string]any{"document": e.note,
+		"basis": "authorization", "recipient": map[string]string{"kind": "attorney", "id": "smith-law"}, "purpose": "custody"})
+	attorneyTok := e.token(t, "admin", e.a, toAttorney.ID)
+	used := e.token(t, "dr-lee", e.a, e.release)
+	if s, _, b := e.redeem(t, "pat", used); s != http.StatusOK {
+		t.Fatalf("the token to replay: %d %s", s, b)
+	}
+
+	cases := []struct{ name, user, token string }{
+		{"alg none", "pat", none},
+		{"HS256 signed with the public key", "pat", hs},
+		{"signed with another key", "pat", forged},
+		{"payload tampered after signing", "pat", tampered},
+		{"signature stripped", "pat", parts[0] + "." + parts[1] + "."},
+		{"oversized", "pat", good + strings.Repeat("A", tokens.MaxSize)},
+		{"empty", "pat", ""},
+		{"not a JWT", "pat", "download-me-please"},
+		{"expired", "pat", forge(func(c *tokens.Claims) {
+			c.IssuedAt, c.NotBefore, c.ExpiresAt = at(-20*time.Minute), at(-20*time.Minute), at(-time.Minute)
+		}, nil)},
+		{"not yet valid", "pat", forge(func(c *tokens.Claims) { c.NotBefore = at(5 * time.Minute) }, nil)},
+		{"issued in the future", "pat", forge(func(c *tokens.Claims) { c.IssuedAt = at(5 * time.Minute) }, nil)},
+		{"lives longer than the cap", "pat", forge(func(c *tokens.Claims) { c.ExpiresAt = at(tokens.MaxTTL + time.Minute) }, nil)},
+		{"no expiry", "pat", forge(func(c *tokens.Claims) { c.ExpiresAt = nil }, nil)},
+		{"another issuer", "pat", forge(func(c *tokens.Claims) { c.Issuer = "evil" }, nil)},
+		{"wrong audience", "pat", forge(func(c *tokens.Claims) { c.Audience = jwt.ClaimStrings{e.b} }, nil)},
+		{"two audiences", "pat", forge(func(c *tokens.Claims) { c.Audience = jwt.ClaimStrings{e.a, e.b} }, nil)},
+		{"wrong document", "pat", forge(func(c *tokens.Claims) { c.Document = secondNote }, nil)},
+		{"wrong release", "pat", forge(func(c *tokens.Claims) { c.Subject = bRelease.ID }, nil)},
+		{"unknown release", "pat", forge(func(c *tokens.Claims) { c.Subject = newID() }, nil)},
+		{"tampered scope, re-signed", "pat", forge(func(c *tokens.Claims) { c.Fields = []string{"plan"} }, nil)},
+		{"wider scope, re-signed", "pat", forge(func(c *tokens.Claims) { c.Fields = append(c.Fields, "risk_assessment") }, nil)},
+		{"another content hash", "pat", forge(func(c *tokens.Claims) { c.ContentHash = "sha256:00" }, nil)},
+		{"another client's store", "pat", forge(func(c *tokens.Claims) { c.Client = e.b }, nil)},
+		{"kid of another clinic", "pat", forge(nil, map[string]any{"kid": tokens.KeyName(newID()) + ":v1"})},
+		{"kid of the manifest key", "pat", forge(nil, map[string]any{"kid": "rv-" + e.clinic + "-manifest-signing:v1"})},
+		{"unknown key version", "pat", forge(nil, map[string]any{"kid": keyName + ":v9"})},
+		{"no kid", "pat", forge(nil, map[string]any{"kid": nil})},
+		{"ES384 named in the header", "pat", forge(nil, map[string]any{"alg": "ES384"})},
+		{"replayed after use", "pat", used},
+		{"release ended by a revoked authorization", "pat", revokedTok},
+		{"no proof of the recipient", "", good},
+		{"another client's login", "sam", good},
+		{"a clinician's login", "dr-lee", good},
+		{"a clinic admin's login", "admin", good},
+		{"a recipient without a login, no one-time code", "", attorneyTok},
+	}
+	var first []byte
+	for _, c := range cases {
+		status, _, body := e.redeem(t, c.user, c.token)
+		if status != http.StatusUnauthorized {
+			t.Errorf("%s: %d %s", c.name, status, body)
+			continue
+		}
+		if first == nil {
+			first = body
+		} else if string(body) != string(first) {
+			t.Errorf("%s: answered %s, unlike %s", c.name, body, first)
+		}
+	}
+	if s, _, _ := e.redeem(t, "pat", good); s != http.StatusOK {
+		t.Fatalf("the control token, after %d attacks: %d", len(cases), s)
+	}
+	for _, reason := range []string{"the token names another recipient", "the token names another document or scope",
+		"the document changed since the token was issued", "the release is revoked", "the token was used before",
+		"no proof of being the recipient", "the caller is not the client the release is for", "one-time code", "no such release",
+		"token is expired", "token is not valid yet", "signature is invalid", "token is unverifiable"} {
+		if !strings.Contains(e.auditLog.String(), reason) {
+			t.Errorf("no refusal audited as %q", reason)
+		}
+	}
+	refusals := strings.Count(e.auditLog.String(), `"action":"download","client":`) + strings.Count(e.auditLog.String(), `"clinic":"","action":"download"`)
+	if refusals < len(cases) {
+		t.Errorf("%d download events audited for %d refused attacks and 2 downloads", refusals, len(cases))
+	}
+	t.Logf("%d attacks refused", len(cases))
+}
