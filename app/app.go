@@ -26,6 +26,8 @@ import (
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
+	"github.com/recordvault/recordvault/notify"
+	"github.com/recordvault/recordvault/otp"
 	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
@@ -38,6 +40,8 @@ type Service struct {
 	clinic       *clinic.Service
 	disclosures  *disclosure.Service
 	tokens       *tokens.Service
+	codes        *otp.Service
+	notifier     notify.Notifier
 	audit        recordvault.Auditor
 	now          func() time.Time
 	jurisdiction string
@@ -49,6 +53,8 @@ type Deps struct {
 	Clinic      *clinic.Service
 	Disclosures *disclosure.Service
 	Tokens      *tokens.Service
+	Codes       *otp.Service    // one-time codes for recipients without a login
+	Notifier    notify.Notifier // delivers them
 	Audit       recordvault.Auditor
 	Now         func() time.Time // the clock; time.Now when nil
 	// Jurisdiction is the law the clinics practise under, a key of policy.Jurisdictions;
@@ -67,7 +73,8 @@ func New(deps Deps) (*Service, error) {
 	if _, ok := policy.Jurisdictions[deps.Jurisdiction]; !ok {
 		return nil, fmt.Errorf("app: unknown jurisdiction %q", deps.Jurisdiction)
 	}
-	return &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, tokens: deps.Tokens, audit: deps.Audit,
+	return &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, tokens: deps.Tokens,
+		codes: deps.Codes, notifier: deps.Notifier, audit: deps.Audit,
 		now: deps.Now, jurisdiction: deps.Jurisdiction}, nil
 }
 

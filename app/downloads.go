@@ -11,6 +11,8 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/disclosure"
+	"github.com/recordvault/recordvault/notify"
+	"github.com/recordvault/recordvault/otp"
 	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/tokens"
@@ -119,10 +121,12 @@ func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id st
 	return &TokenView{Token: token, Expires: exp, Release: r.ID}, nil
 }
 
-// Proof is how a caller proves to be a release's recipient: their own bearer JWT (nil when
-// none was presented).
+// Proof is how a caller proves to be a release's recipient: a client's own bearer JWT
+// (Caller, nil when none was presented), or the one-time code sent to the registered address
+// of a recipient without a login.
 type Proof struct {
 	Caller *access.Caller
+	Code   string
 }
 
 // Redeem downloads what a token releases, once.
@@ -159,35 +163,11 @@ func (s *Service) refuseDownload(ctx context.Context, proof Proof, claims *token
 // redeem checks everything a verified token needs to download, and downloads: the copy, or
 // the reason it is refused.
 func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims) (*ReleasedCopy, string, error) {
-	var r ReleaseView
-	if _, err := loadDisclosure(ctx, s, claims.Clinic, claims.Client, claims.Subject, kindRelease, &r); errors.Is(err, ErrNotFound) {
-		return nil, "no such release", nil
-	} else if err != nil {
-		return nil, "", err
-	}
-	switch {
-	case r.Status != ReleaseApproved:
-		return nil, "the release is " + r.Status, nil
-	case !s.now().Before(r.ValidUntil):
-		return nil, "the release's window has closed", nil
-	case r.Recipient.ID != claims.Audience[0]:
-		return nil, "the token names another recipient", nil
-	case r.Document != claims.Document || !slices.Equal(r.Decision.Fields, claims.Fields):
-		return nil, "the token names another document or scope", nil
-	}
-	doc, err := s.records.Load(ctx, claims.Clinic, claims.Client, r.Document)
-	if errors.Is(err, records.ErrNotFound) {
-		return nil, "the document is gone", nil
-	} else if err != nil {
-		return nil, "", err
-	}
-	if records.Fingerprint(doc, r.Decision.Fields) != claims.ContentHash {
-		return nil, "the document changed since the token was issued", nil
-	}
-	if reason, err := s.authorizationsInForce(ctx, claims.Clinic, doc.Participants, r.Decision.Authorizations); reason != "" || err != nil {
+	r, doc, reason, err := s.liveRelease(ctx, claims)
+	if reason != "" || err != nil {
 		return nil, reason, err
 	}
-	if reason, err := s.isRecipient(ctx, proof, claims.Clinic, &r); reason != "" || err != nil {
+	if reason, err := s.isRecipient(ctx, proof, claims, r); reason != "" || err != nil {
 		return nil, reason, err
 	}
 	if err := s.disclosures.UseToken(ctx, claims.Clinic, claims.ID); errors.Is(err, disclosure.ErrTokenUsed) {
@@ -195,7 +175,7 @@ func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims
 	} else if err != nil {
 		return nil, "", err
 	}
-	released, err := s.releasedCopy(ctx, doc, &r)
+	released, err := s.releasedCopy(ctx, doc, r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -208,6 +188,82 @@ func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims
 		return nil, "", fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	return released, "", nil
+}
+
+// liveRelease reads the release a verified token names and reports why it cannot be
+// downloaded now, or "": it must be approved, inside its window, for the token's recipient,
+// document and fields, the document unchanged since, and every authorization it relies on
+// still in force.
+func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*ReleaseView, *records.Document, string, error) {
+	var r ReleaseView
+	if _, err := loadDisclosure(ctx, s, claims.Clinic, claims.Client, claims.Subject, kindRelease, &r); errors.Is(err, ErrNotFound) {
+		return nil, nil, "no such release", nil
+	} else if err != nil {
+		return nil, nil, "", err
+	}
+	switch {
+	case r.Status != ReleaseApproved:
+		return nil, nil, "the release is " + r.Status, nil
+	case !s.now().Before(r.ValidUntil):
+		return nil, nil, "the release's window has closed", nil
+	case r.Recipient.ID != claims.Audience[0]:
+		return nil, nil, "the token names another recipient", nil
+	case r.Document != claims.Document || !slices.Equal(r.Decision.Fields, claims.Fields):
+		return nil, nil, "the token names another document or scope", nil
+	}
+	doc, err := s.records.Load(ctx, claims.Clinic, claims.Client, r.Document)
+	if errors.Is(err, records.ErrNotFound) {
+		return nil, nil, "the document is gone", nil
+	} else if err != nil {
+		return nil, nil, "", err
+	}
+	if records.Fingerprint(doc, r.Decision.Fields) != claims.ContentHash {
+		return nil, nil, "the document changed since the token was issued", nil
+	}
+	if reason, err := s.authorizationsInForce(ctx, claims.Clinic, doc.Participants, r.Decision.Authorizations); reason != "" || err != nil {
+		return nil, nil, reason, err
+	}
+	return &r, doc, "", nil
+}
+
+// RequestCode sends a one-time code to the registered address of the recipient a token names,
+// when the recipient has no login and the release is live. A refusal is the one
+// tokens.ErrInvalid, audited with its reason.
+func (s *Service) RequestCode(ctx context.Context, token string) error {
+	claims, err := s.tokens.Verify(ctx, token)
+	if err != nil {
+		return s.refuseDownload(ctx, Proof{}, nil, err.Error())
+	}
+	r, _, reason, err := s.liveRelease(ctx, claims)
+	if err != nil {
+		return err
+	}
+	if reason == "" && (r.Recipient.Kind == policy.ToClient || r.Recipient.Email == "") {
+		reason = "the recipient proves who they are with their login, or has no registered address"
+	}
+	var code string
+	if reason == "" {
+		code, err = s.codes.New(ctx, claims.Clinic, claims.ID)
+		if errors.Is(err, otp.ErrRefused) {
+			reason = "codes for this token are used up"
+		} else if err != nil {
+			return err
+		}
+	}
+	if reason != "" {
+		return s.refuseDownload(ctx, Proof{}, claims, reason)
+	}
+	err = s.notifier.Send(ctx, notify.Message{To: r.Recipient.Email, Subject: "Your recordvault download code",
+		Body: fmt.Sprintf("Your one-time code for release %s of clinic %s is %s.\nIt works once, for %d minutes.\n"+
+			"If you did not ask for it, ignore this message.", r.ID, claims.Clinic, code, int(otp.TTL.Minutes()))})
+	if err != nil {
+		return fmt.Errorf("app: send code: %w", err)
+	}
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: "recipient " + r.Recipient.ID, Clinic: claims.Clinic,
+		Action: "send_code", Client: r.Client, Record: r.Document, Allowed: true, Rule: "release " + r.ID}); err != nil {
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	return nil
 }
 
 // authorizationsInForce reports why the release's authorizations no longer allow it, or "".
@@ -234,12 +290,20 @@ func (s *Service) authorizationsInForce(ctx context.Context, clinic string, part
 }
 
 // isRecipient reports why the caller has not proved to be the release's recipient, or "". A
-// client proves it with their own login, linked to them; other recipients will prove it with
-// a one-time code sent to their registered address.
-func (s *Service) isRecipient(ctx context.Context, proof Proof, clinic string, r *ReleaseView) (string, error) {
-	c := proof.Caller
+// client proves it with their own login, linked to them; other recipients with the one-time
+// code sent to their registered address.
+func (s *Service) isRecipient(ctx context.Context, proof Proof, claims *tokens.Claims, r *ReleaseView) (string, error) {
+	c, clinic := proof.Caller, claims.Clinic
 	if r.Recipient.Kind != policy.ToClient {
-		return "this recipient proves who they are with a one-time code, which is not available yet", nil
+		if proof.Code == "" {
+			return "no one-time code", nil
+		}
+		if err := s.codes.Check(ctx, clinic, claims.ID, proof.Code); errors.Is(err, otp.ErrRefused) {
+			return "a wrong, expired, used or exhausted one-time code", nil
+		} else if err != nil {
+			return "", err
+		}
+		return "", nil
 	}
 	if c == nil {
 		return "no proof of being the recipient", nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/recordvault/recordvault"
@@ -320,6 +321,8 @@ type RecipientInput struct {
 	ID      string `json:"id,omitempty"`
 	Name    string `json:"name,omitempty"`
 	Address string `json:"address,omitempty"`
+	// Email is the registered address one-time codes go to, for a recipient without a login.
+	Email string `json:"email,omitempty"`
 	// For is the client a personal representative acts for; Representation what makes them
 	// one, as the requesting clinician found it.
 	For            string                 `json:"for,omitempty"`
@@ -603,6 +606,9 @@ func (s *Service) checkReleaseInput(in *ReleaseInput) error {
 	}
 	if len(in.Fields) > 64 {
 		return recordvault.Errorf(recordvault.EINVALID, "fields: at most 64")
+	}
+	if e := in.Recipient.Email; e != "" && (len(e) > 254 || !strings.Contains(e, "@") || strings.ContainsFunc(e, unicode.IsSpace) || !utf8.ValidString(e)) {
+		return recordvault.Errorf(recordvault.EINVALID, "recipient.email: an email address")
 	}
 	return evidenceText(in.Purpose, in.Recipient.Name, in.Recipient.Address)
 }

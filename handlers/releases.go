@@ -247,7 +247,9 @@ func handleResolveRelease(logger *slog.Logger, svc *app.Service) http.Handler {
 	})
 }
 
-func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Service) http.Handler {
+// handleRequestCode sends a one-time code to the registered address of the recipient a
+// download token names.
+func handleRequestCode(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		var body struct {
 			Token string `json:"token"`
@@ -255,7 +257,28 @@ func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Servic
 		if err := decode(w, r, &body); err != nil {
 			return err
 		}
-		var proof app.Proof
+		if err := svc.RequestCode(r.Context(), body.Token); err != nil {
+			return err
+		}
+		encode(w, r, http.StatusAccepted, map[string]bool{"sent": true})
+		return nil
+	})
+}
+
+// handleDownload redeems a download token. It stands outside /v1's authentication: recipients
+// without an account have no bearer token. A bearer token, when one is sent, is a client's
+// proof of being the recipient; others send the one-time code. The download token comes in
+// the body, never in the URL, where logs, histories and Referer headers would keep it.
+func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Token string `json:"token"`
+			Code  string `json:"code"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		proof := app.Proof{Code: body.Code}
 		if scheme, bearer, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 			if p, err := verifier.Verify(r.Context(), bearer); err == nil {
 				proof.Caller = &access.Caller{ID: p.Subject, Clinic: p.Clinic, Roles: p.Roles}

@@ -271,3 +271,63 @@ func TestAPITokenAttacks(t *testing.T) {
 	}
 	t.Logf("%d attacks refused", len(cases))
 }
+
+// TestAPIDownloadWithCode: an attorney has no login; the token's holder asks for a one-time
+// code, which goes to the attorney's registered address; the download needs it, refuses a
+// wrong one and a reused one, and a token gets at most three codes.
+func TestAPIDownloadWithCode(t *testing.T) {
+	e := newDownloadEnv(t)
+	const address = "records@smith-law.example"
+	e.must(t, http.StatusCreated, nil, "admin", "POST", "/v1/clients/"+e.a+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
+	var r app.ReleaseView
+	e.must(t, http.StatusCreated, &r, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases", map[string]any{"document": e.note,
+		"basis": "authorization", "purpose": "custody", "fields": []string{"plan", "diagnosis_codes"},
+		"recipient": map[string]string{"kind": "attorney", "id": "smith-law", "name": "Smith Law LLP", "email": address}})
+	if r.Status != app.ReleaseApproved {
+		t.Fatalf("release: %+v", r.Decision)
+	}
+	tok := e.token(t, "admin", e.a, r.ID)
+	if s, _, b := e.redeem(t, "", tok); s != http.StatusUnauthorized {
+		t.Fatalf("without a code: %d %s", s, b)
+	}
+	e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": tok})
+	code := e.mailbox.lastCode(t, address)
+	wrong := "00000000"
+	if code == wrong {
+		wrong = "11111111"
+	}
+	if s, _, _ := e.call(t, "", "POST", "/downloads", map[string]string{"token": tok, "code": wrong}); s != http.StatusUnauthorized {
+		t.Fatalf("a wrong code: %d", s)
+	}
+	status, _, body := e.call(t, "", "POST", "/downloads", map[string]string{"token": tok, "code": code})
+	if status != http.StatusOK {
+		t.Fatalf("with the code: %d %s", status, body)
+	}
+	var c app.ReleasedCopy
+	if err := json.Unmarshal(body, &c); err != nil || len(c.Fields) != 2 || c.Recipient.Name != "Smith Law LLP" {
+		t.Fatalf("the attorney's copy: %v %+v", err, c)
+	}
+	if s, _, _ := e.call(t, "", "POST", "/downloads", map[string]string{"token": tok, "code": code}); s != http.StatusUnauthorized {
+		t.Fatalf("the code and token again: %d", s)
+	}
+
+	// A fresh token: a code of another token does not open it; codes run out after three.
+	second := e.token(t, "admin", e.a, r.ID)
+	if s, _, _ := e.call(t, "", "POST", "/downloads", map[string]string{"token": second, "code": code}); s != http.StatusUnauthorized {
+		t.Fatalf("another token's code: %d", s)
+	}
+	for i := range 3 {
+		if s, _, b := e.call(t, "", "POST", "/downloads/code", map[string]string{"token": second}); s != http.StatusAccepted {
+			t.Fatalf("code %d: %d %s", i+1, s, b)
+		}
+	}
+	if s, _, _ := e.call(t, "", "POST", "/downloads/code", map[string]string{"token": second}); s != http.StatusUnauthorized {
+		t.Fatalf("a fourth code: %d", s)
+	}
+	if s, _, _ := e.call(t, "", "POST", "/downloads/code", map[string]string{"token": e.token(t, "dr-lee", e.a, e.release)}); s != http.StatusUnauthorized {
+		t.Fatalf("a code for a release to a client with a login: %d", s)
+	}
+	if strings.Contains(e.serverLog.String(), code) || strings.Contains(e.auditLog.String(), code) || strings.Contains(e.auditLog.String(), address) {
+		t.Error("a code or the address reached the logs")
+	}
+}

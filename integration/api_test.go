@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +27,8 @@ import (
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/internal/devissuer"
+	"github.com/recordvault/recordvault/notify"
+	"github.com/recordvault/recordvault/otp"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/tokens"
@@ -40,7 +43,39 @@ type apiEnv struct {
 	issuer              *devissuer.Issuer
 	auditLog            *lockedBuffer
 	serverLog           *lockedBuffer // everything the server logs, at debug level
+	mailbox             *mailbox      // what the service sent recipients
 }
+
+// mailbox keeps the messages the service sends, for the tests to read.
+type mailbox struct {
+	mu   sync.Mutex
+	sent []notify.Message
+}
+
+func (m *mailbox) Send(_ context.Context, msg notify.Message) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, msg)
+	return nil
+}
+
+// lastCode returns the one-time code in the last message to address.
+func (m *mailbox) lastCode(t *testing.T, address string) string {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.sent) - 1; i >= 0; i-- {
+		if m.sent[i].To == address {
+			if code := oneTimeCode.FindString(m.sent[i].Body); code != "" {
+				return code
+			}
+		}
+	}
+	t.Fatalf("no code was sent to %s", address)
+	return ""
+}
+
+var oneTimeCode = regexp.MustCompile(`\b[0-9]{8}\b`)
 
 // lockedBuffer is the audit sink's file or the server's log: a buffer safe for the server's
 // goroutines.
@@ -88,7 +123,12 @@ func newAPIEnvIn(t *testing.T, jurisdiction string, users map[string][]recordvau
 			t.Fatal(err)
 		}
 	}
-	svc, err := app.New(app.Deps{Records: e.svc, Clinic: people, Disclosures: disclosures, Tokens: downloads, Audit: audit.NewJSONLines(e.auditLog),
+	e.mailbox = &mailbox{}
+	codes := otp.New(store, func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
+		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
+	}, nil)
+	svc, err := app.New(app.Deps{Records: e.svc, Clinic: people, Disclosures: disclosures, Tokens: downloads, Codes: codes,
+		Notifier: e.mailbox, Audit: audit.NewJSONLines(e.auditLog),
 		Jurisdiction: jurisdiction})
 	if err != nil {
 		t.Fatal(err)

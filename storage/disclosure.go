@@ -110,3 +110,54 @@ func (s *Store) UseToken(ctx context.Context, clinic, jti string) error {
 	_, err := s.create(ctx, tokenKey(clinic, jti), bytes.NewReader(nil), 0)
 	return err
 }
+
+// Code is the state of a one-time code sent to a download token's recipient: only the MAC of
+// the code (computed in Vault) is kept, with its expiry, how often a code was sent for the
+// token, how many wrong codes were tried, and whether it was used.
+type Code struct {
+	Version  int       `json:"v"`
+	Clinic   string    `json:"clinic"`
+	JTI      string    `json:"jti"`
+	MAC      string    `json:"mac"`
+	Expires  time.Time `json:"expires"`
+	Sends    int       `json:"sends"`
+	Attempts int       `json:"attempts"`
+	Used     bool      `json:"used"`
+}
+
+const maxCodeSize = 4 << 10
+
+var errCode = errors.New("storage: invalid one-time code state")
+
+func codeKey(clinic, jti string) string { return "c/" + clinic + "/o/" + jti }
+
+// WriteCode stores a code's state: created when etag is "" (ErrExists if there is one),
+// else replacing the state whose ETag is etag (ErrChanged if another writer was first).
+func (s *Store) WriteCode(ctx context.Context, c *Code, etag string) (string, error) {
+	c.Version = 1
+	if checkIDs(c.Clinic, c.JTI) != nil || !validIndex.MatchString(c.MAC) {
+		return "", errCode
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	return s.put(ctx, codeKey(c.Clinic, c.JTI), bytes.NewReader(b), int64(len(b)), etag)
+}
+
+// ReadCode reads the code state of a token, with its ETag; ErrNotFound when no code was sent.
+func (s *Store) ReadCode(ctx context.Context, clinic, jti string) (*Code, string, error) {
+	if err := checkIDs(clinic, jti); err != nil {
+		return nil, "", err
+	}
+	obj, info, err := s.open(ctx, codeKey(clinic, jti))
+	if err != nil {
+		return nil, "", err
+	}
+	defer obj.Close()
+	var c Code
+	if err := decodeStrict(obj, maxCodeSize, &c); err != nil || c.Version != 1 || c.Clinic != clinic || c.JTI != jti {
+		return nil, "", errCode
+	}
+	return &c, info.ETag, nil
+}

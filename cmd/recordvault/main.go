@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/smtp"
 	"os"
 	"os/signal"
 	"strings"
@@ -24,6 +25,8 @@ import (
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/handlers"
+	"github.com/recordvault/recordvault/notify"
+	"github.com/recordvault/recordvault/otp"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/tokens"
@@ -105,7 +108,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			}
 		}
 	}
-	svc, err := app.New(app.Deps{Records: recs, Clinic: people, Disclosures: disclosures, Tokens: downloads, Audit: audit.NewJSONLines(auditFile),
+	codes := otp.New(store, func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
+		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
+	}, nil)
+	svc, err := app.New(app.Deps{Records: recs, Clinic: people, Disclosures: disclosures, Tokens: downloads, Codes: codes,
+		Notifier: notifier(getenv, logger), Audit: audit.NewJSONLines(auditFile),
 		Jurisdiction: getenv("RECORDVAULT_JURISDICTION")})
 	if err != nil {
 		return err
@@ -144,6 +151,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// notifier is how one-time codes reach recipients: SMTP when RECORDVAULT_SMTP_ADDR is set
+// (with RECORDVAULT_SMTP_FROM, and RECORDVAULT_SMTP_USER and RECORDVAULT_SMTP_PASSWORD for
+// PLAIN authentication), else the development mailbox file RECORDVAULT_DEV_MAILBOX, else none.
+func notifier(getenv func(string) string, logger *slog.Logger) notify.Notifier {
+	if addr := getenv("RECORDVAULT_SMTP_ADDR"); addr != "" {
+		n := notify.SMTP{Addr: addr, From: getenv("RECORDVAULT_SMTP_FROM")}
+		if user := getenv("RECORDVAULT_SMTP_USER"); user != "" {
+			host, _, _ := net.SplitHostPort(addr)
+			n.Auth = smtp.PlainAuth("", user, getenv("RECORDVAULT_SMTP_PASSWORD"), host)
+		}
+		return n
+	}
+	if path := getenv("RECORDVAULT_DEV_MAILBOX"); path != "" {
+		return &notify.Mailbox{Path: path, Logger: logger}
+	}
+	return notify.Unconfigured{}
 }
 
 func envOr(getenv func(string) string, key, fallback string) string {

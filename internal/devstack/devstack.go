@@ -169,6 +169,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 		"RECORDVAULT_S3_BUCKET=" + cfg.Bucket,
 		"RECORDVAULT_CLINICS=" + DemoClinic,
 		"RECORDVAULT_AUDIT_LOG=" + filepath.Join(cfg.DataDir, "logs", "audit.jsonl"),
+		"RECORDVAULT_DEV_MAILBOX=" + filepath.Join(cfg.DataDir, "mailbox.txt"),
 	}, out)
 	if err != nil {
 		return err
