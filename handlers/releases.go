@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
@@ -288,8 +289,21 @@ func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Servic
 		if err != nil {
 			return err
 		}
-		w.Header().Set("Content-Disposition", `attachment; filename="release-`+released.Release+`.json"`)
-		encode(w, r, http.StatusOK, released)
+		if !strings.Contains(r.Header.Get("Accept"), "application/pdf") {
+			w.Header().Set("Content-Disposition", `attachment; filename="release-`+released.Release+`.json"`)
+			encode(w, r, http.StatusOK, released)
+			return nil
+		}
+		// A note's fields are bounded (64 KiB each): the copy is rendered whole, so a failure
+		// never sends half a document.
+		var doc bytes.Buffer
+		if err := render.ReleasedCopyPDF(&doc, released, time.Now()); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", `attachment; filename="release-`+released.Release+`.pdf"`)
+		w.Header().Set("Content-Length", strconv.Itoa(doc.Len()))
+		_, _ = doc.WriteTo(w)
 		return nil
 	})
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/internal/pdftext"
 	"github.com/recordvault/recordvault/tokens"
 )
 
@@ -329,5 +330,37 @@ func TestAPIDownloadWithCode(t *testing.T) {
 	}
 	if strings.Contains(e.serverLog.String(), code) || strings.Contains(e.auditLog.String(), code) || strings.Contains(e.auditLog.String(), address) {
 		t.Error("a code or the address reached the logs")
+	}
+}
+
+// TestAPIDownloadPDF: the released copy as PDF: a cover sheet naming the release, recipient,
+// basis and citation, the notice (42 CFR 2.32 for an SUD record, the redisclosure caution
+// otherwise), and a watermark with the recipient and release on every page.
+func TestAPIDownloadPDF(t *testing.T) {
+	e := newDownloadEnv(t)
+	var sud app.RecordView
+	e.must(t, http.StatusCreated, &sud, "dr-lee", "POST", "/v1/clients/"+e.a+"/records", map[string]any{"category": "sud_record", "sign": true,
+		"fields": map[string]any{"date_of_service": "2026-10-01", "note": strings.Repeat("Attended group; reports 30 days abstinent. ", 200)}})
+	var r app.ReleaseView
+	e.must(t, http.StatusCreated, &r, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases", map[string]any{"document": sud.ID,
+		"basis": "right_of_access", "recipient": map[string]string{"kind": "client", "name": "Pat Client"}, "purpose": "the client's copy"})
+	for _, c := range []struct{ release, notice string }{{r.ID, "42 CFR part 2"}, {e.release, "Further disclosure may be restricted"}} {
+		status, h, doc := e.redeem(t, "pat", e.token(t, "pat", e.a, c.release), "Accept", "application/pdf")
+		if status != http.StatusOK || h.Get("Content-Type") != "application/pdf" || !strings.HasSuffix(h.Get("Content-Disposition"), `.pdf"`) {
+			t.Fatalf("PDF download: %d %v", status, h)
+		}
+		pages, err := pdftext.Pages(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pages) < 2 || !strings.Contains(pages[0], "Release "+c.release) || !strings.Contains(pages[0], "Legal basis: right_of_access (45 CFR 164.524(a)(1))") ||
+			!strings.Contains(pages[0], c.notice) {
+			t.Fatalf("the cover sheet of %s: %q", c.release, pages[0])
+		}
+		for i, p := range pages {
+			if !strings.Contains(p, "release "+c.release) {
+				t.Errorf("page %d of %s lacks the watermark", i+1, c.release)
+			}
+		}
 	}
 }

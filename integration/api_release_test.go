@@ -3,8 +3,6 @@
 package integration
 
 import (
-	"bytes"
-	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -12,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ledongthuc/pdf"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/internal/pdftext"
 	"github.com/recordvault/recordvault/policy"
 )
 
@@ -299,22 +297,14 @@ func TestAPIAccountingOfDisclosures(t *testing.T) {
 	}
 }
 
-// pdfText extracts the text of a PDF.
+// pdfText extracts the text of a PDF, all pages.
 func pdfText(t *testing.T, b []byte) string {
 	t.Helper()
-	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
+	pages, err := pdftext.Pages(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := r.GetPlainText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := io.ReadAll(plain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(text)
+	return strings.Join(pages, "")
 }
 
 // TestAPIReviewableDenial: a licensed clinician withholds a progress note's risk assessment

@@ -16,11 +16,13 @@ import (
 	"github.com/recordvault/recordvault/app"
 )
 
-// page is a US Letter page with one-inch margins, written top to bottom.
+// page is a US Letter page with one-inch margins, written top to bottom. Every page carries
+// the footer line, and the watermark, when there is one, across its middle.
 type page struct {
-	pdf    *gopdf.GoPdf
-	y      float64
-	footer string
+	pdf       *gopdf.GoPdf
+	y         float64
+	footer    string
+	watermark string
 }
 
 const (
@@ -30,7 +32,7 @@ const (
 	lineStep = 1.35 // line height as a multiple of the font size
 )
 
-func newPage(title, footer string) (*page, error) {
+func newPage(title, footer, watermark string) (*page, error) {
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeLetter})
 	pdf.SetInfo(gopdf.PdfInfo{Title: title, Producer: "recordvault"})
@@ -40,7 +42,7 @@ func newPage(title, footer string) (*page, error) {
 	if err := pdf.AddTTFFontData("bold", gobold.TTF); err != nil {
 		return nil, err
 	}
-	p := &page{pdf: pdf, footer: footer}
+	p := &page{pdf: pdf, footer: footer, watermark: watermark}
 	return p, p.newPage()
 }
 
@@ -53,8 +55,30 @@ func (p *page) newPage() error {
 	if err := p.pdf.Cell(nil, p.footer); err != nil {
 		return err
 	}
+	if p.watermark != "" {
+		if err := p.stamp(); err != nil {
+			return err
+		}
+	}
 	p.y = margin
 	return nil
+}
+
+// stamp writes the watermark diagonally across the page, in light grey under the text.
+func (p *page) stamp() error {
+	if err := p.pdf.SetFont("bold", "", 20); err != nil {
+		return err
+	}
+	p.pdf.SetTextColor(200, 200, 200)
+	defer p.pdf.SetTextColor(0, 0, 0)
+	p.pdf.Rotate(35, 306, 396)
+	defer p.pdf.RotateReset()
+	w, err := p.pdf.MeasureTextWidth(p.watermark)
+	if err != nil {
+		return err
+	}
+	p.pdf.SetXY(306-w/2, 396)
+	return p.pdf.Cell(nil, p.watermark)
 }
 
 // text writes s in font at size, wrapped to the page width, starting a new page as needed.
@@ -91,7 +115,7 @@ func (p *page) space(points float64) { p.y += points }
 // rule it was made under.
 func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Time) error {
 	p, err := newPage("Accounting of disclosures", fmt.Sprintf("Accounting of disclosures, client %s, clinic %s, produced %s. Confidential.",
-		acc.Client, clinic, now.UTC().Format(time.RFC3339)))
+		acc.Client, clinic, now.UTC().Format(time.RFC3339)), "")
 	if err != nil {
 		return err
 	}

@@ -2,38 +2,25 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ledongthuc/pdf"
-
+	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/internal/pdftext"
 	"github.com/recordvault/recordvault/policy"
 )
 
 // pdfText extracts the text of a PDF, page by page.
 func pdfText(t *testing.T, b []byte) []string {
 	t.Helper()
-	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
+	pages, err := pdftext.Pages(b)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var pages []string
-	for i := 1; i <= r.NumPage(); i++ {
-		var sb strings.Builder
-		rows, err := r.Page(i).GetTextByRow()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, row := range rows {
-			for _, w := range row.Content {
-				sb.WriteString(w.S)
-			}
-			sb.WriteString("\n")
-		}
-		pages = append(pages, sb.String())
 	}
 	return pages
 }
@@ -72,5 +59,47 @@ func TestAccountingPDF(t *testing.T) {
 	}
 	if text := strings.Join(pdfText(t, b.Bytes()), ""); !strings.Contains(text, "No disclosures to account for.") {
 		t.Errorf("an empty accounting reads %q", text)
+	}
+}
+
+func TestReleasedCopyPDF(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	long := strings.Repeat("The client reported cravings in the evening and used coping skills. ", 120) // several pages
+	c := &app.ReleasedCopy{Release: "rel1", Clinic: "democlinic", Basis: policy.ByAuthorization, Citation: "45 CFR 164.508(a)(1)",
+		Recipient: app.RecipientInput{Kind: policy.ToAttorney, ID: "smith-law", Name: "Smith Law LLP"}, Purpose: "custody proceeding",
+		Released: now, Document: "doc1", Category: recordvault.SUDRecord, DateOfService: "2026-06-01",
+		Fields:  map[string]json.RawMessage{"date_of_service": json.RawMessage(`"2026-06-01"`), "note": json.RawMessage(strconv.Quote(long)), "diagnosis_codes": json.RawMessage(`["F10.20"]`)},
+		Addenda: []app.AddendumView{{ID: "a1", Author: "dr-lee", Created: now, Text: "Corrected the session length."}},
+		Amendments: []*recordvault.Amendment{{ID: "m1", Status: recordvault.StatusDenied,
+			Request:      recordvault.AmendmentRequest{Received: "2026-07-01", Change: "Remove the cravings."},
+			Decision:     &recordvault.AmendmentDecision{Outcome: recordvault.StatusDenied, Ground: recordvault.GroundAccurateAndComplete, Explanation: "Accurate."},
+			Disagreement: &recordvault.AmendmentDisagreement{Statement: "I disagree with the note."}}},
+		Notices: []string{app.Part2Notice}}
+	var b bytes.Buffer
+	if err := ReleasedCopyPDF(&b, c, now); err != nil {
+		t.Fatal(err)
+	}
+	pages := pdfText(t, b.Bytes())
+	if len(pages) < 3 {
+		t.Fatalf("%d pages, want a cover sheet and several pages of content", len(pages))
+	}
+	cover := pages[0]
+	for _, want := range []string{"Released copy", "Release rel1", "democlinic", "Recipient: Smith Law LLP (attorney, smith-law)",
+		"Legal basis: authorization (45 CFR 164.508(a)(1))", "Purpose: custody proceeding", "42 CFR part 2", "42 CFR 2.31"} {
+		if !strings.Contains(cover, want) {
+			t.Errorf("the cover sheet lacks %q", want)
+		}
+	}
+	all := strings.Join(pages, "")
+	for _, want := range []string{"F10.20", "Corrected the session length.", "Requested change: Remove the cravings.",
+		"Denied (accurate_and_complete): Accurate.", "Statement of disagreement: I disagree with the note."} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the copy lacks %q", want)
+		}
+	}
+	for i, p := range pages {
+		if strings.Count(p, "Released to Smith Law LLP - release rel1") < 2 {
+			t.Errorf("page %d lacks its watermark or footer: %.200q", i+1, p)
+		}
 	}
 }

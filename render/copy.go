@@ -1,0 +1,100 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/app"
+)
+
+// ReleasedCopyPDF writes what a release discloses as PDF: a cover sheet (release, recipient,
+// legal basis and its citation, purpose, date, releasing clinic, and the redisclosure notice
+// that goes with it), then the released fields in their schema's order, the record's addenda,
+// and its amendment requests with whatever followed each (45 CFR 164.526(d)(4): they travel
+// with the record). Every page carries a watermark naming the recipient and the release.
+func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
+	recipient := c.Recipient.Name
+	if recipient == "" {
+		recipient = c.Recipient.ID
+	}
+	watermark := fmt.Sprintf("Released to %s - release %s", recipient, c.Release)
+	p, err := newPage("Released copy "+c.Release, fmt.Sprintf("%s. Redisclosure restricted. Produced %s.", watermark,
+		now.UTC().Format(time.RFC3339)), watermark)
+	if err != nil {
+		return err
+	}
+	para := func(font string, size float64, text string) func() error {
+		return func() error { return p.text(font, size, text) }
+	}
+	gap := func(points float64) func() error { return func() error { p.space(points); return nil } }
+	steps := []func() error{
+		para("bold", 16, "Released copy"),
+		para("regular", 10, "Release "+c.Release+", released "+c.Released.UTC().Format(time.DateOnly)+" by clinic "+c.Clinic+"."),
+		para("regular", 10, fmt.Sprintf("Recipient: %s (%s, %s).", recipient, c.Recipient.Kind, c.Recipient.ID)),
+		para("regular", 10, fmt.Sprintf("Legal basis: %s (%s).", c.Basis, c.Citation)),
+		para("regular", 10, "Purpose: "+c.Purpose),
+		para("regular", 10, fmt.Sprintf("Document: %s %s of %s.", strings.ReplaceAll(string(c.Category), "_", " "), c.Document, c.DateOfService)),
+		gap(10),
+		para("bold", 11, "Notice"),
+	}
+	for _, n := range c.Notices {
+		steps = append(steps, para("regular", 10, n))
+	}
+	steps = append(steps, func() error { return p.newPage() }, para("bold", 13, "Released fields"))
+	for _, spec := range recordvault.Schemas[c.Category] {
+		if raw, ok := c.Fields[spec.Name]; ok {
+			steps = append(steps, gap(6), para("bold", 10, spec.Name), para("regular", 10, fieldText(raw)))
+		}
+	}
+	if len(c.Addenda) > 0 {
+		steps = append(steps, gap(12), para("bold", 13, "Addenda"))
+		for _, a := range c.Addenda {
+			steps = append(steps, gap(6), para("bold", 10, fmt.Sprintf("Addendum of %s by %s", a.Created.UTC().Format(time.DateOnly), a.Author)),
+				para("regular", 10, a.Text))
+		}
+	}
+	if len(c.Amendments) > 0 {
+		steps = append(steps, gap(12), para("bold", 13, "Amendment requests (45 CFR 164.526)"))
+		for _, a := range c.Amendments {
+			steps = append(steps, gap(6), para("bold", 10, fmt.Sprintf("Request received %s: %s", a.Request.Received, a.Status)),
+				para("regular", 10, "Requested change: "+a.Request.Change))
+			if d := a.Decision; d != nil {
+				text := "Accepted; the record is amended: " + d.Amendment
+				if d.Outcome == recordvault.StatusDenied {
+					text = fmt.Sprintf("Denied (%s): %s", d.Ground, d.Explanation)
+				}
+				steps = append(steps, para("regular", 10, text))
+			}
+			if d := a.Disagreement; d != nil {
+				steps = append(steps, para("regular", 10, "Statement of disagreement: "+d.Statement))
+			}
+			if r := a.Rebuttal; r != nil {
+				steps = append(steps, para("regular", 10, "Rebuttal: "+r.Text))
+			}
+		}
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("render: released copy: %w", err)
+		}
+	}
+	_, err = p.pdf.WriteTo(w)
+	return err
+}
+
+// fieldText is a field's value as text: a string as it is, a list of codes joined.
+func fieldText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return strings.Join(list, ", ")
+	}
+	return string(raw)
+}
