@@ -71,6 +71,10 @@ type ReleasedCopy struct {
 	Addenda       []AddendumView             `json:"addenda"`
 	Amendments    []*recordvault.Amendment   `json:"amendments"`
 	Notices       []string                   `json:"notices"`
+	// Attachments are released with the whole document only: a release that names fields
+	// (minimum necessary) leaves the attached documents out.
+	Attachments []AttachmentView `json:"attachments"`
+	doc         *records.Document
 }
 
 // findRelease reads one release of a document client takes part in, without an access
@@ -331,7 +335,7 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 	out := &ReleasedCopy{Release: r.ID, Clinic: doc.Clinic, Recipient: r.Recipient, Basis: r.Basis, Citation: r.Decision.Rule.Citation,
 		Purpose: r.Purpose, Released: r.Created, Document: doc.ID, Category: doc.Category, DateOfService: r.DateOfService,
 		Fields: make(map[string]json.RawMessage, len(fields)), Addenda: []AddendumView{}, Amendments: []*recordvault.Amendment{},
-		Notices: []string{RedisclosureCaution}}
+		Notices: []string{RedisclosureCaution}, Attachments: []AttachmentView{}, doc: doc}
 	if r.Decision.Part2Notice {
 		out.Notices = []string{Part2Notice}
 	}
@@ -343,5 +347,27 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 	if out.Addenda, out.Amendments, err = s.children(ctx, doc); err != nil {
 		return nil, err
 	}
+	if whole(doc, r.Decision.Fields) {
+		out.Attachments = summary(doc).Attachments
+	}
 	return out, nil
+}
+
+// whole reports whether fields are every field the document has.
+func whole(doc *records.Document, fields []string) bool {
+	for _, spec := range recordvault.Schemas[doc.Category] {
+		if doc.HasField(spec.Name) && !slices.Contains(fields, spec.Name) {
+			return false
+		}
+	}
+	return true
+}
+
+// OpenReleased opens, for streaming, an attachment a redeemed copy released: decrypted chunk
+// by chunk, in constant memory whatever its size.
+func (s *Service) OpenReleased(ctx context.Context, c *ReleasedCopy, blob string) (*records.Attachment, error) {
+	if !slices.ContainsFunc(c.Attachments, func(a AttachmentView) bool { return a.ID == blob }) {
+		return nil, ErrNotFound
+	}
+	return s.records.OpenAttachment(ctx, c.doc, blob, 0, -1)
 }

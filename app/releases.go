@@ -619,18 +619,20 @@ func (s *Service) checkReleaseInput(in *ReleaseInput) error {
 func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client string, doc *records.Document, in ReleaseInput) (policy.Request, policy.Facts, error) {
 	var fields []string
 	for _, spec := range recordvault.Schemas[doc.Category] {
-		fields = append(fields, spec.Name)
+		if doc.HasField(spec.Name) {
+			fields = append(fields, spec.Name)
+		}
 	}
-	present, err := s.records.Read(ctx, doc, nil)
-	if err != nil {
-		return policy.Request{}, policy.Facts{}, err
-	}
-	fields = slices.DeleteFunc(fields, func(f string) bool { _, ok := present[f]; return !ok })
+	// The date of service is the one field a decision reads (a court order's date range);
+	// nothing else is decrypted to decide.
 	dateOfService := doc.Created.Format(time.DateOnly)
-	if d, ok := present["date_of_service"]; ok {
-		dateOfService = string(d)
+	if doc.HasField("date_of_service") {
+		d, err := s.records.Read(ctx, doc, []string{"date_of_service"})
+		if err != nil {
+			return policy.Request{}, policy.Facts{}, err
+		}
+		dateOfService = string(d["date_of_service"])
 	}
-	clear(present)
 	req := policy.Request{Basis: in.Basis, Jurisdiction: s.jurisdiction, Now: s.now(), Fields: in.Fields,
 		Recipient: policy.Recipient{Kind: in.Recipient.Kind, ID: in.Recipient.ID, For: in.Recipient.For, Representation: in.Recipient.Representation},
 		Document:  policy.Document{ID: doc.ID, Category: doc.Category, Participants: doc.Participants, DateOfService: dateOfService, Fields: fields}}

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -289,6 +291,12 @@ func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Servic
 		if err != nil {
 			return err
 		}
+		if strings.Contains(r.Header.Get("Accept"), "application/zip") {
+			return writeBundle(w, r, logger, svc, released)
+		}
+		if strings.Contains(r.Header.Get("Accept"), "application/zip") {
+			return writeBundle(w, r, logger, svc, released)
+		}
 		if !strings.Contains(r.Header.Get("Accept"), "application/pdf") {
 			w.Header().Set("Content-Disposition", `attachment; filename="release-`+released.Release+`.json"`)
 			encode(w, r, http.StatusOK, released)
@@ -348,4 +356,48 @@ func clientItemIDs(r *http.Request, idVar string) (client, id string, err error)
 	}
 	id, err = pathID(r, idVar)
 	return client, id, err
+}
+
+// writeBundle streams a released copy with its attachments as a ZIP archive: the copy as PDF
+// (cover sheet, fields, notices, watermark) and each attached document as it was filed,
+// decrypted chunk by chunk as the archive is written (stored, not compressed: PDFs are), so
+// memory stays flat whatever the attachments' size. Stamping every page of an attached PDF
+// would need the whole file in memory; the bundle's cover sheet travels with it instead.
+func writeBundle(w http.ResponseWriter, r *http.Request, logger *slog.Logger, svc *app.Service, released *app.ReleasedCopy) error {
+	var cover bytes.Buffer
+	if err := render.ReleasedCopyPDF(&cover, released, time.Now()); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="release-`+released.Release+`.zip"`)
+	w.WriteHeader(http.StatusOK)
+	z := zip.NewWriter(w)
+	add := func(name string, body io.Reader) error {
+		f, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: released.Released})
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, body)
+		return err
+	}
+	err := add("release-"+released.Release+"-cover-and-fields.pdf", &cover)
+	for _, a := range released.Attachments {
+		if err != nil {
+			break
+		}
+		var body io.ReadCloser
+		if body, err = svc.OpenReleased(r.Context(), released, a.ID); err == nil {
+			err = add("attachment-"+a.ID+".pdf", body)
+			body.Close()
+		}
+	}
+	if err == nil {
+		err = z.Close()
+	}
+	if err != nil {
+		// The status is sent: an archive without its central directory is unreadable, never a
+		// silently short document. The error names no content.
+		logger.WarnContext(r.Context(), "release bundle ended early", "err", err)
+	}
+	return nil
 }

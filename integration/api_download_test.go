@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,6 +12,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"maps"
 	"net/http"
 	"strings"
@@ -32,7 +35,7 @@ type downloadEnv struct {
 	a, b, note, release string
 }
 
-func newDownloadEnv(t *testing.T) *downloadEnv {
+func newDownloadEnv(t testing.TB) *downloadEnv {
 	t.Helper()
 	users := maps.Clone(releaseUsers)
 	users["pat"], users["sam"] = []recordvault.Role{recordvault.RoleClient}, []recordvault.Role{recordvault.RoleClient}
@@ -52,7 +55,7 @@ func newDownloadEnv(t *testing.T) *downloadEnv {
 }
 
 // token issues a download token for release of client, as user.
-func (e *downloadEnv) token(t *testing.T, user, client, release string) string {
+func (e *downloadEnv) token(t testing.TB, user, client, release string) string {
 	t.Helper()
 	var v app.TokenView
 	e.must(t, http.StatusCreated, &v, user, "POST", "/v1/clients/"+client+"/releases/"+release+"/tokens", nil)
@@ -63,7 +66,7 @@ func (e *downloadEnv) token(t *testing.T, user, client, release string) string {
 }
 
 // redeem presents token as user ("" for no bearer token).
-func (e *downloadEnv) redeem(t *testing.T, user, token string, header ...string) (int, http.Header, []byte) {
+func (e *downloadEnv) redeem(t testing.TB, user, token string, header ...string) (int, http.Header, []byte) {
 	t.Helper()
 	return e.call(t, user, "POST", "/downloads", map[string]string{"token": token}, header...)
 }
@@ -360,6 +363,62 @@ func TestAPIDownloadPDF(t *testing.T) {
 		for i, p := range pages {
 			if !strings.Contains(p, "release "+c.release) {
 				t.Errorf("page %d of %s lacks the watermark", i+1, c.release)
+			}
+		}
+	}
+}
+
+// TestAPIDownloadBundle: an evaluation released whole comes as a ZIP of the watermarked copy
+// and the attached PDF byte for byte; released by named fields, it comes without the
+// attachment.
+func TestAPIDownloadBundle(t *testing.T) {
+	e := newDownloadEnv(t)
+	base := "/v1/clients/" + e.a + "/records"
+	var eval app.RecordView
+	e.must(t, http.StatusCreated, &eval, "dr-lee", "POST", base, map[string]any{"category": "evaluation",
+		"fields": map[string]any{"date_of_service": "2026-11-02", "summary": "WAIS-IV within normal limits."}})
+	pdf := append([]byte("%PDF-1.7\n"), randomBytes(300_000)...)
+	e.must(t, http.StatusCreated, nil, "dr-lee", "POST", base+"/"+eval.ID+"/attachments", pdf, "Content-Type", "application/pdf")
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", base+"/"+eval.ID+"/sign", nil)
+	release := func(fields []string) string {
+		var r app.ReleaseView
+		e.must(t, http.StatusCreated, &r, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases", map[string]any{"document": eval.ID,
+			"basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "copy", "fields": fields})
+		return r.ID
+	}
+	for _, c := range []struct {
+		fields []string
+		files  int
+	}{{nil, 2}, {[]string{"summary"}, 1}} {
+		id := release(c.fields)
+		status, h, body := e.redeem(t, "pat", e.token(t, "pat", e.a, id), "Accept", "application/zip")
+		if status != http.StatusOK || h.Get("Content-Type") != "application/zip" {
+			t.Fatalf("bundle: %d %v", status, h)
+		}
+		z, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+		if err != nil || len(z.File) != c.files {
+			t.Fatalf("bundle of release with fields %v: %v, %d files, want %d", c.fields, err, len(z.File), c.files)
+		}
+		for _, f := range z.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case strings.HasPrefix(f.Name, "attachment-"):
+				if !bytes.Equal(got, pdf) {
+					t.Errorf("the attachment in the bundle differs: %d bytes, want %d", len(got), len(pdf))
+				}
+			default:
+				pages, err := pdftext.Pages(got)
+				if err != nil || !strings.Contains(strings.Join(pages, ""), "release "+id) {
+					t.Errorf("the bundle's copy %s: %v", f.Name, err)
+				}
 			}
 		}
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // clientBorn takes in a client born on dateOfBirth, with dr-lee on the care team.
-func (e *apiEnv) clientBorn(t *testing.T, dateOfBirth string) string {
+func (e *apiEnv) clientBorn(t testing.TB, dateOfBirth string) string {
 	t.Helper()
 	var c app.ClientView
 	e.must(t, http.StatusCreated, &c, "admin", "POST", "/v1/clients", map[string]any{
@@ -26,7 +26,7 @@ func (e *apiEnv) clientBorn(t *testing.T, dateOfBirth string) string {
 }
 
 // signedNote writes a signed record of category about participants, as dr-lee.
-func (e *apiEnv) signedNote(t *testing.T, category recordvault.Category, participants ...string) string {
+func (e *apiEnv) signedNote(t testing.TB, category recordvault.Category, participants ...string) string {
 	t.Helper()
 	fields := map[string]any{"process_notes": "process notes"}
 	if category == recordvault.ProgressNote {

@@ -60,7 +60,7 @@ func (m *mailbox) Send(_ context.Context, msg notify.Message) error {
 }
 
 // lastCode returns the one-time code in the last message to address.
-func (m *mailbox) lastCode(t *testing.T, address string) string {
+func (m *mailbox) lastCode(t testing.TB, address string) string {
 	t.Helper()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -99,13 +99,13 @@ func (l *lockedBuffer) String() string {
 // newAPIEnv starts the service for one clinic whose users are users (subject → roles); the
 // subjects of users with the clinician role, and those of roster, are put on the clinic's
 // roster of clinicians.
-func newAPIEnv(t *testing.T, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+func newAPIEnv(t testing.TB, users map[string][]recordvault.Role, roster ...string) *apiEnv {
 	t.Helper()
 	return newAPIEnvIn(t, "US", users, roster...)
 }
 
 // newAPIEnvIn is newAPIEnv for a clinic practising under jurisdiction.
-func newAPIEnvIn(t *testing.T, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -175,7 +175,19 @@ func newAPIEnvIn(t *testing.T, jurisdiction string, users map[string][]recordvau
 
 // call sends a request as user (no token when user is "") and returns the status, headers
 // and body. A body that is a string or []byte is sent as it is, anything else as JSON.
-func (e *apiEnv) call(t *testing.T, user, method, path string, body any, header ...string) (int, http.Header, []byte) {
+func (e *apiEnv) call(t testing.TB, user, method, path string, body any, header ...string) (int, http.Header, []byte) {
+	t.Helper()
+	resp := e.send(t, user, method, path, body, header...)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// send is call with the response to stream: the caller closes its body.
+func (e *apiEnv) send(t testing.TB, user, method, path string, body any, header ...string) *http.Response {
 	t.Helper()
 	var r io.Reader
 	contentType := "application/json"
@@ -213,16 +225,11 @@ func (e *apiEnv) call(t *testing.T, user, method, path string, body any, header 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
+	return resp
 }
 
 // must sends a request that has to answer want, and decodes its JSON answer into out.
-func (e *apiEnv) must(t *testing.T, want int, out any, user, method, path string, body any, header ...string) {
+func (e *apiEnv) must(t testing.TB, want int, out any, user, method, path string, body any, header ...string) {
 	t.Helper()
 	status, _, b := e.call(t, user, method, path, body, header...)
 	if status != want {
@@ -236,7 +243,7 @@ func (e *apiEnv) must(t *testing.T, want int, out any, user, method, path string
 }
 
 // createClient takes in a client through the API as user, with the given care team.
-func (e *apiEnv) createClient(t *testing.T, user string, team []string) string {
+func (e *apiEnv) createClient(t testing.TB, user string, team []string) string {
 	t.Helper()
 	var c app.ClientView
 	e.must(t, http.StatusCreated, &c, user, "POST", "/v1/clients", map[string]any{
@@ -245,7 +252,7 @@ func (e *apiEnv) createClient(t *testing.T, user string, team []string) string {
 }
 
 // bucketState is every object key of the bucket with its ETag.
-func (e *apiEnv) bucketState(t *testing.T) map[string]string {
+func (e *apiEnv) bucketState(t testing.TB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for o := range e.raw.ListObjects(context.Background(), e.bucket, minio.ListObjectsOptions{Recursive: true}) {

@@ -20,7 +20,7 @@ import (
 func newID() string { return strings.ToLower(rand.Text()[:16]) }
 
 // vaultClient returns our Vault client for v, with the root token.
-func vaultClient(t *testing.T, v *harness.Vault) *vault.Client {
+func vaultClient(t testing.TB, v *harness.Vault) *vault.Client {
 	t.Helper()
 	addr, err := v.Addr(context.Background())
 	if err != nil {
@@ -34,7 +34,7 @@ func vaultClient(t *testing.T, v *harness.Vault) *vault.Client {
 }
 
 // newStore returns our store for a fresh bucket on m, created.
-func newStore(t *testing.T, m *harness.MinIO) (*storage.Store, string) {
+func newStore(t testing.TB, m *harness.MinIO) (*storage.Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	endpoint, err := m.Endpoint(ctx)

@@ -317,6 +317,12 @@ func (s *Service) checkMeta(key *crypto.RecordKey, m *storage.Manifest) error {
 	return nil
 }
 
+// HasField reports whether the document has the named field (sealed; nothing is decrypted).
+func (d *Document) HasField(name string) bool {
+	_, ok := d.m.Fields[name]
+	return ok
+}
+
 func document(m *storage.Manifest, etag string) *Document {
 	return &Document{m: m, etag: etag, Info: Info{ID: m.Record, Clinic: m.Clinic, Kind: recordvault.DocumentKind(m.Kind),
 		Parent: m.Parent, Category: recordvault.Category(m.Category), Participants: m.Participants, Author: m.Author,
