@@ -16,7 +16,7 @@ export TESTCONTAINERS_HOST_OVERRIDE := localhost
 
 GO_TEST_FLAGS ?=
 
-.PHONY: dev test vet unit fuzz integration bench servers images clean-dev
+.PHONY: dev test vet unit fuzz integration browser bench servers images clean-dev
 
 dev:
 	@mkdir -p $(DATA_DIR)/bin
@@ -28,7 +28,7 @@ dev:
 		-vault-port $(VAULT_PORT) -minio-port $(MINIO_PORT) -minio-console-port $(MINIO_CONSOLE_PORT) \
 		-issuer-port $(ISSUER_PORT)
 
-test: images vet unit fuzz integration
+test: images browser vet unit fuzz integration
 
 vet:
 	go vet ./...
@@ -47,8 +47,15 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $$((500000 * $(FUZZ_SCALE)))x ./crypto
 	go test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $$((300000 * $(FUZZ_SCALE)))x ./storage
 
-integration: images
+integration: images browser
 	go test -tags integration -count=1 -timeout 30m $(GO_TEST_FLAGS) ./integration/...
+
+# The recipient page's test drives Debian's chromium headless (chromedp); install it when it
+# is missing (as root, or through sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 # The benchmarks behind docs/PERFORMANCE.md; measurements, not pass/fail, so not in `test`.
 bench: images

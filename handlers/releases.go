@@ -291,29 +291,38 @@ func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Servic
 		if err != nil {
 			return err
 		}
-		if strings.Contains(r.Header.Get("Accept"), "application/zip") {
-			return writeBundle(w, r, logger, svc, released)
+		format := "json"
+		for _, f := range []string{"pdf", "zip"} {
+			if strings.Contains(r.Header.Get("Accept"), "application/"+f) {
+				format = f
+			}
 		}
-		if strings.Contains(r.Header.Get("Accept"), "application/zip") {
-			return writeBundle(w, r, logger, svc, released)
-		}
-		if !strings.Contains(r.Header.Get("Accept"), "application/pdf") {
-			w.Header().Set("Content-Disposition", `attachment; filename="release-`+released.Release+`.json"`)
-			encode(w, r, http.StatusOK, released)
-			return nil
-		}
-		// A note's fields are bounded (64 KiB each): the copy is rendered whole, so a failure
-		// never sends half a document.
-		var doc bytes.Buffer
-		if err := render.ReleasedCopyPDF(&doc, released, time.Now()); err != nil {
-			return err
-		}
-		w.Header().Set("Content-Type", "application/pdf")
-		w.Header().Set("Content-Disposition", `attachment; filename="release-`+released.Release+`.pdf"`)
-		w.Header().Set("Content-Length", strconv.Itoa(doc.Len()))
-		_, _ = doc.WriteTo(w)
-		return nil
+		return writeCopy(w, r, logger, svc, released, format)
 	})
+}
+
+// writeCopy sends a redeemed copy as JSON, as PDF, or as a ZIP bundle with its attachments.
+func writeCopy(w http.ResponseWriter, r *http.Request, logger *slog.Logger, svc *app.Service, released *app.ReleasedCopy, format string) error {
+	name := `attachment; filename="release-` + released.Release + "." + format + `"`
+	switch format {
+	case "zip":
+		return writeBundle(w, r, logger, svc, released)
+	case "json":
+		w.Header().Set("Content-Disposition", name)
+		encode(w, r, http.StatusOK, released)
+		return nil
+	}
+	// A note's fields are bounded (64 KiB each): the copy is rendered whole, so a failure
+	// never sends half a document.
+	var doc bytes.Buffer
+	if err := render.ReleasedCopyPDF(&doc, released, time.Now()); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", name)
+	w.Header().Set("Content-Length", strconv.Itoa(doc.Len()))
+	_, _ = doc.WriteTo(w)
+	return nil
 }
 
 // handleClientItem answers status with what f returns for the client's resource named by

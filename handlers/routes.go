@@ -15,6 +15,9 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	r.Handle("/readyz", handleReadyz(logger, checks)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/downloads", handleDownload(logger, verifier, svc)).Methods(http.MethodPost)
 	r.Handle("/downloads/code", handleRequestCode(logger, svc)).Methods(http.MethodPost)
+	r.Handle("/r", handlePage(logger)).Methods(http.MethodGet)
+	r.Handle("/r/code", handlePageCode(logger, svc)).Methods(http.MethodPost)
+	r.Handle("/r/download", handlePageDownload(logger, svc)).Methods(http.MethodPost)
 
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.Use(authenticate(verifier, logger))
