@@ -528,6 +528,41 @@ func (s *Service) redecide(ctx context.Context, clinic string, doc *records.Docu
 	return s.disclosures.Update(ctx, stored, r.Status, r)
 }
 
+// RevokeRelease ends an approved release before its window closes (a client withdrew their
+// request, a mistake was found): every token issued for it fails from now on.
+func (s *Service) RevokeRelease(ctx context.Context, c access.Caller, client, id, reason string) (*ReleaseView, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "reason: why the release ends is required")
+	}
+	if err := evidenceText(reason); err != nil {
+		return nil, err
+	}
+	r, err := s.GetRelease(ctx, c, client, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != ReleaseApproved {
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "only an approved release is revoked")
+	}
+	doc, err := s.records.Load(ctx, c.Clinic, client, r.Document)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.disclosures.Load(ctx, c.Clinic, doc.Participants[0], r.ID, kindRelease)
+	if err != nil {
+		return nil, err
+	}
+	r.Status, r.Ended = ReleaseRevoked, &Ended{At: s.now().UTC(), By: c.ID, Reason: reason}
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "end_release",
+		Client: client, Record: doc.ID, Allowed: true, Rule: "release " + r.ID + " revoked"}); err != nil {
+		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	if err := s.disclosures.Update(ctx, stored, ReleaseRevoked, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // ResolveRelease records the decision of a clinic admin, as privacy officer, on a release
 // the policy sent for review (a Part 2 record in an emergency, psychotherapy notes in a
 // report the law may require): released with the fields asked for, or refused, for the

@@ -410,3 +410,11 @@ func writeBundle(w http.ResponseWriter, r *http.Request, logger *slog.Logger, sv
 	}
 	return nil
 }
+
+func handleRevokeRelease(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientStep(logger, "release", func(ctx context.Context, c access.Caller, client, id string, b struct {
+		Reason string `json:"reason"`
+	}) (*app.ReleaseView, error) {
+		return svc.RevokeRelease(ctx, c, client, id, b.Reason)
+	})
+}

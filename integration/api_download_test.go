@@ -93,6 +93,18 @@ func TestAPIDownload(t *testing.T) {
 	if status, _, _ := e.redeem(t, "pat", tok); status != http.StatusUnauthorized {
 		t.Fatalf("the same token again: %d", status)
 	}
+	// A clinician of the clinic named as recipient (treatment by another provider) proves it
+	// with their own login.
+	var toStaff app.ReleaseView
+	e.must(t, http.StatusCreated, &toStaff, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases", map[string]any{"document": e.note,
+		"basis": "treatment", "recipient": map[string]string{"kind": "provider", "id": "dr-out"}, "purpose": "consultation"})
+	staffTok := e.token(t, "dr-lee", e.a, toStaff.ID)
+	if s, _, _ := e.redeem(t, "dr-lee", staffTok); s != http.StatusUnauthorized {
+		t.Fatalf("another clinician redeeming a provider's token: %d", s)
+	}
+	if s, _, b := e.redeem(t, "dr-out", staffTok); s != http.StatusOK {
+		t.Fatalf("the provider named as recipient: %d %s", s, b)
+	}
 	if own := e.token(t, "pat", e.a, e.release); own == "" {
 		t.Fatal("the client could not issue a token for their own release")
 	}
@@ -199,55 +211,76 @@ func TestAPITokenAttacks(t *testing.T) {
 	e.must(t, http.StatusCreated, nil, "admin", "POST", "/v1/clients/"+e.a+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
 	var toAttorney app.ReleaseView
 	e.must(t, http.StatusCreated, &toAttorney, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases", map[string]any{"document": e.note,
-		"basis": "authorization", "recipient": map[string]string{"kind": "attorney", "id": "smith-law"}, "purpose": "custody"})
+		"basis": "authorization", "recipient": map[string]string{"kind": "attorney", "id": "smith-law", "email": "records@smith-law.example"}, "purpose": "custody"})
 	attorneyTok := e.token(t, "admin", e.a, toAttorney.ID)
+	e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": attorneyTok})
+	attorneyCode := e.mailbox.lastCode(t, "records@smith-law.example")
+	spent := e.token(t, "admin", e.a, toAttorney.ID)
+	e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": spent})
+	spentCode := e.mailbox.lastCode(t, "records@smith-law.example")
+	e.must(t, http.StatusOK, nil, "", "POST", "/downloads", map[string]string{"token": spent, "code": spentCode})
+	wrongCode := "00000000"
+	if wrongCode == attorneyCode {
+		wrongCode = "11111111"
+	}
+	// A release revoked by the clinic after its token was issued.
+	var ended app.ReleaseView
+	e.must(t, http.StatusCreated, &ended, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases", map[string]any{"document": e.note,
+		"basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "a copy withdrawn"})
+	endedTok := e.token(t, "dr-lee", e.a, ended.ID)
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", "/v1/clients/"+e.a+"/releases/"+ended.ID+"/revoke", map[string]string{"reason": "the client withdrew the request"})
 	used := e.token(t, "dr-lee", e.a, e.release)
 	if s, _, b := e.redeem(t, "pat", used); s != http.StatusOK {
 		t.Fatalf("the token to replay: %d %s", s, b)
 	}
 
-	cases := []struct{ name, user, token string }{
-		{"alg none", "pat", none},
-		{"HS256 signed with the public key", "pat", hs},
-		{"signed with another key", "pat", forged},
-		{"payload tampered after signing", "pat", tampered},
-		{"signature stripped", "pat", parts[0] + "." + parts[1] + "."},
-		{"oversized", "pat", good + strings.Repeat("A", tokens.MaxSize)},
-		{"empty", "pat", ""},
-		{"not a JWT", "pat", "download-me-please"},
+	cases := []struct{ name, user, token, code string }{
+		{"alg none", "pat", none, ""},
+		{"HS256 signed with the public key", "pat", hs, ""},
+		{"signed with another key", "pat", forged, ""},
+		{"payload tampered after signing", "pat", tampered, ""},
+		{"signature stripped", "pat", parts[0] + "." + parts[1] + ".", ""},
+		{"oversized", "pat", good + strings.Repeat("A", tokens.MaxSize), ""},
+		{"empty", "pat", "", ""},
+		{"not a JWT", "pat", "download-me-please", ""},
 		{"expired", "pat", forge(func(c *tokens.Claims) {
 			c.IssuedAt, c.NotBefore, c.ExpiresAt = at(-20*time.Minute), at(-20*time.Minute), at(-time.Minute)
-		}, nil)},
-		{"not yet valid", "pat", forge(func(c *tokens.Claims) { c.NotBefore = at(5 * time.Minute) }, nil)},
-		{"issued in the future", "pat", forge(func(c *tokens.Claims) { c.IssuedAt = at(5 * time.Minute) }, nil)},
-		{"lives longer than the cap", "pat", forge(func(c *tokens.Claims) { c.ExpiresAt = at(tokens.MaxTTL + time.Minute) }, nil)},
-		{"no expiry", "pat", forge(func(c *tokens.Claims) { c.ExpiresAt = nil }, nil)},
-		{"another issuer", "pat", forge(func(c *tokens.Claims) { c.Issuer = "evil" }, nil)},
-		{"wrong audience", "pat", forge(func(c *tokens.Claims) { c.Audience = jwt.ClaimStrings{e.b} }, nil)},
-		{"two audiences", "pat", forge(func(c *tokens.Claims) { c.Audience = jwt.ClaimStrings{e.a, e.b} }, nil)},
-		{"wrong document", "pat", forge(func(c *tokens.Claims) { c.Document = secondNote }, nil)},
-		{"wrong release", "pat", forge(func(c *tokens.Claims) { c.Subject = bRelease.ID }, nil)},
-		{"unknown release", "pat", forge(func(c *tokens.Claims) { c.Subject = newID() }, nil)},
-		{"tampered scope, re-signed", "pat", forge(func(c *tokens.Claims) { c.Fields = []string{"plan"} }, nil)},
-		{"wider scope, re-signed", "pat", forge(func(c *tokens.Claims) { c.Fields = append(c.Fields, "risk_assessment") }, nil)},
-		{"another content hash", "pat", forge(func(c *tokens.Claims) { c.ContentHash = "sha256:00" }, nil)},
-		{"another client's store", "pat", forge(func(c *tokens.Claims) { c.Client = e.b }, nil)},
-		{"kid of another clinic", "pat", forge(nil, map[string]any{"kid": tokens.KeyName(newID()) + ":v1"})},
-		{"kid of the manifest key", "pat", forge(nil, map[string]any{"kid": "rv-" + e.clinic + "-manifest-signing:v1"})},
-		{"unknown key version", "pat", forge(nil, map[string]any{"kid": keyName + ":v9"})},
-		{"no kid", "pat", forge(nil, map[string]any{"kid": nil})},
-		{"ES384 named in the header", "pat", forge(nil, map[string]any{"alg": "ES384"})},
-		{"replayed after use", "pat", used},
-		{"release ended by a revoked authorization", "pat", revokedTok},
-		{"no proof of the recipient", "", good},
-		{"another client's login", "sam", good},
-		{"a clinician's login", "dr-lee", good},
-		{"a clinic admin's login", "admin", good},
-		{"a recipient without a login, no one-time code", "", attorneyTok},
+		}, nil), ""},
+		{"not yet valid", "pat", forge(func(c *tokens.Claims) { c.NotBefore = at(5 * time.Minute) }, nil), ""},
+		{"issued in the future", "pat", forge(func(c *tokens.Claims) { c.IssuedAt = at(5 * time.Minute) }, nil), ""},
+		{"lives longer than the cap", "pat", forge(func(c *tokens.Claims) { c.ExpiresAt = at(tokens.MaxTTL + time.Minute) }, nil), ""},
+		{"no expiry", "pat", forge(func(c *tokens.Claims) { c.ExpiresAt = nil }, nil), ""},
+		{"another issuer", "pat", forge(func(c *tokens.Claims) { c.Issuer = "evil" }, nil), ""},
+		{"wrong audience", "pat", forge(func(c *tokens.Claims) { c.Audience = jwt.ClaimStrings{e.b} }, nil), ""},
+		{"two audiences", "pat", forge(func(c *tokens.Claims) { c.Audience = jwt.ClaimStrings{e.a, e.b} }, nil), ""},
+		{"wrong document", "pat", forge(func(c *tokens.Claims) { c.Document = secondNote }, nil), ""},
+		{"wrong release", "pat", forge(func(c *tokens.Claims) { c.Subject = bRelease.ID }, nil), ""},
+		{"unknown release", "pat", forge(func(c *tokens.Claims) { c.Subject = newID() }, nil), ""},
+		{"tampered scope, re-signed", "pat", forge(func(c *tokens.Claims) { c.Fields = []string{"plan"} }, nil), ""},
+		{"wider scope, re-signed", "pat", forge(func(c *tokens.Claims) { c.Fields = append(c.Fields, "risk_assessment") }, nil), ""},
+		{"another content hash", "pat", forge(func(c *tokens.Claims) { c.ContentHash = "sha256:00" }, nil), ""},
+		{"another client's store", "pat", forge(func(c *tokens.Claims) { c.Client = e.b }, nil), ""},
+		{"kid of another clinic", "pat", forge(nil, map[string]any{"kid": tokens.KeyName(newID()) + ":v1"}), ""},
+		{"kid of the manifest key", "pat", forge(nil, map[string]any{"kid": "rv-" + e.clinic + "-manifest-signing:v1"}), ""},
+		{"unknown key version", "pat", forge(nil, map[string]any{"kid": keyName + ":v9"}), ""},
+		{"no kid", "pat", forge(nil, map[string]any{"kid": nil}), ""},
+		{"ES384 named in the header", "pat", forge(nil, map[string]any{"alg": "ES384"}), ""},
+		{"replayed after use", "pat", used, ""},
+		{"release ended by a revoked authorization", "pat", revokedTok, ""},
+		{"no proof of the recipient", "", good, ""},
+		{"another client's login", "sam", good, ""},
+		{"a clinician's login", "dr-lee", good, ""},
+		{"a clinic admin's login", "admin", good, ""},
+		{"a recipient without a login, no one-time code", "", attorneyTok, ""},
+		{"a wrong one-time code", "", attorneyTok, wrongCode},
+		{"a one-time code of another token", "", attorneyTok, spentCode},
+		{"a one-time code reused", "", spent, spentCode},
+		{"a one-time code of the wrong length", "", attorneyTok, attorneyCode + "0"},
+		{"a release revoked by the clinic", "pat", endedTok, ""},
 	}
 	var first []byte
 	for _, c := range cases {
-		status, _, body := e.redeem(t, c.user, c.token)
+		status, _, body := e.call(t, c.user, "POST", "/downloads", map[string]string{"token": c.token, "code": c.code})
 		if status != http.StatusUnauthorized {
 			t.Errorf("%s: %d %s", c.name, status, body)
 			continue
@@ -420,6 +453,39 @@ func TestAPIDownloadBundle(t *testing.T) {
 					t.Errorf("the bundle's copy %s: %v", f.Name, err)
 				}
 			}
+		}
+	}
+}
+
+// TestAPIDownloadKeyRotation: after the clinic's download key is rotated, a token signed by
+// the old version still redeems, and one signed by the new version redeems too: its kid
+// names a version the service had not seen, so it reads the public keys again.
+func TestAPIDownloadKeyRotation(t *testing.T) {
+	e := newDownloadEnv(t)
+	ctx := context.Background()
+	vc := vaultClient(t, shared.vault)
+	keyName := tokens.KeyName(e.clinic)
+	old := e.token(t, "dr-lee", e.a, e.release)
+	var claims tokens.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(e.token(t, "dr-lee", e.a, e.release), &claims); err != nil {
+		t.Fatal(err)
+	}
+	if err := vc.RotateKey(ctx, keyName); err != nil {
+		t.Fatal(err)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	tok.Header["kid"] = keyName + ":v2"
+	input, err := tok.SigningString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := vc.SignJWS(ctx, keyName, 2, []byte(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, token := range map[string]string{"signed by version 1": old, "signed by version 2": input + "." + sig} {
+		if s, _, b := e.redeem(t, "pat", token); s != http.StatusOK {
+			t.Errorf("a token %s: %d %s", name, s, b)
 		}
 	}
 }
