@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -46,27 +48,23 @@ type apiEnv struct {
 	mailbox             *mailbox      // what the service sent recipients
 }
 
-// mailbox keeps the messages the service sends, for the tests to read.
+// mailbox is the development mailbox of `make dev` (notify.Mailbox, a file), which the tests
+// read as a developer would.
 type mailbox struct {
-	mu   sync.Mutex
-	sent []notify.Message
+	notify.Mailbox
 }
 
-func (m *mailbox) Send(_ context.Context, msg notify.Message) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sent = append(m.sent, msg)
-	return nil
-}
-
-// lastCode returns the one-time code in the last message to address.
+// lastCode returns the one-time code in the last message to address in the mailbox file.
 func (m *mailbox) lastCode(t testing.TB, address string) string {
 	t.Helper()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i := len(m.sent) - 1; i >= 0; i-- {
-		if m.sent[i].To == address {
-			if code := oneTimeCode.FindString(m.sent[i].Body); code != "" {
+	b, err := os.ReadFile(m.Path)
+	if err != nil {
+		t.Fatalf("the development mailbox: %v", err)
+	}
+	messages := strings.Split(string(b), "\n--- ")
+	for i := len(messages) - 1; i >= 0; i-- {
+		if strings.Contains(messages[i], "\nTo: "+address+"\n") {
+			if code := oneTimeCode.FindString(messages[i]); code != "" {
 				return code
 			}
 		}
@@ -123,7 +121,7 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 			t.Fatal(err)
 		}
 	}
-	e.mailbox = &mailbox{}
+	e.mailbox = &mailbox{notify.Mailbox{Path: filepath.Join(t.TempDir(), "mailbox.txt"), Logger: slog.New(slog.NewTextHandler(e.serverLog, nil))}}
 	codes := otp.New(store, func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
 		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
 	}, nil)

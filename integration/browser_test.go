@@ -24,7 +24,7 @@ import (
 
 // TestRecipientPageInBrowser drives Debian's chromium (installed by `make browser`, which
 // `make test` runs first) through the recipient page as an attorney would: open the link the
-// clinic sent (the token in the fragment), ask for a code, read it from the mailbox, enter
+// clinic sent (the token in the fragment), ask for a code, read it from the development mailbox, enter
 // it, and download; the downloaded file's bytes are the watermarked PDF of the release.
 func TestRecipientPageInBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
