@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -412,4 +413,58 @@ func BenchmarkReleaseDownload(b *testing.B) {
 		}))
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkNotesRatio measures the note-write ratio as this shared machine allows: rounds of
+// raw 2 KB PUTs and recordvault note writes, one second each at 8 concurrent writers,
+// alternating, so that each round's ratio compares two measurements taken a second apart under
+// the same load. It reports the median ratio over the rounds, and the lowest and highest.
+//
+//	go test -tags integration -run '^$' -bench BenchmarkNotesRatio -benchtime 1x ./integration
+func BenchmarkNotesRatio(b *testing.B) {
+	const rounds, writers, window = 15, 8, time.Second
+	e := newBenchEnv(b)
+	ctx := context.Background()
+	payload := bytes.Repeat([]byte("x"), 2048)
+	client := newID()
+	var n atomic.Int64
+	throughput := func(op func() error) float64 {
+		var done atomic.Int64
+		deadline := time.Now().Add(window)
+		var wg sync.WaitGroup
+		for range writers {
+			wg.Go(func() {
+				for time.Now().Before(deadline) {
+					if err := op(); err != nil {
+						b.Error(err)
+						return
+					}
+					done.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return float64(done.Load()) / window.Seconds()
+	}
+	raw := func() error {
+		_, err := e.raw.PutObject(ctx, e.bucket, fmt.Sprintf("raw/%d", n.Add(1)), bytes.NewReader(payload), int64(len(payload)), minio.PutObjectOptions{})
+		return err
+	}
+	note := func() error {
+		_, err := e.svc.Create(ctx, e.note(client))
+		return err
+	}
+	throughput(raw) // warm both paths' connections
+	throughput(note)
+	for range b.N {
+		ratios := make([]float64, rounds)
+		for i := range rounds {
+			r := throughput(raw)
+			ratios[i] = throughput(note) / r
+		}
+		slices.Sort(ratios)
+		b.ReportMetric(ratios[rounds/2], "median-ratio")
+		b.ReportMetric(ratios[0], "min-ratio")
+		b.ReportMetric(ratios[rounds-1], "max-ratio")
+	}
 }
