@@ -67,13 +67,12 @@ func total(m map[string]int) int {
 // benchEnv is a records service whose Vault and S3 traffic is counted, and a raw minio-go
 // client to the same MinIO through the same kind of transport, for baselines.
 type benchEnv struct {
-	svc           *records.Service
-	vaultCalls    *countingTransport
-	s3Calls       *countingTransport
-	raw           *minio.Client
-	bucket        string
-	clinic        string
-	vaultAPIToken string
+	svc        *records.Service
+	vaultCalls *countingTransport
+	s3Calls    *countingTransport
+	raw        *minio.Client
+	bucket     string
+	clinic     string
 }
 
 func newBenchEnv(tb testing.TB) *benchEnv {
