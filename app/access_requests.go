@@ -41,6 +41,7 @@ type AccessRequestView struct {
 	Request      AccessRequestInput      `json:"request"`
 	Jurisdiction string                  `json:"jurisdiction"`
 	Due          string                  `json:"due"`
+	Citation     string                  `json:"citation"` // the rule the clock follows
 	Overdue      bool                    `json:"overdue"`
 	Extension    *policy.AccessExtension `json:"extension,omitempty"`
 	Status       string                  `json:"status"`
@@ -61,6 +62,7 @@ func (v *AccessRequestView) refresh(now time.Time) error {
 		return err
 	}
 	v.Due, v.Overdue = d.Due(), v.Status == accessRequestOpen && d.Overdue(now)
+	v.Citation = policy.Jurisdictions[v.Jurisdiction].AccessCitation
 	return nil
 }
 

@@ -386,7 +386,7 @@ func TestAPIAccessRequestClock(t *testing.T) {
 		return v
 	}
 	recent := record(day(-10))
-	if recent.Due != day(20) || recent.Overdue || recent.Status != "open" {
+	if recent.Due != day(20) || recent.Overdue || recent.Status != "open" || recent.Citation != "45 CFR 164.524(b)(2)" {
 		t.Fatalf("a request received 10 days ago: %+v", recent)
 	}
 	var extended app.AccessRequestView
@@ -442,7 +442,7 @@ func TestAPIAccessRequestClock(t *testing.T) {
 	var v app.AccessRequestView
 	ca.must(t, http.StatusCreated, &v, "admin", "POST", "/v1/clients/"+caClient+"/access-requests", map[string]any{"received": day(-1),
 		"requested_by": map[string]string{"kind": "client"}, "description": "copies"})
-	if v.Due != day(14) || v.Jurisdiction != "US-CA" {
+	if v.Due != day(14) || v.Jurisdiction != "US-CA" || v.Citation != "Cal. Health & Safety Code 123110(b)" {
 		t.Fatalf("California: %+v", v)
 	}
 	if s, _, b := ca.call(t, "admin", "POST", "/v1/clients/"+caClient+"/access-requests/"+v.ID+"/extension", map[string]string{"reason": "busy"}); s != http.StatusConflict {
