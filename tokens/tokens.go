@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 
 	"github.com/recordvault/recordvault"
 )
@@ -59,13 +60,21 @@ type Keys interface {
 // used, for another recipient, or anything else wrong: it says nothing of which.
 var ErrInvalid = recordvault.Errorf(recordvault.EUNAUTHORIZED, "the download link is not valid")
 
-// keyCacheTTL is how long a clinic's public keys are used before they are read again; an
-// unknown kid reads them at once (a rotation).
-const keyCacheTTL = 5 * time.Minute
+// keyCacheTTL is how long a clinic's public keys are used before they are read again. A kid
+// naming a version not among them reads them again (a rotation), but no more often than
+// keyRefreshGap per key; a key that was never read is asked for at most unknownKeyRate
+// times a second in all. Forged tokens naming made-up versions or clinics therefore cannot
+// turn every request into a Vault call. The cache holds at most maxCachedKeys keys.
+const (
+	keyCacheTTL    = 5 * time.Minute
+	keyRefreshGap  = time.Second
+	unknownKeyRate = 10
+	maxCachedKeys  = 4096
+)
 
 type cached struct {
 	latest  int
-	keys    map[int]*ecdsa.PublicKey
+	keys    map[int]*ecdsa.PublicKey // nil: the key could not be read
 	fetched time.Time
 }
 
@@ -76,8 +85,9 @@ type Service struct {
 	now    func() time.Time
 	parser *jwt.Parser
 
-	mu    sync.Mutex
-	cache map[string]cached // key name → public keys
+	mu      sync.Mutex
+	cache   map[string]cached // key name → public keys
+	unknown *rate.Limiter     // reads of keys never read before
 }
 
 // New returns a Service issuing tokens that live ttl (at most MaxTTL), reading the time from
@@ -89,7 +99,7 @@ func New(keys Keys, ttl time.Duration, now func() time.Time) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{keys: keys, ttl: ttl, now: now, cache: map[string]cached{},
+	return &Service{keys: keys, ttl: ttl, now: now, cache: map[string]cached{}, unknown: rate.NewLimiter(unknownKeyRate, unknownKeyRate),
 		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}), jwt.WithIssuer(Issuer),
 			jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithTimeFunc(now), jwt.WithStrictDecoding())}, nil
 }
@@ -100,17 +110,30 @@ func (s *Service) publicKeys(ctx context.Context, keyName string, version int) (
 	s.mu.Lock()
 	c, ok := s.cache[keyName]
 	s.mu.Unlock()
-	if ok && s.now().Sub(c.fetched) < keyCacheTTL && (version == 0 || c.keys[version] != nil) {
+	age := s.now().Sub(c.fetched)
+	switch {
+	case ok && c.keys != nil && age < keyCacheTTL && (version == 0 || c.keys[version] != nil):
 		return c, nil
+	case ok && age < keyRefreshGap && c.keys == nil:
+		return cached{}, errors.New("tokens: public keys could not be read a moment ago")
+	case ok && age < keyRefreshGap && version != 0:
+		return c, nil // read a moment ago: the version is unknown
+	case (!ok || c.keys == nil) && !s.unknown.AllowN(s.now(), 1):
+		return cached{}, errors.New("tokens: too many reads of unknown keys")
 	}
 	latest, keys, err := s.keys.SigningKeys(ctx, keyName)
+	c = cached{latest: latest, keys: keys, fetched: s.now()}
+	if err != nil {
+		c.keys = nil
+	}
+	s.mu.Lock()
+	if _, known := s.cache[keyName]; known || len(s.cache) < maxCachedKeys {
+		s.cache[keyName] = c
+	}
+	s.mu.Unlock()
 	if err != nil {
 		return cached{}, fmt.Errorf("tokens: public keys: %w", err)
 	}
-	c = cached{latest: latest, keys: keys, fetched: s.now()}
-	s.mu.Lock()
-	s.cache[keyName] = c
-	s.mu.Unlock()
 	return c, nil
 }
 

@@ -8,7 +8,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,5 +143,45 @@ func TestVerifyRefuses(t *testing.T) {
 		if !errors.Is(err, ErrInvalid) || c != nil {
 			t.Errorf("%s: %v, %+v", name, err, c)
 		}
+	}
+}
+
+// countingKeys counts reads of public keys.
+type countingKeys struct {
+	vaulttest.Keyring
+	reads atomic.Int64
+}
+
+func (k *countingKeys) SigningKeys(ctx context.Context, keyName string) (int, map[int]*ecdsa.PublicKey, error) {
+	k.reads.Add(1)
+	if !strings.HasPrefix(keyName, "rv-c1-") {
+		return 0, nil, errors.New("no such key")
+	}
+	return k.Keyring.SigningKeys(ctx, keyName)
+}
+
+// Forged tokens naming made-up key versions or clinics do not each cost a Vault read.
+func TestVerifyBoundsKeyReads(t *testing.T) {
+	keys := &countingKeys{}
+	clock := now
+	s, err := New(keys, 10*time.Minute, func() time.Time { return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Verify(context.Background(), sign(t, full(nil), nil)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		s.Verify(context.Background(), sign(t, full(nil), map[string]any{"kid": fmt.Sprintf("%s:v%d", KeyName("c1"), i+2)}))
+		s.Verify(context.Background(), sign(t, full(func(c *Claims) { c.Clinic = fmt.Sprintf("x%d", i) }),
+			map[string]any{"kid": KeyName(fmt.Sprintf("x%d", i)) + ":v1"}))
+	}
+	if n := keys.reads.Load(); n > 1+unknownKeyRate {
+		t.Fatalf("%d key reads for 200 forged tokens", n)
+	}
+	clock = clock.Add(keyRefreshGap)
+	s.Verify(context.Background(), sign(t, full(nil), map[string]any{"kid": KeyName("c1") + ":v2"}))
+	if _, err := s.Verify(context.Background(), sign(t, full(nil), nil)); err != nil {
+		t.Fatalf("the real key after the flood: %v", err)
 	}
 }
