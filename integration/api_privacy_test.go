@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/internal/pdftext"
 )
 
 // TestAPICanaryOnlyInDecryptedOutput writes a canary through every kind of input the API
@@ -107,6 +109,93 @@ func TestAPICanaryOnlyInDecryptedOutput(t *testing.T) {
 	for key, content := range objects {
 		if form := canaryIn([]byte(key), content); form != "" {
 			t.Errorf("canary form %q in object %s", form, key)
+		}
+	}
+	t.Logf("%d objects, %d bytes of server log and %d of audit trail scanned; %d decrypted answers hold the canary",
+		len(objects), len(e.serverLog.String()), len(e.auditLog.String()), len(decrypted))
+}
+
+// TestAPIReleaseCanaryOnlyInDecryptedOutput writes a canary into everything the release
+// engine takes: an authorization's description, purpose and representative, a release's
+// purpose and recipient (name, address, email), a court order's court and purpose, an access
+// request's description, a revocation reason; and then redeems a release for a PDF and asks
+// for a one-time code. The canary comes back in what the API decrypts, and appears in no
+// object of the bucket, the server's log, the audit trail or a problem answer.
+func TestAPIReleaseCanaryOnlyInDecryptedOutput(t *testing.T) {
+	e := newDownloadEnv(t)
+	base := "/v1/clients/" + e.a
+	var decrypted, problems [][]byte
+	send := func(want int, user, method, path string, body any, header ...string) []byte {
+		t.Helper()
+		status, h, b := e.call(t, user, method, path, body, header...)
+		if status != want {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, status, b, want)
+		}
+		if h.Get("Content-Type") == "application/problem+json" {
+			problems = append(problems, b)
+		}
+		return b
+	}
+	form := authorizationForm("smith-law", recordvault.ProgressNote)
+	form["description"], form["purpose"], form["representative"], form["representative_authority"] = canary, canary, canary, canary
+	var auth app.AuthorizationView
+	json.Unmarshal(send(http.StatusCreated, "admin", "POST", base+"/authorizations", form), &auth)
+	recipient := map[string]string{"kind": "attorney", "id": "smith-law", "name": canary, "address": canary, "email": "canary@example.org"}
+	var r app.ReleaseView
+	json.Unmarshal(send(http.StatusCreated, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note,
+		"basis": "authorization", "purpose": canary, "recipient": recipient}), &r)
+	decrypted = append(decrypted, send(http.StatusOK, "admin", "GET", base+"/releases/"+r.ID, nil),
+		send(http.StatusOK, "admin", "GET", base+"/authorizations", nil))
+	var tok app.TokenView
+	json.Unmarshal(send(http.StatusCreated, "admin", "POST", base+"/releases/"+r.ID+"/tokens", nil), &tok)
+	send(http.StatusAccepted, "", "POST", "/downloads/code", map[string]string{"token": tok.Token})
+	code := e.mailbox.lastCode(t, "canary@example.org")
+	pdf := send(http.StatusOK, "", "POST", "/downloads", map[string]string{"token": tok.Token, "code": code}, "Accept", "application/pdf")
+	pages, err := pdftext.Pages(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decrypted = append(decrypted, []byte(strings.Join(pages, "")))
+	var order app.OrderView
+	json.Unmarshal(send(http.StatusCreated, "admin", "POST", base+"/court-orders", map[string]any{"court": canary, "issued": "2026-11-01",
+		"purpose": canary, "recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": canary},
+		"categories": []string{"progress_note"}, "from": "2026-01-01", "to": "2026-12-31"}), &order)
+	decrypted = append(decrypted, send(http.StatusOK, "admin", "GET", base+"/court-orders/"+order.ID, nil),
+		send(http.StatusOK, "admin", "GET", base+"/accounting", nil))
+	send(http.StatusCreated, "admin", "POST", base+"/access-requests", map[string]any{"received": time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly),
+		"requested_by": map[string]string{"kind": "client", "name": canary}, "description": canary, "format": canary})
+	decrypted = append(decrypted, send(http.StatusOK, "admin", "GET", base+"/access-requests", nil))
+	send(http.StatusOK, "admin", "POST", base+"/releases/"+r.ID+"/revoke", map[string]string{"reason": canary})
+	send(http.StatusOK, "admin", "POST", base+"/authorizations/"+auth.ID+"/revoke", nil)
+	// Refused input naming the canary: the answer names the field, never the value.
+	send(http.StatusBadRequest, "admin", "POST", base+"/court-orders", map[string]any{"court": canary, "issued": canary,
+		"recipient": map[string]string{"kind": "attorney", "id": "x"}, "categories": []string{"progress_note"}, "from": canary, "to": canary, "purpose": canary})
+	send(http.StatusBadRequest, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": canary,
+		"recipient": map[string]string{"kind": "client"}, "purpose": canary})
+
+	for i, d := range decrypted {
+		if canaryIn(d) == "" {
+			t.Errorf("positive control: decrypted answer %d lacks the canary: %.200s", i, d)
+		}
+	}
+	if form := canaryIn(problems...); form != "" {
+		t.Errorf("canary form %q in a problem answer", form)
+	}
+	for name, text := range map[string]string{"server log": e.serverLog.String(), "audit trail": e.auditLog.String()} {
+		if form := canaryIn([]byte(text)); form != "" || text == "" {
+			t.Errorf("canary form %q in the %s (%d bytes)", form, name, len(text))
+		}
+		// Recipient ids, addresses and codes are the clinic's and the recipient's, not the trail's.
+		for _, label := range []string{"smith-law", "jones-law", "canary@example.org", code} {
+			if strings.Contains(text, label) {
+				t.Errorf("%q in the %s", label, name)
+			}
+		}
+	}
+	objects := bucketObjects(t, e.raw, e.bucket)
+	for key, content := range objects {
+		if form := canaryIn([]byte(key), content); form != "" || bytes.Contains(content, []byte("canary@example.org")) {
+			t.Errorf("canary form %q or the address in object %s", form, key)
 		}
 	}
 	t.Logf("%d objects, %d bytes of server log and %d of audit trail scanned; %d decrypted answers hold the canary",
