@@ -38,7 +38,7 @@ unit:
 	go test -race -count=1 $(GO_TEST_FLAGS) ./...
 
 # Each fuzz target runs briefly on every test run; go test -fuzz takes one target at a time.
-# Budgets are counts of executions (about 5 s each here), not durations: a duration races
+# Budgets are counts of executions (about 3 to 6 s each here), not durations: a duration races
 # Go 1.26's fuzz coordinator at its deadline and fails with a bare "context deadline
 # exceeded" and no failing input (go.dev/issue/75804, fixed in Go 1.27).
 FUZZ_SCALE ?= 1
@@ -46,6 +46,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzOpenStream$$' -fuzztime $$((200000 * $(FUZZ_SCALE)))x ./crypto
 	go test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $$((500000 * $(FUZZ_SCALE)))x ./crypto
 	go test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $$((300000 * $(FUZZ_SCALE)))x ./storage
+	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $$((100000 * $(FUZZ_SCALE)))x ./tokens
 
 integration: images browser
 	go test -tags integration -count=1 -timeout 30m $(GO_TEST_FLAGS) ./integration/...

@@ -36,7 +36,7 @@ func newService(t *testing.T) *Service {
 }
 
 // sign makes a token with the clinic's real (stand-in) key over any claims and header.
-func sign(t *testing.T, c jwt.Claims, header map[string]any) string {
+func sign(t testing.TB, c jwt.Claims, header map[string]any) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, c)
 	tok.Header["kid"] = KeyName("c1") + ":v1"
@@ -184,4 +184,24 @@ func TestVerifyBoundsKeyReads(t *testing.T) {
 	if _, err := s.Verify(context.Background(), sign(t, full(nil), nil)); err != nil {
 		t.Fatalf("the real key after the flood: %v", err)
 	}
+}
+
+// FuzzVerify: whatever the bytes, Verify does not panic, and nothing but the genuine token
+// verifies as its claims.
+func FuzzVerify(f *testing.F) {
+	s, err := New(vaulttest.Keyring{}, 10*time.Minute, func() time.Time { return now })
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := sign(f, full(nil), nil)
+	f.Add(good)
+	f.Add(strings.Replace(good, ".", "..", 1))
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, token string) {
+		c, err := s.Verify(context.Background(), token)
+		if err == nil && (token != good || c.ID != "jti1") {
+			t.Fatalf("a token other than the genuine one verified: %q", token)
+		}
+	})
 }
