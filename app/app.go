@@ -231,6 +231,18 @@ func (s *Service) PutClinician(ctx context.Context, c access.Caller, cl storage.
 	return s.clinic.PutClinician(ctx, c.Clinic, cl)
 }
 
+// RemoveClinician takes a clinician off the roster and every care team: from then on their
+// login opens no client's records.
+func (s *Service) RemoveClinician(ctx context.Context, c access.Caller, subject string) error {
+	if err := s.decide(ctx, c, "remove_clinician", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
+		return err
+	}
+	if !recordvault.ValidSubject(subject) {
+		return recordvault.Errorf(recordvault.EINVALID, "malformed subject")
+	}
+	return s.clinic.RemoveClinician(ctx, c.Clinic, subject)
+}
+
 // NewRecord is a record as a caller writes it: fields as JSON values, checked against the
 // category's schema here.
 type NewRecord struct {

@@ -355,6 +355,57 @@ func (s *Service) PutClinician(ctx context.Context, clinic string, c storage.Cli
 	})
 }
 
+// RemoveClinician takes a clinician off the roster and off every care team they are on, so
+// that their login, should the identity provider still accept it, opens nothing. Care teams
+// are changed first and the roster last: a failure part-way leaves them on the roster, where
+// the removal can be run again.
+func (s *Service) RemoveClinician(ctx context.Context, clinic, subject string) error {
+	for after := ""; ; {
+		ids, err := s.ListClients(ctx, clinic, after, 200)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := s.leaveCareTeam(ctx, clinic, id, subject); err != nil {
+				return err
+			}
+		}
+		if len(ids) < 200 {
+			break
+		}
+		after = ids[len(ids)-1]
+	}
+	return s.editStaff(ctx, clinic, func(list []storage.Clinician) []storage.Clinician {
+		return slices.DeleteFunc(list, func(x storage.Clinician) bool { return x.Subject == subject })
+	})
+}
+
+// leaveCareTeam takes subject off one client's care team, retrying a few times when another
+// writer changed the profile first.
+func (s *Service) leaveCareTeam(ctx context.Context, clinic, client, subject string) error {
+	for range 3 {
+		c, err := s.LoadClient(ctx, clinic, client)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(c.CareTeam, subject) {
+			return nil
+		}
+		p := *c.p
+		p.CareTeam = slices.DeleteFunc(slices.Clone(c.CareTeam), func(x string) bool { return x == subject })
+		if _, err := s.store.ReplaceProfile(ctx, &p, c.etag); !errors.Is(err, storage.ErrChanged) {
+			if err != nil {
+				return fmt.Errorf("clinic: store care team: %w", err)
+			}
+			return nil
+		}
+	}
+	return errChanged
+}
+
 // editStaff applies edit to the roster and stores it, retrying a few times when another
 // writer got there first.
 func (s *Service) editStaff(ctx context.Context, clinic string, edit func([]storage.Clinician) []storage.Clinician) error {

@@ -62,8 +62,20 @@ func (f *fakeStore) ReadProfile(_ context.Context, _, client string) (*storage.P
 	return &p, strconv.Itoa(f.etags[client]), nil
 }
 
-func (f *fakeStore) ListClients(context.Context, string, string, int) ([]string, error) {
-	return nil, errors.New("not used")
+func (f *fakeStore) ListClients(_ context.Context, _, after string, limit int) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for id := range f.profiles {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	return ids, nil
 }
 
 func (f *fakeStore) AddIndex(_ context.Context, _, index, client string) error {
@@ -227,5 +239,37 @@ func TestLinkAccount(t *testing.T) {
 	}
 	if id, _ := s.ClientOfAccount(ctx, "c", "login-a2"); id != a.ID {
 		t.Fatalf("the new subject finds %q", id)
+	}
+}
+
+// A removed clinician leaves the roster and every care team.
+func TestRemoveClinician(t *testing.T) {
+	ctx := context.Background()
+	s := New(vaulttest.Keyring{}, newFakeStore(), nil)
+	for _, sub := range []string{"dr-lee", "dr-patel"} {
+		if err := s.PutClinician(ctx, "c", storage.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := s.CreateClient(ctx, "c", recordvault.Identity{FullName: "A", DateOfBirth: "1990-01-01"}, []string{"dr-lee", "dr-patel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateClient(ctx, "c", recordvault.Identity{FullName: "B", DateOfBirth: "1990-01-01"}, []string{"dr-patel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveClinician(ctx, "c", "dr-lee"); err != nil {
+		t.Fatal(err)
+	}
+	roster, _ := s.Clinicians(ctx, "c")
+	if len(roster) != 1 || roster[0].Subject != "dr-patel" {
+		t.Fatalf("roster: %+v", roster)
+	}
+	for _, id := range []string{a.ID, b.ID} {
+		c, err := s.LoadClient(ctx, "c", id)
+		if err != nil || slices.Contains(c.CareTeam, "dr-lee") || !slices.Contains(c.CareTeam, "dr-patel") {
+			t.Fatalf("care team of %s: %v %v", id, err, c)
+		}
 	}
 }

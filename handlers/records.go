@@ -102,6 +102,20 @@ type newClient struct {
 	CareTeam []string             `json:"care_team"`
 }
 
+func handleRemoveClinician(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		subject, err := url.PathUnescape(mux.Vars(r)["subject"])
+		if err != nil {
+			return recordvault.Errorf(recordvault.EINVALID, "malformed subject")
+		}
+		if err := svc.RemoveClinician(r.Context(), caller(r), subject); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
 func handleCreateClient(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		var body newClient

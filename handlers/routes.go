@@ -25,6 +25,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 
 	v1.Handle("/clinicians", handleListClinicians(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clinicians/{subject}", handlePutClinician(logger, svc)).Methods(http.MethodPut)
+	v1.Handle("/clinicians/{subject}", handleRemoveClinician(logger, svc)).Methods(http.MethodDelete)
 
 	v1.Handle("/clients", handleCreateClient(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients", handleListClients(logger, svc)).Methods(http.MethodGet)

@@ -16,6 +16,7 @@ import (
 	"github.com/recordvault/recordvault/access/accesstest"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/storage"
 )
 
 // apiExpected is the authorization matrix over HTTP, written as a table: the first row that
@@ -241,5 +242,36 @@ func TestAPIEvaluationWithDocument(t *testing.T) {
 	}
 	if status, _, _ := e.call(t, "dr-lee", "POST", base+"/"+rec.ID+"/attachments", pdf, "Content-Type", "application/pdf"); status != http.StatusConflict {
 		t.Errorf("attaching to a signed evaluation: %d", status)
+	}
+}
+
+// TestAPIRemoveClinician: a clinician taken off the roster leaves every care team, and their
+// login, still accepted by the identity provider, then opens nothing; a clinician cannot
+// remove anyone.
+func TestAPIRemoveClinician(t *testing.T) {
+	e := newAPIEnv(t, map[string][]recordvault.Role{"admin": {recordvault.RoleClinicAdmin}, "dr-lee": {recordvault.RoleClinician},
+		"dr-patel": {recordvault.RoleClinician}})
+	client := e.createClient(t, "admin", []string{"dr-lee", "dr-patel"})
+	var rec app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-patel", "POST", "/v1/clients/"+client+"/records", map[string]any{"category": "progress_note",
+		"fields": progressNote("weekly"), "sign": true})
+	path := "/v1/clients/" + client + "/records/" + rec.ID
+	e.must(t, http.StatusOK, nil, "dr-lee", "GET", path, nil)
+	if s, _, _ := e.call(t, "dr-patel", "DELETE", "/v1/clinicians/dr-lee", nil); s != http.StatusNotFound {
+		t.Fatalf("a clinician removing another: %d", s)
+	}
+	e.must(t, http.StatusNoContent, nil, "admin", "DELETE", "/v1/clinicians/dr-lee", nil)
+	if s, _, _ := e.call(t, "dr-lee", "GET", path, nil); s != http.StatusNotFound {
+		t.Fatalf("the removed clinician reading a record: %d", s)
+	}
+	var cl app.ClientView
+	e.must(t, http.StatusOK, &cl, "admin", "GET", "/v1/clients/"+client, nil)
+	if slices.Contains(cl.CareTeam, "dr-lee") || !slices.Contains(cl.CareTeam, "dr-patel") {
+		t.Fatalf("care team after the removal: %v", cl.CareTeam)
+	}
+	var roster struct{ Items []storage.Clinician }
+	e.must(t, http.StatusOK, &roster, "admin", "GET", "/v1/clinicians", nil)
+	if len(roster.Items) != 1 || roster.Items[0].Subject != "dr-patel" {
+		t.Fatalf("roster after the removal: %+v", roster.Items)
 	}
 }
