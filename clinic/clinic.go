@@ -394,13 +394,9 @@ func (s *Service) leaveCareTeam(ctx context.Context, clinic, client, subject str
 		if !slices.Contains(c.CareTeam, subject) {
 			return nil
 		}
-		p := *c.p
-		p.CareTeam = slices.DeleteFunc(slices.Clone(c.CareTeam), func(x string) bool { return x == subject })
-		if _, err := s.store.ReplaceProfile(ctx, &p, c.etag); !errors.Is(err, storage.ErrChanged) {
-			if err != nil {
-				return fmt.Errorf("clinic: store care team: %w", err)
-			}
-			return nil
+		team := slices.DeleteFunc(slices.Clone(c.CareTeam), func(x string) bool { return x == subject })
+		if err := s.SetCareTeam(ctx, c, team); !errors.Is(err, errChanged) {
+			return err
 		}
 	}
 	return errChanged
