@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"log/slog"
+	"maps"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/gorilla/mux"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/recordvault/recordvault/app"
 )
 
 // The OpenAPI document and the registered routes describe the same API: every route is in the
@@ -65,4 +69,57 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatalf("routes and docs/openapi.yaml differ:\n served:     %v\n documented: %v", served, documented)
 	}
 	t.Logf("%d operations, documented and served", len(served))
+}
+
+// The request bodies the document describes name exactly the JSON fields the service decodes
+// (the decoder refuses unknown fields, so a field missing from either side is a bug).
+func TestOpenAPIBodiesMatchTypes(t *testing.T) {
+	raw, err := os.ReadFile("../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any `yaml:"properties"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]any{
+		"AuthorizationInput": app.AuthorizationInput{},
+		"ReleaseInput":       app.ReleaseInput{},
+		"OrderInput":         app.OrderInput{},
+		"AccessRequestInput": app.AccessRequestInput{},
+		"NewRecord":          app.NewRecord{},
+	} {
+		schema, ok := doc.Components.Schemas[name]
+		if !ok {
+			t.Errorf("no schema %s", name)
+			continue
+		}
+		documented := slices.Sorted(maps.Keys(schema.Properties))
+		decoded := jsonFields(reflect.TypeOf(body))
+		if !slices.Equal(documented, decoded) {
+			t.Errorf("%s: documented %v, decoded %v", name, documented, decoded)
+		}
+	}
+}
+
+// jsonFields lists the JSON names of a struct's fields, embedded structs' included.
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Anonymous:
+			out = append(out, jsonFields(f.Type)...)
+		case name != "" && name != "-":
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
