@@ -519,12 +519,17 @@ func (s *Service) ReviewDenial(ctx context.Context, c access.Caller, client, id 
 
 // redecide stores a release with a new decision, keeping the one it replaces.
 func (s *Service) redecide(ctx context.Context, clinic string, doc *records.Document, r *ReleaseView, decision policy.Decision) error {
+	r.Earlier = append(r.Earlier, r.Decision)
+	r.Decision, r.Status = decision, statusOf[decision.Outcome]
+	return s.saveRelease(ctx, clinic, doc, r)
+}
+
+// saveRelease stores a changed release of doc, where it lives: with doc's first participant.
+func (s *Service) saveRelease(ctx context.Context, clinic string, doc *records.Document, r *ReleaseView) error {
 	stored, err := s.disclosures.Load(ctx, clinic, doc.Participants[0], r.ID, kindRelease)
 	if err != nil {
 		return err
 	}
-	r.Earlier = append(r.Earlier, r.Decision)
-	r.Decision, r.Status = decision, statusOf[decision.Outcome]
 	return s.disclosures.Update(ctx, stored, r.Status, r)
 }
 
@@ -548,16 +553,12 @@ func (s *Service) RevokeRelease(ctx context.Context, c access.Caller, client, id
 	if err != nil {
 		return nil, err
 	}
-	stored, err := s.disclosures.Load(ctx, c.Clinic, doc.Participants[0], r.ID, kindRelease)
-	if err != nil {
-		return nil, err
-	}
 	r.Status, r.Ended = ReleaseRevoked, &Ended{At: s.now().UTC(), By: c.ID, Reason: reason}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "end_release",
 		Client: client, Record: doc.ID, Allowed: true, Rule: "release " + r.ID + " revoked"}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
-	if err := s.disclosures.Update(ctx, stored, ReleaseRevoked, r); err != nil {
+	if err := s.saveRelease(ctx, c.Clinic, doc, r); err != nil {
 		return nil, err
 	}
 	return r, nil

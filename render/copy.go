@@ -22,7 +22,7 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 		recipient = c.Recipient.ID
 	}
 	watermark := fmt.Sprintf("Released to %s - release %s", recipient, c.Release)
-	p, err := newPage("Released copy "+c.Release, fmt.Sprintf("%s. Redisclosure restricted. Produced %s.", watermark,
+	p, err := newDocument("Released copy "+c.Release, fmt.Sprintf("%s. Redisclosure restricted. Produced %s.", watermark,
 		now.UTC().Format(time.RFC3339)), watermark)
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ const (
 	lineStep = 1.35 // line height as a multiple of the font size
 )
 
-func newPage(title, footer, watermark string) (*page, error) {
+func newDocument(title, footer, watermark string) (*page, error) {
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeLetter})
 	pdf.SetInfo(gopdf.PdfInfo{Title: title, Producer: "recordvault"})
@@ -114,7 +114,7 @@ func (p *page) space(points float64) { p.y += points }
 // disclosure its date, the recipient's name and address, what was disclosed and why, and the
 // rule it was made under.
 func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Time) error {
-	p, err := newPage("Accounting of disclosures", fmt.Sprintf("Accounting of disclosures, client %s, clinic %s, produced %s. Confidential.",
+	p, err := newDocument("Accounting of disclosures", fmt.Sprintf("Accounting of disclosures, client %s, clinic %s, produced %s. Confidential.",
 		acc.Client, clinic, now.UTC().Format(time.RFC3339)), "")
 	if err != nil {
 		return err
