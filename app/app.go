@@ -106,7 +106,24 @@ func (s *Service) loadClient(ctx context.Context, c access.Caller, client string
 	if errors.Is(err, clinic.ErrNotFound) {
 		return nil, nil
 	}
-	return cl, err
+	return cl, s.auditTampering(ctx, c, client, err)
+}
+
+// auditTampering records in the audit trail that stored clinic state (a client's profile,
+// or the roster when client is "") failed its integrity check while c's request read it,
+// and returns err. Nothing is decided on such state: the request fails.
+func (s *Service) auditTampering(ctx context.Context, c access.Caller, client string, err error) error {
+	if errors.Is(err, clinic.ErrTampered) {
+		rule := "client profile failed its integrity check"
+		if client == "" {
+			rule = "clinic roster failed its integrity check"
+		}
+		if aerr := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic,
+			Action: "integrity_failure", Client: client, Rule: rule}); aerr != nil {
+			return fmt.Errorf("%w (and the audit trail could not record it: %w)", err, aerr)
+		}
+	}
+	return err
 }
 
 // ClientView is a client as an API caller sees them.
@@ -220,7 +237,8 @@ func (s *Service) Clinicians(ctx context.Context, c access.Caller) ([]storage.Cl
 	if err := s.decide(ctx, c, "list_clinicians", "", "", access.Decide(c, access.CreateClient, access.Target{Clinic: c.Clinic})); err != nil {
 		return nil, err
 	}
-	return s.clinic.Clinicians(ctx, c.Clinic)
+	roster, err := s.clinic.Clinicians(ctx, c.Clinic)
+	return roster, s.auditTampering(ctx, c, "", err)
 }
 
 // PutClinician adds a clinician to the roster or updates them.

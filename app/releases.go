@@ -469,7 +469,7 @@ func (s *Service) releaseView(c access.Caller, client string, doc *records.Docum
 func (s *Service) licensed(ctx context.Context, c access.Caller) (bool, error) {
 	roster, err := s.clinic.Clinicians(ctx, c.Clinic)
 	if err != nil {
-		return false, err
+		return false, s.auditTampering(ctx, c, "", err)
 	}
 	i := slices.IndexFunc(roster, func(cl storage.Clinician) bool { return cl.Subject == c.ID })
 	return i >= 0 && roster[i].Licensed, nil

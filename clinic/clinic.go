@@ -7,6 +7,8 @@
 // blind index: HMAC-SHA-256 computed by Transit with the clinic's client-index key (which
 // never leaves Vault) over the normalised name and date (recordvault.IndexInput), stored as
 // the name of an empty object. Someone who reads the bucket cannot test a guess against it.
+// Profiles and the roster, which access decisions read, carry a tag computed in Vault
+// (state.go): someone who writes the bucket cannot forge a care team or a licence.
 package clinic
 
 import (
@@ -55,6 +57,7 @@ func IndexKeyName(clinic string) string { return "rv-" + clinic + "-client-index
 // Service keeps clients, care teams and clinicians.
 type Service struct {
 	keys  vault.Keyring
+	tags  *stateTags
 	store Store
 	rand  io.Reader
 	now   func() time.Time
@@ -65,12 +68,12 @@ func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{keys: keys, store: store, rand: rand.Reader, now: now}
+	return &Service{keys: keys, tags: newStateTags(keys), store: store, rand: rand.Reader, now: now}
 }
 
-// Provision creates (or checks) the clinic's identity and index keys.
+// Provision creates (or checks) the clinic's identity, index and state keys.
 func (s *Service) Provision(ctx context.Context, clinic string) error {
-	for _, name := range []string{IdentityKeyName(clinic), IndexKeyName(clinic)} {
+	for _, name := range []string{IdentityKeyName(clinic), IndexKeyName(clinic), StateKeyName(clinic)} {
 		if err := s.keys.EnsureKey(ctx, name); err != nil {
 			return fmt.Errorf("clinic: provision: %w", err)
 		}
@@ -127,6 +130,9 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 			return nil, err
 		}
 	}
+	if err := s.tagProfile(ctx, p); err != nil {
+		return nil, err
+	}
 	etag, err := s.store.CreateProfile(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("clinic: store client: %w", err)
@@ -151,7 +157,15 @@ func (s *Service) index(ctx context.Context, clinic, fullName, dateOfBirth strin
 	return hex.EncodeToString(mac), nil
 }
 
-// LoadClient reads a client's profile (one GET): ids and care team, for access decisions.
+// tagProfile sets p's tag for its content as it stands.
+func (s *Service) tagProfile(ctx context.Context, p *storage.Profile) (err error) {
+	p.Tag, err = s.tags.tag(ctx, p.Clinic, p.Digest())
+	return err
+}
+
+// LoadClient reads a client's profile (one GET) and checks its tag (a Vault call, unless this
+// exact profile was checked before): ids and care team, for access decisions. ErrTampered
+// when the profile was changed outside the service.
 func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Client, error) {
 	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) {
 		return nil, ErrNotFound
@@ -162,6 +176,9 @@ func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Clien
 	}
 	if err != nil {
 		return nil, fmt.Errorf("clinic: read client: %w", err)
+	}
+	if err := s.tags.check(ctx, clinic, p.Digest(), p.Tag); err != nil {
+		return nil, fmt.Errorf("clinic: client %s: %w", client, err)
 	}
 	return loaded(p, etag), nil
 }
@@ -228,6 +245,9 @@ func (s *Service) SetCareTeam(ctx context.Context, c *Client, team []string) err
 	}
 	p := *c.p
 	p.CareTeam = team
+	if err := s.tagProfile(ctx, &p); err != nil {
+		return err
+	}
 	etag, err := s.store.ReplaceProfile(ctx, &p, c.etag)
 	if errors.Is(err, storage.ErrChanged) {
 		return errChanged
@@ -259,6 +279,9 @@ func (s *Service) LinkAccount(ctx context.Context, c *Client, subject string) er
 	p := *c.p
 	old := p.Account
 	p.Account = index
+	if err := s.tagProfile(ctx, &p); err != nil {
+		return err
+	}
 	etag, err := s.store.ReplaceProfile(ctx, &p, c.etag)
 	if errors.Is(err, storage.ErrChanged) {
 		return errChanged
@@ -319,9 +342,9 @@ func (s *Service) checkTeam(ctx context.Context, clinic string, team []string) e
 	if len(team) == 0 {
 		return nil
 	}
-	st, _, err := s.store.ReadStaff(ctx, clinic)
+	st, _, err := s.readStaff(ctx, clinic)
 	if err != nil {
-		return fmt.Errorf("clinic: read staff: %w", err)
+		return err
 	}
 	seen := map[string]bool{}
 	for _, sub := range team {
@@ -335,11 +358,25 @@ func (s *Service) checkTeam(ctx context.Context, clinic string, team []string) e
 
 // Clinicians returns the clinic's roster, by subject.
 func (s *Service) Clinicians(ctx context.Context, clinic string) ([]storage.Clinician, error) {
-	st, _, err := s.store.ReadStaff(ctx, clinic)
+	st, _, err := s.readStaff(ctx, clinic)
 	if err != nil {
-		return nil, fmt.Errorf("clinic: read staff: %w", err)
+		return nil, err
 	}
 	return st.Clinicians, nil
+}
+
+// readStaff reads the clinic's roster and checks its tag (a roster never stored is empty).
+func (s *Service) readStaff(ctx context.Context, clinic string) (*storage.Staff, string, error) {
+	st, etag, err := s.store.ReadStaff(ctx, clinic)
+	if err != nil {
+		return nil, "", fmt.Errorf("clinic: read staff: %w", err)
+	}
+	if etag != "" {
+		if err := s.tags.check(ctx, clinic, st.Digest(), st.Tag); err != nil {
+			return nil, "", fmt.Errorf("clinic: roster: %w", err)
+		}
+	}
+	return st, etag, nil
 }
 
 // PutClinician adds a clinician to the roster, or updates their name and licence.
@@ -406,11 +443,14 @@ func (s *Service) leaveCareTeam(ctx context.Context, clinic, client, subject str
 // writer got there first.
 func (s *Service) editStaff(ctx context.Context, clinic string, edit func([]storage.Clinician) []storage.Clinician) error {
 	for range 3 {
-		st, etag, err := s.store.ReadStaff(ctx, clinic)
+		st, etag, err := s.readStaff(ctx, clinic)
 		if err != nil {
-			return fmt.Errorf("clinic: read staff: %w", err)
+			return err
 		}
 		st.Clinicians = edit(slices.Clone(st.Clinicians))
+		if st.Tag, err = s.tags.tag(ctx, clinic, st.Digest()); err != nil {
+			return err
+		}
 		if _, err = s.store.WriteStaff(ctx, st, etag); !errors.Is(err, storage.ErrChanged) {
 			if err != nil {
 				return fmt.Errorf("clinic: store staff: %w", err)

@@ -5,6 +5,8 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"sort"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access/accesstest"
 	"github.com/recordvault/recordvault/app"
@@ -273,5 +276,109 @@ func TestAPIRemoveClinician(t *testing.T) {
 	e.must(t, http.StatusOK, &roster, "admin", "GET", "/v1/clinicians", nil)
 	if len(roster.Items) != 1 || roster.Items[0].Subject != "dr-patel" {
 		t.Fatalf("roster after the removal: %+v", roster.Items)
+	}
+}
+
+// TestAPITamperedClinicState: someone who can write the bucket but cannot use the clinic's
+// Vault keys edits the stored JSON to put a clinician on a client's care team, and to
+// license a clinician. Neither edit opens anything: every request that reads the edited
+// object fails (500, nothing of the record in it), the audit trail names the failure, and
+// putting the genuine bytes back restores service.
+func TestAPITamperedClinicState(t *testing.T) {
+	ctx := context.Background()
+	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "dr-mallory": {recordvault.RoleClinician},
+		"admin": {recordvault.RoleClinicAdmin}})
+	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clinicians/dr-mallory", map[string]any{"name": "Mallory", "licensed": false})
+	client := e.createClient(t, "admin", []string{"dr-lee"})
+	var rec app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", "/v1/clients/"+client+"/records", map[string]any{"category": "progress_note",
+		"fields": progressNote("plan-canary-7f3a")})
+	path := "/v1/clients/" + client + "/records/" + rec.ID
+	_, _, notFound := e.call(t, "dr-mallory", "GET", "/v1/clients/"+client+"/records/"+newID(), nil)
+	if status, _, b := e.call(t, "dr-mallory", "GET", path, nil); status != http.StatusNotFound || !bytes.Equal(b, notFound) {
+		t.Fatalf("off the care team: %d %s", status, b)
+	}
+
+	// The bucket edit: append dr-mallory to the care team, leave the tag as it was.
+	edit := func(key string, change func(doc map[string]any)) (genuine []byte) {
+		t.Helper()
+		obj, err := e.raw.GetObject(ctx, e.bucket, key, minio.GetObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer obj.Close()
+		if genuine, err = io.ReadAll(obj); err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(genuine, &doc); err != nil {
+			t.Fatal(err)
+		}
+		change(doc)
+		e.put(t, key, doc)
+		return genuine
+	}
+	profileKey := "c/" + e.clinic + "/p/" + client + "/profile"
+	genuineProfile := edit(profileKey, func(doc map[string]any) { doc["care_team"] = []any{"dr-lee", "dr-mallory"} })
+	for _, who := range []string{"dr-mallory", "dr-lee", "admin"} {
+		for _, p := range []string{path, "/v1/clients/" + client, "/v1/clients/" + client + "/records"} {
+			status, h, b := e.call(t, who, "GET", p, nil)
+			if status != http.StatusInternalServerError || h.Get("Content-Type") != "application/problem+json" || strings.Contains(string(b), "canary") {
+				t.Errorf("%s GET %s on a tampered profile: %d %s", who, p, status, b)
+			}
+		}
+	}
+	if status, _, b := e.call(t, "dr-mallory", "POST", path+"/addenda", map[string]any{"text": "x"}); status != http.StatusInternalServerError {
+		t.Errorf("addendum on a tampered profile: %d %s", status, b)
+	}
+	trail := e.auditLog.String()
+	if !strings.Contains(trail, `"action":"integrity_failure"`) || !strings.Contains(trail, "client profile failed its integrity check") {
+		t.Fatalf("the audit trail does not name the failure:\n%s", trail)
+	}
+	if strings.Contains(e.serverLog.String(), "canary") || strings.Contains(trail, "canary") {
+		t.Fatal("the record's content reached the log or the trail")
+	}
+	e.put(t, profileKey, json.RawMessage(genuineProfile))
+	e.must(t, http.StatusOK, nil, "dr-lee", "GET", path, nil)
+	if status, _, b := e.call(t, "dr-mallory", "GET", path, nil); status != http.StatusNotFound || !bytes.Equal(b, notFound) {
+		t.Fatalf("off the care team again: %d %s", status, b)
+	}
+
+	// The roster: dr-mallory licensed by an edit.
+	staffKey := "c/" + e.clinic + "/staff"
+	genuineStaff := edit(staffKey, func(doc map[string]any) {
+		for _, c := range doc["clinicians"].([]any) {
+			c.(map[string]any)["licensed"] = true
+		}
+	})
+	if status, _, b := e.call(t, "admin", "GET", "/v1/clinicians", nil); status != http.StatusInternalServerError || strings.Contains(string(b), "Mallory") {
+		t.Errorf("roster listed after tampering: %d %s", status, b)
+	}
+	if status, _, b := e.call(t, "admin", "PUT", "/v1/clinicians/dr-new", map[string]any{"name": "New", "licensed": true}); status != http.StatusInternalServerError {
+		t.Errorf("a roster change on a tampered roster: %d %s", status, b)
+	}
+	if !strings.Contains(e.auditLog.String(), "clinic roster failed its integrity check") {
+		t.Fatal("the audit trail does not name the roster's failure")
+	}
+	e.put(t, staffKey, json.RawMessage(genuineStaff))
+	var roster struct{ Items []storage.Clinician }
+	e.must(t, http.StatusOK, &roster, "admin", "GET", "/v1/clinicians", nil)
+	for _, c := range roster.Items {
+		if c.Licensed != (c.Subject != "dr-mallory") {
+			t.Fatalf("roster after restoring: %+v", roster.Items)
+		}
+	}
+}
+
+// put writes v as JSON to key with the bucket's own credentials, as someone with write
+// access to the bucket (and no Vault access) could.
+func (e *apiEnv) put(t testing.TB, key string, v any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.raw.PutObject(context.Background(), e.bucket, key, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }

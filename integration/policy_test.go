@@ -17,6 +17,7 @@ import (
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -103,6 +104,22 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if id, err := people.Identity(ctx, jo); err != nil || id.FullName != "Jo Example" {
 		t.Fatalf("read an identity with the policy: %v", err)
 	}
+	if err := people.PutClinician(ctx, clinic, storage.Clinician{Subject: "dr-lee", Name: "Dr Lee", Licensed: true}); err != nil {
+		t.Fatalf("add a clinician with the policy: %v", err)
+	}
+	if err := people.SetCareTeam(ctx, jo, []string{"dr-lee"}); err != nil {
+		t.Fatalf("set a care team with the policy: %v", err)
+	}
+	if err := people.LinkAccount(ctx, jo, "login-jo"); err != nil {
+		t.Fatalf("link an account with the policy: %v", err)
+	}
+	reader := clinicpkg.New(limited, store, nil) // a process that has not seen these yet checks their tags
+	if loaded, err := reader.LoadClient(ctx, clinic, jo.ID); err != nil || len(loaded.CareTeam) != 1 {
+		t.Fatalf("check a profile's tag with the policy: %v", err)
+	}
+	if roster, err := reader.Clinicians(ctx, clinic); err != nil || len(roster) != 1 || !roster[0].Licensed {
+		t.Fatalf("check the roster's tag with the policy: %v", err)
+	}
 	disclosures := disclosure.New(limited, limited, store, nil)
 	if err := disclosures.Provision(ctx, clinic); err != nil {
 		t.Fatalf("provision the disclosure key with the policy: %v", err)
@@ -160,6 +177,9 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		{"hmac with other clinic's index key", "POST", "transit/hmac/" + clinicpkg.IndexKeyName(otherClinic) + "/sha2-256", map[string]any{"input": "eA=="}},
 		{"verify guesses against the index key", "POST", "transit/verify/" + clinicpkg.IndexKeyName(clinic), map[string]any{"input": "eA==", "hmac": "vault:v1:AAAA"}},
 		{"retire the index key's version 1", "POST", "transit/keys/" + clinicpkg.IndexKeyName(clinic) + "/config", map[string]any{"min_decryption_version": 2}},
+		{"hmac with other clinic's state key", "POST", "transit/hmac/" + clinicpkg.StateKeyName(otherClinic) + "/sha2-256", map[string]any{"input": "eA=="}},
+		{"retire the state key's version 1", "POST", "transit/keys/" + clinicpkg.StateKeyName(clinic) + "/config", map[string]any{"min_decryption_version": 2}},
+		{"trim the state key", "POST", "transit/keys/" + clinicpkg.StateKeyName(clinic) + "/trim", map[string]any{"min_available_version": 2}},
 		{"read policies", "GET", "sys/policies/acl/rv-" + clinic, nil},
 	}
 	for _, r := range refused {

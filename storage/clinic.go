@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,9 @@ type Profile struct {
 	CareTeam   []string          `json:"care_team"`
 	// Account is the blind index of the client's own login subject, when they have one.
 	Account string `json:"account,omitempty"`
+	// Tag authenticates everything above (see Digest): access decisions read the care team
+	// and the account without opening any sealed field.
+	Tag string `json:"tag"`
 }
 
 // Staff is a clinic's roster of clinicians.
@@ -35,6 +39,7 @@ type Staff struct {
 	Version    int         `json:"v"`
 	Clinic     string      `json:"clinic"`
 	Clinicians []Clinician `json:"clinicians"`
+	Tag        string      `json:"tag"` // authenticates the roster (see Digest)
 }
 
 // Clinician is one member of a clinic's staff, named by their identity provider's subject.
@@ -59,6 +64,32 @@ var (
 	errStaff   = errors.New("storage: invalid staff roster")
 )
 
+// Digest is SHA-256 over p's canonical form: a label, then p's JSON at the current format
+// version with the tag left empty. Encoding a decoded object again gives the same bytes, so a
+// digest computed before a write matches the one computed after a read, and any change to a
+// field changes it. The clinic authenticates this digest in Tag.
+func (p Profile) Digest() [sha256.Size]byte {
+	p.Version, p.Tag = 1, ""
+	return digest("profile", p)
+}
+
+// Digest is SHA-256 over st's canonical form, as Profile.Digest.
+func (st Staff) Digest() [sha256.Size]byte {
+	st.Version, st.Tag = 1, ""
+	return digest("staff", st)
+}
+
+func digest(label string, v any) [sha256.Size]byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("storage: digest of an unencodable " + label) // plain structs of strings, times and bytes
+	}
+	h := sha256.New()
+	h.Write([]byte("recordvault/state/v1/" + label + "\x00"))
+	h.Write(b)
+	return [sha256.Size]byte(h.Sum(nil))
+}
+
 func profileKey(clinic, client string) string { return "c/" + clinic + "/p/" + client + "/profile" }
 func indexPrefix(clinic, index string) string { return "c/" + clinic + "/i/" + index + "/" }
 func staffKey(clinic string) string           { return "c/" + clinic + "/staff" }
@@ -66,7 +97,8 @@ func staffKey(clinic string) string           { return "c/" + clinic + "/staff" 
 func (p *Profile) check() error {
 	if p.Version != 1 || !recordvault.ValidID(p.Clinic) || !recordvault.ValidID(p.Client) ||
 		!validName.MatchString(p.TransitKey) || p.WrappedKey == "" || !validIndex.MatchString(p.Index) ||
-		len(p.Fields) > maxFields || len(p.CareTeam) > MaxCareTeam || (p.Account != "" && !validIndex.MatchString(p.Account)) {
+		len(p.Fields) > maxFields || len(p.CareTeam) > MaxCareTeam || (p.Account != "" && !validIndex.MatchString(p.Account)) ||
+		!validIndex.MatchString(p.Tag) {
 		return errProfile
 	}
 	for name := range p.Fields {
@@ -83,7 +115,7 @@ func (p *Profile) check() error {
 }
 
 func (s *Staff) check() error {
-	if s.Version != 1 || !recordvault.ValidID(s.Clinic) || len(s.Clinicians) > MaxStaff {
+	if s.Version != 1 || !recordvault.ValidID(s.Clinic) || len(s.Clinicians) > MaxStaff || !validIndex.MatchString(s.Tag) {
 		return errStaff
 	}
 	seen := make(map[string]bool, len(s.Clinicians))

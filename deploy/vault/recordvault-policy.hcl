@@ -69,6 +69,13 @@ path "transit/keys/rv-CLINIC-client-index/config" {
 path "transit/keys/rv-CLINIC-client-index/trim" {
   capabilities = ["deny"]
 }
+# The state tags of profiles and the roster pin version 1 of the state key too.
+path "transit/keys/rv-CLINIC-state/config" {
+  capabilities = ["deny"]
+}
+path "transit/keys/rv-CLINIC-state/trim" {
+  capabilities = ["deny"]
+}
 
 # The release-manifest signing key: ECDSA P-256, never exportable; signing and verifying
 # with it and nothing else.
@@ -124,6 +131,12 @@ path "transit/rewrap/rv-CLINIC-*" {
 
 # The blind index of client name and date of birth: HMAC-SHA-256 by the index key only.
 path "transit/hmac/rv-CLINIC-client-index/sha2-256" {
+  capabilities = ["update"]
+}
+
+# Tags on client profiles (care team, account) and the roster, which access decisions read:
+# HMAC-SHA-256 by the state key only.
+path "transit/hmac/rv-CLINIC-state/sha2-256" {
   capabilities = ["update"]
 }
 

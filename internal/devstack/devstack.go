@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/internal/devissuer"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
@@ -140,7 +141,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 		return err
 	}
 
-	if err := seedRoster(ctx, store); err != nil {
+	if err := seedRoster(ctx, vaultAddr, sec.Vault.RootToken, store); err != nil {
 		return err
 	}
 
@@ -353,19 +354,27 @@ func waitHTTP(ctx context.Context, url string) error {
 }
 
 // seedRoster puts the demo clinicians on the demo clinic's roster, so that they can take in
-// clients and be named on care teams. Kept as it is when it exists already.
-func seedRoster(ctx context.Context, store *storage.Store) error {
-	staff, etag, err := store.ReadStaff(ctx, DemoClinic)
+// clients and be named on care teams. Kept as it is when it exists already. It goes through
+// package clinic, as the service would, so that the roster carries its tag.
+func seedRoster(ctx context.Context, vaultAddr, token string, store *storage.Store) error {
+	_, etag, err := store.ReadStaff(ctx, DemoClinic)
 	if err != nil || etag != "" {
 		return err
 	}
+	vc, err := vault.New(vault.Config{Addr: vaultAddr, Token: token, TransitMount: transitMount})
+	if err != nil {
+		return err
+	}
+	people := clinic.New(vc, store, nil)
+	if err := people.Provision(ctx, DemoClinic); err != nil {
+		return fmt.Errorf("devstack: provision the demo clinic: %w", err)
+	}
 	for _, sub := range slices.Sorted(maps.Keys(demoUsers)) {
 		if u := demoUsers[sub]; slices.Contains(u.Roles, recordvault.RoleClinician) {
-			staff.Clinicians = append(staff.Clinicians, storage.Clinician{Subject: sub, Name: u.Name, Licensed: true})
+			if err := people.PutClinician(ctx, DemoClinic, storage.Clinician{Subject: sub, Name: u.Name, Licensed: true}); err != nil {
+				return fmt.Errorf("devstack: seed the demo roster: %w", err)
+			}
 		}
-	}
-	if _, err := store.WriteStaff(ctx, staff, ""); err != nil {
-		return fmt.Errorf("devstack: seed the demo roster: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,91 @@
+package clinic
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/vault"
+)
+
+// Access decisions read two objects of the bucket without opening any sealed field: a
+// client's profile (care team, own account) and the clinic's roster (who is a licensed
+// clinician). Both carry a tag: HMAC-SHA-256 over the object's digest (storage's
+// Profile.Digest, Staff.Digest), computed by Transit under version 1 of the clinic's state
+// key. Someone who can write the bucket but not use that key cannot put themselves on a
+// care team, move a client's account link to another client, or license themselves.
+//
+// Checking a tag is one Vault call. The digests already checked (or tagged) by this process
+// are remembered, a bounded set, so that deciding on an unchanged client costs no Vault
+// call; a digest names exact content, so a changed object is always checked again.
+
+// StateKeyName is the Transit key whose HMAC key tags a clinic's profiles and roster.
+func StateKeyName(clinic string) string { return "rv-" + clinic + "-state" }
+
+// ErrTampered is the answer for a profile or roster whose tag does not match its content:
+// it was changed by someone other than the service.
+var ErrTampered = recordvault.Errorf(recordvault.EINTERNAL, "stored clinic state failed its integrity check")
+
+// maxKnownStates bounds the remembered digests (32 bytes each).
+const maxKnownStates = 1 << 14
+
+// stateTags computes and checks tags, remembering what it has vouched for.
+type stateTags struct {
+	keys  vault.Keyring
+	mu    sync.Mutex
+	known map[[sha256.Size]byte]struct{}
+}
+
+func newStateTags(keys vault.Keyring) *stateTags {
+	return &stateTags{keys: keys, known: map[[sha256.Size]byte]struct{}{}}
+}
+
+// tag returns the hex tag of digest d for clinic (one Vault call).
+func (t *stateTags) tag(ctx context.Context, clinic string, d [sha256.Size]byte) (string, error) {
+	mac, err := t.keys.HMAC(ctx, StateKeyName(clinic), d[:])
+	if err != nil {
+		return "", fmt.Errorf("clinic: tag state: %w", err)
+	}
+	t.remember(d)
+	return hex.EncodeToString(mac), nil
+}
+
+// check returns nil when tag authenticates d for clinic, ErrTampered when it does not. No
+// Vault call for a digest already vouched for.
+func (t *stateTags) check(ctx context.Context, clinic string, d [sha256.Size]byte, tag string) error {
+	t.mu.Lock()
+	_, ok := t.known[d]
+	t.mu.Unlock()
+	if ok {
+		return nil
+	}
+	want, err := hex.DecodeString(tag)
+	if err != nil || len(want) != sha256.Size {
+		return ErrTampered
+	}
+	mac, err := t.keys.HMAC(ctx, StateKeyName(clinic), d[:])
+	if err != nil {
+		return fmt.Errorf("clinic: check state tag: %w", err)
+	}
+	if !hmac.Equal(mac, want) {
+		return ErrTampered
+	}
+	t.remember(d)
+	return nil
+}
+
+func (t *stateTags) remember(d [sha256.Size]byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.known) >= maxKnownStates {
+		for k := range t.known { // forget one, any one: a miss costs one Vault call
+			delete(t.known, k)
+			break
+		}
+	}
+	t.known[d] = struct{}{}
+}

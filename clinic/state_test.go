@@ -1,0 +1,172 @@
+package clinic
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault/vaulttest"
+)
+
+// countingKeyring counts the HMAC calls made of the stand-in keyring.
+type countingKeyring struct {
+	vaulttest.Keyring
+	hmacs atomic.Int64
+}
+
+func (k *countingKeyring) HMAC(ctx context.Context, keyName string, input []byte) ([]byte, error) {
+	k.hmacs.Add(1)
+	return k.Keyring.HMAC(ctx, keyName, input)
+}
+
+// Every change to a stored profile or roster made outside the service is refused on the
+// next read, whether the reading process vouched for the earlier content or never saw it;
+// and a tag cannot be carried over from another object. (Putting back an earlier genuine
+// version, tag and all, is rollback: docs/THREAT_MODEL.md.)
+func TestTamperedStateRefused(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	svc := New(vaulttest.Keyring{}, store, nil)
+	for _, sub := range []string{"dr-lee", "dr-mallory"} {
+		if err := svc.PutClinician(ctx, "c1", storage.Clinician{Subject: sub, Name: sub}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := svc.CreateClient(ctx, "c1", jo, []string{"dr-lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LinkAccount(ctx, a, "login-jo"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.CreateClient(ctx, "c1", recordvault.Identity{FullName: "B", DateOfBirth: "1990-01-01"}, []string{"dr-mallory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LinkAccount(ctx, b, "login-mallory"); err != nil {
+		t.Fatal(err)
+	}
+	genuine := store.profiles[a.ID]
+	profileEdits := map[string]func(p *storage.Profile){
+		"joins the care team":      func(p *storage.Profile) { p.CareTeam = append(p.CareTeam, "dr-mallory") },
+		"replaces the care team":   func(p *storage.Profile) { p.CareTeam = []string{"dr-mallory"} },
+		"empties the care team":    func(p *storage.Profile) { p.CareTeam = nil },
+		"takes another's account":  func(p *storage.Profile) { p.Account = store.profiles[b.ID].Account },
+		"changes the blind index":  func(p *storage.Profile) { p.Index = store.profiles[b.ID].Index },
+		"swaps the wrapped key":    func(p *storage.Profile) { p.WrappedKey = store.profiles[b.ID].WrappedKey },
+		"moves the creation date":  func(p *storage.Profile) { p.Created = p.Created.AddDate(-1, 0, 0) },
+		"copies another's tag":     func(p *storage.Profile) { p.CareTeam, p.Tag = []string{"dr-mallory"}, store.profiles[b.ID].Tag },
+		"takes another's content":  func(p *storage.Profile) { *p = store.profiles[b.ID]; p.Client = a.ID },
+		"drops an identity field":  func(p *storage.Profile) { p.Fields = map[string][]byte{} },
+		"renames the transit key":  func(p *storage.Profile) { p.TransitKey = "rv-c1-progress-note" },
+		"adds a field of its own":  func(p *storage.Profile) { p.Fields = map[string][]byte{"email": []byte("x")} },
+		"moves to another clinic":  func(p *storage.Profile) { p.Clinic = "c2" },
+		"reorders the care team":   func(p *storage.Profile) { p.CareTeam = []string{"dr-mallory", "dr-lee"} },
+		"adds a second care team":  func(p *storage.Profile) { p.CareTeam = []string{"dr-lee", "dr-lee"} },
+		"sets the account of none": func(p *storage.Profile) { p.Account = p.Index },
+	}
+	for name, edit := range profileEdits {
+		for _, reader := range []struct {
+			name string
+			svc  *Service
+		}{{"writer", svc}, {"fresh process", New(vaulttest.Keyring{}, store, nil)}} {
+			p := genuine
+			p.Fields = map[string][]byte{}
+			for k, v := range genuine.Fields {
+				p.Fields[k] = v
+			}
+			edit(&p)
+			store.profiles[a.ID] = p
+			_, err := reader.svc.LoadClient(ctx, "c1", a.ID)
+			if !errors.Is(err, ErrTampered) {
+				t.Errorf("%s, read by the %s: %v", name, reader.name, err)
+			}
+		}
+	}
+	// Content once tagged is genuine whatever its tag field says; a process that has not seen
+	// it checks the tag.
+	for name, tag := range map[string]string{"no tag": "", "a bit flipped": string(genuine.Tag[0]^1) + genuine.Tag[1:]} {
+		p := genuine
+		p.Tag = tag
+		store.profiles[a.ID] = p
+		if _, err := New(vaulttest.Keyring{}, store, nil).LoadClient(ctx, "c1", a.ID); !errors.Is(err, ErrTampered) {
+			t.Errorf("genuine content with %s, read by a fresh process: %v", name, err)
+		}
+	}
+	store.profiles[a.ID] = genuine
+	if _, err := New(vaulttest.Keyring{}, store, nil).LoadClient(ctx, "c1", a.ID); err != nil {
+		t.Fatalf("genuine profile: %v", err)
+	}
+
+	// The roster: licensing oneself is refused, and the edit is not made good by the next
+	// change the service makes to the roster.
+	st := *store.staff
+	st.Clinicians = []storage.Clinician{{Subject: "dr-lee", Name: "dr-lee"}, {Subject: "dr-mallory", Name: "dr-mallory", Licensed: true}}
+	store.staff = &st
+	for _, reader := range []*Service{svc, New(vaulttest.Keyring{}, store, nil)} {
+		if _, err := reader.Clinicians(ctx, "c1"); !errors.Is(err, ErrTampered) {
+			t.Errorf("licensed by a bucket edit: %v", err)
+		}
+		if err := reader.PutClinician(ctx, "c1", storage.Clinician{Subject: "dr-new", Name: "dr-new"}); !errors.Is(err, ErrTampered) {
+			t.Errorf("roster change on a tampered roster: %v", err)
+		}
+		if _, err := reader.CreateClient(ctx, "c1", jo, []string{"dr-lee"}); !errors.Is(err, ErrTampered) {
+			t.Errorf("care team checked against a tampered roster: %v", err)
+		}
+	}
+	if store.staff.Clinicians[1].Licensed != true || len(store.staff.Clinicians) != 2 {
+		t.Fatalf("the tampered roster was rewritten: %+v", store.staff.Clinicians)
+	}
+}
+
+// Content this process tagged or checked is not checked again: an access decision about an
+// unchanged client costs no Vault call. A changed profile is checked once.
+func TestStateCheckedOnce(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	keys := &countingKeyring{}
+	writer := New(keys, store, nil)
+	c, err := writer.CreateClient(ctx, "c1", jo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader := New(keys, store, nil)
+	for _, step := range []struct {
+		svc   *Service
+		calls int64
+	}{{writer, 0}, {reader, 1}, {reader, 0}, {reader, 0}} {
+		before := keys.hmacs.Load()
+		if _, err := step.svc.LoadClient(ctx, "c1", c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := keys.hmacs.Load() - before; got != step.calls {
+			t.Fatalf("%d HMAC calls to load, want %d", got, step.calls)
+		}
+	}
+	if err := writer.LinkAccount(ctx, c, "login-jo"); err != nil {
+		t.Fatal(err)
+	}
+	before := keys.hmacs.Load()
+	for range 3 {
+		if _, err := reader.LoadClient(ctx, "c1", c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := keys.hmacs.Load() - before; got != 1 {
+		t.Fatalf("%d HMAC calls for three loads of a changed profile, want 1", got)
+	}
+}
+
+// The set of vouched-for digests stays bounded.
+func TestKnownStatesBounded(t *testing.T) {
+	tags := newStateTags(vaulttest.Keyring{})
+	for i := range maxKnownStates + 100 {
+		tags.remember([32]byte{byte(i), byte(i >> 8), byte(i >> 16)})
+	}
+	if len(tags.known) != maxKnownStates {
+		t.Fatalf("%d digests remembered, bound %d", len(tags.known), maxKnownStates)
+	}
+}
