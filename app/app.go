@@ -43,6 +43,7 @@ type Service struct {
 	codes        *otp.Service
 	notifier     notify.Notifier
 	audit        recordvault.Auditor
+	trail        Trail
 	now          func() time.Time
 	jurisdiction string
 }
@@ -56,6 +57,7 @@ type Deps struct {
 	Codes       *otp.Service    // one-time codes for recipients without a login
 	Notifier    notify.Notifier // delivers them
 	Audit       recordvault.Auditor
+	Trail       Trail            // the tamper-evident chain Audit records into, for verification
 	Now         func() time.Time // the clock; time.Now when nil
 	// Jurisdiction is the law the clinics practise under, a key of policy.Jurisdictions;
 	// "US" (the federal rules alone) when empty.
@@ -74,7 +76,7 @@ func New(deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("app: unknown jurisdiction %q", deps.Jurisdiction)
 	}
 	return &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, tokens: deps.Tokens,
-		codes: deps.Codes, notifier: deps.Notifier, audit: deps.Audit,
+		codes: deps.Codes, notifier: deps.Notifier, audit: deps.Audit, trail: deps.Trail,
 		now: deps.Now, jurisdiction: deps.Jurisdiction}, nil
 }
 

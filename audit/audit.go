@@ -1,8 +1,8 @@
-// Package audit holds recordvault's audit sinks. JSONLines is the simple one the records API
-// starts with: one JSON object per event, appended to a writer, each write checked, so that a
-// full disk or a closed file fails the request that caused the event. The tamper-evident
-// store that the accounting of disclosures is built from replaces it behind the same
-// recordvault.Auditor interface.
+// Package audit holds recordvault's audit sinks, each a recordvault.Auditor that fails the
+// request whose event it cannot record. Chain (chain.go) is the tamper-evident trail: per
+// clinic, signed and hash-linked blocks in object storage. JSONLines appends one JSON object
+// per event to a writer, each write checked and synced, for the operators' plain copy. Tee
+// records into several.
 package audit
 
 import (
@@ -48,6 +48,22 @@ func (s *JSONLines) Record(_ context.Context, e recordvault.AuditEvent) error {
 	if f, ok := s.w.(interface{ Sync() error }); ok {
 		if err := f.Sync(); err != nil {
 			return fmt.Errorf("audit: sync: %w", err)
+		}
+	}
+	return nil
+}
+
+// Tee records each event in every one of its sinks, in order, and fails with the first
+// failure: the event counts as recorded only when all have it.
+type Tee []recordvault.Auditor
+
+var _ recordvault.Auditor = Tee(nil)
+
+// Record records e in each sink.
+func (t Tee) Record(ctx context.Context, e recordvault.AuditEvent) error {
+	for _, sink := range t {
+		if err := sink.Record(ctx, e); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -508,3 +508,14 @@ func handleRebutDisagreement(logger *slog.Logger, svc *app.Service) http.Handler
 		return svc.RebutDisagreement(ctx, c, client, record, id, b.Text)
 	})
 }
+
+func handleVerifyAuditTrail(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		check, err := svc.VerifyAuditTrail(r.Context(), caller(r))
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, check)
+		return nil
+	})
+}

@@ -23,6 +23,8 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Use(authenticate(verifier, logger))
 	v1.Handle("/me", handleMe()).Methods(http.MethodGet)
 
+	v1.Handle("/audit/verify", handleVerifyAuditTrail(logger, svc)).Methods(http.MethodGet)
+
 	v1.Handle("/clinicians", handleListClinicians(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clinicians/{subject}", handlePutClinician(logger, svc)).Methods(http.MethodPut)
 	v1.Handle("/clinicians/{subject}", handleRemoveClinician(logger, svc)).Methods(http.MethodDelete)

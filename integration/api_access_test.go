@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"sort"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access/accesstest"
 	"github.com/recordvault/recordvault/app"
@@ -285,7 +283,6 @@ func TestAPIRemoveClinician(t *testing.T) {
 // object fails (500, nothing of the record in it), the audit trail names the failure, and
 // putting the genuine bytes back restores service.
 func TestAPITamperedClinicState(t *testing.T) {
-	ctx := context.Background()
 	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "dr-mallory": {recordvault.RoleClinician},
 		"admin": {recordvault.RoleClinicAdmin}})
 	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clinicians/dr-mallory", map[string]any{"name": "Mallory", "licensed": false})
@@ -302,14 +299,7 @@ func TestAPITamperedClinicState(t *testing.T) {
 	// The bucket edit: append dr-mallory to the care team, leave the tag as it was.
 	edit := func(key string, change func(doc map[string]any)) (genuine []byte) {
 		t.Helper()
-		obj, err := e.raw.GetObject(ctx, e.bucket, key, minio.GetObjectOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer obj.Close()
-		if genuine, err = io.ReadAll(obj); err != nil {
-			t.Fatal(err)
-		}
+		genuine = getObject(t, e.raw, e.bucket, key)
 		var doc map[string]any
 		if err := json.Unmarshal(genuine, &doc); err != nil {
 			t.Fatal(err)
@@ -378,7 +368,5 @@ func (e *apiEnv) put(t testing.TB, key string, v any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.raw.PutObject(context.Background(), e.bucket, key, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	putObject(t, e.raw, e.bucket, key, b)
 }

@@ -116,7 +116,8 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, provision := range []func(context.Context, string) error{e.svc.ProvisionClinic, people.Provision, disclosures.Provision, downloads.Provision} {
+	trail := audit.NewChain(store, vc, slog.New(slog.NewTextHandler(e.serverLog, nil)), nil)
+	for _, provision := range []func(context.Context, string) error{e.svc.ProvisionClinic, people.Provision, disclosures.Provision, downloads.Provision, trail.Provision} {
 		if err := provision(ctx, e.clinic); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +127,7 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
 	}, nil)
 	svc, err := app.New(app.Deps{Records: e.svc, Clinic: people, Disclosures: disclosures, Tokens: downloads, Codes: codes,
-		Notifier: e.mailbox, Audit: audit.NewJSONLines(e.auditLog),
+		Notifier: e.mailbox, Audit: audit.Tee{trail, audit.NewJSONLines(e.auditLog)}, Trail: trail,
 		Jurisdiction: jurisdiction})
 	if err != nil {
 		t.Fatal(err)
@@ -249,13 +250,17 @@ func (e *apiEnv) createClient(t testing.TB, user string, team []string) string {
 	return c.ID
 }
 
-// bucketState is every object key of the bucket with its ETag.
+// bucketState is every object key of the bucket with its ETag, but for the audit chain's
+// blocks: refusals are recorded there, as they should be.
 func (e *apiEnv) bucketState(t testing.TB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for o := range e.raw.ListObjects(context.Background(), e.bucket, minio.ListObjectsOptions{Recursive: true}) {
 		if o.Err != nil {
 			t.Fatal(o.Err)
+		}
+		if strings.HasPrefix(o.Key, "c/"+e.clinic+"/a/") {
+			continue
 		}
 		out[o.Key] = o.ETag
 	}

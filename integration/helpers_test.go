@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
@@ -91,4 +93,27 @@ type tWriter struct{ t *testing.T }
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// getObject reads the object at key, as anyone with the bucket's credentials can.
+func getObject(t testing.TB, raw *minio.Client, bucket, key string) []byte {
+	t.Helper()
+	obj, err := raw.GetObject(context.Background(), bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// putObject writes b at key, as anyone with the bucket's credentials can.
+func putObject(t testing.TB, raw *minio.Client, bucket, key string, b []byte) {
+	t.Helper()
+	if _, err := raw.PutObject(context.Background(), bucket, key, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }

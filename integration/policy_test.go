@@ -13,6 +13,7 @@ import (
 
 	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/audit"
 	clinicpkg "github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/integration/harness"
@@ -142,6 +143,17 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		t.Fatalf("a changed manifest verified: %v %v", ok, err)
 	}
 
+	trail := audit.NewChain(store, limited, discardLogger(), nil)
+	if err := trail.Provision(ctx, clinic); err != nil {
+		t.Fatalf("provision the audit signing key with the policy: %v", err)
+	}
+	if err := trail.Record(ctx, recordvault.AuditEvent{Actor: "dr-lee", Clinic: clinic, Action: "read_record", Allowed: true, Rule: "r"}); err != nil {
+		t.Fatalf("record an audit event with the policy: %v", err)
+	}
+	if head, err := audit.NewChain(store, limited, discardLogger(), nil).Verify(ctx, clinic); err != nil || head.Events != 1 {
+		t.Fatalf("verify the audit chain with the policy: %+v, %v", head, err)
+	}
+
 	// Everything it must not do, through Vault's own API with the same token.
 	api, err := shared.vault.Client(ctx)
 	if err != nil {
@@ -180,6 +192,8 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		{"hmac with other clinic's state key", "POST", "transit/hmac/" + clinicpkg.StateKeyName(otherClinic) + "/sha2-256", map[string]any{"input": "eA=="}},
 		{"retire the state key's version 1", "POST", "transit/keys/" + clinicpkg.StateKeyName(clinic) + "/config", map[string]any{"min_decryption_version": 2}},
 		{"trim the state key", "POST", "transit/keys/" + clinicpkg.StateKeyName(clinic) + "/trim", map[string]any{"min_available_version": 2}},
+		{"export the audit signing key", "GET", "transit/export/signing-key/" + audit.SigningKeyName(clinic), nil},
+		{"sign with other clinic's audit key", "POST", "transit/sign/" + audit.SigningKeyName(otherClinic) + "/sha2-256", map[string]any{"input": "eA=="}},
 		{"read policies", "GET", "sys/policies/acl/rv-" + clinic, nil},
 	}
 	for _, r := range refused {

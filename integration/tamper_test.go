@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/crypto/cryptotest"
@@ -32,22 +31,12 @@ type storedRecord struct {
 
 func (e *recordsEnv) get(t *testing.T, key string) []byte {
 	t.Helper()
-	obj, err := e.raw.GetObject(context.Background(), e.bucket, key, minio.GetObjectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return getObject(t, e.raw, e.bucket, key)
 }
 
 func (e *recordsEnv) put(t *testing.T, key string, b []byte) {
 	t.Helper()
-	if _, err := e.raw.PutObject(context.Background(), e.bucket, key, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	putObject(t, e.raw, e.bucket, key, b)
 }
 
 func (e *recordsEnv) store(t *testing.T, clinic string, category recordvault.Category, fields map[string][]byte, attachment []byte) storedRecord {

@@ -101,8 +101,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	trail := audit.NewChain(store, vc, logger, nil)
 	for _, id := range strings.FieldsFunc(getenv("RECORDVAULT_CLINICS"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		for _, provision := range []func(context.Context, string) error{recs.ProvisionClinic, people.Provision, disclosures.Provision, downloads.Provision} {
+		for _, provision := range []func(context.Context, string) error{recs.ProvisionClinic, people.Provision, disclosures.Provision, downloads.Provision, trail.Provision} {
 			if err := provision(ctx, id); err != nil {
 				return err
 			}
@@ -112,7 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
 	}, nil)
 	svc, err := app.New(app.Deps{Records: recs, Clinic: people, Disclosures: disclosures, Tokens: downloads, Codes: codes,
-		Notifier: notifier(getenv, logger), Audit: audit.NewJSONLines(auditFile),
+		Notifier: notifier(getenv, logger), Audit: audit.Tee{trail, audit.NewJSONLines(auditFile)}, Trail: trail,
 		Jurisdiction: getenv("RECORDVAULT_JURISDICTION")})
 	if err != nil {
 		return err

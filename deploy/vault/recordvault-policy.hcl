@@ -99,6 +99,28 @@ path "transit/verify/rv-CLINIC-manifest-signing/sha2-256" {
   capabilities = ["update"]
 }
 
+# The audit-chain signing key: ECDSA P-256, never exportable; signing blocks and verifying
+# them, and nothing else.
+path "transit/keys/rv-CLINIC-audit-signing" {
+  capabilities = ["create", "read", "update"]
+  allowed_parameters = {
+    "type"       = ["ecdsa-p256"]
+    "exportable" = [false]
+  }
+}
+path "transit/keys/rv-CLINIC-audit-signing/config" {
+  capabilities = ["deny"]
+}
+path "transit/keys/rv-CLINIC-audit-signing/trim" {
+  capabilities = ["deny"]
+}
+path "transit/sign/rv-CLINIC-audit-signing/sha2-256" {
+  capabilities = ["update"]
+}
+path "transit/verify/rv-CLINIC-audit-signing/sha2-256" {
+  capabilities = ["update"]
+}
+
 # The download-token signing key: ECDSA P-256, never exportable; read (for its public keys),
 # sign (JWS) and nothing else.
 path "transit/keys/rv-CLINIC-download-signing" {

@@ -1,0 +1,350 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault"
+)
+
+// Chain is the tamper-evident audit trail: per clinic, a chain of blocks in object storage,
+// each holding the events recorded while the previous block was being written (group
+// commit), the SHA-256 of the previous block's bytes, and a Transit signature (ECDSA P-256,
+// rv-<clinic>-audit-signing, never exportable) over its own bytes. Blocks are created with
+// If-None-Match, so two service replicas never overwrite each other: the one that loses a
+// sequence number reads the winner's block and chains after it.
+//
+// Record returns only once the event's block is stored (fail closed). Verify walks a
+// clinic's chain and reports the first block that is missing, out of place, altered or not
+// signed by the clinic's key. What a bucket writer can still do without Vault is cut the
+// chain's tail; Verify's Head, kept elsewhere, shows that (docs/THREAT_MODEL.md).
+type Chain struct {
+	store  BlockStore
+	signer vault.Signer
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu      sync.Mutex
+	clinics map[string]*clinicChain
+}
+
+var _ recordvault.Auditor = (*Chain)(nil)
+
+// BlockStore is what the chain needs of object storage.
+type BlockStore interface {
+	CreateAuditBlock(ctx context.Context, clinic string, seq uint64, body []byte) error
+	ReadAuditBlock(ctx context.Context, clinic string, seq uint64) ([]byte, error)
+	ListAuditBlocks(ctx context.Context, clinic string, from uint64, limit int) ([]uint64, error)
+}
+
+var _ BlockStore = (*storage.Store)(nil)
+
+// SigningKeyName is the Transit key that signs a clinic's audit blocks.
+func SigningKeyName(clinic string) string { return "rv-" + clinic + "-audit-signing" }
+
+const (
+	// maxBlockEvents bounds the events of one block (a few hundred bytes each).
+	maxBlockEvents = 1000
+	// writeTimeout bounds the writing of one block: its signature and its PUT.
+	writeTimeout = 30 * time.Second
+	// signingLabel separates what the audit key signs from anything else.
+	signingLabel = "recordvault/audit-block/v1\x00"
+)
+
+// block is one link of the chain, stored inside an envelope with its signature.
+type block struct {
+	Version int                      `json:"v"`
+	Clinic  string                   `json:"clinic"`
+	Seq     uint64                   `json:"seq"`
+	Prev    string                   `json:"prev"` // hex SHA-256 of the previous block's bytes; zeros for block 0
+	Sealed  time.Time                `json:"sealed"`
+	Events  []recordvault.AuditEvent `json:"events"`
+}
+
+type envelope struct {
+	Block     json.RawMessage `json:"block"`
+	Signature string          `json:"sig"`
+}
+
+// clinicChain is one clinic's chain as this process writes it.
+type clinicChain struct {
+	mu      sync.Mutex
+	pending []pendingEvent
+	writing bool // a goroutine is draining pending
+
+	// Owned by the draining goroutine.
+	synced bool
+	next   uint64
+	prev   [sha256.Size]byte
+}
+
+type pendingEvent struct {
+	event recordvault.AuditEvent
+	done  chan error
+}
+
+// NewChain returns a chain over store, signing with signer. now stamps events and blocks
+// (time.Now when nil).
+func NewChain(store BlockStore, signer vault.Signer, logger *slog.Logger, now func() time.Time) *Chain {
+	if now == nil {
+		now = time.Now
+	}
+	return &Chain{store: store, signer: signer, logger: logger, now: now, clinics: map[string]*clinicChain{}}
+}
+
+// Provision creates (or checks) the clinic's audit signing key.
+func (c *Chain) Provision(ctx context.Context, clinic string) error {
+	if err := c.signer.EnsureSigningKey(ctx, SigningKeyName(clinic)); err != nil {
+		return fmt.Errorf("audit: provision: %w", err)
+	}
+	return nil
+}
+
+// Record adds e to its clinic's chain and returns once the block holding it is stored. An
+// event that names no clinic (a download attempted with a token that verifies as nobody's)
+// concerns no clinic's records and has no chain: Record leaves it to the other sinks of a
+// Tee, the deployment's plain log.
+func (c *Chain) Record(ctx context.Context, e recordvault.AuditEvent) error {
+	if e.Clinic == "" {
+		return nil
+	}
+	if !recordvault.ValidID(e.Clinic) {
+		return errors.New("audit: event without a valid clinic")
+	}
+	if e.Time.IsZero() {
+		e.Time = c.now().UTC()
+	}
+	cc := c.chainOf(e.Clinic)
+	p := pendingEvent{event: e, done: make(chan error, 1)}
+	cc.mu.Lock()
+	cc.pending = append(cc.pending, p)
+	start := !cc.writing
+	cc.writing = true
+	cc.mu.Unlock()
+	if start {
+		go c.drain(e.Clinic, cc)
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err() // the event may still be stored: an attempt on the record is no harm
+	}
+}
+
+func (c *Chain) chainOf(clinic string) *clinicChain {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cc := c.clinics[clinic]
+	if cc == nil {
+		cc = &clinicChain{}
+		c.clinics[clinic] = cc
+	}
+	return cc
+}
+
+// drain writes blocks of pending events until none are left. Events that arrive while a
+// block is written go into the next block together.
+func (c *Chain) drain(clinic string, cc *clinicChain) {
+	for {
+		cc.mu.Lock()
+		n := min(len(cc.pending), maxBlockEvents)
+		if n == 0 {
+			cc.writing = false
+			cc.mu.Unlock()
+			return
+		}
+		batch := slices.Clone(cc.pending[:n])
+		cc.pending = slices.Delete(cc.pending, 0, n)
+		cc.mu.Unlock()
+
+		events := make([]recordvault.AuditEvent, len(batch))
+		for i, p := range batch {
+			events[i] = p.event
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		err := c.write(ctx, clinic, cc, events)
+		cancel()
+		if err != nil {
+			cc.synced = false // the PUT may have landed: find the head again before the next block
+			c.logger.Error("audit block not stored", "clinic", clinic, "events", len(events), "err", err)
+		}
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+// write stores events as the next block of clinic's chain, following the chain forward
+// when another writer has taken the sequence number.
+func (c *Chain) write(ctx context.Context, clinic string, cc *clinicChain, events []recordvault.AuditEvent) error {
+	for range 5 {
+		if !cc.synced {
+			next, prev, err := c.head(ctx, clinic)
+			if err != nil {
+				return err
+			}
+			cc.next, cc.prev, cc.synced = next, prev, true
+		}
+		raw, err := json.Marshal(block{Version: 1, Clinic: clinic, Seq: cc.next, Prev: hex.EncodeToString(cc.prev[:]),
+			Sealed: c.now().UTC(), Events: events})
+		if err != nil {
+			return fmt.Errorf("audit: encode block: %w", err)
+		}
+		sig, err := c.signer.Sign(ctx, SigningKeyName(clinic), signed(raw))
+		if err != nil {
+			return fmt.Errorf("audit: sign block: %w", err)
+		}
+		body, err := json.Marshal(envelope{Block: raw, Signature: sig})
+		if err != nil {
+			return fmt.Errorf("audit: encode block: %w", err)
+		}
+		err = c.store.CreateAuditBlock(ctx, clinic, cc.next, body)
+		if errors.Is(err, storage.ErrExists) {
+			cc.synced = false // another replica wrote this one: chain after it
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("audit: store block %d: %w", cc.next, err)
+		}
+		c.logger.Debug("audit block stored", "clinic", clinic, "seq", cc.next, "events", len(events))
+		cc.prev, cc.next = sha256.Sum256(raw), cc.next+1
+		return nil
+	}
+	return errors.New("audit: the chain kept moving under this writer")
+}
+
+func signed(raw []byte) []byte { return append([]byte(signingLabel), raw...) }
+
+// head finds the next sequence number of clinic's chain and the hash of its last block: the
+// blocks are numbered densely from 0, so a doubling probe and a binary search find the last
+// in O(log n) reads. The last block's signature is checked before anything is chained to it.
+func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]byte, error) {
+	exists := func(seq uint64) (bool, error) {
+		seqs, err := c.store.ListAuditBlocks(ctx, clinic, seq, 1)
+		return len(seqs) == 1 && seqs[0] == seq, err
+	}
+	var zero [sha256.Size]byte
+	ok, err := exists(0)
+	if err != nil || !ok {
+		return 0, zero, err
+	}
+	lo, hi := uint64(0), uint64(1) // block lo exists; hi is to be probed
+	for {
+		ok, err := exists(hi)
+		if err != nil {
+			return 0, zero, err
+		}
+		if !ok {
+			break
+		}
+		lo, hi = hi, hi*2
+	}
+	for hi-lo > 1 { // lo exists, hi does not
+		mid := lo + (hi-lo)/2
+		ok, err := exists(mid)
+		if err != nil {
+			return 0, zero, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	raw, err := c.readBlock(ctx, clinic, lo)
+	if err != nil {
+		return 0, zero, err
+	}
+	return lo + 1, sha256.Sum256(raw), nil
+}
+
+// ErrBroken is wrapped by every error Verify returns for a chain that is not intact.
+var ErrBroken = errors.New("audit: chain broken")
+
+// readBlock reads block seq, checks its signature and place, and returns its bytes.
+func (c *Chain) readBlock(ctx context.Context, clinic string, seq uint64) (json.RawMessage, error) {
+	body, err := c.store.ReadAuditBlock(ctx, clinic, seq)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%w: block %d is missing", ErrBroken, seq)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: read block %d: %w", seq, err)
+	}
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil || len(env.Block) == 0 {
+		return nil, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
+	}
+	ok, err := c.signer.Verify(ctx, SigningKeyName(clinic), signed(env.Block), env.Signature)
+	if err != nil {
+		return nil, fmt.Errorf("audit: verify block %d: %w", seq, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: block %d is not signed by the clinic's audit key", ErrBroken, seq)
+	}
+	var b block
+	if err := json.Unmarshal(env.Block, &b); err != nil || b.Version != 1 || b.Clinic != clinic || b.Seq != seq {
+		return nil, fmt.Errorf("%w: block %d is out of place", ErrBroken, seq)
+	}
+	return env.Block, nil
+}
+
+// Head describes a verified chain: how many blocks and events it holds and the hash of its
+// last block. Kept outside the bucket, it lets a later Verify show that nothing was cut off.
+type Head struct {
+	Blocks uint64 `json:"blocks"`
+	Events int    `json:"events"`
+	Hash   string `json:"hash"` // hex SHA-256 of the last block's bytes; "" for an empty chain
+}
+
+// Verify walks clinic's chain from its first block: every block present, in place, signed
+// by the clinic's audit key and naming its predecessor's hash. The error, wrapping
+// ErrBroken, names the first block that fails; the Head is what was verified before it.
+// One Vault call per block.
+func (c *Chain) Verify(ctx context.Context, clinic string) (Head, error) {
+	var h Head
+	var prev [sha256.Size]byte
+	for {
+		seqs, err := c.store.ListAuditBlocks(ctx, clinic, h.Blocks, 1000)
+		if errors.Is(err, storage.ErrStrayAuditObject) {
+			return h, fmt.Errorf("%w: an object after block %d is not a block", ErrBroken, h.Blocks)
+		}
+		if err != nil {
+			return h, err
+		}
+		if len(seqs) == 0 {
+			return h, nil
+		}
+		for _, seq := range seqs {
+			if seq != h.Blocks {
+				return h, fmt.Errorf("%w: block %d is missing", ErrBroken, h.Blocks)
+			}
+			raw, err := c.readBlock(ctx, clinic, seq)
+			if err != nil {
+				return h, err
+			}
+			var b block
+			if err := json.Unmarshal(raw, &b); err != nil {
+				return h, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
+			}
+			if b.Prev != hex.EncodeToString(prev[:]) {
+				return h, fmt.Errorf("%w: block %d does not follow block %d", ErrBroken, seq, int64(seq)-1)
+			}
+			prev = sha256.Sum256(raw)
+			h = Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(prev[:])}
+		}
+	}
+}

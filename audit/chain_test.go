@@ -1,0 +1,270 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/audit"
+	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault/vaulttest"
+)
+
+// blockStore keeps blocks in memory, with create-only semantics like the real store's
+// If-None-Match, an optional delay per write and an injectable failure.
+type blockStore struct {
+	mu     sync.Mutex
+	blocks map[string]map[uint64][]byte
+	stray  map[string]bool
+	delay  time.Duration
+	fail   error
+	writes int
+}
+
+var _ audit.BlockStore = (*blockStore)(nil)
+
+func newBlockStore() *blockStore {
+	return &blockStore{blocks: map[string]map[uint64][]byte{}, stray: map[string]bool{}}
+}
+
+func (s *blockStore) CreateAuditBlock(_ context.Context, clinic string, seq uint64, body []byte) error {
+	time.Sleep(s.delay)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
+	if s.blocks[clinic] == nil {
+		s.blocks[clinic] = map[uint64][]byte{}
+	}
+	if _, ok := s.blocks[clinic][seq]; ok {
+		return storage.ErrExists
+	}
+	s.blocks[clinic][seq] = slices.Clone(body)
+	s.writes++
+	return nil
+}
+
+func (s *blockStore) ReadAuditBlock(_ context.Context, clinic string, seq uint64) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.blocks[clinic][seq]
+	if !ok {
+		return nil, storage.ErrNotFound
+	}
+	return slices.Clone(b), nil
+}
+
+func (s *blockStore) ListAuditBlocks(_ context.Context, clinic string, from uint64, limit int) ([]uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stray[clinic] {
+		return nil, storage.ErrStrayAuditObject
+	}
+	var seqs []uint64
+	for seq := range s.blocks[clinic] {
+		if seq >= from {
+			seqs = append(seqs, seq)
+		}
+	}
+	slices.Sort(seqs)
+	if len(seqs) > limit {
+		seqs = seqs[:limit]
+	}
+	return seqs, nil
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func event(clinic string, i int) recordvault.AuditEvent {
+	return recordvault.AuditEvent{Actor: fmt.Sprintf("dr-%d", i), Clinic: clinic, Action: "read_record", Allowed: true, Rule: "care team"}
+}
+
+// recordAll records n events of clinic through chains, from n goroutines at once.
+func recordAll(t *testing.T, clinic string, n int, chains ...*audit.Chain) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := chains[i%len(chains)].Record(context.Background(), event(clinic, i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Concurrent events share blocks (group commit), every one of them is in the chain, and the
+// chain verifies.
+func TestChainGroupsConcurrentEvents(t *testing.T) {
+	store := newBlockStore()
+	store.delay = 5 * time.Millisecond
+	chain := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+	recordAll(t, "c1", 300, chain)
+	head, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(context.Background(), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Events != 300 || head.Blocks != uint64(store.writes) || head.Blocks > 100 {
+		t.Fatalf("head %+v after %d writes; want 300 events in at most 100 blocks", head, store.writes)
+	}
+	recordAll(t, "c1", 10, chain)
+	if head, err = chain.Verify(context.Background(), "c1"); err != nil || head.Events != 310 {
+		t.Fatalf("after more events: %+v, %v", head, err)
+	}
+}
+
+// Two replicas writing one clinic's chain at once: neither overwrites the other, and the chain
+// holds every event of both, in one line.
+func TestChainTwoWriters(t *testing.T) {
+	store := newBlockStore()
+	store.delay = time.Millisecond
+	a := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+	b := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+	for range 5 {
+		recordAll(t, "c1", 40, a, b)
+	}
+	head, err := a.Verify(context.Background(), "c1")
+	if err != nil || head.Events != 200 {
+		t.Fatalf("%+v, %v", head, err)
+	}
+}
+
+// A failed write fails the events it held (fail closed); once storage is back, the chain
+// goes on from where it is, intact.
+func TestChainFailsClosed(t *testing.T) {
+	store := newBlockStore()
+	chain := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+	recordAll(t, "c1", 3, chain)
+	store.fail = errors.New("storage down")
+	if err := chain.Record(context.Background(), event("c1", 99)); err == nil {
+		t.Fatal("an event was accepted while storage was down")
+	}
+	store.fail = nil
+	recordAll(t, "c1", 3, chain)
+	if head, err := chain.Verify(context.Background(), "c1"); err != nil || head.Events != 6 {
+		t.Fatalf("%+v, %v", head, err)
+	}
+	if err := chain.Record(context.Background(), recordvault.AuditEvent{Clinic: "../c1"}); err == nil {
+		t.Fatal("an event naming an invalid clinic was accepted")
+	}
+	writes := store.writes
+	if err := chain.Record(context.Background(), recordvault.AuditEvent{Actor: "anonymous", Action: "download"}); err != nil || store.writes != writes {
+		t.Fatalf("an event of no clinic: %v, %d writes", err, store.writes-writes)
+	}
+}
+
+// Every change a bucket writer can make short of cutting the tail is found by Verify, naming
+// the block; and a writer never chains onto a forged last block.
+func TestChainTamperingFound(t *testing.T) {
+	ctx := context.Background()
+	build := func() *blockStore {
+		store := newBlockStore()
+		chain := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+		for i := range 6 { // six blocks, one event each
+			if err := chain.Record(ctx, event("c1", i)); err != nil {
+				t.Fatal(err)
+			}
+			if err := chain.Record(ctx, event("c2", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return store
+	}
+	rewrite := func(body []byte, change func(b map[string]any)) []byte {
+		var env struct {
+			Block map[string]any `json:"block"`
+			Sig   string         `json:"sig"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil {
+			t.Fatal(err)
+		}
+		change(env.Block)
+		out, _ := json.Marshal(env)
+		return out
+	}
+	edits := map[string]func(s *blockStore){
+		"first block deleted":    func(s *blockStore) { delete(s.blocks["c1"], 0) },
+		"middle block deleted":   func(s *blockStore) { delete(s.blocks["c1"], 3) },
+		"two blocks swapped":     func(s *blockStore) { s.blocks["c1"][1], s.blocks["c1"][2] = s.blocks["c1"][2], s.blocks["c1"][1] },
+		"block replayed further": func(s *blockStore) { s.blocks["c1"][4] = s.blocks["c1"][2] },
+		"other clinic's block":   func(s *blockStore) { s.blocks["c1"][2] = s.blocks["c2"][2] },
+		"event's actor changed": func(s *blockStore) {
+			s.blocks["c1"][2] = rewrite(s.blocks["c1"][2], func(b map[string]any) { b["events"].([]any)[0].(map[string]any)["actor"] = "dr-x" })
+		},
+		"refusal made an allow": func(s *blockStore) {
+			s.blocks["c1"][1] = rewrite(s.blocks["c1"][1], func(b map[string]any) { b["events"].([]any)[0].(map[string]any)["allowed"] = false })
+		},
+		"event removed": func(s *blockStore) {
+			s.blocks["c1"][2] = rewrite(s.blocks["c1"][2], func(b map[string]any) { b["events"] = []any{} })
+		},
+		"prev pointed elsewhere": func(s *blockStore) {
+			s.blocks["c1"][3] = rewrite(s.blocks["c1"][3], func(b map[string]any) { b["prev"] = "00" })
+		},
+		"seal time moved": func(s *blockStore) {
+			s.blocks["c1"][5] = rewrite(s.blocks["c1"][5], func(b map[string]any) { b["sealed"] = "2020-01-01T00:00:00Z" })
+		},
+		"signature of another": func(s *blockStore) { s.blocks["c1"][2] = swapSig(t, s.blocks["c1"][2], s.blocks["c1"][3]) },
+		"signature removed": func(s *blockStore) {
+			s.blocks["c1"][2] = swapSig(t, s.blocks["c1"][2], []byte(`{"block":{},"sig":""}`))
+		},
+		"block not JSON": func(s *blockStore) { s.blocks["c1"][1] = []byte("not json") },
+		"unknown envelope field": func(s *blockStore) {
+			s.blocks["c1"][1] = append(bytes.TrimSuffix(s.blocks["c1"][1], []byte("}")), `,"x":1}`...)
+		},
+		"stray object in the path": func(s *blockStore) { s.stray["c1"] = true },
+		"gap then more blocks":     func(s *blockStore) { s.blocks["c1"][9] = s.blocks["c1"][5] },
+	}
+	for name, edit := range edits {
+		store := build()
+		edit(store)
+		_, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1")
+		if !errors.Is(err, audit.ErrBroken) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if _, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c2"); err != nil {
+			t.Errorf("%s: the other clinic's chain: %v", name, err)
+		}
+	}
+
+	// A forged last block: a new writer refuses to chain after it.
+	store := build()
+	store.blocks["c1"][5] = rewrite(store.blocks["c1"][5], func(b map[string]any) { b["events"] = []any{} })
+	if err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Record(ctx, event("c1", 7)); !errors.Is(err, audit.ErrBroken) {
+		t.Fatalf("chained after a forged block: %v", err)
+	}
+
+	// Cutting the tail leaves a shorter chain that verifies: only a head kept elsewhere shows it.
+	store = build()
+	full, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(store.blocks["c1"], 5)
+	cut, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1")
+	if err != nil || cut.Blocks != full.Blocks-1 || cut.Hash == full.Hash {
+		t.Fatalf("tail cut: %+v then %+v, %v", full, cut, err)
+	}
+}
+
+func swapSig(t *testing.T, body, from []byte) []byte {
+	var a, b map[string]json.RawMessage
+	if err := json.Unmarshal(body, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(from, &b); err != nil {
+		t.Fatal(err)
+	}
+	a["sig"] = b["sig"]
+	out, _ := json.Marshal(a)
+	return out
+}

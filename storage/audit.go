@@ -1,0 +1,95 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+)
+
+// An audit block is one signed link of a clinic's audit chain (package audit), stored at
+// c/<clinic>/a/<seq>, seq in 16 decimal digits so that key order is chain order. Blocks are
+// only ever created (If-None-Match): never replaced, never deleted by the service.
+
+// MaxAuditBlockSize bounds a stored audit block.
+const MaxAuditBlockSize = 4 << 20
+
+const auditSeqDigits = 16
+
+func auditPrefix(clinic string) string { return "c/" + clinic + "/a/" }
+
+func auditKey(clinic string, seq uint64) string {
+	return auditPrefix(clinic) + fmt.Sprintf("%0*d", auditSeqDigits, seq)
+}
+
+// CreateAuditBlock stores block seq of clinic's chain; ErrExists if that block is there.
+func (s *Store) CreateAuditBlock(ctx context.Context, clinic string, seq uint64, body []byte) error {
+	if err := checkIDs(clinic); err != nil {
+		return err
+	}
+	if len(body) > MaxAuditBlockSize {
+		return errors.New("storage: audit block too large")
+	}
+	_, err := s.create(ctx, auditKey(clinic, seq), bytes.NewReader(body), int64(len(body)))
+	return err
+}
+
+// ReadAuditBlock returns block seq of clinic's chain; ErrNotFound if there is none.
+func (s *Store) ReadAuditBlock(ctx context.Context, clinic string, seq uint64) ([]byte, error) {
+	if err := checkIDs(clinic); err != nil {
+		return nil, err
+	}
+	obj, _, err := s.open(ctx, auditKey(clinic, seq))
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(io.LimitReader(obj, MaxAuditBlockSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("storage: read audit block: %w", err)
+	}
+	if len(b) > MaxAuditBlockSize {
+		return nil, errors.New("storage: audit block too large")
+	}
+	return b, nil
+}
+
+// ErrStrayAuditObject is returned when a clinic's audit prefix holds an object that is not a
+// block: something other than the service wrote there.
+var ErrStrayAuditObject = errors.New("storage: an object in the audit chain's place is not a block")
+
+// ListAuditBlocks returns the sequence numbers of clinic's stored blocks in order, from
+// from onwards, at most limit of them.
+func (s *Store) ListAuditBlocks(ctx context.Context, clinic string, from uint64, limit int) ([]uint64, error) {
+	if err := checkIDs(clinic); err != nil {
+		return nil, err
+	}
+	prefix := auditPrefix(clinic)
+	opts := minio.ListObjectsOptions{Prefix: prefix, Recursive: true, MaxKeys: limit}
+	if from > 0 {
+		opts.StartAfter = auditKey(clinic, from-1)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var seqs []uint64
+	for obj := range s.client.ListObjects(ctx, s.bucket, opts) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("storage: list audit blocks: %w", obj.Err)
+		}
+		name := strings.TrimPrefix(obj.Key, prefix)
+		seq, err := strconv.ParseUint(name, 10, 64)
+		if err != nil || len(name) != auditSeqDigits {
+			return nil, ErrStrayAuditObject
+		}
+		seqs = append(seqs, seq)
+		if len(seqs) == limit {
+			break
+		}
+	}
+	return seqs, nil
+}
