@@ -269,8 +269,8 @@ func (d *devStack) checkAuthentication(t *testing.T) {
 }
 
 // runREADMEWalkthrough runs the README's curl walk-through (a clinician takes in a client,
-// writes a progress note and reads it back; the client downloads her copy through a release)
-// as written, against this stack's ports.
+// writes a progress note and reads it back; the client downloads her copy through a release;
+// the clinic admin verifies the audit chain) as written, against this stack's ports.
 func (d *devStack) runREADMEWalkthrough(t *testing.T) {
 	t.Helper()
 	root, err := harness.RepoRoot()
@@ -290,7 +290,7 @@ func (d *devStack) runREADMEWalkthrough(t *testing.T) {
 		"http://127.0.0.1:8081", fmt.Sprintf("http://127.0.0.1:%d", d.ports["issuer"])).Replace("API=" + script)
 	out, err := exec.Command("bash", "-euo", "pipefail", "-c", script).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"status":"signed"`) || !strings.Contains(string(out), `"plan":"Continue CBT weekly."`) ||
-		!strings.Contains(string(out), "%PDF-") {
+		!strings.Contains(string(out), "%PDF-") || !strings.Contains(string(out), `{"intact":true,`) {
 		t.Fatalf("README walk-through: %v\n%s", err, out)
 	}
 }
