@@ -12,7 +12,7 @@ import (
 
 // Trail verifies a clinic's tamper-evident audit chain (*audit.Chain).
 type Trail interface {
-	Verify(ctx context.Context, clinic string) (audit.Head, error)
+	Verify(ctx context.Context, clinic string, earlier *audit.Head) (audit.Head, error)
 }
 
 var _ Trail = (*audit.Chain)(nil)
@@ -30,8 +30,9 @@ type TrailCheck struct {
 var errNoTrail = recordvault.Errorf(recordvault.EUNAVAILABLE, "this deployment keeps no tamper-evident audit trail")
 
 // VerifyAuditTrail walks the caller's clinic's audit chain, for its admins (the privacy
-// officer). The check itself is recorded first.
-func (s *Service) VerifyAuditTrail(ctx context.Context, c access.Caller) (*TrailCheck, error) {
+// officer), and, given the head an earlier check returned, checks that the chain still
+// reaches it unchanged. The check itself is recorded first.
+func (s *Service) VerifyAuditTrail(ctx context.Context, c access.Caller, earlier *audit.Head) (*TrailCheck, error) {
 	d := access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})
 	if err := s.decide(ctx, c, "verify_audit_trail", "", "", d); err != nil {
 		return nil, err
@@ -39,7 +40,7 @@ func (s *Service) VerifyAuditTrail(ctx context.Context, c access.Caller) (*Trail
 	if s.trail == nil {
 		return nil, errNoTrail
 	}
-	head, err := s.trail.Verify(ctx, c.Clinic)
+	head, err := s.trail.Verify(ctx, c.Clinic, earlier)
 	if errors.Is(err, audit.ErrBroken) {
 		// The message names block numbers only; drop the package prefix for the reader.
 		return &TrailCheck{Verified: head, Problem: strings.TrimPrefix(err.Error(), audit.ErrBroken.Error()+": ")}, nil

@@ -311,10 +311,12 @@ type Head struct {
 }
 
 // Verify walks clinic's chain from its first block: every block present, in place, signed
-// by the clinic's audit key and naming its predecessor's hash. The error, wrapping
-// ErrBroken, names the first block that fails; the Head is what was verified before it.
-// One Vault call per block.
-func (c *Chain) Verify(ctx context.Context, clinic string) (Head, error) {
+// by the clinic's audit key and naming its predecessor's hash. Given an earlier head (one a
+// previous Verify returned, kept outside the bucket), it also checks that the chain still
+// reaches it and that its last block is the same, which shows a cut or replaced end. The
+// error, wrapping ErrBroken, names the first block that fails; the Head is what was verified
+// before it. One Vault call per block.
+func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head, error) {
 	var h Head
 	var prev [sha256.Size]byte
 	for {
@@ -326,6 +328,9 @@ func (c *Chain) Verify(ctx context.Context, clinic string) (Head, error) {
 			return h, err
 		}
 		if len(seqs) == 0 {
+			if earlier != nil && h.Blocks < earlier.Blocks {
+				return h, fmt.Errorf("%w: the chain ends after %d blocks, the earlier head had %d: its end was cut off", ErrBroken, h.Blocks, earlier.Blocks)
+			}
 			return h, nil
 		}
 		for _, seq := range seqs {
@@ -345,6 +350,9 @@ func (c *Chain) Verify(ctx context.Context, clinic string) (Head, error) {
 			}
 			prev = sha256.Sum256(raw)
 			h = Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(prev[:])}
+			if earlier != nil && h.Blocks == earlier.Blocks && h.Hash != earlier.Hash {
+				return h, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, seq)
+			}
 		}
 	}
 }

@@ -110,7 +110,7 @@ func TestChainGroupsConcurrentEvents(t *testing.T) {
 	store.delay = 5 * time.Millisecond
 	chain := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
 	recordAll(t, "c1", 300, chain)
-	head, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(context.Background(), "c1")
+	head, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(context.Background(), "c1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestChainGroupsConcurrentEvents(t *testing.T) {
 		t.Fatalf("head %+v after %d writes; want 300 events in at most 100 blocks", head, store.writes)
 	}
 	recordAll(t, "c1", 10, chain)
-	if head, err = chain.Verify(context.Background(), "c1"); err != nil || head.Events != 310 {
+	if head, err = chain.Verify(context.Background(), "c1", nil); err != nil || head.Events != 310 {
 		t.Fatalf("after more events: %+v, %v", head, err)
 	}
 }
@@ -133,7 +133,7 @@ func TestChainTwoWriters(t *testing.T) {
 	for range 5 {
 		recordAll(t, "c1", 40, a, b)
 	}
-	head, err := a.Verify(context.Background(), "c1")
+	head, err := a.Verify(context.Background(), "c1", nil)
 	if err != nil || head.Events != 200 {
 		t.Fatalf("%+v, %v", head, err)
 	}
@@ -151,7 +151,7 @@ func TestChainFailsClosed(t *testing.T) {
 	}
 	store.fail = nil
 	recordAll(t, "c1", 3, chain)
-	if head, err := chain.Verify(context.Background(), "c1"); err != nil || head.Events != 6 {
+	if head, err := chain.Verify(context.Background(), "c1", nil); err != nil || head.Events != 6 {
 		t.Fatalf("%+v, %v", head, err)
 	}
 	if err := chain.Record(context.Background(), recordvault.AuditEvent{Clinic: "../c1"}); err == nil {
@@ -227,11 +227,11 @@ func TestChainTamperingFound(t *testing.T) {
 	for name, edit := range edits {
 		store := build()
 		edit(store)
-		_, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1")
+		_, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
 		if !errors.Is(err, audit.ErrBroken) {
 			t.Errorf("%s: %v", name, err)
 		}
-		if _, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c2"); err != nil {
+		if _, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c2", nil); err != nil {
 			t.Errorf("%s: the other clinic's chain: %v", name, err)
 		}
 	}
@@ -245,14 +245,31 @@ func TestChainTamperingFound(t *testing.T) {
 
 	// Cutting the tail leaves a shorter chain that verifies: only a head kept elsewhere shows it.
 	store = build()
-	full, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1")
+	full, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	delete(store.blocks["c1"], 5)
-	cut, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1")
+	cut, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
 	if err != nil || cut.Blocks != full.Blocks-1 || cut.Hash == full.Hash {
 		t.Fatalf("tail cut: %+v then %+v, %v", full, cut, err)
+	}
+	if _, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", &full); !errors.Is(err, audit.ErrBroken) {
+		t.Fatalf("tail cut, checked against the earlier head: %v", err)
+	}
+	// Cut, then written on by a writer that found the shorter head: the earlier head's block
+	// is another one now.
+	recorder := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+	for i := range 3 {
+		if err := recorder.Record(ctx, event("c1", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := recorder.Verify(ctx, "c1", &full); !errors.Is(err, audit.ErrBroken) {
+		t.Fatalf("tail cut and written on, checked against the earlier head: %v", err)
+	}
+	if _, err := recorder.Verify(ctx, "c1", &cut); err != nil {
+		t.Fatalf("checked against a head it still reaches: %v", err)
 	}
 }
 

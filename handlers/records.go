@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/storage"
 )
 
@@ -511,11 +513,33 @@ func handleRebutDisagreement(logger *slog.Logger, svc *app.Service) http.Handler
 
 func handleVerifyAuditTrail(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		check, err := svc.VerifyAuditTrail(r.Context(), caller(r))
+		earlier, err := earlierHead(r.URL.Query())
+		if err != nil {
+			return err
+		}
+		check, err := svc.VerifyAuditTrail(r.Context(), caller(r), earlier)
 		if err != nil {
 			return err
 		}
 		encode(w, r, http.StatusOK, check)
 		return nil
 	})
+}
+
+var (
+	errEarlierHead = recordvault.Errorf(recordvault.EINVALID, "an earlier head is blocks (a whole number above 0) and hash (64 hex digits), both or neither")
+	validHeadHash  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// earlierHead reads the head of an earlier verification from the query (blocks, hash).
+func earlierHead(q url.Values) (*audit.Head, error) {
+	blocks, hash := q.Get("blocks"), q.Get("hash")
+	if blocks == "" && hash == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseUint(blocks, 10, 64)
+	if err != nil || n == 0 || !validHeadHash.MatchString(hash) {
+		return nil, errEarlierHead
+	}
+	return &audit.Head{Blocks: n, Hash: hash}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/audit"
 )
 
 // TestAPIAuditTrail: every event the service records goes into the clinic's signed audit
@@ -65,6 +66,32 @@ func TestAPIAuditTrail(t *testing.T) {
 		t.Fatalf("after restoring: %+v", check)
 	}
 	full := check.Verified
+
+	// Checked against that head, kept by the privacy officer: still reached (the chain has
+	// grown since), a longer head shows a cut end, another hash a replaced one.
+	q := func(h audit.Head) string { return fmt.Sprintf("/v1/audit/verify?blocks=%d&hash=%s", h.Blocks, h.Hash) }
+	e.must(t, http.StatusOK, &check, "admin", "GET", q(full), nil)
+	if !check.Intact || check.Verified.Blocks <= full.Blocks {
+		t.Fatalf("against the earlier head: %+v", check)
+	}
+	for _, c := range []struct {
+		head    audit.Head
+		problem string
+	}{
+		{audit.Head{Blocks: full.Blocks + 50, Hash: full.Hash}, fmt.Sprintf("the chain ends after %d blocks, the earlier head had %d: its end was cut off", check.Verified.Blocks+1, full.Blocks+50)},
+		{audit.Head{Blocks: full.Blocks, Hash: strings.Repeat("ab", 32)}, fmt.Sprintf("block %d is not the one the earlier head names", full.Blocks-1)},
+	} {
+		var got app.TrailCheck
+		e.must(t, http.StatusOK, &got, "admin", "GET", q(c.head), nil)
+		if got.Intact || got.Problem != c.problem {
+			t.Fatalf("against %+v: %+v, want %q", c.head, got, c.problem)
+		}
+	}
+	for _, bad := range []string{"?blocks=3", "?hash=" + full.Hash, "?blocks=0&hash=" + full.Hash, "?blocks=x&hash=" + full.Hash, "?blocks=3&hash=ABC"} {
+		if status, h, b := e.call(t, "admin", "GET", "/v1/audit/verify"+bad, nil); status != http.StatusBadRequest || h.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %s", bad, status, b)
+		}
+	}
 
 	// A block deleted from the middle.
 	if err := e.raw.RemoveObject(ctx, e.bucket, key(2), minio.RemoveObjectOptions{}); err != nil {

@@ -516,7 +516,7 @@ func BenchmarkAuditChain(b *testing.B) {
 		})
 	}
 	start := time.Now()
-	head, err := e.trail.Verify(ctx, e.clinic)
+	head, err := e.trail.Verify(ctx, e.clinic, nil)
 	if err != nil || head.Events == 0 {
 		b.Fatalf("chain after the benchmark: %+v, %v", head, err)
 	}

@@ -150,7 +150,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if err := trail.Record(ctx, recordvault.AuditEvent{Actor: "dr-lee", Clinic: clinic, Action: "read_record", Allowed: true, Rule: "r"}); err != nil {
 		t.Fatalf("record an audit event with the policy: %v", err)
 	}
-	if head, err := audit.NewChain(store, limited, discardLogger(), nil).Verify(ctx, clinic); err != nil || head.Events != 1 {
+	if head, err := audit.NewChain(store, limited, discardLogger(), nil).Verify(ctx, clinic, nil); err != nil || head.Events != 1 {
 		t.Fatalf("verify the audit chain with the policy: %+v, %v", head, err)
 	}
 
