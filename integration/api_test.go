@@ -127,7 +127,7 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
 	}, nil)
 	svc, err := app.New(app.Deps{Records: e.svc, Clinic: people, Disclosures: disclosures, Tokens: downloads, Codes: codes,
-		Notifier: e.mailbox, Audit: audit.Tee{trail, audit.NewJSONLines(e.auditLog)}, Trail: trail,
+		Notifier: e.mailbox, Audit: audit.Tee{audit.NewJSONLines(e.auditLog), trail}, Trail: trail,
 		Jurisdiction: jurisdiction})
 	if err != nil {
 		t.Fatal(err)

@@ -112,8 +112,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	codes := otp.New(store, func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
 		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
 	}, nil)
+	// The plain copy first: an event the chain cannot take (Vault or the bucket down) fails
+	// its request, but the attempt stays on record.
 	svc, err := app.New(app.Deps{Records: recs, Clinic: people, Disclosures: disclosures, Tokens: downloads, Codes: codes,
-		Notifier: notifier(getenv, logger), Audit: audit.Tee{trail, audit.NewJSONLines(auditFile)}, Trail: trail,
+		Notifier: notifier(getenv, logger), Audit: audit.Tee{audit.NewJSONLines(auditFile), trail}, Trail: trail,
 		Jurisdiction: getenv("RECORDVAULT_JURISDICTION")})
 	if err != nil {
 		return err
