@@ -28,7 +28,8 @@ import (
 // Record returns only once the event's block is stored (fail closed). Verify walks a
 // clinic's chain and reports the first block that is missing, out of place, altered or not
 // signed by the clinic's key. What a bucket writer can still do without Vault is cut the
-// chain's tail; Verify's Head, kept elsewhere, shows that (docs/THREAT_MODEL.md).
+// chain's tail; a head kept elsewhere shows that: each writer logs its head once a minute,
+// and Verify checks a chain against an earlier head (docs/THREAT_MODEL.md).
 type Chain struct {
 	store  BlockStore
 	signer vault.Signer
@@ -58,6 +59,9 @@ const (
 	maxBlockEvents = 1000
 	// writeTimeout bounds the writing of one block: its signature and its PUT.
 	writeTimeout = 30 * time.Second
+	// anchorEvery is how often a writer logs its chain's head at info level: the log leaves
+	// the bucket's reach, so a head in it shows a later cut of the chain's end.
+	anchorEvery = time.Minute
 	// signingLabel separates what the audit key signs from anything else.
 	signingLabel = "recordvault/audit-block/v1\x00"
 )
@@ -84,9 +88,10 @@ type clinicChain struct {
 	writing bool // a goroutine is draining pending
 
 	// Owned by the draining goroutine.
-	synced bool
-	next   uint64
-	prev   [sha256.Size]byte
+	synced   bool
+	next     uint64
+	prev     [sha256.Size]byte
+	anchored time.Time // when the head was last logged
 }
 
 type pendingEvent struct {
@@ -220,6 +225,10 @@ func (c *Chain) write(ctx context.Context, clinic string, cc *clinicChain, event
 		}
 		c.logger.Debug("audit block stored", "clinic", clinic, "seq", cc.next, "events", len(events))
 		cc.prev, cc.next = sha256.Sum256(raw), cc.next+1
+		if now := c.now(); now.Sub(cc.anchored) >= anchorEvery {
+			cc.anchored = now
+			c.logger.Info("audit chain head", "clinic", clinic, "blocks", cc.next, "hash", hex.EncodeToString(cc.prev[:]))
+		}
 		return nil
 	}
 	return errors.New("audit: the chain kept moving under this writer")

@@ -285,3 +285,41 @@ func swapSig(t *testing.T, body, from []byte) []byte {
 	out, _ := json.Marshal(a)
 	return out
 }
+
+// A writer logs its chain's head once a minute: the log is an anchor outside the bucket, and
+// a logged head verifies against the chain.
+func TestChainLogsItsHead(t *testing.T) {
+	ctx := context.Background()
+	var log bytes.Buffer
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	store := newBlockStore()
+	chain := audit.NewChain(store, vaulttest.Keyring{}, slog.New(slog.NewJSONHandler(&log, nil)), func() time.Time { return now })
+	for _, step := range []time.Duration{0, 20 * time.Second, 50 * time.Second, 2 * time.Minute} {
+		now = now.Add(step)
+		if err := chain.Record(ctx, event("c1", 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var heads []audit.Head
+	for _, line := range bytes.Split(bytes.TrimSpace(log.Bytes()), []byte("\n")) {
+		var entry struct {
+			Msg    string
+			Blocks uint64
+			Hash   string
+		}
+		if err := json.Unmarshal(line, &entry); err != nil {
+			t.Fatal(err)
+		}
+		if entry.Msg == "audit chain head" {
+			heads = append(heads, audit.Head{Blocks: entry.Blocks, Hash: entry.Hash})
+		}
+	}
+	if len(heads) != 3 || heads[0].Blocks != 1 || heads[1].Blocks != 3 || heads[2].Blocks != 4 {
+		t.Fatalf("logged heads %+v; want blocks 1, 3 and 4", heads)
+	}
+	for _, h := range heads {
+		if _, err := chain.Verify(ctx, "c1", &h); err != nil {
+			t.Fatalf("logged head %+v: %v", h, err)
+		}
+	}
+}
