@@ -7,6 +7,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/records"
 )
 
@@ -73,18 +74,59 @@ func (s *Service) RebutDisagreement(ctx context.Context, c access.Caller, client
 	})
 }
 
+var errNotAccepted = recordvault.Errorf(recordvault.ECONFLICT, "only an accepted amendment is sent to earlier recipients (164.526(c)(3))")
+
+// AmendmentRecipients lists the releases that disclosed a record before an amendment of it
+// was accepted, with their recipients: the clinic must make reasonable efforts to inform
+// them, and anyone the client names, of the amendment (164.526(c)(3)). Every release whose
+// decision approved it counts, whatever its status now: a release revoked or expired since
+// may have been downloaded. Asked of whoever may decide the amendment (write access).
+func (s *Service) AmendmentRecipients(ctx context.Context, c access.Caller, client, record, id string) ([]ReleaseView, error) {
+	doc, k, err := s.loadAmendment(ctx, c, "list_amendment_recipients", access.WriteRecord, client, record, id)
+	if err != nil {
+		return nil, err
+	}
+	_, a, err := s.amendment(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	if a.Decision == nil || a.Decision.Outcome != recordvault.StatusAccepted {
+		return nil, errNotAccepted
+	}
+	all, err := s.clientReleases(ctx, c.Clinic, client)
+	if err != nil {
+		return nil, err
+	}
+	out := []ReleaseView{}
+	for _, r := range all {
+		if r.Document == doc.ID && r.Decision.Outcome == policy.Approve && r.Created.Before(a.Decision.At) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// loadAmendment loads an amendment request of a record the caller may act on.
+func (s *Service) loadAmendment(ctx context.Context, c access.Caller, event string, action access.Action, client, record, id string) (*records.Document, *records.Document, error) {
+	doc, err := s.loadRecord(ctx, c, event, action, client, record)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := s.records.LoadChild(ctx, doc, id)
+	if errors.Is(err, records.ErrNotFound) || (err == nil && k.Kind != recordvault.AmendmentDocument) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return doc, k, nil
+}
+
 // amend loads an amendment request of a record the caller may act on, takes the next step
 // and stores it.
 func (s *Service) amend(ctx context.Context, c access.Caller, event string, action access.Action, client, record, id string,
 	next func(*recordvault.Amendment) (recordvault.Step, error)) (*recordvault.Amendment, error) {
-	doc, err := s.loadRecord(ctx, c, event, action, client, record)
-	if err != nil {
-		return nil, err
-	}
-	k, err := s.records.LoadChild(ctx, doc, id)
-	if errors.Is(err, records.ErrNotFound) || (err == nil && k.Kind != recordvault.AmendmentDocument) {
-		return nil, ErrNotFound
-	}
+	_, k, err := s.loadAmendment(ctx, c, event, action, client, record, id)
 	if err != nil {
 		return nil, err
 	}

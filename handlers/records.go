@@ -242,6 +242,16 @@ func handleListRecords(logger *slog.Logger, svc *app.Service) http.Handler {
 // recordIDs reads the client and record path variables.
 func recordIDs(r *http.Request) (client, record string, err error) { return clientItemIDs(r, "record") }
 
+// recordPartIDs reads the client, the record and the id named name of something of the
+// record's (an attachment, an amendment request) from the path.
+func recordPartIDs(r *http.Request, name string) (client, record, id string, err error) {
+	if client, record, err = recordIDs(r); err != nil {
+		return "", "", "", err
+	}
+	id, err = pathID(r, name)
+	return client, record, id, err
+}
+
 func handleGetRecord(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		client, record, err := recordIDs(r)
@@ -342,11 +352,7 @@ func handleAddAttachment(logger *slog.Logger, svc *app.Service) http.Handler {
 // 14: a single "bytes=first-last", "first-" or "-suffix" range).
 func handleGetAttachment(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		client, record, err := recordIDs(r)
-		if err != nil {
-			return err
-		}
-		blob, err := pathID(r, "attachment")
+		client, record, blob, err := recordPartIDs(r, "attachment")
 		if err != nil {
 			return err
 		}
@@ -447,11 +453,7 @@ type amendmentStep[T any] func(ctx context.Context, c access.Caller, client, rec
 // handleAmendmentStep decodes a step's body, takes the step and answers with the request.
 func handleAmendmentStep[T any](logger *slog.Logger, step amendmentStep[T]) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		client, record, err := recordIDs(r)
-		if err != nil {
-			return err
-		}
-		id, err := pathID(r, "amendment")
+		client, record, id, err := recordPartIDs(r, "amendment")
 		if err != nil {
 			return err
 		}
@@ -464,6 +466,21 @@ func handleAmendmentStep[T any](logger *slog.Logger, step amendmentStep[T]) http
 			return err
 		}
 		encode(w, r, http.StatusOK, a)
+		return nil
+	})
+}
+
+func handleAmendmentRecipients(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, record, id, err := recordPartIDs(r, "amendment")
+		if err != nil {
+			return err
+		}
+		vs, err := svc.AmendmentRecipients(r.Context(), caller(r), client, record, id)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, list[app.ReleaseView]{Items: vs})
 		return nil
 	})
 }

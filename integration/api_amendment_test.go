@@ -5,6 +5,7 @@ package integration
 import (
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +133,67 @@ func TestAPIAmendmentRequests(t *testing.T) {
 	}
 	if !strings.Contains(trail, `"actor":"dr-out"`) || strings.Contains(trail, canary) || strings.Contains(trail, "evening") {
 		t.Error("the audit trail misses the outsider's refusal, or holds an amendment's text")
+	}
+}
+
+// TestAPIAmendmentRecipients: once an amendment of a note is accepted, whoever decided it
+// gets the releases that disclosed the note before, to inform their recipients
+// (164.526(c)(3)): approved ones, one of them revoked since; not a refused one, not one of
+// another note, not one made after the acceptance. Outsiders get the not-found answer.
+func TestAPIAmendmentRecipients(t *testing.T) {
+	e := newAPIEnv(t, releaseUsers)
+	client := e.clientBorn(t, "1980-05-01")
+	note, other := e.signedNote(t, recordvault.ProgressNote, client), e.signedNote(t, recordvault.ProgressNote, client)
+	base := "/v1/clients/" + client
+	e.must(t, http.StatusCreated, nil, "admin", "POST", base+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
+	attorney := map[string]string{"kind": "attorney", "id": "smith-law", "name": "Smith Law LLP", "address": "1 Main St"}
+	release := func(doc, basis string, recipient map[string]string, want string) app.ReleaseView {
+		t.Helper()
+		var r app.ReleaseView
+		e.must(t, http.StatusCreated, &r, "dr-lee", "POST", base+"/releases", map[string]any{"document": doc, "basis": basis,
+			"recipient": recipient, "purpose": "custody proceeding"})
+		if r.Status != want {
+			t.Fatalf("%s release of %s: %s, want %s (%+v)", basis, doc, r.Status, want, r.Decision.Rule)
+		}
+		return r
+	}
+	toAttorney := release(note, "authorization", attorney, app.ReleaseApproved)
+	toClient := release(note, "right_of_access", map[string]string{"kind": "client"}, app.ReleaseApproved)
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", base+"/releases/"+toClient.ID+"/revoke", map[string]string{"reason": "sent in error"})
+	release(note, "subpoena", attorney, app.ReleaseDenied)
+	release(other, "right_of_access", map[string]string{"kind": "client"}, app.ReleaseApproved)
+
+	path := base + "/records/" + note
+	var a recordvault.Amendment
+	e.must(t, http.StatusCreated, &a, "dr-lee", "POST", path+"/amendments", map[string]string{
+		"received": time.Now().UTC().Format(time.DateOnly), "requested_change": "The date of service is wrong."})
+	recipients := path + "/amendments/" + a.ID + "/recipients"
+	if status, _, b := e.call(t, "dr-lee", "GET", recipients, nil); status != http.StatusConflict {
+		t.Fatalf("recipients of an undecided amendment: %d %s", status, b)
+	}
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", path+"/amendments/"+a.ID+"/decision", map[string]string{"outcome": "accepted",
+		"amendment": "The session was on 2026-11-19."})
+	release(note, "right_of_access", map[string]string{"kind": "client"}, app.ReleaseApproved) // carries the amendment already
+
+	var got struct{ Items []app.ReleaseView }
+	e.must(t, http.StatusOK, &got, "dr-lee", "GET", recipients, nil)
+	var ids []string
+	for _, r := range got.Items {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	want := []string{toAttorney.ID, toClient.ID}
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Fatalf("recipients: %v, want the attorney's and the revoked one %v", ids, want)
+	}
+	for _, r := range got.Items {
+		if r.ID == toAttorney.ID && (r.Recipient.Name != "Smith Law LLP" || r.Recipient.Address != "1 Main St") {
+			t.Fatalf("the attorney's release names %+v", r.Recipient)
+		}
+	}
+	_, _, unknown := e.call(t, "dr-out", "GET", base+"/records/"+newID()+"/amendments/"+a.ID+"/recipients", nil)
+	if status, _, b := e.call(t, "dr-out", "GET", recipients, nil); status != http.StatusNotFound || string(b) != string(unknown) {
+		t.Fatalf("an outsider: %d %s", status, b)
 	}
 }
