@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -272,7 +273,7 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 			hi = mid
 		}
 	}
-	raw, err := c.readBlock(ctx, clinic, lo)
+	raw, err := c.readBlock(ctx, clinic, lo, c.signatures(clinic))
 	if err != nil {
 		return 0, zero, err
 	}
@@ -282,8 +283,34 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 // ErrBroken is wrapped by every error Verify returns for a chain that is not intact.
 var ErrBroken = errors.New("audit: chain broken")
 
-// readBlock reads block seq, checks its signature and place, and returns its bytes.
-func (c *Chain) readBlock(ctx context.Context, clinic string, seq uint64) (json.RawMessage, error) {
+// signatures returns a checker of clinic's block signatures. It verifies with the audit
+// key's public keys, read from Vault once and again when a signature names a version it does
+// not know (the key was rotated meanwhile): verifying a long chain costs no Vault call per
+// block.
+func (c *Chain) signatures(clinic string) func(ctx context.Context, message []byte, signature string) (bool, error) {
+	var keys map[int]*ecdsa.PublicKey
+	var latest int
+	return func(ctx context.Context, message []byte, signature string) (bool, error) {
+		if keys == nil || !vault.VerifyWith(keys, message, signature) && newerVersion(signature, latest) {
+			var err error
+			if latest, keys, err = c.signer.SigningKeys(ctx, SigningKeyName(clinic)); err != nil {
+				return false, fmt.Errorf("audit: public keys: %w", err)
+			}
+		}
+		return vault.VerifyWith(keys, message, signature), nil
+	}
+}
+
+// newerVersion reports whether signature names a key version above latest.
+func newerVersion(signature string, latest int) bool {
+	var v int
+	_, err := fmt.Sscanf(signature, "vault:v%d:", &v)
+	return err == nil && v > latest
+}
+
+// readBlock reads block seq, checks its signature (with verify) and its place, and returns
+// its bytes.
+func (c *Chain) readBlock(ctx context.Context, clinic string, seq uint64, verify func(context.Context, []byte, string) (bool, error)) (json.RawMessage, error) {
 	body, err := c.store.ReadAuditBlock(ctx, clinic, seq)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %d is missing", ErrBroken, seq)
@@ -297,7 +324,7 @@ func (c *Chain) readBlock(ctx context.Context, clinic string, seq uint64) (json.
 	if err := dec.Decode(&env); err != nil || len(env.Block) == 0 {
 		return nil, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
 	}
-	ok, err := c.signer.Verify(ctx, SigningKeyName(clinic), signed(env.Block), env.Signature)
+	ok, err := verify(ctx, signed(env.Block), env.Signature)
 	if err != nil {
 		return nil, fmt.Errorf("audit: verify block %d: %w", seq, err)
 	}
@@ -324,10 +351,11 @@ type Head struct {
 // previous Verify returned, kept outside the bucket), it also checks that the chain still
 // reaches it and that its last block is the same, which shows a cut or replaced end. The
 // error, wrapping ErrBroken, names the first block that fails; the Head is what was verified
-// before it. One Vault call per block.
+// before it. Vault is asked only for the audit key's public keys.
 func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head, error) {
 	var h Head
 	var prev [sha256.Size]byte
+	verify := c.signatures(clinic)
 	for {
 		seqs, err := c.store.ListAuditBlocks(ctx, clinic, h.Blocks, 1000)
 		if errors.Is(err, storage.ErrStrayAuditObject) {
@@ -346,7 +374,7 @@ func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head,
 			if seq != h.Blocks {
 				return h, fmt.Errorf("%w: block %d is missing", ErrBroken, h.Blocks)
 			}
-			raw, err := c.readBlock(ctx, clinic, seq)
+			raw, err := c.readBlock(ctx, clinic, seq, verify)
 			if err != nil {
 				return h, err
 			}

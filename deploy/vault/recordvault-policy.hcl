@@ -99,8 +99,8 @@ path "transit/verify/rv-CLINIC-manifest-signing/sha2-256" {
   capabilities = ["update"]
 }
 
-# The audit-chain signing key: ECDSA P-256, never exportable; signing blocks and verifying
-# them, and nothing else.
+# The audit-chain signing key: ECDSA P-256, never exportable; signing blocks, and reading
+# the public keys that verify them, and nothing else.
 path "transit/keys/rv-CLINIC-audit-signing" {
   capabilities = ["create", "read", "update"]
   allowed_parameters = {
@@ -115,9 +115,6 @@ path "transit/keys/rv-CLINIC-audit-signing/trim" {
   capabilities = ["deny"]
 }
 path "transit/sign/rv-CLINIC-audit-signing/sha2-256" {
-  capabilities = ["update"]
-}
-path "transit/verify/rv-CLINIC-audit-signing/sha2-256" {
   capabilities = ["update"]
 }
 
