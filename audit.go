@@ -9,14 +9,18 @@ import (
 // who, what and on which ids, and which rule decided; it never carries record content or
 // anything else a person typed.
 type AuditEvent struct {
-	Time    time.Time `json:"time"`
-	Actor   string    `json:"actor"`  // the caller's subject
-	Clinic  string    `json:"clinic"` // the caller's clinic
-	Action  string    `json:"action"`
-	Client  string    `json:"client,omitempty"`
-	Record  string    `json:"record,omitempty"`
-	Allowed bool      `json:"allowed"`
-	Rule    string    `json:"rule"` // the rule that decided, with its citation where it has one
+	Time  time.Time `json:"time"`
+	Actor string    `json:"actor"` // the caller's subject
+	// ActorIsClient marks an actor who is a client acting through their own login. The chain
+	// in the bucket records such an actor as "client": the bucket never links a login to a
+	// client (the plain copy on the service's disk keeps the subject).
+	ActorIsClient bool   `json:"actor_is_client,omitempty"`
+	Clinic        string `json:"clinic"` // the caller's clinic
+	Action        string `json:"action"`
+	Client        string `json:"client,omitempty"`
+	Record        string `json:"record,omitempty"`
+	Allowed       bool   `json:"allowed"`
+	Rule          string `json:"rule"` // the rule that decided, with its citation where it has one
 }
 
 // Auditor records events. Record must return an error when the event is not durably

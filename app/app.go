@@ -88,7 +88,7 @@ var errAuditUnavailable = recordvault.Errorf(recordvault.EUNAVAILABLE, "the audi
 // decide records a decision as an audit event; the operation goes on only when the decision
 // allowed it and the event was recorded. A refusal is answered as ErrNotFound.
 func (s *Service) decide(ctx context.Context, c access.Caller, action string, client, record string, d access.Decision) error {
-	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: action,
+	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: action,
 		Client: client, Record: record, Allowed: d.Allowed, Rule: d.Rule})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
@@ -98,6 +98,9 @@ func (s *Service) decide(ctx context.Context, c access.Caller, action string, cl
 	}
 	return nil
 }
+
+// isClientLogin reports whether c acts as a client, through their own login.
+func isClientLogin(c access.Caller) bool { return slices.Contains(c.Roles, recordvault.RoleClient) }
 
 // refused is the decision for what does not exist: recorded like any refusal.
 func refused(rule string) access.Decision { return access.Decision{Rule: rule} }
@@ -120,7 +123,7 @@ func (s *Service) auditTampering(ctx context.Context, c access.Caller, client st
 		if client == "" {
 			rule = "clinic roster failed its integrity check"
 		}
-		if aerr := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic,
+		if aerr := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic,
 			Action: "integrity_failure", Client: client, Rule: rule}); aerr != nil {
 			return fmt.Errorf("%w (and the audit trail could not record it: %w)", err, aerr)
 		}

@@ -118,7 +118,7 @@ func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id st
 	if err != nil {
 		return nil, err
 	}
-	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "issue_token",
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "issue_token",
 		Client: client, Record: doc.ID, Allowed: true, Rule: "release " + r.ID + " approved and inside its window"}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
@@ -153,7 +153,7 @@ func (s *Service) Redeem(ctx context.Context, proof Proof, token string) (*Relea
 func (s *Service) refuseDownload(ctx context.Context, proof Proof, claims *tokens.Claims, reason string) error {
 	e := recordvault.AuditEvent{Time: s.now().UTC(), Actor: "anonymous", Action: "download", Rule: reason}
 	if proof.Caller != nil {
-		e.Actor = proof.Caller.ID
+		e.Actor, e.ActorIsClient = proof.Caller.ID, isClientLogin(*proof.Caller)
 	}
 	if claims != nil {
 		e.Clinic, e.Client, e.Record = claims.Clinic, claims.Client, claims.Document
@@ -183,11 +183,11 @@ func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims
 	if err != nil {
 		return nil, "", err
 	}
-	actor := "the recipient of release " + r.ID // a recipient id is the clinic's label: kept out of the trail
+	actor, byClient := "the recipient of release "+r.ID, false // a recipient id is the clinic's label: kept out of the trail
 	if proof.Caller != nil {
-		actor = proof.Caller.ID
+		actor, byClient = proof.Caller.ID, isClientLogin(*proof.Caller)
 	}
-	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: actor, Clinic: claims.Clinic, Action: "download",
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: actor, ActorIsClient: byClient, Clinic: claims.Clinic, Action: "download",
 		Client: r.Client, Record: doc.ID, Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
 		return nil, "", fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}

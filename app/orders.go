@@ -155,7 +155,7 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 		}
 		facts.Order = &order
 		decision := policy.Decide(req, facts)
-		if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, Clinic: c.Clinic, Action: "release_decision",
+		if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "release_decision",
 			Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
 			Rule: fmt.Sprintf("court order %s: %s: %s (%s)", v.ID, decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
 			return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)

@@ -284,7 +284,7 @@ func (s *Service) endReleasesOf(ctx context.Context, c access.Caller, client, id
 			if err := s.disclosures.Update(ctx, docs[i], ReleaseRevoked, v); err != nil {
 				return err
 			}
-			if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "end_release",
+			if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "end_release",
 				Client: home, Record: v.Document, Allowed: true, Rule: "authorization revoked: 45 CFR 164.508(b)(5)"}); err != nil {
 				return fmt.Errorf("%w: %w", errAuditUnavailable, err)
 			}
@@ -444,7 +444,7 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	now := s.now().UTC()
 	v := s.releaseView(c, client, doc, in, req, decision, now)
 	v.Denial = facts.Denial
-	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, Clinic: c.Clinic, Action: "release_decision",
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "release_decision",
 		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
 		Rule: fmt.Sprintf("%s: %s (%s)", decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
@@ -505,7 +505,7 @@ func (s *Service) ReviewDenial(ctx context.Context, c access.Caller, client, id 
 	if decision.Outcome == policy.NeedsReview {
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "%s (%s)", decision.Rule.Text, decision.Rule.Citation)
 	}
-	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "review_decision",
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "review_decision",
 		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
 		Rule: fmt.Sprintf("release %s: %s: %s (%s)", r.ID, decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
@@ -554,7 +554,7 @@ func (s *Service) RevokeRelease(ctx context.Context, c access.Caller, client, id
 		return nil, err
 	}
 	r.Status, r.Ended = ReleaseRevoked, &Ended{At: s.now().UTC(), By: c.ID, Reason: reason}
-	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "end_release",
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "end_release",
 		Client: client, Record: doc.ID, Allowed: true, Rule: "release " + r.ID + " revoked"}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
@@ -594,7 +594,7 @@ func (s *Service) ResolveRelease(ctx context.Context, c access.Caller, client, i
 		return nil, err
 	}
 	decision := policy.Resolve(req, r.Decision, approve, c.ID, reason)
-	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, Clinic: c.Clinic, Action: "resolve_release",
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "resolve_release",
 		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
 		Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, decision.Outcome, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)

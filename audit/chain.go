@@ -117,7 +117,8 @@ func (c *Chain) Provision(ctx context.Context, clinic string) error {
 	return nil
 }
 
-// Record adds e to its clinic's chain and returns once the block holding it is stored. An
+// Record adds e to its clinic's chain and returns once the block holding it is stored, a
+// client's login subject replaced by "client" (recordvault.AuditEvent.ActorIsClient). An
 // event that names no clinic (a download attempted with a token that verifies as nobody's)
 // concerns no clinic's records and has no chain: Record leaves it to the other sinks of a
 // Tee, the deployment's plain log.
@@ -130,6 +131,9 @@ func (c *Chain) Record(ctx context.Context, e recordvault.AuditEvent) error {
 	}
 	if e.Time.IsZero() {
 		e.Time = c.now().UTC()
+	}
+	if e.ActorIsClient {
+		e.Actor = "client"
 	}
 	cc := c.chainOf(e.Clinic)
 	p := pendingEvent{event: e, done: make(chan error, 1)}

@@ -323,3 +323,18 @@ func TestChainLogsItsHead(t *testing.T) {
 		}
 	}
 }
+
+// A client acting through their own login is chained as "client": the bucket never links a
+// login subject to a client.
+func TestChainKeepsClientLoginsOut(t *testing.T) {
+	store := newBlockStore()
+	chain := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+	e := recordvault.AuditEvent{Actor: "login-jo@example.test", ActorIsClient: true, Clinic: "c1", Client: "k1", Action: "list_releases", Allowed: true, Rule: "own account"}
+	if err := chain.Record(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	block := store.blocks["c1"][0]
+	if bytes.Contains(block, []byte("login-jo")) || !bytes.Contains(block, []byte(`"actor":"client","actor_is_client":true`)) {
+		t.Fatalf("block: %s", block)
+	}
+}

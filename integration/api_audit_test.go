@@ -28,13 +28,18 @@ import (
 // deleted block and a cut tail are each shown.
 func TestAPIAuditTrail(t *testing.T) {
 	ctx := context.Background()
+	const login = "client-login-7c1e"
 	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "dr-patel": {recordvault.RoleClinician},
-		"admin": {recordvault.RoleClinicAdmin}})
-	client := e.createClient(t, "dr-lee", nil)
+		"admin": {recordvault.RoleClinicAdmin}, login: {recordvault.RoleClient}})
+	client, other := e.createClient(t, "dr-lee", nil), e.createClient(t, "dr-lee", nil)
 	var rec app.RecordView
 	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", "/v1/clients/"+client+"/records", map[string]any{"category": "progress_note", "fields": progressNote("p")})
 	e.must(t, http.StatusOK, nil, "dr-lee", "GET", "/v1/clients/"+client+"/records/"+rec.ID, nil)
 	e.must(t, http.StatusNotFound, nil, "dr-patel", "GET", "/v1/clients/"+client+"/records/"+rec.ID, nil)
+	// The client, through her own login: her releases, and a refused look at another's.
+	e.must(t, http.StatusNoContent, nil, "admin", "PUT", "/v1/clients/"+client+"/account", map[string]string{"subject": login})
+	e.must(t, http.StatusOK, nil, login, "GET", "/v1/clients/"+client+"/releases", nil)
+	e.must(t, http.StatusNotFound, nil, login, "GET", "/v1/clients/"+other+"/releases", nil)
 
 	var check app.TrailCheck
 	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
@@ -44,6 +49,15 @@ func TestAPIAuditTrail(t *testing.T) {
 	}
 	if chained := chainEvents(t, e); !equalEvents(chained, copyEvents) {
 		t.Fatalf("the chain holds other events than the plain copy:\n%v\n%v", chained, copyEvents)
+	}
+	// The login is in the plain copy on the service's disk, twice; nowhere in the bucket.
+	if n := strings.Count(e.auditLog.String(), `"actor":"`+login+`","actor_is_client":true`); n != 2 {
+		t.Fatalf("the plain copy names the client's login %d times, want 2", n)
+	}
+	for o := range e.raw.ListObjects(ctx, e.bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if strings.Contains(o.Key, login) || bytes.Contains(getObject(t, e.raw, e.bucket, o.Key), []byte(login)) {
+			t.Fatalf("object %s names the client's login", o.Key)
+		}
 	}
 	_, _, notFound := e.call(t, "dr-lee", "GET", "/v1/clients/"+newID(), nil)
 	if status, _, b := e.call(t, "dr-lee", "GET", "/v1/audit/verify", nil); status != http.StatusNotFound || !bytes.Equal(b, notFound) {
@@ -146,7 +160,11 @@ func equalEvents(a, b []recordvault.AuditEvent) bool {
 		return false
 	}
 	for i := range a {
-		if !a[i].Time.Equal(b[i].Time) || a[i].Actor != b[i].Actor || a[i].Action != b[i].Action || a[i].Allowed != b[i].Allowed ||
+		actor := b[i].Actor
+		if b[i].ActorIsClient {
+			actor = "client" // as the chain records a client's login
+		}
+		if !a[i].Time.Equal(b[i].Time) || a[i].Actor != actor || a[i].ActorIsClient != b[i].ActorIsClient || a[i].Action != b[i].Action || a[i].Allowed != b[i].Allowed ||
 			a[i].Client != b[i].Client || a[i].Record != b[i].Record || a[i].Rule != b[i].Rule {
 			return false
 		}
