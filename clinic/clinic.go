@@ -243,8 +243,14 @@ func (s *Service) SetCareTeam(ctx context.Context, c *Client, team []string) err
 	if err := s.checkTeam(ctx, c.Clinic, team); err != nil {
 		return err
 	}
+	return s.replaceProfile(ctx, c, func(p *storage.Profile) { p.CareTeam = team })
+}
+
+// replaceProfile stores c's profile as change leaves it, tagged anew, if the client has not
+// changed since c was loaded; c then holds what was stored.
+func (s *Service) replaceProfile(ctx context.Context, c *Client, change func(p *storage.Profile)) error {
 	p := *c.p
-	p.CareTeam = team
+	change(&p)
 	if err := s.tagProfile(ctx, &p); err != nil {
 		return err
 	}
@@ -253,7 +259,7 @@ func (s *Service) SetCareTeam(ctx context.Context, c *Client, team []string) err
 		return errChanged
 	}
 	if err != nil {
-		return fmt.Errorf("clinic: store care team: %w", err)
+		return fmt.Errorf("clinic: store client: %w", err)
 	}
 	*c = *loaded(&p, etag)
 	return nil
@@ -276,20 +282,10 @@ func (s *Service) LinkAccount(ctx context.Context, c *Client, subject string) er
 	if err := s.store.AddIndex(ctx, c.Clinic, index, c.ID); err != nil {
 		return fmt.Errorf("clinic: index account: %w", err)
 	}
-	p := *c.p
-	old := p.Account
-	p.Account = index
-	if err := s.tagProfile(ctx, &p); err != nil {
+	old := c.p.Account
+	if err := s.replaceProfile(ctx, c, func(p *storage.Profile) { p.Account = index }); err != nil {
 		return err
 	}
-	etag, err := s.store.ReplaceProfile(ctx, &p, c.etag)
-	if errors.Is(err, storage.ErrChanged) {
-		return errChanged
-	}
-	if err != nil {
-		return fmt.Errorf("clinic: store account: %w", err)
-	}
-	*c = *loaded(&p, etag)
 	if old != "" && old != index {
 		if err := s.store.RemoveIndex(ctx, c.Clinic, old, c.ID); err != nil {
 			return fmt.Errorf("clinic: unindex old account: %w", err)

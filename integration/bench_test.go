@@ -192,21 +192,9 @@ func BenchmarkNotes(b *testing.B) {
 	api.SetToken(shared.vault.RootToken)
 	keyName := records.KeyName(e.clinic, recordvault.ProgressNote)
 	parallel := func(b *testing.B, op func() error) {
-		b.SetParallelism(8 / runtime.GOMAXPROCS(0))
-		if runtime.GOMAXPROCS(0) > 8 {
-			b.SetParallelism(1)
-		}
 		e.vaultCalls.reset()
 		e.s3Calls.reset()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := op(); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
+		runAt(b, 8, op)
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "notes/s")
 		b.ReportMetric(float64(total(e.vaultCalls.reset()))/float64(b.N), "vault-calls/op")
 		b.ReportMetric(float64(e.s3Calls.reset()["PUT"])/float64(b.N), "s3-puts/op")
@@ -487,18 +475,8 @@ func BenchmarkAuditChain(b *testing.B) {
 	var n atomic.Int64
 	for _, writers := range []int{8, 64} {
 		run := func(b *testing.B, op func() error) {
-			b.SetParallelism(max(1, writers/runtime.GOMAXPROCS(0)))
 			e.s3Calls.reset()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := op(); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.StopTimer()
+			runAt(b, writers, op)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 		}
 		b.Run(fmt.Sprintf("raw-put-%d", writers), func(b *testing.B) {
@@ -521,4 +499,20 @@ func BenchmarkAuditChain(b *testing.B) {
 		b.Fatalf("chain after the benchmark: %+v, %v", head, err)
 	}
 	b.Logf("verified %d events in %d blocks in %v", head.Events, head.Blocks, time.Since(start).Round(time.Millisecond))
+}
+
+// runAt runs op b.N times from about writers goroutines at once, timing only that; the
+// first error fails the benchmark.
+func runAt(b *testing.B, writers int, op func() error) {
+	b.SetParallelism(max(1, writers/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := op(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
 }
