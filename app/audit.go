@@ -40,7 +40,12 @@ func (s *Service) VerifyAuditTrail(ctx context.Context, c access.Caller, earlier
 	if s.trail == nil {
 		return nil, errNoTrail
 	}
-	head, err := s.trail.Verify(ctx, c.Clinic, earlier)
+	return TrailCheckOf(s.trail.Verify(ctx, c.Clinic, earlier))
+}
+
+// TrailCheckOf is the answer for a verification's result: a broken chain is an answer, with
+// its problem; any other error stays an error.
+func TrailCheckOf(head audit.Head, err error) (*TrailCheck, error) {
 	if errors.Is(err, audit.ErrBroken) {
 		// The message names block numbers only; drop the package prefix for the reader.
 		return &TrailCheck{Verified: head, Problem: strings.TrimPrefix(err.Error(), audit.ErrBroken.Error()+": ")}, nil

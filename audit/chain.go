@@ -277,7 +277,7 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 			hi = mid
 		}
 	}
-	raw, err := c.readBlock(ctx, clinic, lo, c.signatures(clinic))
+	raw, err := readBlock(ctx, c.store, clinic, lo, signatures(c.publicKeys(clinic)))
 	if err != nil {
 		return 0, zero, err
 	}
@@ -287,17 +287,26 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 // ErrBroken is wrapped by every error Verify returns for a chain that is not intact.
 var ErrBroken = errors.New("audit: chain broken")
 
-// signatures returns a checker of clinic's block signatures. It verifies with the audit
-// key's public keys, read from Vault once and again when a signature names a version it does
-// not know (the key was rotated meanwhile): verifying a long chain costs no Vault call per
-// block.
-func (c *Chain) signatures(clinic string) func(ctx context.Context, message []byte, signature string) (bool, error) {
+// PublicKeys returns a clinic's audit key's public keys by version, and its latest version.
+type PublicKeys func(ctx context.Context) (latest int, keys map[int]*ecdsa.PublicKey, err error)
+
+// publicKeys reads clinic's audit public keys from Vault.
+func (c *Chain) publicKeys(clinic string) PublicKeys {
+	return func(ctx context.Context) (int, map[int]*ecdsa.PublicKey, error) {
+		return c.signer.SigningKeys(ctx, SigningKeyName(clinic))
+	}
+}
+
+// signatures returns a checker of block signatures. It verifies with the public keys, read
+// once and again when a signature names a version it does not know (the key was rotated
+// meanwhile): verifying a long chain costs no Vault call per block.
+func signatures(publicKeys PublicKeys) func(ctx context.Context, message []byte, signature string) (bool, error) {
 	var keys map[int]*ecdsa.PublicKey
 	var latest int
 	return func(ctx context.Context, message []byte, signature string) (bool, error) {
 		if keys == nil || !vault.VerifyWith(keys, message, signature) && newerVersion(signature, latest) {
 			var err error
-			if latest, keys, err = c.signer.SigningKeys(ctx, SigningKeyName(clinic)); err != nil {
+			if latest, keys, err = publicKeys(ctx); err != nil {
 				return false, fmt.Errorf("audit: public keys: %w", err)
 			}
 		}
@@ -314,8 +323,8 @@ func newerVersion(signature string, latest int) bool {
 
 // readBlock reads block seq, checks its signature (with verify) and its place, and returns
 // its bytes.
-func (c *Chain) readBlock(ctx context.Context, clinic string, seq uint64, verify func(context.Context, []byte, string) (bool, error)) (json.RawMessage, error) {
-	body, err := c.store.ReadAuditBlock(ctx, clinic, seq)
+func readBlock(ctx context.Context, store BlockStore, clinic string, seq uint64, verify func(context.Context, []byte, string) (bool, error)) (json.RawMessage, error) {
+	body, err := store.ReadAuditBlock(ctx, clinic, seq)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %d is missing", ErrBroken, seq)
 	}
@@ -357,11 +366,17 @@ type Head struct {
 // error, wrapping ErrBroken, names the first block that fails; the Head is what was verified
 // before it. Vault is asked only for the audit key's public keys.
 func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head, error) {
+	return Verify(ctx, c.store, clinic, c.publicKeys(clinic), earlier)
+}
+
+// Verify is Chain.Verify for a verifier outside the service: it reads the chain from store
+// and checks it with publicKeys (say, read from a file of the key's data), needing no Vault.
+func Verify(ctx context.Context, store BlockStore, clinic string, publicKeys PublicKeys, earlier *Head) (Head, error) {
 	var h Head
 	var prev [sha256.Size]byte
-	verify := c.signatures(clinic)
+	verify := signatures(publicKeys)
 	for {
-		seqs, err := c.store.ListAuditBlocks(ctx, clinic, h.Blocks, 1000)
+		seqs, err := store.ListAuditBlocks(ctx, clinic, h.Blocks, 1000)
 		if errors.Is(err, storage.ErrStrayAuditObject) {
 			return h, fmt.Errorf("%w: an object after block %d is not a block", ErrBroken, h.Blocks)
 		}
@@ -378,7 +393,7 @@ func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head,
 			if seq != h.Blocks {
 				return h, fmt.Errorf("%w: block %d is missing", ErrBroken, h.Blocks)
 			}
-			raw, err := c.readBlock(ctx, clinic, seq, verify)
+			raw, err := readBlock(ctx, store, clinic, seq, verify)
 			if err != nil {
 				return h, err
 			}

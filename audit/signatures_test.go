@@ -54,7 +54,7 @@ func TestSignatureCheckReadsKeysOnce(t *testing.T) {
 	signer := &rotatingSigner{}
 	signer.rotate()
 	chain := NewChain(nil, signer, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	verify := chain.signatures("c1")
+	verify := signatures(chain.publicKeys("c1"))
 	sign := func(m string) string {
 		sig, err := signer.Sign(ctx, "", []byte(m))
 		if err != nil {

@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +22,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/audit"
+	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/storage"
 )
 
@@ -228,4 +232,74 @@ func (c *conflictCounter) CreateAuditBlock(ctx context.Context, clinic string, s
 		c.conflicts.Add(1)
 	}
 	return err
+}
+
+// TestAuditVerifyCommand: recordvault-audit checks a clinic's chain from outside the service,
+// with read access to the bucket and the audit key's data as `vault read -format=json`
+// writes it, and no Vault: it agrees with the service's own check, reports a cut end against
+// an earlier head, and a block deleted from the middle, exiting 1 for both.
+func TestAuditVerifyCommand(t *testing.T) {
+	ctx := context.Background()
+	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "admin": {recordvault.RoleClinicAdmin}})
+	client := e.createClient(t, "dr-lee", nil)
+	for range 3 {
+		e.must(t, http.StatusOK, nil, "dr-lee", "GET", "/v1/clients/"+client, nil)
+	}
+	var check app.TrailCheck
+	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
+
+	dir := t.TempDir()
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "recordvault-audit")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/recordvault-audit")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	api, err := shared.vault.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := api.Logical().ReadWithContext(ctx, "transit/keys/"+audit.SigningKeyName(e.clinic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyJSON, _ := json.Marshal(map[string]any{"data": key.Data})
+	keysFile := filepath.Join(dir, "keys.json")
+	if err := os.WriteFile(keysFile, keyJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	endpoint, err := shared.minio.Endpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := func(args ...string) (app.TrailCheck, error) {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"-clinic", e.clinic, "-keys", keysFile}, args...)...)
+		cmd.Env = []string{"RECORDVAULT_S3_ENDPOINT=" + endpoint, "RECORDVAULT_S3_ACCESS_KEY=" + shared.minio.User,
+			"RECORDVAULT_S3_SECRET_KEY=" + shared.minio.Password, "RECORDVAULT_S3_BUCKET=" + e.bucket}
+		out, err := cmd.Output()
+		var got app.TrailCheck
+		if jerr := json.Unmarshal(out, &got); jerr != nil {
+			t.Fatalf("output %q: %v (exit: %v)", out, jerr, err)
+		}
+		return got, err
+	}
+	got, err := verify()
+	if err != nil || !got.Intact || got.Verified.Blocks < check.Verified.Blocks || got.Verified.Events < check.Verified.Events {
+		t.Fatalf("the command's check %+v (%v) against the service's %+v", got, err, check)
+	}
+	got, err = verify("-blocks", fmt.Sprint(got.Verified.Blocks+5), "-hash", got.Verified.Hash)
+	if err == nil || got.Intact || !strings.HasSuffix(got.Problem, "its end was cut off") {
+		t.Fatalf("against a longer head: %+v, %v", got, err)
+	}
+	if err := e.raw.RemoveObject(ctx, e.bucket, fmt.Sprintf("c/%s/a/%016d", e.clinic, 1), minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = verify(); err == nil || got.Intact || got.Problem != "block 1 is missing" || got.Verified.Blocks != 1 {
+		t.Fatalf("with block 1 deleted: %+v, %v", got, err)
+	}
 }

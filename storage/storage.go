@@ -32,6 +32,24 @@ type Config struct {
 	Transport http.RoundTripper
 }
 
+// ConfigFromEnv reads the configuration the recordvault commands share from the
+// environment: RECORDVAULT_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, _BUCKET ("recordvault" when
+// unset), _TLS ("true" for HTTPS) and _REGION.
+func ConfigFromEnv(getenv func(string) string) Config {
+	bucket := getenv("RECORDVAULT_S3_BUCKET")
+	if bucket == "" {
+		bucket = "recordvault"
+	}
+	return Config{
+		Endpoint:  getenv("RECORDVAULT_S3_ENDPOINT"),
+		AccessKey: getenv("RECORDVAULT_S3_ACCESS_KEY"),
+		SecretKey: getenv("RECORDVAULT_S3_SECRET_KEY"),
+		Bucket:    bucket,
+		UseTLS:    getenv("RECORDVAULT_S3_TLS") == "true",
+		Region:    getenv("RECORDVAULT_S3_REGION"),
+	}
+}
+
 // Store is one bucket of object storage.
 type Store struct {
 	client *minio.Client

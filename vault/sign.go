@@ -130,16 +130,27 @@ func (c *Client) SigningKeys(ctx context.Context, keyName string) (int, map[int]
 	if err != nil {
 		return 0, nil, fmt.Errorf("vault: read signing key %s: %w", keyName, err)
 	}
-	if s == nil || s.Data["type"] != SigningKeyType {
-		return 0, nil, fmt.Errorf("vault: signing key %s missing or not %s", keyName, SigningKeyType)
+	if s == nil {
+		return 0, nil, fmt.Errorf("vault: signing key %s missing", keyName)
 	}
-	n, _ := s.Data["latest_version"].(json.Number) // the API decodes numbers so
+	return PublicKeys(keyName, s.Data)
+}
+
+// PublicKeys reads a Transit signing key's public keys by version, and its latest version,
+// from the key's data as Vault returns it (transit/keys/<name>, numbers as json.Number):
+// what SigningKeys asks Vault for, or what `vault read -format=json` wrote to a file for a
+// verifier that has no access to Vault.
+func PublicKeys(keyName string, data map[string]any) (int, map[int]*ecdsa.PublicKey, error) {
+	if data["type"] != SigningKeyType {
+		return 0, nil, fmt.Errorf("vault: signing key %s is not %s", keyName, SigningKeyType)
+	}
+	n, _ := data["latest_version"].(json.Number)
 	latest64, err := n.Int64()
 	if err != nil {
 		return 0, nil, fmt.Errorf("vault: signing key %s: latest_version: %w", keyName, err)
 	}
 	latest := int(latest64)
-	raw, _ := s.Data["keys"].(map[string]any)
+	raw, _ := data["keys"].(map[string]any)
 	keys := make(map[int]*ecdsa.PublicKey, len(raw))
 	for v, k := range raw {
 		version, err := strconv.Atoi(v)

@@ -65,14 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := vc.Start(ctx, logger); err != nil {
 		return err
 	}
-	store, err := storage.New(storage.Config{
-		Endpoint:  getenv("RECORDVAULT_S3_ENDPOINT"),
-		AccessKey: getenv("RECORDVAULT_S3_ACCESS_KEY"),
-		SecretKey: getenv("RECORDVAULT_S3_SECRET_KEY"),
-		Bucket:    envOr(getenv, "RECORDVAULT_S3_BUCKET", "recordvault"),
-		UseTLS:    getenv("RECORDVAULT_S3_TLS") == "true",
-		Region:    getenv("RECORDVAULT_S3_REGION"),
-	})
+	store, err := storage.New(storage.ConfigFromEnv(getenv))
 	if err != nil {
 		return err
 	}
