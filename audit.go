@@ -19,8 +19,14 @@ type AuditEvent struct {
 	Action        string `json:"action"`
 	Client        string `json:"client,omitempty"`
 	Record        string `json:"record,omitempty"`
-	Allowed       bool   `json:"allowed"`
-	Rule          string `json:"rule"` // the rule that decided, with its citation where it has one
+	// Release names the release an event concerns: a decision on it, a token for it, a
+	// download of it, its end.
+	Release string `json:"release,omitempty"`
+	// Accounted marks the approval of a release that a client's accounting of disclosures
+	// lists (45 CFR 164.528), and each download of it: the accounting is built from these.
+	Accounted bool   `json:"accounted,omitempty"`
+	Allowed   bool   `json:"allowed"`
+	Rule      string `json:"rule"` // the rule that decided, with its citation where it has one
 }
 
 // Auditor records events. Record must return an error when the event is not durably

@@ -48,6 +48,8 @@ type BlockStore interface {
 	CreateAuditBlock(ctx context.Context, clinic string, seq uint64, body []byte) error
 	ReadAuditBlock(ctx context.Context, clinic string, seq uint64) ([]byte, error)
 	ListAuditBlocks(ctx context.Context, clinic string, from uint64, limit int) ([]uint64, error)
+	ReadAuditCheckpoint(ctx context.Context, clinic, name string) ([]byte, string, error)
+	PutAuditCheckpoint(ctx context.Context, clinic, name string, body []byte, etag string) error
 }
 
 var _ BlockStore = (*storage.Store)(nil)
@@ -369,12 +371,41 @@ func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head,
 	return Verify(ctx, c.store, clinic, c.publicKeys(clinic), earlier)
 }
 
+// Scan is Verify from a head an earlier Verify or Scan returned, calling each with every
+// event of the blocks after it, in order: what reads the trail (the accounting of
+// disclosures) reads only what it has not read before, and only verified events. The block
+// that from ends with is read again first, so a chain cut or replaced at its end is
+// reported, not taken for one that has not grown. An error from each ends the scan; the Head
+// is then the last block whose events were all given.
+func (c *Chain) Scan(ctx context.Context, clinic string, from Head, each func(recordvault.AuditEvent) error) (Head, error) {
+	return scan(ctx, c.store, clinic, signatures(c.publicKeys(clinic)), from, nil, each)
+}
+
 // Verify is Chain.Verify for a verifier outside the service: it reads the chain from store
 // and checks it with publicKeys (say, read from a file of the key's data), needing no Vault.
 func Verify(ctx context.Context, store BlockStore, clinic string, publicKeys PublicKeys, earlier *Head) (Head, error) {
-	var h Head
-	var prev [sha256.Size]byte
-	verify := signatures(publicKeys)
+	return scan(ctx, store, clinic, signatures(publicKeys), Head{}, earlier, nil)
+}
+
+// scan walks clinic's chain after from (see Verify and Scan).
+func scan(ctx context.Context, store BlockStore, clinic string, verify func(context.Context, []byte, string) (bool, error),
+	from Head, earlier *Head, each func(recordvault.AuditEvent) error) (Head, error) {
+	h := from
+	prev, err := hex.DecodeString(from.Hash)
+	if err != nil || (from.Blocks == 0) != (from.Hash == "") || (from.Blocks > 0 && len(prev) != sha256.Size) {
+		return h, errors.New("audit: scan from a head that is not one")
+	}
+	if from.Blocks == 0 {
+		prev = make([]byte, sha256.Size)
+	} else {
+		raw, err := readBlock(ctx, store, clinic, from.Blocks-1, verify)
+		if err != nil {
+			return h, err
+		}
+		if sum := sha256.Sum256(raw); !bytes.Equal(sum[:], prev) {
+			return h, fmt.Errorf("%w: block %d is not the one read before", ErrBroken, from.Blocks-1)
+		}
+	}
 	for {
 		seqs, err := store.ListAuditBlocks(ctx, clinic, h.Blocks, 1000)
 		if errors.Is(err, storage.ErrStrayAuditObject) {
@@ -401,14 +432,23 @@ func Verify(ctx context.Context, store BlockStore, clinic string, publicKeys Pub
 			if err := json.Unmarshal(raw, &b); err != nil {
 				return h, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
 			}
-			if b.Prev != hex.EncodeToString(prev[:]) {
+			if b.Prev != hex.EncodeToString(prev) {
 				return h, fmt.Errorf("%w: block %d does not follow block %d", ErrBroken, seq, int64(seq)-1)
 			}
-			prev = sha256.Sum256(raw)
-			h = Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(prev[:])}
-			if earlier != nil && h.Blocks == earlier.Blocks && h.Hash != earlier.Hash {
+			sum := sha256.Sum256(raw)
+			next := Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(sum[:])}
+			if earlier != nil && next.Blocks == earlier.Blocks && next.Hash != earlier.Hash {
 				return h, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, seq)
 			}
+			for _, e := range b.Events {
+				if each == nil {
+					break
+				}
+				if err := each(e); err != nil {
+					return h, err
+				}
+			}
+			prev, h = sum[:], next
 		}
 	}
 }

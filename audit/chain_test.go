@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,19 +23,46 @@ import (
 // blockStore keeps blocks in memory, with create-only semantics like the real store's
 // If-None-Match, an optional delay per write and an injectable failure.
 type blockStore struct {
-	mu     sync.Mutex
-	blocks map[string]map[uint64][]byte
-	stray  map[string]bool
-	delay  time.Duration
-	fail   error
-	writes int
+	mu          sync.Mutex
+	blocks      map[string]map[uint64][]byte
+	checkpoints map[string][]byte // by clinic/name
+	stray       map[string]bool
+	delay       time.Duration
+	fail        error
+	writes      int
 }
 
 var _ audit.BlockStore = (*blockStore)(nil)
 
 func newBlockStore() *blockStore {
-	return &blockStore{blocks: map[string]map[uint64][]byte{}, stray: map[string]bool{}}
+	return &blockStore{blocks: map[string]map[uint64][]byte{}, checkpoints: map[string][]byte{}, stray: map[string]bool{}}
 }
+
+func (s *blockStore) ReadAuditCheckpoint(_ context.Context, clinic, name string) ([]byte, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.checkpoints[clinic+"/"+name]
+	if !ok {
+		return nil, "", storage.ErrNotFound
+	}
+	return slices.Clone(b), etagOf(b), nil
+}
+
+func (s *blockStore) PutAuditCheckpoint(_ context.Context, clinic, name string, body []byte, etag string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.checkpoints[clinic+"/"+name]
+	switch {
+	case etag == "" && ok:
+		return storage.ErrExists
+	case etag != "" && (!ok || etagOf(b) != etag):
+		return storage.ErrChanged
+	}
+	s.checkpoints[clinic+"/"+name] = slices.Clone(body)
+	return nil
+}
+
+func etagOf(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }
 
 func (s *blockStore) CreateAuditBlock(_ context.Context, clinic string, seq uint64, body []byte) error {
 	time.Sleep(s.delay)
@@ -336,5 +364,61 @@ func TestChainKeepsClientLoginsOut(t *testing.T) {
 	block := store.blocks["c1"][0]
 	if bytes.Contains(block, []byte("login-jo")) || !bytes.Contains(block, []byte(`"actor":"client","actor_is_client":true`)) {
 		t.Fatalf("block: %s", block)
+	}
+}
+
+// Scan gives each verified event once, in order, reading on from where it stopped; a chain
+// cut or replaced at the block it stopped at is reported, not taken for one that did not grow.
+func TestChainScanReadsOn(t *testing.T) {
+	ctx := context.Background()
+	store := newBlockStore()
+	chain := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+	var seen []string
+	collect := func(e recordvault.AuditEvent) error { seen = append(seen, e.Actor); return nil }
+	for i := range 5 {
+		if err := chain.Record(ctx, event("c1", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head, err := chain.Scan(ctx, "c1", audit.Head{}, collect)
+	if err != nil || head.Blocks != 5 || head.Events != 5 || !slices.Equal(seen, []string{"dr-0", "dr-1", "dr-2", "dr-3", "dr-4"}) {
+		t.Fatalf("first scan: %+v, %v, %v", head, err, seen)
+	}
+	if again, err := chain.Scan(ctx, "c1", head, collect); err != nil || again != head || len(seen) != 5 {
+		t.Fatalf("a scan of a chain that did not grow: %+v, %v, %d events", again, err, len(seen))
+	}
+	for i := 5; i < 8; i++ {
+		if err := chain.Record(ctx, event("c1", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen = nil
+	later, err := chain.Scan(ctx, "c1", head, collect)
+	if err != nil || later.Events != 8 || !slices.Equal(seen, []string{"dr-5", "dr-6", "dr-7"}) {
+		t.Fatalf("scan on: %+v, %v, %v", later, err, seen)
+	}
+	if full, err := chain.Verify(ctx, "c1", nil); err != nil || full != later {
+		t.Fatalf("Verify %+v, Scan %+v, %v", full, later, err)
+	}
+	stop := errors.New("stop")
+	if h, err := chain.Scan(ctx, "c1", audit.Head{}, func(e recordvault.AuditEvent) error {
+		if e.Actor == "dr-3" {
+			return stop
+		}
+		return nil
+	}); !errors.Is(err, stop) || h.Blocks != 3 {
+		t.Fatalf("stopped scan: %+v, %v; want the head before block 3", h, err)
+	}
+	if _, err := chain.Scan(ctx, "c1", audit.Head{Blocks: 3, Hash: "zz"}, collect); err == nil || errors.Is(err, audit.ErrBroken) {
+		t.Fatalf("a head that is not one: %v", err)
+	}
+
+	delete(store.blocks["c1"], 7) // cut the end
+	if _, err := chain.Scan(ctx, "c1", later, collect); !errors.Is(err, audit.ErrBroken) {
+		t.Fatalf("scan after the end was cut: %v", err)
+	}
+	store.blocks["c1"][7] = swapSig(t, store.blocks["c1"][6], store.blocks["c1"][6]) // a stranger in its place
+	if _, err := chain.Scan(ctx, "c1", later, collect); !errors.Is(err, audit.ErrBroken) {
+		t.Fatalf("scan after the end was replaced: %v", err)
 	}
 }

@@ -93,3 +93,47 @@ func (s *Store) ListAuditBlocks(ctx context.Context, clinic string, from uint64,
 	}
 	return seqs, nil
 }
+
+// An audit checkpoint is a reader's signed summary of a clinic's audit chain up to a head
+// (package audit), stored at c/<clinic>/k/<name> so that a new process resumes reading the
+// chain there instead of at its first block.
+
+// MaxAuditCheckpointSize bounds a stored audit checkpoint.
+const MaxAuditCheckpointSize = 16 << 20
+
+func auditCheckpointKey(clinic, name string) string { return "c/" + clinic + "/k/" + name }
+
+// ReadAuditCheckpoint returns clinic's checkpoint called name and its ETag; ErrNotFound if
+// there is none.
+func (s *Store) ReadAuditCheckpoint(ctx context.Context, clinic, name string) ([]byte, string, error) {
+	if err := checkIDs(clinic); err != nil || !validName.MatchString(name) {
+		return nil, "", errors.New("storage: invalid audit checkpoint name")
+	}
+	obj, info, err := s.open(ctx, auditCheckpointKey(clinic, name))
+	if err != nil {
+		return nil, "", err
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(io.LimitReader(obj, MaxAuditCheckpointSize+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("storage: read audit checkpoint: %w", err)
+	}
+	if len(b) > MaxAuditCheckpointSize {
+		return nil, "", errors.New("storage: audit checkpoint too large")
+	}
+	return b, info.ETag, nil
+}
+
+// PutAuditCheckpoint stores clinic's checkpoint called name: created when etag is "" (ErrExists
+// if one is there), else in place of the one whose ETag is etag (ErrChanged if another
+// writer replaced it first).
+func (s *Store) PutAuditCheckpoint(ctx context.Context, clinic, name string, body []byte, etag string) error {
+	if err := checkIDs(clinic); err != nil || !validName.MatchString(name) {
+		return errors.New("storage: invalid audit checkpoint name")
+	}
+	if len(body) > MaxAuditCheckpointSize {
+		return errors.New("storage: audit checkpoint too large")
+	}
+	_, err := s.put(ctx, auditCheckpointKey(clinic, name), bytes.NewReader(body), int64(len(body)), etag)
+	return err
+}
