@@ -44,6 +44,7 @@ type Service struct {
 	notifier     notify.Notifier
 	audit        recordvault.Auditor
 	trail        Trail
+	ledger       ledger // what the trail records of disclosures: accountings, ended releases
 	now          func() time.Time
 	jurisdiction string
 }
@@ -57,8 +58,11 @@ type Deps struct {
 	Codes       *otp.Service    // one-time codes for recipients without a login
 	Notifier    notify.Notifier // delivers them
 	Audit       recordvault.Auditor
-	Trail       Trail            // the tamper-evident chain Audit records into, for verification
-	Now         func() time.Time // the clock; time.Now when nil
+	Trail       Trail // the tamper-evident chain Audit records into, for verification and reading
+	// CheckpointEvery is how many blocks of a clinic's trail are read between checkpoints of
+	// what it records of disclosures; DefaultCheckpointEvery when 0.
+	CheckpointEvery uint64
+	Now             func() time.Time // the clock; time.Now when nil
 	// Jurisdiction is the law the clinics practise under, a key of policy.Jurisdictions;
 	// "US" (the federal rules alone) when empty.
 	Jurisdiction string
@@ -72,11 +76,14 @@ func New(deps Deps) (*Service, error) {
 	if deps.Jurisdiction == "" {
 		deps.Jurisdiction = "US"
 	}
+	if deps.CheckpointEvery == 0 {
+		deps.CheckpointEvery = DefaultCheckpointEvery
+	}
 	if _, ok := policy.Jurisdictions[deps.Jurisdiction]; !ok {
 		return nil, fmt.Errorf("app: unknown jurisdiction %q", deps.Jurisdiction)
 	}
 	return &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, tokens: deps.Tokens,
-		codes: deps.Codes, notifier: deps.Notifier, audit: deps.Audit, trail: deps.Trail,
+		codes: deps.Codes, notifier: deps.Notifier, audit: deps.Audit, trail: deps.Trail, ledger: ledger{every: deps.CheckpointEvery},
 		now: deps.Now, jurisdiction: deps.Jurisdiction}, nil
 }
 

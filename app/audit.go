@@ -10,9 +10,12 @@ import (
 	"github.com/recordvault/recordvault/audit"
 )
 
-// Trail verifies a clinic's tamper-evident audit chain (*audit.Chain).
+// Trail verifies and reads a clinic's tamper-evident audit chain (*audit.Chain).
 type Trail interface {
 	Verify(ctx context.Context, clinic string, earlier *audit.Head) (audit.Head, error)
+	Scan(ctx context.Context, clinic string, from audit.Head, each func(recordvault.AuditEvent) error) (audit.Head, error)
+	LoadCheckpoint(ctx context.Context, clinic, name string) (audit.Checkpoint, error)
+	SaveCheckpoint(ctx context.Context, clinic, name string, cp audit.Checkpoint) error
 }
 
 var _ Trail = (*audit.Chain)(nil)

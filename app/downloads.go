@@ -107,6 +107,12 @@ func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id st
 	if r.Status != ReleaseApproved || !s.now().Before(r.ValidUntil) {
 		return nil, errReleaseClosed
 	}
+	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Release: r.ID}
+	if ended, err := s.releaseEnded(ctx, who); err != nil {
+		return nil, err
+	} else if ended {
+		return nil, errReleaseClosed
+	}
 	doc, err := s.records.Load(ctx, c.Clinic, client, r.Document)
 	if err != nil {
 		return nil, err
@@ -119,10 +125,18 @@ func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id st
 		return nil, err
 	}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "issue_token",
-		Client: client, Record: doc.ID, Allowed: true, Rule: "release " + r.ID + " approved and inside its window"}); err != nil {
+		Client: client, Record: doc.ID, Release: r.ID, Allowed: true, Rule: "release " + r.ID + " approved and inside its window"}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	return &TokenView{Token: token, Expires: exp, Release: r.ID}, nil
+}
+
+// releaseEnded reports whether the audit trail records the end of who's release: a bucket
+// writer can roll its record back to the approved version, but not the signed trail.
+func (s *Service) releaseEnded(ctx context.Context, who recordvault.AuditEvent) (bool, error) {
+	ended := false
+	err := s.readLedger(ctx, who, func(l *clinicLedger) { ended = l.Ended[who.Release] })
+	return ended, err
 }
 
 // Proof is how a caller proves to be a release's recipient: a client's own bearer JWT
@@ -156,7 +170,7 @@ func (s *Service) refuseDownload(ctx context.Context, proof Proof, claims *token
 		e.Actor, e.ActorIsClient = proof.Caller.ID, isClientLogin(*proof.Caller)
 	}
 	if claims != nil {
-		e.Clinic, e.Client, e.Record = claims.Clinic, claims.Client, claims.Document
+		e.Clinic, e.Client, e.Record, e.Release = claims.Clinic, claims.Client, claims.Document, claims.Subject
 	}
 	if err := s.audit.Record(ctx, e); err != nil {
 		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
@@ -188,7 +202,7 @@ func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims
 		actor, byClient = proof.Caller.ID, isClientLogin(*proof.Caller)
 	}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: actor, ActorIsClient: byClient, Clinic: claims.Clinic, Action: "download",
-		Client: r.Client, Record: doc.ID, Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
+		Client: r.Client, Record: doc.ID, Release: r.ID, Accounted: r.Decision.Accounted, Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
 		return nil, "", fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	return released, "", nil
@@ -214,6 +228,12 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*Rele
 		return nil, nil, "the token names another recipient", nil
 	case r.Document != claims.Document || !slices.Equal(r.Decision.Fields, claims.Fields):
 		return nil, nil, "the token names another document or scope", nil
+	}
+	who := recordvault.AuditEvent{Actor: "the recipient of release " + r.ID, Clinic: claims.Clinic, Client: claims.Client, Release: r.ID}
+	if ended, err := s.releaseEnded(ctx, who); err != nil {
+		return nil, nil, "", err
+	} else if ended {
+		return nil, nil, "the audit trail records the end of the release", nil
 	}
 	doc, err := s.records.Load(ctx, claims.Clinic, claims.Client, r.Document)
 	if errors.Is(err, records.ErrNotFound) {
@@ -264,7 +284,7 @@ func (s *Service) RequestCode(ctx context.Context, token string) error {
 		return fmt.Errorf("app: send code: %w", err)
 	}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: "the recipient of release " + r.ID, Clinic: claims.Clinic,
-		Action: "send_code", Client: r.Client, Record: r.Document, Allowed: true, Rule: "release " + r.ID}); err != nil {
+		Action: "send_code", Client: r.Client, Record: r.Document, Release: r.ID, Allowed: true, Rule: "release " + r.ID}); err != nil {
 		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	return nil

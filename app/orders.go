@@ -155,16 +155,21 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 		}
 		facts.Order = &order
 		decision := policy.Decide(req, facts)
-		if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "release_decision",
-			Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
-			Rule: fmt.Sprintf("court order %s: %s: %s (%s)", v.ID, decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
+		approved := decision.Outcome == policy.Approve
+		r := s.releaseView(c, client, doc, ask, req, decision, now)
+		e := recordvault.AuditEvent{Time: now, Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "release_decision",
+			Client: client, Record: doc.ID, Allowed: approved,
+			Rule: fmt.Sprintf("court order %s: %s: %s (%s)", v.ID, decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}
+		if approved { // a refusal makes no release
+			e.Release, e.Accounted = r.ID, decision.Accounted
+		}
+		if err := s.audit.Record(ctx, e); err != nil {
 			return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 		}
-		if decision.Outcome != policy.Approve {
+		if !approved {
 			v.Refused = append(v.Refused, Refusal{Document: doc.ID, Reason: decision.Rule})
 			continue
 		}
-		r := s.releaseView(c, client, doc, ask, req, decision, now)
 		r.Order = v.ID
 		releases = append(releases, r)
 		v.Releases = append(v.Releases, r.ID)

@@ -285,7 +285,7 @@ func (s *Service) endReleasesOf(ctx context.Context, c access.Caller, client, id
 				return err
 			}
 			if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "end_release",
-				Client: home, Record: v.Document, Allowed: true, Rule: "authorization revoked: 45 CFR 164.508(b)(5)"}); err != nil {
+				Client: home, Record: v.Document, Release: v.ID, Allowed: true, Rule: "authorization revoked: 45 CFR 164.508(b)(5)"}); err != nil {
 				return fmt.Errorf("%w: %w", errAuditUnavailable, err)
 			}
 		}
@@ -445,7 +445,7 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	v := s.releaseView(c, client, doc, in, req, decision, now)
 	v.Denial = facts.Denial
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "release_decision",
-		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
+		Client: client, Record: doc.ID, Release: v.ID, Accounted: accounted(decision), Allowed: decision.Outcome == policy.Approve,
 		Rule: fmt.Sprintf("%s: %s (%s)", decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
@@ -506,7 +506,7 @@ func (s *Service) ReviewDenial(ctx context.Context, c access.Caller, client, id 
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "%s (%s)", decision.Rule.Text, decision.Rule.Citation)
 	}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "review_decision",
-		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
+		Client: client, Record: doc.ID, Release: r.ID, Accounted: accounted(decision), Allowed: decision.Outcome == policy.Approve,
 		Rule: fmt.Sprintf("release %s: %s: %s (%s)", r.ID, decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
@@ -555,7 +555,7 @@ func (s *Service) RevokeRelease(ctx context.Context, c access.Caller, client, id
 	}
 	r.Status, r.Ended = ReleaseRevoked, &Ended{At: s.now().UTC(), By: c.ID, Reason: reason}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "end_release",
-		Client: client, Record: doc.ID, Allowed: true, Rule: "release " + r.ID + " revoked"}); err != nil {
+		Client: client, Record: doc.ID, Release: r.ID, Allowed: true, Rule: "release " + r.ID + " revoked"}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	if err := s.saveRelease(ctx, c.Clinic, doc, r); err != nil {
@@ -595,7 +595,7 @@ func (s *Service) ResolveRelease(ctx context.Context, c access.Caller, client, i
 	}
 	decision := policy.Resolve(req, r.Decision, approve, c.ID, reason)
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "resolve_release",
-		Client: client, Record: doc.ID, Allowed: decision.Outcome == policy.Approve,
+		Client: client, Record: doc.ID, Release: r.ID, Accounted: accounted(decision), Allowed: decision.Outcome == policy.Approve,
 		Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, decision.Outcome, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
@@ -761,55 +761,4 @@ func (s *Service) GetRelease(ctx context.Context, c access.Caller, client, id st
 		return nil, err
 	}
 	return s.findRelease(ctx, c.Clinic, client, id)
-}
-
-// AccountingEntry is one disclosure in a client's accounting (164.528(b)(2)).
-type AccountingEntry struct {
-	Date        time.Time    `json:"date"`
-	Recipient   string       `json:"recipient"`
-	Address     string       `json:"address,omitempty"`
-	Description string       `json:"description"`
-	Purpose     string       `json:"purpose"`
-	Basis       policy.Basis `json:"basis"`
-	Citation    string       `json:"citation"`
-	Release     string       `json:"release"`
-}
-
-// Accounting is a client's accounting of disclosures.
-type Accounting struct {
-	Client  string            `json:"client"`
-	From    time.Time         `json:"from"`
-	To      time.Time         `json:"to"`
-	Entries []AccountingEntry `json:"entries"`
-}
-
-// AccountingYears is how far back an accounting reaches (164.528(a)(1)).
-const AccountingYears = 6
-
-// AccountingOf returns a client's accounting of disclosures: every approved release of the
-// last six years that the policy marked as accounted for, oldest first; releases to the
-// client, under an authorization or for treatment are exempt (164.528(a)(1)).
-func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client string) (*Accounting, error) {
-	if err := s.loadClientOrSelf(ctx, c, "read_accounting", client); err != nil {
-		return nil, err
-	}
-	rs, err := s.clientReleases(ctx, c.Clinic, client)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now().UTC()
-	acc := &Accounting{Client: client, From: now.AddDate(-AccountingYears, 0, 0), To: now, Entries: []AccountingEntry{}}
-	for _, r := range slices.Backward(rs) {
-		if !r.Decision.Accounted || r.Decision.Outcome != policy.Approve || r.Created.Before(acc.From) {
-			continue
-		}
-		name := r.Recipient.Name
-		if name == "" {
-			name = r.Recipient.ID
-		}
-		acc.Entries = append(acc.Entries, AccountingEntry{Date: r.Created, Recipient: name, Address: r.Recipient.Address,
-			Description: fmt.Sprintf("%s of %s: %s", strings.ReplaceAll(string(r.Category), "_", " "), r.DateOfService, strings.Join(r.Decision.Fields, ", ")),
-			Purpose:     r.Purpose, Basis: r.Basis, Citation: r.Decision.Rule.Citation, Release: r.ID})
-	}
-	return acc, nil
 }

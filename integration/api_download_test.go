@@ -112,7 +112,7 @@ func TestAPIDownload(t *testing.T) {
 		t.Fatalf("another client issuing a token: %d", s)
 	}
 	trail := e.auditLog.String()
-	if !strings.Contains(trail, `"action":"download","client":"`+e.a+`","record":"`+e.note+`","allowed":true`) ||
+	if !strings.Contains(trail, `"action":"download","client":"`+e.a+`","record":"`+e.note+`","release":"`+e.release+`","allowed":true`) ||
 		!strings.Contains(trail, `"rule":"the token was used before"`) || strings.Contains(trail, tok) {
 		t.Error("the audit trail lacks the download or the refused replay, or holds the token")
 	}
@@ -490,5 +490,34 @@ func TestAPIDownloadKeyRotation(t *testing.T) {
 		if s, _, b := e.redeem(t, "pat", token); s != http.StatusOK {
 			t.Errorf("a token %s: %d %s", name, s, b)
 		}
+	}
+}
+
+// TestAPIRevokedReleaseRolledBack: a bucket writer puts back the release record as it was
+// before the clinic revoked it (a genuine older version, seal and all). The record reads as
+// approved again, but the signed audit trail records the end: no token is issued for it and
+// a token issued before the revocation is refused, the reason audited.
+func TestAPIRevokedReleaseRolledBack(t *testing.T) {
+	e := newDownloadEnv(t)
+	base := "/v1/clients/" + e.a + "/releases/" + e.release
+	key := e.releaseKey(t, e.release)
+	approved := getObject(t, e.raw, e.bucket, key)
+	tok := e.token(t, "pat", e.a, e.release)
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", base+"/revoke", map[string]string{"reason": "issued in error"})
+	putObject(t, e.raw, e.bucket, key, approved)
+
+	var r app.ReleaseView
+	e.must(t, http.StatusOK, &r, "pat", "GET", base, nil)
+	if r.Status != app.ReleaseApproved {
+		t.Fatalf("the rolled-back record reads as %s", r.Status)
+	}
+	if s, _, b := e.call(t, "pat", "POST", base+"/tokens", nil); s != http.StatusConflict {
+		t.Fatalf("a token for the revived release: %d %s", s, b)
+	}
+	if s, _, b := e.redeem(t, "pat", tok); s != http.StatusUnauthorized {
+		t.Fatalf("a token issued before the revocation: %d %s", s, b)
+	}
+	if !strings.Contains(e.auditLog.String(), `"release":"`+e.release+`","allowed":false,"rule":"the audit trail records the end of the release"`) {
+		t.Errorf("the refusal was not audited with its reason")
 	}
 }

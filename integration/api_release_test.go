@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"bytes"
+	"context"
 	"maps"
 	"net/http"
 	"slices"
@@ -10,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/internal/pdftext"
 	"github.com/recordvault/recordvault/policy"
@@ -86,8 +90,8 @@ func TestAPIRightOfAccess(t *testing.T) {
 		t.Fatalf("disclosures to the client are exempt from the accounting: %+v", acc.Entries)
 	}
 	trail := e.auditLog.String()
-	for _, want := range []string{`"action":"release_decision","client":"` + client + `","record":"` + note + `","allowed":true`,
-		`"record":"` + process + `","allowed":false,"rule":"deny: psychotherapy notes are outside the right of access`} {
+	for _, want := range []string{`"action":"release_decision","client":"` + client + `","record":"` + note + `","release":"` + approved.ID + `","allowed":true`,
+		`"record":"` + process + `","release":"` + denied.ID + `","allowed":false,"rule":"deny: psychotherapy notes are outside the right of access`} {
 		if !strings.Contains(trail, want) {
 			t.Errorf("audit trail lacks %s", want)
 		}
@@ -487,5 +491,166 @@ func TestAPIReleaseNeedsReview(t *testing.T) {
 	e.must(t, http.StatusOK, &acc, "admin", "GET", base+"/accounting", nil)
 	if len(acc.Entries) != 1 || acc.Entries[0].Release != pending.ID {
 		t.Fatalf("accounting: %+v", acc.Entries)
+	}
+}
+
+// TestAPIAccountingFromTrail: the accounting is built from the signed audit trail. It lists
+// each accountable disclosure with the days its copy was downloaded; a release record
+// deleted from the bucket does not drop the disclosure (the entry stands, marked, and the
+// integrity failure is audited); a tampered block of the trail stops the accounting (500)
+// until the block is restored.
+func TestAPIAccountingFromTrail(t *testing.T) {
+	e := newDownloadEnv(t)
+	ctx := context.Background()
+	base := "/v1/clients/" + e.a
+	const address = "records@jones-law.example"
+	var subpoena, threat app.ReleaseView
+	e.must(t, http.StatusCreated, &subpoena, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "subpoena",
+		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
+		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co", "email": address}})
+	e.must(t, http.StatusCreated, &threat, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "serious_threat",
+		"fields": []string{"plan"}, "purpose": "warning of a threat", "attestation": map[string]bool{"good_faith": true},
+		"recipient": map[string]string{"kind": "threatened_person", "id": "target-1", "name": "R. Target"}})
+	if subpoena.Status != app.ReleaseApproved || threat.Status != app.ReleaseApproved {
+		t.Fatalf("releases: %+v, %+v", subpoena.Decision, threat.Decision)
+	}
+	for range 2 { // the attorney downloads twice, each time with a fresh token and code
+		tok := e.token(t, "admin", e.a, subpoena.ID)
+		e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": tok})
+		e.must(t, http.StatusOK, nil, "", "POST", "/downloads", map[string]string{"token": tok, "code": e.mailbox.lastCode(t, address)})
+	}
+	if s, _, _ := e.redeem(t, "pat", e.token(t, "pat", e.a, e.release)); s != http.StatusOK { // the client's own copy: exempt
+		t.Fatalf("the client's download: %d", s)
+	}
+
+	var acc app.Accounting
+	e.must(t, http.StatusOK, &acc, "admin", "GET", base+"/accounting", nil)
+	if len(acc.Entries) != 2 || acc.Entries[0].Release != subpoena.ID || acc.Entries[1].Release != threat.ID {
+		t.Fatalf("accounting: %+v", acc.Entries)
+	}
+	if d := acc.Entries[0].Downloads; len(d) != 2 || d[0].After(d[1]) || d[0].Before(acc.Entries[0].Date) || len(acc.Entries[1].Downloads) != 0 {
+		t.Fatalf("downloads: %v after %v; %v", d, acc.Entries[0].Date, acc.Entries[1].Downloads)
+	}
+	if acc.Entries[0].Recipient != "Jones & Co" || acc.Entries[0].Unavailable {
+		t.Fatalf("entry: %+v", acc.Entries[0])
+	}
+	status, _, doc := e.call(t, "pat", "GET", base+"/accounting", nil, "Accept", "application/pdf")
+	if text := pdfText(t, doc); status != http.StatusOK || !strings.Contains(text, "Downloaded by the recipient: "+acc.Entries[0].Downloads[0].UTC().Format(time.DateOnly)) ||
+		!strings.Contains(text, "Downloaded by the recipient: not yet") {
+		t.Fatalf("the PDF: %d %s", status, text)
+	}
+
+	// A bucket writer deletes the subpoena's release record: the disclosure stays listed.
+	if err := e.raw.RemoveObject(ctx, e.bucket, e.releaseKey(t, subpoena.ID), minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var after app.Accounting
+	e.must(t, http.StatusOK, &after, "pat", "GET", base+"/accounting", nil)
+	if len(after.Entries) != 2 || !after.Entries[0].Unavailable || after.Entries[0].Release != subpoena.ID ||
+		!after.Entries[0].Date.Equal(acc.Entries[0].Date) || len(after.Entries[0].Downloads) != 2 || after.Entries[1].Unavailable {
+		t.Fatalf("accounting without the release record: %+v", after.Entries)
+	}
+	if !strings.Contains(e.auditLog.String(), `"action":"integrity_failure","client":"`+e.a+`","release":"`+subpoena.ID+`"`) {
+		t.Error("the missing release record was not audited")
+	}
+
+	// A block of the trail after what the accounting read is altered: no accounting until the
+	// genuine block is back.
+	blocks := func() []string {
+		var keys []string
+		for o := range e.raw.ListObjects(ctx, e.bucket, minio.ListObjectsOptions{Prefix: "c/" + e.clinic + "/a/", Recursive: true}) {
+			keys = append(keys, o.Key)
+		}
+		return keys
+	}
+	read := len(blocks())
+	e.must(t, http.StatusOK, nil, "dr-lee", "GET", base+"/releases", nil) // one more block at least
+	victim := blocks()[read]
+	genuine := getObject(t, e.raw, e.bucket, victim)
+	putObject(t, e.raw, e.bucket, victim, bytes.Replace(genuine, []byte(`"list_releases"`), []byte(`"list_relea5es"`), 1))
+	if s, _, b := e.call(t, "pat", "GET", base+"/accounting", nil); s != http.StatusInternalServerError || !strings.Contains(string(b), "audit trail failed its integrity check") {
+		t.Fatalf("accounting over an altered trail: %d %s", s, b)
+	}
+	putObject(t, e.raw, e.bucket, victim, genuine)
+	e.must(t, http.StatusOK, &after, "pat", "GET", base+"/accounting", nil)
+	if len(after.Entries) != 2 {
+		t.Fatalf("accounting once the block is restored: %+v", after.Entries)
+	}
+}
+
+// TestAPIAccountingFromCheckpoint: what the trail records of disclosures is checkpointed in
+// the bucket, signed by the audit key; a new process resumes from the checkpoint instead of
+// reading the chain from its first block, and one whose checkpoint was altered reads from the
+// start instead (and replaces it).
+func TestAPIAccountingFromCheckpoint(t *testing.T) {
+	e := newDownloadEnv(t)
+	ctx := context.Background()
+	base := "/v1/clients/" + e.a
+	admin := access.Caller{ID: "admin", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}}
+	const address = "records@jones-law.example"
+	var subpoena app.ReleaseView
+	e.must(t, http.StatusCreated, &subpoena, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "subpoena",
+		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
+		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co", "email": address}})
+	tok := e.token(t, "admin", e.a, subpoena.ID)
+	e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": tok})
+	e.must(t, http.StatusOK, nil, "", "POST", "/downloads", map[string]string{"token": tok, "code": e.mailbox.lastCode(t, address)})
+	var want app.Accounting
+	e.must(t, http.StatusOK, &want, "admin", "GET", base+"/accounting", nil)
+	if len(want.Entries) != 1 || len(want.Entries[0].Downloads) != 1 {
+		t.Fatalf("accounting: %+v", want.Entries)
+	}
+	key := "c/" + e.clinic + "/k/disclosure-ledger"
+	saved := getObject(t, e.raw, e.bucket, key)
+
+	fresh := func() *app.Accounting { // another process over the same bucket and Vault
+		t.Helper()
+		svc, err := app.New(e.deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := svc.AccountingOf(ctx, admin, e.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return acc
+	}
+	same := func(acc *app.Accounting) bool {
+		return len(acc.Entries) == 1 && acc.Entries[0].Release == subpoena.ID && len(acc.Entries[0].Downloads) == 1 &&
+			acc.Entries[0].Downloads[0].Equal(want.Entries[0].Downloads[0])
+	}
+	if acc := fresh(); !same(acc) {
+		t.Fatalf("a new process's accounting: %+v", acc.Entries)
+	}
+
+	// An altered checkpoint (the download taken out) is not taken: the new process reads the
+	// chain from its start, and stores a checkpoint of its own.
+	forged := bytes.Replace(saved, []byte(`"downloads":{"`+subpoena.ID+`":[`), []byte(`"downloads":{"`+subpoena.ID+`":[],"x":[`), 1)
+	if bytes.Equal(forged, saved) {
+		t.Fatalf("the checkpoint holds no download to take out: %s", saved)
+	}
+	putObject(t, e.raw, e.bucket, key, forged)
+	if acc := fresh(); !same(acc) {
+		t.Fatalf("accounting over an altered checkpoint: %+v", acc.Entries)
+	}
+	if !strings.Contains(e.serverLog.String(), "audit checkpoint failed its check") {
+		t.Error("the altered checkpoint was not logged")
+	}
+	if bytes.Equal(getObject(t, e.raw, e.bucket, key), forged) {
+		t.Error("the altered checkpoint was not replaced")
+	}
+
+	// With a good checkpoint a new process does not read the chain's first blocks again: block
+	// 0 deleted, its accounting is whole (the trail's verification reports the deletion).
+	if err := e.raw.RemoveObject(ctx, e.bucket, "c/"+e.clinic+"/a/0000000000000000", minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if acc := fresh(); !same(acc) {
+		t.Fatalf("accounting from the checkpoint: %+v", acc.Entries)
+	}
+	var check app.TrailCheck
+	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
+	if check.Intact || !strings.Contains(check.Problem, "block 0 is missing") {
+		t.Fatalf("verification after block 0 was deleted: %+v", check)
 	}
 }

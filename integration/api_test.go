@@ -46,6 +46,7 @@ type apiEnv struct {
 	auditLog            *lockedBuffer
 	serverLog           *lockedBuffer // everything the server logs, at debug level
 	mailbox             *mailbox      // what the service sent recipients
+	deps                app.Deps      // what the service runs on: another process is app.New(deps)
 }
 
 // mailbox is the development mailbox of `make dev` (notify.Mailbox, a file), which the tests
@@ -126,9 +127,11 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 	codes := otp.New(store, func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
 		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
 	}, nil)
-	svc, err := app.New(app.Deps{Records: e.svc, Clinic: people, Disclosures: disclosures, Tokens: downloads, Codes: codes,
+	// A checkpoint of the disclosure ledger every 4 blocks: the API tests save and load them.
+	e.deps = app.Deps{Records: e.svc, Clinic: people, Disclosures: disclosures, Tokens: downloads, Codes: codes,
 		Notifier: e.mailbox, Audit: audit.Tee{audit.NewJSONLines(e.auditLog), trail}, Trail: trail,
-		Jurisdiction: jurisdiction})
+		Jurisdiction: jurisdiction, CheckpointEvery: 4}
+	svc, err := app.New(e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +268,18 @@ func (e *apiEnv) bucketState(t testing.TB) map[string]string {
 		out[o.Key] = o.ETag
 	}
 	return out
+}
+
+// releaseKey is the object key of the record of release id.
+func (e *apiEnv) releaseKey(t testing.TB, id string) string {
+	t.Helper()
+	for k := range e.bucketState(t) {
+		if strings.Contains(k, "/d/") && strings.HasSuffix(k, "/"+id) {
+			return k
+		}
+	}
+	t.Fatalf("no object holds release %s", id)
+	return ""
 }
 
 // progressNote is a complete progress note's fields.

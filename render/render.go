@@ -7,6 +7,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/signintech/gopdf"
@@ -110,6 +111,18 @@ func (p *page) text(font string, size float64, s string) error {
 
 func (p *page) space(points float64) { p.y += points }
 
+// downloads lists the days a released copy was downloaded.
+func downloads(at []time.Time) string {
+	if len(at) == 0 {
+		return "not yet"
+	}
+	days := make([]string, len(at))
+	for i, t := range at {
+		days[i] = t.UTC().Format(time.DateOnly)
+	}
+	return strings.Join(days, ", ")
+}
+
 // AccountingPDF writes a client's accounting of disclosures (45 CFR 164.528) as PDF: for each
 // disclosure its date, the recipient's name and address, what was disclosed and why, and the
 // rule it was made under.
@@ -146,6 +159,7 @@ func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Tim
 			func() error {
 				return p.text("regular", 10, fmt.Sprintf("Basis: %s (%s); release %s", e.Basis, e.Citation, e.Release))
 			},
+			func() error { return p.text("regular", 10, "Downloaded by the recipient: "+downloads(e.Downloads)) },
 		)
 	}
 	for _, step := range steps {

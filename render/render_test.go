@@ -33,6 +33,7 @@ func TestAccountingPDF(t *testing.T) {
 			Address: "1 Main St", Description: "progress note of 2026-06-01: plan", Purpose: "custody proceeding",
 			Basis: policy.CourtOrder, Citation: "45 CFR 164.512(e)(1)(i)", Release: fmt.Sprintf("r%d", i)})
 	}
+	acc.Entries[3].Downloads = []time.Time{now.AddDate(0, 0, -2), now.AddDate(0, 0, -1)}
 	var b bytes.Buffer
 	if err := AccountingPDF(&b, "democlinic", acc, now); err != nil {
 		t.Fatal(err)
@@ -43,7 +44,8 @@ func TestAccountingPDF(t *testing.T) {
 	}
 	all := strings.Join(pages, "")
 	for _, want := range []string{"Accounting of disclosures", "164.528", "Smith & Søn 0", "Smith & Søn 39", "Recipient: Smith & Søn 7, 1 Main St",
-		"Purpose: custody proceeding", "Basis: court_order (45 CFR 164.512(e)(1)(i)); release r39"} {
+		"Purpose: custody proceeding", "Basis: court_order (45 CFR 164.512(e)(1)(i)); release r39",
+		"Downloaded by the recipient: 2026-11-20, 2026-11-21", "Downloaded by the recipient: not yet"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the PDF lacks %q", want)
 		}

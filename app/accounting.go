@@ -1,0 +1,259 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/audit"
+	"github.com/recordvault/recordvault/policy"
+)
+
+// The accounting of disclosures (45 CFR 164.528) is built from the tamper-evident audit
+// trail: which accountable disclosures were made, when, and when each was downloaded, is what
+// the clinic's signed chain says. A release record deleted or rolled back in the bucket
+// cannot drop a disclosure from a client's accounting. The details the trail never holds
+// (recipient, address, purpose, what was released) come from the sealed release records.
+
+// AccountingEntry is one disclosure in a client's accounting (164.528(b)(2)).
+type AccountingEntry struct {
+	Date        time.Time    `json:"date"` // when the disclosure was approved
+	Recipient   string       `json:"recipient"`
+	Address     string       `json:"address,omitempty"`
+	Description string       `json:"description"`
+	Purpose     string       `json:"purpose"`
+	Basis       policy.Basis `json:"basis,omitempty"`
+	Citation    string       `json:"citation,omitempty"`
+	Release     string       `json:"release"`
+	// Downloads are when the recipient downloaded the released copy, from the trail.
+	Downloads []time.Time `json:"downloads"`
+	// Unavailable marks a disclosure the trail records whose release record is missing or
+	// unreadable: the entry stands, with what the trail knows.
+	Unavailable bool `json:"details_unavailable,omitempty"`
+}
+
+// Accounting is a client's accounting of disclosures.
+type Accounting struct {
+	Client  string            `json:"client"`
+	From    time.Time         `json:"from"`
+	To      time.Time         `json:"to"`
+	Entries []AccountingEntry `json:"entries"`
+}
+
+// AccountingYears is how far back an accounting reaches (164.528(a)(1)).
+const AccountingYears = 6
+
+// missingDetails describes an entry whose release record cannot be read.
+const missingDetails = "the record of this release is missing from storage; the clinic's privacy officer has been alerted"
+
+// errTrailBroken answers an accounting that cannot be built because the trail failed its check.
+var errTrailBroken = recordvault.Errorf(recordvault.EINTERNAL, "the audit trail failed its integrity check")
+
+// accounted reports whether decision approves a disclosure that the accounting lists.
+func accounted(d policy.Decision) bool { return d.Outcome == policy.Approve && d.Accounted }
+
+// AccountingOf returns a client's accounting of disclosures: every accountable disclosure of
+// the last six years the clinic's audit trail records for a document the client takes part
+// in, oldest first, with its downloads; disclosures to the client, under an authorization or
+// for treatment are exempt (164.528(a)(1)) and never marked accountable.
+func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client string) (*Accounting, error) {
+	if err := s.loadClientOrSelf(ctx, c, "read_accounting", client); err != nil {
+		return nil, err
+	}
+	var approvals []approval
+	downloads := map[string][]time.Time{}
+	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client}
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+		approvals = slices.Clone(l.Approvals)
+		for _, a := range approvals {
+			downloads[a.Release] = slices.Clone(l.Downloads[a.Release])
+		}
+	}); err != nil {
+		return nil, err
+	}
+	rs, err := s.clientReleases(ctx, c.Clinic, client)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	acc := &Accounting{Client: client, From: now.AddDate(-AccountingYears, 0, 0), To: now, Entries: []AccountingEntry{}}
+	seen := map[string]bool{}
+	for _, a := range approvals {
+		if a.At.Before(acc.From) || seen[a.Release] {
+			continue
+		}
+		i := slices.IndexFunc(rs, func(r ReleaseView) bool { return r.ID == a.Release })
+		if i < 0 && a.Client != client && !s.takesPart(ctx, c.Clinic, client, a.Record) {
+			continue // another client's disclosure
+		}
+		seen[a.Release] = true
+		e := AccountingEntry{Date: a.At, Release: a.Release, Downloads: append([]time.Time{}, downloads[a.Release]...)}
+		if i < 0 {
+			if err := s.auditMissingRelease(ctx, c, client, a.Release); err != nil {
+				return nil, err
+			}
+			e.Recipient, e.Description, e.Unavailable = "unknown", missingDetails, true
+		} else {
+			r := rs[i]
+			e.Recipient, e.Address, e.Purpose, e.Basis, e.Citation = r.Recipient.Name, r.Recipient.Address, r.Purpose, r.Basis, r.Decision.Rule.Citation
+			if e.Recipient == "" {
+				e.Recipient = r.Recipient.ID
+			}
+			e.Description = fmt.Sprintf("%s of %s: %s", strings.ReplaceAll(string(r.Category), "_", " "), r.DateOfService, strings.Join(r.Decision.Fields, ", "))
+		}
+		acc.Entries = append(acc.Entries, e)
+	}
+	return acc, nil
+}
+
+// readLedger brings the ledger of who's clinic up to the trail's end and calls view with it.
+// A trail that fails its check is audited as an integrity failure, who being the caller
+// whose request met it, and answered as errTrailBroken.
+func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, view func(*clinicLedger)) error {
+	if s.trail == nil {
+		return errNoTrail
+	}
+	err := s.ledger.read(ctx, s.trail, who.Clinic, view)
+	if !errors.Is(err, audit.ErrBroken) {
+		return err
+	}
+	who.Time, who.Action, who.Allowed, who.Rule = s.now().UTC(), "integrity_failure", false, "the audit trail failed its integrity check"
+	if aerr := s.audit.Record(ctx, who); aerr != nil {
+		return fmt.Errorf("%w: %w (and the audit trail could not record it: %w)", errTrailBroken, err, aerr)
+	}
+	return fmt.Errorf("%w: %w", errTrailBroken, err)
+}
+
+// auditMissingRelease records that a release the trail records as an accountable disclosure
+// has no readable record in storage.
+func (s *Service) auditMissingRelease(ctx context.Context, c access.Caller, client, release string) error {
+	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic,
+		Action: "integrity_failure", Client: client, Release: release, Rule: "a disclosure in the audit trail has no release record"})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	return nil
+}
+
+// ledger is what the audit trail records of disclosures, per clinic: accountable approvals
+// and their downloads, for accountings, and the releases ended, so that a release record
+// rolled back in the bucket to its approved version does not revive the release. Each read
+// verifies the chain on from where the last one stopped, so that a read costs one block read
+// and what is new; a process starts from the clinic's last checkpoint (saved every `every`
+// blocks read, signed by the audit key), not from the chain's first block.
+type ledger struct {
+	every uint64
+
+	mu      sync.Mutex
+	clinics map[string]*clinicLedger
+}
+
+// ledgerCheckpoint names the ledger's checkpoint of each clinic's chain.
+const ledgerCheckpoint = "disclosure-ledger"
+
+// DefaultCheckpointEvery is how many blocks of audit trail the ledger reads between
+// checkpoints when Deps does not say.
+const DefaultCheckpointEvery = 1000
+
+type clinicLedger struct {
+	mu     sync.Mutex
+	loaded bool // the checkpoint was looked for
+	head   audit.Head
+	saved  uint64 // the blocks the last checkpoint loaded or saved covers
+	ledgerState
+}
+
+// ledgerState is what a checkpoint keeps.
+type ledgerState struct {
+	Approvals []approval             `json:"approvals"` // in the trail's order
+	Downloads map[string][]time.Time `json:"downloads"` // by release
+	Ended     map[string]bool        `json:"ended"`     // releases revoked, or ended with an authorization
+}
+
+// approval is an accountable disclosure as the trail records it.
+type approval struct {
+	At      time.Time `json:"at"`
+	Release string    `json:"release"`
+	Client  string    `json:"client"`
+	Record  string    `json:"record"`
+}
+
+// read brings clinic's ledger up to the trail's end and calls view with it.
+func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func(*clinicLedger)) error {
+	l.mu.Lock()
+	if l.clinics == nil {
+		l.clinics = map[string]*clinicLedger{}
+	}
+	cl := l.clinics[clinic]
+	if cl == nil {
+		cl = &clinicLedger{}
+		l.clinics[clinic] = cl
+	}
+	l.mu.Unlock()
+
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if !cl.loaded {
+		if err := cl.load(ctx, trail, clinic); err != nil {
+			return err
+		}
+	}
+	head, err := trail.Scan(ctx, clinic, cl.head, cl.add)
+	cl.head = head // a failed block gave no events: reading goes on from the last whole one
+	if err != nil {
+		return err
+	}
+	if cl.head.Blocks-cl.saved >= l.every {
+		state, err := json.Marshal(cl.ledgerState)
+		if err != nil {
+			return fmt.Errorf("app: encode ledger: %w", err)
+		}
+		if err := trail.SaveCheckpoint(ctx, clinic, ledgerCheckpoint, audit.Checkpoint{Head: cl.head, State: state}); err != nil {
+			return err
+		}
+		cl.saved = cl.head.Blocks
+	}
+	view(cl)
+	return nil
+}
+
+// load starts the ledger from clinic's checkpoint, or empty when there is none to take.
+func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) error {
+	cl.ledgerState = ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}}
+	cp, err := trail.LoadCheckpoint(ctx, clinic, ledgerCheckpoint)
+	if errors.Is(err, audit.ErrNoCheckpoint) {
+		cl.loaded = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var st ledgerState
+	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil {
+		return errors.New("app: a signed ledger checkpoint does not decode")
+	}
+	cl.ledgerState, cl.head, cl.saved, cl.loaded = st, cp.Head, cp.Head.Blocks, true
+	return nil
+}
+
+// add takes in one event of the trail.
+func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
+	switch {
+	case !e.Allowed || e.Release == "":
+	case e.Action == "end_release":
+		cl.Ended[e.Release] = true
+	case !e.Accounted:
+	case e.Action == "download":
+		cl.Downloads[e.Release] = append(cl.Downloads[e.Release], e.Time)
+	default:
+		cl.Approvals = append(cl.Approvals, approval{At: e.Time, Release: e.Release, Client: e.Client, Record: e.Record})
+	}
+	return nil
+}
