@@ -327,6 +327,11 @@ func newerVersion(signature string, latest int) bool {
 // its bytes.
 func readBlock(ctx context.Context, store BlockStore, clinic string, seq uint64, verify func(context.Context, []byte, string) (bool, error)) (json.RawMessage, error) {
 	body, err := store.ReadAuditBlock(ctx, clinic, seq)
+	return checkBlock(ctx, clinic, seq, body, err, verify)
+}
+
+// checkBlock checks block seq as read (body, or the read's error): see readBlock.
+func checkBlock(ctx context.Context, clinic string, seq uint64, body []byte, err error, verify func(context.Context, []byte, string) (bool, error)) (json.RawMessage, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %d is missing", ErrBroken, seq)
 	}
@@ -420,35 +425,91 @@ func scan(ctx context.Context, store BlockStore, clinic string, verify func(cont
 			}
 			return h, nil
 		}
-		for _, seq := range seqs {
-			if seq != h.Blocks {
-				return h, fmt.Errorf("%w: block %d is missing", ErrBroken, h.Blocks)
-			}
-			raw, err := readBlock(ctx, store, clinic, seq, verify)
-			if err != nil {
-				return h, err
-			}
-			var b block
-			if err := json.Unmarshal(raw, &b); err != nil {
-				return h, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
-			}
-			if b.Prev != hex.EncodeToString(prev) {
-				return h, fmt.Errorf("%w: block %d does not follow block %d", ErrBroken, seq, int64(seq)-1)
-			}
-			sum := sha256.Sum256(raw)
-			next := Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(sum[:])}
-			if earlier != nil && next.Blocks == earlier.Blocks && next.Hash != earlier.Hash {
-				return h, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, seq)
-			}
-			for _, e := range b.Events {
-				if each == nil {
-					break
-				}
-				if err := each(e); err != nil {
-					return h, err
-				}
-			}
-			prev, h = sum[:], next
+		if h, prev, err = scanBlocks(ctx, store, clinic, verify, seqs, h, prev, earlier, each); err != nil {
+			return h, err
 		}
 	}
+}
+
+// scanBlocks walks the listed blocks seqs on from h, whose last block's hash is prev, and
+// returns where it got to.
+func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify func(context.Context, []byte, string) (bool, error),
+	seqs []uint64, h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error) (Head, []byte, error) {
+	next, stop := readAhead(ctx, store, clinic, seqs)
+	defer stop()
+	for _, seq := range seqs {
+		if seq != h.Blocks {
+			return h, prev, fmt.Errorf("%w: block %d is missing", ErrBroken, h.Blocks)
+		}
+		read := next()
+		raw, err := checkBlock(ctx, clinic, seq, read.body, read.err, verify)
+		if err != nil {
+			return h, prev, err
+		}
+		var b block
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
+		}
+		if b.Prev != hex.EncodeToString(prev) {
+			return h, prev, fmt.Errorf("%w: block %d does not follow block %d", ErrBroken, seq, int64(seq)-1)
+		}
+		sum := sha256.Sum256(raw)
+		reached := Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(sum[:])}
+		if earlier != nil && reached.Blocks == earlier.Blocks && reached.Hash != earlier.Hash {
+			return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, seq)
+		}
+		for _, e := range b.Events {
+			if each == nil {
+				break
+			}
+			if err := each(e); err != nil {
+				return h, prev, err
+			}
+		}
+		prev, h = sum[:], reached
+	}
+	return h, prev, nil
+}
+
+// readAheadBlocks is how many block reads a walk keeps in flight ahead of its checks: a
+// walk's time is the storage's latency, not its throughput, and blocks are small.
+const readAheadBlocks = 16
+
+type blockRead struct {
+	body []byte
+	err  error
+}
+
+// readAhead reads the blocks seqs in order, each next() call returning the next, with up to
+// readAheadBlocks reads in flight or waiting to be taken (so memory stays bounded). stop
+// cancels the reads left and waits for them: nothing reads on after it returns.
+func readAhead(ctx context.Context, store BlockStore, clinic string, seqs []uint64) (next func() blockRead, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	reads := make([]chan blockRead, len(seqs))
+	for i := range reads {
+		reads[i] = make(chan blockRead, 1)
+	}
+	slots := make(chan struct{}, readAheadBlocks)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i, seq := range seqs {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Go(func() {
+				body, err := store.ReadAuditBlock(ctx, clinic, seq)
+				reads[i] <- blockRead{body, err}
+			})
+		}
+	})
+	taken := 0
+	next = func() blockRead {
+		r := <-reads[taken]
+		taken++
+		<-slots
+		return r
+	}
+	return next, func() { cancel(); wg.Wait() }
 }
