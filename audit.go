@@ -22,6 +22,10 @@ type AuditEvent struct {
 	// Release names the release an event concerns: a decision on it, a token for it, a
 	// download of it, its end.
 	Release string `json:"release,omitempty"`
+	// Authorization names the authorization a revocation ends.
+	Authorization string `json:"authorization,omitempty"`
+	// TokenID is the id (jti) of the download token a download used up; never the token.
+	TokenID string `json:"token_id,omitempty"`
 	// Accounted marks the approval of a release that a client's accounting of disclosures
 	// lists (45 CFR 164.528), and each download of it: the accounting is built from these.
 	Accounted bool   `json:"accounted,omitempty"`

@@ -14,6 +14,7 @@ import (
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/policy"
+	"github.com/recordvault/recordvault/tokens"
 )
 
 // The accounting of disclosures (45 CFR 164.528) is built from the tamper-evident audit
@@ -143,8 +144,9 @@ func (s *Service) auditMissingRelease(ctx context.Context, c access.Caller, clie
 }
 
 // ledger is what the audit trail records of disclosures, per clinic: accountable approvals
-// and their downloads, for accountings, and the releases ended, so that a release record
-// rolled back in the bucket to its approved version does not revive the release. Each read
+// and their downloads, for accountings; and the releases ended, the authorizations revoked
+// and the download tokens used up, so that a record rolled back in the bucket to an earlier
+// version, or a token's used-up marker deleted, revives none of them. Each read
 // verifies the chain on from where the last one stopped, so that a read costs one block read
 // and what is new; a process starts from the clinic's last checkpoint (saved every `every`
 // blocks read, signed by the audit key), not from the chain's first block.
@@ -175,7 +177,15 @@ type ledgerState struct {
 	Approvals []approval             `json:"approvals"` // in the trail's order
 	Downloads map[string][]time.Time `json:"downloads"` // by release
 	Ended     map[string]bool        `json:"ended"`     // releases revoked, or ended with an authorization
+	Revoked   map[string]bool        `json:"revoked"`   // authorizations revoked
+	// Used are the download tokens used up, by id, with when: kept while such a token could
+	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
+	Used   map[string]time.Time `json:"used"`
+	Latest time.Time            `json:"latest"` // the latest event's time
 }
+
+// usedTokenKept is how long after its use a token's id is kept.
+const usedTokenKept = tokens.MaxTTL + time.Minute
 
 // approval is an accountable disclosure as the trail records it.
 type approval struct {
@@ -207,6 +217,7 @@ func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func
 	}
 	head, err := trail.Scan(ctx, clinic, cl.head, cl.add)
 	cl.head = head // a failed block gave no events: reading goes on from the last whole one
+	cl.forgetExpiredTokens()
 	if err != nil {
 		return err
 	}
@@ -226,7 +237,7 @@ func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func
 
 // load starts the ledger from clinic's checkpoint, or empty when there is none to take.
 func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) error {
-	cl.ledgerState = ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}}
+	cl.ledgerState = ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{}, Used: map[string]time.Time{}}
 	cp, err := trail.LoadCheckpoint(ctx, clinic, ledgerCheckpoint)
 	if errors.Is(err, audit.ErrNoCheckpoint) {
 		cl.loaded = true
@@ -236,7 +247,7 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 		return err
 	}
 	var st ledgerState
-	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil {
+	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil {
 		return errors.New("app: a signed ledger checkpoint does not decode")
 	}
 	cl.ledgerState, cl.head, cl.saved, cl.loaded = st, cp.Head, cp.Head.Blocks, true
@@ -245,15 +256,36 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 
 // add takes in one event of the trail.
 func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
+	if !e.Allowed {
+		return nil
+	}
+	if e.Time.After(cl.Latest) {
+		cl.Latest = e.Time
+	}
 	switch {
-	case !e.Allowed || e.Release == "":
+	case e.Action == "end_authorization" && e.Authorization != "":
+		cl.Revoked[e.Authorization] = true
+	case e.Release == "":
 	case e.Action == "end_release":
 		cl.Ended[e.Release] = true
-	case !e.Accounted:
 	case e.Action == "download":
-		cl.Downloads[e.Release] = append(cl.Downloads[e.Release], e.Time)
-	default:
+		if e.TokenID != "" {
+			cl.Used[e.TokenID] = e.Time
+		}
+		if e.Accounted {
+			cl.Downloads[e.Release] = append(cl.Downloads[e.Release], e.Time)
+		}
+	case e.Accounted:
 		cl.Approvals = append(cl.Approvals, approval{At: e.Time, Release: e.Release, Client: e.Client, Record: e.Record})
 	}
 	return nil
+}
+
+// forgetExpiredTokens drops the used tokens that have expired whatever their lifetime.
+func (cl *clinicLedger) forgetExpiredTokens() {
+	for id, at := range cl.Used {
+		if cl.Latest.Sub(at) > usedTokenKept {
+			delete(cl.Used, id)
+		}
+	}
 }

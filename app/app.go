@@ -44,7 +44,7 @@ type Service struct {
 	notifier     notify.Notifier
 	audit        recordvault.Auditor
 	trail        Trail
-	ledger       ledger // what the trail records of disclosures: accountings, ended releases
+	ledger       ledger // what the trail records of disclosures: accountings, ends, used tokens
 	now          func() time.Time
 	jurisdiction string
 }

@@ -107,10 +107,12 @@ func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id st
 	if r.Status != ReleaseApproved || !s.now().Before(r.ValidUntil) {
 		return nil, errReleaseClosed
 	}
+	ended := false
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Release: r.ID}
-	if ended, err := s.releaseEnded(ctx, who); err != nil {
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) { ended = l.Ended[r.ID] }); err != nil {
 		return nil, err
-	} else if ended {
+	}
+	if ended {
 		return nil, errReleaseClosed
 	}
 	doc, err := s.records.Load(ctx, c.Clinic, client, r.Document)
@@ -129,14 +131,6 @@ func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id st
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	return &TokenView{Token: token, Expires: exp, Release: r.ID}, nil
-}
-
-// releaseEnded reports whether the audit trail records the end of who's release: a bucket
-// writer can roll its record back to the approved version, but not the signed trail.
-func (s *Service) releaseEnded(ctx context.Context, who recordvault.AuditEvent) (bool, error) {
-	ended := false
-	err := s.readLedger(ctx, who, func(l *clinicLedger) { ended = l.Ended[who.Release] })
-	return ended, err
 }
 
 // Proof is how a caller proves to be a release's recipient: a client's own bearer JWT
@@ -202,7 +196,7 @@ func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims
 		actor, byClient = proof.Caller.ID, isClientLogin(*proof.Caller)
 	}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: actor, ActorIsClient: byClient, Clinic: claims.Clinic, Action: "download",
-		Client: r.Client, Record: doc.ID, Release: r.ID, Accounted: r.Decision.Accounted, Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
+		Client: r.Client, Record: doc.ID, Release: r.ID, Accounted: r.Decision.Accounted, TokenID: claims.ID, Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
 		return nil, "", fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	return released, "", nil
@@ -229,11 +223,19 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*Rele
 	case r.Document != claims.Document || !slices.Equal(r.Decision.Fields, claims.Fields):
 		return nil, nil, "the token names another document or scope", nil
 	}
+	// The release's record and the token's used-up marker can be rolled back or deleted by a
+	// bucket writer; the signed trail's record of the release's end and of the token's use
+	// cannot.
+	var ended, used bool
 	who := recordvault.AuditEvent{Actor: "the recipient of release " + r.ID, Clinic: claims.Clinic, Client: claims.Client, Release: r.ID}
-	if ended, err := s.releaseEnded(ctx, who); err != nil {
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) { ended, used = l.Ended[r.ID], !l.Used[claims.ID].IsZero() }); err != nil {
 		return nil, nil, "", err
-	} else if ended {
+	}
+	switch {
+	case ended:
 		return nil, nil, "the audit trail records the end of the release", nil
+	case used:
+		return nil, nil, "the token was used before", nil
 	}
 	doc, err := s.records.Load(ctx, claims.Clinic, claims.Client, r.Document)
 	if errors.Is(err, records.ErrNotFound) {

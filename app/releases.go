@@ -227,7 +227,17 @@ func (s *Service) authorizations(ctx context.Context, clinic, client string) ([]
 		}
 		views[i].Revoked = d.Status == authorizationRevoked
 	}
-	return docs, views, nil
+	// An authorization's record can be rolled back to its active version by a bucket writer;
+	// the signed trail's record of the revocation cannot.
+	who := recordvault.AuditEvent{Actor: "recordvault", Clinic: clinic, Client: client}
+	err = s.readLedger(ctx, who, func(l *clinicLedger) {
+		for i := range views {
+			if l.Revoked[views[i].ID] {
+				views[i].Revoked, views[i].Status = true, authorizationRevoked
+			}
+		}
+	})
+	return docs, views, err
 }
 
 // ListAuthorizations returns a client's authorizations, active and revoked.
@@ -257,6 +267,10 @@ func (s *Service) RevokeAuthorization(ctx context.Context, c access.Caller, clie
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the authorization is revoked already")
 	}
 	v.Revoked, v.Status, v.RevokedBy = true, authorizationRevoked, c.ID
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic,
+		Action: "end_authorization", Client: client, Authorization: id, Allowed: true, Rule: "revoked in writing: 45 CFR 164.508(b)(5)"}); err != nil {
+		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
 	if err := s.disclosures.Update(ctx, doc, authorizationRevoked, v); err != nil {
 		return nil, err
 	}

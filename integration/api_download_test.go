@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/minio/minio-go/v7"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
@@ -112,7 +113,7 @@ func TestAPIDownload(t *testing.T) {
 		t.Fatalf("another client issuing a token: %d", s)
 	}
 	trail := e.auditLog.String()
-	if !strings.Contains(trail, `"action":"download","client":"`+e.a+`","record":"`+e.note+`","release":"`+e.release+`","allowed":true`) ||
+	if !strings.Contains(trail, `"action":"download","client":"`+e.a+`","record":"`+e.note+`","release":"`+e.release+`","token_id":"`) ||
 		!strings.Contains(trail, `"rule":"the token was used before"`) || strings.Contains(trail, tok) {
 		t.Error("the audit trail lacks the download or the refused replay, or holds the token")
 	}
@@ -500,7 +501,7 @@ func TestAPIDownloadKeyRotation(t *testing.T) {
 func TestAPIRevokedReleaseRolledBack(t *testing.T) {
 	e := newDownloadEnv(t)
 	base := "/v1/clients/" + e.a + "/releases/" + e.release
-	key := e.releaseKey(t, e.release)
+	key := e.disclosureKey(t, e.release)
 	approved := getObject(t, e.raw, e.bucket, key)
 	tok := e.token(t, "pat", e.a, e.release)
 	e.must(t, http.StatusOK, nil, "dr-lee", "POST", base+"/revoke", map[string]string{"reason": "issued in error"})
@@ -519,5 +520,56 @@ func TestAPIRevokedReleaseRolledBack(t *testing.T) {
 	}
 	if !strings.Contains(e.auditLog.String(), `"release":"`+e.release+`","allowed":false,"rule":"the audit trail records the end of the release"`) {
 		t.Errorf("the refusal was not audited with its reason")
+	}
+}
+
+// TestAPIDisclosureStateRolledBack: what a bucket writer can still do to disclosure state
+// without Vault is put back an older genuine version or delete a marker; the signed trail
+// keeps both from reviving anything. A revoked authorization put back as active stays
+// revoked (no release relies on it); a used token whose used-up marker is deleted stays used.
+func TestAPIDisclosureStateRolledBack(t *testing.T) {
+	e := newDownloadEnv(t)
+	ctx := context.Background()
+	base := "/v1/clients/" + e.a
+	var auth app.AuthorizationView
+	e.must(t, http.StatusCreated, &auth, "admin", "POST", base+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
+	key := e.disclosureKey(t, auth.ID)
+	active := getObject(t, e.raw, e.bucket, key)
+	e.must(t, http.StatusOK, nil, "admin", "POST", base+"/authorizations/"+auth.ID+"/revoke", nil)
+	putObject(t, e.raw, e.bucket, key, active)
+	var list struct{ Items []app.AuthorizationView }
+	e.must(t, http.StatusOK, &list, "admin", "GET", base+"/authorizations", nil)
+	if len(list.Items) != 1 || !list.Items[0].Revoked {
+		t.Fatalf("the rolled-back authorization lists as %+v", list.Items)
+	}
+	var r app.ReleaseView
+	e.must(t, http.StatusCreated, &r, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "authorization",
+		"purpose": "custody", "recipient": map[string]string{"kind": "attorney", "id": "smith-law"}})
+	if r.Status == app.ReleaseApproved {
+		t.Fatalf("a release under the rolled-back authorization: %+v", r.Decision)
+	}
+
+	before := e.bucketState(t)
+	tok := e.token(t, "pat", e.a, e.release)
+	if s, _, b := e.redeem(t, "pat", tok); s != http.StatusOK {
+		t.Fatalf("the download: %d %s", s, b)
+	}
+	var marker string
+	for k := range e.bucketState(t) {
+		if _, ok := before[k]; !ok && strings.Contains(k, "/t/") {
+			marker = k
+		}
+	}
+	if marker == "" {
+		t.Fatal("the token's used-up marker was not found")
+	}
+	if err := e.raw.RemoveObject(ctx, e.bucket, marker, minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _, b := e.redeem(t, "pat", tok); s != http.StatusUnauthorized {
+		t.Fatalf("the token again, its marker deleted: %d %s", s, b)
+	}
+	if n := strings.Count(e.auditLog.String(), `"rule":"the token was used before"`); n != 1 {
+		t.Errorf("%d refusals audited as a token used before; want 1", n)
 	}
 }

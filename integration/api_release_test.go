@@ -541,7 +541,7 @@ func TestAPIAccountingFromTrail(t *testing.T) {
 	}
 
 	// A bucket writer deletes the subpoena's release record: the disclosure stays listed.
-	if err := e.raw.RemoveObject(ctx, e.bucket, e.releaseKey(t, subpoena.ID), minio.RemoveObjectOptions{}); err != nil {
+	if err := e.raw.RemoveObject(ctx, e.bucket, e.disclosureKey(t, subpoena.ID), minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var after app.Accounting

@@ -254,7 +254,8 @@ func (e *apiEnv) createClient(t testing.TB, user string, team []string) string {
 }
 
 // bucketState is every object key of the bucket with its ETag, but for the audit chain's
-// blocks: refusals are recorded there, as they should be.
+// blocks and its readers' checkpoints: refusals are recorded in the chain, as they should be,
+// and a checkpoint only summarizes the chain.
 func (e *apiEnv) bucketState(t testing.TB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -262,7 +263,7 @@ func (e *apiEnv) bucketState(t testing.TB) map[string]string {
 		if o.Err != nil {
 			t.Fatal(o.Err)
 		}
-		if strings.HasPrefix(o.Key, "c/"+e.clinic+"/a/") {
+		if strings.HasPrefix(o.Key, "c/"+e.clinic+"/a/") || strings.HasPrefix(o.Key, "c/"+e.clinic+"/k/") {
 			continue
 		}
 		out[o.Key] = o.ETag
@@ -270,15 +271,15 @@ func (e *apiEnv) bucketState(t testing.TB) map[string]string {
 	return out
 }
 
-// releaseKey is the object key of the record of release id.
-func (e *apiEnv) releaseKey(t testing.TB, id string) string {
+// disclosureKey is the object key of the disclosure document id (a release, an authorization).
+func (e *apiEnv) disclosureKey(t testing.TB, id string) string {
 	t.Helper()
 	for k := range e.bucketState(t) {
 		if strings.Contains(k, "/d/") && strings.HasSuffix(k, "/"+id) {
 			return k
 		}
 	}
-	t.Fatalf("no object holds release %s", id)
+	t.Fatalf("no object holds disclosure document %s", id)
 	return ""
 }
 
