@@ -1,8 +1,10 @@
 package recordvault
 
 import (
+	"crypto/rand"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Category is a kind of record. Each (clinic, category) has its own Transit key, so records of
@@ -35,6 +37,9 @@ var validID = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
 
 // ValidID reports whether id has the form of a recordvault id (clinic, client, record, blob).
 func ValidID(id string) bool { return validID.MatchString(id) }
+
+// NewID returns a fresh random id: 26 characters of lowercase base32, 130 bits.
+func NewID() string { return strings.ToLower(rand.Text()) }
 
 // DocumentKind is what a stored document is: a record, or something that belongs to one.
 type DocumentKind string

@@ -81,7 +81,7 @@ func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, clie
 	if _, err := s.loadClientAs(ctx, c, "record_access_request", access.ReadClient, client); err != nil {
 		return nil, err
 	}
-	v := &AccessRequestView{ID: disclosure.NewID(), Client: client, Request: in, Jurisdiction: s.jurisdiction, Status: accessRequestOpen,
+	v := &AccessRequestView{ID: recordvault.NewID(), Client: client, Request: in, Jurisdiction: s.jurisdiction, Status: accessRequestOpen,
 		RecordedBy: c.ID, Recorded: s.now().UTC()}
 	if err := v.refresh(s.now()); err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
-	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/records"
 )
@@ -126,7 +125,7 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 		return nil, err
 	}
 	now := s.now().UTC()
-	v := &OrderView{ID: disclosure.NewID(), Client: client, Order: in, RecordedBy: c.ID, Recorded: now, Releases: []string{}, Refused: []Refusal{}}
+	v := &OrderView{ID: recordvault.NewID(), Client: client, Order: in, RecordedBy: c.ID, Recorded: now, Releases: []string{}, Refused: []Refusal{}}
 	order := policy.Order{ID: v.ID, Recipient: in.Recipient.ID, Documents: in.Documents, From: in.From, To: in.To,
 		Fields: in.Fields, Scope: in.Categories, Part2SubpartE: in.Part2SubpartE}
 	manifest := ReleaseManifest{Version: 1, Order: v.ID, Clinic: c.Clinic, Client: client, Recipient: in.Recipient.ID, Created: now,

@@ -201,7 +201,7 @@ func (s *Service) AddAuthorization(ctx context.Context, c access.Caller, client 
 	if _, err := s.loadClientAs(ctx, c, "add_authorization", access.ReadClient, client); err != nil {
 		return nil, err
 	}
-	a.ID = disclosure.NewID()
+	a.ID = recordvault.NewID()
 	v := &AuthorizationView{Authorization: a, Status: authorizationActive, RecordedBy: c.ID, Recorded: s.now().UTC()}
 	if _, err := s.disclosures.Create(ctx, c.Clinic, client, a.ID, kindAuthorization, authorizationActive, v); err != nil {
 		return nil, err
@@ -472,7 +472,7 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 // releaseView is the release a decision on in makes.
 func (s *Service) releaseView(c access.Caller, client string, doc *records.Document, in ReleaseInput, req policy.Request,
 	decision policy.Decision, now time.Time) *ReleaseView {
-	return &ReleaseView{ID: disclosure.NewID(), Client: client, Document: doc.ID, Category: doc.Category,
+	return &ReleaseView{ID: recordvault.NewID(), Client: client, Document: doc.ID, Category: doc.Category,
 		DateOfService: req.Document.DateOfService, DocumentVersion: doc.Updated, Basis: in.Basis, Recipient: in.Recipient,
 		Purpose: in.Purpose, Asked: in.Fields, Decision: decision, Status: statusOf[decision.Outcome], Jurisdiction: s.jurisdiction,
 		RequestedBy: c.ID, Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays), Minor: in.Minor, home: doc.Participants[0]}

@@ -97,8 +97,6 @@ func loaded(p *storage.Profile, etag string) *Client {
 // ErrNotFound is the answer for a client that is not there.
 var ErrNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
 
-func newID() string { return strings.ToLower(rand.Text()) }
-
 // CreateClient stores a new client with identity id and care team team (clinicians of the
 // clinic's roster), and indexes it. The profile is written first and the index entry last,
 // so a client is never found before it exists; if indexing fails the profile is removed.
@@ -113,7 +111,7 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 	if err != nil {
 		return nil, err
 	}
-	p := &storage.Profile{Clinic: clinic, Client: newID(), Created: s.now().UTC(), TransitKey: IdentityKeyName(clinic),
+	p := &storage.Profile{Clinic: clinic, Client: recordvault.NewID(), Created: s.now().UTC(), TransitKey: IdentityKeyName(clinic),
 		Index: index, CareTeam: team, Fields: map[string][]byte{}}
 	dk, err := s.keys.NewDataKey(ctx, p.TransitKey, crypto.DataKeyContext(clinic, identityCategory, p.Client))
 	if err != nil {

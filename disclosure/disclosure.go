@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/recordvault/recordvault"
@@ -127,11 +126,7 @@ func dataKeyContext(d *storage.Disclosure) []byte {
 	return crypto.DataKeyContext(d.Clinic, category+"/"+d.Client, d.ID)
 }
 
-// NewID returns a fresh document id, for a caller that must name a document (in another
-// document) before it is stored.
-func NewID() string { return strings.ToLower(rand.Text()) }
-
-// Create seals and stores a new document id (from NewID) of kind with status about client.
+// Create seals and stores a new document id (from recordvault.NewID) of kind with status about client.
 func (s *Service) Create(ctx context.Context, clinic, client, id, kind, status string, body any) (*Doc, error) {
 	d := &storage.Disclosure{Clinic: clinic, Client: client, ID: id, Kind: kind, Status: status, TransitKey: KeyName(clinic)}
 	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) || !recordvault.ValidID(id) {

@@ -88,11 +88,11 @@ func TestCreateLoadUpdateList(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
 	s := New(vaulttest.Keyring{}, vaulttest.Keyring{}, store, nil)
-	a, err := s.Create(ctx, "c", "p", NewID(), "authorization", "active", note{"first"})
+	a, err := s.Create(ctx, "c", "p", recordvault.NewID(), "authorization", "active", note{"first"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Create(ctx, "c", "p", NewID(), "release", "approved", note{"other kind"}); err != nil {
+	if _, err := s.Create(ctx, "c", "p", recordvault.NewID(), "release", "approved", note{"other kind"}); err != nil {
 		t.Fatal(err)
 	}
 	stale, err := s.Load(ctx, "c", "p", a.ID, "authorization")
@@ -123,11 +123,11 @@ func TestEditsInTheBucketAreRefused(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
 	s := New(vaulttest.Keyring{}, vaulttest.Keyring{}, store, nil)
-	a, err := s.Create(ctx, "c", "p", NewID(), "authorization", "revoked", note{"x"})
+	a, err := s.Create(ctx, "c", "p", recordvault.NewID(), "authorization", "revoked", note{"x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Create(ctx, "c", "p", NewID(), "authorization", "active", note{"y"})
+	b, err := s.Create(ctx, "c", "p", recordvault.NewID(), "authorization", "active", note{"y"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if err := disclosures.Provision(ctx, clinic); err != nil {
 		t.Fatalf("provision the disclosure key with the policy: %v", err)
 	}
-	doc, err := disclosures.Create(ctx, clinic, jo.ID, disclosure.NewID(), "authorization", "active", "signed form")
+	doc, err := disclosures.Create(ctx, clinic, jo.ID, recordvault.NewID(), "authorization", "active", "signed form")
 	if err != nil {
 		t.Fatalf("store a disclosure document with the policy: %v", err)
 	}

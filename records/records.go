@@ -136,8 +136,6 @@ type Document struct {
 	etag string
 }
 
-func newID() string { return strings.ToLower(rand.Text()) }
-
 // Create encrypts and stores a new record and returns it. Attachments are stored first, then
 // the manifest under the first participant, then links under the others, so nothing ever
 // names what is missing; if storing fails midway, what was already stored is removed.
@@ -149,7 +147,7 @@ func (s *Service) Create(ctx context.Context, rec NewRecord) (*Document, error) 
 	if rec.Sign {
 		status = recordvault.StatusSigned
 	}
-	m := &storage.Manifest{Clinic: rec.Clinic, Record: newID(), Kind: string(recordvault.RecordDocument),
+	m := &storage.Manifest{Clinic: rec.Clinic, Record: recordvault.NewID(), Kind: string(recordvault.RecordDocument),
 		Category: string(rec.Category), Participants: rec.Participants, Author: rec.Author, Status: string(status)}
 	return s.create(ctx, m, rec.Fields, rec.Attachments)
 }
@@ -168,7 +166,7 @@ func (s *Service) AddChild(ctx context.Context, parent *Document, c NewChild) (*
 	if parent.Kind != recordvault.RecordDocument || (c.Kind != recordvault.AddendumDocument && c.Kind != recordvault.AmendmentDocument) {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "addenda and amendment requests belong to records")
 	}
-	m := &storage.Manifest{Clinic: parent.Clinic, Record: newID(), Kind: string(c.Kind), Parent: parent.ID,
+	m := &storage.Manifest{Clinic: parent.Clinic, Record: recordvault.NewID(), Kind: string(c.Kind), Parent: parent.ID,
 		Category: string(parent.Category), Participants: parent.Participants, Author: c.Author, Status: string(c.Status)}
 	return s.create(ctx, m, c.Fields, nil)
 }
@@ -258,7 +256,7 @@ func (s *Service) sealFields(key *crypto.RecordKey, m *storage.Manifest, fields 
 
 // storeBlob encrypts and uploads one attachment of m.
 func (s *Service) storeBlob(ctx context.Context, key *crypto.RecordKey, m *storage.Manifest, a NewAttachment) (storage.Blob, error) {
-	blob := storage.Blob{ID: newID(), Size: a.Size, MediaType: a.MediaType}
+	blob := storage.Blob{ID: recordvault.NewID(), Size: a.Size, MediaType: a.MediaType}
 	enc, size, err := key.EncryptStream(s.rand, binding(m, blob.ID), a.Body, a.Size)
 	if err != nil {
 		return blob, err
