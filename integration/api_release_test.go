@@ -600,7 +600,7 @@ func TestAPIAccountingFromCheckpoint(t *testing.T) {
 	if len(want.Entries) != 1 || len(want.Entries[0].Downloads) != 1 {
 		t.Fatalf("accounting: %+v", want.Entries)
 	}
-	key := "c/" + e.clinic + "/k/disclosure-ledger"
+	key := "c/" + e.clinic + "/ac/disclosure-ledger"
 	saved := getObject(t, e.raw, e.bucket, key)
 
 	fresh := func() *app.Accounting { // another process over the same bucket and Vault

@@ -263,7 +263,7 @@ func (e *apiEnv) bucketState(t testing.TB) map[string]string {
 		if o.Err != nil {
 			t.Fatal(o.Err)
 		}
-		if strings.HasPrefix(o.Key, "c/"+e.clinic+"/a/") || strings.HasPrefix(o.Key, "c/"+e.clinic+"/k/") {
+		if strings.HasPrefix(o.Key, "c/"+e.clinic+"/a/") || strings.HasPrefix(o.Key, "c/"+e.clinic+"/ac/") {
 			continue
 		}
 		out[o.Key] = o.ETag

@@ -95,13 +95,13 @@ func (s *Store) ListAuditBlocks(ctx context.Context, clinic string, from uint64,
 }
 
 // An audit checkpoint is a reader's signed summary of a clinic's audit chain up to a head
-// (package audit), stored at c/<clinic>/k/<name> so that a new process resumes reading the
+// (package audit), stored at c/<clinic>/ac/<name> so that a new process resumes reading the
 // chain there instead of at its first block.
 
 // MaxAuditCheckpointSize bounds a stored audit checkpoint.
 const MaxAuditCheckpointSize = 16 << 20
 
-func auditCheckpointKey(clinic, name string) string { return "c/" + clinic + "/k/" + name }
+func auditCheckpointKey(clinic, name string) string { return "c/" + clinic + "/ac/" + name }
 
 // ReadAuditCheckpoint returns clinic's checkpoint called name and its ETag; ErrNotFound if
 // there is none.
