@@ -24,6 +24,8 @@ type AuditEvent struct {
 	Release string `json:"release,omitempty"`
 	// Authorization names the authorization a revocation ends.
 	Authorization string `json:"authorization,omitempty"`
+	// Amendment names the amendment request a step concerns (its request and its decision).
+	Amendment string `json:"amendment,omitempty"`
 	// TokenID is the id (jti) of the download token a download used up; never the token.
 	TokenID string `json:"token_id,omitempty"`
 	// Accounted marks the approval of a release that a client's accounting of disclosures

@@ -144,9 +144,10 @@ func (s *Service) auditMissingRelease(ctx context.Context, c access.Caller, clie
 }
 
 // ledger is what the audit trail records of disclosures, per clinic: accountable approvals
-// and their downloads, for accountings; and the releases ended, the authorizations revoked
-// and the download tokens used up, so that a record rolled back in the bucket to an earlier
-// version, or a token's used-up marker deleted, revives none of them. Each read
+// and their downloads, for accountings; the releases ended, the authorizations revoked and
+// the download tokens used up, so that a record rolled back in the bucket to an earlier
+// version, or a token's used-up marker deleted, revives none of them; and the amendment
+// requests still undecided, whose deadlines the clinic must keep. Each read
 // verifies the chain on from where the last one stopped, so that a read costs one block read
 // and what is new; a process starts from the clinic's last checkpoint (saved every `every`
 // blocks read, signed by the audit key), not from the chain's first block.
@@ -178,6 +179,7 @@ type ledgerState struct {
 	Downloads map[string][]time.Time `json:"downloads"` // by release
 	Ended     map[string]bool        `json:"ended"`     // releases revoked, or ended with an authorization
 	Revoked   map[string]bool        `json:"revoked"`   // authorizations revoked
+	Open      map[string]openRequest `json:"open"`      // amendment requests not yet decided, by id
 	// Used are the download tokens used up, by id, with when: kept while such a token could
 	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
 	Used   map[string]time.Time `json:"used"`
@@ -186,6 +188,13 @@ type ledgerState struct {
 
 // usedTokenKept is how long after its use a token's id is kept.
 const usedTokenKept = tokens.MaxTTL + time.Minute
+
+// openRequest is an amendment request the trail records as undecided.
+type openRequest struct {
+	At     time.Time `json:"at"`
+	Client string    `json:"client"`
+	Record string    `json:"record"`
+}
 
 // approval is an accountable disclosure as the trail records it.
 type approval struct {
@@ -237,7 +246,7 @@ func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func
 
 // load starts the ledger from clinic's checkpoint, or empty when there is none to take.
 func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) error {
-	cl.ledgerState = ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{}, Used: map[string]time.Time{}}
+	cl.ledgerState = ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{}, Used: map[string]time.Time{}, Open: map[string]openRequest{}}
 	cp, err := trail.LoadCheckpoint(ctx, clinic, ledgerCheckpoint)
 	if errors.Is(err, audit.ErrNoCheckpoint) {
 		cl.loaded = true
@@ -247,7 +256,7 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 		return err
 	}
 	var st ledgerState
-	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil {
+	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil || st.Open == nil {
 		return errors.New("app: a signed ledger checkpoint does not decode")
 	}
 	cl.ledgerState, cl.head, cl.saved, cl.loaded = st, cp.Head, cp.Head.Blocks, true
@@ -265,6 +274,10 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 	switch {
 	case e.Action == "end_authorization" && e.Authorization != "":
 		cl.Revoked[e.Authorization] = true
+	case e.Action == "amendment_requested" && e.Amendment != "":
+		cl.Open[e.Amendment] = openRequest{At: e.Time, Client: e.Client, Record: e.Record}
+	case e.Action == "amendment_decided":
+		delete(cl.Open, e.Amendment)
 	case e.Release == "":
 	case e.Action == "end_release":
 		cl.Ended[e.Release] = true

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
@@ -35,8 +38,14 @@ func (s *Service) RequestAmendment(ctx context.Context, c access.Caller, client,
 	if doc.Status != recordvault.StatusSigned {
 		return nil, errAmendDraft
 	}
+	// The clock of the decision starts here: the trail lists the requests still open
+	// (OverdueAmendments), whatever happens to their objects in the bucket.
+	id := recordvault.NewID()
+	if err := s.recordAmendmentStep(ctx, c, "amendment_requested", client, record, id, "a decision is due within 60 days: 45 CFR 164.526(b)(2)"); err != nil {
+		return nil, err
+	}
 	parts := map[string][]byte{req.Part: req.Value}
-	k, err := s.records.AddChild(ctx, doc, records.NewChild{Kind: recordvault.AmendmentDocument, Author: c.ID,
+	k, err := s.records.AddChild(ctx, doc, records.NewChild{ID: id, Kind: recordvault.AmendmentDocument, Author: c.ID,
 		Status: req.Status, Fields: parts})
 	if err != nil {
 		return nil, err
@@ -138,11 +147,26 @@ func (s *Service) amend(ctx context.Context, c access.Caller, event string, acti
 	if err != nil {
 		return nil, err
 	}
+	if step.From == recordvault.StatusRequested && step.Status != recordvault.StatusRequested {
+		if err := s.recordAmendmentStep(ctx, c, "amendment_decided", client, record, id, "request "+string(step.Status)+": 45 CFR 164.526(d), (e)"); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.records.AppendAmendment(ctx, k, step); err != nil {
 		return nil, err
 	}
 	parts[step.Part] = step.Value
 	return recordvault.AmendmentFromParts(k.ID, k.Status, parts)
+}
+
+// recordAmendmentStep records a step that opens or closes the clock of amendment request id.
+func (s *Service) recordAmendmentStep(ctx context.Context, c access.Caller, action, client, record, id, rule string) error {
+	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic,
+		Action: action, Client: client, Record: record, Amendment: id, Allowed: true, Rule: rule})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	return nil
 }
 
 // amendment decrypts and assembles a stored amendment request.
@@ -156,4 +180,68 @@ func (s *Service) amendment(ctx context.Context, k *records.Document) (map[strin
 		return nil, nil, fmt.Errorf("%w: %w", records.ErrUnreadable, err)
 	}
 	return parts, a, nil
+}
+
+// OverdueAmendment is an amendment request past its due day and still undecided.
+type OverdueAmendment struct {
+	Client    string `json:"client"`
+	Record    string `json:"record"`
+	Amendment string `json:"amendment"`
+	Due       string `json:"due,omitempty"` // YYYY-MM-DD
+	// Unavailable marks a request the audit trail records as undecided whose document cannot
+	// be read (deleted or altered in the bucket): listed, for its due day cannot be known.
+	Unavailable bool `json:"unavailable,omitempty"`
+}
+
+// OverdueAmendments lists, for clinic admins, the clinic's amendment requests still
+// undecided after their due day (60 days, or 90 with the extension: 164.526(b)(2)), earliest
+// due first. The undecided requests come from the audit trail, not from a walk of every
+// record; the due day is read from each one's sealed request, and nothing else is shown.
+func (s *Service) OverdueAmendments(ctx context.Context, c access.Caller) ([]OverdueAmendment, error) {
+	if err := s.decide(ctx, c, "list_overdue_amendments", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
+		return nil, err
+	}
+	open := map[string]openRequest{}
+	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic}
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) { maps.Copy(open, l.Open) }); err != nil {
+		return nil, err
+	}
+	out := []OverdueAmendment{}
+	now := s.now()
+	for id, o := range open {
+		entry := OverdueAmendment{Client: o.Client, Record: o.Record, Amendment: id}
+		a, err := s.storedAmendment(ctx, c.Clinic, o, id)
+		switch {
+		case errors.Is(err, records.ErrNotFound) || errors.Is(err, records.ErrUnreadable):
+			entry.Unavailable = true
+		case err != nil:
+			return nil, err
+		case !a.Overdue(now):
+			continue
+		default:
+			entry.Due = a.Due
+		}
+		out = append(out, entry)
+	}
+	slices.SortFunc(out, func(a, b OverdueAmendment) int {
+		return cmp.Or(cmp.Compare(a.Due, b.Due), cmp.Compare(open[a.Amendment].At.UnixNano(), open[b.Amendment].At.UnixNano()))
+	})
+	return out, nil
+}
+
+// storedAmendment reads amendment request id of o's record, in the service only.
+func (s *Service) storedAmendment(ctx context.Context, clinic string, o openRequest, id string) (*recordvault.Amendment, error) {
+	doc, err := s.records.Load(ctx, clinic, o.Client, o.Record)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.records.LoadChild(ctx, doc, id)
+	if err != nil {
+		return nil, err
+	}
+	if k.Kind != recordvault.AmendmentDocument {
+		return nil, records.ErrUnreadable
+	}
+	_, a, err := s.amendment(ctx, k)
+	return a, err
 }

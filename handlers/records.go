@@ -485,6 +485,17 @@ func handleAmendmentRecipients(logger *slog.Logger, svc *app.Service) http.Handl
 	})
 }
 
+func handleOverdueAmendments(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		vs, err := svc.OverdueAmendments(r.Context(), caller(r))
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, list[app.OverdueAmendment]{Items: vs})
+		return nil
+	})
+}
+
 type extensionBody struct {
 	Reason string `json:"reason"`
 }

@@ -48,6 +48,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/records/{record}/amendments/{amendment}/disagreement", handleRecordDisagreement(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records/{record}/amendments/{amendment}/rebuttal", handleRebutDisagreement(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records/{record}/amendments/{amendment}/recipients", handleAmendmentRecipients(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/amendments/overdue", handleOverdueAmendments(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/records/{record}/attachments", handleAddAttachment(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records/{record}/attachments/{attachment}", handleGetAttachment(logger, svc)).Methods(http.MethodGet, http.MethodHead)
 

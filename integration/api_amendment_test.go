@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
 )
@@ -195,5 +197,52 @@ func TestAPIAmendmentRecipients(t *testing.T) {
 	_, _, unknown := e.call(t, "dr-out", "GET", base+"/records/"+newID()+"/amendments/"+a.ID+"/recipients", nil)
 	if status, _, b := e.call(t, "dr-out", "GET", recipients, nil); status != http.StatusNotFound || string(b) != string(unknown) {
 		t.Fatalf("an outsider: %d %s", status, b)
+	}
+}
+
+// TestAPIOverdueAmendments: clinic admins list the amendment requests still undecided after
+// their due day, read from the audit trail: one received 70 days ago is listed with its due
+// day; one received yesterday and one decided are not; one whose document was deleted from
+// the bucket is listed as unavailable. Clinicians are refused like any outsider.
+func TestAPIOverdueAmendments(t *testing.T) {
+	e := newAPIEnv(t, map[string][]recordvault.Role{"admin": {recordvault.RoleClinicAdmin}, "dr-lee": {recordvault.RoleClinician}})
+	client := e.createClient(t, "admin", []string{"dr-lee"})
+	base := "/v1/clients/" + client + "/records"
+	var rec, other app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", base, map[string]any{"category": "progress_note", "fields": progressNote("weekly CBT"), "sign": true})
+	e.must(t, http.StatusCreated, &other, "dr-lee", "POST", base, map[string]any{"category": "progress_note", "fields": progressNote("intake"), "sign": true})
+	ask := func(record string, daysAgo int) recordvault.Amendment {
+		var a recordvault.Amendment
+		e.must(t, http.StatusCreated, &a, "dr-lee", "POST", base+"/"+record+"/amendments", map[string]string{
+			"received": time.Now().UTC().AddDate(0, 0, -daysAgo).Format(time.DateOnly), "requested_change": "the date is wrong"})
+		return a
+	}
+	late, recent, decided, gone := ask(rec.ID, 70), ask(rec.ID, 1), ask(rec.ID, 70), ask(other.ID, 70)
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", base+"/"+rec.ID+"/amendments/"+decided.ID+"/decision",
+		map[string]string{"outcome": "accepted", "amendment": "The session was on the 3rd."})
+	var key string
+	for k := range e.bucketState(t) {
+		if strings.HasSuffix(k, "/"+gone.ID) {
+			key = k
+		}
+	}
+	if key == "" {
+		t.Fatal("the amendment request's object was not found")
+	}
+	if err := e.raw.RemoveObject(context.Background(), e.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	var list struct{ Items []app.OverdueAmendment }
+	e.must(t, http.StatusOK, &list, "admin", "GET", "/v1/amendments/overdue", nil)
+	want := []app.OverdueAmendment{
+		{Client: client, Record: other.ID, Amendment: gone.ID, Unavailable: true},
+		{Client: client, Record: rec.ID, Amendment: late.ID, Due: late.Due},
+	}
+	if !slices.Equal(list.Items, want) || late.Due >= time.Now().UTC().Format(time.DateOnly) {
+		t.Fatalf("overdue: %+v\nwant %+v (recent %s, decided %s)", list.Items, want, recent.ID, decided.ID)
+	}
+	if s, _, b := e.call(t, "dr-lee", "GET", "/v1/amendments/overdue", nil); s != http.StatusNotFound {
+		t.Errorf("a clinician listing overdue amendments: %d %s", s, b)
 	}
 }

@@ -154,6 +154,7 @@ func (s *Service) Create(ctx context.Context, rec NewRecord) (*Document, error) 
 
 // NewChild is an addendum or amendment request to store with a record.
 type NewChild struct {
+	ID     string // the child's id when the caller names it first (recordvault.NewID); a fresh one when empty
 	Kind   recordvault.DocumentKind
 	Author string
 	Status recordvault.Status
@@ -166,7 +167,13 @@ func (s *Service) AddChild(ctx context.Context, parent *Document, c NewChild) (*
 	if parent.Kind != recordvault.RecordDocument || (c.Kind != recordvault.AddendumDocument && c.Kind != recordvault.AmendmentDocument) {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "addenda and amendment requests belong to records")
 	}
-	m := &storage.Manifest{Clinic: parent.Clinic, Record: recordvault.NewID(), Kind: string(c.Kind), Parent: parent.ID,
+	if c.ID == "" {
+		c.ID = recordvault.NewID()
+	}
+	if !recordvault.ValidID(c.ID) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "malformed document id")
+	}
+	m := &storage.Manifest{Clinic: parent.Clinic, Record: c.ID, Kind: string(c.Kind), Parent: parent.ID,
 		Category: string(parent.Category), Participants: parent.Participants, Author: c.Author, Status: string(c.Status)}
 	return s.create(ctx, m, c.Fields, nil)
 }
