@@ -13,6 +13,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/audit"
+	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/tokens"
 )
@@ -63,7 +64,9 @@ func accounted(d policy.Decision) bool { return d.Outcome == policy.Approve && d
 // AccountingOf returns a client's accounting of disclosures: every accountable disclosure of
 // the last six years the clinic's audit trail records for a document the client takes part
 // in, oldest first, with its downloads; disclosures to the client, under an authorization or
-// for treatment are exempt (164.528(a)(1)) and never marked accountable.
+// for treatment are exempt (164.528(a)(1)) and never marked accountable. Disclosures to an
+// agency whose suspension is in force are left out until it ends (164.528(a)(2)), without a
+// trace in the answer: telling would defeat the suspension.
 func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client string) (*Accounting, error) {
 	if err := s.loadClientOrSelf(ctx, c, "read_accounting", client); err != nil {
 		return nil, err
@@ -80,6 +83,10 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 		return nil, err
 	}
 	rs, err := s.clientReleases(ctx, c.Clinic, client)
+	if err != nil {
+		return nil, err
+	}
+	suspensions, err := s.suspensions(ctx, c.Clinic, client)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +110,9 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 			e.Recipient, e.Description, e.Unavailable = "unknown", missingDetails, true
 		} else {
 			r := rs[i]
+			if slices.ContainsFunc(suspensions, func(v SuspensionView) bool { return v.Recipient == r.Recipient.ID && v.inForce(now) }) {
+				continue // left out while an agency's suspension holds, silently: 164.528(a)(2)
+			}
 			e.Recipient, e.Address, e.Purpose, e.Basis, e.Citation = r.Recipient.Name, r.Recipient.Address, r.Purpose, r.Basis, r.Decision.Rule.Citation
 			if e.Recipient == "" {
 				e.Recipient = r.Recipient.ID
@@ -301,4 +311,92 @@ func (cl *clinicLedger) forgetExpiredTokens() {
 			delete(cl.Used, id)
 		}
 	}
+}
+
+// kindSuspension is the disclosure document of a suspension of a client's accounting.
+const kindSuspension = "accounting_suspension"
+
+// MaxOralSuspensionDays is how long a suspension on an agency's oral statement lasts at most,
+// unless the written statement follows (164.528(a)(2)(ii)).
+const MaxOralSuspensionDays = 30
+
+// SuspensionInput is a health oversight agency's or law enforcement official's statement
+// that an accounting to the client would be reasonably likely to impede its activities
+// (45 CFR 164.528(a)(2)): disclosures to it are left out of the client's accounting until
+// the day the statement names.
+type SuspensionInput struct {
+	// Recipient is the agency's or official's recipient id, as the releases to it name it.
+	Recipient string `json:"recipient"`
+	Agency    string `json:"agency"`
+	// Written tells a written statement from an oral one; an oral one is documented (the
+	// official's identity and what was said) and lasts 30 days at most.
+	Written   bool   `json:"written"`
+	Statement string `json:"statement"`
+	Until     string `json:"until"` // the last day of the suspension, YYYY-MM-DD
+}
+
+// SuspensionView is a recorded suspension.
+type SuspensionView struct {
+	SuspensionInput
+	ID         string    `json:"id"`
+	Client     string    `json:"client"`
+	RecordedBy string    `json:"recorded_by"`
+	Recorded   time.Time `json:"recorded"`
+}
+
+// inForce reports whether the suspension still holds on now.
+func (v *SuspensionView) inForce(now time.Time) bool { return now.UTC().Format(time.DateOnly) <= v.Until }
+
+// SuspendAccounting records, for clinic admins (the privacy officer), an agency's statement
+// suspending a client's accounting of the disclosures made to it.
+func (s *Service) SuspendAccounting(ctx context.Context, c access.Caller, client string, in SuspensionInput) (*SuspensionView, error) {
+	now := s.now().UTC()
+	until, err := time.Parse(time.DateOnly, in.Until)
+	today := now.Format(time.DateOnly)
+	if err != nil || in.Until < today {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "until: the last day of the suspension, as YYYY-MM-DD, not in the past")
+	}
+	if !in.Written && until.After(now.AddDate(0, 0, MaxOralSuspensionDays)) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "until: a suspension on an oral statement lasts %d days at most (45 CFR 164.528(a)(2)(ii))", MaxOralSuspensionDays)
+	}
+	if !recordvault.ValidSubject(in.Recipient) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "recipient: the recipient id of the agency, printable characters, no slash")
+	}
+	if strings.TrimSpace(in.Agency) == "" || strings.TrimSpace(in.Statement) == "" {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "agency and statement: who asked and what they stated are required")
+	}
+	if err := evidenceText(in.Agency, in.Statement); err != nil {
+		return nil, err
+	}
+	if _, err := s.loadClientAs(ctx, c, "suspend_accounting", access.ManageClinic, client); err != nil {
+		return nil, err
+	}
+	v := &SuspensionView{SuspensionInput: in, ID: recordvault.NewID(), Client: client, RecordedBy: c.ID, Recorded: now}
+	if _, err := s.disclosures.Create(ctx, c.Clinic, client, v.ID, kindSuspension, "recorded", v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// ListSuspensions returns, for clinic admins, the suspensions of a client's accounting.
+func (s *Service) ListSuspensions(ctx context.Context, c access.Caller, client string) ([]SuspensionView, error) {
+	if _, err := s.loadClientAs(ctx, c, "list_accounting_suspensions", access.ManageClinic, client); err != nil {
+		return nil, err
+	}
+	return s.suspensions(ctx, c.Clinic, client)
+}
+
+// suspensions reads the suspensions of a client's accounting.
+func (s *Service) suspensions(ctx context.Context, clinic, client string) ([]SuspensionView, error) {
+	docs, err := s.disclosures.List(ctx, clinic, client, kindSuspension)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]SuspensionView, len(docs))
+	for i, d := range docs {
+		if err := json.Unmarshal(d.Body, &views[i]); err != nil || views[i].ID != d.ID || views[i].Client != client {
+			return nil, disclosure.ErrUnreadable
+		}
+	}
+	return views, nil
 }

@@ -93,6 +93,7 @@ func TestOpenAPIBodiesMatchTypes(t *testing.T) {
 		"ReleaseInput":       app.ReleaseInput{},
 		"OrderInput":         app.OrderInput{},
 		"AccessRequestInput": app.AccessRequestInput{},
+		"SuspensionInput":    app.SuspensionInput{},
 		"NewRecord":          app.NewRecord{},
 	} {
 		schema, ok := doc.Components.Schemas[name]

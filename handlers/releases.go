@@ -135,6 +135,32 @@ func handleVerifyManifest(logger *slog.Logger, svc *app.Service) http.Handler {
 	})
 }
 
+func handleSuspendAccounting(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, err := pathID(r, "client")
+		if err != nil {
+			return err
+		}
+		var body app.SuspensionInput
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.SuspendAccounting(r.Context(), caller(r), client, body)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, v)
+		return nil
+	})
+}
+
+func handleListSuspensions(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handleClientRead(logger, func(ctx context.Context, c access.Caller, client string) (list[app.SuspensionView], error) {
+		vs, err := svc.ListSuspensions(ctx, c, client)
+		return list[app.SuspensionView]{Items: vs}, err
+	})
+}
+
 func handleCreateAccessRequest(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		client, err := pathID(r, "client")

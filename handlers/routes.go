@@ -63,6 +63,8 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/releases/{release}/tokens", handleIssueToken(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/releases/{release}/revoke", handleRevokeRelease(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/accounting", handleAccounting(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clients/{client}/accounting/suspensions", handleSuspendAccounting(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/clients/{client}/accounting/suspensions", handleListSuspensions(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/court-orders", handleCreateCourtOrder(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/court-orders/{order}", handleGetCourtOrder(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/court-orders/verify", handleVerifyManifest(logger, svc)).Methods(http.MethodPost)

@@ -5,6 +5,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
@@ -652,5 +653,94 @@ func TestAPIAccountingFromCheckpoint(t *testing.T) {
 	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
 	if check.Intact || !strings.Contains(check.Problem, "block 0 is missing") {
 		t.Fatalf("verification after block 0 was deleted: %+v", check)
+	}
+}
+
+// TestAPIAccountingSuspension: a police department's written statement suspends, until the
+// day it names, the client's accounting of the disclosures made to it (45 CFR 164.528(a)(2)):
+// the accounting leaves them out without a trace, the other disclosures stay, and once the
+// suspension has ended they are back. An oral statement lasts 30 days at most; only clinic
+// admins record or list suspensions.
+func TestAPIAccountingSuspension(t *testing.T) {
+	e := newDownloadEnv(t)
+	base := "/v1/clients/" + e.a
+	var police, subpoena app.ReleaseView
+	e.must(t, http.StatusCreated, &police, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "serious_threat",
+		"fields": []string{"plan"}, "purpose": "preventing a threatened assault", "attestation": map[string]bool{"good_faith": true},
+		"recipient": map[string]string{"kind": "authority", "id": "pd-7", "name": "City Police, 7th precinct"}})
+	e.must(t, http.StatusCreated, &subpoena, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "subpoena",
+		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
+		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co"}})
+	if police.Status != app.ReleaseApproved || subpoena.Status != app.ReleaseApproved {
+		t.Fatalf("releases: %+v; %+v", police.Decision, subpoena.Decision)
+	}
+	accounting := func(who string) (releases []string, body string) {
+		t.Helper()
+		status, _, b := e.call(t, who, "GET", base+"/accounting", nil)
+		var acc app.Accounting
+		if err := json.Unmarshal(b, &acc); status != http.StatusOK || err != nil {
+			t.Fatalf("accounting: %d %s", status, b)
+		}
+		for _, en := range acc.Entries {
+			releases = append(releases, en.Release)
+		}
+		return releases, string(b)
+	}
+	if got, _ := accounting("pat"); !slices.Equal(got, []string{police.ID, subpoena.ID}) {
+		t.Fatalf("before the suspension: %v", got)
+	}
+
+	today := time.Now().UTC()
+	written := map[string]any{"recipient": "pd-7", "agency": "City Police", "written": true,
+		"statement": "An accounting would impede an open investigation.", "until": today.AddDate(0, 2, 0).Format(time.DateOnly)}
+	for name, c := range map[string]struct {
+		who  string
+		body map[string]any
+		want int
+	}{
+		"a clinician":                  {"dr-lee", written, http.StatusNotFound},
+		"an oral statement of 45 days": {"admin", map[string]any{"recipient": "pd-7", "agency": "City Police", "statement": "Sgt. Ruiz, by telephone", "until": today.AddDate(0, 0, 45).Format(time.DateOnly)}, http.StatusBadRequest},
+		"ended before it began":        {"admin", map[string]any{"recipient": "pd-7", "agency": "City Police", "written": true, "statement": "s", "until": today.AddDate(0, 0, -1).Format(time.DateOnly)}, http.StatusBadRequest},
+		"no statement":                 {"admin", map[string]any{"recipient": "pd-7", "agency": "City Police", "written": true, "until": today.Format(time.DateOnly)}, http.StatusBadRequest},
+		"an unknown field":             {"admin", map[string]any{"recipient": "pd-7", "agency": "City Police", "statement": "s", "until": today.Format(time.DateOnly), "secret": true}, http.StatusBadRequest},
+	} {
+		if s, _, b := e.call(t, c.who, "POST", base+"/accounting/suspensions", c.body); s != c.want {
+			t.Errorf("%s: %d %s, want %d", name, s, b, c.want)
+		}
+	}
+	var v app.SuspensionView
+	e.must(t, http.StatusCreated, &v, "admin", "POST", base+"/accounting/suspensions", written)
+	got, body := accounting("pat")
+	if !slices.Equal(got, []string{subpoena.ID}) || strings.Contains(body, "pd-7") || strings.Contains(body, "Police") || strings.Contains(body, "suspen") {
+		t.Fatalf("while suspended: %s", body)
+	}
+	if got, _ := accounting("admin"); !slices.Equal(got, []string{subpoena.ID}) {
+		t.Fatalf("while suspended, the clinic's copy: %v", got)
+	}
+	var list struct{ Items []app.SuspensionView }
+	e.must(t, http.StatusOK, &list, "admin", "GET", base+"/accounting/suspensions", nil)
+	if len(list.Items) != 1 || list.Items[0].ID != v.ID || list.Items[0].Until != written["until"] {
+		t.Fatalf("suspensions: %+v", list.Items)
+	}
+	if s, _, _ := e.call(t, "pat", "GET", base+"/accounting/suspensions", nil); s != http.StatusNotFound {
+		t.Errorf("the client listing the suspensions: %d", s)
+	}
+
+	// An oral statement for today only suspends the other one too; three months on, both
+	// suspensions have ended and both disclosures are back.
+	e.must(t, http.StatusCreated, nil, "admin", "POST", base+"/accounting/suspensions", map[string]any{"recipient": "jones-law", "agency": "State Bar",
+		"statement": "Investigator Chen, by telephone", "until": today.Format(time.DateOnly)})
+	if got, _ := accounting("pat"); len(got) != 0 {
+		t.Fatalf("with both suspended: %v", got)
+	}
+	later := e.deps
+	later.Now = func() time.Time { return today.AddDate(0, 3, 0) }
+	svc, err := app.New(later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := svc.AccountingOf(context.Background(), access.Caller{ID: "admin", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}}, e.a)
+	if err != nil || len(acc.Entries) != 2 || acc.Entries[0].Release != police.ID || acc.Entries[1].Release != subpoena.ID {
+		t.Fatalf("after the suspensions: %+v, %v", acc, err)
 	}
 }
