@@ -26,6 +26,8 @@ type AuditEvent struct {
 	Authorization string `json:"authorization,omitempty"`
 	// Amendment names the amendment request a step concerns (its request and its decision).
 	Amendment string `json:"amendment,omitempty"`
+	// AccessRequest names the access request a step concerns (its receipt and its answer).
+	AccessRequest string `json:"access_request,omitempty"`
 	// TokenID is the id (jti) of the download token a download used up; never the token.
 	TokenID string `json:"token_id,omitempty"`
 	// Accounted marks the approval of a release that a client's accounting of disclosures

@@ -4,7 +4,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/recordvault/recordvault"
@@ -16,8 +20,10 @@ import (
 // Access requests (164.524(b)): a client's or representative's request for their records,
 // recorded by staff with the day it was received, and answered on the clinic's clock (HIPAA's
 // 30 days, one 30-day extension with its written reason given inside the first 30; a
-// stricter state's where the clinic practises under one). Clinic admins list the overdue
-// ones. A request is answered by the releases (approved, or denied in writing) made for it.
+// stricter state's where the clinic practises under one). A request is answered by the
+// releases (approved, or denied in writing) made for it. A request's receipt and its answer
+// are events naming it, so the audit trail's ledger knows the open ones, and clinic admins
+// list the overdue ones without a walk over every client.
 
 const (
 	kindAccessRequest = "access_request"
@@ -49,6 +55,9 @@ type AccessRequestView struct {
 	RecordedBy   string                  `json:"recorded_by"`
 	Recorded     time.Time               `json:"recorded"`
 	Answered     *time.Time              `json:"answered,omitempty"`
+	// Unavailable marks, in the overdue listing, a request the audit trail records as open
+	// whose document cannot be read (deleted or altered in the bucket).
+	Unavailable bool `json:"unavailable,omitempty"`
 }
 
 func (v *AccessRequestView) clock() policy.AccessRequest {
@@ -84,6 +93,9 @@ func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, clie
 	v := &AccessRequestView{ID: recordvault.NewID(), Client: client, Request: in, Jurisdiction: s.jurisdiction, Status: accessRequestOpen,
 		RecordedBy: c.ID, Recorded: s.now().UTC()}
 	if err := v.refresh(s.now()); err != nil {
+		return nil, err
+	}
+	if err := s.recordAccessRequestStep(ctx, c, "access_request_received", client, v.ID, "answer due "+v.Due+": "+v.Citation); err != nil {
 		return nil, err
 	}
 	if _, err := s.disclosures.Create(ctx, c.Clinic, client, v.ID, kindAccessRequest, v.Status, v); err != nil {
@@ -143,6 +155,11 @@ func (s *Service) changeAccessRequest(ctx context.Context, c access.Caller, even
 	if err := v.refresh(s.now()); err != nil {
 		return nil, err
 	}
+	if v.Status == accessRequestAnswered {
+		if err := s.recordAccessRequestStep(ctx, c, "access_request_answered", client, id, "answered by "+strings.Join(v.Releases, ", ")); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.disclosures.Update(ctx, doc, v.Status, &v); err != nil {
 		return nil, err
 	}
@@ -188,34 +205,49 @@ func (s *Service) AnswerAccessRequest(ctx context.Context, c access.Caller, clie
 	})
 }
 
+// recordAccessRequestStep records a step that opens or closes the clock of access request id.
+func (s *Service) recordAccessRequestStep(ctx context.Context, c access.Caller, action, client, id, rule string) error {
+	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic,
+		Action: action, Client: client, AccessRequest: id, Allowed: true, Rule: rule})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	return nil
+}
+
 // OverdueAccessRequests lists the clinic's open access requests past their due day, for
-// clinic admins.
+// clinic admins, earliest due first. The open requests come from the audit trail; one whose
+// document cannot be read is listed as unavailable.
 func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) ([]*AccessRequestView, error) {
 	if err := s.decide(ctx, c, "list_overdue_access_requests", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
 		return nil, err
 	}
+	open := map[string]openRequest{}
+	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic}
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) { maps.Copy(open, l.OpenAccess) }); err != nil {
+		return nil, err
+	}
 	out := []*AccessRequestView{}
-	for after := ""; ; {
-		clients, err := s.clinic.ListClients(ctx, c.Clinic, after, 200)
-		if err != nil {
+	for id, o := range open {
+		v := &AccessRequestView{}
+		_, err := loadDisclosure(ctx, s, c.Clinic, o.Client, id, kindAccessRequest, v)
+		switch {
+		case errors.Is(err, ErrNotFound) || errors.Is(err, disclosure.ErrUnreadable):
+			v = &AccessRequestView{ID: id, Client: o.Client, Unavailable: true}
+		case err != nil:
 			return nil, err
-		}
-		for _, client := range clients {
-			_, views, err := s.accessRequests(ctx, c.Clinic, client)
-			if err != nil {
+		default:
+			if err := v.refresh(s.now()); err != nil {
 				return nil, err
 			}
-			for _, v := range views {
-				if v.Overdue {
-					out = append(out, v)
-				}
+			if !v.Overdue {
+				continue
 			}
 		}
-		if len(clients) < 200 {
-			break
-		}
-		after = clients[len(clients)-1]
+		out = append(out, v)
 	}
-	slices.SortStableFunc(out, func(a, b *AccessRequestView) int { return cmp.Compare(a.Due, b.Due) })
+	slices.SortStableFunc(out, func(a, b *AccessRequestView) int {
+		return cmp.Or(cmp.Compare(a.Due, b.Due), open[a.ID].At.Compare(open[b.ID].At))
+	})
 	return out, nil
 }

@@ -156,8 +156,8 @@ func (s *Service) auditMissingRelease(ctx context.Context, c access.Caller, clie
 // ledger is what the audit trail records of disclosures, per clinic: accountable approvals
 // and their downloads, for accountings; the releases ended, the authorizations revoked and
 // the download tokens used up, so that a record rolled back in the bucket to an earlier
-// version, or a token's used-up marker deleted, revives none of them; and the amendment
-// requests still undecided, whose deadlines the clinic must keep. Each read
+// version, or a token's used-up marker deleted, revives none of them; and the amendment and
+// access requests still open, whose deadlines the clinic must keep. Each read
 // verifies the chain on from where the last one stopped, so that a read costs one block read
 // and what is new; a process starts from the clinic's last checkpoint (saved every `every`
 // blocks read, signed by the audit key), not from the chain's first block.
@@ -185,11 +185,12 @@ type clinicLedger struct {
 
 // ledgerState is what a checkpoint keeps.
 type ledgerState struct {
-	Approvals []approval             `json:"approvals"` // in the trail's order
-	Downloads map[string][]time.Time `json:"downloads"` // by release
-	Ended     map[string]bool        `json:"ended"`     // releases revoked, or ended with an authorization
-	Revoked   map[string]bool        `json:"revoked"`   // authorizations revoked
-	Open      map[string]openRequest `json:"open"`      // amendment requests not yet decided, by id
+	Approvals  []approval             `json:"approvals"`   // in the trail's order
+	Downloads  map[string][]time.Time `json:"downloads"`   // by release
+	Ended      map[string]bool        `json:"ended"`       // releases revoked, or ended with an authorization
+	Revoked    map[string]bool        `json:"revoked"`     // authorizations revoked
+	Open       map[string]openRequest `json:"open"`        // amendment requests not yet decided, by id
+	OpenAccess map[string]openRequest `json:"open_access"` // access requests not yet answered, by id
 	// Used are the download tokens used up, by id, with when: kept while such a token could
 	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
 	Used   map[string]time.Time `json:"used"`
@@ -199,11 +200,12 @@ type ledgerState struct {
 // usedTokenKept is how long after its use a token's id is kept.
 const usedTokenKept = tokens.MaxTTL + time.Minute
 
-// openRequest is an amendment request the trail records as undecided.
+// openRequest is an amendment or access request the trail records as open (its record is
+// the amended record; an access request has none).
 type openRequest struct {
 	At     time.Time `json:"at"`
 	Client string    `json:"client"`
-	Record string    `json:"record"`
+	Record string    `json:"record,omitempty"`
 }
 
 // approval is an accountable disclosure as the trail records it.
@@ -256,7 +258,7 @@ func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func
 
 // load starts the ledger from clinic's checkpoint, or empty when there is none to take.
 func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) error {
-	cl.ledgerState = ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{}, Used: map[string]time.Time{}, Open: map[string]openRequest{}}
+	cl.ledgerState = ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{}, Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}}
 	cp, err := trail.LoadCheckpoint(ctx, clinic, ledgerCheckpoint)
 	if errors.Is(err, audit.ErrNoCheckpoint) {
 		cl.loaded = true
@@ -266,7 +268,7 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 		return err
 	}
 	var st ledgerState
-	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil || st.Open == nil {
+	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil || st.Open == nil || st.OpenAccess == nil {
 		return errors.New("app: a signed ledger checkpoint does not decode")
 	}
 	cl.ledgerState, cl.head, cl.saved, cl.loaded = st, cp.Head, cp.Head.Blocks, true
@@ -288,6 +290,10 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 		cl.Open[e.Amendment] = openRequest{At: e.Time, Client: e.Client, Record: e.Record}
 	case e.Action == "amendment_decided":
 		delete(cl.Open, e.Amendment)
+	case e.Action == "access_request_received" && e.AccessRequest != "":
+		cl.OpenAccess[e.AccessRequest] = openRequest{At: e.Time, Client: e.Client}
+	case e.Action == "access_request_answered":
+		delete(cl.OpenAccess, e.AccessRequest)
 	case e.Release == "":
 	case e.Action == "end_release":
 		cl.Ended[e.Release] = true
@@ -345,7 +351,9 @@ type SuspensionView struct {
 }
 
 // inForce reports whether the suspension still holds on now.
-func (v *SuspensionView) inForce(now time.Time) bool { return now.UTC().Format(time.DateOnly) <= v.Until }
+func (v *SuspensionView) inForce(now time.Time) bool {
+	return now.UTC().Format(time.DateOnly) <= v.Until
+}
 
 // SuspendAccounting records, for clinic admins (the privacy officer), an agency's statement
 // suspending a client's accounting of the disclosures made to it.

@@ -375,8 +375,9 @@ func TestAPIReviewableDenial(t *testing.T) {
 
 // TestAPIAccessRequestClock: an access request is due 30 days after receipt; one extension
 // with its reason moves it to 60, a second is refused, and so is one taken after day 30; an
-// overdue request is listed for the clinic's admins until it is answered. In California the
-// clock is 15 days and takes no extension.
+// overdue request is listed for the clinic's admins until it is answered, and one whose
+// document was deleted stays listed, as unavailable. In California the clock is 15 days and
+// takes no extension.
 func TestAPIAccessRequestClock(t *testing.T) {
 	e := newAPIEnv(t, releaseUsers)
 	client := e.clientBorn(t, "1985-08-08")
@@ -412,17 +413,26 @@ func TestAPIAccessRequestClock(t *testing.T) {
 	if s, _, _ := e.call(t, "admin", "POST", base+"/access-requests", map[string]any{"received": day(2), "requested_by": map[string]string{"kind": "client"}, "description": "x"}); s != http.StatusBadRequest {
 		t.Errorf("a request received the day after tomorrow: %d", s)
 	}
+	// A third request, received as long ago, whose document a bucket writer deletes: the
+	// trail still knows it is open, and it is listed as unavailable.
+	gone := record(day(-40))
+	if err := e.raw.RemoveObject(context.Background(), e.bucket, e.disclosureKey(t, gone.ID), minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	overdue := func() []string {
 		var out struct{ Items []app.AccessRequestView }
 		e.must(t, http.StatusOK, &out, "admin", "GET", "/v1/access-requests/overdue", nil)
 		var ids []string
 		for _, v := range out.Items {
 			ids = append(ids, v.ID)
+			if v.Unavailable != (v.ID == gone.ID) || v.Unavailable && v.Due != "" {
+				t.Errorf("listed: %+v", v)
+			}
 		}
 		return ids
 	}
-	if got := overdue(); !slices.Equal(got, []string{late.ID}) {
-		t.Fatalf("overdue: %v, want only %s", got, late.ID)
+	if got := overdue(); !slices.Equal(got, []string{gone.ID, late.ID}) {
+		t.Fatalf("overdue: %v, want %s (unavailable) and %s", got, gone.ID, late.ID)
 	}
 	if s, _, _ := e.call(t, "dr-lee", "GET", "/v1/access-requests/overdue", nil); s != http.StatusNotFound {
 		t.Errorf("a clinician listing overdue requests: %d", s)
@@ -438,7 +448,7 @@ func TestAPIAccessRequestClock(t *testing.T) {
 	if answered.Status != "answered" || answered.Overdue || answered.Answered == nil {
 		t.Fatalf("answered: %+v", answered)
 	}
-	if got := overdue(); len(got) != 0 {
+	if got := overdue(); !slices.Equal(got, []string{gone.ID}) {
 		t.Fatalf("overdue after the answer: %v", got)
 	}
 
