@@ -208,6 +208,11 @@ type openRequest struct {
 	Record string    `json:"record,omitempty"`
 }
 
+func newLedgerState() ledgerState {
+	return ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
+		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}}
+}
+
 // approval is an accountable disclosure as the trail records it.
 type approval struct {
 	At      time.Time `json:"at"`
@@ -238,7 +243,7 @@ func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func
 	}
 	head, err := trail.Scan(ctx, clinic, cl.head, cl.add)
 	cl.head = head // a failed block gave no events: reading goes on from the last whole one
-	cl.forgetExpiredTokens()
+	cl.forget()
 	if err != nil {
 		return err
 	}
@@ -258,7 +263,7 @@ func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func
 
 // load starts the ledger from clinic's checkpoint, or empty when there is none to take.
 func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) error {
-	cl.ledgerState = ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{}, Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}}
+	cl.ledgerState = newLedgerState()
 	cp, err := trail.LoadCheckpoint(ctx, clinic, ledgerCheckpoint)
 	if errors.Is(err, audit.ErrNoCheckpoint) {
 		cl.loaded = true
@@ -310,13 +315,22 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 	return nil
 }
 
-// forgetExpiredTokens drops the used tokens that have expired whatever their lifetime.
-func (cl *clinicLedger) forgetExpiredTokens() {
+// forget drops what no answer needs any more: used tokens that have expired whatever their
+// lifetime, and disclosures older than any accounting reaches (with a day for clocks).
+func (cl *clinicLedger) forget() {
 	for id, at := range cl.Used {
 		if cl.Latest.Sub(at) > usedTokenKept {
 			delete(cl.Used, id)
 		}
 	}
+	oldest := cl.Latest.AddDate(-AccountingYears, 0, -1)
+	cl.Approvals = slices.DeleteFunc(cl.Approvals, func(a approval) bool {
+		if a.At.Before(oldest) {
+			delete(cl.Downloads, a.Release)
+			return true
+		}
+		return false
+	})
 }
 
 // kindSuspension is the disclosure document of a suspension of a client's accounting.

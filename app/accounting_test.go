@@ -1,0 +1,69 @@
+package app
+
+import (
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/recordvault/recordvault"
+)
+
+// The ledger reads each kind of event the way the accounting, the rollback checks and the
+// overdue listings rely on, ignores refusals and events that name nothing, and forgets used
+// tokens once expired and disclosures once older than any accounting reaches.
+func TestLedgerEvents(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	events := []recordvault.AuditEvent{
+		{Time: at(0), Action: "release_decision", Client: "c1", Record: "n1", Release: "r1", Accounted: true, Allowed: true},
+		{Time: at(1), Action: "release_decision", Client: "c1", Record: "n1", Release: "r2", Allowed: true},                   // not accounted
+		{Time: at(2), Action: "release_decision", Client: "c1", Record: "n1", Release: "r3", Accounted: true, Allowed: false}, // refused
+		{Time: at(3), Action: "download", Client: "c1", Release: "r1", Accounted: true, TokenID: "j1", Allowed: true},
+		{Time: at(4), Action: "download", Client: "c1", Release: "r2", TokenID: "j2", Allowed: true},
+		{Time: at(5), Action: "download", Client: "c1", Release: "r2", TokenID: "j3", Allowed: false, Rule: "the token was used before"},
+		{Time: at(6), Action: "end_release", Client: "c1", Release: "r2", Allowed: true},
+		{Time: at(7), Action: "end_authorization", Client: "c1", Authorization: "a1", Allowed: true},
+		{Time: at(8), Action: "amendment_requested", Client: "c1", Record: "n1", Amendment: "m1", Allowed: true},
+		{Time: at(9), Action: "amendment_requested", Client: "c1", Record: "n1", Amendment: "m2", Allowed: true},
+		{Time: at(10), Action: "amendment_decided", Client: "c1", Record: "n1", Amendment: "m1", Allowed: true},
+		{Time: at(11), Action: "access_request_received", Client: "c1", AccessRequest: "q1", Allowed: true},
+		{Time: at(12), Action: "access_request_received", Client: "c1", AccessRequest: "q2", Allowed: true},
+		{Time: at(13), Action: "access_request_answered", Client: "c1", AccessRequest: "q2", Allowed: true},
+		{Time: at(14), Action: "read_record", Client: "c1", Record: "n1", Allowed: true}, // names nothing the ledger keeps
+	}
+	cl := &clinicLedger{ledgerState: newLedgerState()}
+	for _, e := range events {
+		if err := cl.add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl.forget()
+	if want := []approval{{At: at(0), Release: "r1", Client: "c1", Record: "n1"}}; !slices.Equal(cl.Approvals, want) {
+		t.Errorf("approvals %+v, want %+v", cl.Approvals, want)
+	}
+	if len(cl.Downloads) != 1 || !slices.Equal(cl.Downloads["r1"], []time.Time{at(3)}) {
+		t.Errorf("downloads %v", cl.Downloads)
+	}
+	if !maps.Equal(cl.Ended, map[string]bool{"r2": true}) || !maps.Equal(cl.Revoked, map[string]bool{"a1": true}) {
+		t.Errorf("ended %v, revoked %v", cl.Ended, cl.Revoked)
+	}
+	if !maps.Equal(cl.Used, map[string]time.Time{"j1": at(3), "j2": at(4)}) {
+		t.Errorf("used %v", cl.Used)
+	}
+	if !slices.Equal(slices.Sorted(maps.Keys(cl.Open)), []string{"m2"}) || !slices.Equal(slices.Sorted(maps.Keys(cl.OpenAccess)), []string{"q1"}) {
+		t.Errorf("open amendments %v, open access requests %v", cl.Open, cl.OpenAccess)
+	}
+
+	// 16 minutes on, the tokens are forgotten; six years and two days on, the disclosure.
+	cl.add(recordvault.AuditEvent{Time: at(4 + usedTokenKept), Action: "read_record", Allowed: true})
+	cl.forget()
+	if !maps.Equal(cl.Used, map[string]time.Time{"j2": at(4)}) {
+		t.Errorf("used after 16 minutes: %v", cl.Used)
+	}
+	cl.add(recordvault.AuditEvent{Time: t0.AddDate(AccountingYears, 0, 2), Action: "read_record", Allowed: true})
+	cl.forget()
+	if len(cl.Used) != 0 || len(cl.Approvals) != 0 || len(cl.Downloads) != 0 || !cl.Ended["r2"] || !cl.Revoked["a1"] {
+		t.Errorf("after six years: used %v, approvals %v, downloads %v, ended %v, revoked %v", cl.Used, cl.Approvals, cl.Downloads, cl.Ended, cl.Revoked)
+	}
+}
