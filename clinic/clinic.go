@@ -58,6 +58,7 @@ func IndexKeyName(clinic string) string { return "rv-" + clinic + "-client-index
 type Service struct {
 	keys  vault.Keyring
 	tags  *stateTags
+	revs  *revisions
 	store Store
 	rand  io.Reader
 	now   func() time.Time
@@ -68,7 +69,7 @@ func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{keys: keys, tags: newStateTags(keys), store: store, rand: rand.Reader, now: now}
+	return &Service{keys: keys, tags: newStateTags(keys), revs: &revisions{seen: map[string]uint64{}}, store: store, rand: rand.Reader, now: now}
 }
 
 // Provision creates (or checks) the clinic's identity, index and state keys.
@@ -112,7 +113,7 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 		return nil, err
 	}
 	p := &storage.Profile{Clinic: clinic, Client: recordvault.NewID(), Created: s.now().UTC(), TransitKey: IdentityKeyName(clinic),
-		Index: index, CareTeam: team, Fields: map[string][]byte{}}
+		Index: index, CareTeam: team, Fields: map[string][]byte{}, Revision: 1}
 	dk, err := s.keys.NewDataKey(ctx, p.TransitKey, crypto.DataKeyContext(clinic, identityCategory, p.Client))
 	if err != nil {
 		return nil, fmt.Errorf("clinic: create client: %w", err)
@@ -135,6 +136,7 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 	if err != nil {
 		return nil, fmt.Errorf("clinic: store client: %w", err)
 	}
+	s.revs.wrote(profileKey(clinic, p.Client), p.Revision)
 	if err := s.store.AddIndex(ctx, clinic, index, p.Client); err != nil {
 		_ = s.store.DeleteProfile(context.Background(), clinic, p.Client)
 		return nil, fmt.Errorf("clinic: index client: %w", err)
@@ -177,6 +179,9 @@ func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Clien
 	}
 	if err := s.tags.check(ctx, clinic, p.Digest(), p.Tag); err != nil {
 		return nil, fmt.Errorf("clinic: client %s: %w", client, err)
+	}
+	if err := s.revs.see(profileKey(clinic, client), p.Revision); err != nil {
+		return nil, fmt.Errorf("clinic: client %s: revision %d is older than one seen: %w", client, p.Revision, err)
 	}
 	return loaded(p, etag), nil
 }
@@ -249,6 +254,7 @@ func (s *Service) SetCareTeam(ctx context.Context, c *Client, team []string) err
 func (s *Service) replaceProfile(ctx context.Context, c *Client, change func(p *storage.Profile)) error {
 	p := *c.p
 	change(&p)
+	p.Revision++
 	if err := s.tagProfile(ctx, &p); err != nil {
 		return err
 	}
@@ -259,6 +265,7 @@ func (s *Service) replaceProfile(ctx context.Context, c *Client, change func(p *
 	if err != nil {
 		return fmt.Errorf("clinic: store client: %w", err)
 	}
+	s.revs.wrote(profileKey(p.Clinic, p.Client), p.Revision)
 	*c = *loaded(&p, etag)
 	return nil
 }
@@ -370,6 +377,9 @@ func (s *Service) readStaff(ctx context.Context, clinic string) (*storage.Staff,
 			return nil, "", fmt.Errorf("clinic: roster: %w", err)
 		}
 	}
+	if err := s.revs.see(rosterKey(clinic), st.Revision); err != nil {
+		return nil, "", fmt.Errorf("clinic: roster: revision %d is older than one seen: %w", st.Revision, err)
+	}
 	return st, etag, nil
 }
 
@@ -442,6 +452,7 @@ func (s *Service) editStaff(ctx context.Context, clinic string, edit func([]stor
 			return err
 		}
 		st.Clinicians = edit(slices.Clone(st.Clinicians))
+		st.Revision++
 		if st.Tag, err = s.tags.tag(ctx, clinic, st.Digest()); err != nil {
 			return err
 		}
@@ -449,6 +460,7 @@ func (s *Service) editStaff(ctx context.Context, clinic string, edit func([]stor
 			if err != nil {
 				return fmt.Errorf("clinic: store staff: %w", err)
 			}
+			s.revs.wrote(rosterKey(clinic), st.Revision)
 			return nil
 		}
 	}

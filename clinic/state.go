@@ -23,6 +23,14 @@ import (
 // are remembered, a bounded set, so that deciding on an unchanged client costs no Vault
 // call; a digest names exact content, so a changed object is always checked again.
 
+// A tag cannot tell an object from an older genuine version of itself. Every stored profile
+// and roster therefore carries a revision (1 when created, one more at each change, covered
+// by the tag), and a process remembers the highest revision it has written or read of each
+// and refuses an earlier one: a bucket writer who puts back an older profile (a clinician
+// taken off a care team, back on it) is refused by every process that has seen a later one.
+// A process that has not (started since, or another replica made the change and this one
+// never read it) cannot tell: docs/THREAT_MODEL.md.
+
 // StateKeyName is the Transit key whose HMAC key tags a clinic's profiles and roster.
 func StateKeyName(clinic string) string { return "rv-" + clinic + "-state" }
 
@@ -89,3 +97,46 @@ func (t *stateTags) remember(d [sha256.Size]byte) {
 	}
 	t.known[d] = struct{}{}
 }
+
+// maxRevisions bounds the remembered revisions (a forgotten one loses its check until the
+// object is read again).
+const maxRevisions = 1 << 20
+
+// revisions remembers the highest revision seen of each object of clinic state.
+type revisions struct {
+	mu   sync.Mutex
+	seen map[string]uint64
+}
+
+// see records revision rev of the object named key as read, and reports ErrTampered when a
+// later revision has been seen.
+func (r *revisions) see(key string, rev uint64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rev < r.seen[key] {
+		return ErrTampered
+	}
+	r.remember(key, rev)
+	return nil
+}
+
+// wrote records revision rev of the object named key as stored by this process (a
+// conditional write: no later one can exist).
+func (r *revisions) wrote(key string, rev uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.remember(key, rev)
+}
+
+func (r *revisions) remember(key string, rev uint64) {
+	if _, ok := r.seen[key]; !ok && len(r.seen) >= maxRevisions {
+		for k := range r.seen { // forget one, any one
+			delete(r.seen, k)
+			break
+		}
+	}
+	r.seen[key] = rev
+}
+
+func profileKey(clinic, client string) string { return "profile/" + clinic + "/" + client }
+func rosterKey(clinic string) string          { return "roster/" + clinic }

@@ -3,6 +3,7 @@ package clinic
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -168,5 +169,56 @@ func TestKnownStatesBounded(t *testing.T) {
 	}
 	if len(tags.known) != maxKnownStates {
 		t.Fatalf("%d digests remembered, bound %d", len(tags.known), maxKnownStates)
+	}
+}
+
+// An older genuine profile or roster put back by a bucket writer, tag and all, is refused by
+// a process that has seen the later revision, whether it wrote it or read it; a process that
+// has seen neither cannot tell (docs/THREAT_MODEL.md).
+func TestRolledBackStateRefused(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	writer := New(vaulttest.Keyring{}, store, nil)
+	reader := New(vaulttest.Keyring{}, store, nil)
+	for _, sub := range []string{"dr-lee", "dr-mallory"} {
+		if err := writer.PutClinician(ctx, "c1", storage.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := writer.CreateClient(ctx, "c1", jo, []string{"dr-lee", "dr-mallory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withMallory, roster := store.profiles[c.ID], *store.staff
+	if _, err := reader.LoadClient(ctx, "c1", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.SetCareTeam(ctx, c, []string{"dr-lee"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.PutClinician(ctx, "c1", storage.Clinician{Subject: "dr-mallory", Name: "dr-mallory"}); err != nil { // licence lapsed
+		t.Fatal(err)
+	}
+	if got := store.profiles[c.ID].Revision; got != withMallory.Revision+1 {
+		t.Fatalf("revision %d after one change of %d", got, withMallory.Revision)
+	}
+	if _, err := reader.LoadClient(ctx, "c1", c.ID); err != nil { // the reader sees the later revision
+		t.Fatal(err)
+	}
+	if _, err := reader.Clinicians(ctx, "c1"); err != nil {
+		t.Fatal(err)
+	}
+
+	store.profiles[c.ID], store.staff = withMallory, &roster // put back, tags and all
+	for name, svc := range map[string]*Service{"writer": writer, "reader": reader} {
+		if _, err := svc.LoadClient(ctx, "c1", c.ID); !errors.Is(err, ErrTampered) {
+			t.Errorf("the rolled-back profile, read by the %s: %v", name, err)
+		}
+		if _, err := svc.Clinicians(ctx, "c1"); !errors.Is(err, ErrTampered) {
+			t.Errorf("the rolled-back roster, read by the %s: %v", name, err)
+		}
+	}
+	if got, err := New(vaulttest.Keyring{}, store, nil).LoadClient(ctx, "c1", c.ID); err != nil || !slices.Contains(got.CareTeam, "dr-mallory") {
+		t.Fatalf("a process that saw no later revision: %v, %v (the limit this test documents)", got, err)
 	}
 }

@@ -281,7 +281,8 @@ func TestAPIRemoveClinician(t *testing.T) {
 // Vault keys edits the stored JSON to put a clinician on a client's care team, and to
 // license a clinician. Neither edit opens anything: every request that reads the edited
 // object fails (500, nothing of the record in it), the audit trail names the failure, and
-// putting the genuine bytes back restores service.
+// putting the genuine bytes back restores service. Putting back an older genuine profile
+// (a clinician taken off the care team, back on it) fails the same way.
 func TestAPITamperedClinicState(t *testing.T) {
 	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "dr-mallory": {recordvault.RoleClinician},
 		"admin": {recordvault.RoleClinicAdmin}})
@@ -357,6 +358,17 @@ func TestAPITamperedClinicState(t *testing.T) {
 		if c.Licensed != (c.Subject != "dr-mallory") {
 			t.Fatalf("roster after restoring: %+v", roster.Items)
 		}
+	}
+
+	// A rollback: dr-mallory is put on the care team and taken off again through the service;
+	// the bucket writer puts back the profile as it was while she was on it, tag and all.
+	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clinicians/dr-mallory", map[string]any{"name": "Mallory", "licensed": true})
+	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clients/"+client+"/care-team", map[string]any{"clinicians": []string{"dr-lee", "dr-mallory"}})
+	withMallory := getObject(t, e.raw, e.bucket, profileKey)
+	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clients/"+client+"/care-team", map[string]any{"clinicians": []string{"dr-lee"}})
+	e.put(t, profileKey, json.RawMessage(withMallory))
+	if status, _, b := e.call(t, "dr-mallory", "GET", path, nil); status != http.StatusInternalServerError || strings.Contains(string(b), "canary") {
+		t.Errorf("the rolled-back care team: %d %s", status, b)
 	}
 }
 

@@ -29,6 +29,8 @@ type Profile struct {
 	CareTeam   []string          `json:"care_team"`
 	// Account is the blind index of the client's own login subject, when they have one.
 	Account string `json:"account,omitempty"`
+	// Revision counts the profile's changes: 1 when created, one more at each change.
+	Revision uint64 `json:"revision,omitempty"`
 	// Tag authenticates everything above (see Digest): access decisions read the care team
 	// and the account without opening any sealed field.
 	Tag string `json:"tag"`
@@ -39,7 +41,8 @@ type Staff struct {
 	Version    int         `json:"v"`
 	Clinic     string      `json:"clinic"`
 	Clinicians []Clinician `json:"clinicians"`
-	Tag        string      `json:"tag"` // authenticates the roster (see Digest)
+	Revision   uint64      `json:"revision,omitempty"` // one more at each change
+	Tag        string      `json:"tag"`                // authenticates the roster (see Digest)
 }
 
 // Clinician is one member of a clinic's staff, named by their identity provider's subject.
