@@ -3,19 +3,15 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
-	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/policy"
-	"github.com/recordvault/recordvault/tokens"
 )
 
 // The accounting of disclosures (45 CFR 164.528) is built from the tamper-evident audit
@@ -54,9 +50,6 @@ const AccountingYears = 6
 
 // missingDetails describes an entry whose release record cannot be read.
 const missingDetails = "the record of this release is missing from storage; the clinic's privacy officer has been alerted"
-
-// errTrailBroken answers an accounting that cannot be built because the trail failed its check.
-var errTrailBroken = recordvault.Errorf(recordvault.EINTERNAL, "the audit trail failed its integrity check")
 
 // accounted reports whether decision approves a disclosure that the accounting lists.
 func accounted(d policy.Decision) bool { return d.Outcome == policy.Approve && d.Accounted }
@@ -124,24 +117,6 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 	return acc, nil
 }
 
-// readLedger brings the ledger of who's clinic up to the trail's end and calls view with it.
-// A trail that fails its check is audited as an integrity failure, who being the caller
-// whose request met it, and answered as errTrailBroken.
-func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, view func(*clinicLedger)) error {
-	if s.trail == nil {
-		return errNoTrail
-	}
-	err := s.ledger.read(ctx, s.trail, who.Clinic, view)
-	if !errors.Is(err, audit.ErrBroken) {
-		return err
-	}
-	who.Time, who.Action, who.Allowed, who.Rule = s.now().UTC(), "integrity_failure", false, "the audit trail failed its integrity check"
-	if aerr := s.audit.Record(ctx, who); aerr != nil {
-		return fmt.Errorf("%w: %w (and the audit trail could not record it: %w)", errTrailBroken, err, aerr)
-	}
-	return fmt.Errorf("%w: %w", errTrailBroken, err)
-}
-
 // auditMissingRelease records that a release the trail records as an accountable disclosure
 // has no readable record in storage.
 func (s *Service) auditMissingRelease(ctx context.Context, c access.Caller, client, release string) error {
@@ -151,186 +126,6 @@ func (s *Service) auditMissingRelease(ctx context.Context, c access.Caller, clie
 		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	return nil
-}
-
-// ledger is what the audit trail records of disclosures, per clinic: accountable approvals
-// and their downloads, for accountings; the releases ended, the authorizations revoked and
-// the download tokens used up, so that a record rolled back in the bucket to an earlier
-// version, or a token's used-up marker deleted, revives none of them; and the amendment and
-// access requests still open, whose deadlines the clinic must keep. Each read
-// verifies the chain on from where the last one stopped, so that a read costs one block read
-// and what is new; a process starts from the clinic's last checkpoint (saved every `every`
-// blocks read, signed by the audit key), not from the chain's first block.
-type ledger struct {
-	every uint64
-
-	mu      sync.Mutex
-	clinics map[string]*clinicLedger
-}
-
-// ledgerCheckpoint names the ledger's checkpoint of each clinic's chain.
-const ledgerCheckpoint = "disclosure-ledger"
-
-// DefaultCheckpointEvery is how many blocks of audit trail the ledger reads between
-// checkpoints when Deps does not say.
-const DefaultCheckpointEvery = 1000
-
-type clinicLedger struct {
-	mu     sync.Mutex
-	loaded bool // the checkpoint was looked for
-	head   audit.Head
-	saved  uint64 // the blocks the last checkpoint loaded or saved covers
-	ledgerState
-}
-
-// ledgerState is what a checkpoint keeps.
-type ledgerState struct {
-	Approvals  []approval             `json:"approvals"`   // in the trail's order
-	Downloads  map[string][]time.Time `json:"downloads"`   // by release
-	Ended      map[string]bool        `json:"ended"`       // releases revoked, or ended with an authorization
-	Revoked    map[string]bool        `json:"revoked"`     // authorizations revoked
-	Open       map[string]openRequest `json:"open"`        // amendment requests not yet decided, by id
-	OpenAccess map[string]openRequest `json:"open_access"` // access requests not yet answered, by id
-	// Used are the download tokens used up, by id, with when: kept while such a token could
-	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
-	Used   map[string]time.Time `json:"used"`
-	Latest time.Time            `json:"latest"` // the latest event's time
-}
-
-// usedTokenKept is how long after its use a token's id is kept.
-const usedTokenKept = tokens.MaxTTL + time.Minute
-
-// openRequest is an amendment or access request the trail records as open (its record is
-// the amended record; an access request has none).
-type openRequest struct {
-	At     time.Time `json:"at"`
-	Client string    `json:"client"`
-	Record string    `json:"record,omitempty"`
-}
-
-func newLedgerState() ledgerState {
-	return ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
-		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}}
-}
-
-// approval is an accountable disclosure as the trail records it.
-type approval struct {
-	At      time.Time `json:"at"`
-	Release string    `json:"release"`
-	Client  string    `json:"client"`
-	Record  string    `json:"record"`
-}
-
-// read brings clinic's ledger up to the trail's end and calls view with it.
-func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func(*clinicLedger)) error {
-	l.mu.Lock()
-	if l.clinics == nil {
-		l.clinics = map[string]*clinicLedger{}
-	}
-	cl := l.clinics[clinic]
-	if cl == nil {
-		cl = &clinicLedger{}
-		l.clinics[clinic] = cl
-	}
-	l.mu.Unlock()
-
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	if !cl.loaded {
-		if err := cl.load(ctx, trail, clinic); err != nil {
-			return err
-		}
-	}
-	head, err := trail.Scan(ctx, clinic, cl.head, cl.add)
-	cl.head = head // a failed block gave no events: reading goes on from the last whole one
-	cl.forget()
-	if err != nil {
-		return err
-	}
-	if cl.head.Blocks-cl.saved >= l.every {
-		state, err := json.Marshal(cl.ledgerState)
-		if err != nil {
-			return fmt.Errorf("app: encode ledger: %w", err)
-		}
-		if err := trail.SaveCheckpoint(ctx, clinic, ledgerCheckpoint, audit.Checkpoint{Head: cl.head, State: state}); err != nil {
-			return err
-		}
-		cl.saved = cl.head.Blocks
-	}
-	view(cl)
-	return nil
-}
-
-// load starts the ledger from clinic's checkpoint, or empty when there is none to take.
-func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) error {
-	cl.ledgerState = newLedgerState()
-	cp, err := trail.LoadCheckpoint(ctx, clinic, ledgerCheckpoint)
-	if errors.Is(err, audit.ErrNoCheckpoint) {
-		cl.loaded = true
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var st ledgerState
-	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil || st.Open == nil || st.OpenAccess == nil {
-		return errors.New("app: a signed ledger checkpoint does not decode")
-	}
-	cl.ledgerState, cl.head, cl.saved, cl.loaded = st, cp.Head, cp.Head.Blocks, true
-	return nil
-}
-
-// add takes in one event of the trail.
-func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
-	if !e.Allowed {
-		return nil
-	}
-	if e.Time.After(cl.Latest) {
-		cl.Latest = e.Time
-	}
-	switch {
-	case e.Action == "end_authorization" && e.Authorization != "":
-		cl.Revoked[e.Authorization] = true
-	case e.Action == "amendment_requested" && e.Amendment != "":
-		cl.Open[e.Amendment] = openRequest{At: e.Time, Client: e.Client, Record: e.Record}
-	case e.Action == "amendment_decided":
-		delete(cl.Open, e.Amendment)
-	case e.Action == "access_request_received" && e.AccessRequest != "":
-		cl.OpenAccess[e.AccessRequest] = openRequest{At: e.Time, Client: e.Client}
-	case e.Action == "access_request_answered":
-		delete(cl.OpenAccess, e.AccessRequest)
-	case e.Release == "":
-	case e.Action == "end_release":
-		cl.Ended[e.Release] = true
-	case e.Action == "download":
-		if e.TokenID != "" {
-			cl.Used[e.TokenID] = e.Time
-		}
-		if e.Accounted {
-			cl.Downloads[e.Release] = append(cl.Downloads[e.Release], e.Time)
-		}
-	case e.Accounted:
-		cl.Approvals = append(cl.Approvals, approval{At: e.Time, Release: e.Release, Client: e.Client, Record: e.Record})
-	}
-	return nil
-}
-
-// forget drops what no answer needs any more: used tokens that have expired whatever their
-// lifetime, and disclosures older than any accounting reaches (with a day for clocks).
-func (cl *clinicLedger) forget() {
-	for id, at := range cl.Used {
-		if cl.Latest.Sub(at) > usedTokenKept {
-			delete(cl.Used, id)
-		}
-	}
-	oldest := cl.Latest.AddDate(-AccountingYears, 0, -1)
-	cl.Approvals = slices.DeleteFunc(cl.Approvals, func(a approval) bool {
-		if a.At.Before(oldest) {
-			delete(cl.Downloads, a.Release)
-			return true
-		}
-		return false
-	})
 }
 
 // kindSuspension is the disclosure document of a suspension of a client's accounting.
