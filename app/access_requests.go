@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -95,7 +94,8 @@ func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, clie
 	if err := v.refresh(s.now()); err != nil {
 		return nil, err
 	}
-	if err := s.recordAccessRequestStep(ctx, c, "access_request_received", client, v.ID, "answer due "+v.Due+": "+v.Citation); err != nil {
+	if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "access_request_received", Client: client, AccessRequest: v.ID,
+		Rule: "answer due " + v.Due + ": " + v.Citation}); err != nil {
 		return nil, err
 	}
 	if _, err := s.disclosures.Create(ctx, c.Clinic, client, v.ID, kindAccessRequest, v.Status, v); err != nil {
@@ -156,7 +156,8 @@ func (s *Service) changeAccessRequest(ctx context.Context, c access.Caller, even
 		return nil, err
 	}
 	if v.Status == accessRequestAnswered {
-		if err := s.recordAccessRequestStep(ctx, c, "access_request_answered", client, id, "answered by "+strings.Join(v.Releases, ", ")); err != nil {
+		if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "access_request_answered", Client: client, AccessRequest: id,
+			Rule: "answered by " + strings.Join(v.Releases, ", ")}); err != nil {
 			return nil, err
 		}
 	}
@@ -203,16 +204,6 @@ func (s *Service) AnswerAccessRequest(ctx context.Context, c access.Caller, clie
 		v.Status, v.Releases, v.Answered = accessRequestAnswered, releases, &now
 		return nil
 	})
-}
-
-// recordAccessRequestStep records a step that opens or closes the clock of access request id.
-func (s *Service) recordAccessRequestStep(ctx context.Context, c access.Caller, action, client, id, rule string) error {
-	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic,
-		Action: action, Client: client, AccessRequest: id, Allowed: true, Rule: rule})
-	if err != nil {
-		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
-	}
-	return nil
 }
 
 // OverdueAccessRequests lists the clinic's open access requests past their due day, for

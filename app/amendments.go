@@ -41,7 +41,8 @@ func (s *Service) RequestAmendment(ctx context.Context, c access.Caller, client,
 	// The clock of the decision starts here: the trail lists the requests still open
 	// (OverdueAmendments), whatever happens to their objects in the bucket.
 	id := recordvault.NewID()
-	if err := s.recordAmendmentStep(ctx, c, "amendment_requested", client, record, id, "a decision is due within 60 days: 45 CFR 164.526(b)(2)"); err != nil {
+	if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "amendment_requested", Client: client, Record: record, Amendment: id,
+		Rule: "a decision is due within 60 days: 45 CFR 164.526(b)(2)"}); err != nil {
 		return nil, err
 	}
 	parts := map[string][]byte{req.Part: req.Value}
@@ -148,7 +149,8 @@ func (s *Service) amend(ctx context.Context, c access.Caller, event string, acti
 		return nil, err
 	}
 	if step.From == recordvault.StatusRequested && step.Status != recordvault.StatusRequested {
-		if err := s.recordAmendmentStep(ctx, c, "amendment_decided", client, record, id, "request "+string(step.Status)+": 45 CFR 164.526(d), (e)"); err != nil {
+		if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "amendment_decided", Client: client, Record: record, Amendment: id,
+			Rule: "request " + string(step.Status) + ": 45 CFR 164.526(d), (e)"}); err != nil {
 			return nil, err
 		}
 	}
@@ -157,16 +159,6 @@ func (s *Service) amend(ctx context.Context, c access.Caller, event string, acti
 	}
 	parts[step.Part] = step.Value
 	return recordvault.AmendmentFromParts(k.ID, k.Status, parts)
-}
-
-// recordAmendmentStep records a step that opens or closes the clock of amendment request id.
-func (s *Service) recordAmendmentStep(ctx context.Context, c access.Caller, action, client, record, id, rule string) error {
-	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic,
-		Action: action, Client: client, Record: record, Amendment: id, Allowed: true, Rule: rule})
-	if err != nil {
-		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
-	}
-	return nil
 }
 
 // amendment decrypts and assembles a stored amendment request.

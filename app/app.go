@@ -106,6 +106,16 @@ func (s *Service) decide(ctx context.Context, c access.Caller, action string, cl
 	return nil
 }
 
+// recordStep records e, a step of c's request that the audit trail's ledger reads (a draft
+// opened, a request received, ...), allowed, before the change it names is made.
+func (s *Service) recordStep(ctx context.Context, c access.Caller, e recordvault.AuditEvent) error {
+	e.Time, e.Actor, e.ActorIsClient, e.Clinic, e.Allowed = s.now().UTC(), c.ID, isClientLogin(c), c.Clinic, true
+	if err := s.audit.Record(ctx, e); err != nil {
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	return nil
+}
+
 // isClientLogin reports whether c acts as a client, through their own login.
 func isClientLogin(c access.Caller) bool { return slices.Contains(c.Roles, recordvault.RoleClient) }
 
@@ -360,7 +370,14 @@ func (s *Service) CreateRecord(ctx context.Context, c access.Caller, client stri
 	if err := s.decide(ctx, c, "create_record", client, "", d); err != nil {
 		return nil, err
 	}
-	doc, err := s.records.Create(ctx, records.NewRecord{Clinic: c.Clinic, Category: nr.Category, Participants: participants,
+	id := recordvault.NewID()
+	if !nr.Sign {
+		if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "draft_opened", Client: client, Record: id,
+			Rule: "a draft is changed and signed by its author"}); err != nil {
+			return nil, err
+		}
+	}
+	doc, err := s.records.Create(ctx, records.NewRecord{ID: id, Clinic: c.Clinic, Category: nr.Category, Participants: participants,
 		Author: c.ID, Sign: nr.Sign, Fields: fields})
 	if err != nil {
 		return nil, err
@@ -405,7 +422,35 @@ func (s *Service) loadRecord(ctx context.Context, c access.Caller, event string,
 	if err := s.decide(ctx, c, event, client, record, d); err != nil {
 		return nil, err
 	}
+	if doc.Status == recordvault.StatusDraft {
+		if err := s.checkDraft(ctx, c, client, doc.ID); err != nil {
+			return nil, err
+		}
+	}
 	return doc, nil
+}
+
+// errRolledBack answers for a record whose stored version is older than the audit trail
+// allows: a draft of a record the trail records as signed.
+var errRolledBack = recordvault.Errorf(recordvault.EINTERNAL, "the stored record failed its integrity check")
+
+// checkDraft checks that the trail records record as a draft still: a signed record's
+// manifest never changes again, so a bucket writer who puts back one of its drafts (older
+// text, open to changes again) is found here. Only drafts pay the trail read.
+func (s *Service) checkDraft(ctx context.Context, c access.Caller, client, record string) error {
+	draft := false
+	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Record: record}
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) { draft = l.Drafts[record] }); err != nil {
+		return err
+	}
+	if draft {
+		return nil
+	}
+	who.Time, who.Action, who.Rule = s.now().UTC(), "integrity_failure", "a draft the audit trail does not record as one (a signed record rolled back)"
+	if err := s.audit.Record(ctx, who); err != nil {
+		return fmt.Errorf("%w (and the audit trail could not record it: %w)", errRolledBack, err)
+	}
+	return errRolledBack
 }
 
 // GetRecord returns a record with its fields, addenda and amendment requests, decrypted.
@@ -513,6 +558,12 @@ func (s *Service) SignRecord(ctx context.Context, c access.Caller, client, recor
 	if doc.Category == recordvault.Evaluation && doc.Status == recordvault.StatusDraft &&
 		!hasPDF(doc.Attachments) {
 		return nil, errEvaluationNeedsDocument
+	}
+	if doc.Status == recordvault.StatusDraft {
+		if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "draft_signed", Client: client, Record: doc.ID,
+			Rule: "signed: final, changed only by addenda and amendments"}); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.records.Sign(ctx, doc); err != nil {
 		return nil, err

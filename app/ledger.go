@@ -38,8 +38,9 @@ func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, vi
 // ledger is what the audit trail records of disclosures, per clinic: accountable approvals
 // and their downloads, for accountings; the releases ended, the authorizations revoked and
 // the download tokens used up, so that a record rolled back in the bucket to an earlier
-// version, or a token's used-up marker deleted, revives none of them; and the amendment and
-// access requests still open, whose deadlines the clinic must keep. Each read
+// version, or a token's used-up marker deleted, revives none of them; the records still
+// drafts, so that a signed one put back as a draft is found; and the amendment and access
+// requests still open, whose deadlines the clinic must keep. Each read
 // verifies the chain on from where the last one stopped, so that a read costs one block read
 // and what is new; a process starts from the clinic's last checkpoint (saved every `every`
 // blocks read, signed by the audit key), not from the chain's first block.
@@ -73,6 +74,7 @@ type ledgerState struct {
 	Revoked    map[string]bool        `json:"revoked"`     // authorizations revoked
 	Open       map[string]openRequest `json:"open"`        // amendment requests not yet decided, by id
 	OpenAccess map[string]openRequest `json:"open_access"` // access requests not yet answered, by id
+	Drafts     map[string]bool        `json:"drafts"`      // records opened as drafts and not yet signed
 	// Used are the download tokens used up, by id, with when: kept while such a token could
 	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
 	Used   map[string]time.Time `json:"used"`
@@ -92,7 +94,7 @@ type openRequest struct {
 
 func newLedgerState() ledgerState {
 	return ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
-		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}}
+		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}, Drafts: map[string]bool{}}
 }
 
 // approval is an accountable disclosure as the trail records it.
@@ -155,7 +157,7 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 		return err
 	}
 	var st ledgerState
-	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil || st.Open == nil || st.OpenAccess == nil {
+	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil || st.Open == nil || st.OpenAccess == nil || st.Drafts == nil {
 		return errors.New("app: a signed ledger checkpoint does not decode")
 	}
 	cl.ledgerState, cl.head, cl.saved, cl.loaded = st, cp.Head, cp.Head.Blocks, true
@@ -181,6 +183,10 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 		cl.OpenAccess[e.AccessRequest] = openRequest{At: e.Time, Client: e.Client}
 	case e.Action == "access_request_answered":
 		delete(cl.OpenAccess, e.AccessRequest)
+	case e.Action == "draft_opened" && e.Record != "":
+		cl.Drafts[e.Record] = true
+	case e.Action == "draft_signed":
+		delete(cl.Drafts, e.Record)
 	case e.Release == "":
 	case e.Action == "end_release":
 		cl.Ended[e.Release] = true

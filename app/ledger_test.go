@@ -31,6 +31,9 @@ func TestLedgerEvents(t *testing.T) {
 		{Time: at(12), Action: "access_request_received", Client: "c1", AccessRequest: "q2", Allowed: true},
 		{Time: at(13), Action: "access_request_answered", Client: "c1", AccessRequest: "q2", Allowed: true},
 		{Time: at(14), Action: "read_record", Client: "c1", Record: "n1", Allowed: true}, // names nothing the ledger keeps
+		{Time: at(15), Action: "draft_opened", Client: "c1", Record: "d1", Allowed: true},
+		{Time: at(16), Action: "draft_opened", Client: "c1", Record: "d2", Allowed: true},
+		{Time: at(17), Action: "draft_signed", Client: "c1", Record: "d1", Allowed: true},
 	}
 	cl := &clinicLedger{ledgerState: newLedgerState()}
 	for _, e := range events {
@@ -53,6 +56,9 @@ func TestLedgerEvents(t *testing.T) {
 	}
 	if !slices.Equal(slices.Sorted(maps.Keys(cl.Open)), []string{"m2"}) || !slices.Equal(slices.Sorted(maps.Keys(cl.OpenAccess)), []string{"q1"}) {
 		t.Errorf("open amendments %v, open access requests %v", cl.Open, cl.OpenAccess)
+	}
+	if !maps.Equal(cl.Drafts, map[string]bool{"d2": true}) {
+		t.Errorf("drafts %v", cl.Drafts)
 	}
 
 	// 16 minutes on, the tokens are forgotten; six years and two days on, the disclosure.

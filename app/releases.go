@@ -267,9 +267,9 @@ func (s *Service) RevokeAuthorization(ctx context.Context, c access.Caller, clie
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the authorization is revoked already")
 	}
 	v.Revoked, v.Status, v.RevokedBy = true, authorizationRevoked, c.ID
-	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic,
-		Action: "end_authorization", Client: client, Authorization: id, Allowed: true, Rule: "revoked in writing: 45 CFR 164.508(b)(5)"}); err != nil {
-		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "end_authorization", Client: client, Authorization: id,
+		Rule: "revoked in writing: 45 CFR 164.508(b)(5)"}); err != nil {
+		return nil, err
 	}
 	if err := s.disclosures.Update(ctx, doc, authorizationRevoked, v); err != nil {
 		return nil, err

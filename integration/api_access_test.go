@@ -181,7 +181,8 @@ func headersEqual(a, b http.Header) bool {
 
 // TestAPISignedRecordsAreImmutable: a draft changes and is signed by its author; after that
 // a change answers 409, and the change is made as an addendum, linked to the record and
-// returned with it.
+// returned with it. A bucket writer who puts back the record's draft (older text, open to
+// changes again) gets it neither read nor changed: the audit trail records it as signed.
 func TestAPISignedRecordsAreImmutable(t *testing.T) {
 	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}})
 	client := e.createClient(t, "dr-lee", nil)
@@ -193,7 +194,21 @@ func TestAPISignedRecordsAreImmutable(t *testing.T) {
 	}
 	path := base + "/" + rec.ID
 	e.must(t, http.StatusOK, nil, "dr-lee", "PUT", path, map[string]any{"fields": progressNote("second plan")})
+	manifest := "c/" + e.clinic + "/p/" + client + "/r/" + rec.ID
+	draft := getObject(t, e.raw, e.bucket, manifest)
 	e.must(t, http.StatusOK, nil, "dr-lee", "POST", path+"/sign", nil)
+	signed := getObject(t, e.raw, e.bucket, manifest)
+	putObject(t, e.raw, e.bucket, manifest, draft)
+	for _, change := range []struct{ method, path string }{{"GET", path}, {"PUT", path}} {
+		status, _, b := e.call(t, "dr-lee", change.method, change.path, map[string]any{"fields": progressNote("rewritten")})
+		if status != http.StatusInternalServerError || strings.Contains(string(b), "second plan") {
+			t.Fatalf("%s %s on a signed record put back as its draft: %d %s", change.method, change.path, status, b)
+		}
+	}
+	if !strings.Contains(e.auditLog.String(), `"record":"`+rec.ID+`","allowed":false,"rule":"a draft the audit trail does not record as one`) {
+		t.Error("the rollback was not audited")
+	}
+	putObject(t, e.raw, e.bucket, manifest, signed)
 	for _, change := range []struct{ method, path string }{{"PUT", path}, {"POST", path + "/sign"}} {
 		status, h, b := e.call(t, "dr-lee", change.method, change.path, map[string]any{"fields": progressNote("rewritten")})
 		if status != http.StatusConflict || h.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(b), "addendum") {

@@ -98,6 +98,7 @@ func (s *Service) ProvisionClinic(ctx context.Context, clinic string) error {
 // NewRecord is a record to store: who it is about and by, and its plaintext fields and
 // attachments. Fields are checked by the caller (recordvault.ValidateFields).
 type NewRecord struct {
+	ID           string // the record's id when the caller names it first (recordvault.NewID); a fresh one when empty
 	Clinic       string
 	Category     recordvault.Category
 	Participants []string // client ids: one, or several for a couples, family or group session
@@ -147,9 +148,24 @@ func (s *Service) Create(ctx context.Context, rec NewRecord) (*Document, error) 
 	if rec.Sign {
 		status = recordvault.StatusSigned
 	}
-	m := &storage.Manifest{Clinic: rec.Clinic, Record: recordvault.NewID(), Kind: string(recordvault.RecordDocument),
+	id, err := idOrNew(rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	m := &storage.Manifest{Clinic: rec.Clinic, Record: id, Kind: string(recordvault.RecordDocument),
 		Category: string(rec.Category), Participants: rec.Participants, Author: rec.Author, Status: string(status)}
 	return s.create(ctx, m, rec.Fields, rec.Attachments)
+}
+
+// idOrNew is the id a caller named for a new document, or a fresh one.
+func idOrNew(id string) (string, error) {
+	if id == "" {
+		return recordvault.NewID(), nil
+	}
+	if !recordvault.ValidID(id) {
+		return "", recordvault.Errorf(recordvault.EINVALID, "malformed document id")
+	}
+	return id, nil
 }
 
 // NewChild is an addendum or amendment request to store with a record.
@@ -167,13 +183,11 @@ func (s *Service) AddChild(ctx context.Context, parent *Document, c NewChild) (*
 	if parent.Kind != recordvault.RecordDocument || (c.Kind != recordvault.AddendumDocument && c.Kind != recordvault.AmendmentDocument) {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "addenda and amendment requests belong to records")
 	}
-	if c.ID == "" {
-		c.ID = recordvault.NewID()
+	id, err := idOrNew(c.ID)
+	if err != nil {
+		return nil, err
 	}
-	if !recordvault.ValidID(c.ID) {
-		return nil, recordvault.Errorf(recordvault.EINVALID, "malformed document id")
-	}
-	m := &storage.Manifest{Clinic: parent.Clinic, Record: c.ID, Kind: string(c.Kind), Parent: parent.ID,
+	m := &storage.Manifest{Clinic: parent.Clinic, Record: id, Kind: string(c.Kind), Parent: parent.ID,
 		Category: string(parent.Category), Participants: parent.Participants, Author: c.Author, Status: string(c.Status)}
 	return s.create(ctx, m, c.Fields, nil)
 }
