@@ -164,7 +164,7 @@ func (s *Service) refuseDownload(ctx context.Context, proof Proof, claims *token
 		e.Actor, e.ActorIsClient = proof.Caller.ID, isClientLogin(*proof.Caller)
 	}
 	if claims != nil {
-		e.Clinic, e.Client, e.Record, e.Release = claims.Clinic, claims.Client, claims.Document, claims.Subject
+		e.Clinic, e.Client, e.Record, e.Release, e.TokenID = claims.Clinic, claims.Client, claims.Document, claims.Subject, claims.ID
 	}
 	if err := s.audit.Record(ctx, e); err != nil {
 		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
@@ -227,8 +227,11 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*Rele
 	// bucket writer; the signed trail's record of the release's end and of the token's use
 	// cannot.
 	var ended, used bool
+	var codes codeUse
 	who := recordvault.AuditEvent{Actor: "the recipient of release " + r.ID, Clinic: claims.Clinic, Client: claims.Client, Release: r.ID}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) { ended, used = l.Ended[r.ID], !l.Used[claims.ID].IsZero() }); err != nil {
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+		ended, used, codes = l.Ended[r.ID], !l.Used[claims.ID].IsZero(), l.Codes[claims.ID]
+	}); err != nil {
 		return nil, nil, "", err
 	}
 	switch {
@@ -236,6 +239,8 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*Rele
 		return nil, nil, "the audit trail records the end of the release", nil
 	case used:
 		return nil, nil, "the token was used before", nil
+	case codes.Failures >= maxCodeFailures:
+		return nil, nil, "too many refused one-time codes for this token", nil
 	}
 	doc, err := s.records.Load(ctx, claims.Clinic, claims.Client, r.Document)
 	if errors.Is(err, records.ErrNotFound) {
@@ -267,11 +272,21 @@ func (s *Service) RequestCode(ctx context.Context, token string) error {
 	if reason == "" && (r.Recipient.Kind == policy.ToClient || r.Recipient.Email == "") {
 		reason = "the recipient proves who they are with their login, or has no registered address"
 	}
+	if reason == "" { // the codes' own state counts sends too, but a bucket writer can put it back
+		sends := 0
+		who := recordvault.AuditEvent{Actor: "the recipient of release " + r.ID, Clinic: claims.Clinic, Client: claims.Client, Release: r.ID}
+		if err := s.readLedger(ctx, who, func(l *clinicLedger) { sends = l.Codes[claims.ID].Sends }); err != nil {
+			return err
+		}
+		if sends >= otp.MaxSends {
+			reason = reasonCodesUsedUp
+		}
+	}
 	var code string
 	if reason == "" {
 		code, err = s.codes.New(ctx, claims.Clinic, claims.ID)
 		if errors.Is(err, otp.ErrRefused) {
-			reason = "codes for this token are used up"
+			reason = reasonCodesUsedUp
 		} else if err != nil {
 			return err
 		}
@@ -286,7 +301,7 @@ func (s *Service) RequestCode(ctx context.Context, token string) error {
 		return fmt.Errorf("app: send code: %w", err)
 	}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: "the recipient of release " + r.ID, Clinic: claims.Clinic,
-		Action: "send_code", Client: r.Client, Record: r.Document, Release: r.ID, Allowed: true, Rule: "release " + r.ID}); err != nil {
+		Action: "send_code", Client: r.Client, Record: r.Document, Release: r.ID, TokenID: claims.ID, Allowed: true, Rule: "release " + r.ID}); err != nil {
 		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	return nil
@@ -315,6 +330,17 @@ func (s *Service) authorizationsInForce(ctx context.Context, clinic string, part
 	return "", nil
 }
 
+// reasonWrongCode is the audited reason for a refused one-time code; the audit trail's ledger
+// counts these per token.
+const reasonWrongCode = "a wrong, expired, used or exhausted one-time code"
+
+// reasonCodesUsedUp is the audited reason for a code asked for once too often.
+const reasonCodesUsedUp = "codes for this token are used up"
+
+// maxCodeFailures bounds the refused codes of one token, counted from the audit trail: the
+// codes' own state in the bucket counts tries per code, but a bucket writer can put it back.
+const maxCodeFailures = otp.MaxSends * otp.MaxAttempts
+
 // isRecipient reports why the caller has not proved to be the release's recipient, or "". A
 // client proves it with their own login, linked to them; a member of the clinic's staff named
 // as the recipient (a provider) with their own login; other recipients with the one-time code
@@ -331,7 +357,7 @@ func (s *Service) isRecipient(ctx context.Context, proof Proof, claims *tokens.C
 			return "no one-time code", nil
 		}
 		if err := s.codes.Check(ctx, clinic, claims.ID, proof.Code); errors.Is(err, otp.ErrRefused) {
-			return "a wrong, expired, used or exhausted one-time code", nil
+			return reasonWrongCode, nil
 		} else if err != nil {
 			return "", err
 		}

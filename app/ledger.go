@@ -77,12 +77,21 @@ type ledgerState struct {
 	Drafts     map[string]bool        `json:"drafts"`      // records opened as drafts and not yet signed
 	// Used are the download tokens used up, by id, with when: kept while such a token could
 	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
-	Used   map[string]time.Time `json:"used"`
-	Latest time.Time            `json:"latest"` // the latest event's time
+	Used map[string]time.Time `json:"used"`
+	// Codes counts, by token id, the one-time codes sent and refused, kept as long as Used.
+	Codes  map[string]codeUse `json:"codes"`
+	Latest time.Time          `json:"latest"` // the latest event's time
 }
 
 // usedTokenKept is how long after its use a token's id is kept.
 const usedTokenKept = tokens.MaxTTL + time.Minute
+
+// codeUse is what the trail records of one token's one-time codes.
+type codeUse struct {
+	First    time.Time `json:"first"` // the first code sent or refused
+	Sends    int       `json:"sends"`
+	Failures int       `json:"failures"`
+}
 
 // openRequest is an amendment or access request the trail records as open (its record is
 // the amended record; an access request has none).
@@ -94,7 +103,7 @@ type openRequest struct {
 
 func newLedgerState() ledgerState {
 	return ledgerState{Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
-		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}, Drafts: map[string]bool{}}
+		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}, Drafts: map[string]bool{}, Codes: map[string]codeUse{}}
 }
 
 // approval is an accountable disclosure as the trail records it.
@@ -157,7 +166,7 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 		return err
 	}
 	var st ledgerState
-	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil || st.Open == nil || st.OpenAccess == nil || st.Drafts == nil {
+	if err := json.Unmarshal(cp.State, &st); err != nil || st.Downloads == nil || st.Ended == nil || st.Revoked == nil || st.Used == nil || st.Open == nil || st.OpenAccess == nil || st.Drafts == nil || st.Codes == nil {
 		return errors.New("app: a signed ledger checkpoint does not decode")
 	}
 	cl.ledgerState, cl.head, cl.saved, cl.loaded = st, cp.Head, cp.Head.Blocks, true
@@ -166,11 +175,23 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 
 // add takes in one event of the trail.
 func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
-	if !e.Allowed {
-		return nil
-	}
 	if e.Time.After(cl.Latest) {
 		cl.Latest = e.Time
+	}
+	if e.TokenID != "" && (e.Action == "send_code" && e.Allowed || e.Action == "download" && !e.Allowed && e.Rule == reasonWrongCode) {
+		u := cl.Codes[e.TokenID]
+		if u.First.IsZero() {
+			u.First = e.Time
+		}
+		if e.Allowed {
+			u.Sends++
+		} else {
+			u.Failures++
+		}
+		cl.Codes[e.TokenID] = u
+	}
+	if !e.Allowed {
+		return nil
 	}
 	switch {
 	case e.Action == "end_authorization" && e.Authorization != "":
@@ -209,6 +230,11 @@ func (cl *clinicLedger) forget() {
 	for id, at := range cl.Used {
 		if cl.Latest.Sub(at) > usedTokenKept {
 			delete(cl.Used, id)
+		}
+	}
+	for id, u := range cl.Codes {
+		if cl.Latest.Sub(u.First) > usedTokenKept {
+			delete(cl.Codes, id)
 		}
 	}
 	oldest := cl.Latest.AddDate(-AccountingYears, 0, -1)

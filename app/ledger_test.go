@@ -34,6 +34,11 @@ func TestLedgerEvents(t *testing.T) {
 		{Time: at(15), Action: "draft_opened", Client: "c1", Record: "d1", Allowed: true},
 		{Time: at(16), Action: "draft_opened", Client: "c1", Record: "d2", Allowed: true},
 		{Time: at(17), Action: "draft_signed", Client: "c1", Record: "d1", Allowed: true},
+		{Time: at(18), Action: "send_code", Release: "r4", TokenID: "j4", Allowed: true},
+		{Time: at(19), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: reasonWrongCode},
+		{Time: at(20), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: reasonWrongCode},
+		{Time: at(21), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: "no one-time code"}, // not a code tried
+		{Time: at(22), Action: "send_code", Release: "r4", TokenID: "j4", Allowed: true},
 	}
 	cl := &clinicLedger{ledgerState: newLedgerState()}
 	for _, e := range events {
@@ -60,6 +65,9 @@ func TestLedgerEvents(t *testing.T) {
 	if !maps.Equal(cl.Drafts, map[string]bool{"d2": true}) {
 		t.Errorf("drafts %v", cl.Drafts)
 	}
+	if want := map[string]codeUse{"j4": {First: at(18), Sends: 2, Failures: 2}}; !maps.Equal(cl.Codes, want) {
+		t.Errorf("codes %v, want %v", cl.Codes, want)
+	}
 
 	// 16 minutes on, the tokens are forgotten; six years and two days on, the disclosure.
 	cl.add(recordvault.AuditEvent{Time: at(4 + usedTokenKept), Action: "read_record", Allowed: true})
@@ -69,7 +77,7 @@ func TestLedgerEvents(t *testing.T) {
 	}
 	cl.add(recordvault.AuditEvent{Time: t0.AddDate(AccountingYears, 0, 2), Action: "read_record", Allowed: true})
 	cl.forget()
-	if len(cl.Used) != 0 || len(cl.Approvals) != 0 || len(cl.Downloads) != 0 || !cl.Ended["r2"] || !cl.Revoked["a1"] {
+	if len(cl.Used) != 0 || len(cl.Codes) != 0 || len(cl.Approvals) != 0 || len(cl.Downloads) != 0 || !cl.Ended["r2"] || !cl.Revoked["a1"] {
 		t.Errorf("after six years: used %v, approvals %v, downloads %v, ended %v, revoked %v", cl.Used, cl.Approvals, cl.Downloads, cl.Ended, cl.Revoked)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/internal/pdftext"
+	"github.com/recordvault/recordvault/otp"
 	"github.com/recordvault/recordvault/tokens"
 )
 
@@ -518,7 +520,9 @@ func TestAPIRevokedReleaseRolledBack(t *testing.T) {
 	if s, _, b := e.redeem(t, "pat", tok); s != http.StatusUnauthorized {
 		t.Fatalf("a token issued before the revocation: %d %s", s, b)
 	}
-	if !strings.Contains(e.auditLog.String(), `"release":"`+e.release+`","allowed":false,"rule":"the audit trail records the end of the release"`) {
+	if !slices.ContainsFunc(strings.Split(e.auditLog.String(), "\n"), func(line string) bool {
+		return strings.Contains(line, `"release":"`+e.release+`"`) && strings.Contains(line, `"allowed":false,"rule":"the audit trail records the end of the release"`)
+	}) {
 		t.Errorf("the refusal was not audited with its reason")
 	}
 }
@@ -526,7 +530,8 @@ func TestAPIRevokedReleaseRolledBack(t *testing.T) {
 // TestAPIDisclosureStateRolledBack: what a bucket writer can still do to disclosure state
 // without Vault is put back an older genuine version or delete a marker; the signed trail
 // keeps both from reviving anything. A revoked authorization put back as active stays
-// revoked (no release relies on it); a used token whose used-up marker is deleted stays used.
+// revoked (no release relies on it); a used token whose used-up marker is deleted stays used;
+// a one-time code's state put back allows no more codes and no more tries.
 func TestAPIDisclosureStateRolledBack(t *testing.T) {
 	e := newDownloadEnv(t)
 	ctx := context.Background()
@@ -571,5 +576,58 @@ func TestAPIDisclosureStateRolledBack(t *testing.T) {
 	}
 	if n := strings.Count(e.auditLog.String(), `"rule":"the token was used before"`); n != 1 {
 		t.Errorf("%d refusals audited as a token used before; want 1", n)
+	}
+
+	// One-time codes: their state (sends, tries) put back to an earlier copy resets neither
+	// count, for the trail counts both per token.
+	const address = "records@jones-law.example"
+	var sub app.ReleaseView
+	e.must(t, http.StatusCreated, &sub, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "subpoena",
+		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
+		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co", "email": address}})
+	codeState := func(tok string) (key string, body []byte) {
+		t.Helper()
+		before := e.bucketState(t)
+		e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": tok})
+		for k := range e.bucketState(t) {
+			if _, ok := before[k]; !ok && strings.Contains(k, "/o/") {
+				key = k
+			}
+		}
+		if key == "" {
+			t.Fatal("the code's state was not found")
+		}
+		return key, getObject(t, e.raw, e.bucket, key)
+	}
+	sends := e.token(t, "admin", e.a, sub.ID)
+	key, first := codeState(sends)
+	e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": sends})
+	e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": sends})
+	putObject(t, e.raw, e.bucket, key, first) // one send, as the state now says
+	if s, _, b := e.call(t, "", "POST", "/downloads/code", map[string]string{"token": sends}); s != http.StatusUnauthorized {
+		t.Fatalf("a fourth code, the state put back: %d %s", s, b)
+	}
+
+	tries := e.token(t, "admin", e.a, sub.ID)
+	key, fresh := codeState(tries)
+	code := e.mailbox.lastCode(t, address)
+	wrong := "00000000"
+	if code == wrong {
+		wrong = "11111111"
+	}
+	for round := range otp.MaxSends {
+		for range otp.MaxAttempts {
+			if s, _, _ := e.call(t, "", "POST", "/downloads", map[string]string{"token": tries, "code": wrong}); s != http.StatusUnauthorized {
+				t.Fatalf("a wrong code: %d", s)
+			}
+		}
+		putObject(t, e.raw, e.bucket, key, fresh) // no tries yet, as the state now says
+		t.Logf("round %d: tries reset", round+1)
+	}
+	if s, _, b := e.call(t, "", "POST", "/downloads", map[string]string{"token": tries, "code": code}); s != http.StatusUnauthorized {
+		t.Fatalf("the right code after %d refused, the state put back: %d %s", otp.MaxSends*otp.MaxAttempts, s, b)
+	}
+	if !strings.Contains(e.auditLog.String(), `"rule":"too many refused one-time codes for this token"`) {
+		t.Error("the refusal was not audited with its reason")
 	}
 }
