@@ -40,10 +40,10 @@ func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, vi
 // the download tokens used up, so that a record rolled back in the bucket to an earlier
 // version, or a token's used-up marker deleted, revives none of them; the records still
 // drafts, so that a signed one put back as a draft is found; and the amendment and access
-// requests still open, whose deadlines the clinic must keep. Each read
-// verifies the chain on from where the last one stopped, so that a read costs one block read
-// and what is new; a process starts from the clinic's last checkpoint (saved every `every`
-// blocks read, signed by the audit key), not from the chain's first block.
+// requests still open, whose deadlines the clinic must keep. Each read verifies the chain on
+// from where the last one stopped (audit.Chain.Scan), so that a read costs a listing and the
+// blocks other processes wrote since; a process starts from the clinic's last checkpoint
+// (saved every `every` blocks read, signed by the audit key), not from the chain's first block.
 type ledger struct {
 	every uint64
 

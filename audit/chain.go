@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
@@ -37,8 +38,9 @@ type Chain struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	mu      sync.Mutex
-	clinics map[string]*clinicChain
+	mu        sync.Mutex
+	clinics   map[string]*clinicChain
+	verifiers map[string]*verifyKeys
 }
 
 var _ recordvault.Auditor = (*Chain)(nil)
@@ -90,12 +92,25 @@ type clinicChain struct {
 	pending []pendingEvent
 	writing bool // a goroutine is draining pending
 
+	recent []writtenBlock // the blocks this process stored last, oldest first (guarded by mu)
+
 	// Owned by the draining goroutine.
 	synced   bool
 	next     uint64
 	prev     [sha256.Size]byte
 	anchored time.Time // when the head was last logged
 }
+
+// writtenBlock is a block this process stored: a reader reading on (Scan) takes its events
+// from here rather than reading back what it wrote.
+type writtenBlock struct {
+	seq        uint64
+	prev, hash [sha256.Size]byte
+	events     []recordvault.AuditEvent
+}
+
+// keptWritten is how many of its latest blocks a process keeps per clinic for its readers.
+const keptWritten = 256
 
 type pendingEvent struct {
 	event recordvault.AuditEvent
@@ -108,7 +123,7 @@ func NewChain(store BlockStore, signer vault.Signer, logger *slog.Logger, now fu
 	if now == nil {
 		now = time.Now
 	}
-	return &Chain{store: store, signer: signer, logger: logger, now: now, clinics: map[string]*clinicChain{}}
+	return &Chain{store: store, signer: signer, logger: logger, now: now, clinics: map[string]*clinicChain{}, verifiers: map[string]*verifyKeys{}}
 }
 
 // Provision creates (or checks) the clinic's audit signing key.
@@ -231,7 +246,14 @@ func (c *Chain) write(ctx context.Context, clinic string, cc *clinicChain, event
 			return fmt.Errorf("audit: store block %d: %w", cc.next, err)
 		}
 		c.logger.Debug("audit block stored", "clinic", clinic, "seq", cc.next, "events", len(events))
-		cc.prev, cc.next = sha256.Sum256(raw), cc.next+1
+		wb := writtenBlock{seq: cc.next, prev: cc.prev, hash: sha256.Sum256(raw), events: events}
+		cc.mu.Lock()
+		cc.recent = append(cc.recent, wb)
+		if len(cc.recent) > keptWritten {
+			cc.recent = slices.Delete(cc.recent, 0, len(cc.recent)-keptWritten)
+		}
+		cc.mu.Unlock()
+		cc.prev, cc.next = wb.hash, cc.next+1
 		if now := c.now(); now.Sub(cc.anchored) >= anchorEvery {
 			cc.anchored = now
 			c.logger.Info("audit chain head", "clinic", clinic, "blocks", cc.next, "hash", hex.EncodeToString(cc.prev[:]))
@@ -279,7 +301,7 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 			hi = mid
 		}
 	}
-	raw, err := readBlock(ctx, c.store, clinic, lo, signatures(c.publicKeys(clinic)))
+	raw, err := readBlock(ctx, c.store, clinic, lo, c.verifier(clinic))
 	if err != nil {
 		return 0, zero, err
 	}
@@ -299,21 +321,49 @@ func (c *Chain) publicKeys(clinic string) PublicKeys {
 	}
 }
 
-// signatures returns a checker of block signatures. It verifies with the public keys, read
-// once and again when a signature names a version it does not know (the key was rotated
-// meanwhile): verifying a long chain costs no Vault call per block.
+// signatures returns a checker of block signatures over fresh verifyKeys (see there).
 func signatures(publicKeys PublicKeys) func(ctx context.Context, message []byte, signature string) (bool, error) {
-	var keys map[int]*ecdsa.PublicKey
-	var latest int
-	return func(ctx context.Context, message []byte, signature string) (bool, error) {
-		if keys == nil || !vault.VerifyWith(keys, message, signature) && newerVersion(signature, latest) {
-			var err error
-			if latest, keys, err = publicKeys(ctx); err != nil {
-				return false, fmt.Errorf("audit: public keys: %w", err)
-			}
+	return (&verifyKeys{fetch: publicKeys}).verify
+}
+
+// verifyKeys checks signatures with a clinic's audit public keys, read once and again when a
+// signature names a version it does not know (the key was rotated meanwhile): verifying a
+// long chain costs no Vault call per block, and a chain's verifyKeys, kept per clinic, none
+// per read of the chain either.
+type verifyKeys struct {
+	fetch PublicKeys
+
+	mu     sync.Mutex
+	latest int
+	keys   map[int]*ecdsa.PublicKey
+}
+
+func (v *verifyKeys) verify(ctx context.Context, message []byte, signature string) (bool, error) {
+	v.mu.Lock()
+	keys, latest := v.keys, v.latest
+	v.mu.Unlock()
+	if keys == nil || !vault.VerifyWith(keys, message, signature) && newerVersion(signature, latest) {
+		var err error
+		if latest, keys, err = v.fetch(ctx); err != nil {
+			return false, fmt.Errorf("audit: public keys: %w", err)
 		}
-		return vault.VerifyWith(keys, message, signature), nil
+		v.mu.Lock()
+		v.keys, v.latest = keys, latest
+		v.mu.Unlock()
 	}
+	return vault.VerifyWith(keys, message, signature), nil
+}
+
+// verifier is the chain's signature checker for clinic, its public keys kept between walks.
+func (c *Chain) verifier(clinic string) func(ctx context.Context, message []byte, signature string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := c.verifiers[clinic]
+	if v == nil {
+		v = &verifyKeys{fetch: c.publicKeys(clinic)}
+		c.verifiers[clinic] = v
+	}
+	return v.verify
 }
 
 // newerVersion reports whether signature names a key version above latest.
@@ -379,22 +429,39 @@ func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head,
 // Scan is Verify from a head an earlier Verify or Scan returned, calling each with every
 // event of the blocks after it, in order: what reads the trail (the accounting of
 // disclosures) reads only what it has not read before, and only verified events. The block
-// that from ends with is read again first, so a chain cut or replaced at its end is
-// reported, not taken for one that has not grown. An error from each ends the scan; the Head
-// is then the last block whose events were all given.
+// that from ends with must still be listed, so a chain cut at or before it is reported, not
+// taken for one that has not grown; a block replaced behind the reader is Verify's to find
+// (the reader has its events already, and new blocks must link to the bytes it read). An
+// error from each ends the scan; the Head is then the last block whose events were all given.
 func (c *Chain) Scan(ctx context.Context, clinic string, from Head, each func(recordvault.AuditEvent) error) (Head, error) {
-	return scan(ctx, c.store, clinic, signatures(c.publicKeys(clinic)), from, nil, each)
+	return scan(ctx, c.store, clinic, c.verifier(clinic), c.written(clinic), from, nil, each)
+}
+
+// written returns a lookup of the blocks of clinic this process stored lately.
+func (c *Chain) written(clinic string) func(seq uint64) (writtenBlock, bool) {
+	cc := c.chainOf(clinic)
+	cc.mu.Lock()
+	recent := slices.Clone(cc.recent)
+	cc.mu.Unlock()
+	return func(seq uint64) (writtenBlock, bool) {
+		i, ok := slices.BinarySearchFunc(recent, seq, func(b writtenBlock, seq uint64) int { return cmp.Compare(b.seq, seq) })
+		if !ok {
+			return writtenBlock{}, false
+		}
+		return recent[i], true
+	}
 }
 
 // Verify is Chain.Verify for a verifier outside the service: it reads the chain from store
 // and checks it with publicKeys (say, read from a file of the key's data), needing no Vault.
 func Verify(ctx context.Context, store BlockStore, clinic string, publicKeys PublicKeys, earlier *Head) (Head, error) {
-	return scan(ctx, store, clinic, signatures(publicKeys), Head{}, earlier, nil)
+	return scan(ctx, store, clinic, signatures(publicKeys), nil, Head{}, earlier, nil)
 }
 
-// scan walks clinic's chain after from (see Verify and Scan).
+// scan walks clinic's chain after from (see Verify and Scan), taking the blocks written knows
+// (this process's own, when not nil) without reading them.
 func scan(ctx context.Context, store BlockStore, clinic string, verify func(context.Context, []byte, string) (bool, error),
-	from Head, earlier *Head, each func(recordvault.AuditEvent) error) (Head, error) {
+	written func(uint64) (writtenBlock, bool), from Head, earlier *Head, each func(recordvault.AuditEvent) error) (Head, error) {
 	h := from
 	prev, err := hex.DecodeString(from.Hash)
 	if err != nil || (from.Blocks == 0) != (from.Hash == "") || (from.Blocks > 0 && len(prev) != sha256.Size) {
@@ -402,58 +469,79 @@ func scan(ctx context.Context, store BlockStore, clinic string, verify func(cont
 	}
 	if from.Blocks == 0 {
 		prev = make([]byte, sha256.Size)
-	} else {
-		raw, err := readBlock(ctx, store, clinic, from.Blocks-1, verify)
-		if err != nil {
-			return h, err
-		}
-		if sum := sha256.Sum256(raw); !bytes.Equal(sum[:], prev) {
-			return h, fmt.Errorf("%w: block %d is not the one read before", ErrBroken, from.Blocks-1)
-		}
 	}
+	// Reading on, the listing starts at the block the reader stopped at: it must still be
+	// there. (Its bytes were checked when read; a block replaced behind a reader is Verify's
+	// to find, and the next block's link to the bytes read shows a changed chain.)
+	next := h.Blocks - min(h.Blocks, 1)
 	for {
-		seqs, err := store.ListAuditBlocks(ctx, clinic, h.Blocks, 1000)
+		seqs, err := store.ListAuditBlocks(ctx, clinic, next, listPage)
 		if errors.Is(err, storage.ErrStrayAuditObject) {
 			return h, fmt.Errorf("%w: an object after block %d is not a block", ErrBroken, h.Blocks)
 		}
 		if err != nil {
 			return h, err
 		}
-		if len(seqs) == 0 {
+		atEnd := len(seqs) < listPage
+		if next < h.Blocks { // the block the reader stopped at
+			if len(seqs) == 0 || seqs[0] != next {
+				return h, fmt.Errorf("%w: block %d, read before, is gone: the chain was cut", ErrBroken, next)
+			}
+			seqs = seqs[1:]
+		}
+		if len(seqs) > 0 {
+			if h, prev, err = scanBlocks(ctx, store, clinic, verify, written, seqs, h, prev, earlier, each); err != nil {
+				return h, err
+			}
+		}
+		if atEnd {
 			if earlier != nil && h.Blocks < earlier.Blocks {
 				return h, fmt.Errorf("%w: the chain ends after %d blocks, the earlier head had %d: its end was cut off", ErrBroken, h.Blocks, earlier.Blocks)
 			}
 			return h, nil
 		}
-		if h, prev, err = scanBlocks(ctx, store, clinic, verify, seqs, h, prev, earlier, each); err != nil {
-			return h, err
-		}
+		next = h.Blocks
 	}
 }
+
+// listPage is how many block names a walk lists at once.
+const listPage = 1000
 
 // scanBlocks walks the listed blocks seqs on from h, whose last block's hash is prev, and
 // returns where it got to.
 func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify func(context.Context, []byte, string) (bool, error),
-	seqs []uint64, h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error) (Head, []byte, error) {
-	next, stop := readAhead(ctx, store, clinic, seqs)
+	written func(uint64) (writtenBlock, bool), seqs []uint64, h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error) (Head, []byte, error) {
+	own := func(seq uint64) (writtenBlock, bool) {
+		if written == nil {
+			return writtenBlock{}, false
+		}
+		return written(seq)
+	}
+	fetch := slices.DeleteFunc(slices.Clone(seqs), func(seq uint64) bool { _, ok := own(seq); return ok })
+	next, stop := readAhead(ctx, store, clinic, fetch)
 	defer stop()
 	for _, seq := range seqs {
 		if seq != h.Blocks {
 			return h, prev, fmt.Errorf("%w: block %d is missing", ErrBroken, h.Blocks)
 		}
-		read := next()
-		raw, err := checkBlock(ctx, clinic, seq, read.body, read.err, verify)
-		if err != nil {
-			return h, prev, err
-		}
 		var b block
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
+		var sum [sha256.Size]byte
+		if wb, ok := own(seq); ok {
+			b.Prev, b.Events, sum = hex.EncodeToString(wb.prev[:]), wb.events, wb.hash
+		} else {
+			read := next()
+			raw, err := checkBlock(ctx, clinic, seq, read.body, read.err, verify)
+			if err != nil {
+				return h, prev, err
+			}
+			if err := json.Unmarshal(raw, &b); err != nil {
+				return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
+			}
+			sum = sha256.Sum256(raw)
 		}
 		if b.Prev != hex.EncodeToString(prev) {
 			return h, prev, fmt.Errorf("%w: block %d does not follow block %d", ErrBroken, seq, int64(seq)-1)
 		}
-		sum := sha256.Sum256(raw)
 		reached := Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(sum[:])}
 		if earlier != nil && reached.Blocks == earlier.Blocks && reached.Hash != earlier.Hash {
 			return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, seq)

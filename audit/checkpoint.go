@@ -94,7 +94,7 @@ func (c *Chain) readCheckpoint(ctx context.Context, clinic, name string) (Checkp
 	dec.DisallowUnknownFields()
 	ok := dec.Decode(&env) == nil && len(env.Checkpoint) > 0
 	if ok {
-		ok, err = signatures(c.publicKeys(clinic))(ctx, append([]byte(checkpointLabel), env.Checkpoint...), env.Signature)
+		ok, err = c.verifier(clinic)(ctx, append([]byte(checkpointLabel), env.Checkpoint...), env.Signature)
 		if err != nil {
 			return Checkpoint{}, "", err
 		}

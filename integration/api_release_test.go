@@ -508,8 +508,8 @@ func TestAPIReleaseNeedsReview(t *testing.T) {
 // TestAPIAccountingFromTrail: the accounting is built from the signed audit trail. It lists
 // each accountable disclosure with the days its copy was downloaded; a release record
 // deleted from the bucket does not drop the disclosure (the entry stands, marked, and the
-// integrity failure is audited); a tampered block of the trail stops the accounting (500)
-// until the block is restored.
+// integrity failure is audited); a tampered block of the trail stops the accounting of a
+// process that reads it (500) until the block is restored.
 func TestAPIAccountingFromTrail(t *testing.T) {
 	e := newDownloadEnv(t)
 	ctx := context.Background()
@@ -565,8 +565,8 @@ func TestAPIAccountingFromTrail(t *testing.T) {
 		t.Error("the missing release record was not audited")
 	}
 
-	// A block of the trail after what the accounting read is altered: no accounting until the
-	// genuine block is back.
+	// A block of the trail is altered: a process that reads it (not the one that wrote it: that
+	// one has its events) gives no accounting until the genuine block is back.
 	blocks := func() []string {
 		var keys []string
 		for o := range e.raw.ListObjects(ctx, e.bucket, minio.ListObjectsOptions{Prefix: "c/" + e.clinic + "/a/", Recursive: true}) {
@@ -577,15 +577,18 @@ func TestAPIAccountingFromTrail(t *testing.T) {
 	read := len(blocks())
 	e.must(t, http.StatusOK, nil, "dr-lee", "GET", base+"/releases", nil) // one more block at least
 	victim := blocks()[read]
+	e.must(t, http.StatusOK, nil, "dr-lee", "GET", base+"/releases", nil) // not the last block: writers check that one
 	genuine := getObject(t, e.raw, e.bucket, victim)
 	putObject(t, e.raw, e.bucket, victim, bytes.Replace(genuine, []byte(`"list_releases"`), []byte(`"list_relea5es"`), 1))
-	if s, _, b := e.call(t, "pat", "GET", base+"/accounting", nil); s != http.StatusInternalServerError || !strings.Contains(string(b), "audit trail failed its integrity check") {
-		t.Fatalf("accounting over an altered trail: %d %s", s, b)
+	admin := access.Caller{ID: "admin", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}}
+	other := e.anotherProcess(t, nil)
+	if _, err := other.AccountingOf(ctx, admin, e.a); recordvault.ErrorCode(err) != recordvault.EINTERNAL ||
+		recordvault.ErrorMessage(err) != "the audit trail failed its integrity check" {
+		t.Fatalf("accounting over an altered trail: %v", err)
 	}
 	putObject(t, e.raw, e.bucket, victim, genuine)
-	e.must(t, http.StatusOK, &after, "pat", "GET", base+"/accounting", nil)
-	if len(after.Entries) != 2 {
-		t.Fatalf("accounting once the block is restored: %+v", after.Entries)
+	if acc, err := other.AccountingOf(ctx, admin, e.a); err != nil || len(acc.Entries) != 2 {
+		t.Fatalf("accounting once the block is restored: %+v, %v", acc, err)
 	}
 }
 
@@ -616,11 +619,7 @@ func TestAPIAccountingFromCheckpoint(t *testing.T) {
 
 	fresh := func() *app.Accounting { // another process over the same bucket and Vault
 		t.Helper()
-		svc, err := app.New(e.deps)
-		if err != nil {
-			t.Fatal(err)
-		}
-		acc, err := svc.AccountingOf(ctx, admin, e.a)
+		acc, err := e.anotherProcess(t, nil).AccountingOf(ctx, admin, e.a)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -659,9 +658,11 @@ func TestAPIAccountingFromCheckpoint(t *testing.T) {
 	if acc := fresh(); !same(acc) {
 		t.Fatalf("accounting from the checkpoint: %+v", acc.Entries)
 	}
+	// (The new process's writer, finding no block 0, began a chain there anew: the link
+	// from block 1 breaks.)
 	var check app.TrailCheck
 	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
-	if check.Intact || !strings.Contains(check.Problem, "block 0 is missing") {
+	if check.Intact || !strings.Contains(check.Problem, "block 0 is missing") && !strings.Contains(check.Problem, "block 1 does not follow block 0") {
 		t.Fatalf("verification after block 0 was deleted: %+v", check)
 	}
 }
@@ -743,13 +744,8 @@ func TestAPIAccountingSuspension(t *testing.T) {
 	if got, _ := accounting("pat"); len(got) != 0 {
 		t.Fatalf("with both suspended: %v", got)
 	}
-	later := e.deps
-	later.Now = func() time.Time { return today.AddDate(0, 3, 0) }
-	svc, err := app.New(later)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := svc.AccountingOf(context.Background(), access.Caller{ID: "admin", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}}, e.a)
+	later := e.anotherProcess(t, func() time.Time { return today.AddDate(0, 3, 0) })
+	acc, err := later.AccountingOf(context.Background(), access.Caller{ID: "admin", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}}, e.a)
 	if err != nil || len(acc.Entries) != 2 || acc.Entries[0].Release != police.ID || acc.Entries[1].Release != subpoena.ID {
 		t.Fatalf("after the suspensions: %+v, %v", acc, err)
 	}

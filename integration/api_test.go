@@ -34,6 +34,7 @@ import (
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/tokens"
+	"github.com/recordvault/recordvault/vault"
 )
 
 // apiEnv is the whole service over HTTP, on the shared Vault and a fresh bucket of the shared
@@ -46,7 +47,23 @@ type apiEnv struct {
 	auditLog            *lockedBuffer
 	serverLog           *lockedBuffer // everything the server logs, at debug level
 	mailbox             *mailbox      // what the service sent recipients
-	deps                app.Deps      // what the service runs on: another process is app.New(deps)
+	deps                app.Deps      // what the service runs on
+	store               *storage.Store
+	vault               *vault.Client
+}
+
+// anotherProcess is a second recordvault process over the same bucket and Vault: its own
+// audit chain writer and reader (nothing remembered from this one's), its clock now.
+func (e *apiEnv) anotherProcess(t testing.TB, now func() time.Time) *app.Service {
+	t.Helper()
+	deps := e.deps
+	chain := audit.NewChain(e.store, e.vault, slog.New(slog.NewTextHandler(e.serverLog, nil)), now)
+	deps.Audit, deps.Trail, deps.Now = audit.Tee{audit.NewJSONLines(e.auditLog), chain}, chain, now
+	svc, err := app.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 // mailbox is the development mailbox of `make dev` (notify.Mailbox, a file), which the tests
@@ -110,7 +127,8 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 	t.Cleanup(cancel)
 	store, bucket := newStore(t, shared.minio)
 	vc := vaultClient(t, shared.vault)
-	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}, serverLog: &lockedBuffer{}}
+	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}, serverLog: &lockedBuffer{},
+		store: store, vault: vc}
 	people := clinic.New(vc, store, nil)
 	disclosures := disclosure.New(vc, vc, store, nil)
 	downloads, err := tokens.New(vc, 10*time.Minute, nil)
