@@ -1,12 +1,15 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/audit"
 )
 
 // The ledger reads each kind of event the way the accounting, the rollback checks and the
@@ -80,4 +83,42 @@ func TestLedgerEvents(t *testing.T) {
 	if len(cl.Used) != 0 || len(cl.Codes) != 0 || len(cl.Approvals) != 0 || len(cl.Downloads) != 0 || !cl.Ended["r2"] || !cl.Revoked["a1"] {
 		t.Errorf("after six years: used %v, approvals %v, downloads %v, ended %v, revoked %v", cl.Used, cl.Approvals, cl.Downloads, cl.Ended, cl.Revoked)
 	}
+}
+
+// A checkpoint of another format is not taken: the ledger reads the chain from its start.
+func TestLedgerCheckpointFormat(t *testing.T) {
+	for name, c := range map[string]struct {
+		state string
+		taken bool
+	}{
+		"this format":     {`{"format":1,"ended":{"r1":true}}`, true},
+		"an older format": {`{"ended":{"r1":true}}`, false},
+		"a later format":  {`{"format":2,"ended":{"r1":true}}`, false},
+		"not JSON":        {`{`, false},
+	} {
+		trail := checkpointTrail{audit.Checkpoint{Head: audit.Head{Blocks: 7, Events: 9, Hash: "ab"}, State: json.RawMessage(c.state)}}
+		cl := &clinicLedger{}
+		if err := cl.load(context.Background(), trail, "c1"); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if taken := cl.head.Blocks == 7 && cl.Ended["r1"]; taken != c.taken || !cl.loaded || cl.Drafts == nil || cl.Codes == nil {
+			t.Errorf("%s: head %+v, ended %v, taken %v; want %v", name, cl.head, cl.Ended, taken, c.taken)
+		}
+	}
+}
+
+// checkpointTrail is a Trail with one checkpoint and nothing else.
+type checkpointTrail struct{ cp audit.Checkpoint }
+
+func (c checkpointTrail) Verify(context.Context, string, *audit.Head) (audit.Head, error) {
+	return audit.Head{}, nil
+}
+func (c checkpointTrail) Scan(_ context.Context, _ string, from audit.Head, _ func(recordvault.AuditEvent) error) (audit.Head, error) {
+	return from, nil
+}
+func (c checkpointTrail) LoadCheckpoint(context.Context, string, string) (audit.Checkpoint, error) {
+	return c.cp, nil
+}
+func (c checkpointTrail) SaveCheckpoint(context.Context, string, string, audit.Checkpoint) error {
+	return nil
 }
