@@ -228,9 +228,13 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*Rele
 	// cannot.
 	var ended, used bool
 	var codes codeUse
+	revoked := map[string]bool{}
 	who := recordvault.AuditEvent{Actor: "the recipient of release " + r.ID, Clinic: claims.Clinic, Client: claims.Client, Release: r.ID}
 	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
 		ended, used, codes = l.Ended[r.ID], !l.Used[claims.ID].IsZero(), l.Codes[claims.ID]
+		for _, id := range r.Decision.Authorizations {
+			revoked[id] = l.Revoked[id]
+		}
 	}); err != nil {
 		return nil, nil, "", err
 	}
@@ -251,7 +255,7 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*Rele
 	if records.Fingerprint(doc, r.Decision.Fields) != claims.ContentHash {
 		return nil, nil, "the document changed since the token was issued", nil
 	}
-	if reason, err := s.authorizationsInForce(ctx, claims.Clinic, doc.Participants, r.Decision.Authorizations); reason != "" || err != nil {
+	if reason, err := s.authorizationsInForce(ctx, claims.Clinic, doc.Participants, r.Decision.Authorizations, revoked); reason != "" || err != nil {
 		return nil, nil, reason, err
 	}
 	return &r, doc, "", nil
@@ -307,14 +311,15 @@ func (s *Service) RequestCode(ctx context.Context, token string) error {
 	return nil
 }
 
-// authorizationsInForce reports why the release's authorizations no longer allow it, or "".
-func (s *Service) authorizationsInForce(ctx context.Context, clinic string, participants, ids []string) (string, error) {
+// authorizationsInForce reports why the release's authorizations no longer allow it, or "";
+// revoked are those the audit trail records as revoked.
+func (s *Service) authorizationsInForce(ctx context.Context, clinic string, participants, ids []string, revoked map[string]bool) (string, error) {
 	if len(ids) == 0 {
 		return "", nil
 	}
 	active := map[string]bool{}
 	for _, p := range participants {
-		_, views, err := s.authorizations(ctx, clinic, p)
+		_, views, err := s.authorizations(ctx, clinic, p, revoked)
 		if err != nil {
 			return "", err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -214,8 +215,10 @@ func validDate(s string) bool {
 	return err == nil
 }
 
-// authorizations reads every authorization about client (one Vault call).
-func (s *Service) authorizations(ctx context.Context, clinic, client string) ([]*disclosure.Doc, []AuthorizationView, error) {
+// authorizations reads every authorization about client (one Vault call), marking revoked
+// those the audit trail records as revoked (revoked, from revocations): an authorization's
+// record can be rolled back to its active version by a bucket writer, the trail cannot.
+func (s *Service) authorizations(ctx context.Context, clinic, client string, revoked map[string]bool) ([]*disclosure.Doc, []AuthorizationView, error) {
 	docs, err := s.disclosures.List(ctx, clinic, client, kindAuthorization)
 	if err != nil {
 		return nil, nil, err
@@ -225,19 +228,21 @@ func (s *Service) authorizations(ctx context.Context, clinic, client string) ([]
 		if err := json.Unmarshal(d.Body, &views[i]); err != nil || views[i].ID != d.ID || views[i].Subject != client {
 			return nil, nil, disclosure.ErrUnreadable
 		}
-		views[i].Revoked = d.Status == authorizationRevoked
-	}
-	// An authorization's record can be rolled back to its active version by a bucket writer;
-	// the signed trail's record of the revocation cannot.
-	who := recordvault.AuditEvent{Actor: "recordvault", Clinic: clinic, Client: client}
-	err = s.readLedger(ctx, who, func(l *clinicLedger) {
-		for i := range views {
-			if l.Revoked[views[i].ID] {
-				views[i].Revoked, views[i].Status = true, authorizationRevoked
-			}
+		views[i].Revoked = d.Status == authorizationRevoked || revoked[d.ID]
+		if revoked[d.ID] {
+			views[i].Status = authorizationRevoked
 		}
-	})
-	return docs, views, err
+	}
+	return docs, views, nil
+}
+
+// revocations returns the authorizations the clinic's audit trail records as revoked, read on
+// for c's request about client.
+func (s *Service) revocations(ctx context.Context, c access.Caller, client string) (map[string]bool, error) {
+	var revoked map[string]bool
+	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client}
+	err := s.readLedger(ctx, who, func(l *clinicLedger) { revoked = maps.Clone(l.Revoked) })
+	return revoked, err
 }
 
 // ListAuthorizations returns a client's authorizations, active and revoked.
@@ -245,7 +250,11 @@ func (s *Service) ListAuthorizations(ctx context.Context, c access.Caller, clien
 	if _, err := s.loadClientAs(ctx, c, "list_authorizations", access.ReadClient, client); err != nil {
 		return nil, err
 	}
-	_, views, err := s.authorizations(ctx, c.Clinic, client)
+	revoked, err := s.revocations(ctx, c, client)
+	if err != nil {
+		return nil, err
+	}
+	_, views, err := s.authorizations(ctx, c.Clinic, client, revoked)
 	if views == nil {
 		views = []AuthorizationView{}
 	}
@@ -687,6 +696,10 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 		Recipient: policy.Recipient{Kind: in.Recipient.Kind, ID: in.Recipient.ID, For: in.Recipient.For, Representation: in.Recipient.Representation},
 		Document:  policy.Document{ID: doc.ID, Category: doc.Category, Participants: doc.Participants, DateOfService: dateOfService, Fields: fields}}
 	facts := policy.Facts{People: map[string]policy.Person{}, Assurances: in.Assurances}
+	revoked, err := s.revocations(ctx, c, client)
+	if err != nil {
+		return req, facts, err
+	}
 	for _, p := range doc.Participants {
 		cl, err := s.loadClient(ctx, c, p)
 		if err != nil {
@@ -704,7 +717,7 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 			person.Emancipated, person.ConsentedToOwnCare = in.Minor.Emancipated, in.Minor.ConsentedToOwnCare
 		}
 		facts.People[p] = person
-		_, auths, err := s.authorizations(ctx, c.Clinic, p)
+		_, auths, err := s.authorizations(ctx, c.Clinic, p, revoked)
 		if err != nil {
 			return req, facts, err
 		}
