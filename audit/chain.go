@@ -92,7 +92,8 @@ type clinicChain struct {
 	pending []pendingEvent
 	writing bool // a goroutine is draining pending
 
-	recent []writtenBlock // the blocks this process stored last, oldest first (guarded by mu)
+	recent       []writtenBlock // the blocks this process stored last, oldest first (guarded by mu)
+	recentEvents int            // their events
 
 	// Owned by the draining goroutine.
 	synced   bool
@@ -109,8 +110,9 @@ type writtenBlock struct {
 	events     []recordvault.AuditEvent
 }
 
-// keptWritten is how many of its latest blocks a process keeps per clinic for its readers.
-const keptWritten = 256
+// keptWrittenEvents bounds the events of the latest blocks a process keeps per clinic for its
+// readers (a few hundred bytes each): its readers read back what it wrote before those.
+const keptWrittenEvents = 4096
 
 type pendingEvent struct {
 	event recordvault.AuditEvent
@@ -249,8 +251,10 @@ func (c *Chain) write(ctx context.Context, clinic string, cc *clinicChain, event
 		wb := writtenBlock{seq: cc.next, prev: cc.prev, hash: sha256.Sum256(raw), events: events}
 		cc.mu.Lock()
 		cc.recent = append(cc.recent, wb)
-		if len(cc.recent) > keptWritten {
-			cc.recent = slices.Delete(cc.recent, 0, len(cc.recent)-keptWritten)
+		cc.recentEvents += len(events)
+		for cc.recentEvents > keptWrittenEvents && len(cc.recent) > 1 {
+			cc.recentEvents -= len(cc.recent[0].events)
+			cc.recent = slices.Delete(cc.recent, 0, 1)
 		}
 		cc.mu.Unlock()
 		cc.prev, cc.next = wb.hash, cc.next+1
