@@ -28,6 +28,9 @@ type AuditEvent struct {
 	Amendment string `json:"amendment,omitempty"`
 	// AccessRequest names the access request a step concerns (its receipt and its answer).
 	AccessRequest string `json:"access_request,omitempty"`
+	// Revision is the revision a change of a client's profile (Client set) or of the clinic's
+	// roster (no Client) made: a process refuses an older one, whoever made the change.
+	Revision uint64 `json:"revision,omitempty"`
 	// TokenID is the id (jti) of the download token a download used up; never the token.
 	TokenID string `json:"token_id,omitempty"`
 	// Accounted marks the approval of a release that a client's accounting of disclosures

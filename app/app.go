@@ -82,9 +82,37 @@ func New(deps Deps) (*Service, error) {
 	if _, ok := policy.Jurisdictions[deps.Jurisdiction]; !ok {
 		return nil, fmt.Errorf("app: unknown jurisdiction %q", deps.Jurisdiction)
 	}
-	return &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, tokens: deps.Tokens,
+	s := &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, tokens: deps.Tokens,
 		codes: deps.Codes, notifier: deps.Notifier, audit: deps.Audit, trail: deps.Trail, ledger: ledger{every: deps.CheckpointEvery},
-		now: deps.Now, jurisdiction: deps.Jurisdiction}, nil
+		now: deps.Now, jurisdiction: deps.Jurisdiction}
+	if deps.Clinic != nil && deps.Trail != nil {
+		// Revisions of clinic state go into the trail, and come back from it to every process.
+		s.ledger.witness = deps.Clinic.Witness
+		deps.Clinic.UseRevisionLog(s)
+	}
+	return s, nil
+}
+
+var _ clinic.RevisionLog = (*Service)(nil)
+
+// Revised records a revision of clinic state in the audit trail (clinic.RevisionLog).
+func (s *Service) Revised(ctx context.Context, clinicID, client string, revision uint64) error {
+	rule := "roster revised"
+	if client != "" {
+		rule = "client profile revised"
+	}
+	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: "recordvault", Clinic: clinicID, Action: "state_revised",
+		Client: client, Revision: revision, Allowed: true, Rule: rule})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	}
+	return nil
+}
+
+// Recall reads the clinic's audit trail on, which passes its revisions of clinic state to
+// clinic.Service (clinic.RevisionLog).
+func (s *Service) Recall(ctx context.Context, clinicID string) error {
+	return s.readLedger(ctx, recordvault.AuditEvent{Actor: "recordvault", Clinic: clinicID}, func(*clinicLedger) {})
 }
 
 // ErrNotFound is the one answer for what is unknown or not the caller's to know about.

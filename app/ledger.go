@@ -46,6 +46,9 @@ func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, vi
 // (saved every `every` blocks read, signed by the audit key), not from the chain's first block.
 type ledger struct {
 	every uint64
+	// witness passes on the revisions of clinic state read from the trail (clinic.Service's
+	// Witness), so that a process refuses a profile or roster put back to an older revision.
+	witness func(clinic, client string, revision uint64)
 
 	mu      sync.Mutex
 	clinics map[string]*clinicLedger
@@ -62,14 +65,21 @@ type clinicLedger struct {
 	mu     sync.Mutex
 	loaded bool // the checkpoint was looked for
 	head   audit.Head
-	saved  uint64 // the blocks the last checkpoint loaded or saved covers
+	saved  uint64     // the blocks the last checkpoint loaded or saved covers
+	fresh  []revision // revisions read since they were last passed on
 	ledgerState
+}
+
+// revision is a revision of clinic state the trail records (client "" for the roster).
+type revision struct {
+	client string
+	n      uint64
 }
 
 // ledgerFormat is the version of ledgerState. A checkpoint of another version was made by a
 // ledger that kept other things (and missed what this one keeps from earlier events), so it
 // is not taken: the ledger reads the chain from its first block instead.
-const ledgerFormat = 1
+const ledgerFormat = 2
 
 // ledgerState is what a checkpoint keeps.
 type ledgerState struct {
@@ -81,6 +91,7 @@ type ledgerState struct {
 	Open       map[string]openRequest `json:"open"`        // amendment requests not yet decided, by id
 	OpenAccess map[string]openRequest `json:"open_access"` // access requests not yet answered, by id
 	Drafts     map[string]bool        `json:"drafts"`      // records opened as drafts and not yet signed
+	Revisions  map[string]uint64      `json:"revisions"`   // the latest revision of each client's profile; "" the roster's
 	// Used are the download tokens used up, by id, with when: kept while such a token could
 	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
 	Used map[string]time.Time `json:"used"`
@@ -109,7 +120,7 @@ type openRequest struct {
 
 func newLedgerState() ledgerState {
 	return ledgerState{Format: ledgerFormat, Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
-		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}, Drafts: map[string]bool{}, Codes: map[string]codeUse{}}
+		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}, Drafts: map[string]bool{}, Codes: map[string]codeUse{}, Revisions: map[string]uint64{}}
 }
 
 // approval is an accountable disclosure as the trail records it.
@@ -143,6 +154,12 @@ func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func
 	head, err := trail.Scan(ctx, clinic, cl.head, cl.add)
 	cl.head = head // a failed block gave no events: reading goes on from the last whole one
 	cl.forget()
+	if l.witness != nil {
+		for _, r := range cl.fresh {
+			l.witness(clinic, r.client, r.n)
+		}
+	}
+	cl.fresh = nil
 	if err != nil {
 		return err
 	}
@@ -175,6 +192,9 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 	st.Format = 0
 	if json.Unmarshal(cp.State, &st) == nil && st.Format == ledgerFormat {
 		cl.ledgerState, cl.head, cl.saved = st, cp.Head, cp.Head.Blocks
+		for client, n := range st.Revisions {
+			cl.fresh = append(cl.fresh, revision{client, n})
+		}
 	}
 	cl.loaded = true
 	return nil
@@ -211,6 +231,9 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 		cl.OpenAccess[e.AccessRequest] = openRequest{At: e.Time, Client: e.Client}
 	case e.Action == "access_request_answered":
 		delete(cl.OpenAccess, e.AccessRequest)
+	case e.Action == "state_revised" && e.Revision > cl.Revisions[e.Client]:
+		cl.Revisions[e.Client] = e.Revision
+		cl.fresh = append(cl.fresh, revision{e.Client, e.Revision})
 	case e.Action == "draft_opened" && e.Record != "":
 		cl.Drafts[e.Record] = true
 	case e.Action == "draft_signed":

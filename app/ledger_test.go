@@ -42,6 +42,9 @@ func TestLedgerEvents(t *testing.T) {
 		{Time: at(20), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: reasonWrongCode},
 		{Time: at(21), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: "no one-time code"}, // not a code tried
 		{Time: at(22), Action: "send_code", Release: "r4", TokenID: "j4", Allowed: true},
+		{Time: at(23), Action: "state_revised", Client: "c1", Revision: 3, Allowed: true},
+		{Time: at(24), Action: "state_revised", Client: "c1", Revision: 2, Allowed: true}, // another replica's, read late
+		{Time: at(25), Action: "state_revised", Revision: 5, Allowed: true},               // the roster
 	}
 	cl := &clinicLedger{ledgerState: newLedgerState()}
 	for _, e := range events {
@@ -71,6 +74,9 @@ func TestLedgerEvents(t *testing.T) {
 	if want := map[string]codeUse{"j4": {First: at(18), Sends: 2, Failures: 2}}; !maps.Equal(cl.Codes, want) {
 		t.Errorf("codes %v, want %v", cl.Codes, want)
 	}
+	if want := map[string]uint64{"c1": 3, "": 5}; !maps.Equal(cl.Revisions, want) || !slices.Equal(cl.fresh, []revision{{"c1", 3}, {"", 5}}) {
+		t.Errorf("revisions %v, fresh %v", cl.Revisions, cl.fresh)
+	}
 
 	// 16 minutes on, the tokens are forgotten; six years and two days on, the disclosure.
 	cl.add(recordvault.AuditEvent{Time: at(4 + usedTokenKept), Action: "read_record", Allowed: true})
@@ -91,9 +97,10 @@ func TestLedgerCheckpointFormat(t *testing.T) {
 		state string
 		taken bool
 	}{
-		"this format":     {`{"format":1,"ended":{"r1":true}}`, true},
-		"an older format": {`{"ended":{"r1":true}}`, false},
-		"a later format":  {`{"format":2,"ended":{"r1":true}}`, false},
+		"this format":     {`{"format":2,"ended":{"r1":true}}`, true},
+		"an older format": {`{"format":1,"ended":{"r1":true}}`, false},
+		"no format":       {`{"ended":{"r1":true}}`, false},
+		"a later format":  {`{"format":3,"ended":{"r1":true}}`, false},
 		"not JSON":        {`{`, false},
 	} {
 		trail := checkpointTrail{audit.Checkpoint{Head: audit.Head{Blocks: 7, Events: 9, Hash: "ab"}, State: json.RawMessage(c.state)}}

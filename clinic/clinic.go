@@ -20,6 +20,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/recordvault/recordvault"
@@ -60,8 +61,12 @@ type Service struct {
 	tags  *stateTags
 	revs  *revisions
 	store Store
-	rand  io.Reader
-	now   func() time.Time
+
+	revLog   RevisionLog
+	recallMu sync.Mutex
+	recalled map[string]bool
+	rand     io.Reader
+	now      func() time.Time
 }
 
 // New returns a Service over keys and store, reading the time from now (time.Now when nil).
@@ -69,7 +74,7 @@ func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{keys: keys, tags: newStateTags(keys), revs: &revisions{seen: map[string]uint64{}}, store: store, rand: rand.Reader, now: now}
+	return &Service{keys: keys, tags: newStateTags(keys), revs: &revisions{seen: map[string]uint64{}}, recalled: map[string]bool{}, store: store, rand: rand.Reader, now: now}
 }
 
 // Provision creates (or checks) the clinic's identity, index and state keys.
@@ -136,7 +141,9 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 	if err != nil {
 		return nil, fmt.Errorf("clinic: store client: %w", err)
 	}
-	s.revs.wrote(profileKey(clinic, p.Client), p.Revision)
+	if err := s.revised(ctx, clinic, p.Client, p.Revision); err != nil {
+		return nil, err
+	}
 	if err := s.store.AddIndex(ctx, clinic, index, p.Client); err != nil {
 		_ = s.store.DeleteProfile(context.Background(), clinic, p.Client)
 		return nil, fmt.Errorf("clinic: index client: %w", err)
@@ -169,6 +176,9 @@ func (s *Service) tagProfile(ctx context.Context, p *storage.Profile) (err error
 func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Client, error) {
 	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) {
 		return nil, ErrNotFound
+	}
+	if err := s.recall(ctx, clinic); err != nil {
+		return nil, err
 	}
 	p, etag, err := s.store.ReadProfile(ctx, clinic, client)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -265,9 +275,8 @@ func (s *Service) replaceProfile(ctx context.Context, c *Client, change func(p *
 	if err != nil {
 		return fmt.Errorf("clinic: store client: %w", err)
 	}
-	s.revs.wrote(profileKey(p.Clinic, p.Client), p.Revision)
 	*c = *loaded(&p, etag)
-	return nil
+	return s.revised(ctx, p.Clinic, p.Client, p.Revision)
 }
 
 // LinkAccount makes subject, a login of role client, the client's own account, replacing
@@ -368,6 +377,9 @@ func (s *Service) Clinicians(ctx context.Context, clinic string) ([]storage.Clin
 
 // readStaff reads the clinic's roster and checks its tag (a roster never stored is empty).
 func (s *Service) readStaff(ctx context.Context, clinic string) (*storage.Staff, string, error) {
+	if err := s.recall(ctx, clinic); err != nil {
+		return nil, "", err
+	}
 	st, etag, err := s.store.ReadStaff(ctx, clinic)
 	if err != nil {
 		return nil, "", fmt.Errorf("clinic: read staff: %w", err)
@@ -460,8 +472,7 @@ func (s *Service) editStaff(ctx context.Context, clinic string, edit func([]stor
 			if err != nil {
 				return fmt.Errorf("clinic: store staff: %w", err)
 			}
-			s.revs.wrote(rosterKey(clinic), st.Revision)
-			return nil
+			return s.revised(ctx, clinic, "", st.Revision)
 		}
 	}
 	return errChanged

@@ -98,6 +98,60 @@ func (t *stateTags) remember(d [sha256.Size]byte) {
 	t.known[d] = struct{}{}
 }
 
+// RevisionLog keeps revisions where every process reads them (the audit trail), so that a
+// process refuses a rollback it did not see happen: Revised is called after each change with
+// the revision it made (client "" for the roster), and Recall once per clinic before its
+// state is first read, to learn (through Service.Witness) the revisions logged so far.
+type RevisionLog interface {
+	Revised(ctx context.Context, clinic, client string, revision uint64) error
+	Recall(ctx context.Context, clinic string) error
+}
+
+// UseRevisionLog makes the service log its revisions to log and recall them from it.
+func (s *Service) UseRevisionLog(log RevisionLog) { s.revLog = log }
+
+// Witness tells the service that revision of a client's profile (client "" for the
+// clinic's roster) exists: it refuses an older one from now on.
+func (s *Service) Witness(clinic, client string, revision uint64) {
+	key := rosterKey(clinic)
+	if client != "" {
+		key = profileKey(clinic, client)
+	}
+	s.revs.wrote(key, revision)
+}
+
+// revised logs a change's revision, once it is stored, and remembers it.
+func (s *Service) revised(ctx context.Context, clinic, client string, revision uint64) error {
+	s.Witness(clinic, client, revision)
+	if s.revLog == nil {
+		return nil
+	}
+	if err := s.revLog.Revised(ctx, clinic, client, revision); err != nil {
+		return fmt.Errorf("clinic: log revision: %w", err)
+	}
+	return nil
+}
+
+// recall learns the clinic's logged revisions, once per process (again after a failure).
+func (s *Service) recall(ctx context.Context, clinic string) error {
+	if s.revLog == nil {
+		return nil
+	}
+	s.recallMu.Lock()
+	done := s.recalled[clinic]
+	s.recallMu.Unlock()
+	if done {
+		return nil
+	}
+	if err := s.revLog.Recall(ctx, clinic); err != nil {
+		return fmt.Errorf("clinic: recall revisions: %w", err)
+	}
+	s.recallMu.Lock()
+	s.recalled[clinic] = true
+	s.recallMu.Unlock()
+	return nil
+}
+
 // maxRevisions bounds the remembered revisions (a forgotten one loses its check until the
 // object is read again).
 const maxRevisions = 1 << 20
@@ -120,12 +174,12 @@ func (r *revisions) see(key string, rev uint64) error {
 	return nil
 }
 
-// wrote records revision rev of the object named key as stored by this process (a
-// conditional write: no later one can exist).
+// wrote records that revision rev of the object named key exists (this process stored it,
+// or the revision log says so).
 func (r *revisions) wrote(key string, rev uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.remember(key, rev)
+	r.remember(key, max(rev, r.seen[key]))
 }
 
 func (r *revisions) remember(key string, rev uint64) {

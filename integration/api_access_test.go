@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"sort"
@@ -14,8 +15,10 @@ import (
 	"time"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/access/accesstest"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
 )
@@ -297,7 +300,8 @@ func TestAPIRemoveClinician(t *testing.T) {
 // license a clinician. Neither edit opens anything: every request that reads the edited
 // object fails (500, nothing of the record in it), the audit trail names the failure, and
 // putting the genuine bytes back restores service. Putting back an older genuine profile
-// (a clinician taken off the care team, back on it) fails the same way.
+// (a clinician taken off the care team, back on it) fails the same way, in this process and
+// in a new one (the audit trail records each revision).
 func TestAPITamperedClinicState(t *testing.T) {
 	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "dr-mallory": {recordvault.RoleClinician},
 		"admin": {recordvault.RoleClinicAdmin}})
@@ -384,6 +388,11 @@ func TestAPITamperedClinicState(t *testing.T) {
 	e.put(t, profileKey, json.RawMessage(withMallory))
 	if status, _, b := e.call(t, "dr-mallory", "GET", path, nil); status != http.StatusInternalServerError || strings.Contains(string(b), "canary") {
 		t.Errorf("the rolled-back care team: %d %s", status, b)
+	}
+	// A process that never saw the later revision learns it from the audit trail.
+	mallory := access.Caller{ID: "dr-mallory", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinician}}
+	if _, err := e.anotherProcess(t, nil).GetRecord(context.Background(), mallory, client, rec.ID); !errors.Is(err, clinic.ErrTampered) {
+		t.Errorf("the rolled-back care team, read by a new process: %v", err)
 	}
 }
 

@@ -53,12 +53,14 @@ type apiEnv struct {
 }
 
 // anotherProcess is a second recordvault process over the same bucket and Vault: its own
-// audit chain writer and reader (nothing remembered from this one's), its clock now.
+// audit chain writer and reader and its own clinic state service (nothing remembered from
+// this one's), its clock now.
 func (e *apiEnv) anotherProcess(t testing.TB, now func() time.Time) *app.Service {
 	t.Helper()
 	deps := e.deps
 	chain := audit.NewChain(e.store, e.vault, slog.New(slog.NewTextHandler(e.serverLog, nil)), now)
 	deps.Audit, deps.Trail, deps.Now = audit.Tee{audit.NewJSONLines(e.auditLog), chain}, chain, now
+	deps.Clinic = clinic.New(e.vault, e.store, now)
 	svc, err := app.New(deps)
 	if err != nil {
 		t.Fatal(err)
