@@ -141,9 +141,7 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 	if err != nil {
 		return nil, fmt.Errorf("clinic: store client: %w", err)
 	}
-	if err := s.revised(ctx, clinic, p.Client, p.Revision); err != nil {
-		return nil, err
-	}
+	s.Witness(clinic, p.Client, p.Revision) // the first revision: nothing older to put back, nothing to log
 	if err := s.store.AddIndex(ctx, clinic, index, p.Client); err != nil {
 		_ = s.store.DeleteProfile(context.Background(), clinic, p.Client)
 		return nil, fmt.Errorf("clinic: index client: %w", err)
