@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,7 +70,7 @@ func TestAPIAuditTrail(t *testing.T) {
 	}
 
 	// An event's actor changed, by someone who can write the bucket.
-	key := func(seq int) string { return fmt.Sprintf("c/%s/a/%016d", e.clinic, seq) }
+	key := func(seq uint64) string { return storage.AuditBlockKey(e.clinic, seq) }
 	genuine := getObject(t, e.raw, e.bucket, key(1))
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(genuine, &env); err != nil {
@@ -296,10 +297,64 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if err == nil || got.Intact || !strings.HasSuffix(got.Problem, "its end was cut off") {
 		t.Fatalf("against a longer head: %+v, %v", got, err)
 	}
-	if err := e.raw.RemoveObject(ctx, e.bucket, fmt.Sprintf("c/%s/a/%016d", e.clinic, 1), minio.RemoveObjectOptions{}); err != nil {
+	if err := e.raw.RemoveObject(ctx, e.bucket, storage.AuditBlockKey(e.clinic, 1), minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = verify(); err == nil || got.Intact || got.Problem != "block 1 is missing" || got.Verified.Blocks != 1 {
 		t.Fatalf("with block 1 deleted: %+v, %v", got, err)
+	}
+}
+
+// TestAuditBlockListing: blocks are stored a thousand to a part (a listing walks one part,
+// however long the chain); listing from any block, across parts, gives the blocks in order,
+// shows a gap where a part is gone, and refuses anything else under the chain's prefix.
+func TestAuditBlockListing(t *testing.T) {
+	ctx := context.Background()
+	store, bucket := newStore(t, shared.minio)
+	raw, err := shared.minio.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clinic := newID()
+	seqs := []uint64{0, 1, 998, 999, 1000, 1001, 2999, 3000, 5000}
+	for _, seq := range seqs {
+		if err := store.CreateAuditBlock(ctx, clinic, seq, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if k := storage.AuditBlockKey(clinic, 1001); k != "c/"+clinic+"/a/0000000000001/0000000000001001" {
+		t.Fatalf("block key %s", k)
+	}
+	for _, c := range []struct {
+		from  uint64
+		limit int
+		want  []uint64
+	}{
+		{0, 1000, seqs},
+		{2, 3, []uint64{998, 999, 1000}},
+		{999, 2, []uint64{999, 1000}},
+		{1001, 1000, []uint64{1001, 2999, 3000, 5000}}, // parts 2 and 4 are missing
+		{1002, 1, []uint64{2999}},
+		{3001, 1000, []uint64{5000}},
+		{5001, 1000, nil},
+	} {
+		got, err := store.ListAuditBlocks(ctx, clinic, c.from, c.limit)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("from %d, at most %d: %v, %v; want %v", c.from, c.limit, got, err, c.want)
+		}
+	}
+	for name, key := range map[string]string{
+		"an object beside the parts": "c/" + clinic + "/a/0000000000000000",
+		"a part of another name":     "c/" + clinic + "/a/7/x",
+		"a block in the wrong part":  "c/" + clinic + "/a/0000000000006/0000000000000002",
+		"a block of another name":    "c/" + clinic + "/a/0000000000006/note",
+	} {
+		putObject(t, raw, bucket, key, []byte("{}"))
+		if _, err := store.ListAuditBlocks(ctx, clinic, 0, 1000); !errors.Is(err, storage.ErrStrayAuditObject) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/internal/pdftext"
 	"github.com/recordvault/recordvault/policy"
+	"github.com/recordvault/recordvault/storage"
 )
 
 // clientBorn takes in a client born on dateOfBirth, with dr-lee on the care team.
@@ -655,7 +656,7 @@ func TestAPIAccountingFromCheckpoint(t *testing.T) {
 
 	// With a good checkpoint a new process does not read the chain's first blocks again: block
 	// 0 deleted, its accounting is whole (the trail's verification reports the deletion).
-	if err := e.raw.RemoveObject(ctx, e.bucket, "c/"+e.clinic+"/a/0000000000000000", minio.RemoveObjectOptions{}); err != nil {
+	if err := e.raw.RemoveObject(ctx, e.bucket, storage.AuditBlockKey(e.clinic, 0), minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if acc := fresh(); !same(acc) {

@@ -570,7 +570,7 @@ func BenchmarkAuditWalk(b *testing.B) {
 // BenchmarkTrailCheck measures what reading the audit trail on adds to a request: listing a
 // client's authorizations (which reads the clinic's trail on, for revocations the bucket may
 // have lost) against listing their access requests (the same reads but the trail), over
-// HTTP, one request at a time, alternating, 400 pairs, with the chain 200 and then 5,000
+// HTTP, one request at a time, alternating, 400 pairs, with the chain 200, 5,000 and 20,000
 // blocks long (MinIO lists a prefix by walking it). It reports the median of each and their
 // difference.
 //
@@ -589,7 +589,7 @@ func BenchmarkTrailCheck(b *testing.B) {
 		return time.Since(start)
 	}
 	written := 0
-	for _, blocks := range []int{200, 5000} {
+	for _, blocks := range []int{200, 5000, 20000} {
 		for ; written < blocks; written++ { // one event at a time: a block each
 			if err := e.deps.Audit.Record(context.Background(), recordvault.AuditEvent{Actor: "dr-lee", Clinic: e.clinic, Action: "read_client",
 				Client: client, Allowed: true, Rule: "clinician on the care team"}); err != nil {

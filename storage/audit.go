@@ -13,18 +13,29 @@ import (
 )
 
 // An audit block is one signed link of a clinic's audit chain (package audit), stored at
-// c/<clinic>/a/<seq>, seq in 16 decimal digits so that key order is chain order. Blocks are
-// only ever created (If-None-Match): never replaced, never deleted by the service.
+// c/<clinic>/a/<part>/<seq>: seq in 16 decimal digits, part (seq / 1,000) in 13, so that key
+// order is chain order and no listing walks more than a thousand blocks (MinIO lists a
+// prefix by walking it, so a flat chain's listing slowed as it grew). Blocks are only ever
+// created (If-None-Match): never replaced, never deleted by the service.
 
 // MaxAuditBlockSize bounds a stored audit block.
 const MaxAuditBlockSize = 4 << 20
 
-const auditSeqDigits = 16
+const (
+	auditSeqDigits  = 16
+	auditPartDigits = 13
+	auditPartBlocks = 1000
+)
 
 func auditPrefix(clinic string) string { return "c/" + clinic + "/a/" }
 
-func auditKey(clinic string, seq uint64) string {
-	return auditPrefix(clinic) + fmt.Sprintf("%0*d", auditSeqDigits, seq)
+func auditPartPrefix(clinic string, part uint64) string {
+	return auditPrefix(clinic) + fmt.Sprintf("%0*d/", auditPartDigits, part)
+}
+
+// AuditBlockKey is the object key of block seq of clinic's chain (docs/FORMAT.md).
+func AuditBlockKey(clinic string, seq uint64) string {
+	return auditPartPrefix(clinic, seq/auditPartBlocks) + fmt.Sprintf("%0*d", auditSeqDigits, seq)
 }
 
 // CreateAuditBlock stores block seq of clinic's chain; ErrExists if that block is there.
@@ -35,7 +46,7 @@ func (s *Store) CreateAuditBlock(ctx context.Context, clinic string, seq uint64,
 	if len(body) > MaxAuditBlockSize {
 		return errors.New("storage: audit block too large")
 	}
-	_, err := s.create(ctx, auditKey(clinic, seq), bytes.NewReader(body), int64(len(body)))
+	_, err := s.create(ctx, AuditBlockKey(clinic, seq), bytes.NewReader(body), int64(len(body)))
 	return err
 }
 
@@ -44,7 +55,7 @@ func (s *Store) ReadAuditBlock(ctx context.Context, clinic string, seq uint64) (
 	if err := checkIDs(clinic); err != nil {
 		return nil, err
 	}
-	obj, _, err := s.open(ctx, auditKey(clinic, seq))
+	obj, _, err := s.open(ctx, AuditBlockKey(clinic, seq))
 	if err != nil {
 		return nil, err
 	}
@@ -64,31 +75,49 @@ func (s *Store) ReadAuditBlock(ctx context.Context, clinic string, seq uint64) (
 var ErrStrayAuditObject = errors.New("storage: an object in the audit chain's place is not a block")
 
 // ListAuditBlocks returns the sequence numbers of clinic's stored blocks in order, from
-// from onwards, at most limit of them.
+// from onwards, at most limit of them. It lists the chain's parts from from's on, and the
+// blocks of each, so that neither listing walks more than it must; anything else under the
+// chain's prefix is ErrStrayAuditObject.
 func (s *Store) ListAuditBlocks(ctx context.Context, clinic string, from uint64, limit int) ([]uint64, error) {
 	if err := checkIDs(clinic); err != nil {
 		return nil, err
 	}
-	prefix := auditPrefix(clinic)
-	opts := minio.ListObjectsOptions{Prefix: prefix, Recursive: true, MaxKeys: limit}
-	if from > 0 {
-		opts.StartAfter = auditKey(clinic, from-1)
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	prefix := auditPrefix(clinic)
+	first := from / auditPartBlocks
 	var seqs []uint64
-	for obj := range s.client.ListObjects(ctx, s.bucket, opts) {
+	parts := s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix,
+		StartAfter: strings.TrimSuffix(auditPartPrefix(clinic, first), "/")})
+	for obj := range parts {
 		if obj.Err != nil {
-			return nil, fmt.Errorf("storage: list audit blocks: %w", obj.Err)
+			return nil, fmt.Errorf("storage: list audit parts: %w", obj.Err)
 		}
-		name := strings.TrimPrefix(obj.Key, prefix)
-		seq, err := strconv.ParseUint(name, 10, 64)
-		if err != nil || len(name) != auditSeqDigits {
+		name, isPart := strings.CutSuffix(strings.TrimPrefix(obj.Key, prefix), "/")
+		part, err := strconv.ParseUint(name, 10, 64)
+		if !isPart || err != nil || len(name) != auditPartDigits {
 			return nil, ErrStrayAuditObject
 		}
-		seqs = append(seqs, seq)
-		if len(seqs) == limit {
-			break
+		if part < first {
+			continue
+		}
+		opts := minio.ListObjectsOptions{Prefix: obj.Key, Recursive: true, MaxKeys: limit}
+		if part == first && from > 0 {
+			opts.StartAfter = AuditBlockKey(clinic, from-1)
+		}
+		for b := range s.client.ListObjects(ctx, s.bucket, opts) {
+			if b.Err != nil {
+				return nil, fmt.Errorf("storage: list audit blocks: %w", b.Err)
+			}
+			name := strings.TrimPrefix(b.Key, obj.Key)
+			seq, err := strconv.ParseUint(name, 10, 64)
+			if err != nil || len(name) != auditSeqDigits || seq/auditPartBlocks != part {
+				return nil, ErrStrayAuditObject
+			}
+			seqs = append(seqs, seq)
+			if len(seqs) == limit {
+				return seqs, nil
+			}
 		}
 	}
 	return seqs, nil
