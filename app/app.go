@@ -174,10 +174,18 @@ func (s *Service) auditTampering(ctx context.Context, c access.Caller, client st
 		if client == "" {
 			rule = "clinic roster failed its integrity check"
 		}
-		if aerr := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic,
-			Action: "integrity_failure", Client: client, Rule: rule}); aerr != nil {
-			return fmt.Errorf("%w (and the audit trail could not record it: %w)", err, aerr)
-		}
+		return s.integrityFailure(ctx, recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client}, rule, err)
+	}
+	return err
+}
+
+// integrityFailure records in the audit trail that stored state failed its integrity check
+// while who's request read it (rule says which), and returns err, the request's answer:
+// nothing is decided on such state. When the event cannot be recorded, that is added to err.
+func (s *Service) integrityFailure(ctx context.Context, who recordvault.AuditEvent, rule string, err error) error {
+	who.Time, who.Action, who.Allowed, who.Rule = s.now().UTC(), "integrity_failure", false, rule
+	if aerr := s.audit.Record(ctx, who); aerr != nil {
+		return fmt.Errorf("%w (and the audit trail could not record it: %w)", err, aerr)
 	}
 	return err
 }
@@ -480,11 +488,7 @@ func (s *Service) checkDraft(ctx context.Context, c access.Caller, client, recor
 	if draft {
 		return nil
 	}
-	who.Time, who.Action, who.Rule = s.now().UTC(), "integrity_failure", "a draft the audit trail does not record as one (a signed record rolled back)"
-	if err := s.audit.Record(ctx, who); err != nil {
-		return fmt.Errorf("%w (and the audit trail could not record it: %w)", errRolledBack, err)
-	}
-	return errRolledBack
+	return s.integrityFailure(ctx, who, "a draft the audit trail does not record as one (a signed record rolled back)", errRolledBack)
 }
 
 // GetRecord returns a record with its fields, addenda and amendment requests, decrypted.

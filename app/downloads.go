@@ -175,10 +175,11 @@ func (s *Service) refuseDownload(ctx context.Context, proof Proof, claims *token
 // redeem checks everything a verified token needs to download, and downloads: the copy, or
 // the reason it is refused.
 func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims) (*ReleasedCopy, string, error) {
-	r, doc, reason, err := s.liveRelease(ctx, claims)
+	lv, reason, err := s.liveRelease(ctx, claims)
 	if reason != "" || err != nil {
 		return nil, reason, err
 	}
+	r, doc := lv.release, lv.doc
 	if reason, err := s.isRecipient(ctx, proof, claims, r); reason != "" || err != nil {
 		return nil, reason, err
 	}
@@ -202,26 +203,34 @@ func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims
 	return released, "", nil
 }
 
+// live is a release a token can be redeemed for now: the release, its document, and what the
+// audit trail records of the token's one-time codes.
+type live struct {
+	release *ReleaseView
+	doc     *records.Document
+	codes   codeUse
+}
+
 // liveRelease reads the release a verified token names and reports why it cannot be
 // downloaded now, or "": it must be approved, inside its window, for the token's recipient,
 // document and fields, the document unchanged since, and every authorization it relies on
 // still in force.
-func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*ReleaseView, *records.Document, string, error) {
+func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*live, string, error) {
 	var r ReleaseView
 	if _, err := loadDisclosure(ctx, s, claims.Clinic, claims.Client, claims.Subject, kindRelease, &r); errors.Is(err, ErrNotFound) {
-		return nil, nil, "no such release", nil
+		return nil, "no such release", nil
 	} else if err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
 	switch {
 	case r.Status != ReleaseApproved:
-		return nil, nil, "the release is " + r.Status, nil
+		return nil, "the release is " + r.Status, nil
 	case !s.now().Before(r.ValidUntil):
-		return nil, nil, "the release's window has closed", nil
+		return nil, "the release's window has closed", nil
 	case r.Recipient.ID != claims.Audience[0]:
-		return nil, nil, "the token names another recipient", nil
+		return nil, "the token names another recipient", nil
 	case r.Document != claims.Document || !slices.Equal(r.Decision.Fields, claims.Fields):
-		return nil, nil, "the token names another document or scope", nil
+		return nil, "the token names another document or scope", nil
 	}
 	// The release's record and the token's used-up marker can be rolled back or deleted by a
 	// bucket writer; the signed trail's record of the release's end and of the token's use
@@ -236,29 +245,29 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*Rele
 			revoked[id] = l.Revoked[id]
 		}
 	}); err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
 	switch {
 	case ended:
-		return nil, nil, "the audit trail records the end of the release", nil
+		return nil, "the audit trail records the end of the release", nil
 	case used:
-		return nil, nil, "the token was used before", nil
+		return nil, "the token was used before", nil
 	case codes.Failures >= maxCodeFailures:
-		return nil, nil, "too many refused one-time codes for this token", nil
+		return nil, "too many refused one-time codes for this token", nil
 	}
 	doc, err := s.records.Load(ctx, claims.Clinic, claims.Client, r.Document)
 	if errors.Is(err, records.ErrNotFound) {
-		return nil, nil, "the document is gone", nil
+		return nil, "the document is gone", nil
 	} else if err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
 	if records.Fingerprint(doc, r.Decision.Fields) != claims.ContentHash {
-		return nil, nil, "the document changed since the token was issued", nil
+		return nil, "the document changed since the token was issued", nil
 	}
 	if reason, err := s.authorizationsInForce(ctx, claims.Clinic, doc.Participants, r.Decision.Authorizations, revoked); reason != "" || err != nil {
-		return nil, nil, reason, err
+		return nil, reason, err
 	}
-	return &r, doc, "", nil
+	return &live{release: &r, doc: doc, codes: codes}, "", nil
 }
 
 // RequestCode sends a one-time code to the registered address of the recipient a token names,
@@ -269,22 +278,15 @@ func (s *Service) RequestCode(ctx context.Context, token string) error {
 	if err != nil {
 		return s.refuseDownload(ctx, Proof{}, nil, err.Error())
 	}
-	r, _, reason, err := s.liveRelease(ctx, claims)
+	lv, reason, err := s.liveRelease(ctx, claims)
 	if err != nil {
 		return err
 	}
-	if reason == "" && (r.Recipient.Kind == policy.ToClient || r.Recipient.Email == "") {
+	if reason == "" && (lv.release.Recipient.Kind == policy.ToClient || lv.release.Recipient.Email == "") {
 		reason = "the recipient proves who they are with their login, or has no registered address"
 	}
-	if reason == "" { // the codes' own state counts sends too, but a bucket writer can put it back
-		sends := 0
-		who := recordvault.AuditEvent{Actor: "the recipient of release " + r.ID, Clinic: claims.Clinic, Client: claims.Client, Release: r.ID}
-		if err := s.readLedger(ctx, who, func(l *clinicLedger) { sends = l.Codes[claims.ID].Sends }); err != nil {
-			return err
-		}
-		if sends >= otp.MaxSends {
-			reason = reasonCodesUsedUp
-		}
+	if reason == "" && lv.codes.Sends >= otp.MaxSends { // the codes' own state counts sends too, but a bucket writer can put it back
+		reason = reasonCodesUsedUp
 	}
 	var code string
 	if reason == "" {
@@ -298,6 +300,7 @@ func (s *Service) RequestCode(ctx context.Context, token string) error {
 	if reason != "" {
 		return s.refuseDownload(ctx, Proof{}, claims, reason)
 	}
+	r := lv.release
 	err = s.notifier.Send(ctx, notify.Message{To: r.Recipient.Email, Subject: "Your recordvault download code",
 		Body: fmt.Sprintf("Your one-time code for release %s of clinic %s is %s.\nIt works once, for %d minutes.\n"+
 			"If you did not ask for it, ignore this message.", r.ID, claims.Clinic, code, int(otp.TTL.Minutes()))})

@@ -28,11 +28,7 @@ func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, vi
 	if !errors.Is(err, audit.ErrBroken) {
 		return err
 	}
-	who.Time, who.Action, who.Allowed, who.Rule = s.now().UTC(), "integrity_failure", false, "the audit trail failed its integrity check"
-	if aerr := s.audit.Record(ctx, who); aerr != nil {
-		return fmt.Errorf("%w: %w (and the audit trail could not record it: %w)", errTrailBroken, err, aerr)
-	}
-	return fmt.Errorf("%w: %w", errTrailBroken, err)
+	return s.integrityFailure(ctx, who, "the audit trail failed its integrity check", fmt.Errorf("%w: %w", errTrailBroken, err))
 }
 
 // ledger is what the audit trail records of disclosures, per clinic: accountable approvals
