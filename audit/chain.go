@@ -269,47 +269,52 @@ func (c *Chain) write(ctx context.Context, clinic string, cc *clinicChain, event
 
 func signed(raw []byte) []byte { return append([]byte(signingLabel), raw...) }
 
-// head finds the next sequence number of clinic's chain and the hash of its last block: the
-// blocks are numbered densely from 0, so a doubling probe and a binary search find the last
-// in O(log n) reads. The last block's signature is checked before anything is chained to it.
+// head finds the next sequence number of clinic's chain and the hash of its last block: a
+// doubling probe and a binary search for the last block listed, in O(log n) listings. The
+// probe asks whether any block is listed at or after a number, not whether that one is, so a
+// block lost from the middle is not taken for the end (and filled, hiding the loss). The
+// last block's signature is checked before anything is chained to it.
 func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]byte, error) {
-	exists := func(seq uint64) (bool, error) {
-		seqs, err := c.store.ListAuditBlocks(ctx, clinic, seq, 1)
-		return len(seqs) == 1 && seqs[0] == seq, err
-	}
 	var zero [sha256.Size]byte
-	ok, err := exists(0)
+	lastFrom := func(seq uint64) (uint64, bool, error) { // the first block listed at or after seq
+		seqs, err := c.store.ListAuditBlocks(ctx, clinic, seq, 1)
+		if err != nil || len(seqs) == 0 {
+			return 0, false, err
+		}
+		return seqs[0], true, nil
+	}
+	last, ok, err := lastFrom(0)
 	if err != nil || !ok {
 		return 0, zero, err
 	}
-	lo, hi := uint64(0), uint64(1) // block lo exists; hi is to be probed
+	hi := max(2*last, 1) // no block is listed at or after hi once the probe ends
 	for {
-		ok, err := exists(hi)
+		found, ok, err := lastFrom(hi)
 		if err != nil {
 			return 0, zero, err
 		}
 		if !ok {
 			break
 		}
-		lo, hi = hi, hi*2
+		last, hi = found, 2*found+1
 	}
-	for hi-lo > 1 { // lo exists, hi does not
-		mid := lo + (hi-lo)/2
-		ok, err := exists(mid)
+	for hi-last > 1 { // last is listed; nothing is at or after hi
+		mid := last + (hi-last)/2
+		found, ok, err := lastFrom(mid)
 		if err != nil {
 			return 0, zero, err
 		}
 		if ok {
-			lo = mid
+			last = found
 		} else {
 			hi = mid
 		}
 	}
-	raw, err := readBlock(ctx, c.store, clinic, lo, c.verifier(clinic))
+	raw, err := readBlock(ctx, c.store, clinic, last, c.verifier(clinic))
 	if err != nil {
 		return 0, zero, err
 	}
-	return lo + 1, sha256.Sum256(raw), nil
+	return last + 1, sha256.Sum256(raw), nil
 }
 
 // ErrBroken is wrapped by every error Verify returns for a chain that is not intact.

@@ -436,3 +436,30 @@ func TestChainScanReadsOn(t *testing.T) {
 		t.Fatalf("Verify after the end was replaced: %v", err)
 	}
 }
+
+// A block lost from the middle of the chain is not filled by a writer that starts later: it
+// chains after the last block, so the gap stays as found (and can be acknowledged, not
+// papered over with a block of its own).
+func TestChainWriterChainsAfterAGap(t *testing.T) {
+	ctx := context.Background()
+	for _, gap := range []uint64{1, 4, 5, 8} {
+		store := newBlockStore()
+		chain := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+		for i := range 10 {
+			if err := chain.Record(ctx, event("c1", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		delete(store.blocks["c1"], gap)
+		if err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Record(ctx, event("c1", 10)); err != nil {
+			t.Fatalf("gap at %d: %v", gap, err)
+		}
+		if _, filled := store.blocks["c1"][gap]; filled || store.blocks["c1"][10] == nil {
+			t.Fatalf("gap at %d: filled %v, block 10 written %v", gap, filled, store.blocks["c1"][10] != nil)
+		}
+		_, err := chain.Verify(ctx, "c1", nil)
+		if want := fmt.Sprintf("block %d is missing", gap); err == nil || !bytes.Contains([]byte(err.Error()), []byte(want)) {
+			t.Fatalf("gap at %d: verify said %v", gap, err)
+		}
+	}
+}
