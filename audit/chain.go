@@ -52,6 +52,8 @@ type BlockStore interface {
 	ListAuditBlocks(ctx context.Context, clinic string, from uint64, limit int) ([]uint64, error)
 	ReadAuditCheckpoint(ctx context.Context, clinic, name string) ([]byte, string, error)
 	PutAuditCheckpoint(ctx context.Context, clinic, name string, body []byte, etag string) error
+	CreateAuditLoss(ctx context.Context, clinic string, first uint64, body []byte) error
+	ReadAuditLoss(ctx context.Context, clinic string, first uint64) ([]byte, error)
 }
 
 var _ BlockStore = (*storage.Store)(nil)
@@ -320,6 +322,21 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 // ErrBroken is wrapped by every error Verify returns for a chain that is not intact.
 var ErrBroken = errors.New("audit: chain broken")
 
+// breakError is a break found at block seq: the block is missing, fails its check or does not
+// follow its predecessor. It is ErrBroken; unlike a cut end or a stray object, a loss
+// acknowledged there (Loss) lets a walk go on past it.
+type breakError struct {
+	seq uint64
+	msg string
+}
+
+func (e *breakError) Error() string        { return ErrBroken.Error() + ": " + e.msg }
+func (e *breakError) Is(target error) bool { return target == ErrBroken }
+
+func brokenAt(seq uint64, format string, args ...any) error {
+	return &breakError{seq: seq, msg: fmt.Sprintf(format, args...)}
+}
+
 // PublicKeys returns a clinic's audit key's public keys by version, and its latest version.
 type PublicKeys func(ctx context.Context) (latest int, keys map[int]*ecdsa.PublicKey, err error)
 
@@ -392,7 +409,7 @@ func readBlock(ctx context.Context, store BlockStore, clinic string, seq uint64,
 // checkBlock checks block seq as read (body, or the read's error): see readBlock.
 func checkBlock(ctx context.Context, clinic string, seq uint64, body []byte, err error, verify func(context.Context, []byte, string) (bool, error)) (json.RawMessage, error) {
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("%w: block %d is missing", ErrBroken, seq)
+		return nil, brokenAt(seq, "block %d is missing", seq)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: read block %d: %w", seq, err)
@@ -401,28 +418,30 @@ func checkBlock(ctx context.Context, clinic string, seq uint64, body []byte, err
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&env); err != nil || len(env.Block) == 0 {
-		return nil, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
+		return nil, brokenAt(seq, "block %d is malformed", seq)
 	}
 	ok, err := verify(ctx, signed(env.Block), env.Signature)
 	if err != nil {
 		return nil, fmt.Errorf("audit: verify block %d: %w", seq, err)
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: block %d is not signed by the clinic's audit key", ErrBroken, seq)
+		return nil, brokenAt(seq, "block %d is not signed by the clinic's audit key", seq)
 	}
 	var b block
 	if err := json.Unmarshal(env.Block, &b); err != nil || b.Version != 1 || b.Clinic != clinic || b.Seq != seq {
-		return nil, fmt.Errorf("%w: block %d is out of place", ErrBroken, seq)
+		return nil, brokenAt(seq, "block %d is out of place", seq)
 	}
 	return env.Block, nil
 }
 
 // Head describes a verified chain: how many blocks and events it holds and the hash of its
-// last block. Kept outside the bucket, it lets a later Verify show that nothing was cut off.
+// last block, and the acknowledged losses the walk went past. Kept outside the bucket, it
+// lets a later Verify show that nothing was cut off.
 type Head struct {
 	Blocks uint64 `json:"blocks"`
 	Events int    `json:"events"`
 	Hash   string `json:"hash"` // hex SHA-256 of the last block's bytes; "" for an empty chain
+	Losses []Loss `json:"losses,omitempty"`
 }
 
 // Verify walks clinic's chain from its first block: every block present, in place, signed
@@ -500,7 +519,15 @@ func scan(ctx context.Context, store BlockStore, clinic string, verify func(cont
 		}
 		if len(seqs) > 0 {
 			if h, prev, err = scanBlocks(ctx, store, clinic, verify, written, seqs, h, prev, earlier, each); err != nil {
-				return h, err
+				var brk *breakError
+				if !errors.As(err, &brk) || brk.seq != h.Blocks {
+					return h, err
+				}
+				if h, prev, err = bridge(ctx, store, clinic, verify, h, prev, earlier, each, err); err != nil {
+					return h, err
+				}
+				next = h.Blocks
+				continue
 			}
 		}
 		if atEnd {
@@ -531,7 +558,7 @@ func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify fun
 	defer stop()
 	for _, seq := range seqs {
 		if seq != h.Blocks {
-			return h, prev, fmt.Errorf("%w: block %d is missing", ErrBroken, h.Blocks)
+			return h, prev, brokenAt(h.Blocks, "block %d is missing", h.Blocks)
 		}
 		var b block
 		var sum [sha256.Size]byte
@@ -549,23 +576,31 @@ func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify fun
 			sum = sha256.Sum256(raw)
 		}
 		if b.Prev != hex.EncodeToString(prev) {
-			return h, prev, fmt.Errorf("%w: block %d does not follow block %d", ErrBroken, seq, int64(seq)-1)
+			return h, prev, brokenAt(seq, "block %d does not follow block %d", seq, int64(seq)-1)
 		}
-		reached := Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(sum[:])}
+		reached := Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(sum[:]), Losses: h.Losses}
 		if earlier != nil && reached.Blocks == earlier.Blocks && reached.Hash != earlier.Hash {
 			return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, seq)
 		}
-		for _, e := range b.Events {
-			if each == nil {
-				break
-			}
-			if err := each(e); err != nil {
-				return h, prev, err
-			}
+		if err := emit(b.Events, each); err != nil {
+			return h, prev, err
 		}
 		prev, h = sum[:], reached
 	}
 	return h, prev, nil
+}
+
+// emit gives events to each, if there is one, until it fails.
+func emit(events []recordvault.AuditEvent, each func(recordvault.AuditEvent) error) error {
+	if each == nil {
+		return nil
+	}
+	for _, e := range events {
+		if err := each(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readAheadBlocks is how many block reads a walk keeps in flight ahead of its checks: a

@@ -55,19 +55,26 @@ func (s *Store) ReadAuditBlock(ctx context.Context, clinic string, seq uint64) (
 	if err := checkIDs(clinic); err != nil {
 		return nil, err
 	}
-	obj, _, err := s.open(ctx, AuditBlockKey(clinic, seq))
+	b, _, err := s.readSmall(ctx, AuditBlockKey(clinic, seq), MaxAuditBlockSize, "audit block")
+	return b, err
+}
+
+// readSmall reads the object at key, of at most limit bytes (what names it in errors), and
+// its ETag; ErrNotFound if there is none.
+func (s *Store) readSmall(ctx context.Context, key string, limit int64, what string) ([]byte, string, error) {
+	obj, info, err := s.open(ctx, key)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer obj.Close()
-	b, err := io.ReadAll(io.LimitReader(obj, MaxAuditBlockSize+1))
+	b, err := io.ReadAll(io.LimitReader(obj, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("storage: read audit block: %w", err)
+		return nil, "", fmt.Errorf("storage: read %s: %w", what, err)
 	}
-	if len(b) > MaxAuditBlockSize {
-		return nil, errors.New("storage: audit block too large")
+	if int64(len(b)) > limit {
+		return nil, "", fmt.Errorf("storage: %s too large", what)
 	}
-	return b, nil
+	return b, info.ETag, nil
 }
 
 // ErrStrayAuditObject is returned when a clinic's audit prefix holds an object that is not a
@@ -138,19 +145,7 @@ func (s *Store) ReadAuditCheckpoint(ctx context.Context, clinic, name string) ([
 	if err := checkIDs(clinic); err != nil || !validName.MatchString(name) {
 		return nil, "", errors.New("storage: invalid audit checkpoint name")
 	}
-	obj, info, err := s.open(ctx, auditCheckpointKey(clinic, name))
-	if err != nil {
-		return nil, "", err
-	}
-	defer obj.Close()
-	b, err := io.ReadAll(io.LimitReader(obj, MaxAuditCheckpointSize+1))
-	if err != nil {
-		return nil, "", fmt.Errorf("storage: read audit checkpoint: %w", err)
-	}
-	if len(b) > MaxAuditCheckpointSize {
-		return nil, "", errors.New("storage: audit checkpoint too large")
-	}
-	return b, info.ETag, nil
+	return s.readSmall(ctx, auditCheckpointKey(clinic, name), MaxAuditCheckpointSize, "audit checkpoint")
 }
 
 // PutAuditCheckpoint stores clinic's checkpoint called name: created when etag is "" (ErrExists
@@ -165,4 +160,40 @@ func (s *Store) PutAuditCheckpoint(ctx context.Context, clinic, name string, bod
 	}
 	_, err := s.put(ctx, auditCheckpointKey(clinic, name), bytes.NewReader(body), int64(len(body)), etag)
 	return err
+}
+
+// An acknowledged loss of audit blocks (package audit) is a clinic privacy officer's signed
+// statement that blocks of the chain are lost for good, stored at c/<clinic>/al/<first>, first
+// being the first lost block in 16 digits: a reader that finds the chain broken there looks
+// for it. Losses are only ever created, like blocks.
+
+// MaxAuditLossSize bounds a stored acknowledged loss.
+const MaxAuditLossSize = 64 << 10
+
+// AuditLossKey is the object key of the acknowledged loss of clinic's chain from block first.
+func AuditLossKey(clinic string, first uint64) string {
+	return "c/" + clinic + "/al/" + fmt.Sprintf("%0*d", auditSeqDigits, first)
+}
+
+// CreateAuditLoss stores the acknowledged loss of clinic's chain from block first; ErrExists
+// if one is there.
+func (s *Store) CreateAuditLoss(ctx context.Context, clinic string, first uint64, body []byte) error {
+	if err := checkIDs(clinic); err != nil {
+		return err
+	}
+	if len(body) > MaxAuditLossSize {
+		return errors.New("storage: audit loss too large")
+	}
+	_, err := s.create(ctx, AuditLossKey(clinic, first), bytes.NewReader(body), int64(len(body)))
+	return err
+}
+
+// ReadAuditLoss returns the acknowledged loss of clinic's chain from block first; ErrNotFound
+// if there is none.
+func (s *Store) ReadAuditLoss(ctx context.Context, clinic string, first uint64) ([]byte, error) {
+	if err := checkIDs(clinic); err != nil {
+		return nil, err
+	}
+	b, _, err := s.readSmall(ctx, AuditLossKey(clinic, first), MaxAuditLossSize, "audit loss")
+	return b, err
 }

@@ -1,0 +1,211 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/storage"
+)
+
+// A Loss is a clinic privacy officer's acknowledgment that blocks of the clinic's chain are
+// lost for good (their genuine bytes gone with the backups): signed by the clinic's audit key
+// and stored beside the chain, it lets readers go on past the break, from the block it names,
+// instead of stopping there for ever. It bridges exactly one break: it names the hash of the
+// last block verified before it and the hash of the block the chain resumes from, so it
+// covers no other gap, and a bucket writer can neither forge one (no Transit) nor move one.
+// What the lost blocks recorded stays lost: every walk over a loss reports it (Head.Losses),
+// and the period it spans (From to Until) is what an accounting of disclosures must say it
+// may be missing.
+type Loss struct {
+	Version int    `json:"v"`
+	Clinic  string `json:"clinic"`
+	// First is the first block that failed its check; After the hex SHA-256 of block First-1,
+	// the last one verified (zeros when First is 0).
+	First uint64 `json:"first"`
+	After string `json:"after"`
+	// Resume is the block the chain goes on from (First itself when that block is intact but
+	// does not follow its predecessor), ResumeHash the hex SHA-256 of its bytes.
+	Resume     uint64 `json:"resume"`
+	ResumeHash string `json:"resume_hash"`
+	// Problem is the break as the check found it (block numbers only).
+	Problem string `json:"problem"`
+	// From and Until bound when the lost events were recorded: the seal of block First-1
+	// (zero when First is 0) and that of block Resume.
+	From  time.Time `json:"from,omitzero"`
+	Until time.Time `json:"until"`
+	// Acknowledged is when, By who (the privacy officer's subject), Reference the clinic's
+	// own reference for the incident (its ticket), if it gave one.
+	Acknowledged time.Time `json:"acknowledged"`
+	By           string    `json:"by"`
+	Reference    string    `json:"reference,omitempty"`
+}
+
+type lossEnvelope struct {
+	Loss      json.RawMessage `json:"loss"`
+	Signature string          `json:"sig"`
+}
+
+// lossLabel separates what the audit key signs for acknowledged losses from its blocks and
+// checkpoints.
+const lossLabel = "recordvault/audit-loss/v1\x00"
+
+// ErrNotAtBreak is returned by AcknowledgeLoss when the chain does not break where the loss
+// is said to begin: only a break that a check found can be acknowledged.
+var ErrNotAtBreak = errors.New("audit: the chain does not break at that block")
+
+// ErrNothingToResume is returned by AcknowledgeLoss when no block after the break passes its
+// check: the chain's end is what is damaged, and the objects that fail must be removed (then
+// the chain is only shorter, and writers go on after its last good block).
+var ErrNothingToResume = errors.New("audit: no block after the break passes its check")
+
+// AcknowledgeLoss records that the blocks of clinic's chain from first on, up to the next
+// block that passes its check, are lost for good, by (a privacy officer's subject), with the
+// clinic's incident reference. The chain must break at first, as Verify finds it (losses
+// acknowledged before are gone past); ErrNotAtBreak if it does not, ErrNothingToResume if no
+// later block can be gone on from. Whoever calls it records the acknowledgment in the trail.
+func (c *Chain) AcknowledgeLoss(ctx context.Context, clinic string, first uint64, by, reference string) (Loss, error) {
+	verify := c.verifier(clinic)
+	h, err := scan(ctx, c.store, clinic, verify, nil, Head{}, nil, nil)
+	var brk *breakError
+	if err == nil || errors.As(err, &brk) && (brk.seq != first || h.Blocks != first) {
+		return Loss{}, ErrNotAtBreak
+	}
+	if brk == nil {
+		return Loss{}, err // not a break a loss can bridge (a stray object), or no answer
+	}
+	loss := Loss{Version: 1, Clinic: clinic, First: first, After: h.Hash, Problem: brk.msg, Acknowledged: c.now().UTC(), By: by, Reference: reference}
+	if first == 0 {
+		loss.After = hex.EncodeToString(make([]byte, sha256.Size))
+	} else {
+		raw, err := readBlock(ctx, c.store, clinic, first-1, verify)
+		if err != nil {
+			return Loss{}, err
+		}
+		if loss.From, err = sealed(raw); err != nil {
+			return Loss{}, err
+		}
+	}
+	seqs, err := c.store.ListAuditBlocks(ctx, clinic, first, listPage)
+	if err != nil {
+		return Loss{}, err
+	}
+	for i, seq := range seqs {
+		raw, err := readBlock(ctx, c.store, clinic, seq, verify)
+		if errors.As(err, &brk) {
+			continue
+		}
+		if err != nil {
+			return Loss{}, err
+		}
+		sum := sha256.Sum256(raw)
+		if i+1 < len(seqs) && seqs[i+1] == seq+1 {
+			// A block in place and signed that its successor does not follow is not the
+			// chain's (a block from another history put in a lost one's place): go on from
+			// the successor. One that fails its own check is a later break, acknowledged
+			// on its own.
+			next, err := readBlock(ctx, c.store, clinic, seq+1, verify)
+			var b block
+			if err == nil && json.Unmarshal(next, &b) == nil && b.Prev != hex.EncodeToString(sum[:]) {
+				continue
+			}
+		}
+		loss.Resume, loss.ResumeHash = seq, hex.EncodeToString(sum[:])
+		if loss.Until, err = sealed(raw); err != nil {
+			return Loss{}, err
+		}
+		return loss, c.storeLoss(ctx, loss)
+	}
+	return Loss{}, ErrNothingToResume
+}
+
+// storeLoss signs and stores loss.
+func (c *Chain) storeLoss(ctx context.Context, loss Loss) error {
+	raw, err := json.Marshal(loss)
+	if err != nil {
+		return fmt.Errorf("audit: encode loss: %w", err)
+	}
+	sig, err := c.signer.Sign(ctx, SigningKeyName(loss.Clinic), append([]byte(lossLabel), raw...))
+	if err != nil {
+		return fmt.Errorf("audit: sign loss: %w", err)
+	}
+	body, err := json.Marshal(lossEnvelope{Loss: raw, Signature: sig})
+	if err != nil {
+		return fmt.Errorf("audit: encode loss: %w", err)
+	}
+	err = c.store.CreateAuditLoss(ctx, loss.Clinic, loss.First, body)
+	if errors.Is(err, storage.ErrExists) {
+		// The walk stopped at the break, so the loss stored there fails its check.
+		return fmt.Errorf("%w: an acknowledged loss from block %d is stored and fails its check", ErrBroken, loss.First)
+	}
+	if err != nil {
+		return fmt.Errorf("audit: store loss: %w", err)
+	}
+	return nil
+}
+
+// sealed returns the seal time of a block's bytes (checked already).
+func sealed(raw []byte) (time.Time, error) {
+	var b block
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return time.Time{}, fmt.Errorf("audit: decode block: %w", err)
+	}
+	return b.Sealed, nil
+}
+
+// bridge goes on past broken, a break at block h.Blocks whose predecessor's hash is prev, by
+// the loss acknowledged there: it must check (signed, this clinic's, naming this place and
+// prev), and the block it resumes from must be stored, signed, in place and the one it
+// names. It returns where the walk got to, past the resumed block, whose events went to
+// each; broken itself when no loss is stored there.
+func bridge(ctx context.Context, store BlockStore, clinic string, verify func(context.Context, []byte, string) (bool, error),
+	h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error, broken error) (Head, []byte, error) {
+	body, err := store.ReadAuditLoss(ctx, clinic, h.Blocks)
+	if errors.Is(err, storage.ErrNotFound) {
+		return h, prev, broken
+	}
+	if err != nil {
+		return h, prev, fmt.Errorf("audit: read loss: %w", err)
+	}
+	var env lossEnvelope
+	var loss Loss
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	ok := dec.Decode(&env) == nil && len(env.Loss) > 0
+	if ok {
+		if ok, err = verify(ctx, append([]byte(lossLabel), env.Loss...), env.Signature); err != nil {
+			return h, prev, fmt.Errorf("audit: verify loss: %w", err)
+		}
+	}
+	if !ok || json.Unmarshal(env.Loss, &loss) != nil || loss.Version != 1 || loss.Clinic != clinic || loss.First != h.Blocks ||
+		loss.After != hex.EncodeToString(prev) || loss.Resume < loss.First {
+		return h, prev, fmt.Errorf("%w; the loss acknowledged there fails its check", broken)
+	}
+	raw, err := readBlock(ctx, store, clinic, loss.Resume, verify)
+	sum := sha256.Sum256(raw)
+	if err != nil || hex.EncodeToString(sum[:]) != loss.ResumeHash {
+		return h, prev, fmt.Errorf("%w: block %d, which the loss acknowledged from block %d resumes at, fails its check", ErrBroken, loss.Resume, loss.First)
+	}
+	var b block
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, loss.Resume)
+	}
+	reached := Head{Blocks: loss.Resume + 1, Events: h.Events + len(b.Events), Hash: loss.ResumeHash, Losses: append(slices.Clone(h.Losses), loss)}
+	if earlier != nil && (reached.Blocks == earlier.Blocks && reached.Hash != earlier.Hash || earlier.Blocks == loss.Resume && b.Prev != earlier.Hash) {
+		// An earlier head at the resumed block, or at the lost block just before it (which the
+		// resumed block names), must still be the chain's; further inside the loss, no block
+		// is left to check it against.
+		return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, earlier.Blocks-1)
+	}
+	if err := emit(b.Events, each); err != nil {
+		return h, prev, err
+	}
+	return reached, sum[:], nil
+}

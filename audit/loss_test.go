@@ -1,0 +1,284 @@
+package audit_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/audit"
+	"github.com/recordvault/recordvault/vault/vaulttest"
+)
+
+// lossChain is a store holding ten one-event blocks of c1 (actors dr-0 to dr-9, sealed a
+// minute apart) and of c2, and a chain over it.
+func lossChain(t *testing.T) (*blockStore, *audit.Chain) {
+	t.Helper()
+	store := newBlockStore()
+	clock := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	chain := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), now)
+	for i := range 10 {
+		for _, clinic := range []string{"c1", "c2"} {
+			if err := chain.Record(context.Background(), event(clinic, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock = clock.Add(time.Minute)
+	}
+	return store, audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), now)
+}
+
+// actors returns the actors of the events a scan of c1 from from gives, and where it ends.
+func actors(t *testing.T, chain *audit.Chain, from audit.Head) ([]string, audit.Head, error) {
+	t.Helper()
+	var seen []string
+	h, err := chain.Scan(context.Background(), "c1", from, func(e recordvault.AuditEvent) error {
+		seen = append(seen, e.Actor)
+		return nil
+	})
+	return seen, h, err
+}
+
+// A loss acknowledged at the break a check found lets every reader go on past it, reporting
+// it; the lost blocks' events stay lost; writers go on as before.
+func TestLossAcknowledged(t *testing.T) {
+	ctx := context.Background()
+	store, chain := lossChain(t)
+	before, _, err := actors(t, chain, audit.Head{})
+	if err != nil || len(before) != 10 {
+		t.Fatal(before, err)
+	}
+	delete(store.blocks["c1"], 4)
+	if _, err := chain.Verify(ctx, "c1", nil); err == nil || !strings.Contains(err.Error(), "block 4 is missing") {
+		t.Fatalf("before the acknowledgment: %v", err)
+	}
+	for _, c := range []struct {
+		clinic string
+		first  uint64
+	}{{"c1", 3}, {"c1", 5}, {"c1", 0}, {"c2", 4}} {
+		if _, err := chain.AcknowledgeLoss(ctx, c.clinic, c.first, "po", ""); !errors.Is(err, audit.ErrNotAtBreak) {
+			t.Errorf("a loss acknowledged where %s's chain does not break (%d): %v", c.clinic, c.first, err)
+		}
+	}
+	loss, err := chain.AcknowledgeLoss(ctx, "c1", 4, "po", "INC-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	if loss.First != 4 || loss.Resume != 5 || loss.Problem != "block 4 is missing" || !loss.From.Equal(t0.Add(3*time.Minute)) ||
+		!loss.Until.Equal(t0.Add(5*time.Minute)) || loss.By != "po" || loss.Reference != "INC-7" {
+		t.Fatalf("loss %+v", loss)
+	}
+	if _, err := chain.AcknowledgeLoss(ctx, "c1", 4, "po", ""); !errors.Is(err, audit.ErrNotAtBreak) {
+		t.Fatalf("acknowledged twice: %v", err)
+	}
+
+	// Every reader goes past it: Verify, a new process from the start, and a reader that
+	// stopped before the break.
+	head, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
+	if err != nil || head.Blocks != 10 || head.Events != 9 || len(head.Losses) != 1 || head.Losses[0].First != 4 {
+		t.Fatalf("verify after the acknowledgment: %+v, %v", head, err)
+	}
+	seen, h, err := actors(t, audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil), audit.Head{})
+	if want := slices.Delete(slices.Clone(before), 4, 5); err != nil || !slices.Equal(seen, want) || h.Blocks != 10 {
+		t.Fatalf("scan over the loss: %v, %+v, %v", seen, h, err)
+	}
+	early, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c2", nil) // c2 is untouched
+	if err != nil || len(early.Losses) != 0 {
+		t.Fatalf("the other clinic: %+v, %v", early, err)
+	}
+
+	// Writers chain on after the last block, and the chain still verifies with its loss.
+	if err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Record(ctx, event("c1", 10)); err != nil {
+		t.Fatal(err)
+	}
+	if head, err := chain.Verify(ctx, "c1", nil); err != nil || head.Blocks != 11 || len(head.Losses) != 1 {
+		t.Fatalf("after another event: %+v, %v", head, err)
+	}
+}
+
+// A reader that stopped before a break reads on over the loss acknowledged after it stopped.
+func TestLossReadOnFrom(t *testing.T) {
+	store, chain := lossChain(t)
+	reader := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+	n := 0
+	stopped, err := reader.Scan(context.Background(), "c1", audit.Head{}, func(recordvault.AuditEvent) error {
+		if n++; n > 3 {
+			return errors.New("enough")
+		}
+		return nil
+	})
+	if err == nil || stopped.Blocks != 3 {
+		t.Fatalf("stopped at %+v (%v)", stopped, err)
+	}
+	delete(store.blocks["c1"], 5)
+	delete(store.blocks["c1"], 6)
+	if _, err := chain.AcknowledgeLoss(context.Background(), "c1", 5, "po", ""); err != nil {
+		t.Fatal(err)
+	}
+	seen, h, err := actors(t, reader, stopped)
+	if err != nil || !slices.Equal(seen, []string{"dr-3", "dr-4", "dr-7", "dr-8", "dr-9"}) || h.Blocks != 10 || h.Events != 8 || h.Losses[0].Resume != 7 {
+		t.Fatalf("read on: %v, %+v, %v", seen, h, err)
+	}
+}
+
+// Each kind of break a check finds can be acknowledged: a block missing, altered, or not
+// following its predecessor; a break that is not one (a stray object) or whose chain has
+// nothing intact after it cannot.
+func TestLossKinds(t *testing.T) {
+	ctx := context.Background()
+	for name, c := range map[string]struct {
+		edit          func(s *blockStore)
+		first, resume uint64
+		problem       string
+	}{
+		"first block missing": {func(s *blockStore) { delete(s.blocks["c1"], 0) }, 0, 1, "block 0 is missing"},
+		"two blocks missing":  {func(s *blockStore) { delete(s.blocks["c1"], 2); delete(s.blocks["c1"], 3) }, 2, 4, "block 2 is missing"},
+		"block altered": {func(s *blockStore) {
+			s.blocks["c1"][6] = []byte(strings.Replace(string(s.blocks["c1"][6]), "dr-6", "dr-x", 1))
+		}, 6, 7, "block 6 is not signed by the clinic's audit key"},
+		"block not JSON":       {func(s *blockStore) { s.blocks["c1"][6] = []byte("lost") }, 6, 7, "block 6 is malformed"},
+		"other clinic's block": {func(s *blockStore) { s.blocks["c1"][6] = s.blocks["c2"][6] }, 6, 7, "block 6 is not signed by the clinic's audit key"},
+		"block from another history": {func(s *blockStore) {
+			other := newBlockStore() // the same clinic and key, other events: signed, in place, another chain
+			for i := range 4 {
+				if err := audit.NewChain(other, vaulttest.Keyring{}, quietLogger(), nil).Record(context.Background(), event("c1", 20+i)); err != nil {
+					panic(err)
+				}
+			}
+			s.blocks["c1"][3] = other.blocks["c1"][3]
+		}, 3, 4, "block 3 does not follow block 2"},
+		"block out of place": {func(s *blockStore) { s.blocks["c1"][3] = s.blocks["c1"][8] }, 3, 4, "block 3 is out of place"},
+	} {
+		store, chain := lossChain(t)
+		c.edit(store)
+		loss, err := chain.AcknowledgeLoss(ctx, "c1", c.first, "po", "")
+		if err != nil || loss.Resume != c.resume || loss.Problem != c.problem {
+			t.Errorf("%s: %+v, %v", name, loss, err)
+			continue
+		}
+		if c.first == 0 && !loss.From.IsZero() {
+			t.Errorf("%s: from %v", name, loss.From)
+		}
+		if head, err := chain.Verify(ctx, "c1", nil); err != nil || head.Blocks != 10 {
+			t.Errorf("%s: verify %+v, %v", name, head, err)
+		}
+	}
+
+	store, chain := lossChain(t)
+	store.stray["c1"] = true
+	if _, err := chain.AcknowledgeLoss(ctx, "c1", 0, "po", ""); !errors.Is(err, audit.ErrBroken) || errors.Is(err, audit.ErrNotAtBreak) || len(store.losses) != 0 {
+		t.Fatalf("a stray object acknowledged: %v", err)
+	}
+	store, chain = lossChain(t)
+	store.blocks["c1"][8], store.blocks["c1"][9] = []byte("x"), []byte("y")
+	if _, err := chain.AcknowledgeLoss(ctx, "c1", 8, "po", ""); !errors.Is(err, audit.ErrNothingToResume) || len(store.losses) != 0 {
+		t.Fatalf("a loss with nothing after it: %v", err)
+	}
+}
+
+// A loss bridges its own break and nothing else: one altered, forged, moved to another
+// place or clinic, or whose resumed block changed, stops readers at the break again.
+func TestLossForgeries(t *testing.T) {
+	ctx := context.Background()
+	rewrite := func(t *testing.T, body []byte, change func(l map[string]any)) []byte {
+		var env struct {
+			Loss map[string]any `json:"loss"`
+			Sig  string         `json:"sig"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil {
+			t.Fatal(err)
+		}
+		change(env.Loss)
+		out, _ := json.Marshal(env)
+		return out
+	}
+	for name, edit := range map[string]func(t *testing.T, s *blockStore){
+		"resume moved on": func(t *testing.T, s *blockStore) {
+			s.losses["c1/4"] = rewrite(t, s.losses["c1/4"], func(l map[string]any) { l["resume"] = 6 })
+		},
+		"period changed": func(t *testing.T, s *blockStore) {
+			s.losses["c1/4"] = rewrite(t, s.losses["c1/4"], func(l map[string]any) { l["until"] = "2020-01-01T00:00:00Z" })
+		},
+		"signature removed": func(t *testing.T, s *blockStore) {
+			s.losses["c1/4"] = rewrite(t, s.losses["c1/4"], func(map[string]any) {})
+			s.losses["c1/4"] = []byte(strings.Replace(string(s.losses["c1/4"]), `"sig":"vault`, `"sig":"xvault`, 1))
+		},
+		"not JSON": func(t *testing.T, s *blockStore) { s.losses["c1/4"] = []byte("{") },
+		"unknown field": func(t *testing.T, s *blockStore) {
+			s.losses["c1/4"] = append(s.losses["c1/4"][:len(s.losses["c1/4"])-1], `,"x":1}`...)
+		},
+		"resumed block gone":   func(t *testing.T, s *blockStore) { delete(s.blocks["c1"], 5) },
+		"resumed block other":  func(t *testing.T, s *blockStore) { s.blocks["c1"][5] = s.blocks["c2"][5] },
+		"deleted":              func(t *testing.T, s *blockStore) { delete(s.losses, "c1/4") },
+		"block before changed": func(t *testing.T, s *blockStore) { s.blocks["c1"][3] = s.blocks["c2"][3] },
+		"moved to a later break": func(t *testing.T, s *blockStore) {
+			delete(s.blocks["c1"], 7)
+			s.losses["c1/7"] = s.losses["c1/4"]
+			delete(s.losses, "c1/4")
+		},
+		"another clinic's": func(t *testing.T, s *blockStore) {
+			delete(s.blocks["c2"], 4)
+			if _, err := audit.NewChain(s, vaulttest.Keyring{}, quietLogger(), nil).AcknowledgeLoss(ctx, "c2", 4, "po", ""); err != nil {
+				t.Fatal(err)
+			}
+			s.losses["c1/4"] = s.losses["c2/4"]
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store, chain := lossChain(t)
+			delete(store.blocks["c1"], 4)
+			if _, err := chain.AcknowledgeLoss(ctx, "c1", 4, "po", ""); err != nil {
+				t.Fatal(err)
+			}
+			edit(t, store)
+			_, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
+			if !errors.Is(err, audit.ErrBroken) {
+				t.Fatalf("verified: %v", err)
+			}
+			if seen, _, err := actors(t, audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil), audit.Head{}); !errors.Is(err, audit.ErrBroken) || len(seen) > 4 {
+				t.Fatalf("read past it: %v, %v", seen, err)
+			}
+		})
+	}
+}
+
+// A head kept before the loss is still checked where a block is left to check it against:
+// at the lost block the resumed one names, and at the resumed block.
+func TestLossAndAnEarlierHead(t *testing.T) {
+	ctx := context.Background()
+	store, chain := lossChain(t)
+	headAfter := func(blocks int) audit.Head { // the head a reader kept after that many blocks
+		n := 0
+		h, _ := chain.Scan(ctx, "c1", audit.Head{}, func(recordvault.AuditEvent) error {
+			if n++; n > blocks {
+				return errors.New("stop")
+			}
+			return nil
+		})
+		if h.Blocks != uint64(blocks) {
+			t.Fatalf("head after %d blocks: %+v", blocks, h)
+		}
+		return h
+	}
+	atLost, atResumed, full := headAfter(5), headAfter(6), headAfter(10)
+	delete(store.blocks["c1"], 4)
+	if _, err := chain.AcknowledgeLoss(ctx, "c1", 4, "po", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []audit.Head{atLost, atResumed, full} {
+		if _, err := chain.Verify(ctx, "c1", &h); err != nil {
+			t.Errorf("a genuine head of %d blocks: %v", h.Blocks, err)
+		}
+	}
+	for _, h := range []audit.Head{{Blocks: 5, Hash: full.Hash}, {Blocks: 6, Hash: atLost.Hash}} {
+		if _, err := chain.Verify(ctx, "c1", &h); !errors.Is(err, audit.ErrBroken) {
+			t.Errorf("a head of %d blocks that is not the chain's: %v", h.Blocks, err)
+		}
+	}
+}
