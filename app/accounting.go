@@ -10,6 +10,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/policy"
 )
@@ -43,6 +44,18 @@ type Accounting struct {
 	From    time.Time         `json:"from"`
 	To      time.Time         `json:"to"`
 	Entries []AccountingEntry `json:"entries"`
+	// Gaps are the periods within the accounting's reach whose audit records were lost for
+	// good (the clinic's privacy officer acknowledged the loss, audit.Loss): disclosures made
+	// then may be missing from the entries, and the accounting says so rather than look
+	// complete.
+	Gaps []AccountingGap `json:"gaps,omitempty"`
+}
+
+// AccountingGap is a period whose audit records are lost.
+type AccountingGap struct {
+	From         time.Time `json:"from,omitzero"` // zero when the loss reaches back to the trail's start
+	Until        time.Time `json:"until"`
+	Acknowledged time.Time `json:"acknowledged"`
 }
 
 // AccountingYears is how far back an accounting reaches (164.528(a)(1)).
@@ -65,10 +78,11 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 		return nil, err
 	}
 	var approvals []approval
+	var losses []audit.Loss
 	downloads := map[string][]time.Time{}
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client}
 	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
-		approvals = slices.Clone(l.Approvals)
+		approvals, losses = slices.Clone(l.Approvals), slices.Clone(l.head.Losses)
 		for _, a := range approvals {
 			downloads[a.Release] = slices.Clone(l.Downloads[a.Release])
 		}
@@ -85,6 +99,11 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 	}
 	now := s.now().UTC()
 	acc := &Accounting{Client: client, From: now.AddDate(-AccountingYears, 0, 0), To: now, Entries: []AccountingEntry{}}
+	for _, l := range losses {
+		if !l.Until.Before(acc.From) {
+			acc.Gaps = append(acc.Gaps, AccountingGap{From: l.From, Until: l.Until, Acknowledged: l.Acknowledged})
+		}
+	}
 	seen := map[string]bool{}
 	for _, a := range approvals {
 		if a.At.Before(acc.From) || seen[a.Release] {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/notify"
@@ -465,7 +466,7 @@ func (s *Service) loadRecord(ctx context.Context, c access.Caller, event string,
 		return nil, err
 	}
 	if doc.Status == recordvault.StatusDraft {
-		if err := s.checkDraft(ctx, c, client, doc.ID); err != nil {
+		if err := s.checkDraft(ctx, c, client, doc); err != nil {
 			return nil, err
 		}
 	}
@@ -476,13 +477,17 @@ func (s *Service) loadRecord(ctx context.Context, c access.Caller, event string,
 // allows: a draft of a record the trail records as signed.
 var errRolledBack = recordvault.Errorf(recordvault.EINTERNAL, "the stored record failed its integrity check")
 
-// checkDraft checks that the trail records record as a draft still: a signed record's
-// manifest never changes again, so a bucket writer who puts back one of its drafts (older
-// text, open to changes again) is found here. Only drafts pay the trail read.
-func (s *Service) checkDraft(ctx context.Context, c access.Caller, client, record string) error {
+// checkDraft checks that the trail records doc as a draft still: a signed record's manifest
+// never changes again, so a bucket writer who puts back one of its drafts (older text, open
+// to changes again) is found here. Only drafts pay the trail read. A draft created while
+// audit records were being lost (an acknowledged audit.Loss) is taken as one: the event that
+// opened it may be among them, and its author's work is not refused for that.
+func (s *Service) checkDraft(ctx context.Context, c access.Caller, client string, doc *records.Document) error {
 	draft := false
-	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Record: record}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) { draft = l.Drafts[record] }); err != nil {
+	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Record: doc.ID}
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+		draft = l.Drafts[doc.ID] || slices.ContainsFunc(l.head.Losses, func(loss audit.Loss) bool { return during(loss, doc.Created) })
+	}); err != nil {
 		return err
 	}
 	if draft {

@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
@@ -16,6 +19,7 @@ type Trail interface {
 	Scan(ctx context.Context, clinic string, from audit.Head, each func(recordvault.AuditEvent) error) (audit.Head, error)
 	LoadCheckpoint(ctx context.Context, clinic, name string) (audit.Checkpoint, error)
 	SaveCheckpoint(ctx context.Context, clinic, name string, cp audit.Checkpoint) error
+	AcknowledgeLoss(ctx context.Context, clinic string, first uint64, by, reference string) (audit.Loss, error)
 }
 
 var _ Trail = (*audit.Chain)(nil)
@@ -57,4 +61,55 @@ func TrailCheckOf(head audit.Head, err error) (*TrailCheck, error) {
 		return nil, err
 	}
 	return &TrailCheck{Intact: true, Verified: head}, nil
+}
+
+// validIncidentReference is what an incident reference may be: a ticket number, never text a
+// person typed about anyone.
+var validIncidentReference = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+
+// AcknowledgeAuditLoss records, for clinic admins (the privacy officer), that the blocks of
+// the clinic's audit trail from block first on are lost for good (restoring them from
+// backups failed): readers then go on past the break, and the accounting of disclosures says
+// which period it may be missing (audit.Loss). Only the first break a verification reports
+// can be acknowledged; reference is the clinic's own incident reference, if any. The
+// acknowledgment is recorded in the trail.
+func (s *Service) AcknowledgeAuditLoss(ctx context.Context, c access.Caller, first uint64, reference string) (*audit.Loss, error) {
+	if reference != "" && !validIncidentReference.MatchString(reference) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "reference: the clinic's incident reference, 1 to 64 letters, digits and . _ : -")
+	}
+	d := access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})
+	if err := s.decide(ctx, c, "acknowledge_audit_loss", "", "", d); err != nil {
+		return nil, err
+	}
+	if s.trail == nil {
+		return nil, errNoTrail
+	}
+	loss, err := s.trail.AcknowledgeLoss(ctx, c.Clinic, first, c.ID, reference)
+	switch {
+	case errors.Is(err, audit.ErrNotAtBreak):
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the audit trail does not break at block %d: only the first break a verification reports can be acknowledged", first)
+	case errors.Is(err, audit.ErrNothingToResume):
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "no block after the break at block %d passes its check: the damaged objects at the trail's end must be removed from storage, after which the trail is only shorter", first)
+	case errors.Is(err, audit.ErrBroken):
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "%s: it must be removed from storage before the loss can be acknowledged again", strings.TrimPrefix(err.Error(), audit.ErrBroken.Error()+": "))
+	case err != nil:
+		return nil, err
+	}
+	rule := fmt.Sprintf("audit blocks %d to %d acknowledged as lost; the trail goes on from block %d", loss.First, loss.Resume-min(loss.Resume, 1), loss.Resume)
+	if loss.Resume == loss.First {
+		rule = fmt.Sprintf("audit block %d does not follow the block before it, which was replaced: acknowledged; the trail goes on from block %d", loss.First, loss.First)
+	}
+	if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "audit_loss_acknowledged", Rule: rule}); err != nil {
+		return nil, err
+	}
+	return &loss, nil
+}
+
+// lossClockSlack widens a lost period for the clocks of the replicas that recorded its
+// events, and for events that joined a block while the one before it was being sealed.
+const lossClockSlack = time.Minute
+
+// during reports whether t falls in the period whose events loss took with it.
+func during(loss audit.Loss, t time.Time) bool {
+	return !t.Before(loss.From.Add(-lossClockSlack)) && !t.After(loss.Until.Add(lossClockSlack))
 }

@@ -554,6 +554,30 @@ func handleVerifyAuditTrail(logger *slog.Logger, svc *app.Service) http.Handler 
 	})
 }
 
+// lossBody acknowledges a loss of the audit trail from block Block.
+type lossBody struct {
+	Block     *uint64 `json:"block"`
+	Reference string  `json:"reference"`
+}
+
+func handleAcknowledgeAuditLoss(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		var body lossBody
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if body.Block == nil {
+			return recordvault.Errorf(recordvault.EINVALID, "block: the first broken block, as a verification reports it, is required")
+		}
+		loss, err := svc.AcknowledgeAuditLoss(r.Context(), caller(r), *body.Block, body.Reference)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusCreated, loss)
+		return nil
+	})
+}
+
 var (
 	errEarlierHead = recordvault.Errorf(recordvault.EINVALID, "an earlier head is blocks (a whole number above 0) and hash (64 hex digits), both or neither")
 	validHeadHash  = regexp.MustCompile(`^[0-9a-f]{64}$`)

@@ -24,6 +24,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/me", handleMe()).Methods(http.MethodGet)
 
 	v1.Handle("/audit/verify", handleVerifyAuditTrail(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/audit/losses", handleAcknowledgeAuditLoss(logger, svc)).Methods(http.MethodPost)
 
 	v1.Handle("/clinicians", handleListClinicians(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clinicians/{subject}", handlePutClinician(logger, svc)).Methods(http.MethodPut)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/integration/harness"
@@ -356,5 +357,114 @@ func TestAuditBlockListing(t *testing.T) {
 		if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestAPIAuditLossAcknowledged: a block of the trail lost for good (here, the one recording a
+// disclosure) stops every new reader of the trail until the clinic's privacy officer
+// acknowledges the loss at the break a verification reports; readers then go on past it, the
+// verification lists it, and the client's accounting says which period it may be missing.
+func TestAPIAuditLossAcknowledged(t *testing.T) {
+	e := newDownloadEnv(t)
+	ctx := context.Background()
+	base := "/v1/clients/" + e.a
+	var subpoena, threat app.ReleaseView
+	e.must(t, http.StatusCreated, &subpoena, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "subpoena",
+		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
+		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co"}})
+	e.must(t, http.StatusCreated, &threat, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "serious_threat",
+		"fields": []string{"plan"}, "purpose": "warning of a threat", "attestation": map[string]bool{"good_faith": true},
+		"recipient": map[string]string{"kind": "threatened_person", "id": "target-1", "name": "R. Target"}})
+	for range 3 {
+		e.must(t, http.StatusOK, nil, "dr-lee", "GET", base+"/releases", nil) // blocks after the disclosure's
+	}
+
+	// The block that records the second disclosure is lost for good.
+	var victim string
+	var lostAt uint64
+	for o := range e.raw.ListObjects(ctx, e.bucket, minio.ListObjectsOptions{Prefix: "c/" + e.clinic + "/a/", Recursive: true}) {
+		var env struct {
+			Block struct {
+				Seq    uint64                   `json:"seq"`
+				Events []recordvault.AuditEvent `json:"events"`
+			} `json:"block"`
+		}
+		if err := json.Unmarshal(getObject(t, e.raw, e.bucket, o.Key), &env); err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(env.Block.Events, func(ev recordvault.AuditEvent) bool { return ev.Release == threat.ID && ev.Accounted }) {
+			victim, lostAt = o.Key, env.Block.Seq
+		}
+	}
+	if victim == "" {
+		t.Fatal("no block records the disclosure")
+	}
+	if err := e.raw.RemoveObject(ctx, e.bucket, victim, minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	admin := access.Caller{ID: "admin", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}}
+	other := e.anotherProcess(t, nil)
+	if _, err := other.AccountingOf(ctx, admin, e.a); recordvault.ErrorMessage(err) != "the audit trail failed its integrity check" {
+		t.Fatalf("accounting over a broken trail: %v", err)
+	}
+	var check app.TrailCheck
+	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
+	if want := fmt.Sprintf("block %d is missing", lostAt); check.Intact || check.Problem != want || check.Verified.Blocks != lostAt {
+		t.Fatalf("verify: %+v, want %q", check, want)
+	}
+
+	// Only the clinic's admins acknowledge, only the break found, with a reference that is a
+	// reference; a refusal stores nothing.
+	path := "/v1/audit/losses"
+	for _, c := range []struct {
+		user   string
+		body   any
+		status int
+	}{
+		{"dr-lee", map[string]any{"block": lostAt}, http.StatusNotFound},
+		{"pat", map[string]any{"block": lostAt}, http.StatusNotFound},
+		{"admin", map[string]any{"block": lostAt + 1}, http.StatusConflict},
+		{"admin", map[string]any{"block": lostAt - 1}, http.StatusConflict},
+		{"admin", map[string]any{}, http.StatusBadRequest},
+		{"admin", map[string]any{"block": -1}, http.StatusBadRequest},
+		{"admin", map[string]any{"block": lostAt, "reference": "lost when Jane D. asked"}, http.StatusBadRequest},
+		{"admin", map[string]any{"block": lostAt, "why": "x"}, http.StatusBadRequest},
+	} {
+		if status, _, b := e.call(t, c.user, "POST", path, c.body); status != c.status {
+			t.Errorf("%s %v: %d %s, want %d", c.user, c.body, status, b, c.status)
+		}
+	}
+	for key := range bucketObjects(t, e.raw, e.bucket) {
+		if strings.HasPrefix(key, "c/"+e.clinic+"/al/") {
+			t.Fatalf("a refused request stored %s", key)
+		}
+	}
+	var loss audit.Loss
+	e.must(t, http.StatusCreated, &loss, "admin", "POST", path, map[string]any{"block": lostAt, "reference": "INC-2291"})
+	if loss.First != lostAt || loss.Resume != lostAt+1 || loss.By != "admin" || loss.Reference != "INC-2291" || !loss.Until.After(loss.From) {
+		t.Fatalf("loss %+v", loss)
+	}
+	e.must(t, http.StatusConflict, nil, "admin", "POST", path, map[string]any{"block": lostAt})
+
+	// Readers go on past it: a new process's accounting, which lacks the lost disclosure and
+	// says which period it may be missing; the verification lists the loss.
+	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
+	if !check.Intact || len(check.Verified.Losses) != 1 || check.Verified.Losses[0].First != lostAt {
+		t.Fatalf("verify after the acknowledgment: %+v", check)
+	}
+	for _, svc := range []*app.Service{other, e.anotherProcess(t, nil)} {
+		acc, err := svc.AccountingOf(ctx, admin, e.a)
+		if err != nil || len(acc.Entries) != 1 || acc.Entries[0].Release != subpoena.ID || len(acc.Gaps) != 1 ||
+			!acc.Gaps[0].From.Equal(loss.From) || !acc.Gaps[0].Until.Equal(loss.Until) || acc.Gaps[0].Until.Before(threat.Created) {
+			t.Fatalf("accounting after the acknowledgment: %+v, %v (threat released %v)", acc, err, threat.Created)
+		}
+	}
+	status, _, doc := e.call(t, "pat", "GET", base+"/accounting", nil, "Accept", "application/pdf")
+	squeeze := strings.NewReplacer(" ", "", "\n", "") // lines wrap where a space was
+	if text := pdfText(t, doc); status != http.StatusOK || !strings.Contains(squeeze.Replace(text), "Disclosuresmadeinthatperiodmaybemissingfromthisaccounting.") {
+		t.Fatalf("the PDF: %d %s", status, text)
+	}
+	if !strings.Contains(e.auditLog.String(), `"action":"audit_loss_acknowledged"`) {
+		t.Error("the acknowledgment was not audited")
 	}
 }

@@ -140,6 +140,18 @@ func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Tim
 				acc.Client, clinic, acc.From.Format(time.DateOnly), acc.To.Format(time.DateOnly)))
 		},
 	}
+	for _, g := range acc.Gaps {
+		from := "the start of the clinic's records"
+		if !g.From.IsZero() {
+			from = g.From.UTC().Format(time.RFC3339)
+		}
+		steps = append(steps, func() error {
+			p.space(8)
+			return p.text("bold", 10, fmt.Sprintf("Incomplete: the clinic's audit records from %s to %s were lost and could not be restored "+
+				"(acknowledged %s). Disclosures made in that period may be missing from this accounting.",
+				from, g.Until.UTC().Format(time.RFC3339), g.Acknowledged.UTC().Format(time.DateOnly)))
+		})
+	}
 	if len(acc.Entries) == 0 {
 		steps = append(steps, func() error { p.space(8); return p.text("regular", 11, "No disclosures to account for.") })
 	}

@@ -59,8 +59,23 @@ func TestAccountingPDF(t *testing.T) {
 	if err := AccountingPDF(&b, "democlinic", &app.Accounting{Client: "c1", From: now, To: now}, now); err != nil {
 		t.Fatal(err)
 	}
-	if text := strings.Join(pdfText(t, b.Bytes()), ""); !strings.Contains(text, "No disclosures to account for.") {
+	if text := strings.Join(pdfText(t, b.Bytes()), ""); !strings.Contains(text, "No disclosures to account for.") || strings.Contains(text, "Incomplete") {
 		t.Errorf("an empty accounting reads %q", text)
+	}
+
+	// An accounting whose period lost audit records says so.
+	b.Reset()
+	gaps := []app.AccountingGap{{From: now.AddDate(0, -2, 0), Until: now.AddDate(0, -1, 0), Acknowledged: now.AddDate(0, 0, -3)}, {Until: now.AddDate(-1, 0, 0), Acknowledged: now}}
+	if err := AccountingPDF(&b, "democlinic", &app.Accounting{Client: "c1", From: now, To: now, Gaps: gaps}, now); err != nil {
+		t.Fatal(err)
+	}
+	squeeze := strings.NewReplacer(" ", "", "\n", "") // lines wrap where a space was
+	text := squeeze.Replace(strings.Join(pdfText(t, b.Bytes()), ""))
+	for _, want := range []string{"Incomplete: the clinic's audit records from 2026-09-22T10:00:00Z to 2026-10-22T10:00:00Z were lost and could not be restored (acknowledged 2026-11-19).",
+		"Disclosures made in that period may be missing from this accounting.", "from the start of the clinic's records to 2025-11-22T10:00:00Z"} {
+		if !strings.Contains(text, squeeze.Replace(want)) {
+			t.Errorf("an accounting with lost records lacks %q: %q", want, text)
+		}
 	}
 }
 
