@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -360,14 +361,17 @@ func TestAuditBlockListing(t *testing.T) {
 	}
 }
 
-// TestAPIAuditLossAcknowledged: a block of the trail lost for good (here, the one recording a
-// disclosure) stops every new reader of the trail until the clinic's privacy officer
-// acknowledges the loss at the break a verification reports; readers then go on past it, the
-// verification lists it, and the client's accounting says which period it may be missing.
+// TestAPIAuditLossAcknowledged: blocks of the trail lost for good (here, the one recording a
+// draft's opening and the one recording a disclosure) stop every new reader of the trail
+// until the clinic's privacy officer acknowledges each loss, at the break a verification
+// reports; readers then go on past them, the verification lists them, the client's
+// accounting says which period it may be missing, and the draft is still its author's.
 func TestAPIAuditLossAcknowledged(t *testing.T) {
 	e := newDownloadEnv(t)
 	ctx := context.Background()
 	base := "/v1/clients/" + e.a
+	var draft app.RecordView
+	e.must(t, http.StatusCreated, &draft, "dr-lee", "POST", base+"/records", map[string]any{"category": "progress_note", "fields": progressNote("a plan")})
 	var subpoena, threat app.ReleaseView
 	e.must(t, http.StatusCreated, &subpoena, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "subpoena",
 		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
@@ -379,9 +383,10 @@ func TestAPIAuditLossAcknowledged(t *testing.T) {
 		e.must(t, http.StatusOK, nil, "dr-lee", "GET", base+"/releases", nil) // blocks after the disclosure's
 	}
 
-	// The block that records the second disclosure is lost for good.
-	var victim string
-	var lostAt uint64
+	// The blocks that record the draft's opening and the second disclosure are lost for good.
+	opened := func(ev recordvault.AuditEvent) bool { return ev.Action == "draft_opened" && ev.Record == draft.ID }
+	disclosed := func(ev recordvault.AuditEvent) bool { return ev.Release == threat.ID && ev.Accounted }
+	var lost []uint64
 	for o := range e.raw.ListObjects(ctx, e.bucket, minio.ListObjectsOptions{Prefix: "c/" + e.clinic + "/a/", Recursive: true}) {
 		var env struct {
 			Block struct {
@@ -392,71 +397,83 @@ func TestAPIAuditLossAcknowledged(t *testing.T) {
 		if err := json.Unmarshal(getObject(t, e.raw, e.bucket, o.Key), &env); err != nil {
 			t.Fatal(err)
 		}
-		if slices.ContainsFunc(env.Block.Events, func(ev recordvault.AuditEvent) bool { return ev.Release == threat.ID && ev.Accounted }) {
-			victim, lostAt = o.Key, env.Block.Seq
+		if slices.ContainsFunc(env.Block.Events, opened) || slices.ContainsFunc(env.Block.Events, disclosed) {
+			lost = append(lost, env.Block.Seq)
+			if err := e.raw.RemoveObject(ctx, e.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if victim == "" {
-		t.Fatal("no block records the disclosure")
+	if len(lost) != 2 || lost[0] >= lost[1] {
+		t.Fatalf("blocks recording the draft and the disclosure: %v", lost)
 	}
-	if err := e.raw.RemoveObject(ctx, e.bucket, victim, minio.RemoveObjectOptions{}); err != nil {
+	// The ledger's checkpoint is lost with them (it holds their events): new processes read
+	// the trail from its start.
+	if err := e.raw.RemoveObject(ctx, e.bucket, "c/"+e.clinic+"/ac/disclosure-ledger", minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	admin := access.Caller{ID: "admin", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}}
+	drLee := access.Caller{ID: "dr-lee", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinician}}
 	other := e.anotherProcess(t, nil)
 	if _, err := other.AccountingOf(ctx, admin, e.a); recordvault.ErrorMessage(err) != "the audit trail failed its integrity check" {
 		t.Fatalf("accounting over a broken trail: %v", err)
 	}
 	var check app.TrailCheck
 	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
-	if want := fmt.Sprintf("block %d is missing", lostAt); check.Intact || check.Problem != want || check.Verified.Blocks != lostAt {
+	if want := fmt.Sprintf("block %d is missing", lost[0]); check.Intact || check.Problem != want || check.Verified.Blocks != lost[0] {
 		t.Fatalf("verify: %+v, want %q", check, want)
 	}
 
 	// Only the clinic's admins acknowledge, only the break found, with a reference that is a
 	// reference; a refusal stores nothing.
 	path := "/v1/audit/losses"
+	before := e.bucketState(t)
 	for _, c := range []struct {
 		user   string
 		body   any
 		status int
 	}{
-		{"dr-lee", map[string]any{"block": lostAt}, http.StatusNotFound},
-		{"pat", map[string]any{"block": lostAt}, http.StatusNotFound},
-		{"admin", map[string]any{"block": lostAt + 1}, http.StatusConflict},
-		{"admin", map[string]any{"block": lostAt - 1}, http.StatusConflict},
+		{"dr-lee", map[string]any{"block": lost[0]}, http.StatusNotFound},
+		{"pat", map[string]any{"block": lost[0]}, http.StatusNotFound},
+		{"admin", map[string]any{"block": lost[1]}, http.StatusConflict}, // not the first break
+		{"admin", map[string]any{"block": lost[0] - 1}, http.StatusConflict},
 		{"admin", map[string]any{}, http.StatusBadRequest},
 		{"admin", map[string]any{"block": -1}, http.StatusBadRequest},
-		{"admin", map[string]any{"block": lostAt, "reference": "lost when Jane D. asked"}, http.StatusBadRequest},
-		{"admin", map[string]any{"block": lostAt, "why": "x"}, http.StatusBadRequest},
+		{"admin", map[string]any{"block": lost[0], "reference": "lost when Jane D. asked"}, http.StatusBadRequest},
+		{"admin", map[string]any{"block": lost[0], "why": "x"}, http.StatusBadRequest},
 	} {
 		if status, _, b := e.call(t, c.user, "POST", path, c.body); status != c.status {
 			t.Errorf("%s %v: %d %s, want %d", c.user, c.body, status, b, c.status)
 		}
 	}
-	for key := range bucketObjects(t, e.raw, e.bucket) {
-		if strings.HasPrefix(key, "c/"+e.clinic+"/al/") {
-			t.Fatalf("a refused request stored %s", key)
+	if after := e.bucketState(t); !maps.Equal(before, after) {
+		t.Fatalf("refused requests changed the bucket: %v, then %v", before, after)
+	}
+	losses := make([]audit.Loss, 2)
+	for i, first := range lost {
+		e.must(t, http.StatusCreated, &losses[i], "admin", "POST", path, map[string]any{"block": first, "reference": "INC-2291"})
+		if l := losses[i]; l.First != first || l.Resume != first+1 || l.By != "admin" || l.Reference != "INC-2291" || l.Until.Before(l.From) {
+			t.Fatalf("loss %+v", l)
 		}
 	}
-	var loss audit.Loss
-	e.must(t, http.StatusCreated, &loss, "admin", "POST", path, map[string]any{"block": lostAt, "reference": "INC-2291"})
-	if loss.First != lostAt || loss.Resume != lostAt+1 || loss.By != "admin" || loss.Reference != "INC-2291" || !loss.Until.After(loss.From) {
-		t.Fatalf("loss %+v", loss)
-	}
-	e.must(t, http.StatusConflict, nil, "admin", "POST", path, map[string]any{"block": lostAt})
+	e.must(t, http.StatusConflict, nil, "admin", "POST", path, map[string]any{"block": lost[0]})
 
-	// Readers go on past it: a new process's accounting, which lacks the lost disclosure and
-	// says which period it may be missing; the verification lists the loss.
+	// Readers go on past them: the verification lists both; a new process's accounting lacks
+	// the lost disclosure and says in which periods it may be missing; the draft is a draft.
 	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
-	if !check.Intact || len(check.Verified.Losses) != 1 || check.Verified.Losses[0].First != lostAt {
-		t.Fatalf("verify after the acknowledgment: %+v", check)
+	if !check.Intact || len(check.Verified.Losses) != 2 || check.Verified.Losses[1].First != lost[1] {
+		t.Fatalf("verify after the acknowledgments: %+v", check)
 	}
 	for _, svc := range []*app.Service{other, e.anotherProcess(t, nil)} {
 		acc, err := svc.AccountingOf(ctx, admin, e.a)
-		if err != nil || len(acc.Entries) != 1 || acc.Entries[0].Release != subpoena.ID || len(acc.Gaps) != 1 ||
-			!acc.Gaps[0].From.Equal(loss.From) || !acc.Gaps[0].Until.Equal(loss.Until) || acc.Gaps[0].Until.Before(threat.Created) {
-			t.Fatalf("accounting after the acknowledgment: %+v, %v (threat released %v)", acc, err, threat.Created)
+		if err != nil || len(acc.Entries) != 1 || acc.Entries[0].Release != subpoena.ID || len(acc.Gaps) != 2 {
+			t.Fatalf("accounting after the acknowledgments: %+v, %v", acc, err)
+		}
+		if g := acc.Gaps[1]; !g.From.Equal(losses[1].From) || !g.Until.Equal(losses[1].Until) || g.From.After(threat.Created) || g.Until.Before(threat.Created) {
+			t.Fatalf("the lost disclosure (released %v) is in no gap: %+v", threat.Created, acc.Gaps)
+		}
+		if rec, err := svc.GetRecord(ctx, drLee, e.a, draft.ID); err != nil || rec.Status != recordvault.StatusDraft {
+			t.Fatalf("the draft opened in a lost block: %+v, %v", rec, err)
 		}
 	}
 	status, _, doc := e.call(t, "pat", "GET", base+"/accounting", nil, "Accept", "application/pdf")
