@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/ecdsa"
@@ -69,11 +68,9 @@ const (
 	// anchorEvery is how often a writer logs its chain's head at info level: the log leaves
 	// the bucket's reach, so a head in it shows a later cut of the chain's end.
 	anchorEvery = time.Minute
-	// signingLabel separates what the audit key signs from anything else.
-	signingLabel = "recordvault/audit-block/v1\x00"
 )
 
-// block is one link of the chain, stored inside an envelope with its signature.
+// block is one link of the chain, stored in an envelope with its signature (blockKind).
 type block struct {
 	Version int                      `json:"v"`
 	Clinic  string                   `json:"clinic"`
@@ -81,11 +78,6 @@ type block struct {
 	Prev    string                   `json:"prev"` // hex SHA-256 of the previous block's bytes; zeros for block 0
 	Sealed  time.Time                `json:"sealed"`
 	Events  []recordvault.AuditEvent `json:"events"`
-}
-
-type envelope struct {
-	Block     json.RawMessage `json:"block"`
-	Signature string          `json:"sig"`
 }
 
 // clinicChain is one clinic's chain as this process writes it.
@@ -233,13 +225,9 @@ func (c *Chain) write(ctx context.Context, clinic string, cc *clinicChain, event
 		if err != nil {
 			return fmt.Errorf("audit: encode block: %w", err)
 		}
-		sig, err := c.signer.Sign(ctx, SigningKeyName(clinic), signed(raw))
+		body, err := c.seal(ctx, clinic, blockKind, raw)
 		if err != nil {
-			return fmt.Errorf("audit: sign block: %w", err)
-		}
-		body, err := json.Marshal(envelope{Block: raw, Signature: sig})
-		if err != nil {
-			return fmt.Errorf("audit: encode block: %w", err)
+			return err
 		}
 		err = c.store.CreateAuditBlock(ctx, clinic, cc.next, body)
 		if errors.Is(err, storage.ErrExists) {
@@ -268,8 +256,6 @@ func (c *Chain) write(ctx context.Context, clinic string, cc *clinicChain, event
 	}
 	return errors.New("audit: the chain kept moving under this writer")
 }
-
-func signed(raw []byte) []byte { return append([]byte(signingLabel), raw...) }
 
 // head finds the next sequence number of clinic's chain and the hash of its last block: a
 // doubling probe and a binary search for the last block listed, in O(log n) listings. The
@@ -348,7 +334,7 @@ func (c *Chain) publicKeys(clinic string) PublicKeys {
 }
 
 // signatures returns a checker of block signatures over fresh verifyKeys (see there).
-func signatures(publicKeys PublicKeys) func(ctx context.Context, message []byte, signature string) (bool, error) {
+func signatures(publicKeys PublicKeys) verifyFunc {
 	return (&verifyKeys{fetch: publicKeys}).verify
 }
 
@@ -381,7 +367,7 @@ func (v *verifyKeys) verify(ctx context.Context, message []byte, signature strin
 }
 
 // verifier is the chain's signature checker for clinic, its public keys kept between walks.
-func (c *Chain) verifier(clinic string) func(ctx context.Context, message []byte, signature string) (bool, error) {
+func (c *Chain) verifier(clinic string) verifyFunc {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v := c.verifiers[clinic]
@@ -401,37 +387,33 @@ func newerVersion(signature string, latest int) bool {
 
 // readBlock reads block seq, checks its signature (with verify) and its place, and returns
 // its bytes.
-func readBlock(ctx context.Context, store BlockStore, clinic string, seq uint64, verify func(context.Context, []byte, string) (bool, error)) (json.RawMessage, error) {
+func readBlock(ctx context.Context, store BlockStore, clinic string, seq uint64, verify verifyFunc) (json.RawMessage, error) {
 	body, err := store.ReadAuditBlock(ctx, clinic, seq)
 	return checkBlock(ctx, clinic, seq, body, err, verify)
 }
 
 // checkBlock checks block seq as read (body, or the read's error): see readBlock.
-func checkBlock(ctx context.Context, clinic string, seq uint64, body []byte, err error, verify func(context.Context, []byte, string) (bool, error)) (json.RawMessage, error) {
+func checkBlock(ctx context.Context, clinic string, seq uint64, body []byte, err error, verify verifyFunc) (json.RawMessage, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, brokenAt(seq, "block %d is missing", seq)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: read block %d: %w", seq, err)
 	}
-	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&env); err != nil || len(env.Block) == 0 {
+	raw, ok, err := open(ctx, blockKind, body, verify)
+	switch {
+	case err != nil:
+		return nil, err
+	case raw == nil:
 		return nil, brokenAt(seq, "block %d is malformed", seq)
-	}
-	ok, err := verify(ctx, signed(env.Block), env.Signature)
-	if err != nil {
-		return nil, fmt.Errorf("audit: verify block %d: %w", seq, err)
-	}
-	if !ok {
+	case !ok:
 		return nil, brokenAt(seq, "block %d is not signed by the clinic's audit key", seq)
 	}
 	var b block
-	if err := json.Unmarshal(env.Block, &b); err != nil || b.Version != 1 || b.Clinic != clinic || b.Seq != seq {
+	if err := json.Unmarshal(raw, &b); err != nil || b.Version != 1 || b.Clinic != clinic || b.Seq != seq {
 		return nil, brokenAt(seq, "block %d is out of place", seq)
 	}
-	return env.Block, nil
+	return raw, nil
 }
 
 // Head describes a verified chain: how many blocks and events it holds and the hash of its
@@ -488,7 +470,7 @@ func Verify(ctx context.Context, store BlockStore, clinic string, publicKeys Pub
 
 // scan walks clinic's chain after from (see Verify and Scan), taking the blocks written knows
 // (this process's own, when not nil) without reading them.
-func scan(ctx context.Context, store BlockStore, clinic string, verify func(context.Context, []byte, string) (bool, error),
+func scan(ctx context.Context, store BlockStore, clinic string, verify verifyFunc,
 	written func(uint64) (writtenBlock, bool), from Head, earlier *Head, each func(recordvault.AuditEvent) error) (Head, error) {
 	h := from
 	prev, err := hex.DecodeString(from.Hash)
@@ -545,7 +527,7 @@ const listPage = 1000
 
 // scanBlocks walks the listed blocks seqs on from h, whose last block's hash is prev, and
 // returns where it got to.
-func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify func(context.Context, []byte, string) (bool, error),
+func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify verifyFunc,
 	written func(uint64) (writtenBlock, bool), seqs []uint64, h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error) (Head, []byte, error) {
 	own := func(seq uint64) (writtenBlock, bool) {
 		if written == nil {

@@ -234,16 +234,7 @@ func TestChainTamperingFound(t *testing.T) {
 		return store
 	}
 	rewrite := func(body []byte, change func(b map[string]any)) []byte {
-		var env struct {
-			Block map[string]any `json:"block"`
-			Sig   string         `json:"sig"`
-		}
-		if err := json.Unmarshal(body, &env); err != nil {
-			t.Fatal(err)
-		}
-		change(env.Block)
-		out, _ := json.Marshal(env)
-		return out
+		return rewriteEnvelope(t, body, "block", change)
 	}
 	edits := map[string]func(s *blockStore){
 		"first block deleted":    func(s *blockStore) { delete(s.blocks["c1"], 0) },
@@ -324,6 +315,22 @@ func TestChainTamperingFound(t *testing.T) {
 	if _, err := recorder.Verify(ctx, "c1", &cut); err != nil {
 		t.Fatalf("checked against a head it still reaches: %v", err)
 	}
+}
+
+// rewriteEnvelope changes the statement (under member) of a signed envelope, keeping its
+// signature.
+func rewriteEnvelope(t *testing.T, body []byte, member string, change func(statement map[string]any)) []byte {
+	t.Helper()
+	var env map[string]any
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatal(err)
+	}
+	change(env[member].(map[string]any))
+	out, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func swapSig(t *testing.T, body, from []byte) []byte {

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,14 +25,6 @@ type checkpointBody struct {
 	Name    string `json:"name"`
 	Checkpoint
 }
-
-type checkpointEnvelope struct {
-	Checkpoint json.RawMessage `json:"checkpoint"`
-	Signature  string          `json:"sig"`
-}
-
-// checkpointLabel separates what the audit key signs for checkpoints from its blocks.
-const checkpointLabel = "recordvault/audit-checkpoint/v1\x00"
 
 // ErrNoCheckpoint is returned by LoadCheckpoint when there is no checkpoint to resume from.
 var ErrNoCheckpoint = errors.New("audit: no checkpoint")
@@ -60,13 +51,9 @@ func (c *Chain) SaveCheckpoint(ctx context.Context, clinic, name string, cp Chec
 	if err != nil {
 		return fmt.Errorf("audit: encode checkpoint: %w", err)
 	}
-	sig, err := c.signer.Sign(ctx, SigningKeyName(clinic), append([]byte(checkpointLabel), raw...))
+	body, err := c.seal(ctx, clinic, checkpointKind, raw)
 	if err != nil {
-		return fmt.Errorf("audit: sign checkpoint: %w", err)
-	}
-	body, err := json.Marshal(checkpointEnvelope{Checkpoint: raw, Signature: sig})
-	if err != nil {
-		return fmt.Errorf("audit: encode checkpoint: %w", err)
+		return err
 	}
 	err = c.store.PutAuditCheckpoint(ctx, clinic, name, body, etag)
 	if errors.Is(err, storage.ErrExists) || errors.Is(err, storage.ErrChanged) {
@@ -88,18 +75,12 @@ func (c *Chain) readCheckpoint(ctx context.Context, clinic, name string) (Checkp
 	if err != nil {
 		return Checkpoint{}, "", fmt.Errorf("audit: read checkpoint: %w", err)
 	}
-	var env checkpointEnvelope
-	var cp checkpointBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	ok := dec.Decode(&env) == nil && len(env.Checkpoint) > 0
-	if ok {
-		ok, err = c.verifier(clinic)(ctx, append([]byte(checkpointLabel), env.Checkpoint...), env.Signature)
-		if err != nil {
-			return Checkpoint{}, "", err
-		}
+	raw, ok, err := open(ctx, checkpointKind, body, c.verifier(clinic))
+	if err != nil {
+		return Checkpoint{}, "", err
 	}
-	if !ok || json.Unmarshal(env.Checkpoint, &cp) != nil || cp.Version != 1 || cp.Clinic != clinic || cp.Name != name {
+	var cp checkpointBody
+	if !ok || json.Unmarshal(raw, &cp) != nil || cp.Version != 1 || cp.Clinic != clinic || cp.Name != name {
 		c.logger.Error("audit checkpoint failed its check; reading the chain from its start", "clinic", clinic, "checkpoint", name)
 		return Checkpoint{}, etag, ErrNoCheckpoint
 	}

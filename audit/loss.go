@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,15 +46,6 @@ type Loss struct {
 	By           string    `json:"by"`
 	Reference    string    `json:"reference,omitempty"`
 }
-
-type lossEnvelope struct {
-	Loss      json.RawMessage `json:"loss"`
-	Signature string          `json:"sig"`
-}
-
-// lossLabel separates what the audit key signs for acknowledged losses from its blocks and
-// checkpoints.
-const lossLabel = "recordvault/audit-loss/v1\x00"
 
 // ErrNotAtBreak is returned by AcknowledgeLoss when the chain does not break where the loss
 // is said to begin: only a break that a check found can be acknowledged.
@@ -132,13 +122,9 @@ func (c *Chain) storeLoss(ctx context.Context, loss Loss) error {
 	if err != nil {
 		return fmt.Errorf("audit: encode loss: %w", err)
 	}
-	sig, err := c.signer.Sign(ctx, SigningKeyName(loss.Clinic), append([]byte(lossLabel), raw...))
+	body, err := c.seal(ctx, loss.Clinic, lossKind, raw)
 	if err != nil {
-		return fmt.Errorf("audit: sign loss: %w", err)
-	}
-	body, err := json.Marshal(lossEnvelope{Loss: raw, Signature: sig})
-	if err != nil {
-		return fmt.Errorf("audit: encode loss: %w", err)
+		return err
 	}
 	err = c.store.CreateAuditLoss(ctx, loss.Clinic, loss.First, body)
 	if errors.Is(err, storage.ErrExists) {
@@ -165,7 +151,7 @@ func sealed(raw []byte) (time.Time, error) {
 // prev), and the block it resumes from must be stored, signed, in place and the one it
 // names. It returns where the walk got to, past the resumed block, whose events went to
 // each; broken itself when no loss is stored there.
-func bridge(ctx context.Context, store BlockStore, clinic string, verify func(context.Context, []byte, string) (bool, error),
+func bridge(ctx context.Context, store BlockStore, clinic string, verify verifyFunc,
 	h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error, broken error) (Head, []byte, error) {
 	body, err := store.ReadAuditLoss(ctx, clinic, h.Blocks)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -174,27 +160,22 @@ func bridge(ctx context.Context, store BlockStore, clinic string, verify func(co
 	if err != nil {
 		return h, prev, fmt.Errorf("audit: read loss: %w", err)
 	}
-	var env lossEnvelope
-	var loss Loss
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	ok := dec.Decode(&env) == nil && len(env.Loss) > 0
-	if ok {
-		if ok, err = verify(ctx, append([]byte(lossLabel), env.Loss...), env.Signature); err != nil {
-			return h, prev, fmt.Errorf("audit: verify loss: %w", err)
-		}
+	raw, ok, err := open(ctx, lossKind, body, verify)
+	if err != nil {
+		return h, prev, err
 	}
-	if !ok || json.Unmarshal(env.Loss, &loss) != nil || loss.Version != 1 || loss.Clinic != clinic || loss.First != h.Blocks ||
+	var loss Loss
+	if !ok || json.Unmarshal(raw, &loss) != nil || loss.Version != 1 || loss.Clinic != clinic || loss.First != h.Blocks ||
 		loss.After != hex.EncodeToString(prev) || loss.Resume < loss.First {
 		return h, prev, fmt.Errorf("%w; the loss acknowledged there fails its check", broken)
 	}
-	raw, err := readBlock(ctx, store, clinic, loss.Resume, verify)
-	sum := sha256.Sum256(raw)
+	resumed, err := readBlock(ctx, store, clinic, loss.Resume, verify)
+	sum := sha256.Sum256(resumed)
 	if err != nil || hex.EncodeToString(sum[:]) != loss.ResumeHash {
 		return h, prev, fmt.Errorf("%w: block %d, which the loss acknowledged from block %d resumes at, fails its check", ErrBroken, loss.Resume, loss.First)
 	}
 	var b block
-	if err := json.Unmarshal(raw, &b); err != nil {
+	if err := json.Unmarshal(resumed, &b); err != nil {
 		return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, loss.Resume)
 	}
 	reached := Head{Blocks: loss.Resume + 1, Events: h.Events + len(b.Events), Hash: loss.ResumeHash, Losses: append(slices.Clone(h.Losses), loss)}

@@ -2,7 +2,6 @@ package audit_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -186,27 +185,14 @@ func TestLossKinds(t *testing.T) {
 // place or clinic, or whose resumed block changed, stops readers at the break again.
 func TestLossForgeries(t *testing.T) {
 	ctx := context.Background()
-	rewrite := func(t *testing.T, body []byte, change func(l map[string]any)) []byte {
-		var env struct {
-			Loss map[string]any `json:"loss"`
-			Sig  string         `json:"sig"`
-		}
-		if err := json.Unmarshal(body, &env); err != nil {
-			t.Fatal(err)
-		}
-		change(env.Loss)
-		out, _ := json.Marshal(env)
-		return out
-	}
 	for name, edit := range map[string]func(t *testing.T, s *blockStore){
 		"resume moved on": func(t *testing.T, s *blockStore) {
-			s.losses["c1/4"] = rewrite(t, s.losses["c1/4"], func(l map[string]any) { l["resume"] = 6 })
+			s.losses["c1/4"] = rewriteEnvelope(t, s.losses["c1/4"], "loss", func(l map[string]any) { l["resume"] = 6 })
 		},
 		"period changed": func(t *testing.T, s *blockStore) {
-			s.losses["c1/4"] = rewrite(t, s.losses["c1/4"], func(l map[string]any) { l["until"] = "2020-01-01T00:00:00Z" })
+			s.losses["c1/4"] = rewriteEnvelope(t, s.losses["c1/4"], "loss", func(l map[string]any) { l["until"] = "2020-01-01T00:00:00Z" })
 		},
-		"signature removed": func(t *testing.T, s *blockStore) {
-			s.losses["c1/4"] = rewrite(t, s.losses["c1/4"], func(map[string]any) {})
+		"signature altered": func(t *testing.T, s *blockStore) {
 			s.losses["c1/4"] = []byte(strings.Replace(string(s.losses["c1/4"]), `"sig":"vault`, `"sig":"xvault`, 1))
 		},
 		"not JSON": func(t *testing.T, s *blockStore) { s.losses["c1/4"] = []byte("{") },
