@@ -477,21 +477,28 @@ func (s *Service) loadRecord(ctx context.Context, c access.Caller, event string,
 // allows: a draft of a record the trail records as signed.
 var errRolledBack = recordvault.Errorf(recordvault.EINTERNAL, "the stored record failed its integrity check")
 
-// checkDraft checks that the trail records doc as a draft still: a signed record's manifest
-// never changes again, so a bucket writer who puts back one of its drafts (older text, open
-// to changes again) is found here. Only drafts pay the trail read. A draft created while
-// audit records were being lost (an acknowledged audit.Loss) is taken as one: the event that
-// opened it may be among them, and its author's work is not refused for that.
+// checkDraft checks that the trail records doc as a draft still, at its revision or an
+// earlier one: a signed record's manifest never changes again, so a bucket writer who puts
+// back one of its drafts (older text, open to changes again) is found here, and so is one
+// who puts a draft back to an earlier revision. Only drafts pay the trail read. A draft
+// created while audit records were being lost (an acknowledged audit.Loss) is taken as one:
+// the events that opened and revised it may be among them, and its author's work is not
+// refused for that.
 func (s *Service) checkDraft(ctx context.Context, c access.Caller, client string, doc *records.Document) error {
-	draft := false
+	var revision uint64
+	opened, lost := false, false
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Record: doc.ID}
 	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
-		draft = l.Drafts[doc.ID] || slices.ContainsFunc(l.head.Losses, func(loss audit.Loss) bool { return during(loss, doc.Created) })
+		revision, opened = l.Drafts[doc.ID]
+		lost = slices.ContainsFunc(l.head.Losses, func(loss audit.Loss) bool { return during(loss, doc.Created) })
 	}); err != nil {
 		return err
 	}
-	if draft {
+	switch {
+	case lost || opened && doc.Revision >= revision:
 		return nil
+	case opened:
+		return s.integrityFailure(ctx, who, fmt.Sprintf("a draft at revision %d, the audit trail records revision %d (a draft rolled back)", doc.Revision, revision), errRolledBack)
 	}
 	return s.integrityFailure(ctx, who, "a draft the audit trail does not record as one (a signed record rolled back)", errRolledBack)
 }
@@ -589,7 +596,19 @@ func (s *Service) UpdateRecord(ctx context.Context, c access.Caller, client, rec
 	if err := s.records.Update(ctx, doc, fields); err != nil {
 		return nil, err
 	}
+	if err := s.draftRevised(ctx, c, client, doc); err != nil {
+		return nil, err
+	}
 	return summary(doc), nil
+}
+
+// draftRevised records the revision a change gave a draft, once it is stored: recorded
+// before, a change that then failed would leave the trail ahead of the bucket, and the draft
+// refused as rolled back for good. (A process that stops in between leaves the trail a
+// revision behind: that one step back would then go unnoticed.)
+func (s *Service) draftRevised(ctx context.Context, c access.Caller, client string, doc *records.Document) error {
+	return s.recordStep(ctx, c, recordvault.AuditEvent{Action: "draft_revised", Client: client, Record: doc.ID, Revision: doc.Revision,
+		Rule: "a draft is changed and signed by its author"})
 }
 
 // SignRecord makes a draft final.
@@ -602,14 +621,15 @@ func (s *Service) SignRecord(ctx context.Context, c access.Caller, client, recor
 		!hasPDF(doc.Attachments) {
 		return nil, errEvaluationNeedsDocument
 	}
-	if doc.Status == recordvault.StatusDraft {
+	wasDraft := doc.Status == recordvault.StatusDraft
+	if err := s.records.Sign(ctx, doc); err != nil {
+		return nil, err
+	}
+	if wasDraft { // recorded once signed, like a revision (draftRevised)
 		if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "draft_signed", Client: client, Record: doc.ID,
 			Rule: "signed: final, changed only by addenda and amendments"}); err != nil {
 			return nil, err
 		}
-	}
-	if err := s.records.Sign(ctx, doc); err != nil {
-		return nil, err
 	}
 	return summary(doc), nil
 }
@@ -645,6 +665,9 @@ func (s *Service) AddAttachment(ctx context.Context, c access.Caller, client, re
 	}
 	b, err := s.records.AddAttachment(ctx, doc, records.NewAttachment{Body: io.MultiReader(bytes.NewReader(magic), body), Size: size, MediaType: MediaTypePDF})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.draftRevised(ctx, c, client, doc); err != nil {
 		return nil, err
 	}
 	return &AttachmentView{ID: b.ID, Size: b.Size, MediaType: b.MediaType}, nil

@@ -35,7 +35,8 @@ func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, vi
 // and their downloads, for accountings; the releases ended, the authorizations revoked and
 // the download tokens used up, so that a record rolled back in the bucket to an earlier
 // version, or a token's used-up marker deleted, revives none of them; the records still
-// drafts, so that a signed one put back as a draft is found; and the amendment and access
+// drafts and their latest revisions, so that a signed one put back as a draft, or a draft
+// put back as an earlier one, is found; and the amendment and access
 // requests still open, whose deadlines the clinic must keep. Each read verifies the chain on
 // from where the last one stopped (audit.Chain.Scan), so that a read costs a listing and the
 // blocks other processes wrote since; a process starts from the clinic's last checkpoint
@@ -75,7 +76,7 @@ type revision struct {
 // ledgerFormat is the version of ledgerState. A checkpoint of another version was made by a
 // ledger that kept other things (and missed what this one keeps from earlier events), so it
 // is not taken: the ledger reads the chain from its first block instead.
-const ledgerFormat = 2
+const ledgerFormat = 3
 
 // ledgerState is what a checkpoint keeps.
 type ledgerState struct {
@@ -86,7 +87,7 @@ type ledgerState struct {
 	Revoked    map[string]bool        `json:"revoked"`     // authorizations revoked
 	Open       map[string]openRequest `json:"open"`        // amendment requests not yet decided, by id
 	OpenAccess map[string]openRequest `json:"open_access"` // access requests not yet answered, by id
-	Drafts     map[string]bool        `json:"drafts"`      // records opened as drafts and not yet signed
+	Drafts     map[string]uint64      `json:"drafts"`      // records opened as drafts and not yet signed: their latest revision
 	Revisions  map[string]uint64      `json:"revisions"`   // the latest revision of each client's profile; "" the roster's
 	// Used are the download tokens used up, by id, with when: kept while such a token could
 	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
@@ -116,7 +117,7 @@ type openRequest struct {
 
 func newLedgerState() ledgerState {
 	return ledgerState{Format: ledgerFormat, Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
-		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}, Drafts: map[string]bool{}, Codes: map[string]codeUse{}, Revisions: map[string]uint64{}}
+		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}, Drafts: map[string]uint64{}, Codes: map[string]codeUse{}, Revisions: map[string]uint64{}}
 }
 
 // approval is an accountable disclosure as the trail records it.
@@ -231,7 +232,9 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 		cl.Revisions[e.Client] = e.Revision
 		cl.fresh = append(cl.fresh, revision{e.Client, e.Revision})
 	case e.Action == "draft_opened" && e.Record != "":
-		cl.Drafts[e.Record] = true
+		cl.Drafts[e.Record] = 0
+	case e.Action == "draft_revised" && e.Record != "":
+		cl.Drafts[e.Record] = max(cl.Drafts[e.Record], e.Revision)
 	case e.Action == "draft_signed":
 		delete(cl.Drafts, e.Record)
 	case e.Release == "":

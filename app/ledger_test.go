@@ -37,6 +37,10 @@ func TestLedgerEvents(t *testing.T) {
 		{Time: at(15), Action: "draft_opened", Client: "c1", Record: "d1", Allowed: true},
 		{Time: at(16), Action: "draft_opened", Client: "c1", Record: "d2", Allowed: true},
 		{Time: at(17), Action: "draft_signed", Client: "c1", Record: "d1", Allowed: true},
+		{Time: at(17), Action: "draft_opened", Client: "c1", Record: "d3", Allowed: true},
+		{Time: at(17), Action: "draft_revised", Client: "c1", Record: "d3", Revision: 2, Allowed: true},
+		{Time: at(17), Action: "draft_revised", Client: "c1", Record: "d3", Revision: 1, Allowed: true},  // another replica's, read late
+		{Time: at(17), Action: "draft_revised", Client: "c1", Record: "d2", Revision: 1, Allowed: false}, // refused: changes nothing
 		{Time: at(18), Action: "send_code", Release: "r4", TokenID: "j4", Allowed: true},
 		{Time: at(19), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: reasonWrongCode},
 		{Time: at(20), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: reasonWrongCode},
@@ -68,7 +72,7 @@ func TestLedgerEvents(t *testing.T) {
 	if !slices.Equal(slices.Sorted(maps.Keys(cl.Open)), []string{"m2"}) || !slices.Equal(slices.Sorted(maps.Keys(cl.OpenAccess)), []string{"q1"}) {
 		t.Errorf("open amendments %v, open access requests %v", cl.Open, cl.OpenAccess)
 	}
-	if !maps.Equal(cl.Drafts, map[string]bool{"d2": true}) {
+	if !maps.Equal(cl.Drafts, map[string]uint64{"d2": 0, "d3": 2}) {
 		t.Errorf("drafts %v", cl.Drafts)
 	}
 	if want := map[string]codeUse{"j4": {First: at(18), Sends: 2, Failures: 2}}; !maps.Equal(cl.Codes, want) {
@@ -97,10 +101,10 @@ func TestLedgerCheckpointFormat(t *testing.T) {
 		state string
 		taken bool
 	}{
-		"this format":     {`{"format":2,"ended":{"r1":true}}`, true},
-		"an older format": {`{"format":1,"ended":{"r1":true}}`, false},
+		"this format":     {`{"format":3,"ended":{"r1":true}}`, true},
+		"an older format": {`{"format":2,"ended":{"r1":true},"drafts":{"d1":true}}`, false},
 		"no format":       {`{"ended":{"r1":true}}`, false},
-		"a later format":  {`{"format":3,"ended":{"r1":true}}`, false},
+		"a later format":  {`{"format":4,"ended":{"r1":true}}`, false},
 		"not JSON":        {`{`, false},
 	} {
 		trail := checkpointTrail{cp: audit.Checkpoint{Head: audit.Head{Blocks: 7, Events: 9, Hash: "ab"}, State: json.RawMessage(c.state)}}

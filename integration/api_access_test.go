@@ -228,6 +228,74 @@ func TestAPISignedRecordsAreImmutable(t *testing.T) {
 	}
 }
 
+// TestAPIDraftRolledBack: each change of a draft is a revision the audit trail records, so a
+// bucket writer who puts a draft back to an earlier revision (its author's words before they
+// changed them) is found, by the process that made the changes and by a new one; and a change
+// that fails to be stored leaves the trail no further than the bucket, so the draft is not
+// taken for rolled back.
+func TestAPIDraftRolledBack(t *testing.T) {
+	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}})
+	ctx := context.Background()
+	client := e.createClient(t, "dr-lee", nil)
+	base := "/v1/clients/" + client + "/records"
+	var rec app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", base, map[string]any{"category": "progress_note", "fields": progressNote("first plan")})
+	path := base + "/" + rec.ID
+	manifest := "c/" + e.clinic + "/p/" + client + "/r/" + rec.ID
+	e.must(t, http.StatusOK, nil, "dr-lee", "PUT", path, map[string]any{"fields": progressNote("second plan")})
+	earlier := getObject(t, e.raw, e.bucket, manifest)
+	e.must(t, http.StatusOK, nil, "dr-lee", "PUT", path, map[string]any{"fields": progressNote("third plan")})
+	latest := getObject(t, e.raw, e.bucket, manifest)
+
+	putObject(t, e.raw, e.bucket, manifest, earlier)
+	drLee := access.Caller{ID: "dr-lee", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinician}}
+	for _, change := range []struct{ method, path string }{{"GET", path}, {"PUT", path}, {"POST", path + "/sign"}} {
+		status, _, b := e.call(t, "dr-lee", change.method, change.path, map[string]any{"fields": progressNote("rewritten")})
+		if status != http.StatusInternalServerError || strings.Contains(string(b), "second plan") {
+			t.Fatalf("%s %s on a draft put back to an earlier revision: %d %s", change.method, change.path, status, b)
+		}
+	}
+	if _, err := e.anotherProcess(t, nil).GetRecord(ctx, drLee, client, rec.ID); recordvault.ErrorCode(err) != recordvault.EINTERNAL {
+		t.Fatalf("a new process reading the rolled-back draft: %v", err)
+	}
+	if !strings.Contains(e.auditLog.String(), `"record":"`+rec.ID+`","allowed":false,"rule":"a draft at revision 1, the audit trail records revision 2 (a draft rolled back)"`) {
+		t.Error("the rollback was not audited")
+	}
+	putObject(t, e.raw, e.bucket, manifest, latest)
+	var got app.RecordView
+	e.must(t, http.StatusOK, &got, "dr-lee", "GET", path, nil)
+	if string(got.Fields["plan"]) != `"third plan"` {
+		t.Fatalf("the latest revision back: %+v", got)
+	}
+
+	// A process whose storage refuses the change: neither a revision nor a signature it could
+	// not store is recorded, and the draft goes on.
+	deps := e.deps
+	deps.Records = records.New(e.vault, refusingReplace{e.store}, nil)
+	failing, err := app.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := failing.UpdateRecord(ctx, drLee, client, rec.ID, map[string]json.RawMessage{"plan": json.RawMessage(`"lost plan"`)}); err == nil {
+		t.Fatal("an update the storage refused succeeded")
+	}
+	if _, err := failing.SignRecord(ctx, drLee, client, rec.ID); err == nil {
+		t.Fatal("a signature the storage refused succeeded")
+	}
+	e.must(t, http.StatusOK, nil, "dr-lee", "PUT", path, map[string]any{"fields": progressNote("fourth plan")})
+	e.must(t, http.StatusOK, &got, "dr-lee", "POST", path+"/sign", nil)
+	if got.Status != recordvault.StatusSigned {
+		t.Fatalf("signed after the refused changes: %+v", got)
+	}
+}
+
+// refusingReplace is storage that refuses every change of a stored manifest.
+type refusingReplace struct{ *storage.Store }
+
+func (refusingReplace) ReplaceManifest(context.Context, *storage.Manifest, string) (string, error) {
+	return "", errors.New("storage refuses writes")
+}
+
 // TestAPIEvaluationWithDocument: an evaluation is written as a draft, its PDF streamed up,
 // then signed; the document streams back whole and by byte ranges, and can no longer be
 // replaced.

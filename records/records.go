@@ -127,6 +127,7 @@ type Info struct {
 	Status       recordvault.Status
 	Created      time.Time
 	Updated      time.Time
+	Revision     uint64 // the changes made since its creation
 	Attachments  []storage.Blob
 }
 
@@ -309,9 +310,10 @@ func description(m *storage.Manifest) ([]byte, error) {
 		Participants           []string
 		Author, Status         string
 		Created, Updated       time.Time
+		Revision               uint64 `json:",omitempty"` // absent from descriptions sealed before revisions were kept
 		Fields                 []string
 		Blobs                  []storage.Blob
-	}{m.Kind, m.Parent, m.Category, m.Participants, m.Author, m.Status, m.Created, m.Updated,
+	}{m.Kind, m.Parent, m.Category, m.Participants, m.Author, m.Status, m.Created, m.Updated, m.Revision,
 		slices.Sorted(maps.Keys(m.Fields)), m.Blobs})
 }
 
@@ -345,7 +347,7 @@ func (d *Document) HasField(name string) bool {
 func document(m *storage.Manifest, etag string) *Document {
 	return &Document{m: m, etag: etag, Info: Info{ID: m.Record, Clinic: m.Clinic, Kind: recordvault.DocumentKind(m.Kind),
 		Parent: m.Parent, Category: recordvault.Category(m.Category), Participants: m.Participants, Author: m.Author,
-		Status: recordvault.Status(m.Status), Created: m.Created, Updated: m.Updated, Attachments: m.Blobs}}
+		Status: recordvault.Status(m.Status), Created: m.Created, Updated: m.Updated, Revision: m.Revision, Attachments: m.Blobs}}
 }
 
 // ErrUnreadable is the one error for a document whose key or ciphertext does not open: a
@@ -536,6 +538,7 @@ func (s *Service) change(ctx context.Context, d *Document, edit func(*crypto.Rec
 		return err
 	}
 	m.Updated = s.now().UTC()
+	m.Revision++
 	if err := s.sealMeta(key, &m); err != nil {
 		return err
 	}

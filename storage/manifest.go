@@ -20,22 +20,25 @@ import (
 // a sealed copy of the descriptive fields, which the records package checks after unwrapping
 // so that a manifest edited in the bucket cannot change who wrote or may read a document.
 type Manifest struct {
-	Version      int               `json:"v"`
-	Clinic       string            `json:"clinic"`
-	Record       string            `json:"record"`
-	Kind         string            `json:"kind"`
-	Parent       string            `json:"parent,omitempty"` // the record an addendum or amendment request belongs to
-	Category     string            `json:"category"`
-	Participants []string          `json:"participants"` // client ids
-	Author       string            `json:"author"`       // the subject of the clinician (or client) who wrote it
-	Status       string            `json:"status"`
-	Created      time.Time         `json:"created"`
-	Updated      time.Time         `json:"updated"`
-	TransitKey   string            `json:"transit_key"`
-	WrappedKey   string            `json:"wrapped_key"`
-	Meta         []byte            `json:"meta"`
-	Fields       map[string][]byte `json:"fields"`
-	Blobs        []Blob            `json:"blobs,omitempty"`
+	Version      int       `json:"v"`
+	Clinic       string    `json:"clinic"`
+	Record       string    `json:"record"`
+	Kind         string    `json:"kind"`
+	Parent       string    `json:"parent,omitempty"` // the record an addendum or amendment request belongs to
+	Category     string    `json:"category"`
+	Participants []string  `json:"participants"` // client ids
+	Author       string    `json:"author"`       // the subject of the clinician (or client) who wrote it
+	Status       string    `json:"status"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
+	// Revision counts the changes made to the document since it was created: the audit trail
+	// records a draft's, so that an earlier draft put back is found.
+	Revision   uint64            `json:"revision,omitempty"`
+	TransitKey string            `json:"transit_key"`
+	WrappedKey string            `json:"wrapped_key"`
+	Meta       []byte            `json:"meta"`
+	Fields     map[string][]byte `json:"fields"`
+	Blobs      []Blob            `json:"blobs,omitempty"`
 }
 
 // Blob describes one attachment of a record, stored as its own object.
