@@ -240,7 +240,8 @@ func (c *conflictCounter) CreateAuditBlock(ctx context.Context, clinic string, s
 // TestAuditVerifyCommand: recordvault-audit checks a clinic's chain from outside the service,
 // with read access to the bucket and the audit key's data as `vault read -format=json`
 // writes it, and no Vault: it agrees with the service's own check, reports a cut end against
-// an earlier head, and a block deleted from the middle, exiting 1 for both.
+// an earlier head, and a block deleted from the middle, exiting 1 for both; and it goes past
+// a loss the clinic acknowledged.
 func TestAuditVerifyCommand(t *testing.T) {
 	ctx := context.Background()
 	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "admin": {recordvault.RoleClinicAdmin}})
@@ -304,6 +305,12 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 	if got, err = verify(); err == nil || got.Intact || got.Problem != "block 1 is missing" || got.Verified.Blocks != 1 {
 		t.Fatalf("with block 1 deleted: %+v, %v", got, err)
+	}
+	// Once the clinic acknowledges the loss, the command checks the acknowledgment with the
+	// same key data, goes on past it and lists it.
+	e.must(t, http.StatusCreated, nil, "admin", "POST", "/v1/audit/losses", map[string]any{"block": 1})
+	if got, err = verify(); err != nil || !got.Intact || len(got.Verified.Losses) != 1 || got.Verified.Losses[0].First != 1 || got.Verified.Losses[0].Resume != 2 {
+		t.Fatalf("with block 1's loss acknowledged: %+v, %v", got, err)
 	}
 }
 

@@ -8,6 +8,8 @@
 //	  recordvault-audit -clinic <clinic> -keys keys.json [-blocks N -hash H]
 //
 // With -blocks and -hash (an earlier run's "verified"), a cut or replaced end is reported.
+// Losses the clinic acknowledged (audit.Loss, signed by the same key) are checked and gone
+// past, and listed under "verified".
 package main
 
 import (
