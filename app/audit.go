@@ -89,7 +89,7 @@ func (s *Service) AcknowledgeAuditLoss(ctx context.Context, c access.Caller, fir
 	case errors.Is(err, audit.ErrNotAtBreak):
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the audit trail does not break at block %d: only the first break a verification reports can be acknowledged", first)
 	case errors.Is(err, audit.ErrNothingToResume):
-		return nil, recordvault.Errorf(recordvault.ECONFLICT, "no block after the break at block %d passes its check: the damaged objects at the trail's end must be removed from storage, after which the trail is only shorter", first)
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "no block after the break at block %d passes its check yet: the trail goes on after it with the next event recorded", first)
 	case errors.Is(err, audit.ErrBroken):
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "%s: it must be removed from storage before the loss can be acknowledged again", strings.TrimPrefix(err.Error(), audit.ErrBroken.Error()+": "))
 	case err != nil:

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -280,15 +281,35 @@ func TestChainTamperingFound(t *testing.T) {
 		}
 	}
 
-	// A forged last block: a new writer refuses to chain after it.
-	store := build()
-	store.blocks["c1"][5] = rewrite(store.blocks["c1"][5], func(b map[string]any) { b["events"] = []any{} })
-	if err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Record(ctx, event("c1", 7)); !errors.Is(err, audit.ErrBroken) {
-		t.Fatalf("chained after a forged block: %v", err)
+	// A forged last block, or anything else in its place: a new writer records on after it
+	// (the clinic's requests go on), the forgery stays a break at its place for every reader,
+	// and its loss can be acknowledged, since a block now follows it.
+	for _, forge := range []func(s *blockStore){
+		func(s *blockStore) {
+			s.blocks["c1"][5] = rewrite(s.blocks["c1"][5], func(b map[string]any) { b["events"] = []any{} })
+		},
+		func(s *blockStore) { s.blocks["c1"][5] = []byte("not a block") },
+		func(s *blockStore) { s.blocks["c1"][5] = s.blocks["c1"][2] },
+	} {
+		store := build()
+		forge(store)
+		writer := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+		if err := writer.Record(ctx, event("c1", 7)); err != nil || store.blocks["c1"][6] == nil {
+			t.Fatalf("after a forged last block: %v", err)
+		}
+		if h, err := writer.Verify(ctx, "c1", nil); err == nil || !strings.Contains(err.Error(), "block 5 is") || h.Blocks != 5 {
+			t.Fatalf("verify after a forged last block: %+v, %v", h, err)
+		}
+		if loss, err := writer.AcknowledgeLoss(ctx, "c1", 5, "po", ""); err != nil || loss.Resume != 6 {
+			t.Fatalf("acknowledging the forged block: %+v, %v", loss, err)
+		}
+		if h, err := writer.Verify(ctx, "c1", nil); err != nil || h.Blocks != 7 {
+			t.Fatalf("verify after the acknowledgment: %+v, %v", h, err)
+		}
 	}
 
 	// Cutting the tail leaves a shorter chain that verifies: only a head kept elsewhere shows it.
-	store = build()
+	store := build()
 	full, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
 	if err != nil {
 		t.Fatal(err)

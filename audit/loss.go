@@ -52,8 +52,8 @@ type Loss struct {
 var ErrNotAtBreak = errors.New("audit: the chain does not break at that block")
 
 // ErrNothingToResume is returned by AcknowledgeLoss when no block after the break passes its
-// check: the chain's end is what is damaged, and the objects that fail must be removed (then
-// the chain is only shorter, and writers go on after its last good block).
+// check yet: the chain's end is what is damaged. Writers record on after a damaged last block
+// (Chain.head), so the next event gives the loss a block to resume at.
 var ErrNothingToResume = errors.New("audit: no block after the break passes its check")
 
 // AcknowledgeLoss records that the blocks of clinic's chain from first on, up to the next
