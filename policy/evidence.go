@@ -120,6 +120,16 @@ func (a Assurances) satisfied(day string) bool {
 		(a.Objection == "" || a.Objection == "none" || a.Objection == "resolved")
 }
 
+// Notice is what an amendment notice rests on (164.526(c)): the amendment of the document,
+// whether the clinic accepted it, the fields released to this recipient before it was
+// accepted, and the client's agreement that this recipient be told (164.526(c)(2)).
+type Notice struct {
+	Amendment     string   `json:"amendment,omitempty"`
+	Accepted      bool     `json:"accepted,omitempty"`
+	EarlierFields []string `json:"earlier_fields,omitempty"` // empty: no earlier release to this recipient
+	ClientAgreed  bool     `json:"client_agreed,omitempty"`
+}
+
 // Attestation is a clinician's statement behind a serious-threat disclosure
 // (164.512(j)(1)(i)) or an abuse report (164.512(b), (c)).
 type Attestation struct {

@@ -31,6 +31,9 @@ const (
 	SeriousThreat              Basis = "serious_threat"
 	AbuseReport                Basis = "abuse_report"
 	Treatment                  Basis = "treatment"
+	// AmendmentNotice sends an accepted amendment, with the document it amends, to someone
+	// who received that document before (164.526(c)(3)).
+	AmendmentNotice Basis = "amendment_notice"
 )
 
 // RecipientKind is who a release goes to.
@@ -89,10 +92,16 @@ var bases = map[Basis]basisRule{
 	AbuseReport: {recipients: []RecipientKind{ToAuthority}, citation: "45 CFR 164.512(b)(1)(ii), (c)",
 		compelled: true, minimumNecessary: true, accounted: true},
 	Treatment: {recipients: []RecipientKind{ToProvider}, citation: "45 CFR 164.506(c)(2)", exempt: "45 CFR 164.528(a)(1)(i)"},
+	// Not compelled: the client agrees to who is told (164.526(c)(2)), and a record of several
+	// participants, or a Part 2 record, still needs every participant's authorization or
+	// consent. Accounted: none of 164.528(a)(1)'s exemptions names it, and an accounting that
+	// lists a notice the client agreed to misleads no one.
+	AmendmentNotice: {recipients: []RecipientKind{ToRepresentative, ToAttorney, ToSchool, ToProvider, ToThreatenedPerson, ToAuthority},
+		citation: "45 CFR 164.526(c)(3)", accounted: true},
 }
 
 // Bases lists every basis, in a fixed order.
-var Bases = []Basis{RightOfAccess, ByAuthorization, PsychotherapyAuthorization, CourtOrder, Subpoena, SeriousThreat, AbuseReport, Treatment}
+var Bases = []Basis{RightOfAccess, ByAuthorization, PsychotherapyAuthorization, CourtOrder, Subpoena, SeriousThreat, AbuseReport, Treatment, AmendmentNotice}
 
 // Recipient is who asks or receives.
 type Recipient struct {
@@ -144,6 +153,7 @@ type Facts struct {
 	Assurances     *Assurances
 	Attestation    *Attestation
 	Denial         *ReviewableDenial
+	Notice         *Notice
 }
 
 // Reason is one step of a decision, with the rule's citation.
@@ -245,6 +255,8 @@ func (d *decision) category() (Outcome, Reason) {
 		return Deny, Reason{"a general authorization never covers psychotherapy notes", "45 CFR 164.508(a)(2)"}
 	case Treatment:
 		return Deny, Reason{"only their author uses psychotherapy notes for treatment; others need a psychotherapy-note authorization", "45 CFR 164.508(a)(2)(i)(A)"}
+	case AmendmentNotice:
+		return Deny, Reason{"psychotherapy notes are outside the designated record set: no amendment of them is sent", "45 CFR 164.526(a)(1), 164.501"}
 	case Subpoena:
 		return Deny, Reason{"a subpoena does not reach psychotherapy notes: a psychotherapy-note authorization or an order naming them is needed", "45 CFR 164.508(a)(2)"}
 	case CourtOrder:
@@ -306,6 +318,16 @@ func (d *decision) evidence() (Outcome, Reason) {
 	case Subpoena:
 		if a := d.f.Assurances; a == nil || !a.satisfied(d.day) {
 			return Deny, Reason{"no satisfactory assurance: notice given and the time to object passed without an unresolved objection, or a qualified protective order", d.rule.citation}
+		}
+	case AmendmentNotice:
+		n := d.f.Notice
+		switch {
+		case n == nil || !n.Accepted:
+			return Deny, Reason{"only an amendment the clinic accepted is sent to earlier recipients", d.rule.citation}
+		case len(n.EarlierFields) == 0:
+			return Deny, Reason{"the recipient was not released this document before the amendment was accepted; anyone else the client names needs an authorization", d.rule.citation}
+		case !n.ClientAgreed:
+			return Deny, Reason{"the client's agreement to have this recipient told is needed", "45 CFR 164.526(c)(2)"}
 		}
 	case SeriousThreat, AbuseReport:
 		a := d.f.Attestation
@@ -557,6 +579,9 @@ func (d *decision) release() Decision {
 	keep(d.req.Fields)
 	if d.req.Basis == CourtOrder {
 		keep(d.f.Order.Fields)
+	}
+	if d.req.Basis == AmendmentNotice {
+		keep(d.f.Notice.EarlierFields) // what the recipient has: nothing more goes with the amendment
 	}
 	for _, a := range d.f.Authorizations {
 		if slices.Contains(d.Authorizations, a.ID) {

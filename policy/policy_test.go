@@ -202,6 +202,16 @@ func evidence(t *testing.T, words string, req *Request, f *Facts) {
 			f.Denial = &ReviewableDenial{Ground: Endangerment, DeniedBy: "intern"}
 		case "harm-via-rep":
 			f.Denial = &ReviewableDenial{Ground: HarmViaRepresentative, DeniedBy: "dr-lee", Licensed: true}
+		case "notice": // an accepted amendment; the recipient had the whole document; the client agreed
+			f.Notice = &Notice{Amendment: "m1", Accepted: true, EarlierFields: doc.Fields, ClientAgreed: true}
+		case "notice-plan": // as notice, the recipient having had the plan only
+			f.Notice = &Notice{Amendment: "m1", Accepted: true, EarlierFields: []string{"plan"}, ClientAgreed: true}
+		case "notice-undecided":
+			f.Notice = &Notice{Amendment: "m1", EarlierFields: doc.Fields, ClientAgreed: true}
+		case "notice-no-earlier":
+			f.Notice = &Notice{Amendment: "m1", Accepted: true, ClientAgreed: true}
+		case "notice-unagreed":
+			f.Notice = &Notice{Amendment: "m1", Accepted: true, EarlierFields: doc.Fields}
 		default:
 			t.Fatalf("unknown evidence %q", w)
 		}
