@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
@@ -96,20 +97,35 @@ func (s *Service) AmendmentRecipients(ctx context.Context, c access.Caller, clie
 	if err != nil {
 		return nil, err
 	}
-	_, a, err := s.amendment(ctx, k)
+	at, ok, err := s.accepted(ctx, k)
 	if err != nil {
 		return nil, err
 	}
-	if a.Decision == nil || a.Decision.Outcome != recordvault.StatusAccepted {
+	if !ok {
 		return nil, errNotAccepted
 	}
-	all, err := s.clientReleases(ctx, c.Clinic, client)
+	return s.releasedBefore(ctx, c.Clinic, client, doc.ID, at)
+}
+
+// accepted returns when amendment request k was accepted; ok is false while it is not.
+func (s *Service) accepted(ctx context.Context, k *records.Document) (at time.Time, ok bool, err error) {
+	_, a, err := s.amendment(ctx, k)
+	if err != nil || a.Decision == nil || a.Decision.Outcome != recordvault.StatusAccepted {
+		return time.Time{}, false, err
+	}
+	return a.Decision.At, true, nil
+}
+
+// releasedBefore lists the releases of a client's document approved before a time, whatever
+// their status now: a release revoked or expired since may have been downloaded.
+func (s *Service) releasedBefore(ctx context.Context, clinic, client, document string, at time.Time) ([]ReleaseView, error) {
+	all, err := s.clientReleases(ctx, clinic, client)
 	if err != nil {
 		return nil, err
 	}
 	out := []ReleaseView{}
 	for _, r := range all {
-		if r.Document == doc.ID && r.Decision.Outcome == policy.Approve && r.Created.Before(a.Decision.At) {
+		if r.Document == document && r.Decision.Outcome == policy.Approve && r.Created.Before(at) {
 			out = append(out, r)
 		}
 	}

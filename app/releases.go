@@ -369,6 +369,17 @@ type ReleaseInput struct {
 	// Denial: for right_of_access, the requesting clinician's judgement that access to the
 	// document, or to the fields named, is likely to cause harm (164.524(a)(3)).
 	Denial *DenialInput `json:"denial,omitempty"`
+	// Notice: for amendment_notice, the accepted amendment sent and the client's agreement
+	// that this recipient be told (164.526(c)(2), (3)).
+	Notice *NoticeInput `json:"notice,omitempty"`
+}
+
+// NoticeInput names the amendment an amendment notice sends.
+type NoticeInput struct {
+	Amendment string `json:"amendment"`
+	// ClientAgreed: the client identified this recipient, or agreed that the clinic tell them
+	// (164.526(c)(2)); the clinic records that it has the client's agreement.
+	ClientAgreed bool `json:"client_agreed"`
 }
 
 // DenialInput is a reviewable denial of access.
@@ -411,6 +422,7 @@ type ReleaseView struct {
 	Ended           *Ended               `json:"ended,omitempty"`
 	Order           string               `json:"order,omitempty"` // the court order it was made under
 	Minor           *MinorFacts          `json:"minor,omitempty"`
+	Notice          *NoticeInput         `json:"notice,omitempty"` // the amendment an amendment notice sends
 	// Denial is a reviewable denial behind the decision, with its review once there is one;
 	// Earlier are the decisions a review replaced.
 	Denial  *policy.ReviewableDenial `json:"denial,omitempty"`
@@ -484,7 +496,7 @@ func (s *Service) releaseView(c access.Caller, client string, doc *records.Docum
 	return &ReleaseView{ID: recordvault.NewID(), Client: client, Document: doc.ID, Category: doc.Category,
 		DateOfService: req.Document.DateOfService, DocumentVersion: doc.Updated, Basis: in.Basis, Recipient: in.Recipient,
 		Purpose: in.Purpose, Asked: in.Fields, Decision: decision, Status: statusOf[decision.Outcome], Jurisdiction: s.jurisdiction,
-		RequestedBy: c.ID, Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays), Minor: in.Minor, home: doc.Participants[0]}
+		RequestedBy: c.ID, Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays), Minor: in.Minor, Notice: in.Notice, home: doc.Participants[0]}
 }
 
 // licensed reports whether the caller is a licensed health care professional on the
@@ -663,6 +675,9 @@ func (s *Service) checkReleaseInput(in *ReleaseInput) error {
 	if d := in.Denial; d != nil && (in.Basis != policy.RightOfAccess || !slices.Contains(policy.DenialGrounds, d.Ground) || len(d.Fields) > 64) {
 		return recordvault.Errorf(recordvault.EINVALID, "denial: a ground of 45 CFR 164.524(a)(3), for a right_of_access request only")
 	}
+	if n := in.Notice; (in.Basis == policy.AmendmentNotice) != (n != nil) || n != nil && !recordvault.ValidID(n.Amendment) {
+		return recordvault.Errorf(recordvault.EINVALID, "notice: the accepted amendment an amendment_notice sends, for that basis only")
+	}
 	if len(in.Fields) > 64 {
 		return recordvault.Errorf(recordvault.EINVALID, "fields: at most 64")
 	}
@@ -728,7 +743,44 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 	if a := in.Attestation; a != nil {
 		facts.Attestation = &policy.Attestation{Clinician: c.ID, GoodFaith: a.GoodFaith, AdmissionOfPastViolence: a.AdmissionOfPastViolence, ChildAbuse: a.ChildAbuse}
 	}
+	if in.Notice != nil {
+		if facts.Notice, err = s.noticeFacts(ctx, c.Clinic, client, doc, in); err != nil {
+			return req, facts, err
+		}
+	}
 	return req, facts, nil
+}
+
+// noticeFacts finds what an amendment notice rests on: whether the amendment of doc it names
+// was accepted, and the fields of doc released to its recipient before that.
+func (s *Service) noticeFacts(ctx context.Context, clinic, client string, doc *records.Document, in ReleaseInput) (*policy.Notice, error) {
+	n := &policy.Notice{Amendment: in.Notice.Amendment, ClientAgreed: in.Notice.ClientAgreed}
+	k, err := s.records.LoadChild(ctx, doc, n.Amendment)
+	if errors.Is(err, records.ErrNotFound) || err == nil && k.Kind != recordvault.AmendmentDocument {
+		return n, nil // no such amendment: not accepted
+	}
+	if err != nil {
+		return nil, err
+	}
+	at, ok, err := s.accepted(ctx, k)
+	if err != nil || !ok {
+		return n, err
+	}
+	n.Accepted = true
+	earlier, err := s.releasedBefore(ctx, clinic, client, doc.ID, at)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range earlier {
+		if r.Recipient.ID == in.Recipient.ID {
+			for _, f := range r.Decision.Fields {
+				if !slices.Contains(n.EarlierFields, f) {
+					n.EarlierFields = append(n.EarlierFields, f)
+				}
+			}
+		}
+	}
+	return n, nil
 }
 
 // releases reads every release stored under home.

@@ -198,6 +198,49 @@ func TestAPIAmendmentRecipients(t *testing.T) {
 	if status, _, b := e.call(t, "dr-out", "GET", recipients, nil); status != http.StatusNotFound || string(b) != string(unknown) {
 		t.Fatalf("an outsider: %d %s", status, b)
 	}
+
+	// The amendment goes to an earlier recipient as a release of its own (164.526(c)(3)),
+	// with the client's agreement ((c)(2)): what they had, nothing more, and accounted for.
+	notice := func(doc string, recipient map[string]string, amendment string, agreed bool) app.ReleaseView {
+		t.Helper()
+		var r app.ReleaseView
+		e.must(t, http.StatusCreated, &r, "dr-lee", "POST", base+"/releases", map[string]any{"document": doc, "basis": "amendment_notice",
+			"recipient": recipient, "purpose": "amendment of a record you received", "notice": map[string]any{"amendment": amendment, "client_agreed": agreed}})
+		return r
+	}
+	sent := notice(note, attorney, a.ID, true)
+	if sent.Status != app.ReleaseApproved || !slices.Equal(sent.Decision.Fields, toAttorney.Decision.Fields) || !sent.Decision.Accounted ||
+		sent.Notice == nil || sent.Notice.Amendment != a.ID {
+		t.Fatalf("the notice to the attorney: %+v", sent)
+	}
+	jones := map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones LLP"}
+	var undecided recordvault.Amendment
+	e.must(t, http.StatusCreated, &undecided, "dr-lee", "POST", path+"/amendments", map[string]string{
+		"received": time.Now().UTC().Format(time.DateOnly), "requested_change": "The plan is wrong."})
+	for name, r := range map[string]app.ReleaseView{
+		"without the client's agreement":    notice(note, attorney, a.ID, false),
+		"to someone who had nothing before": notice(note, jones, a.ID, true),
+		"of an amendment not yet decided":   notice(note, attorney, undecided.ID, true),
+		"naming another record's amendment": notice(other, attorney, a.ID, true),
+	} {
+		if r.Status != app.ReleaseDenied || !strings.HasPrefix(r.Decision.Rule.Citation, "45 CFR 164.526(c)") {
+			t.Errorf("a notice %s: %s (%+v)", name, r.Status, r.Decision.Rule)
+		}
+	}
+	for _, body := range []map[string]any{
+		{"document": note, "basis": "amendment_notice", "recipient": attorney, "purpose": "p"},
+		{"document": note, "basis": "authorization", "recipient": attorney, "purpose": "p", "notice": map[string]any{"amendment": a.ID, "client_agreed": true}},
+		{"document": note, "basis": "amendment_notice", "recipient": attorney, "purpose": "p", "notice": map[string]any{"amendment": "../x"}},
+	} {
+		if status, _, b := e.call(t, "dr-lee", "POST", base+"/releases", body); status != http.StatusBadRequest {
+			t.Errorf("%v: %d %s", body, status, b)
+		}
+	}
+	var acc app.Accounting
+	e.must(t, http.StatusOK, &acc, "admin", "GET", base+"/accounting", nil)
+	if !slices.ContainsFunc(acc.Entries, func(en app.AccountingEntry) bool { return en.Release == sent.ID && en.Basis == "amendment_notice" }) {
+		t.Fatalf("the notice is not in the accounting: %+v", acc.Entries)
+	}
 }
 
 // TestAPIOverdueAmendments: clinic admins list the amendment requests still undecided after
