@@ -64,7 +64,7 @@ type Service struct {
 
 	revLog   RevisionLog
 	recallMu sync.Mutex
-	recalled map[string]bool
+	recalled map[string]time.Time // when each clinic's revisions were last recalled
 	rand     io.Reader
 	now      func() time.Time
 }
@@ -74,7 +74,7 @@ func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{keys: keys, tags: newStateTags(keys), revs: &revisions{seen: map[string]uint64{}}, recalled: map[string]bool{}, store: store, rand: rand.Reader, now: now}
+	return &Service{keys: keys, tags: newStateTags(keys), revs: &revisions{seen: map[string]uint64{}}, recalled: map[string]time.Time{}, store: store, rand: rand.Reader, now: now}
 }
 
 // Provision creates (or checks) the clinic's identity, index and state keys.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/vault"
@@ -100,8 +101,8 @@ func (t *stateTags) remember(d [sha256.Size]byte) {
 
 // RevisionLog keeps revisions where every process reads them (the audit trail), so that a
 // process refuses a rollback it did not see happen: Revised is called after each change with
-// the revision it made (client "" for the roster), and Recall once per clinic before its
-// state is first read, to learn (through Service.Witness) the revisions logged so far.
+// the revision it made (client "" for the roster), and Recall before a clinic's state is read
+// (at most every recallEvery), to learn (through Service.Witness) the revisions logged since.
 type RevisionLog interface {
 	Revised(ctx context.Context, clinic, client string, revision uint64) error
 	Recall(ctx context.Context, clinic string) error
@@ -132,22 +133,30 @@ func (s *Service) revised(ctx context.Context, clinic, client string, revision u
 	return nil
 }
 
-// recall learns the clinic's logged revisions, once per process (again after a failure).
+// recallEvery is how stale a process's knowledge of another replica's revisions may be when
+// it reads clinic state: a change made elsewhere and rolled back in the bucket within this
+// time can pass here until the next recall. A recall reads the trail on (a listing and the
+// new blocks, about 5 ms), so under load it costs a fraction of a percent.
+const recallEvery = time.Second
+
+// recall learns the clinic's logged revisions, unless it did so less than recallEvery ago
+// (again at once after a failure).
 func (s *Service) recall(ctx context.Context, clinic string) error {
 	if s.revLog == nil {
 		return nil
 	}
+	now := s.now()
 	s.recallMu.Lock()
-	done := s.recalled[clinic]
+	last, done := s.recalled[clinic]
 	s.recallMu.Unlock()
-	if done {
+	if done && now.Sub(last) < recallEvery && !now.Before(last) {
 		return nil
 	}
 	if err := s.revLog.Recall(ctx, clinic); err != nil {
 		return fmt.Errorf("clinic: recall revisions: %w", err)
 	}
 	s.recallMu.Lock()
-	s.recalled[clinic] = true
+	s.recalled[clinic] = now
 	s.recallMu.Unlock()
 	return nil
 }

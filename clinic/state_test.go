@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/storage"
@@ -172,14 +174,11 @@ func TestKnownStatesBounded(t *testing.T) {
 	}
 }
 
-// An older genuine profile or roster put back by a bucket writer, tag and all, is refused by
-// a process that has seen the later revision, whether it wrote it or read it; a process that
-// has seen neither cannot tell (docs/THREAT_MODEL.md).
-func TestRolledBackStateRefused(t *testing.T) {
+// teamOfTwo has writer put dr-lee and dr-mallory on clinic c1's roster, licensed, and
+// create a client with both on the care team.
+func teamOfTwo(t *testing.T, writer *Service) *Client {
+	t.Helper()
 	ctx := context.Background()
-	store := newFakeStore()
-	writer := New(vaulttest.Keyring{}, store, nil)
-	reader := New(vaulttest.Keyring{}, store, nil)
 	for _, sub := range []string{"dr-lee", "dr-mallory"} {
 		if err := writer.PutClinician(ctx, "c1", storage.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
 			t.Fatal(err)
@@ -189,6 +188,18 @@ func TestRolledBackStateRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// An older genuine profile or roster put back by a bucket writer, tag and all, is refused by
+// a process that has seen the later revision, whether it wrote it or read it; a process that
+// has seen neither cannot tell (docs/THREAT_MODEL.md).
+func TestRolledBackStateRefused(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	writer := New(vaulttest.Keyring{}, store, nil)
+	reader := New(vaulttest.Keyring{}, store, nil)
+	c := teamOfTwo(t, writer)
 	withMallory, roster := store.profiles[c.ID], *store.staff
 	if _, err := reader.LoadClient(ctx, "c1", c.ID); err != nil {
 		t.Fatal(err)
@@ -220,5 +231,81 @@ func TestRolledBackStateRefused(t *testing.T) {
 	}
 	if got, err := New(vaulttest.Keyring{}, store, nil).LoadClient(ctx, "c1", c.ID); err != nil || !slices.Contains(got.CareTeam, "dr-mallory") {
 		t.Fatalf("a process that saw no later revision: %v, %v (the limit this test documents)", got, err)
+	}
+}
+
+// sharedLog is a RevisionLog every process reads (as the audit trail is): each process's view
+// passes what was logged to that process when it recalls.
+type sharedLog struct {
+	mu      sync.Mutex
+	logged  []loggedRevision
+	recalls int
+}
+
+type loggedRevision struct {
+	clinic, client string
+	revision       uint64
+}
+
+type logView struct {
+	*sharedLog
+	svc *Service
+}
+
+func (v logView) Revised(_ context.Context, clinic, client string, revision uint64) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.logged = append(v.logged, loggedRevision{clinic, client, revision})
+	return nil
+}
+
+func (v logView) Recall(_ context.Context, clinic string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.recalls++
+	for _, r := range v.logged {
+		if r.clinic == clinic {
+			v.svc.Witness(r.clinic, r.client, r.revision)
+		}
+	}
+	return nil
+}
+
+// A process learns another replica's revisions at most a second after it last recalled: a
+// care team changed elsewhere and rolled back in the bucket is refused here once that second
+// has passed, without this process reading the trail for anything else; within the second,
+// no more than one recall is made however many reads there are.
+func TestOtherReplicasRevisionsRecalled(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	log := &sharedLog{}
+	clock := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	writer := New(vaulttest.Keyring{}, store, nil)
+	writer.UseRevisionLog(logView{log, writer})
+	reader := New(vaulttest.Keyring{}, store, func() time.Time { return clock })
+	reader.UseRevisionLog(logView{log, reader})
+	c := teamOfTwo(t, writer)
+	withMallory := store.profiles[c.ID]
+	if _, err := reader.LoadClient(ctx, "c1", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.SetCareTeam(ctx, c, []string{"dr-lee"}); err != nil { // elsewhere
+		t.Fatal(err)
+	}
+	store.profiles[c.ID] = withMallory // put back, tag and all
+
+	recalls := log.recalls
+	clock = clock.Add(500 * time.Millisecond)
+	for range 3 {
+		if got, err := reader.LoadClient(ctx, "c1", c.ID); err != nil || !slices.Contains(got.CareTeam, "dr-mallory") {
+			t.Fatalf("within the second: %v, %v (the limit this test documents)", got, err)
+		}
+	}
+	if log.recalls != recalls {
+		t.Fatalf("%d recalls within the second", log.recalls-recalls)
+	}
+	clock = clock.Add(600 * time.Millisecond)
+	if _, err := reader.LoadClient(ctx, "c1", c.ID); !errors.Is(err, ErrTampered) {
+		t.Fatalf("a second on, the rolled-back care team: %v", err)
 	}
 }

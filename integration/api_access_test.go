@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -449,6 +450,13 @@ func TestAPITamperedClinicState(t *testing.T) {
 
 	// A rollback: dr-mallory is put on the care team and taken off again through the service;
 	// the bucket writer puts back the profile as it was while she was on it, tag and all.
+	// Another replica, running since before the change, hears of it within a second.
+	var ahead atomic.Int64 // how far the replica's clock runs ahead
+	replica := e.anotherProcess(t, func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) })
+	drLee := access.Caller{ID: "dr-lee", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinician}}
+	if _, err := replica.GetRecord(context.Background(), drLee, client, rec.ID); err != nil {
+		t.Fatal(err)
+	}
 	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clinicians/dr-mallory", map[string]any{"name": "Mallory", "licensed": true})
 	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clients/"+client+"/care-team", map[string]any{"clinicians": []string{"dr-lee", "dr-mallory"}})
 	withMallory := getObject(t, e.raw, e.bucket, profileKey)
@@ -457,10 +465,15 @@ func TestAPITamperedClinicState(t *testing.T) {
 	if status, _, b := e.call(t, "dr-mallory", "GET", path, nil); status != http.StatusInternalServerError || strings.Contains(string(b), "canary") {
 		t.Errorf("the rolled-back care team: %d %s", status, b)
 	}
-	// A process that never saw the later revision learns it from the audit trail.
+	// A process that never saw the later revision learns it from the audit trail; so does the
+	// replica that was running, a second on.
 	mallory := access.Caller{ID: "dr-mallory", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinician}}
 	if _, err := e.anotherProcess(t, nil).GetRecord(context.Background(), mallory, client, rec.ID); !errors.Is(err, clinic.ErrTampered) {
 		t.Errorf("the rolled-back care team, read by a new process: %v", err)
+	}
+	ahead.Store(int64(2 * time.Second))
+	if _, err := replica.GetRecord(context.Background(), mallory, client, rec.ID); !errors.Is(err, clinic.ErrTampered) {
+		t.Errorf("the rolled-back care team, read by a replica running since before the change: %v", err)
 	}
 }
 
