@@ -71,6 +71,9 @@ type ReleasedCopy struct {
 	Addenda       []AddendumView             `json:"addenda"`
 	Amendments    []*recordvault.Amendment   `json:"amendments"`
 	Notices       []string                   `json:"notices"`
+	// Security are the copy's security labels (HL7 DS4P; FHIR meta.security codings), for
+	// receiving systems that keep copies by them.
+	Security []policy.Label `json:"security"`
 	// Attachments are released with the whole document only: a release that names fields
 	// (minimum necessary) leaves the attached documents out.
 	Attachments []AttachmentView `json:"attachments"`
@@ -401,6 +404,7 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 	if r.Decision.Part2Notice {
 		out.Notices = []string{Part2Notice}
 	}
+	out.Security = policy.Labels(doc.Category, r.Decision.Part2Notice)
 	for name, value := range fields {
 		if out.Fields[name], err = recordvault.FieldJSON(doc.Category, name, value); err != nil {
 			return nil, err

@@ -28,6 +28,7 @@ import (
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/internal/pdftext"
 	"github.com/recordvault/recordvault/otp"
+	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/tokens"
 )
 
@@ -92,6 +93,10 @@ func TestAPIDownload(t *testing.T) {
 	if c.Release != e.release || c.Document != e.note || len(c.Fields) != 7 || string(c.Fields["plan"]) != `"weekly CBT"` ||
 		c.Notices[0] != app.RedisclosureCaution || c.Citation != "45 CFR 164.524(a)(1)" {
 		t.Fatalf("released copy: %+v", c)
+	}
+	if want := policy.Labels(recordvault.ProgressNote, false); !slices.Equal(c.Security, want) || !strings.Contains(string(body),
+		`"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R","display":"restricted"}`) {
+		t.Fatalf("the copy's security labels: %+v", c.Security)
 	}
 	if status, _, _ := e.redeem(t, "pat", tok); status != http.StatusUnauthorized {
 		t.Fatalf("the same token again: %d", status)

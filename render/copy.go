@@ -9,6 +9,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/policy"
 )
 
 // ReleasedCopyPDF writes what a release discloses as PDF: a cover sheet (release, recipient,
@@ -38,6 +39,7 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 		para("regular", 10, fmt.Sprintf("Legal basis: %s (%s).", c.Basis, c.Citation)),
 		para("regular", 10, "Purpose: "+c.Purpose),
 		para("regular", 10, fmt.Sprintf("Document: %s %s of %s.", strings.ReplaceAll(string(c.Category), "_", " "), c.Document, c.DateOfService)),
+		para("regular", 10, "Security labels: "+labels(c.Security)+"."),
 		gap(10),
 		para("bold", 11, "Notice"),
 	}
@@ -97,4 +99,13 @@ func fieldText(raw json.RawMessage) string {
 		return strings.Join(list, ", ")
 	}
 	return string(raw)
+}
+
+// labels lists security labels as code (meaning).
+func labels(ls []policy.Label) string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = fmt.Sprintf("%s (%s)", l.Code, l.Display)
+	}
+	return strings.Join(out, ", ")
 }

@@ -91,7 +91,7 @@ func TestReleasedCopyPDF(t *testing.T) {
 			Request:      recordvault.AmendmentRequest{Received: "2026-07-01", Change: "Remove the cravings."},
 			Decision:     &recordvault.AmendmentDecision{Outcome: recordvault.StatusDenied, Ground: recordvault.GroundAccurateAndComplete, Explanation: "Accurate."},
 			Disagreement: &recordvault.AmendmentDisagreement{Statement: "I disagree with the note."}}},
-		Notices: []string{app.Part2Notice}}
+		Notices: []string{app.Part2Notice}, Security: policy.Labels(recordvault.SUDRecord, true)}
 	var b bytes.Buffer
 	if err := ReleasedCopyPDF(&b, c, now); err != nil {
 		t.Fatal(err)
@@ -102,7 +102,8 @@ func TestReleasedCopyPDF(t *testing.T) {
 	}
 	cover := pages[0]
 	for _, want := range []string{"Released copy", "Release rel1", "democlinic", "Recipient: Smith Law LLP (attorney, smith-law)",
-		"Legal basis: authorization (45 CFR 164.508(a)(1))", "Purpose: custody proceeding", "42 CFR part 2", "42 CFR 2.31"} {
+		"Legal basis: authorization (45 CFR 164.508(a)(1))", "Purpose: custody proceeding", "42 CFR part 2", "42 CFR 2.31",
+		"Security labels: R (restricted), SUD (substance use disorder information sensitivity)", "NORDSCLCD (no redisclosure without"} {
 		if !strings.Contains(cover, want) {
 			t.Errorf("the cover sheet lacks %q", want)
 		}
