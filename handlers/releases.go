@@ -69,12 +69,14 @@ func handleListReleases(logger *slog.Logger, svc *app.Service) http.Handler {
 	})
 }
 
-// handleAccounting answers with the accounting as JSON, or as PDF when the caller accepts
-// application/pdf.
+// handleAccounting answers with the accounting as JSON; as PDF when the caller accepts
+// application/pdf; as a FHIR Bundle of AuditEvents when it accepts application/fhir+json.
 func handleAccounting(logger *slog.Logger, svc *app.Service) http.Handler {
 	asJSON := handleClientRead(logger, svc.AccountingOf)
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		if !strings.Contains(r.Header.Get("Accept"), "application/pdf") {
+		accept := r.Header.Get("Accept")
+		pdf, fhir := strings.Contains(accept, "application/pdf"), strings.Contains(accept, mediaTypeFHIR)
+		if !pdf && !fhir {
 			asJSON.ServeHTTP(w, r)
 			return nil
 		}
@@ -87,16 +89,26 @@ func handleAccounting(logger *slog.Logger, svc *app.Service) http.Handler {
 			return err
 		}
 		var doc bytes.Buffer // a few kilobytes: rendered whole, so an error never sends half a file
-		if err := render.AccountingPDF(&doc, caller(r).Clinic, acc, acc.To); err != nil {
+		contentType, name := "application/pdf", "accounting-"+client+".pdf"
+		if pdf {
+			err = render.AccountingPDF(&doc, caller(r).Clinic, acc, acc.To)
+		} else {
+			contentType, name = mediaTypeFHIR, "accounting-"+client+".json"
+			err = render.AccountingFHIR(&doc, caller(r).Clinic, acc)
+		}
+		if err != nil {
 			return err
 		}
-		w.Header().Set("Content-Type", "application/pdf")
-		w.Header().Set("Content-Disposition", `attachment; filename="accounting-`+client+`.pdf"`)
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Content-Length", strconv.Itoa(doc.Len()))
 		_, _ = doc.WriteTo(w)
 		return nil
 	})
 }
+
+// mediaTypeFHIR is FHIR's JSON format (FHIR R4, http.html#mime).
+const mediaTypeFHIR = "application/fhir+json"
 
 func handleCreateCourtOrder(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/recordvault/recordvault/internal/pdftext"
 	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
 // clientBorn takes in a client born on dateOfBirth, with dr-lee on the care team.
@@ -550,6 +551,19 @@ func TestAPIAccountingFromTrail(t *testing.T) {
 	if text := pdfText(t, doc); status != http.StatusOK || !strings.Contains(text, "Downloaded by the recipient: "+acc.Entries[0].Downloads[0].UTC().Format(time.DateOnly)) ||
 		!strings.Contains(text, "Downloaded by the recipient: not yet") {
 		t.Fatalf("the PDF: %d %s", status, text)
+	}
+	// As FHIR: a Bundle of one AuditEvent per disclosure (IHE BALP's privacy disclosure).
+	status, h, doc := e.call(t, "pat", "GET", base+"/accounting", nil, "Accept", "application/fhir+json")
+	bundle, err := fhir.UnmarshalBundle(doc)
+	if status != http.StatusOK || h.Get("Content-Type") != "application/fhir+json" || err != nil || len(bundle.Entry) != 2 {
+		t.Fatalf("the accounting as FHIR: %d %v %s", status, err, doc)
+	}
+	for i, entry := range bundle.Entry {
+		ev, err := fhir.UnmarshalAuditEvent(entry.Resource)
+		if err != nil || *ev.Id != acc.Entries[i].Release || *ev.Type.Code != "110106" || *ev.Subtype[0].Code != "disclose" ||
+			*ev.Entity[0].What.Identifier.Value != e.a || *ev.Entity[1].Description != acc.Entries[i].Description {
+			t.Fatalf("disclosure %d as FHIR: %v %s", i, err, entry.Resource)
+		}
 	}
 
 	// A bucket writer deletes the subpoena's release record: the disclosure stays listed.

@@ -123,6 +123,16 @@ func downloads(at []time.Time) string {
 	return strings.Join(days, ", ")
 }
 
+// lost says which period of audit records a gap of an accounting lost.
+func lost(g app.AccountingGap) string {
+	from := "the start of the clinic's records"
+	if !g.From.IsZero() {
+		from = g.From.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("the clinic's audit records from %s to %s were lost and could not be restored (acknowledged %s)",
+		from, g.Until.UTC().Format(time.RFC3339), g.Acknowledged.UTC().Format(time.DateOnly))
+}
+
 // AccountingPDF writes a client's accounting of disclosures (45 CFR 164.528) as PDF: for each
 // disclosure its date, the recipient's name and address, what was disclosed and why, and the
 // rule it was made under.
@@ -141,15 +151,9 @@ func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Tim
 		},
 	}
 	for _, g := range acc.Gaps {
-		from := "the start of the clinic's records"
-		if !g.From.IsZero() {
-			from = g.From.UTC().Format(time.RFC3339)
-		}
 		steps = append(steps, func() error {
 			p.space(8)
-			return p.text("bold", 10, fmt.Sprintf("Incomplete: the clinic's audit records from %s to %s were lost and could not be restored "+
-				"(acknowledged %s). Disclosures made in that period may be missing from this accounting.",
-				from, g.Until.UTC().Format(time.RFC3339), g.Acknowledged.UTC().Format(time.DateOnly)))
+			return p.text("bold", 10, "Incomplete: "+lost(g)+". Disclosures made in that period may be missing from this accounting.")
 		})
 	}
 	if len(acc.Entries) == 0 {
