@@ -76,13 +76,14 @@ type revision struct {
 // ledgerFormat is the version of ledgerState. A checkpoint of another version was made by a
 // ledger that kept other things (and missed what this one keeps from earlier events), so it
 // is not taken: the ledger reads the chain from its first block instead.
-const ledgerFormat = 3
+const ledgerFormat = 4
 
 // ledgerState is what a checkpoint keeps.
 type ledgerState struct {
 	Format     int                    `json:"format"`
 	Approvals  []approval             `json:"approvals"`   // in the trail's order
-	Downloads  map[string][]time.Time `json:"downloads"`   // by release
+	Downloads  map[string][]time.Time `json:"downloads"`   // accounted downloads, by release
+	Downloaded map[string]bool        `json:"downloaded"`  // every release downloaded at least once
 	Ended      map[string]bool        `json:"ended"`       // releases revoked, or ended with an authorization
 	Revoked    map[string]bool        `json:"revoked"`     // authorizations revoked
 	Open       map[string]openRequest `json:"open"`        // amendment requests not yet decided, by id
@@ -116,7 +117,7 @@ type openRequest struct {
 }
 
 func newLedgerState() ledgerState {
-	return ledgerState{Format: ledgerFormat, Downloads: map[string][]time.Time{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
+	return ledgerState{Format: ledgerFormat, Downloads: map[string][]time.Time{}, Downloaded: map[string]bool{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
 		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}, Drafts: map[string]uint64{}, Codes: map[string]codeUse{}, Revisions: map[string]uint64{}}
 }
 
@@ -241,6 +242,7 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 	case e.Action == "end_release":
 		cl.Ended[e.Release] = true
 	case e.Action == "download":
+		cl.Downloaded[e.Release] = true
 		if e.TokenID != "" {
 			cl.Used[e.TokenID] = e.Time
 		}

@@ -63,6 +63,9 @@ func TestLedgerEvents(t *testing.T) {
 	if len(cl.Downloads) != 1 || !slices.Equal(cl.Downloads["r1"], []time.Time{at(3)}) {
 		t.Errorf("downloads %v", cl.Downloads)
 	}
+	if !maps.Equal(cl.Downloaded, map[string]bool{"r1": true, "r2": true}) {
+		t.Errorf("downloaded %v", cl.Downloaded)
+	}
 	if !maps.Equal(cl.Ended, map[string]bool{"r2": true}) || !maps.Equal(cl.Revoked, map[string]bool{"a1": true}) {
 		t.Errorf("ended %v, revoked %v", cl.Ended, cl.Revoked)
 	}
@@ -101,10 +104,11 @@ func TestLedgerCheckpointFormat(t *testing.T) {
 		state string
 		taken bool
 	}{
-		"this format":     {`{"format":3,"ended":{"r1":true}}`, true},
-		"an older format": {`{"format":2,"ended":{"r1":true},"drafts":{"d1":true}}`, false},
+		"this format":     {`{"format":4,"ended":{"r1":true}}`, true},
+		"an older format": {`{"format":3,"ended":{"r1":true}}`, false},
+		"format 2":        {`{"format":2,"ended":{"r1":true},"drafts":{"d1":true}}`, false},
 		"no format":       {`{"ended":{"r1":true}}`, false},
-		"a later format":  {`{"format":4,"ended":{"r1":true}}`, false},
+		"a later format":  {`{"format":5,"ended":{"r1":true}}`, false},
 		"not JSON":        {`{`, false},
 	} {
 		trail := checkpointTrail{cp: audit.Checkpoint{Head: audit.Head{Blocks: 7, Events: 9, Hash: "ab"}, State: json.RawMessage(c.state)}}

@@ -744,7 +744,7 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 		facts.Attestation = &policy.Attestation{Clinician: c.ID, GoodFaith: a.GoodFaith, AdmissionOfPastViolence: a.AdmissionOfPastViolence, ChildAbuse: a.ChildAbuse}
 	}
 	if in.Notice != nil {
-		if facts.Notice, err = s.noticeFacts(ctx, c.Clinic, client, doc, in); err != nil {
+		if facts.Notice, err = s.noticeFacts(ctx, c, client, doc, in); err != nil {
 			return req, facts, err
 		}
 	}
@@ -752,8 +752,10 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 }
 
 // noticeFacts finds what an amendment notice rests on: whether the amendment of doc it names
-// was accepted, and the fields of doc released to its recipient before that.
-func (s *Service) noticeFacts(ctx context.Context, clinic, client string, doc *records.Document, in ReleaseInput) (*policy.Notice, error) {
+// was accepted, and the fields of doc its recipient received before that: released to them
+// and downloaded, as the audit trail records (a release revoked before anyone downloaded it
+// gave them nothing, and a notice must not be the first disclosure).
+func (s *Service) noticeFacts(ctx context.Context, c access.Caller, client string, doc *records.Document, in ReleaseInput) (*policy.Notice, error) {
 	n := &policy.Notice{Amendment: in.Notice.Amendment, ClientAgreed: in.Notice.ClientAgreed}
 	k, err := s.records.LoadChild(ctx, doc, n.Amendment)
 	if errors.Is(err, records.ErrNotFound) || err == nil && k.Kind != recordvault.AmendmentDocument {
@@ -767,12 +769,21 @@ func (s *Service) noticeFacts(ctx context.Context, clinic, client string, doc *r
 		return n, err
 	}
 	n.Accepted = true
-	earlier, err := s.releasedBefore(ctx, clinic, client, doc.ID, at)
+	earlier, err := s.releasedBefore(ctx, c.Clinic, client, doc.ID, at)
 	if err != nil {
 		return nil, err
 	}
+	downloaded := map[string]bool{}
+	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Record: doc.ID}
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+		for _, r := range earlier {
+			downloaded[r.ID] = l.Downloaded[r.ID]
+		}
+	}); err != nil {
+		return nil, err
+	}
 	for _, r := range earlier {
-		if r.Recipient.ID == in.Recipient.ID {
+		if r.Recipient.ID == in.Recipient.ID && downloaded[r.ID] {
 			for _, f := range r.Decision.Fields {
 				if !slices.Contains(n.EarlierFields, f) {
 					n.EarlierFields = append(n.EarlierFields, f)

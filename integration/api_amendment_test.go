@@ -141,14 +141,17 @@ func TestAPIAmendmentRequests(t *testing.T) {
 // TestAPIAmendmentRecipients: once an amendment of a note is accepted, whoever decided it
 // gets the releases that disclosed the note before, to inform their recipients
 // (164.526(c)(3)): approved ones, one of them revoked since; not a refused one, not one of
-// another note, not one made after the acceptance. Outsiders get the not-found answer.
+// another note, not one made after the acceptance. Outsiders get the not-found answer. The
+// notice itself is a release to a recipient who downloaded the note before, with the
+// client's agreement; a recipient who never downloaded it gets none.
 func TestAPIAmendmentRecipients(t *testing.T) {
-	e := newAPIEnv(t, releaseUsers)
+	e := newDownloadEnv(t)
 	client := e.clientBorn(t, "1980-05-01")
 	note, other := e.signedNote(t, recordvault.ProgressNote, client), e.signedNote(t, recordvault.ProgressNote, client)
 	base := "/v1/clients/" + client
 	e.must(t, http.StatusCreated, nil, "admin", "POST", base+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
-	attorney := map[string]string{"kind": "attorney", "id": "smith-law", "name": "Smith Law LLP", "address": "1 Main St"}
+	const address = "records@smith-law.example"
+	attorney := map[string]string{"kind": "attorney", "id": "smith-law", "name": "Smith Law LLP", "address": "1 Main St", "email": address}
 	release := func(doc, basis string, recipient map[string]string, want string) app.ReleaseView {
 		t.Helper()
 		var r app.ReleaseView
@@ -160,6 +163,12 @@ func TestAPIAmendmentRecipients(t *testing.T) {
 		return r
 	}
 	toAttorney := release(note, "authorization", attorney, app.ReleaseApproved)
+	tok := e.token(t, "dr-lee", client, toAttorney.ID) // the attorney downloads the copy
+	e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": tok})
+	e.must(t, http.StatusOK, nil, "", "POST", "/downloads", map[string]string{"token": tok, "code": e.mailbox.lastCode(t, address)})
+	e.must(t, http.StatusCreated, nil, "admin", "POST", base+"/authorizations", authorizationForm("jones-law", recordvault.ProgressNote))
+	jones := map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones LLP"}
+	toJones := release(note, "authorization", jones, app.ReleaseApproved) // never downloaded
 	toClient := release(note, "right_of_access", map[string]string{"kind": "client"}, app.ReleaseApproved)
 	e.must(t, http.StatusOK, nil, "dr-lee", "POST", base+"/releases/"+toClient.ID+"/revoke", map[string]string{"reason": "sent in error"})
 	release(note, "subpoena", attorney, app.ReleaseDenied)
@@ -184,10 +193,10 @@ func TestAPIAmendmentRecipients(t *testing.T) {
 		ids = append(ids, r.ID)
 	}
 	slices.Sort(ids)
-	want := []string{toAttorney.ID, toClient.ID}
+	want := []string{toAttorney.ID, toClient.ID, toJones.ID}
 	slices.Sort(want)
 	if !slices.Equal(ids, want) {
-		t.Fatalf("recipients: %v, want the attorney's and the revoked one %v", ids, want)
+		t.Fatalf("recipients: %v, want the attorneys' and the revoked one %v", ids, want)
 	}
 	for _, r := range got.Items {
 		if r.ID == toAttorney.ID && (r.Recipient.Name != "Smith Law LLP" || r.Recipient.Address != "1 Main St") {
@@ -213,13 +222,12 @@ func TestAPIAmendmentRecipients(t *testing.T) {
 		sent.Notice == nil || sent.Notice.Amendment != a.ID {
 		t.Fatalf("the notice to the attorney: %+v", sent)
 	}
-	jones := map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones LLP"}
 	var undecided recordvault.Amendment
 	e.must(t, http.StatusCreated, &undecided, "dr-lee", "POST", path+"/amendments", map[string]string{
 		"received": time.Now().UTC().Format(time.DateOnly), "requested_change": "The plan is wrong."})
 	for name, r := range map[string]app.ReleaseView{
 		"without the client's agreement":    notice(note, attorney, a.ID, false),
-		"to someone who had nothing before": notice(note, jones, a.ID, true),
+		"to someone who never downloaded":   notice(note, jones, a.ID, true),
 		"of an amendment not yet decided":   notice(note, attorney, undecided.ID, true),
 		"naming another record's amendment": notice(other, attorney, a.ID, true),
 	} {

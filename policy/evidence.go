@@ -126,7 +126,7 @@ func (a Assurances) satisfied(day string) bool {
 type Notice struct {
 	Amendment     string   `json:"amendment,omitempty"`
 	Accepted      bool     `json:"accepted,omitempty"`
-	EarlierFields []string `json:"earlier_fields,omitempty"` // empty: no earlier release to this recipient
+	EarlierFields []string `json:"earlier_fields,omitempty"` // received before (released and downloaded); empty: nothing
 	ClientAgreed  bool     `json:"client_agreed,omitempty"`
 }
 

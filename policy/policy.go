@@ -325,7 +325,7 @@ func (d *decision) evidence() (Outcome, Reason) {
 		case n == nil || !n.Accepted:
 			return Deny, Reason{"only an amendment the clinic accepted is sent to earlier recipients", d.rule.citation}
 		case len(n.EarlierFields) == 0:
-			return Deny, Reason{"the recipient was not released this document before the amendment was accepted; anyone else the client names needs an authorization", d.rule.citation}
+			return Deny, Reason{"the recipient did not receive this document (released to them and downloaded) before the amendment was accepted; anyone else the client names needs an authorization", d.rule.citation}
 		case !n.ClientAgreed:
 			return Deny, Reason{"the client's agreement to have this recipient told is needed", "45 CFR 164.526(c)(2)"}
 		}
