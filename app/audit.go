@@ -95,9 +95,9 @@ func (s *Service) AcknowledgeAuditLoss(ctx context.Context, c access.Caller, fir
 	case err != nil:
 		return nil, err
 	}
-	rule := fmt.Sprintf("audit blocks %d to %d acknowledged as lost; the trail goes on from block %d", loss.First, loss.Resume-min(loss.Resume, 1), loss.Resume)
-	if loss.Resume == loss.First {
-		rule = fmt.Sprintf("audit block %d does not follow the block before it, which was replaced: acknowledged; the trail goes on from block %d", loss.First, loss.First)
+	rule := fmt.Sprintf("audit block %d does not follow the block before it, which was replaced: acknowledged; the trail goes on from it", loss.First)
+	if loss.Resume > loss.First {
+		rule = fmt.Sprintf("audit blocks %d to %d acknowledged as lost; the trail goes on from block %d", loss.First, loss.Resume-1, loss.Resume)
 	}
 	if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "audit_loss_acknowledged", Rule: rule}); err != nil {
 		return nil, err

@@ -35,7 +35,8 @@ func AccountingFHIR(w io.Writer, clinic string, acc *app.Accounting) error {
 		}
 		resources = append(resources, oo)
 	}
-	bundle := fhir.Bundle{Type: fhir.BundleTypeCollection, Timestamp: ptr(acc.To.UTC().Format(time.RFC3339)), Total: ptr(len(acc.Entries))}
+	// No total: FHIR allows it in search and history bundles only (bdl-1).
+	bundle := fhir.Bundle{Type: fhir.BundleTypeCollection, Timestamp: ptr(acc.To.UTC().Format(time.RFC3339))}
 	for _, r := range resources {
 		raw, err := json.Marshal(r)
 		if err != nil {
