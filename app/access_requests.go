@@ -209,13 +209,17 @@ func (s *Service) AnswerAccessRequest(ctx context.Context, c access.Caller, clie
 // OverdueAccessRequests lists the clinic's open access requests past their due day, for
 // clinic admins, earliest due first. The open requests come from the audit trail; one whose
 // document cannot be read is listed as unavailable.
-func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) ([]*AccessRequestView, error) {
+func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) (*Overdue[*AccessRequestView], error) {
 	if err := s.decide(ctx, c, "list_overdue_access_requests", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
 		return nil, err
 	}
 	open := map[string]openRequest{}
+	var gaps []LostPeriod
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) { maps.Copy(open, l.OpenAccess) }); err != nil {
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+		maps.Copy(open, l.OpenAccess)
+		gaps = lostPeriods(l.head.Losses, time.Time{})
+	}); err != nil {
 		return nil, err
 	}
 	out := []*AccessRequestView{}
@@ -240,5 +244,5 @@ func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) ([
 	slices.SortStableFunc(out, func(a, b *AccessRequestView) int {
 		return cmp.Or(cmp.Compare(a.Due, b.Due), open[a.ID].At.Compare(open[b.ID].At))
 	})
-	return out, nil
+	return &Overdue[*AccessRequestView]{Items: out, Gaps: gaps}, nil
 }

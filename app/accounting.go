@@ -48,14 +48,26 @@ type Accounting struct {
 	// good (the clinic's privacy officer acknowledged the loss, audit.Loss): disclosures made
 	// then may be missing from the entries, and the accounting says so rather than look
 	// complete.
-	Gaps []AccountingGap `json:"gaps,omitempty"`
+	Gaps []LostPeriod `json:"gaps,omitempty"`
 }
 
-// AccountingGap is a period whose audit records are lost.
-type AccountingGap struct {
+// LostPeriod is a period whose audit records are lost: what reads the trail (an accounting,
+// an overdue listing) may be missing what was recorded in it.
+type LostPeriod struct {
 	From         time.Time `json:"from,omitzero"` // zero when the loss reaches back to the trail's start
 	Until        time.Time `json:"until"`
 	Acknowledged time.Time `json:"acknowledged"`
+}
+
+// lostPeriods lists the acknowledged losses the ledger went past that end at since or later.
+func lostPeriods(losses []audit.Loss, since time.Time) []LostPeriod {
+	var out []LostPeriod
+	for _, l := range losses {
+		if !l.Until.Before(since) {
+			out = append(out, LostPeriod{From: l.From, Until: l.Until, Acknowledged: l.Acknowledged})
+		}
+	}
+	return out
 }
 
 // AccountingYears is how far back an accounting reaches (164.528(a)(1)).
@@ -99,11 +111,7 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 	}
 	now := s.now().UTC()
 	acc := &Accounting{Client: client, From: now.AddDate(-AccountingYears, 0, 0), To: now, Entries: []AccountingEntry{}}
-	for _, l := range losses {
-		if !l.Until.Before(acc.From) {
-			acc.Gaps = append(acc.Gaps, AccountingGap{From: l.From, Until: l.Until, Acknowledged: l.Acknowledged})
-		}
-	}
+	acc.Gaps = lostPeriods(losses, acc.From)
 	seen := map[string]bool{}
 	for _, a := range approvals {
 		if a.At.Before(acc.From) || seen[a.Release] {

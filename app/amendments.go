@@ -205,13 +205,17 @@ type OverdueAmendment struct {
 // undecided after their due day (60 days, or 90 with the extension: 164.526(b)(2)), earliest
 // due first. The undecided requests come from the audit trail, not from a walk of every
 // record; the due day is read from each one's sealed request, and nothing else is shown.
-func (s *Service) OverdueAmendments(ctx context.Context, c access.Caller) ([]OverdueAmendment, error) {
+func (s *Service) OverdueAmendments(ctx context.Context, c access.Caller) (*Overdue[OverdueAmendment], error) {
 	if err := s.decide(ctx, c, "list_overdue_amendments", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
 		return nil, err
 	}
 	open := map[string]openRequest{}
+	var gaps []LostPeriod
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) { maps.Copy(open, l.Open) }); err != nil {
+	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+		maps.Copy(open, l.Open)
+		gaps = lostPeriods(l.head.Losses, time.Time{})
+	}); err != nil {
 		return nil, err
 	}
 	out := []OverdueAmendment{}
@@ -234,7 +238,14 @@ func (s *Service) OverdueAmendments(ctx context.Context, c access.Caller) ([]Ove
 	slices.SortFunc(out, func(a, b OverdueAmendment) int {
 		return cmp.Or(cmp.Compare(a.Due, b.Due), cmp.Compare(open[a.Amendment].At.UnixNano(), open[b.Amendment].At.UnixNano()))
 	})
-	return out, nil
+	return &Overdue[OverdueAmendment]{Items: out, Gaps: gaps}, nil
+}
+
+// Overdue is an overdue listing read from the audit trail, with the periods whose records
+// were lost (an acknowledged audit.Loss): a request received in one may be missing from it.
+type Overdue[T any] struct {
+	Items []T          `json:"items"`
+	Gaps  []LostPeriod `json:"gaps,omitempty"`
 }
 
 // storedAmendment reads amendment request id of o's record, in the service only.

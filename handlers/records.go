@@ -487,11 +487,11 @@ func handleAmendmentRecipients(logger *slog.Logger, svc *app.Service) http.Handl
 
 func handleOverdueAmendments(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		vs, err := svc.OverdueAmendments(r.Context(), caller(r))
+		overdue, err := svc.OverdueAmendments(r.Context(), caller(r))
 		if err != nil {
 			return err
 		}
-		encode(w, r, http.StatusOK, list[app.OverdueAmendment]{Items: vs})
+		encode(w, r, http.StatusOK, overdue)
 		return nil
 	})
 }

@@ -201,11 +201,11 @@ func handleListAccessRequests(logger *slog.Logger, svc *app.Service) http.Handle
 
 func handleOverdueAccessRequests(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		vs, err := svc.OverdueAccessRequests(r.Context(), caller(r))
+		overdue, err := svc.OverdueAccessRequests(r.Context(), caller(r))
 		if err != nil {
 			return err
 		}
-		encode(w, r, http.StatusOK, list[*app.AccessRequestView]{Items: vs})
+		encode(w, r, http.StatusOK, overdue)
 		return nil
 	})
 }

@@ -482,6 +482,9 @@ func TestAPIAuditLossAcknowledged(t *testing.T) {
 		if rec, err := svc.GetRecord(ctx, drLee, e.a, draft.ID); err != nil || rec.Status != recordvault.StatusDraft {
 			t.Fatalf("the draft opened in a lost block: %+v, %v", rec, err)
 		}
+		if overdue, err := svc.OverdueAmendments(ctx, admin); err != nil || len(overdue.Gaps) != 2 || !overdue.Gaps[0].Until.Equal(losses[0].Until) {
+			t.Fatalf("the overdue listing's lost periods: %+v, %v", overdue, err)
+		}
 	}
 	status, _, doc := e.call(t, "pat", "GET", base+"/accounting", nil, "Accept", "application/pdf")
 	squeeze := strings.NewReplacer(" ", "", "\n", "") // lines wrap where a space was

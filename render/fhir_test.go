@@ -20,7 +20,7 @@ func TestAccountingFHIR(t *testing.T) {
 			Purpose: "custody proceeding", Basis: policy.CourtOrder, Citation: "45 CFR 164.512(e)(1)(i)", Release: "r1",
 			Downloads: []time.Time{now.AddDate(0, 0, -2), now.AddDate(0, 0, -1)}},
 		{Date: now.AddDate(0, 0, -1), Recipient: "unknown", Description: "the record of this release is missing", Release: "r2", Unavailable: true},
-	}, Gaps: []app.AccountingGap{{From: now.AddDate(0, -1, 0), Until: now.AddDate(0, -1, 1), Acknowledged: now}}}
+	}, Gaps: []app.LostPeriod{{From: now.AddDate(0, -1, 0), Until: now.AddDate(0, -1, 1), Acknowledged: now}}}
 	var b bytes.Buffer
 	if err := AccountingFHIR(&b, "democlinic", acc); err != nil {
 		t.Fatal(err)

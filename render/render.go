@@ -124,7 +124,7 @@ func downloads(at []time.Time) string {
 }
 
 // lost says which period of audit records a gap of an accounting lost.
-func lost(g app.AccountingGap) string {
+func lost(g app.LostPeriod) string {
 	from := "the start of the clinic's records"
 	if !g.From.IsZero() {
 		from = g.From.UTC().Format(time.RFC3339)

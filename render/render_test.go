@@ -65,7 +65,7 @@ func TestAccountingPDF(t *testing.T) {
 
 	// An accounting whose period lost audit records says so.
 	b.Reset()
-	gaps := []app.AccountingGap{{From: now.AddDate(0, -2, 0), Until: now.AddDate(0, -1, 0), Acknowledged: now.AddDate(0, 0, -3)}, {Until: now.AddDate(-1, 0, 0), Acknowledged: now}}
+	gaps := []app.LostPeriod{{From: now.AddDate(0, -2, 0), Until: now.AddDate(0, -1, 0), Acknowledged: now.AddDate(0, 0, -3)}, {Until: now.AddDate(-1, 0, 0), Acknowledged: now}}
 	if err := AccountingPDF(&b, "democlinic", &app.Accounting{Client: "c1", From: now, To: now, Gaps: gaps}, now); err != nil {
 		t.Fatal(err)
 	}
