@@ -51,8 +51,8 @@ type BlockStore interface {
 	ListAuditBlocks(ctx context.Context, clinic string, from uint64, limit int) ([]uint64, error)
 	ReadAuditCheckpoint(ctx context.Context, clinic, name string) ([]byte, string, error)
 	PutAuditCheckpoint(ctx context.Context, clinic, name string, body []byte, etag string) error
-	CreateAuditLoss(ctx context.Context, clinic string, first uint64, body []byte) error
-	ReadAuditLoss(ctx context.Context, clinic string, first uint64) ([]byte, error)
+	CreateAuditLoss(ctx context.Context, clinic string, first, resume uint64, body []byte) error
+	ReadAuditLosses(ctx context.Context, clinic string, first uint64) ([][]byte, error)
 }
 
 var _ BlockStore = (*storage.Store)(nil)
@@ -517,7 +517,7 @@ func scan(ctx context.Context, store BlockStore, clinic string, verify verifyFun
 				if !errors.As(err, &brk) || brk.seq != h.Blocks {
 					return h, err
 				}
-				if h, prev, err = bridge(ctx, store, clinic, verify, h, prev, earlier, each, err); err != nil {
+				if h, prev, err = bridge(ctx, store, clinic, verify, h, prev, earlier, each, brk); err != nil {
 					return h, err
 				}
 				next = h.Blocks

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -28,7 +29,7 @@ type blockStore struct {
 	mu          sync.Mutex
 	blocks      map[string]map[uint64][]byte
 	checkpoints map[string][]byte // by clinic/name
-	losses      map[string][]byte // by clinic/first
+	losses      map[string][]byte // by clinic/first/resume
 	stray       map[string]bool
 	delay       time.Duration
 	fail        error
@@ -42,10 +43,10 @@ func newBlockStore() *blockStore {
 	return &blockStore{blocks: map[string]map[uint64][]byte{}, checkpoints: map[string][]byte{}, losses: map[string][]byte{}, stray: map[string]bool{}}
 }
 
-func (s *blockStore) CreateAuditLoss(_ context.Context, clinic string, first uint64, body []byte) error {
+func (s *blockStore) CreateAuditLoss(_ context.Context, clinic string, first, resume uint64, body []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := fmt.Sprintf("%s/%d", clinic, first)
+	key := fmt.Sprintf("%s/%d/%d", clinic, first, resume)
 	if _, ok := s.losses[key]; ok {
 		return storage.ErrExists
 	}
@@ -53,14 +54,17 @@ func (s *blockStore) CreateAuditLoss(_ context.Context, clinic string, first uin
 	return nil
 }
 
-func (s *blockStore) ReadAuditLoss(_ context.Context, clinic string, first uint64) ([]byte, error) {
+func (s *blockStore) ReadAuditLosses(_ context.Context, clinic string, first uint64) ([][]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.losses[fmt.Sprintf("%s/%d", clinic, first)]
-	if !ok {
-		return nil, storage.ErrNotFound
+	prefix := fmt.Sprintf("%s/%d/", clinic, first)
+	var bodies [][]byte
+	for _, key := range slices.Sorted(maps.Keys(s.losses)) {
+		if strings.HasPrefix(key, prefix) {
+			bodies = append(bodies, slices.Clone(s.losses[key]))
+		}
 	}
-	return slices.Clone(b), nil
+	return bodies, nil
 }
 
 func (s *blockStore) ReadAuditCheckpoint(_ context.Context, clinic, name string) ([]byte, string, error) {

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -126,10 +127,10 @@ func (c *Chain) storeLoss(ctx context.Context, loss Loss) error {
 	if err != nil {
 		return err
 	}
-	err = c.store.CreateAuditLoss(ctx, loss.Clinic, loss.First, body)
+	err = c.store.CreateAuditLoss(ctx, loss.Clinic, loss.First, loss.Resume, body)
 	if errors.Is(err, storage.ErrExists) {
 		// The walk stopped at the break, so the loss stored there fails its check.
-		return fmt.Errorf("%w: an acknowledged loss from block %d is stored and fails its check", ErrBroken, loss.First)
+		return fmt.Errorf("%w: an acknowledged loss from block %d to block %d is stored and fails its check", ErrBroken, loss.First, loss.Resume)
 	}
 	if err != nil {
 		return fmt.Errorf("audit: store loss: %w", err)
@@ -147,46 +148,70 @@ func sealed(raw []byte) (time.Time, error) {
 }
 
 // bridge goes on past broken, a break at block h.Blocks whose predecessor's hash is prev, by
-// the loss acknowledged there: it must check (signed, this clinic's, naming this place and
+// a loss acknowledged there: it must check (signed, this clinic's, naming this place and
 // prev), and the block it resumes from must be stored, signed, in place and the one it
-// names. It returns where the walk got to, past the resumed block, whose events went to
-// each; broken itself when no loss is stored there.
+// names. The first stored loss that passes is taken (a later one is acknowledged when an
+// earlier one's resumed block is lost in its turn). It returns where the walk got to, past
+// the resumed block, whose events went to each; broken itself when no loss is stored there,
+// and a break at the same place when none passes, so that it can be acknowledged again.
 func bridge(ctx context.Context, store BlockStore, clinic string, verify verifyFunc,
-	h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error, broken error) (Head, []byte, error) {
-	body, err := store.ReadAuditLoss(ctx, clinic, h.Blocks)
-	if errors.Is(err, storage.ErrNotFound) {
+	h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error, broken *breakError) (Head, []byte, error) {
+	bodies, err := store.ReadAuditLosses(ctx, clinic, h.Blocks)
+	if err != nil {
+		return h, prev, fmt.Errorf("audit: read losses: %w", err)
+	}
+	if len(bodies) == 0 {
 		return h, prev, broken
 	}
-	if err != nil {
-		return h, prev, fmt.Errorf("audit: read loss: %w", err)
+	failed := ""
+	for _, body := range bodies {
+		loss, resumed, reason, err := checkLoss(ctx, store, clinic, verify, h.Blocks, prev, body)
+		if err != nil {
+			return h, prev, err
+		}
+		if reason != "" {
+			failed = cmp.Or(failed, reason)
+			continue
+		}
+		var b block
+		if err := json.Unmarshal(resumed, &b); err != nil {
+			return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, loss.Resume)
+		}
+		reached := Head{Blocks: loss.Resume + 1, Events: h.Events + len(b.Events), Hash: loss.ResumeHash, Losses: append(slices.Clone(h.Losses), loss)}
+		if earlier != nil && (reached.Blocks == earlier.Blocks && reached.Hash != earlier.Hash || earlier.Blocks == loss.Resume && b.Prev != earlier.Hash) {
+			// An earlier head at the resumed block, or at the lost block just before it (which
+			// the resumed block names), must still be the chain's; further inside the loss, no
+			// block is left to check it against.
+			return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, earlier.Blocks-1)
+		}
+		if err := emit(b.Events, each); err != nil {
+			return h, prev, err
+		}
+		sum := sha256.Sum256(resumed)
+		return reached, sum[:], nil
 	}
+	return h, prev, brokenAt(h.Blocks, "%s; %s", broken.msg, failed)
+}
+
+// checkLoss checks body, a loss stored for a break at block first whose predecessor's hash is
+// prev, and reads the block it resumes from: the reason it does not pass, or "".
+func checkLoss(ctx context.Context, store BlockStore, clinic string, verify verifyFunc, first uint64, prev, body []byte) (Loss, json.RawMessage, string, error) {
 	raw, ok, err := open(ctx, lossKind, body, verify)
 	if err != nil {
-		return h, prev, err
+		return Loss{}, nil, "", err
 	}
 	var loss Loss
-	if !ok || json.Unmarshal(raw, &loss) != nil || loss.Version != 1 || loss.Clinic != clinic || loss.First != h.Blocks ||
+	if !ok || json.Unmarshal(raw, &loss) != nil || loss.Version != 1 || loss.Clinic != clinic || loss.First != first ||
 		loss.After != hex.EncodeToString(prev) || loss.Resume < loss.First {
-		return h, prev, fmt.Errorf("%w; the loss acknowledged there fails its check", broken)
+		return Loss{}, nil, "the loss acknowledged there fails its check", nil
 	}
 	resumed, err := readBlock(ctx, store, clinic, loss.Resume, verify)
+	if err != nil && !errors.Is(err, ErrBroken) {
+		return Loss{}, nil, "", err
+	}
 	sum := sha256.Sum256(resumed)
 	if err != nil || hex.EncodeToString(sum[:]) != loss.ResumeHash {
-		return h, prev, fmt.Errorf("%w: block %d, which the loss acknowledged from block %d resumes at, fails its check", ErrBroken, loss.Resume, loss.First)
+		return Loss{}, nil, fmt.Sprintf("block %d, which the loss acknowledged there resumes at, fails its check", loss.Resume), nil
 	}
-	var b block
-	if err := json.Unmarshal(resumed, &b); err != nil {
-		return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, loss.Resume)
-	}
-	reached := Head{Blocks: loss.Resume + 1, Events: h.Events + len(b.Events), Hash: loss.ResumeHash, Losses: append(slices.Clone(h.Losses), loss)}
-	if earlier != nil && (reached.Blocks == earlier.Blocks && reached.Hash != earlier.Hash || earlier.Blocks == loss.Resume && b.Prev != earlier.Hash) {
-		// An earlier head at the resumed block, or at the lost block just before it (which the
-		// resumed block names), must still be the chain's; further inside the loss, no block
-		// is left to check it against.
-		return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, earlier.Blocks-1)
-	}
-	if err := emit(b.Events, each); err != nil {
-		return h, prev, err
-	}
-	return reached, sum[:], nil
+	return loss, resumed, "", nil
 }

@@ -187,33 +187,33 @@ func TestLossForgeries(t *testing.T) {
 	ctx := context.Background()
 	for name, edit := range map[string]func(t *testing.T, s *blockStore){
 		"resume moved on": func(t *testing.T, s *blockStore) {
-			s.losses["c1/4"] = rewriteEnvelope(t, s.losses["c1/4"], "loss", func(l map[string]any) { l["resume"] = 6 })
+			s.losses["c1/4/5"] = rewriteEnvelope(t, s.losses["c1/4/5"], "loss", func(l map[string]any) { l["resume"] = 6 })
 		},
 		"period changed": func(t *testing.T, s *blockStore) {
-			s.losses["c1/4"] = rewriteEnvelope(t, s.losses["c1/4"], "loss", func(l map[string]any) { l["until"] = "2020-01-01T00:00:00Z" })
+			s.losses["c1/4/5"] = rewriteEnvelope(t, s.losses["c1/4/5"], "loss", func(l map[string]any) { l["until"] = "2020-01-01T00:00:00Z" })
 		},
 		"signature altered": func(t *testing.T, s *blockStore) {
-			s.losses["c1/4"] = []byte(strings.Replace(string(s.losses["c1/4"]), `"sig":"vault`, `"sig":"xvault`, 1))
+			s.losses["c1/4/5"] = []byte(strings.Replace(string(s.losses["c1/4/5"]), `"sig":"vault`, `"sig":"xvault`, 1))
 		},
-		"not JSON": func(t *testing.T, s *blockStore) { s.losses["c1/4"] = []byte("{") },
+		"not JSON": func(t *testing.T, s *blockStore) { s.losses["c1/4/5"] = []byte("{") },
 		"unknown field": func(t *testing.T, s *blockStore) {
-			s.losses["c1/4"] = append(s.losses["c1/4"][:len(s.losses["c1/4"])-1], `,"x":1}`...)
+			s.losses["c1/4/5"] = append(s.losses["c1/4/5"][:len(s.losses["c1/4/5"])-1], `,"x":1}`...)
 		},
 		"resumed block gone":   func(t *testing.T, s *blockStore) { delete(s.blocks["c1"], 5) },
 		"resumed block other":  func(t *testing.T, s *blockStore) { s.blocks["c1"][5] = s.blocks["c2"][5] },
-		"deleted":              func(t *testing.T, s *blockStore) { delete(s.losses, "c1/4") },
+		"deleted":              func(t *testing.T, s *blockStore) { delete(s.losses, "c1/4/5") },
 		"block before changed": func(t *testing.T, s *blockStore) { s.blocks["c1"][3] = s.blocks["c2"][3] },
 		"moved to a later break": func(t *testing.T, s *blockStore) {
 			delete(s.blocks["c1"], 7)
-			s.losses["c1/7"] = s.losses["c1/4"]
-			delete(s.losses, "c1/4")
+			s.losses["c1/7/8"] = s.losses["c1/4/5"]
+			delete(s.losses, "c1/4/5")
 		},
 		"another clinic's": func(t *testing.T, s *blockStore) {
 			delete(s.blocks["c2"], 4)
 			if _, err := audit.NewChain(s, vaulttest.Keyring{}, quietLogger(), nil).AcknowledgeLoss(ctx, "c2", 4, "po", ""); err != nil {
 				t.Fatal(err)
 			}
-			s.losses["c1/4"] = s.losses["c2/4"]
+			s.losses["c1/4/5"] = s.losses["c2/4/5"]
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -266,5 +266,30 @@ func TestLossAndAnEarlierHead(t *testing.T) {
 		if _, err := chain.Verify(ctx, "c1", &h); !errors.Is(err, audit.ErrBroken) {
 			t.Errorf("a head of %d blocks that is not the chain's: %v", h.Blocks, err)
 		}
+	}
+}
+
+// A block a loss resumes at, lost in its turn, breaks the chain at the loss's place again;
+// acknowledging that break resumes at a later block, and readers take the loss that checks.
+func TestLossAcknowledgedAgain(t *testing.T) {
+	ctx := context.Background()
+	store, chain := lossChain(t)
+	delete(store.blocks["c1"], 4)
+	if _, err := chain.AcknowledgeLoss(ctx, "c1", 4, "po", "INC-1"); err != nil {
+		t.Fatal(err)
+	}
+	delete(store.blocks["c1"], 5)
+	_, err := chain.Verify(ctx, "c1", nil)
+	if want := "block 4 is missing; block 5, which the loss acknowledged there resumes at, fails its check"; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Fatalf("with the resumed block lost: %v", err)
+	}
+	again, err := chain.AcknowledgeLoss(ctx, "c1", 4, "po", "INC-2")
+	if err != nil || again.Resume != 6 {
+		t.Fatalf("acknowledged again: %+v, %v", again, err)
+	}
+	seen, h, err := actors(t, audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil), audit.Head{})
+	if err != nil || !slices.Equal(seen, []string{"dr-0", "dr-1", "dr-2", "dr-3", "dr-6", "dr-7", "dr-8", "dr-9"}) ||
+		len(h.Losses) != 1 || h.Losses[0].Resume != 6 || h.Losses[0].Reference != "INC-2" {
+		t.Fatalf("read over the second acknowledgment: %v, %+v, %v", seen, h, err)
 	}
 }

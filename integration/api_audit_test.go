@@ -368,6 +368,40 @@ func TestAuditBlockListing(t *testing.T) {
 	}
 }
 
+// TestAuditLossStorage: the losses acknowledged from one block are kept side by side, one
+// per block resumed at, created once each; a reader reads them in order, and refuses to read
+// more than a few (a bucket writer could otherwise make every walk read thousands).
+func TestAuditLossStorage(t *testing.T) {
+	ctx := context.Background()
+	store, _ := newStore(t, shared.minio)
+	clinic := newID()
+	if k := storage.AuditLossKey(clinic, 3, 12); k != "c/"+clinic+"/al/0000000000000003/0000000000000012" {
+		t.Fatalf("loss key %s", k)
+	}
+	for _, resume := range []uint64{6, 4} {
+		if err := store.CreateAuditLoss(ctx, clinic, 3, resume, []byte(fmt.Sprint(resume))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.CreateAuditLoss(ctx, clinic, 3, 4, []byte("again")); !errors.Is(err, storage.ErrExists) {
+		t.Fatalf("created twice: %v", err)
+	}
+	if got, err := store.ReadAuditLosses(ctx, clinic, 3); err != nil || len(got) != 2 || string(got[0]) != "4" || string(got[1]) != "6" {
+		t.Fatalf("losses from block 3: %q, %v", got, err)
+	}
+	if got, err := store.ReadAuditLosses(ctx, clinic, 30); err != nil || len(got) != 0 { // 30 shares a prefix with 3 but not a key
+		t.Fatalf("losses from block 30: %q, %v", got, err)
+	}
+	for resume := uint64(7); resume < 7+storage.MaxAuditLosses; resume++ {
+		if err := store.CreateAuditLoss(ctx, clinic, 3, resume, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := store.ReadAuditLosses(ctx, clinic, 3); err == nil {
+		t.Fatal("read more losses from one block than a reader takes")
+	}
+}
+
 // TestAPIAuditLossAcknowledged: blocks of the trail lost for good (here, the one recording a
 // draft's opening and the one recording a disclosure) stop every new reader of the trail
 // until the clinic's privacy officer acknowledges each loss, at the break a verification

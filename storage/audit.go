@@ -163,37 +163,68 @@ func (s *Store) PutAuditCheckpoint(ctx context.Context, clinic, name string, bod
 }
 
 // An acknowledged loss of audit blocks (package audit) is a clinic privacy officer's signed
-// statement that blocks of the chain are lost for good, stored at c/<clinic>/al/<first>, first
-// being the first lost block in 16 digits: a reader that finds the chain broken there looks
-// for it. Losses are only ever created, like blocks.
+// statement that blocks of the chain are lost for good, stored at
+// c/<clinic>/al/<first>/<resume>: first is the first lost block, resume the block the chain
+// goes on from, both in 16 digits. A reader that finds the chain broken at first reads the
+// losses stored there; should a resumed block be lost in its turn, the break can be
+// acknowledged again with a later one. Losses are only ever created, like blocks.
 
 // MaxAuditLossSize bounds a stored acknowledged loss.
 const MaxAuditLossSize = 64 << 10
 
-// AuditLossKey is the object key of the acknowledged loss of clinic's chain from block first.
-func AuditLossKey(clinic string, first uint64) string {
-	return "c/" + clinic + "/al/" + fmt.Sprintf("%0*d", auditSeqDigits, first)
+// MaxAuditLosses bounds the losses acknowledged from one block that a reader reads.
+const MaxAuditLosses = 16
+
+func auditLossPrefix(clinic string, first uint64) string {
+	return "c/" + clinic + "/al/" + fmt.Sprintf("%0*d/", auditSeqDigits, first)
 }
 
-// CreateAuditLoss stores the acknowledged loss of clinic's chain from block first; ErrExists
-// if one is there.
-func (s *Store) CreateAuditLoss(ctx context.Context, clinic string, first uint64, body []byte) error {
+// AuditLossKey is the object key of the acknowledged loss of clinic's chain from block first
+// to block resume.
+func AuditLossKey(clinic string, first, resume uint64) string {
+	return auditLossPrefix(clinic, first) + fmt.Sprintf("%0*d", auditSeqDigits, resume)
+}
+
+// CreateAuditLoss stores the acknowledged loss of clinic's chain from block first to block
+// resume; ErrExists if that one is there.
+func (s *Store) CreateAuditLoss(ctx context.Context, clinic string, first, resume uint64, body []byte) error {
 	if err := checkIDs(clinic); err != nil {
 		return err
 	}
 	if len(body) > MaxAuditLossSize {
 		return errors.New("storage: audit loss too large")
 	}
-	_, err := s.create(ctx, AuditLossKey(clinic, first), bytes.NewReader(body), int64(len(body)))
+	_, err := s.create(ctx, AuditLossKey(clinic, first, resume), bytes.NewReader(body), int64(len(body)))
 	return err
 }
 
-// ReadAuditLoss returns the acknowledged loss of clinic's chain from block first; ErrNotFound
-// if there is none.
-func (s *Store) ReadAuditLoss(ctx context.Context, clinic string, first uint64) ([]byte, error) {
+// ReadAuditLosses returns the acknowledged losses of clinic's chain from block first, in key
+// order: none when there are none, an error when there are more than MaxAuditLosses.
+func (s *Store) ReadAuditLosses(ctx context.Context, clinic string, first uint64) ([][]byte, error) {
 	if err := checkIDs(clinic); err != nil {
 		return nil, err
 	}
-	b, _, err := s.readSmall(ctx, AuditLossKey(clinic, first), MaxAuditLossSize, "audit loss")
-	return b, err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var keys []string
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: auditLossPrefix(clinic, first), Recursive: true}) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("storage: list audit losses: %w", obj.Err)
+		}
+		if keys = append(keys, obj.Key); len(keys) > MaxAuditLosses {
+			return nil, errors.New("storage: too many audit losses from one block")
+		}
+	}
+	bodies := make([][]byte, 0, len(keys))
+	for _, key := range keys {
+		b, _, err := s.readSmall(ctx, key, MaxAuditLossSize, "audit loss")
+		if errors.Is(err, ErrNotFound) {
+			continue // removed since it was listed
+		}
+		if err != nil {
+			return nil, err
+		}
+		bodies = append(bodies, b)
+	}
+	return bodies, nil
 }
