@@ -86,6 +86,8 @@ func (s *Service) AcknowledgeAuditLoss(ctx context.Context, c access.Caller, fir
 	}
 	loss, err := s.trail.AcknowledgeLoss(ctx, c.Clinic, first, c.ID, reference)
 	switch {
+	case errors.Is(err, audit.ErrAcknowledged):
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the loss from block %d is acknowledged already", first)
 	case errors.Is(err, audit.ErrNotAtBreak):
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the audit trail does not break at block %d: only the first break a verification reports can be acknowledged", first)
 	case errors.Is(err, audit.ErrNothingToResume):

@@ -30,6 +30,7 @@ type blockStore struct {
 	blocks      map[string]map[uint64][]byte
 	checkpoints map[string][]byte // by clinic/name
 	losses      map[string][]byte // by clinic/first/resume
+	beforeLoss  func()            // called, when set, as a loss is about to be stored
 	stray       map[string]bool
 	delay       time.Duration
 	fail        error
@@ -44,6 +45,9 @@ func newBlockStore() *blockStore {
 }
 
 func (s *blockStore) CreateAuditLoss(_ context.Context, clinic string, first, resume uint64, body []byte) error {
+	if s.beforeLoss != nil {
+		s.beforeLoss()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := fmt.Sprintf("%s/%d/%d", clinic, first, resume)

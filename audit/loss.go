@@ -52,6 +52,10 @@ type Loss struct {
 // is said to begin: only a break that a check found can be acknowledged.
 var ErrNotAtBreak = errors.New("audit: the chain does not break at that block")
 
+// ErrAcknowledged is returned by AcknowledgeLoss when the break is acknowledged already (by
+// another request, maybe at the same moment): the chain goes on past it.
+var ErrAcknowledged = errors.New("audit: the loss is acknowledged already")
+
 // ErrNothingToResume is returned by AcknowledgeLoss when no block after the break passes its
 // check yet: the chain's end is what is damaged. Writers record on after a damaged last block
 // (Chain.head), so the next event gives the loss a block to resume at.
@@ -60,12 +64,16 @@ var ErrNothingToResume = errors.New("audit: no block after the break passes its 
 // AcknowledgeLoss records that the blocks of clinic's chain from first on, up to the next
 // block that passes its check, are lost for good, by (a privacy officer's subject), with the
 // clinic's incident reference. The chain must break at first, as Verify finds it (losses
-// acknowledged before are gone past); ErrNotAtBreak if it does not, ErrNothingToResume if no
-// later block can be gone on from. Whoever calls it records the acknowledgment in the trail.
+// acknowledged before are gone past); ErrAcknowledged if a loss from there is acknowledged
+// already, ErrNotAtBreak if the chain does not break there, ErrNothingToResume if no later
+// block can be gone on from. Whoever calls it records the acknowledgment in the trail.
 func (c *Chain) AcknowledgeLoss(ctx context.Context, clinic string, first uint64, by, reference string) (Loss, error) {
 	verify := c.verifier(clinic)
 	h, err := scan(ctx, c.store, clinic, verify, nil, Head{}, nil, nil)
 	var brk *breakError
+	if slices.ContainsFunc(h.Losses, func(l Loss) bool { return l.First == first }) {
+		return Loss{}, ErrAcknowledged
+	}
 	if err == nil || errors.As(err, &brk) && (brk.seq != first || h.Blocks != first) {
 		return Loss{}, ErrNotAtBreak
 	}
@@ -129,7 +137,12 @@ func (c *Chain) storeLoss(ctx context.Context, loss Loss) error {
 	}
 	err = c.store.CreateAuditLoss(ctx, loss.Clinic, loss.First, loss.Resume, body)
 	if errors.Is(err, storage.ErrExists) {
-		// The walk stopped at the break, so the loss stored there fails its check.
+		// Either another request stored the same loss since the walk, or the walk stopped at
+		// the break because the loss stored there fails its check.
+		h, _ := scan(ctx, c.store, loss.Clinic, c.verifier(loss.Clinic), nil, Head{}, nil, nil)
+		if slices.ContainsFunc(h.Losses, func(l Loss) bool { return l.First == loss.First }) {
+			return ErrAcknowledged
+		}
 		return fmt.Errorf("%w: an acknowledged loss from block %d to block %d is stored and fails its check", ErrBroken, loss.First, loss.Resume)
 	}
 	if err != nil {

@@ -73,7 +73,7 @@ func TestLossAcknowledged(t *testing.T) {
 		!loss.Until.Equal(t0.Add(5*time.Minute)) || loss.By != "po" || loss.Reference != "INC-7" {
 		t.Fatalf("loss %+v", loss)
 	}
-	if _, err := chain.AcknowledgeLoss(ctx, "c1", 4, "po", ""); !errors.Is(err, audit.ErrNotAtBreak) {
+	if _, err := chain.AcknowledgeLoss(ctx, "c1", 4, "po", ""); !errors.Is(err, audit.ErrAcknowledged) {
 		t.Fatalf("acknowledged twice: %v", err)
 	}
 
@@ -291,5 +291,26 @@ func TestLossAcknowledgedAgain(t *testing.T) {
 	if err != nil || !slices.Equal(seen, []string{"dr-0", "dr-1", "dr-2", "dr-3", "dr-6", "dr-7", "dr-8", "dr-9"}) ||
 		len(h.Losses) != 1 || h.Losses[0].Resume != 6 || h.Losses[0].Reference != "INC-2" {
 		t.Fatalf("read over the second acknowledgment: %v, %+v, %v", seen, h, err)
+	}
+}
+
+// Two privacy officers acknowledging the same break at once: one stores the loss, the other
+// is told it is acknowledged already (not that a stored loss fails its check).
+func TestLossAcknowledgedAtOnce(t *testing.T) {
+	ctx := context.Background()
+	store, chain := lossChain(t)
+	delete(store.blocks["c1"], 4)
+	other := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
+	store.beforeLoss = func() {
+		store.beforeLoss = nil // the other request stores its loss between this one's walk and its write
+		if _, err := other.AcknowledgeLoss(ctx, "c1", 4, "po-2", ""); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := chain.AcknowledgeLoss(ctx, "c1", 4, "po-1", ""); !errors.Is(err, audit.ErrAcknowledged) {
+		t.Fatalf("the second acknowledgment: %v", err)
+	}
+	if h, err := chain.Verify(ctx, "c1", nil); err != nil || len(h.Losses) != 1 || h.Losses[0].By != "po-2" {
+		t.Fatalf("verify: %+v, %v", h, err)
 	}
 }

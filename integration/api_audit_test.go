@@ -497,7 +497,10 @@ func TestAPIAuditLossAcknowledged(t *testing.T) {
 			t.Fatalf("loss %+v", l)
 		}
 	}
-	e.must(t, http.StatusConflict, nil, "admin", "POST", path, map[string]any{"block": lost[0]})
+	if status, _, b := e.call(t, "admin", "POST", path, map[string]any{"block": lost[0]}); status != http.StatusConflict ||
+		!strings.Contains(string(b), fmt.Sprintf("the loss from block %d is acknowledged already", lost[0])) {
+		t.Fatalf("acknowledged again: %d %s", status, b)
+	}
 
 	// Readers go on past them: the verification lists both; a new process's accounting lacks
 	// the lost disclosure and says in which periods it may be missing; the draft is a draft.
