@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
@@ -365,6 +366,87 @@ func TestAuditBlockListing(t *testing.T) {
 		if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestAuditRetention: with audit retention on, blocks and losses are written under Object
+// Lock in compliance mode: no one can delete or overwrite the stored bytes, deleting the key
+// only hides them behind a delete marker, and removing the marker brings them back. A store
+// asked to retain over a bucket without Object Lock is not ready.
+func TestAuditRetention(t *testing.T) {
+	ctx := context.Background()
+	endpoint, err := shared.minio.Endpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := shared.minio.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(bucket string) *storage.Store {
+		s, err := storage.New(storage.Config{Endpoint: endpoint, AccessKey: shared.minio.User, SecretKey: shared.minio.Password,
+			Bucket: bucket, AuditRetention: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	bucket, clinic := "t-"+newID(), newID()
+	store := open(bucket)
+	if err := store.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateAuditBlock(ctx, clinic, 0, []byte(`{"block":0}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateAuditBlock(ctx, clinic, 0, []byte(`{"block":"another replica's"}`)); !errors.Is(err, storage.ErrExists) {
+		t.Fatalf("a second block 0: %v", err) // replicas still decide races by the conditional create
+	}
+	if err := store.CreateAuditLoss(ctx, clinic, 1, 2, []byte(`{"loss":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{storage.AuditBlockKey(clinic, 0), storage.AuditLossKey(clinic, 1, 2)} {
+		mode, until, err := raw.GetObjectRetention(ctx, bucket, key, "")
+		if err != nil || mode == nil || *mode != minio.Compliance || until.Before(time.Now().Add(55*time.Minute)) {
+			t.Fatalf("%s: retention %v until %v, %v", key, mode, until, err)
+		}
+	}
+	key := storage.AuditBlockKey(clinic, 0)
+	info, err := raw.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{VersionID: info.VersionID}); err == nil {
+		t.Fatal("a locked block's bytes were deleted")
+	}
+	if _, err := raw.PutObject(ctx, bucket, key, bytes.NewReader([]byte("forged")), 6, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err) // a new version on top; the locked one stays
+	}
+	if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.ReadAuditBlock(ctx, clinic, 0); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("behind a delete marker: %v", err)
+	}
+	// Restoring: remove what was put on top of the genuine version, newest first.
+	for o := range raw.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if o.VersionID != info.VersionID {
+			if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{VersionID: o.VersionID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got, err := store.ReadAuditBlock(ctx, clinic, 0); err != nil || string(got) != `{"block":0}` {
+		t.Fatalf("restored: %q, %v", got, err)
+	}
+
+	_, plain := newStore(t, shared.minio) // a bucket made without Object Lock
+	unlocked := open(plain)
+	if err := unlocked.Ready(ctx); err == nil || !strings.Contains(err.Error(), "Object Lock") {
+		t.Fatalf("retention over a bucket without Object Lock: %v", err)
 	}
 }
 

@@ -46,8 +46,7 @@ func (s *Store) CreateAuditBlock(ctx context.Context, clinic string, seq uint64,
 	if len(body) > MaxAuditBlockSize {
 		return errors.New("storage: audit block too large")
 	}
-	_, err := s.create(ctx, AuditBlockKey(clinic, seq), bytes.NewReader(body), int64(len(body)))
-	return err
+	return s.createAudit(ctx, AuditBlockKey(clinic, seq), body)
 }
 
 // ReadAuditBlock returns block seq of clinic's chain; ErrNotFound if there is none.
@@ -194,8 +193,7 @@ func (s *Store) CreateAuditLoss(ctx context.Context, clinic string, first, resum
 	if len(body) > MaxAuditLossSize {
 		return errors.New("storage: audit loss too large")
 	}
-	_, err := s.create(ctx, AuditLossKey(clinic, first, resume), bytes.NewReader(body), int64(len(body)))
-	return err
+	return s.createAudit(ctx, AuditLossKey(clinic, first, resume), body)
 }
 
 // ReadAuditLosses returns the acknowledged losses of clinic's chain from block first, in key

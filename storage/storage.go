@@ -8,12 +8,14 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -30,17 +32,26 @@ type Config struct {
 	Region    string // optional
 	// Transport, when set, carries every request (custom TLS, proxies, instrumentation).
 	Transport http.RoundTripper
+	// AuditRetention, when set, writes every audit block and acknowledged loss under S3 Object
+	// Lock in compliance mode for that long (HIPAA keeps such documentation six years,
+	// 45 CFR 164.316(b)(2)(i)): until then no one, the bucket's root included, can delete or
+	// overwrite the stored bytes; deleting the key only hides them behind a delete marker,
+	// and removing the marker restores them. The bucket must have Object Lock enabled (Ready
+	// says so when it does not; EnsureBucket creates it so).
+	AuditRetention time.Duration
 }
 
 // ConfigFromEnv reads the configuration the recordvault commands share from the
 // environment: RECORDVAULT_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, _BUCKET ("recordvault" when
-// unset), _TLS ("true" for HTTPS) and _REGION.
-func ConfigFromEnv(getenv func(string) string) Config {
+// unset), _TLS ("true" for HTTPS) and _REGION, and RECORDVAULT_AUDIT_RETENTION_DAYS (whole
+// days; unset or 0 for none). A retention that is not a whole number of days is an error,
+// never taken for none.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	bucket := getenv("RECORDVAULT_S3_BUCKET")
 	if bucket == "" {
 		bucket = "recordvault"
 	}
-	return Config{
+	cfg := Config{
 		Endpoint:  getenv("RECORDVAULT_S3_ENDPOINT"),
 		AccessKey: getenv("RECORDVAULT_S3_ACCESS_KEY"),
 		SecretKey: getenv("RECORDVAULT_S3_SECRET_KEY"),
@@ -48,12 +59,21 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		UseTLS:    getenv("RECORDVAULT_S3_TLS") == "true",
 		Region:    getenv("RECORDVAULT_S3_REGION"),
 	}
+	if days := getenv("RECORDVAULT_AUDIT_RETENTION_DAYS"); days != "" {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*366 {
+			return Config{}, fmt.Errorf("RECORDVAULT_AUDIT_RETENTION_DAYS: a whole number of days, got %q", days)
+		}
+		cfg.AuditRetention = time.Duration(n) * 24 * time.Hour
+	}
+	return cfg, nil
 }
 
 // Store is one bucket of object storage.
 type Store struct {
-	client *minio.Client
-	bucket string
+	client         *minio.Client
+	bucket         string
+	auditRetention time.Duration
 }
 
 var (
@@ -93,7 +113,7 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: new client: %w", err)
 	}
-	return &Store{client: client, bucket: cfg.Bucket}, nil
+	return &Store{client: client, bucket: cfg.Bucket, auditRetention: cfg.AuditRetention}, nil
 }
 
 // Ready reports whether the bucket can be reached with this store's credentials.
@@ -106,6 +126,11 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	if !ok {
 		return fmt.Errorf("storage bucket %q does not exist", s.bucket)
+	}
+	if s.auditRetention > 0 {
+		if lock, _, _, _, err := s.client.GetObjectLockConfig(ctx, s.bucket); err != nil || lock != "Enabled" {
+			return fmt.Errorf("storage bucket %q has no Object Lock, which audit retention needs", s.bucket)
+		}
 	}
 	return nil
 }
@@ -120,7 +145,7 @@ func (s *Store) EnsureBucket(ctx context.Context) error {
 	if ok {
 		return nil
 	}
-	if err := s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{}); err != nil {
+	if err := s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{ObjectLocking: s.auditRetention > 0}); err != nil {
 		return fmt.Errorf("storage: make bucket %s: %w", s.bucket, err)
 	}
 	return nil
@@ -132,10 +157,26 @@ func (s *Store) create(ctx context.Context, key string, r io.Reader, size int64)
 	return s.put(ctx, key, r, size, "")
 }
 
+// createAudit creates key holding body, a piece of the audit trail: under Object Lock for
+// the store's audit retention, when it has one.
+func (s *Store) createAudit(ctx context.Context, key string, body []byte) error {
+	var until time.Time
+	if s.auditRetention > 0 {
+		until = time.Now().Add(s.auditRetention)
+	}
+	_, err := s.write(ctx, key, bytes.NewReader(body), int64(len(body)), "", until)
+	return err
+}
+
 // put writes exactly size bytes from r to key under a condition: with ifMatch empty the object
 // must not exist (If-None-Match: *; ErrExists otherwise), else its ETag must be ifMatch
 // (ErrChanged otherwise). The exact size lets the client stream without buffering the object.
 func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, ifMatch string) (etag string, err error) {
+	return s.write(ctx, key, r, size, ifMatch, time.Time{})
+}
+
+// write is put, with the object locked in compliance mode until retainUntil when it is set.
+func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, ifMatch string, retainUntil time.Time) (etag string, err error) {
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
@@ -148,6 +189,10 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, if
 		// encrypted). Memory is streamThreads part buffers, whatever the object's size.
 		opts.ConcurrentStreamParts, opts.NumThreads = true, streamThreads
 		opts.PartSize = max(streamPartSize, uint64(size)/maxParts+1)
+	}
+	if !retainUntil.IsZero() {
+		// S3 wants the body's MD5 with a retention (the object is small: a block or a loss).
+		opts.Mode, opts.RetainUntilDate, opts.SendContentMd5 = minio.Compliance, retainUntil, true
 	}
 	conflict := ErrExists
 	if ifMatch == "" {

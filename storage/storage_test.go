@@ -1,6 +1,9 @@
 package storage
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestCheckKey(t *testing.T) {
 	for key, ok := range map[string]bool{
@@ -18,6 +21,30 @@ func TestCheckKey(t *testing.T) {
 	} {
 		if err := checkKey(key); (err == nil) != ok {
 			t.Errorf("checkKey(%q) = %v, want ok=%v", key, err, ok)
+		}
+	}
+}
+
+// Audit retention is whole days from the environment; anything else is refused, never taken
+// for none (a typo must not turn the lock off unnoticed).
+func TestConfigFromEnvRetention(t *testing.T) {
+	env := func(value string) func(string) string {
+		return func(k string) string {
+			if k == "RECORDVAULT_AUDIT_RETENTION_DAYS" {
+				return value
+			}
+			return ""
+		}
+	}
+	for value, want := range map[string]time.Duration{"": 0, "0": 0, "2192": 2192 * 24 * time.Hour} {
+		cfg, err := ConfigFromEnv(env(value))
+		if err != nil || cfg.AuditRetention != want || cfg.Bucket != "recordvault" {
+			t.Errorf("%q: %v, %v", value, cfg.AuditRetention, err)
+		}
+	}
+	for _, value := range []string{"6y", "-1", "1.5", "99999999"} {
+		if _, err := ConfigFromEnv(env(value)); err == nil {
+			t.Errorf("%q taken", value)
 		}
 	}
 }

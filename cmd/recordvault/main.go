@@ -65,7 +65,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := vc.Start(ctx, logger); err != nil {
 		return err
 	}
-	store, err := storage.New(storage.ConfigFromEnv(getenv))
+	storeCfg, err := storage.ConfigFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	store, err := storage.New(storeCfg)
 	if err != nil {
 		return err
 	}
