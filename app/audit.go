@@ -88,6 +88,8 @@ func (s *Service) AcknowledgeAuditLoss(ctx context.Context, c access.Caller, fir
 	switch {
 	case errors.Is(err, audit.ErrAcknowledged):
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the loss from block %d is acknowledged already", first)
+	case errors.Is(err, audit.ErrRestorable):
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "block %d is not lost: its genuine version is still stored in the bucket, and restoring it mends the trail", first)
 	case errors.Is(err, audit.ErrNotAtBreak):
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "the audit trail does not break at block %d: only the first break a verification reports can be acknowledged", first)
 	case errors.Is(err, audit.ErrNothingToResume):

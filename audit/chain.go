@@ -48,6 +48,7 @@ var _ recordvault.Auditor = (*Chain)(nil)
 type BlockStore interface {
 	CreateAuditBlock(ctx context.Context, clinic string, seq uint64, body []byte) error
 	ReadAuditBlock(ctx context.Context, clinic string, seq uint64) ([]byte, error)
+	ReadAuditBlockVersions(ctx context.Context, clinic string, seq uint64) ([][]byte, error)
 	ListAuditBlocks(ctx context.Context, clinic string, from uint64, limit int) ([]uint64, error)
 	ReadAuditCheckpoint(ctx context.Context, clinic, name string) ([]byte, string, error)
 	PutAuditCheckpoint(ctx context.Context, clinic, name string, body []byte, etag string) error
@@ -326,6 +327,9 @@ var ErrBroken = errors.New("audit: chain broken")
 type breakError struct {
 	seq uint64
 	msg string
+	// restorable: a genuine version of the block is still stored (under a delete marker or a
+	// newer version, in a versioned bucket): restoring it mends the chain.
+	restorable bool
 }
 
 func (e *breakError) Error() string        { return ErrBroken.Error() + ": " + e.msg }
@@ -456,7 +460,7 @@ func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head,
 // (the reader has its events already, and new blocks must link to the bytes it read). An
 // error from each ends the scan; the Head is then the last block whose events were all given.
 func (c *Chain) Scan(ctx context.Context, clinic string, from Head, each func(recordvault.AuditEvent) error) (Head, error) {
-	return scan(ctx, c.store, clinic, c.verifier(clinic), c.written(clinic), from, nil, each)
+	return walk{store: c.store, clinic: clinic, verify: c.verifier(clinic), written: c.written(clinic), each: each, readStored: true, logger: c.logger}.scan(ctx, from)
 }
 
 // written returns a lookup of the blocks of clinic this process stored lately.
@@ -477,13 +481,28 @@ func (c *Chain) written(clinic string) func(seq uint64) (writtenBlock, bool) {
 // Verify is Chain.Verify for a verifier outside the service: it reads the chain from store
 // and checks it with publicKeys (say, read from a file of the key's data), needing no Vault.
 func Verify(ctx context.Context, store BlockStore, clinic string, publicKeys PublicKeys, earlier *Head) (Head, error) {
-	return scan(ctx, store, clinic, signatures(publicKeys), nil, Head{}, earlier, nil)
+	return walk{store: store, clinic: clinic, verify: signatures(publicKeys), earlier: earlier}.scan(ctx, Head{})
 }
 
-// scan walks clinic's chain after from (see Verify and Scan), taking the blocks written knows
-// (this process's own, when not nil) without reading them.
-func scan(ctx context.Context, store BlockStore, clinic string, verify verifyFunc,
-	written func(uint64) (writtenBlock, bool), from Head, earlier *Head, each func(recordvault.AuditEvent) error) (Head, error) {
+// walk is one walk over a clinic's chain: how it reads and checks the blocks and what it does
+// with them.
+type walk struct {
+	store   BlockStore
+	clinic  string
+	verify  verifyFunc
+	written func(uint64) (writtenBlock, bool)  // blocks taken without reading them (this process's own); nil for none
+	earlier *Head                              // a head kept elsewhere that the chain must still reach; nil for none
+	each    func(recordvault.AuditEvent) error // given every event read; nil for none
+	// readStored: where a block is missing or fails its check but a genuine version of it is
+	// still stored (a versioned bucket, see storage.Config.AuditRetention), take that version
+	// and go on, since its signature and link vouch for it (readers), rather than report the
+	// break as restorable (checks). Each block so read is logged to logger.
+	readStored bool
+	logger     *slog.Logger
+}
+
+// scan walks the chain after from (see Verify and Scan).
+func (w walk) scan(ctx context.Context, from Head) (Head, error) {
 	h := from
 	prev, err := hex.DecodeString(from.Hash)
 	if err != nil || (from.Blocks == 0) != (from.Hash == "") || (from.Blocks > 0 && len(prev) != sha256.Size) {
@@ -497,7 +516,7 @@ func scan(ctx context.Context, store BlockStore, clinic string, verify verifyFun
 	// to find, and the next block's link to the bytes read shows a changed chain.)
 	next := h.Blocks - min(h.Blocks, 1)
 	for {
-		seqs, err := store.ListAuditBlocks(ctx, clinic, next, listPage)
+		seqs, err := w.store.ListAuditBlocks(ctx, w.clinic, next, listPage)
 		if errors.Is(err, storage.ErrStrayAuditObject) {
 			return h, fmt.Errorf("%w: an object after block %d is not a block", ErrBroken, h.Blocks)
 		}
@@ -512,21 +531,39 @@ func scan(ctx context.Context, store BlockStore, clinic string, verify verifyFun
 			seqs = seqs[1:]
 		}
 		if len(seqs) > 0 {
-			if h, prev, err = scanBlocks(ctx, store, clinic, verify, written, seqs, h, prev, earlier, each); err != nil {
+			if h, prev, err = w.blocks(ctx, seqs, h, prev); err != nil {
 				var brk *breakError
 				if !errors.As(err, &brk) || brk.seq != h.Blocks {
 					return h, err
 				}
-				if h, prev, err = bridge(ctx, store, clinic, verify, h, prev, earlier, each, brk); err != nil {
+				genuine, err := w.storedVersion(ctx, h.Blocks, prev)
+				switch {
+				case err != nil:
 					return h, err
+				case genuine != nil && !w.readStored:
+					return h, &breakError{seq: h.Blocks, msg: brk.msg + "; its genuine version is still stored: restore it", restorable: true}
+				case genuine != nil:
+					if w.logger != nil {
+						w.logger.Error("audit block hidden or replaced in the bucket; read its genuine version, which should be restored",
+							"clinic", w.clinic, "seq", h.Blocks, "problem", brk.msg)
+					}
+					stored := w
+					stored.written = storedBlock(h.Blocks, prev, genuine)
+					if h, prev, err = stored.blocks(ctx, []uint64{h.Blocks}, h, prev); err != nil {
+						return h, err
+					}
+				default:
+					if h, prev, err = w.bridge(ctx, h, prev, brk); err != nil {
+						return h, err
+					}
 				}
 				next = h.Blocks
 				continue
 			}
 		}
 		if atEnd {
-			if earlier != nil && h.Blocks < earlier.Blocks {
-				return h, fmt.Errorf("%w: the chain ends after %d blocks, the earlier head had %d: its end was cut off", ErrBroken, h.Blocks, earlier.Blocks)
+			if w.earlier != nil && h.Blocks < w.earlier.Blocks {
+				return h, fmt.Errorf("%w: the chain ends after %d blocks, the earlier head had %d: its end was cut off", ErrBroken, h.Blocks, w.earlier.Blocks)
 			}
 			return h, nil
 		}
@@ -537,18 +574,17 @@ func scan(ctx context.Context, store BlockStore, clinic string, verify verifyFun
 // listPage is how many block names a walk lists at once.
 const listPage = 1000
 
-// scanBlocks walks the listed blocks seqs on from h, whose last block's hash is prev, and
-// returns where it got to.
-func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify verifyFunc,
-	written func(uint64) (writtenBlock, bool), seqs []uint64, h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error) (Head, []byte, error) {
+// blocks walks the listed blocks seqs on from h, whose last block's hash is prev, and returns
+// where it got to.
+func (w walk) blocks(ctx context.Context, seqs []uint64, h Head, prev []byte) (Head, []byte, error) {
 	own := func(seq uint64) (writtenBlock, bool) {
-		if written == nil {
+		if w.written == nil {
 			return writtenBlock{}, false
 		}
-		return written(seq)
+		return w.written(seq)
 	}
 	fetch := slices.DeleteFunc(slices.Clone(seqs), func(seq uint64) bool { _, ok := own(seq); return ok })
-	next, stop := readAhead(ctx, store, clinic, fetch)
+	next, stop := readAhead(ctx, w.store, w.clinic, fetch)
 	defer stop()
 	for _, seq := range seqs {
 		if seq != h.Blocks {
@@ -560,7 +596,7 @@ func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify ver
 			b.Prev, b.Events, sum = hex.EncodeToString(wb.prev[:]), wb.events, wb.hash
 		} else {
 			read := next()
-			raw, err := checkBlock(ctx, clinic, seq, read.body, read.err, verify)
+			raw, err := checkBlock(ctx, w.clinic, seq, read.body, read.err, w.verify)
 			if err != nil {
 				return h, prev, err
 			}
@@ -573,10 +609,10 @@ func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify ver
 			return h, prev, brokenAt(seq, "block %d does not follow block %d", seq, int64(seq)-1)
 		}
 		reached := Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(sum[:]), Losses: h.Losses}
-		if earlier != nil && reached.Blocks == earlier.Blocks && reached.Hash != earlier.Hash {
+		if w.earlier != nil && reached.Blocks == w.earlier.Blocks && reached.Hash != w.earlier.Hash {
 			return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, seq)
 		}
-		if err := emit(b.Events, each); err != nil {
+		if err := w.emit(b.Events); err != nil {
 			return h, prev, err
 		}
 		prev, h = sum[:], reached
@@ -584,13 +620,47 @@ func scanBlocks(ctx context.Context, store BlockStore, clinic string, verify ver
 	return h, prev, nil
 }
 
-// emit gives events to each, if there is one, until it fails.
-func emit(events []recordvault.AuditEvent, each func(recordvault.AuditEvent) error) error {
-	if each == nil {
+// storedVersion returns the genuine bytes of block seq among its stored versions (newest
+// first): one that passes its check and links to prev, the hash of the block before it; nil
+// when there is none.
+func (w walk) storedVersion(ctx context.Context, seq uint64, prev []byte) (json.RawMessage, error) {
+	versions, err := w.store.ReadAuditBlockVersions(ctx, w.clinic, seq)
+	if err != nil {
+		return nil, fmt.Errorf("audit: read block %d's versions: %w", seq, err)
+	}
+	for _, body := range versions {
+		raw, err := checkBlock(ctx, w.clinic, seq, body, nil, w.verify)
+		if errors.Is(err, ErrBroken) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var b block
+		if json.Unmarshal(raw, &b) == nil && b.Prev == hex.EncodeToString(prev) {
+			return raw, nil
+		}
+	}
+	return nil, nil
+}
+
+// storedBlock is a lookup, for scanBlocks, that knows block seq as raw: a genuine version
+// found among the stored ones.
+func storedBlock(seq uint64, prev []byte, raw json.RawMessage) func(uint64) (writtenBlock, bool) {
+	var b block
+	_ = json.Unmarshal(raw, &b) // checked by storedVersion
+	wb := writtenBlock{seq: seq, hash: sha256.Sum256(raw), events: b.Events}
+	copy(wb.prev[:], prev)
+	return func(s uint64) (writtenBlock, bool) { return wb, s == seq }
+}
+
+// emit gives events to the walk's each, if there is one, until it fails.
+func (w walk) emit(events []recordvault.AuditEvent) error {
+	if w.each == nil {
 		return nil
 	}
 	for _, e := range events {
-		if err := each(e); err != nil {
+		if err := w.each(e); err != nil {
 			return err
 		}
 	}

@@ -28,9 +28,10 @@ import (
 type blockStore struct {
 	mu          sync.Mutex
 	blocks      map[string]map[uint64][]byte
-	checkpoints map[string][]byte // by clinic/name
-	losses      map[string][]byte // by clinic/first/resume
-	beforeLoss  func()            // called, when set, as a loss is about to be stored
+	checkpoints map[string][]byte              // by clinic/name
+	losses      map[string][]byte              // by clinic/first/resume
+	older       map[string]map[uint64][][]byte // earlier versions of blocks, newest first (a versioned bucket)
+	beforeLoss  func()                         // called, when set, as a loss is about to be stored
 	stray       map[string]bool
 	delay       time.Duration
 	fail        error
@@ -41,7 +42,35 @@ type blockStore struct {
 var _ audit.BlockStore = (*blockStore)(nil)
 
 func newBlockStore() *blockStore {
-	return &blockStore{blocks: map[string]map[uint64][]byte{}, checkpoints: map[string][]byte{}, losses: map[string][]byte{}, stray: map[string]bool{}}
+	return &blockStore{blocks: map[string]map[uint64][]byte{}, checkpoints: map[string][]byte{}, losses: map[string][]byte{},
+		older: map[string]map[uint64][][]byte{}, stray: map[string]bool{}}
+}
+
+// hide keeps block seq of clinic as an earlier version and deletes or replaces its current
+// one, as a bucket writer can in a versioned bucket.
+func (s *blockStore) hide(clinic string, seq uint64, replacement []byte) {
+	if s.older[clinic] == nil {
+		s.older[clinic] = map[uint64][][]byte{}
+	}
+	s.older[clinic][seq] = append([][]byte{s.blocks[clinic][seq]}, s.older[clinic][seq]...)
+	if replacement == nil {
+		delete(s.blocks[clinic], seq)
+	} else {
+		s.blocks[clinic][seq] = replacement
+	}
+}
+
+func (s *blockStore) ReadAuditBlockVersions(_ context.Context, clinic string, seq uint64) ([][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var versions [][]byte
+	if b, ok := s.blocks[clinic][seq]; ok {
+		versions = append(versions, slices.Clone(b))
+	}
+	for _, b := range s.older[clinic][seq] {
+		versions = append(versions, slices.Clone(b))
+	}
+	return versions, nil
 }
 
 func (s *blockStore) CreateAuditLoss(_ context.Context, clinic string, first, resume uint64, body []byte) error {

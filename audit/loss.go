@@ -11,7 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/storage"
 )
 
@@ -56,6 +55,10 @@ var ErrNotAtBreak = errors.New("audit: the chain does not break at that block")
 // another request, maybe at the same moment): the chain goes on past it.
 var ErrAcknowledged = errors.New("audit: the loss is acknowledged already")
 
+// ErrRestorable is returned by AcknowledgeLoss when the block is not lost: its genuine version
+// is still stored, and restoring it mends the chain.
+var ErrRestorable = errors.New("audit: the block's genuine version is still stored")
+
 // ErrNothingToResume is returned by AcknowledgeLoss when no block after the break passes its
 // check yet: the chain's end is what is damaged. Writers record on after a damaged last block
 // (Chain.head), so the next event gives the loss a block to resume at.
@@ -69,13 +72,16 @@ var ErrNothingToResume = errors.New("audit: no block after the break passes its 
 // block can be gone on from. Whoever calls it records the acknowledgment in the trail.
 func (c *Chain) AcknowledgeLoss(ctx context.Context, clinic string, first uint64, by, reference string) (Loss, error) {
 	verify := c.verifier(clinic)
-	h, err := scan(ctx, c.store, clinic, verify, nil, Head{}, nil, nil)
+	h, err := walk{store: c.store, clinic: clinic, verify: verify}.scan(ctx, Head{})
 	var brk *breakError
 	if slices.ContainsFunc(h.Losses, func(l Loss) bool { return l.First == first }) {
 		return Loss{}, ErrAcknowledged
 	}
 	if err == nil || errors.As(err, &brk) && (brk.seq != first || h.Blocks != first) {
 		return Loss{}, ErrNotAtBreak
+	}
+	if brk != nil && brk.restorable {
+		return Loss{}, ErrRestorable
 	}
 	if brk == nil {
 		return Loss{}, err // not a break a loss can bridge (a stray object), or no answer
@@ -139,7 +145,7 @@ func (c *Chain) storeLoss(ctx context.Context, loss Loss) error {
 	if errors.Is(err, storage.ErrExists) {
 		// Either another request stored the same loss since the walk, or the walk stopped at
 		// the break because the loss stored there fails its check.
-		h, _ := scan(ctx, c.store, loss.Clinic, c.verifier(loss.Clinic), nil, Head{}, nil, nil)
+		h, _ := walk{store: c.store, clinic: loss.Clinic, verify: c.verifier(loss.Clinic)}.scan(ctx, Head{})
 		if slices.ContainsFunc(h.Losses, func(l Loss) bool { return l.First == loss.First }) {
 			return ErrAcknowledged
 		}
@@ -167,9 +173,8 @@ func sealed(raw []byte) (time.Time, error) {
 // earlier one's resumed block is lost in its turn). It returns where the walk got to, past
 // the resumed block, whose events went to each; broken itself when no loss is stored there,
 // and a break at the same place when none passes, so that it can be acknowledged again.
-func bridge(ctx context.Context, store BlockStore, clinic string, verify verifyFunc,
-	h Head, prev []byte, earlier *Head, each func(recordvault.AuditEvent) error, broken *breakError) (Head, []byte, error) {
-	bodies, err := store.ReadAuditLosses(ctx, clinic, h.Blocks)
+func (w walk) bridge(ctx context.Context, h Head, prev []byte, broken *breakError) (Head, []byte, error) {
+	bodies, err := w.store.ReadAuditLosses(ctx, w.clinic, h.Blocks)
 	if err != nil {
 		return h, prev, fmt.Errorf("audit: read losses: %w", err)
 	}
@@ -178,7 +183,7 @@ func bridge(ctx context.Context, store BlockStore, clinic string, verify verifyF
 	}
 	failed := ""
 	for _, body := range bodies {
-		loss, resumed, reason, err := checkLoss(ctx, store, clinic, verify, h.Blocks, prev, body)
+		loss, resumed, reason, err := w.checkLoss(ctx, h.Blocks, prev, body)
 		if err != nil {
 			return h, prev, err
 		}
@@ -191,13 +196,13 @@ func bridge(ctx context.Context, store BlockStore, clinic string, verify verifyF
 			return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, loss.Resume)
 		}
 		reached := Head{Blocks: loss.Resume + 1, Events: h.Events + len(b.Events), Hash: loss.ResumeHash, Losses: append(slices.Clone(h.Losses), loss)}
-		if earlier != nil && (reached.Blocks == earlier.Blocks && reached.Hash != earlier.Hash || earlier.Blocks == loss.Resume && b.Prev != earlier.Hash) {
+		if e := w.earlier; e != nil && (reached.Blocks == e.Blocks && reached.Hash != e.Hash || e.Blocks == loss.Resume && b.Prev != e.Hash) {
 			// An earlier head at the resumed block, or at the lost block just before it (which
 			// the resumed block names), must still be the chain's; further inside the loss, no
 			// block is left to check it against.
-			return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, earlier.Blocks-1)
+			return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, e.Blocks-1)
 		}
-		if err := emit(b.Events, each); err != nil {
+		if err := w.emit(b.Events); err != nil {
 			return h, prev, err
 		}
 		sum := sha256.Sum256(resumed)
@@ -208,17 +213,17 @@ func bridge(ctx context.Context, store BlockStore, clinic string, verify verifyF
 
 // checkLoss checks body, a loss stored for a break at block first whose predecessor's hash is
 // prev, and reads the block it resumes from: the reason it does not pass, or "".
-func checkLoss(ctx context.Context, store BlockStore, clinic string, verify verifyFunc, first uint64, prev, body []byte) (Loss, json.RawMessage, string, error) {
-	raw, ok, err := open(ctx, lossKind, body, verify)
+func (w walk) checkLoss(ctx context.Context, first uint64, prev, body []byte) (Loss, json.RawMessage, string, error) {
+	raw, ok, err := open(ctx, lossKind, body, w.verify)
 	if err != nil {
 		return Loss{}, nil, "", err
 	}
 	var loss Loss
-	if !ok || json.Unmarshal(raw, &loss) != nil || loss.Version != 1 || loss.Clinic != clinic || loss.First != first ||
+	if !ok || json.Unmarshal(raw, &loss) != nil || loss.Version != 1 || loss.Clinic != w.clinic || loss.First != first ||
 		loss.After != hex.EncodeToString(prev) || loss.Resume < loss.First {
 		return Loss{}, nil, "the loss acknowledged there fails its check", nil
 	}
-	resumed, err := readBlock(ctx, store, clinic, loss.Resume, verify)
+	resumed, err := readBlock(ctx, w.store, w.clinic, loss.Resume, w.verify)
 	if err != nil && !errors.Is(err, ErrBroken) {
 		return Loss{}, nil, "", err
 	}

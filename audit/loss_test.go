@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -312,5 +313,40 @@ func TestLossAcknowledgedAtOnce(t *testing.T) {
 	}
 	if h, err := chain.Verify(ctx, "c1", nil); err != nil || len(h.Losses) != 1 || h.Losses[0].By != "po-2" {
 		t.Fatalf("verify: %+v, %v", h, err)
+	}
+}
+
+// In a versioned bucket, a block hidden behind a delete marker or a newer version is not
+// lost: readers take its genuine version (its signature and link vouch for it) and go on; a
+// check reports the break as restorable; a loss cannot be acknowledged for it.
+func TestHiddenBlocksRead(t *testing.T) {
+	ctx := context.Background()
+	for name, c := range map[string]struct {
+		hide  func(s *blockStore)
+		first uint64 // the first break a check finds
+	}{
+		"deleted":                 {func(s *blockStore) { s.hide("c1", 4, nil) }, 4},
+		"overwritten":             {func(s *blockStore) { s.hide("c1", 4, []byte("forged")) }, 4},
+		"another's block on top":  {func(s *blockStore) { s.hide("c1", 4, s.blocks["c2"][4]) }, 4},
+		"two versions on top":     {func(s *blockStore) { s.hide("c1", 4, []byte("forged")); s.hide("c1", 4, s.blocks["c1"][3]) }, 4},
+		"first and last deleted":  {func(s *blockStore) { s.hide("c1", 0, nil); s.hide("c1", 9, []byte("x")) }, 0},
+		"every other one deleted": {func(s *blockStore) { s.hide("c1", 1, nil); s.hide("c1", 3, nil); s.hide("c1", 5, nil) }, 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store, chain := lossChain(t)
+			c.hide(store)
+			seen, h, err := actors(t, audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil), audit.Head{})
+			if err != nil || len(seen) != 10 || h.Blocks != 10 || len(h.Losses) != 0 {
+				t.Fatalf("read: %v, %+v, %v", seen, h, err)
+			}
+			_, err = chain.Verify(ctx, "c1", nil)
+			if want := fmt.Sprintf("block %d is", c.first); err == nil || !strings.Contains(err.Error(), want) ||
+				!strings.HasSuffix(err.Error(), "its genuine version is still stored: restore it") {
+				t.Fatalf("verify: %v", err)
+			}
+			if _, err := chain.AcknowledgeLoss(ctx, "c1", c.first, "po", ""); !errors.Is(err, audit.ErrRestorable) {
+				t.Fatalf("acknowledged a restorable block: %v", err)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"os"
@@ -28,6 +29,7 @@ import (
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/vault/vaulttest"
 )
 
 // TestAPIAuditTrail: every event the service records goes into the clinic's signed audit
@@ -431,6 +433,10 @@ func TestAuditRetention(t *testing.T) {
 	if _, err := store.ReadAuditBlock(ctx, clinic, 0); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("behind a delete marker: %v", err)
 	}
+	if versions, err := store.ReadAuditBlockVersions(ctx, clinic, 0); err != nil || len(versions) != 2 ||
+		string(versions[0]) != "forged" || string(versions[1]) != `{"block":0}` {
+		t.Fatalf("the stored versions, newest first: %q, %v", versions, err)
+	}
 	// Restoring: remove what was put on top of the genuine version, newest first.
 	for o := range raw.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
 		if o.VersionID != info.VersionID {
@@ -441,6 +447,28 @@ func TestAuditRetention(t *testing.T) {
 	}
 	if got, err := store.ReadAuditBlock(ctx, clinic, 0); err != nil || string(got) != `{"block":0}` {
 		t.Fatalf("restored: %q, %v", got, err)
+	}
+
+	// A chain in that bucket with a block hidden: readers read its genuine version and go on;
+	// a check says it can be restored.
+	other := newID()
+	chain := audit.NewChain(store, vaulttest.Keyring{}, slog.New(slog.DiscardHandler), nil)
+	for i := range 5 {
+		if err := chain.Record(ctx, recordvault.AuditEvent{Actor: fmt.Sprintf("dr-%d", i), Clinic: other, Action: "read_record", Allowed: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := raw.RemoveObject(ctx, bucket, storage.AuditBlockKey(other, 2), minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reader := audit.NewChain(store, vaulttest.Keyring{}, slog.New(slog.DiscardHandler), nil)
+	var actors []string
+	if h, err := reader.Scan(ctx, other, audit.Head{}, func(e recordvault.AuditEvent) error { actors = append(actors, e.Actor); return nil }); err != nil ||
+		h.Blocks != 5 || len(actors) != 5 || actors[2] != "dr-2" {
+		t.Fatalf("reading past a hidden block: %+v, %v, %v", h, actors, err)
+	}
+	if _, err := reader.Verify(ctx, other, nil); err == nil || !strings.HasSuffix(err.Error(), "block 2 is missing; its genuine version is still stored: restore it") {
+		t.Fatalf("checking it: %v", err)
 	}
 
 	_, plain := newStore(t, shared.minio) // a bucket made without Object Lock

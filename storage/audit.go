@@ -76,6 +76,42 @@ func (s *Store) readSmall(ctx context.Context, key string, limit int64, what str
 	return b, info.ETag, nil
 }
 
+// ReadAuditBlockVersions returns every stored version of block seq of clinic's chain, newest
+// first, delete markers left out (at most MaxAuditLosses of them): in a versioned bucket the
+// genuine bytes of a block hidden by a delete marker or a newer version are among them. In a
+// bucket without versioning, only the current one.
+func (s *Store) ReadAuditBlockVersions(ctx context.Context, clinic string, seq uint64) ([][]byte, error) {
+	if err := checkIDs(clinic); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	key := AuditBlockKey(clinic, seq)
+	var bodies [][]byte
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("storage: list audit block versions: %w", obj.Err)
+		}
+		if obj.Key != key || obj.IsDeleteMarker {
+			continue
+		}
+		if len(bodies) == MaxAuditLosses {
+			break
+		}
+		body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: obj.VersionID})
+		if err != nil {
+			return nil, fmt.Errorf("storage: read audit block version: %w", err)
+		}
+		b, err := io.ReadAll(io.LimitReader(body, MaxAuditBlockSize+1))
+		body.Close()
+		if err != nil || len(b) > MaxAuditBlockSize {
+			continue // not a block this service wrote
+		}
+		bodies = append(bodies, b)
+	}
+	return bodies, nil
+}
+
 // ErrStrayAuditObject is returned when a clinic's audit prefix holds an object that is not a
 // block: something other than the service wrote there.
 var ErrStrayAuditObject = errors.New("storage: an object in the audit chain's place is not a block")
