@@ -644,7 +644,7 @@ func (w walk) storedVersion(ctx context.Context, seq uint64, prev []byte) (json.
 	return nil, nil
 }
 
-// storedBlock is a lookup, for scanBlocks, that knows block seq as raw: a genuine version
+// storedBlock is a lookup, for walk.blocks, that knows block seq as raw: a genuine version
 // found among the stored ones.
 func storedBlock(seq uint64, prev []byte, raw json.RawMessage) func(uint64) (writtenBlock, bool) {
 	var b block

@@ -77,7 +77,7 @@ func (s *Store) readSmall(ctx context.Context, key string, limit int64, what str
 }
 
 // ReadAuditBlockVersions returns every stored version of block seq of clinic's chain, newest
-// first, delete markers left out (at most MaxAuditLosses of them): in a versioned bucket the
+// first, delete markers left out (at most MaxAuditBlockVersions of them): in a versioned bucket the
 // genuine bytes of a block hidden by a delete marker or a newer version are among them. In a
 // bucket without versioning, only the current one.
 func (s *Store) ReadAuditBlockVersions(ctx context.Context, clinic string, seq uint64) ([][]byte, error) {
@@ -95,7 +95,7 @@ func (s *Store) ReadAuditBlockVersions(ctx context.Context, clinic string, seq u
 		if obj.Key != key || obj.IsDeleteMarker {
 			continue
 		}
-		if len(bodies) == MaxAuditLosses {
+		if len(bodies) == MaxAuditBlockVersions {
 			break
 		}
 		body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: obj.VersionID})
@@ -111,6 +111,9 @@ func (s *Store) ReadAuditBlockVersions(ctx context.Context, clinic string, seq u
 	}
 	return bodies, nil
 }
+
+// MaxAuditBlockVersions bounds the versions of one block a reader reads.
+const MaxAuditBlockVersions = 16
 
 // ErrStrayAuditObject is returned when a clinic's audit prefix holds an object that is not a
 // block: something other than the service wrote there.
