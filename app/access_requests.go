@@ -99,7 +99,8 @@ func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, clie
 		return nil, err
 	}
 	if _, err := s.disclosures.Create(ctx, c.Clinic, client, v.ID, kindAccessRequest, v.Status, v); err != nil {
-		return nil, err
+		return nil, s.abandonStep(ctx, c, recordvault.AuditEvent{Action: "access_request_abandoned", Client: client, AccessRequest: v.ID,
+			Rule: "the request could not be stored: nothing is due"}, err)
 	}
 	return v, nil
 }

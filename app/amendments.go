@@ -50,7 +50,8 @@ func (s *Service) RequestAmendment(ctx context.Context, c access.Caller, client,
 	k, err := s.records.AddChild(ctx, doc, records.NewChild{ID: id, Kind: recordvault.AmendmentDocument, Author: c.ID,
 		Status: req.Status, Fields: parts})
 	if err != nil {
-		return nil, err
+		return nil, s.abandonStep(ctx, c, recordvault.AuditEvent{Action: "amendment_abandoned", Client: client, Record: record, Amendment: id,
+			Rule: "the request could not be stored: nothing is due"}, err)
 	}
 	return recordvault.AmendmentFromParts(k.ID, k.Status, parts)
 }

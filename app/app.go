@@ -151,6 +151,16 @@ func (s *Service) recordStep(ctx context.Context, c access.Caller, e recordvault
 	return nil
 }
 
+// abandonStep records that the change a step recorded before it (a request received) was not
+// stored after all, so that the trail's ledger does not keep it open (an overdue request that
+// never was, listed as missing from the bucket); failed is why, and is returned.
+func (s *Service) abandonStep(ctx context.Context, c access.Caller, e recordvault.AuditEvent, failed error) error {
+	if err := s.recordStep(ctx, c, e); err != nil {
+		return errors.Join(failed, err)
+	}
+	return failed
+}
+
 // isClientLogin reports whether c acts as a client, through their own login.
 func isClientLogin(c access.Caller) bool { return slices.Contains(c.Roles, recordvault.RoleClient) }
 

@@ -223,11 +223,11 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 		cl.Revoked[e.Authorization] = true
 	case e.Action == "amendment_requested" && e.Amendment != "":
 		cl.Open[e.Amendment] = openRequest{At: e.Time, Client: e.Client, Record: e.Record}
-	case e.Action == "amendment_decided":
+	case e.Action == "amendment_decided" || e.Action == "amendment_abandoned":
 		delete(cl.Open, e.Amendment)
 	case e.Action == "access_request_received" && e.AccessRequest != "":
 		cl.OpenAccess[e.AccessRequest] = openRequest{At: e.Time, Client: e.Client}
-	case e.Action == "access_request_answered":
+	case e.Action == "access_request_answered" || e.Action == "access_request_abandoned":
 		delete(cl.OpenAccess, e.AccessRequest)
 	case e.Action == "state_revised" && e.Revision > cl.Revisions[e.Client]:
 		cl.Revisions[e.Client] = e.Revision

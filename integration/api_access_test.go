@@ -20,6 +20,7 @@ import (
 	"github.com/recordvault/recordvault/access/accesstest"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
 )
@@ -271,12 +272,7 @@ func TestAPIDraftRolledBack(t *testing.T) {
 
 	// A process whose storage refuses the change: neither a revision nor a signature it could
 	// not store is recorded, and the draft goes on.
-	deps := e.deps
-	deps.Records = records.New(e.vault, refusingReplace{e.store}, nil)
-	failing, err := app.New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	failing := e.refusingWrites(t)
 	if _, err := failing.UpdateRecord(ctx, drLee, client, rec.ID, map[string]json.RawMessage{"plan": json.RawMessage(`"lost plan"`)}); err == nil {
 		t.Fatal("an update the storage refused succeeded")
 	}
@@ -290,11 +286,66 @@ func TestAPIDraftRolledBack(t *testing.T) {
 	}
 }
 
-// refusingReplace is storage that refuses every change of a stored manifest.
-type refusingReplace struct{ *storage.Store }
+// refusingWrites is storage that refuses to store records and disclosure documents, new or
+// changed (the audit trail still takes events).
+type refusingWrites struct{ *storage.Store }
 
-func (refusingReplace) ReplaceManifest(context.Context, *storage.Manifest, string) (string, error) {
-	return "", errors.New("storage refuses writes")
+var errRefused = errors.New("storage refuses writes")
+
+func (refusingWrites) CreateManifest(context.Context, *storage.Manifest) (string, error) {
+	return "", errRefused
+}
+func (refusingWrites) ReplaceManifest(context.Context, *storage.Manifest, string) (string, error) {
+	return "", errRefused
+}
+func (refusingWrites) CreateDisclosure(context.Context, *storage.Disclosure) (string, error) {
+	return "", errRefused
+}
+
+// refusingWrites is a process of e's service whose records and disclosures are stored in
+// refusingWrites.
+func (e *apiEnv) refusingWrites(t testing.TB) *app.Service {
+	t.Helper()
+	deps := e.deps
+	deps.Records = records.New(e.vault, refusingWrites{e.store}, nil)
+	deps.Disclosures = disclosure.New(e.vault, e.vault, refusingWrites{e.store}, nil)
+	svc, err := app.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// TestAPIRequestsNotStored: an amendment or access request the storage refuses (after its
+// receipt is in the audit trail) is marked abandoned there, so the overdue listings do not
+// list it as missing from the bucket for ever.
+func TestAPIRequestsNotStored(t *testing.T) {
+	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "admin": {recordvault.RoleClinicAdmin}})
+	ctx := context.Background()
+	client := e.createClient(t, "admin", []string{"dr-lee"})
+	var rec app.RecordView
+	e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", "/v1/clients/"+client+"/records", map[string]any{"category": "progress_note",
+		"fields": progressNote("weekly CBT"), "sign": true})
+	long := time.Now().UTC().AddDate(0, 0, -70).Format(time.DateOnly) // overdue at once, had it been stored
+	failing := e.refusingWrites(t)
+	drLee := access.Caller{ID: "dr-lee", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinician}}
+	admin := access.Caller{ID: "admin", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}}
+	if _, err := failing.RequestAmendment(ctx, drLee, client, rec.ID, long, "the date is wrong", ""); !errors.Is(err, errRefused) {
+		t.Fatalf("an amendment request the storage refused: %v", err)
+	}
+	if _, err := failing.CreateAccessRequest(ctx, admin, client, app.AccessRequestInput{Received: long,
+		RequestedBy: app.RecipientInput{Kind: "client"}, Description: "all notes"}); !errors.Is(err, errRefused) {
+		t.Fatalf("an access request the storage refused: %v", err)
+	}
+	var amendments, requests struct{ Items []json.RawMessage }
+	e.must(t, http.StatusOK, &amendments, "admin", "GET", "/v1/amendments/overdue", nil)
+	e.must(t, http.StatusOK, &requests, "admin", "GET", "/v1/access-requests/overdue", nil)
+	if len(amendments.Items) != 0 || len(requests.Items) != 0 {
+		t.Fatalf("requests never stored listed as overdue: %s %s", amendments.Items, requests.Items)
+	}
+	if !strings.Contains(e.auditLog.String(), `"action":"amendment_abandoned"`) || !strings.Contains(e.auditLog.String(), `"action":"access_request_abandoned"`) {
+		t.Fatal("the abandoned requests are not in the trail")
+	}
 }
 
 // TestAPIEvaluationWithDocument: an evaluation is written as a draft, its PDF streamed up,
