@@ -241,6 +241,8 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 	case e.Release == "":
 	case e.Action == "end_release":
 		cl.Ended[e.Release] = true
+	case e.Action == "release_abandoned":
+		cl.Approvals = slices.DeleteFunc(cl.Approvals, func(a approval) bool { return a.Release == e.Release })
 	case e.Action == "download":
 		cl.Downloaded[e.Release] = true
 		if e.TokenID != "" {

@@ -37,6 +37,8 @@ func TestLedgerEvents(t *testing.T) {
 		{Time: at(13), Action: "amendment_abandoned", Client: "c1", Record: "n1", Amendment: "m3", Allowed: true},
 		{Time: at(13), Action: "access_request_received", Client: "c1", AccessRequest: "q3", Allowed: true},
 		{Time: at(13), Action: "access_request_abandoned", Client: "c1", AccessRequest: "q3", Allowed: true},
+		{Time: at(13), Action: "release_decision", Client: "c1", Record: "n1", Release: "r5", Accounted: true, Allowed: true},
+		{Time: at(13), Action: "release_abandoned", Client: "c1", Record: "n1", Release: "r5", Allowed: true},
 		{Time: at(14), Action: "read_record", Client: "c1", Record: "n1", Allowed: true}, // names nothing the ledger keeps
 		{Time: at(15), Action: "draft_opened", Client: "c1", Record: "d1", Allowed: true},
 		{Time: at(16), Action: "draft_opened", Client: "c1", Record: "d2", Allowed: true},

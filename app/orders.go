@@ -177,17 +177,17 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 	}
 	signed, err := json.Marshal(manifest)
 	if err != nil {
-		return nil, err
+		return nil, s.releasesAbandoned(ctx, c, releases, err)
 	}
 	if v.Signature, err = s.disclosures.SignManifest(ctx, c.Clinic, signed); err != nil {
-		return nil, err
+		return nil, s.releasesAbandoned(ctx, c, releases, err)
 	}
 	v.Manifest = string(signed)
 	// The releases are stored first and the order last: an order on file always has its
-	// releases.
-	for _, r := range releases {
+	// releases (a release stored without its order is a real one, downloadable).
+	for i, r := range releases {
 		if err := s.storeRelease(ctx, c.Clinic, r); err != nil {
-			return nil, err
+			return nil, s.releasesAbandoned(ctx, c, releases[i:], err)
 		}
 	}
 	if _, err := s.disclosures.Create(ctx, c.Clinic, client, v.ID, kindCourtOrder, "recorded", v); err != nil {

@@ -485,9 +485,20 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	if err := s.storeRelease(ctx, c.Clinic, v); err != nil {
-		return nil, err
+		return nil, s.releasesAbandoned(ctx, c, []*ReleaseView{v}, err)
 	}
 	return v, nil
+}
+
+// releasesAbandoned records that releases whose decisions the trail holds could not be
+// stored (or stored with that decision), so that the trail's ledger drops their approvals and
+// no accounting lists a disclosure that never was; failed is why, and is returned.
+func (s *Service) releasesAbandoned(ctx context.Context, c access.Caller, rs []*ReleaseView, failed error) error {
+	for _, r := range rs {
+		failed = s.abandonStep(ctx, c, recordvault.AuditEvent{Action: "release_abandoned", Client: r.Client, Record: r.Document, Release: r.ID,
+			Rule: "the release could not be stored: nothing was disclosed"}, failed)
+	}
+	return failed
 }
 
 // releaseView is the release a decision on in makes.
@@ -547,7 +558,7 @@ func (s *Service) ReviewDenial(ctx context.Context, c access.Caller, client, id 
 	}
 	r.Denial = &denial
 	if err := s.redecide(ctx, c.Clinic, doc, r, decision); err != nil {
-		return nil, err
+		return nil, s.releasesAbandoned(ctx, c, []*ReleaseView{r}, err)
 	}
 	return r, nil
 }
@@ -635,7 +646,7 @@ func (s *Service) ResolveRelease(ctx context.Context, c access.Caller, client, i
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	if err := s.redecide(ctx, c.Clinic, doc, r, decision); err != nil {
-		return nil, err
+		return nil, s.releasesAbandoned(ctx, c, []*ReleaseView{r}, err)
 	}
 	return r, nil
 }

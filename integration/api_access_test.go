@@ -301,6 +301,9 @@ func (refusingWrites) ReplaceManifest(context.Context, *storage.Manifest, string
 func (refusingWrites) CreateDisclosure(context.Context, *storage.Disclosure) (string, error) {
 	return "", errRefused
 }
+func (refusingWrites) ReplaceDisclosure(context.Context, *storage.Disclosure, string) (string, error) {
+	return "", errRefused
+}
 
 // refusingWrites is a process of e's service whose records and disclosures are stored in
 // refusingWrites.
@@ -316,9 +319,10 @@ func (e *apiEnv) refusingWrites(t testing.TB) *app.Service {
 	return svc
 }
 
-// TestAPIRequestsNotStored: an amendment or access request the storage refuses (after its
-// receipt is in the audit trail) is marked abandoned there, so the overdue listings do not
-// list it as missing from the bucket for ever.
+// TestAPIRequestsNotStored: an amendment or access request, or a release, that the storage
+// refuses after its receipt or decision is in the audit trail is marked abandoned there, so
+// the overdue listings do not list it as missing from the bucket for ever, nor the client's
+// accounting a disclosure that never was.
 func TestAPIRequestsNotStored(t *testing.T) {
 	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "admin": {recordvault.RoleClinicAdmin}})
 	ctx := context.Background()
@@ -336,6 +340,16 @@ func TestAPIRequestsNotStored(t *testing.T) {
 	if _, err := failing.CreateAccessRequest(ctx, admin, client, app.AccessRequestInput{Received: long,
 		RequestedBy: app.RecipientInput{Kind: "client"}, Description: "all notes"}); !errors.Is(err, errRefused) {
 		t.Fatalf("an access request the storage refused: %v", err)
+	}
+	if _, err := failing.CreateRelease(ctx, drLee, client, app.ReleaseInput{Document: rec.ID, Basis: "serious_threat", Fields: []string{"plan"},
+		Purpose: "warning of a threat", Attestation: &app.AttestationInput{GoodFaith: true},
+		Recipient: app.RecipientInput{Kind: "threatened_person", ID: "target-1", Name: "R. Target"}}); !errors.Is(err, errRefused) {
+		t.Fatalf("a release the storage refused: %v", err)
+	}
+	var acc app.Accounting
+	e.must(t, http.StatusOK, &acc, "admin", "GET", "/v1/clients/"+client+"/accounting", nil)
+	if len(acc.Entries) != 0 {
+		t.Fatalf("a release never stored is in the accounting: %+v", acc.Entries)
 	}
 	var amendments, requests struct{ Items []json.RawMessage }
 	e.must(t, http.StatusOK, &amendments, "admin", "GET", "/v1/amendments/overdue", nil)
