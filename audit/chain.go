@@ -536,7 +536,7 @@ func (w walk) scan(ctx context.Context, from Head) (Head, error) {
 				if !errors.As(err, &brk) || brk.seq != h.Blocks {
 					return h, err
 				}
-				genuine, err := w.storedVersion(ctx, h.Blocks, prev)
+				genuine, _, err := w.storedVersion(ctx, h.Blocks, prev)
 				switch {
 				case err != nil:
 					return h, err
@@ -620,13 +620,13 @@ func (w walk) blocks(ctx context.Context, seqs []uint64, h Head, prev []byte) (H
 	return h, prev, nil
 }
 
-// storedVersion returns the genuine bytes of block seq among its stored versions (newest
-// first): one that passes its check and links to prev, the hash of the block before it; nil
-// when there is none.
-func (w walk) storedVersion(ctx context.Context, seq uint64, prev []byte) (json.RawMessage, error) {
+// storedVersion returns the genuine block seq among its stored versions (newest first): one
+// that passes its check and links to prev, the hash of the block before it, as its block's
+// bytes and as stored (body); nil when there is none.
+func (w walk) storedVersion(ctx context.Context, seq uint64, prev []byte) (raw json.RawMessage, body []byte, err error) {
 	versions, err := w.store.ReadAuditBlockVersions(ctx, w.clinic, seq)
 	if err != nil {
-		return nil, fmt.Errorf("audit: read block %d's versions: %w", seq, err)
+		return nil, nil, fmt.Errorf("audit: read block %d's versions: %w", seq, err)
 	}
 	for _, body := range versions {
 		raw, err := checkBlock(ctx, w.clinic, seq, body, nil, w.verify)
@@ -634,14 +634,55 @@ func (w walk) storedVersion(ctx context.Context, seq uint64, prev []byte) (json.
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var b block
 		if json.Unmarshal(raw, &b) == nil && b.Prev == hex.EncodeToString(prev) {
-			return raw, nil
+			return raw, body, nil
 		}
 	}
-	return nil, nil
+	return nil, nil, nil
+}
+
+// Restorer is what Restore needs of object storage: what a walk reads, and putting a
+// block's genuine version back on top of what hides it.
+type Restorer interface {
+	BlockStore
+	RestoreAuditBlock(ctx context.Context, clinic string, seq uint64, genuine []byte) error
+}
+
+var _ Restorer = (*storage.Store)(nil)
+
+// Restore walks clinic's chain as Verify does and, at each break where the block's genuine
+// version is still stored (hidden behind a delete marker or newer versions, in a versioned
+// bucket), puts that version back and walks on. It returns the blocks restored, and the
+// check at the end: the Head verified, and an error wrapping ErrBroken where a break remains
+// that no stored version mends. For an operator with the right to delete object versions
+// (recordvault-audit -restore): the service itself never deletes.
+func Restore(ctx context.Context, store Restorer, clinic string, publicKeys PublicKeys) ([]uint64, Head, error) {
+	w := walk{store: store, clinic: clinic, verify: signatures(publicKeys)}
+	var restored []uint64
+	for {
+		h, err := w.scan(ctx, Head{})
+		var brk *breakError
+		if !errors.As(err, &brk) || !brk.restorable || slices.Contains(restored, brk.seq) {
+			return restored, h, err
+		}
+		prev := make([]byte, sha256.Size)
+		if h.Blocks > 0 {
+			if prev, err = hex.DecodeString(h.Hash); err != nil {
+				return restored, h, fmt.Errorf("audit: restore: %w", err)
+			}
+		}
+		_, body, err := w.storedVersion(ctx, brk.seq, prev)
+		if err != nil || body == nil {
+			return restored, h, cmp.Or(err, error(brk))
+		}
+		if err := store.RestoreAuditBlock(ctx, clinic, brk.seq, body); err != nil {
+			return restored, h, fmt.Errorf("audit: restore block %d: %w", brk.seq, err)
+		}
+		restored = append(restored, brk.seq)
+	}
 }
 
 // storedBlock is a lookup, for walk.blocks, that knows block seq as raw: a genuine version

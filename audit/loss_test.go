@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"slices"
@@ -348,5 +349,30 @@ func TestHiddenBlocksRead(t *testing.T) {
 				t.Fatalf("acknowledged a restorable block: %v", err)
 			}
 		})
+	}
+}
+
+// An operator's restore puts back every hidden block's genuine version, after which the chain
+// checks intact; a block lost for good is left as the break it is.
+func TestRestoreHiddenBlocks(t *testing.T) {
+	ctx := context.Background()
+	store, _ := lossChain(t)
+	store.hide("c1", 4, nil)
+	store.hide("c1", 6, []byte("forged"))
+	keys := func(ctx context.Context) (int, map[int]*ecdsa.PublicKey, error) {
+		return vaulttest.Keyring{}.SigningKeys(ctx, audit.SigningKeyName("c1"))
+	}
+	restored, h, err := audit.Restore(ctx, store, "c1", keys)
+	if err != nil || !slices.Equal(restored, []uint64{4, 6}) || h.Blocks != 10 {
+		t.Fatalf("restore: %v, %+v, %v", restored, h, err)
+	}
+	if h, err := audit.Verify(ctx, store, "c1", keys, nil); err != nil || h.Blocks != 10 {
+		t.Fatalf("verify after the restore: %+v, %v", h, err)
+	}
+	store.hide("c1", 2, nil)
+	delete(store.blocks["c1"], 8) // gone with no version left
+	restored, h, err = audit.Restore(ctx, store, "c1", keys)
+	if !slices.Equal(restored, []uint64{2}) || h.Blocks != 8 || err == nil || !strings.Contains(err.Error(), "block 8 is missing") {
+		t.Fatalf("restore with a block lost for good: %v, %+v, %v", restored, h, err)
 	}
 }

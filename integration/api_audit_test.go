@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -309,6 +310,10 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if got, err = verify(); err == nil || got.Intact || got.Problem != "block 1 is missing" || got.Verified.Blocks != 1 {
 		t.Fatalf("with block 1 deleted: %+v, %v", got, err)
 	}
+	// In a bucket that keeps no versions there is nothing to restore: -restore only checks.
+	if got, err = verify("-restore"); err == nil || got.Intact || got.Problem != "block 1 is missing" {
+		t.Fatalf("-restore with block 1 gone for good: %+v, %v", got, err)
+	}
 	// Once the clinic acknowledges the loss, the command checks the acknowledgment with the
 	// same key data, goes on past it and lists it.
 	e.must(t, http.StatusCreated, nil, "admin", "POST", "/v1/audit/losses", map[string]any{"block": 1})
@@ -469,6 +474,20 @@ func TestAuditRetention(t *testing.T) {
 	}
 	if _, err := reader.Verify(ctx, other, nil); err == nil || !strings.HasSuffix(err.Error(), "block 2 is missing; its genuine version is still stored: restore it") {
 		t.Fatalf("checking it: %v", err)
+	}
+	// An operator's restore (with the bucket's own credentials) puts it back, and a forged
+	// version put over block 3 too.
+	if _, err := raw.PutObject(ctx, bucket, storage.AuditBlockKey(other, 3), bytes.NewReader([]byte("forged")), 6, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(ctx context.Context) (int, map[int]*ecdsa.PublicKey, error) {
+		return vaulttest.Keyring{}.SigningKeys(ctx, audit.SigningKeyName(other))
+	}
+	if restored, h, err := audit.Restore(ctx, store, other, keys); err != nil || !slices.Equal(restored, []uint64{2, 3}) || h.Blocks != 5 {
+		t.Fatalf("restore: %v, %+v, %v", restored, h, err)
+	}
+	if h, err := reader.Verify(ctx, other, nil); err != nil || h.Blocks != 5 {
+		t.Fatalf("checked after the restore: %+v, %v", h, err)
 	}
 
 	_, plain := newStore(t, shared.minio) // a bucket made without Object Lock

@@ -98,18 +98,75 @@ func (s *Store) ReadAuditBlockVersions(ctx context.Context, clinic string, seq u
 		if len(bodies) == MaxAuditBlockVersions {
 			break
 		}
-		body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: obj.VersionID})
-		if err != nil {
-			return nil, fmt.Errorf("storage: read audit block version: %w", err)
-		}
-		b, err := io.ReadAll(io.LimitReader(body, MaxAuditBlockSize+1))
-		body.Close()
-		if err != nil || len(b) > MaxAuditBlockSize {
+		b, err := s.readBlockVersion(ctx, key, obj.VersionID)
+		if errors.Is(err, errTooLarge) {
 			continue // not a block this service wrote
+		}
+		if err != nil {
+			return nil, err
 		}
 		bodies = append(bodies, b)
 	}
 	return bodies, nil
+}
+
+// RestoreAuditBlock makes genuine, one of the stored versions of block seq of clinic's
+// chain, the current one again, by removing every version and delete marker put on top of it
+// (newest first). It needs the right to delete object versions, which an operator has and
+// the service need not; under Object Lock the genuine version itself cannot be removed.
+// ErrNotFound when no stored version has those bytes.
+func (s *Store) RestoreAuditBlock(ctx context.Context, clinic string, seq uint64, genuine []byte) error {
+	if err := checkIDs(clinic); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	key := AuditBlockKey(clinic, seq)
+	var above []string // version ids newer than the genuine one, newest first
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if obj.Err != nil {
+			return fmt.Errorf("storage: list audit block versions: %w", obj.Err)
+		}
+		if obj.Key != key {
+			continue
+		}
+		if !obj.IsDeleteMarker && obj.Size == int64(len(genuine)) {
+			b, err := s.readBlockVersion(ctx, key, obj.VersionID)
+			if err != nil {
+				return err
+			}
+			if bytes.Equal(b, genuine) {
+				for _, id := range above {
+					if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: id}); err != nil {
+						return fmt.Errorf("storage: remove a version over audit block %d: %w", seq, err)
+					}
+				}
+				return nil
+			}
+		}
+		above = append(above, obj.VersionID)
+	}
+	return ErrNotFound
+}
+
+var errTooLarge = errors.New("storage: audit block version too large")
+
+// readBlockVersion reads one version of the audit block at key: errTooLarge past
+// MaxAuditBlockSize.
+func (s *Store) readBlockVersion(ctx context.Context, key, versionID string) ([]byte, error) {
+	body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: versionID})
+	if err != nil {
+		return nil, fmt.Errorf("storage: read audit block version: %w", err)
+	}
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(body, MaxAuditBlockSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("storage: read audit block version: %w", err)
+	}
+	if len(b) > MaxAuditBlockSize {
+		return nil, errTooLarge
+	}
+	return b, nil
 }
 
 // MaxAuditBlockVersions bounds the versions of one block a reader reads.

@@ -8,6 +8,9 @@
 //	  recordvault-audit -clinic <clinic> -keys keys.json [-blocks N -hash H]
 //
 // With -blocks and -hash (an earlier run's "verified"), a cut or replaced end is reported.
+// With -restore, and credentials that may delete object versions, it first puts back the
+// genuine version of every block hidden behind a delete marker or newer versions (a bucket
+// with Object Lock or versioning keeps it), and lists them under "restored".
 // Losses the clinic acknowledged (audit.Loss, signed by the same key) are checked and gone
 // past, and listed under "verified".
 package main
@@ -49,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	keysFile := flags.String("keys", "", "the audit key's data, from `vault read -format=json transit/keys/rv-<clinic>-audit-signing`")
 	blocks := flags.Uint64("blocks", 0, "with -hash: the blocks of an earlier run's verified head")
 	hash := flags.String("hash", "", "with -blocks: the hash of an earlier run's verified head")
+	restore := flags.Bool("restore", false, "first put back the genuine versions of hidden blocks (needs the right to delete object versions)")
 	if err := flags.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -82,11 +86,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		earlier = &audit.Head{Blocks: *blocks, Hash: *hash}
 	}
 	fixed := func(context.Context) (int, map[int]*ecdsa.PublicKey, error) { return latest, keys, nil }
+	var restored []uint64
+	if *restore {
+		if restored, _, err = audit.Restore(ctx, store, *clinic, fixed); err != nil && !errors.Is(err, audit.ErrBroken) {
+			return err // a break no stored version mends is the check's to report
+		}
+	}
 	check, err := app.TrailCheckOf(audit.Verify(ctx, store, *clinic, fixed, earlier))
 	if err != nil {
 		return err
 	}
-	if err := json.NewEncoder(stdout).Encode(check); err != nil {
+	out := struct {
+		Restored []uint64 `json:"restored,omitempty"`
+		*app.TrailCheck
+	}{restored, check}
+	if err := json.NewEncoder(stdout).Encode(out); err != nil {
 		return err
 	}
 	if !check.Intact {
