@@ -315,7 +315,22 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 	if err != nil {
 		return 0, zero, err
 	}
-	return last + 1, sha256.Sum256(raw), nil
+	// In a versioned bucket the end may be hidden (behind delete markers or newer versions):
+	// chain after its genuine blocks, not over them, so that none of their events is lost to
+	// readers.
+	sum := sha256.Sum256(raw)
+	hidden := walk{store: c.store, clinic: clinic, verify: c.verifier(clinic)}
+	for {
+		genuine, _, err := hidden.storedVersion(ctx, last+1, sum[:])
+		if err != nil {
+			return 0, zero, err
+		}
+		if genuine == nil {
+			return last + 1, sum, nil
+		}
+		c.logger.Error("audit chain's end is hidden in the bucket; chaining after its genuine blocks", "clinic", clinic, "seq", last+1)
+		last, sum = last+1, sha256.Sum256(genuine)
+	}
 }
 
 // ErrBroken is wrapped by every error Verify returns for a chain that is not intact.

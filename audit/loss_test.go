@@ -376,3 +376,22 @@ func TestRestoreHiddenBlocks(t *testing.T) {
 		t.Fatalf("restore with a block lost for good: %v, %+v, %v", restored, h, err)
 	}
 }
+
+// In a versioned bucket, a writer that finds the chain's end hidden chains after its genuine
+// blocks rather than over them, and readers read them all.
+func TestWriterAfterHiddenEnd(t *testing.T) {
+	ctx := context.Background()
+	store, _ := lossChain(t)
+	store.hide("c1", 8, nil)
+	store.hide("c1", 9, nil)
+	if err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Record(ctx, event("c1", 10)); err != nil {
+		t.Fatal(err)
+	}
+	if store.blocks["c1"][8] != nil || store.blocks["c1"][10] == nil {
+		t.Fatalf("written over the hidden end: block 8 %v, block 10 %v", store.blocks["c1"][8] != nil, store.blocks["c1"][10] != nil)
+	}
+	seen, h, err := actors(t, audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil), audit.Head{})
+	if err != nil || len(seen) != 11 || seen[9] != "dr-9" || seen[10] != "dr-10" || h.Blocks != 11 {
+		t.Fatalf("read: %v, %+v, %v", seen, h, err)
+	}
+}
