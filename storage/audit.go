@@ -54,14 +54,15 @@ func (s *Store) ReadAuditBlock(ctx context.Context, clinic string, seq uint64) (
 	if err := checkIDs(clinic); err != nil {
 		return nil, err
 	}
-	b, _, err := s.readSmall(ctx, AuditBlockKey(clinic, seq), MaxAuditBlockSize, "audit block")
+	b, _, err := s.readSmall(ctx, AuditBlockKey(clinic, seq), "", MaxAuditBlockSize, "audit block")
 	return b, err
 }
 
-// readSmall reads the object at key, of at most limit bytes (what names it in errors), and
-// its ETag; ErrNotFound if there is none.
-func (s *Store) readSmall(ctx context.Context, key string, limit int64, what string) ([]byte, string, error) {
-	obj, info, err := s.open(ctx, key)
+// readSmall reads version versionID ("" for the current one) of the object at key, of at most
+// limit bytes (what names it in errors; errTooLarge past it), and its ETag; ErrNotFound if
+// there is none.
+func (s *Store) readSmall(ctx context.Context, key, versionID string, limit int64, what string) ([]byte, string, error) {
+	obj, info, err := s.openVersion(ctx, key, versionID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -71,7 +72,7 @@ func (s *Store) readSmall(ctx context.Context, key string, limit int64, what str
 		return nil, "", fmt.Errorf("storage: read %s: %w", what, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, "", fmt.Errorf("storage: %s too large", what)
+		return nil, "", fmt.Errorf("%w: %s", errTooLarge, what)
 	}
 	return b, info.ETag, nil
 }
@@ -98,7 +99,7 @@ func (s *Store) ReadAuditBlockVersions(ctx context.Context, clinic string, seq u
 		if len(bodies) == MaxAuditBlockVersions {
 			break
 		}
-		b, err := s.readBlockVersion(ctx, key, obj.VersionID)
+		b, _, err := s.readSmall(ctx, key, obj.VersionID, MaxAuditBlockSize, "audit block version")
 		if errors.Is(err, errTooLarge) {
 			continue // not a block this service wrote
 		}
@@ -131,7 +132,7 @@ func (s *Store) RestoreAuditBlock(ctx context.Context, clinic string, seq uint64
 			continue
 		}
 		if !obj.IsDeleteMarker && obj.Size == int64(len(genuine)) {
-			b, err := s.readBlockVersion(ctx, key, obj.VersionID)
+			b, _, err := s.readSmall(ctx, key, obj.VersionID, MaxAuditBlockSize, "audit block version")
 			if err != nil {
 				return err
 			}
@@ -149,25 +150,8 @@ func (s *Store) RestoreAuditBlock(ctx context.Context, clinic string, seq uint64
 	return ErrNotFound
 }
 
-var errTooLarge = errors.New("storage: audit block version too large")
-
-// readBlockVersion reads one version of the audit block at key: errTooLarge past
-// MaxAuditBlockSize.
-func (s *Store) readBlockVersion(ctx context.Context, key, versionID string) ([]byte, error) {
-	body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: versionID})
-	if err != nil {
-		return nil, fmt.Errorf("storage: read audit block version: %w", err)
-	}
-	defer body.Close()
-	b, err := io.ReadAll(io.LimitReader(body, MaxAuditBlockSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("storage: read audit block version: %w", err)
-	}
-	if len(b) > MaxAuditBlockSize {
-		return nil, errTooLarge
-	}
-	return b, nil
-}
+// errTooLarge is returned by readSmall for an object past its limit.
+var errTooLarge = errors.New("storage: object too large")
 
 // MaxAuditBlockVersions bounds the versions of one block a reader reads.
 const MaxAuditBlockVersions = 16
@@ -240,7 +224,7 @@ func (s *Store) ReadAuditCheckpoint(ctx context.Context, clinic, name string) ([
 	if err := checkIDs(clinic); err != nil || !validName.MatchString(name) {
 		return nil, "", errors.New("storage: invalid audit checkpoint name")
 	}
-	return s.readSmall(ctx, auditCheckpointKey(clinic, name), MaxAuditCheckpointSize, "audit checkpoint")
+	return s.readSmall(ctx, auditCheckpointKey(clinic, name), "", MaxAuditCheckpointSize, "audit checkpoint")
 }
 
 // PutAuditCheckpoint stores clinic's checkpoint called name: created when etag is "" (ErrExists
@@ -311,7 +295,7 @@ func (s *Store) ReadAuditLosses(ctx context.Context, clinic string, first uint64
 	}
 	bodies := make([][]byte, 0, len(keys))
 	for _, key := range keys {
-		b, _, err := s.readSmall(ctx, key, MaxAuditLossSize, "audit loss")
+		b, _, err := s.readSmall(ctx, key, "", MaxAuditLossSize, "audit loss")
 		if errors.Is(err, ErrNotFound) {
 			continue // removed since it was listed
 		}

@@ -214,10 +214,15 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, 
 // open returns the object at key and its information, from a single GET (minio-go's Object
 // would send a HEAD first to learn what the GET's own headers say).
 func (s *Store) open(ctx context.Context, key string) (io.ReadCloser, minio.ObjectInfo, error) {
+	return s.openVersion(ctx, key, "")
+}
+
+// openVersion is open for one version of the object ("" for the current one).
+func (s *Store) openVersion(ctx context.Context, key, versionID string) (io.ReadCloser, minio.ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
 		return nil, minio.ObjectInfo{}, err
 	}
-	body, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	body, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: versionID})
 	if err != nil {
 		if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
 			return nil, info, ErrNotFound
