@@ -206,7 +206,8 @@ func (s *Service) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if c.NotBefore == nil || c.ExpiresAt.Sub(c.IssuedAt.Time) > MaxTTL || len(c.Audience) != 1 || c.Audience[0] == "" ||
+	// jwt checks iat only when present: a token without it is refused here, not dereferenced.
+	if c.NotBefore == nil || c.IssuedAt == nil || c.ExpiresAt.Sub(c.IssuedAt.Time) > MaxTTL || len(c.Audience) != 1 || c.Audience[0] == "" ||
 		!recordvault.ValidID(c.Subject) || !recordvault.ValidID(c.ID) || !recordvault.ValidID(c.Client) ||
 		!recordvault.ValidID(c.Document) || !strings.HasPrefix(c.ContentHash, "sha256:") || len(c.Fields) == 0 {
 		return nil, ErrInvalid

@@ -124,6 +124,7 @@ func TestVerifyRefuses(t *testing.T) {
 		"issued in the future":      sign(t, full(func(c *Claims) { c.IssuedAt = jwt.NewNumericDate(now.Add(time.Minute)) }), nil),
 		"no expiry":                 sign(t, full(func(c *Claims) { c.ExpiresAt = nil }), nil),
 		"no not-before":             sign(t, full(func(c *Claims) { c.NotBefore = nil }), nil),
+		"no issued-at":              sign(t, full(func(c *Claims) { c.IssuedAt = nil }), nil),
 		"lives over the cap":        sign(t, full(func(c *Claims) { c.ExpiresAt = jwt.NewNumericDate(now.Add(MaxTTL + time.Second)) }), nil),
 		"another issuer":            sign(t, full(func(c *Claims) { c.Issuer = "evil" }), nil),
 		"two audiences":             sign(t, full(func(c *Claims) { c.Audience = jwt.ClaimStrings{"smith-law", "jones"} }), nil),
