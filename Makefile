@@ -60,7 +60,8 @@ browser:
 
 # The benchmarks behind docs/PERFORMANCE.md; measurements, not pass/fail, so not in `test`.
 bench: images
-	go test -tags integration -run '^$$' -bench BenchmarkNotes -benchtime 5s ./integration
+	go test -tags integration -run '^$$' -bench 'BenchmarkNotes$$' -benchtime 5s ./integration
+	go test -tags integration -run '^$$' -bench BenchmarkNotesRatio -benchtime 1x ./integration
 	go test -tags integration -run '^$$' -bench BenchmarkAttachment -benchtime 3x ./integration
 
 servers:

@@ -12,9 +12,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,6 +94,12 @@ func CheckImages(ctx context.Context, images ...string) error {
 	return nil
 }
 
+// OnCPUs runs a server on the given processors only (a Docker cpuset such as "0" or "1-3"), for
+// benchmarks that give a server processors of its own.
+func OnCPUs(cpus string) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) { hc.CpusetCpus = cpus })
+}
+
 // server holds what every server of the harness can do for fault tests.
 type server struct {
 	ctr testcontainers.Container
@@ -128,6 +136,16 @@ func (c *server) Terminate(ctx context.Context) error {
 		return nil
 	}
 	return c.ctr.Terminate(ctx)
+}
+
+// bridgeAddr is host:port of the container's port on the Docker bridge: reached from the host
+// directly, without the docker-proxy that forwards a published port (and takes CPU to do so).
+func (c *server) bridgeAddr(ctx context.Context, port int) (string, error) {
+	ip, err := c.ctr.ContainerIP(ctx)
+	if err != nil {
+		return "", fmt.Errorf("harness: container address: %w", err)
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(port)), nil
 }
 
 func (c *server) docker(ctx context.Context, f func(*testcontainers.DockerClient) error) error {

@@ -22,15 +22,17 @@ type MinIO struct {
 	Password string
 }
 
-// StartMinIO starts a MinIO container from image with fresh root credentials.
-func StartMinIO(ctx context.Context, image string) (*MinIO, error) {
+// StartMinIO starts a MinIO container from image with fresh root credentials; opts customise
+// the container further (OnCPUs).
+func StartMinIO(ctx context.Context, image string, opts ...testcontainers.ContainerCustomizer) (*MinIO, error) {
 	user, password := "rv"+strings.ToLower(rand.Text()[:10]), rand.Text()
 	// The data lives on a volume, as a real MinIO's lives on a disk: this engine's container
 	// file system is fuse-overlayfs, whose userspace daemon would otherwise spend a third of
 	// the machine's CPU on every write, and measure that rather than MinIO.
 	volume := "recordvault-minio-" + strings.ToLower(rand.Text()[:12])
-	mc, err := tcminio.Run(ctx, image, tcminio.WithUsername(user), tcminio.WithPassword(password), loopbackPorts("9000/tcp"),
-		testcontainers.WithMounts(testcontainers.VolumeMount(volume, "/data")))
+	opts = append([]testcontainers.ContainerCustomizer{tcminio.WithUsername(user), tcminio.WithPassword(password), loopbackPorts("9000/tcp"),
+		testcontainers.WithMounts(testcontainers.VolumeMount(volume, "/data"))}, opts...)
+	mc, err := tcminio.Run(ctx, image, opts...)
 	m := &MinIO{mc: mc, volume: volume, User: user, Password: password}
 	if mc != nil {
 		m.ctr = mc
@@ -80,6 +82,11 @@ func (m *MinIO) waitUsable(ctx context.Context) error {
 // Endpoint is host:port of the S3 API as seen from the host; it changes after Stop and Start.
 func (m *MinIO) Endpoint(ctx context.Context) (string, error) {
 	return m.mc.ConnectionString(ctx)
+}
+
+// BridgeEndpoint is host:port of the S3 API on the Docker bridge, without a port forwarder.
+func (m *MinIO) BridgeEndpoint(ctx context.Context) (string, error) {
+	return m.bridgeAddr(ctx, 9000)
 }
 
 // Client returns a client of MinIO's own API with the root credentials, for checking what the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/testcontainers/testcontainers-go"
 	tcvault "github.com/testcontainers/testcontainers-go/modules/vault"
 )
 
@@ -20,10 +21,11 @@ type Vault struct {
 	RootToken string
 }
 
-// StartVault starts a Vault container from image and mounts Transit.
-func StartVault(ctx context.Context, image string) (*Vault, error) {
+// StartVault starts a Vault container from image and mounts Transit; opts customise the
+// container further (OnCPUs).
+func StartVault(ctx context.Context, image string, opts ...testcontainers.ContainerCustomizer) (*Vault, error) {
 	token := rand.Text()
-	vc, err := tcvault.Run(ctx, image, tcvault.WithToken(token), loopbackPorts("8200/tcp"))
+	vc, err := tcvault.Run(ctx, image, append([]testcontainers.ContainerCustomizer{tcvault.WithToken(token), loopbackPorts("8200/tcp")}, opts...)...)
 	v := &Vault{vc: vc, RootToken: token}
 	if vc != nil {
 		v.ctr = vc
@@ -45,6 +47,12 @@ func (v *Vault) Start(ctx context.Context) error {
 // Addr is the server's address as seen from the host; it changes after Stop and Start.
 func (v *Vault) Addr(ctx context.Context) (string, error) {
 	return v.vc.HttpHostAddress(ctx)
+}
+
+// BridgeAddr is the server's address on the Docker bridge, without a port forwarder.
+func (v *Vault) BridgeAddr(ctx context.Context) (string, error) {
+	hostPort, err := v.bridgeAddr(ctx, 8200)
+	return "http://" + hostPort, err
 }
 
 // Client returns a client of Vault's own API with the root token, for checking what the
