@@ -33,10 +33,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	var bodyErr *recordvault.Error
+	switch {
+	case errors.As(err, &tooLarge):
 		return recordvault.Errorf(recordvault.ETOOLARGE, "the body is larger than %d bytes", maxJSONBody)
-	}
-	if err != nil {
+	case errors.As(err, &bodyErr):
+		return err // the body's own failure, late or broken off (deadlineBody)
+	case err != nil:
 		return recordvault.Errorf(recordvault.EINVALID, "the body could not be read")
 	}
 	if !utf8.Valid(body) {

@@ -33,12 +33,15 @@ var statusOf = map[string]int{
 	recordvault.EINTERNAL:     http.StatusInternalServerError,
 	codeMethod:                http.StatusMethodNotAllowed,
 	codeHeaders:               http.StatusRequestHeaderFieldsTooLarge,
+	codeTimeout:               http.StatusRequestTimeout,
 }
 
-// HTTP-only codes: the route exists but not for this method; the headers are too large.
+// HTTP-only codes: the route exists but not for this method; the headers are too large; the
+// body did not arrive in time.
 const (
 	codeMethod  = "method_not_allowed"
 	codeHeaders = "headers_too_large"
+	codeTimeout = "request_timeout"
 )
 
 var (
@@ -56,8 +59,12 @@ type problem struct {
 }
 
 // writeProblem answers err as application/problem+json. Only the caller-safe message of a
-// *recordvault.Error is shown; anything else is answered as internal and logged here.
+// *recordvault.Error is shown; anything else is answered as internal and logged here. A
+// request whose body failed is answered with that failure, whatever the handler made of it.
 func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	if cause := bodyFailure(r); cause != nil {
+		err = cause
+	}
 	code := recordvault.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {

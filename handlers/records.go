@@ -338,6 +338,7 @@ func handleAddAttachment(logger *slog.Logger, svc *app.Service) http.Handler {
 		if r.ContentLength < 0 {
 			return recordvault.Errorf(recordvault.EINVALID, "an attachment is sent with its Content-Length")
 		}
+		allowBody(r, r.ContentLength)
 		body := http.MaxBytesReader(w, r.Body, r.ContentLength)
 		v, err := svc.AddAttachment(r.Context(), caller(r), client, record, body, r.ContentLength)
 		if err != nil {

@@ -19,9 +19,15 @@ type ReadinessCheck struct {
 }
 
 // NewServer returns the recordvault HTTP handler: health endpoints without authentication,
-// everything under /v1 behind bearer tokens checked by verifier and served by svc.
-func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service) http.Handler {
+// everything under /v1 behind bearer tokens checked by verifier and served by svc; opts adjust
+// it (WithBodyDeadline).
+func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, opts ...Option) http.Handler {
+	o := serverOptions{bodyGrace: defaultBodyGrace, minBodyRate: defaultMinBodyRate}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var h http.Handler = newRouter(logger, checks, verifier, svc)
+	h = bodyDeadline(o, h)
 	h = limitHeaders(logger, h)
 	h = securityHeaders(h)
 	h = logRequests(logger, h)

@@ -3,15 +3,21 @@
 package integration
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"maps"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/handlers"
 )
 
 // TestAPIBadInput: each malformed request gets a 4xx RFC 9457 problem that says what is wrong
@@ -95,4 +101,61 @@ func TestAPIBadInput(t *testing.T) {
 		}
 		t.Logf("%-40s %d %s", tc.name, status, p.Detail)
 	}
+}
+
+// TestAPISlowAndBrokenUploads: an attachment whose body stalls past its deadline is answered
+// 408, one whose body breaks off before its Content-Length 400, both as problems, not as
+// internal errors; neither leaves anything in the bucket, and the draft takes an attachment
+// afterwards. (Sent over a bare connection: Go's client will not send a body shorter than
+// its length.)
+func TestAPISlowAndBrokenUploads(t *testing.T) {
+	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}})
+	client := e.createClient(t, "dr-lee", nil)
+	var draft app.RecordView
+	e.must(t, http.StatusCreated, &draft, "dr-lee", "POST", "/v1/clients/"+client+"/records", map[string]any{"category": "evaluation",
+		"fields": map[string]any{"date_of_service": "2026-11-01", "summary": "s"}})
+	attach := "/v1/clients/" + client + "/records/" + draft.ID + "/attachments"
+	url := e.serve(t, handlers.WithBodyDeadline(500*time.Millisecond, 1<<20))
+	tok, err := e.issuer.Mint("dr-lee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := append([]byte("%PDF-1.7\n"), randomBytes(300_000)...) // five stream chunks
+	for _, tc := range []struct {
+		name   string
+		cut    bool
+		status int
+	}{
+		{"stalled", false, http.StatusRequestTimeout},
+		{"broken off", true, http.StatusBadRequest},
+	} {
+		before := e.bucketState(t)
+		conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: rv\r\nAuthorization: Bearer %s\r\nContent-Type: application/pdf\r\nContent-Length: %d\r\n\r\n",
+			attach, tok, len(pdf))
+		conn.Write(pdf[:150_000]) // past two chunk boundaries
+		if tc.cut {
+			conn.(*net.TCPConn).CloseWrite()
+		}
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // a server that never answers fails the test, not hangs it
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		conn.Close()
+		if resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %s, want %d", tc.name, resp.StatusCode, body, tc.status)
+		}
+		if after := e.bucketState(t); !maps.Equal(before, after) {
+			t.Errorf("%s: the bucket changed: %d objects before, %d after", tc.name, len(before), len(after))
+		}
+	}
+	if log := e.serverLog.String(); strings.Contains(log, "internal error") {
+		t.Errorf("a body's failure was logged as an internal error:\n%s", log)
+	}
+	e.must(t, http.StatusCreated, nil, "dr-lee", "POST", attach, pdf, "Content-Type", "application/pdf")
 }

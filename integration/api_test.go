@@ -50,6 +50,8 @@ type apiEnv struct {
 	deps                app.Deps      // what the service runs on
 	store               *storage.Store
 	vault               *vault.Client
+	api                 *app.Service   // the service behind url
+	verifier            *auth.Verifier // the bearer-token check behind url
 }
 
 // anotherProcess is a second recordvault process over the same bucket and Vault: its own
@@ -174,14 +176,11 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 	issuerSrv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: e.issuer.Handler()}}
 	issuerSrv.Start()
 	t.Cleanup(issuerSrv.Close)
-	verifier, err := auth.NewVerifier(ctx, auth.Config{Issuer: issuerURL, Audience: "recordvault", JWKSURL: e.issuer.JWKSURL()})
-	if err != nil {
+	if e.verifier, err = auth.NewVerifier(ctx, auth.Config{Issuer: issuerURL, Audience: "recordvault", JWKSURL: e.issuer.JWKSURL()}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handlers.NewServer(slog.New(slog.NewTextHandler(e.serverLog, &slog.HandlerOptions{Level: slog.LevelDebug})), nil, verifier,
-		svc))
-	t.Cleanup(srv.Close)
-	e.url = srv.URL
+	e.api = svc
+	e.url = e.serve(t)
 	for sub, roles := range users {
 		if slices.Contains(roles, recordvault.RoleClinician) {
 			roster = append(roster, sub)
@@ -193,6 +192,16 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 		}
 	}
 	return e
+}
+
+// serve starts an HTTP server of the env's service, logging to serverLog, with opts; it
+// returns the server's URL.
+func (e *apiEnv) serve(t testing.TB, opts ...handlers.Option) string {
+	t.Helper()
+	srv := httptest.NewServer(handlers.NewServer(slog.New(slog.NewTextHandler(e.serverLog, &slog.HandlerOptions{Level: slog.LevelDebug})), nil,
+		e.verifier, e.api, opts...))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // call sends a request as user (no token when user is "") and returns the status, headers
