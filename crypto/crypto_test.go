@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	mrand "math/rand/v2"
 	"testing"
@@ -123,11 +124,18 @@ func decrypt(k *RecordKey, b Binding, enc []byte, off, n int64) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.NewReader(bytes.NewReader(enc[start:start+length]), off, n)
+	// Read and WriteTo (io.Copy's way) must release the same bytes and fail the same way.
+	read, err := s.NewReader(bytes.NewReader(enc[start:start+length]), off, n)
 	if err != nil {
 		return nil, err
 	}
-	return io.ReadAll(r)
+	written, _ := s.NewReader(bytes.NewReader(enc[start:start+length]), off, n)
+	got, err := io.ReadAll(read)
+	var out bytes.Buffer
+	if _, writeErr := written.(io.WriterTo).WriteTo(&out); writeErr != err || !bytes.Equal(out.Bytes(), got) {
+		return nil, fmt.Errorf("WriteTo gave %d bytes and %v; Read %d bytes and %v", out.Len(), writeErr, len(got), err)
+	}
+	return got, err
 }
 
 func plaintextOf(n int) []byte {

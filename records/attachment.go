@@ -28,6 +28,16 @@ func (a *Attachment) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo writes the plaintext to w a chunk at a time, without Read's copy through a caller's
+// buffer (io.Copy prefers it: a download's response takes each authenticated chunk whole).
+func (a *Attachment) WriteTo(w io.Writer) (int64, error) {
+	n, err := io.Copy(w, a.r)
+	if errors.Is(err, crypto.ErrAuthentication) {
+		err = ErrUnreadable
+	}
+	return n, err
+}
+
 // Close releases the object and zeroes the data key.
 func (a *Attachment) Close() error {
 	a.key.Destroy()
