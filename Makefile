@@ -62,7 +62,8 @@ browser:
 bench: images
 	go test -tags integration -run '^$$' -bench 'BenchmarkNotes$$' -benchtime 5s ./integration
 	go test -tags integration -run '^$$' -bench BenchmarkNotesRatio -benchtime 1x ./integration
-	go test -tags integration -run '^$$' -bench BenchmarkAttachment -benchtime 3x ./integration
+	go test -tags integration -run '^$$' -bench 'BenchmarkAttachment$$' -benchtime 3x ./integration
+	go test -tags integration -run '^$$' -bench BenchmarkAttachmentRatio -benchtime 1x ./integration
 
 servers:
 	deploy/servers/build.sh all

@@ -394,6 +394,91 @@ func BenchmarkAttachment(b *testing.B) {
 	}
 }
 
+// BenchmarkAttachmentRatio measures a 256 MiB attachment's encrypted upload and download
+// against raw minio-go PutObject and GetObject of the same size, interleaved: each round
+// times one upload and three downloads of each, in turn, so that each round's ratios compare measurements seconds apart
+// under the same load (BenchmarkAttachment's sub-benchmarks run a minute apart on a shared
+// machine). It reports each direction's median ratio over the rounds, and the lowest and
+// highest.
+//
+//	go test -tags integration -run '^$' -bench BenchmarkAttachmentRatio -benchtime 1x ./integration
+func BenchmarkAttachmentRatio(b *testing.B) {
+	const size, rounds, downloads = 256 << 20, 9, 3
+	e := newBenchEnv(b)
+	ctx := context.Background()
+	client := newID()
+	timed := func(f func() error) float64 {
+		start := time.Now()
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start).Seconds()
+	}
+	var rec *records.Document
+	rawUp := func() error {
+		_, err := e.raw.PutObject(ctx, e.bucket, "raw/blob", newRepeating(size), size, minio.PutObjectOptions{})
+		return err
+	}
+	encUp := func() error {
+		d, err := e.svc.Create(ctx, records.NewRecord{Clinic: e.clinic, Category: recordvault.Evaluation, Participants: []string{client},
+			Author: "dr-lee", Fields: map[string][]byte{"summary": []byte("s")}, Attachments: []records.NewAttachment{{Body: newRepeating(size), Size: size}}})
+		if err == nil {
+			rec, err = e.svc.Load(ctx, e.clinic, client, d.ID)
+		}
+		return err
+	}
+	rawDown := func() error {
+		obj, err := e.raw.GetObject(ctx, e.bucket, "raw/blob", minio.GetObjectOptions{})
+		if err != nil {
+			return err
+		}
+		defer obj.Close()
+		if n, err := io.Copy(io.Discard, obj); err != nil || n != size {
+			return fmt.Errorf("raw download: %d bytes, %v", n, err)
+		}
+		return nil
+	}
+	encDown := func() error {
+		a, err := e.svc.OpenAttachment(ctx, rec, rec.Attachments[0].ID, 0, -1)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if n, err := io.Copy(io.Discard, a); err != nil || n != size {
+			return fmt.Errorf("encrypted download: %d bytes, %v", n, err)
+		}
+		return nil
+	}
+	repeat := func(n int, f func() error) func() error {
+		return func() error {
+			for range n {
+				if err := f(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	median := func(x []float64) float64 {
+		slices.Sort(x)
+		return x[len(x)/2]
+	}
+	for range b.N {
+		up, down := make([]float64, rounds), make([]float64, rounds)
+		for i := range rounds {
+			// A ratio of rates is the raw time over the encrypted time.
+			up[i] = timed(rawUp) / timed(encUp)
+			down[i] = timed(repeat(downloads, rawDown)) / timed(repeat(downloads, encDown)) // a download alone is a third of a second
+		}
+		b.ReportMetric(median(up), "median-upload-ratio") // sorted now: the ends are the lowest and highest
+		b.ReportMetric(up[0], "min-upload-ratio")
+		b.ReportMetric(up[rounds-1], "max-upload-ratio")
+		b.ReportMetric(median(down), "median-download-ratio")
+		b.ReportMetric(down[0], "min-download-ratio")
+		b.ReportMetric(down[rounds-1], "max-download-ratio")
+	}
+}
+
 // BenchmarkReleaseDownload streams a 1 GiB attached document through the release path: a
 // download token redeemed over HTTP by the client's own login for the ZIP bundle (the
 // watermarked copy, then the attachment decrypted as it streams). It reports MB/s and the
