@@ -36,10 +36,14 @@ type serverOptions struct {
 }
 
 // WithBodyDeadline sets how long a request body may take to arrive: grace, plus its length
-// at minRate bytes a second (counted as the largest JSON body's but for attachments). The
-// default is 30 s and 64 KiB/s.
+// at minRate bytes a second (a body other than an attachment counts as the largest JSON body
+// at most). The default is 30 s and 64 KiB/s; values that are not positive leave it.
 func WithBodyDeadline(grace time.Duration, minRate int64) Option {
-	return func(o *serverOptions) { o.bodyGrace, o.minBodyRate = grace, minRate }
+	return func(o *serverOptions) {
+		if grace > 0 && minRate > 0 {
+			o.bodyGrace, o.minBodyRate = grace, minRate
+		}
+	}
 }
 
 // bodyDeadline puts each request body under a deadline on its connection, as long as a
