@@ -3,6 +3,7 @@
 
 DATA_DIR           ?= .dev
 HTTP_ADDR          ?= 127.0.0.1:8080
+OPERATOR_ADDR      ?= 127.0.0.1:8090
 # Vault's cluster listener takes VAULT_PORT+1 as well.
 VAULT_PORT         ?= 8200
 MINIO_PORT         ?= 9000
@@ -23,7 +24,7 @@ dev:
 	go build -o $(DATA_DIR)/bin/recordvault ./cmd/recordvault
 	go build -o $(DATA_DIR)/bin/recordvault-dev ./cmd/recordvault-dev
 	@vault_bin=$$(deploy/servers/build.sh vault) && minio_bin=$$(deploy/servers/build.sh minio) && \
-	exec $(DATA_DIR)/bin/recordvault-dev -data $(DATA_DIR) -http $(HTTP_ADDR) \
+	exec $(DATA_DIR)/bin/recordvault-dev -data $(DATA_DIR) -http $(HTTP_ADDR) -operator $(OPERATOR_ADDR) \
 		-vault-bin "$$vault_bin" -minio-bin "$$minio_bin" -server-bin $(DATA_DIR)/bin/recordvault \
 		-vault-port $(VAULT_PORT) -minio-port $(MINIO_PORT) -minio-console-port $(MINIO_CONSOLE_PORT) \
 		-issuer-port $(ISSUER_PORT)

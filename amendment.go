@@ -63,6 +63,9 @@ type AmendmentRequest struct {
 	Reason     string    `json:"reason,omitempty"` // why, in the client's words
 	RecordedBy string    `json:"recorded_by"`
 	RecordedAt time.Time `json:"recorded_at"`
+	// Concerns are the fields of the record the request is about (none: the whole record);
+	// the decision, disagreement and rebuttal concern the same (CheckConcerns).
+	Concerns []string `json:"concerns,omitempty"`
 }
 
 // AmendmentExtension is the one 30-day extension, with its written reason.
@@ -110,20 +113,23 @@ func text(name, v string, required bool) error {
 	return nil
 }
 
-// NewAmendmentRequest checks a request received on received (YYYY-MM-DD, not in the future)
-// and returns it as the first step of a new amendment document.
-func NewAmendmentRequest(received, change, reason, by string, now time.Time) (Step, error) {
-	day, err := time.Parse(time.DateOnly, received)
+// NewAmendmentRequest checks a request (received on a day as YYYY-MM-DD, not in the future;
+// the change asked for; the client's reason; the fields it concerns, checked against the
+// record's category by CheckConcerns) and returns it, recorded by by, as the first step of a
+// new amendment document.
+func NewAmendmentRequest(in AmendmentRequest, by string, now time.Time) (Step, error) {
+	day, err := time.Parse(time.DateOnly, in.Received)
 	if err != nil || day.After(now) {
 		return Step{}, Errorf(EINVALID, "received: the day the request arrived, as YYYY-MM-DD, not in the future")
 	}
-	if err := text("requested_change", change, true); err != nil {
+	if err := text("requested_change", in.Change, true); err != nil {
 		return Step{}, err
 	}
-	if err := text("reason", reason, false); err != nil {
+	if err := text("reason", in.Reason, false); err != nil {
 		return Step{}, err
 	}
-	return step(AmendmentRequestPart, AmendmentRequest{Received: received, Change: change, Reason: reason, RecordedBy: by, RecordedAt: now.UTC()}, "", StatusRequested)
+	return step(AmendmentRequestPart, AmendmentRequest{Received: in.Received, Change: in.Change, Reason: in.Reason, Concerns: in.Concerns,
+		RecordedBy: by, RecordedAt: now.UTC()}, "", StatusRequested)
 }
 
 // AmendmentFromParts assembles an amendment from its stored parts.

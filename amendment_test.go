@@ -42,7 +42,7 @@ func (a *Amendment) parts(t *testing.T) map[string][]byte {
 
 func newAmendment(t *testing.T, received string) *Amendment {
 	t.Helper()
-	s, err := NewAmendmentRequest(received, "The session date is wrong.", "I was away that week.", "dr-lee", amendNow)
+	s, err := NewAmendmentRequest(AmendmentRequest{Received: received, Change: "The session date is wrong.", Reason: "I was away that week."}, "dr-lee", amendNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +127,26 @@ func TestAmendmentDeadlines(t *testing.T) {
 func TestAmendmentBadInput(t *testing.T) {
 	long := strings.Repeat("x", MaxTextField+1)
 	for name, err := range map[string]error{
-		"future receipt": func() error { _, err := NewAmendmentRequest("2026-03-11", "c", "", "dr-lee", amendNow); return err }(),
-		"bad date":       func() error { _, err := NewAmendmentRequest("03/01/2026", "c", "", "dr-lee", amendNow); return err }(),
-		"no change":      func() error { _, err := NewAmendmentRequest("2026-03-01", "  ", "", "dr-lee", amendNow); return err }(),
-		"long reason":    func() error { _, err := NewAmendmentRequest("2026-03-01", "c", long, "dr-lee", amendNow); return err }(),
-		"bad utf-8":      func() error { _, err := NewAmendmentRequest("2026-03-01", "c\xff", "", "dr-lee", amendNow); return err }(),
+		"future receipt": func() error {
+			_, err := NewAmendmentRequest(AmendmentRequest{Received: "2026-03-11", Change: "c", Reason: ""}, "dr-lee", amendNow)
+			return err
+		}(),
+		"bad date": func() error {
+			_, err := NewAmendmentRequest(AmendmentRequest{Received: "03/01/2026", Change: "c", Reason: ""}, "dr-lee", amendNow)
+			return err
+		}(),
+		"no change": func() error {
+			_, err := NewAmendmentRequest(AmendmentRequest{Received: "2026-03-01", Change: "  ", Reason: ""}, "dr-lee", amendNow)
+			return err
+		}(),
+		"long reason": func() error {
+			_, err := NewAmendmentRequest(AmendmentRequest{Received: "2026-03-01", Change: "c", Reason: long}, "dr-lee", amendNow)
+			return err
+		}(),
+		"bad utf-8": func() error {
+			_, err := NewAmendmentRequest(AmendmentRequest{Received: "2026-03-01", Change: "c\xff", Reason: ""}, "dr-lee", amendNow)
+			return err
+		}(),
 	} {
 		if ErrorCode(err) != EINVALID {
 			t.Errorf("%s: %v, want invalid", name, err)

@@ -19,6 +19,10 @@ const (
 	EINTERNAL     = "internal"     // anything else; its detail is never shown to the caller
 )
 
+// ErrUnavailable is the answer when a dependency (Vault, storage) could not be reached or did
+// not answer in time: the caller may try again shortly (HTTP 503 with Retry-After).
+var ErrUnavailable = Errorf(EUNAVAILABLE, "a service recordvault depends on did not answer in time; try again shortly")
+
 // Error is the application error. Message is safe to show to the caller: it never carries
 // PHI, key material or the text of an underlying error.
 type Error struct {

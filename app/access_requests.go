@@ -89,7 +89,11 @@ func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, clie
 	if _, err := s.loadClientAs(ctx, c, "record_access_request", access.ReadClient, client); err != nil {
 		return nil, err
 	}
-	v := &AccessRequestView{ID: recordvault.NewID(), Client: client, Request: in, Jurisdiction: s.jurisdiction, Status: accessRequestOpen,
+	jurisdiction, _, err := s.jurisdictionOf(ctx, c.Clinic)
+	if err != nil {
+		return nil, s.auditTampering(ctx, c, "", err)
+	}
+	v := &AccessRequestView{ID: recordvault.NewID(), Client: client, Request: in, Jurisdiction: jurisdiction, Status: accessRequestOpen,
 		RecordedBy: c.ID, Recorded: s.now().UTC()}
 	if err := v.refresh(s.now()); err != nil {
 		return nil, err

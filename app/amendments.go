@@ -27,13 +27,16 @@ var errAmendDraft = recordvault.Errorf(recordvault.ECONFLICT, "a draft is change
 
 // RequestAmendment records a client's request, received on received (YYYY-MM-DD), to amend a
 // signed record.
-func (s *Service) RequestAmendment(ctx context.Context, c access.Caller, client, record, received, change, reason string) (*recordvault.Amendment, error) {
-	req, err := recordvault.NewAmendmentRequest(received, change, reason, c.ID, s.now())
+func (s *Service) RequestAmendment(ctx context.Context, c access.Caller, client, record string, in recordvault.AmendmentRequest) (*recordvault.Amendment, error) {
+	req, err := recordvault.NewAmendmentRequest(in, c.ID, s.now())
 	if err != nil {
 		return nil, err
 	}
 	doc, err := s.loadRecord(ctx, c, "request_amendment", access.ReadRecord, client, record)
 	if err != nil {
+		return nil, err
+	}
+	if err := recordvault.CheckConcerns(doc.Category, in.Concerns); err != nil {
 		return nil, err
 	}
 	if doc.Status != recordvault.StatusSigned {
@@ -98,23 +101,23 @@ func (s *Service) AmendmentRecipients(ctx context.Context, c access.Caller, clie
 	if err != nil {
 		return nil, err
 	}
-	at, ok, err := s.accepted(ctx, k)
+	a, err := s.accepted(ctx, k)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if a == nil {
 		return nil, errNotAccepted
 	}
-	return s.releasedBefore(ctx, c.Clinic, client, doc.ID, at)
+	return s.releasedBefore(ctx, c.Clinic, client, doc.ID, a.Decision.At)
 }
 
-// accepted returns when amendment request k was accepted; ok is false while it is not.
-func (s *Service) accepted(ctx context.Context, k *records.Document) (at time.Time, ok bool, err error) {
+// accepted returns amendment request k once it is accepted, and nil while it is not.
+func (s *Service) accepted(ctx context.Context, k *records.Document) (*recordvault.Amendment, error) {
 	_, a, err := s.amendment(ctx, k)
 	if err != nil || a.Decision == nil || a.Decision.Outcome != recordvault.StatusAccepted {
-		return time.Time{}, false, err
+		return nil, err
 	}
-	return a.Decision.At, true, nil
+	return a, nil
 }
 
 // releasedBefore lists the releases of a client's document approved before a time, whatever

@@ -266,6 +266,13 @@ func (s *Service) FindClients(ctx context.Context, c access.Caller, fullName, da
 	if err != nil {
 		return nil, err
 	}
+	if len(ids) == 0 {
+		// A match reads the client's profile; a miss reads one that is not there, so that
+		// the work does not tell whether anyone matched (the HTTP layer pads the time too).
+		if _, err := s.loadClient(ctx, c, recordvault.NewID()); err != nil {
+			return nil, err
+		}
+	}
 	out := []ClientView{}
 	for _, id := range ids {
 		cl, err := s.loadClient(ctx, c, id)
@@ -374,6 +381,9 @@ type AddendumView struct {
 	Author  string    `json:"author"`
 	Created time.Time `json:"created"`
 	Text    string    `json:"text"`
+	// Concerns are the fields of the record it is about; none: the whole record. A released
+	// copy carries it when they overlap the fields released (policy.Accompanies).
+	Concerns []string `json:"concerns,omitempty"`
 }
 
 func summary(d *records.Document) *RecordView {
@@ -552,11 +562,15 @@ func (s *Service) children(ctx context.Context, doc *records.Document) ([]Addend
 			amendments = append(amendments, a)
 			continue
 		}
-		f, err := s.records.Read(ctx, k, []string{addendumText})
+		f, err := s.records.Read(ctx, k, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		addenda = append(addenda, AddendumView{ID: k.ID, Author: k.Author, Created: k.Created, Text: string(f[addendumText])})
+		a := AddendumView{ID: k.ID, Author: k.Author, Created: k.Created, Text: string(f[addendumText])}
+		if c, ok := f[addendumConcerns]; ok && json.Unmarshal(c, &a.Concerns) != nil {
+			return nil, nil, records.ErrUnreadable
+		}
+		addenda = append(addenda, a)
 	}
 	return addenda, amendments, nil
 }
@@ -721,11 +735,16 @@ func (s *Service) OpenAttachment(ctx context.Context, c access.Caller, client, r
 
 var errRange = recordvault.Errorf(recordvault.ERANGE, "the range is outside the attachment")
 
-// addendumText is an addendum's one field.
-const addendumText = "text"
+// An addendum's fields: its text, and the fields of the record it concerns (JSON; absent for
+// the whole record).
+const (
+	addendumText     = "text"
+	addendumConcerns = "concerns"
+)
 
 // AddAddendum adds an addendum to a signed record: the way a signed record is corrected.
-func (s *Service) AddAddendum(ctx context.Context, c access.Caller, client, record, text string) (*AddendumView, error) {
+// concerns names the fields of the record it is about (none: the whole record).
+func (s *Service) AddAddendum(ctx context.Context, c access.Caller, client, record, text string, concerns []string) (*AddendumView, error) {
 	if text == "" || len(text) > recordvault.MaxTextField || !utf8.ValidString(text) {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "an addendum's text is 1 to %d bytes of UTF-8", recordvault.MaxTextField)
 	}
@@ -733,13 +752,20 @@ func (s *Service) AddAddendum(ctx context.Context, c access.Caller, client, reco
 	if err != nil {
 		return nil, err
 	}
+	if err := recordvault.CheckConcerns(doc.Category, concerns); err != nil {
+		return nil, err
+	}
 	if doc.Status != recordvault.StatusSigned {
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "a draft is changed, not amended: addenda are for signed records")
 	}
+	fields := map[string][]byte{addendumText: []byte(text)}
+	if len(concerns) > 0 {
+		fields[addendumConcerns], _ = json.Marshal(concerns)
+	}
 	k, err := s.records.AddChild(ctx, doc, records.NewChild{Kind: recordvault.AddendumDocument, Author: c.ID,
-		Status: recordvault.StatusSigned, Fields: map[string][]byte{addendumText: []byte(text)}})
+		Status: recordvault.StatusSigned, Fields: fields})
 	if err != nil {
 		return nil, err
 	}
-	return &AddendumView{ID: k.ID, Author: k.Author, Created: k.Created, Text: text}, nil
+	return &AddendumView{ID: k.ID, Author: k.Author, Created: k.Created, Text: text, Concerns: concerns}, nil
 }

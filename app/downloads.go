@@ -77,7 +77,20 @@ type ReleasedCopy struct {
 	// Attachments are released with the whole document only: a release that names fields
 	// (minimum necessary) leaves the attached documents out.
 	Attachments []AttachmentView `json:"attachments"`
-	doc         *records.Document
+	// Withheld says what of the document the copy leaves out, never its content.
+	Withheld Withheld `json:"withheld"`
+	doc      *records.Document
+}
+
+// Withheld is what a copy leaves out: the document's other fields, and the addenda and
+// amendment requests that concern none of the fields released (policy.Accompanies), and the
+// attached documents of a copy that names its fields.
+type Withheld struct {
+	Fields      []string `json:"fields"`
+	Addenda     int      `json:"addenda"`
+	Amendments  int      `json:"amendments"`
+	Attachments int      `json:"attachments"`
+	Citation    string   `json:"citation,omitempty"`
 }
 
 // findRelease reads one release of a document client takes part in, without an access
@@ -353,15 +366,16 @@ const reasonCodesUsedUp = "codes for this token are used up"
 const maxCodeFailures = otp.MaxSends * otp.MaxAttempts
 
 // isRecipient reports why the caller has not proved to be the release's recipient, or "". A
-// client proves it with their own login, linked to them; a member of the clinic's staff named
-// as the recipient (a provider) with their own login; other recipients with the one-time code
-// sent to their registered address.
+// client proves it with their own login, linked to them; a clinician on the roster named as
+// the provider of a treatment release, with their own login; every other recipient with the
+// one-time code sent to their registered address, never with a staff login (a clinic admin's
+// login opens no release at all: admins never read content).
 func (s *Service) isRecipient(ctx context.Context, proof Proof, claims *tokens.Claims, r *ReleaseView) (string, error) {
 	c, clinic := proof.Caller, claims.Clinic
 	staff := c != nil && c.Clinic == clinic && c.ID == r.Recipient.ID &&
 		(slices.Contains(c.Roles, recordvault.RoleClinician) || slices.Contains(c.Roles, recordvault.RoleClinicAdmin))
 	if r.Recipient.Kind != policy.ToClient && staff {
-		return "", nil
+		return s.isStaffRecipient(ctx, *c, r)
 	}
 	if r.Recipient.Kind != policy.ToClient {
 		if proof.Code == "" {
@@ -390,6 +404,21 @@ func (s *Service) isRecipient(ctx context.Context, proof Proof, claims *tokens.C
 	return "", nil
 }
 
+// isStaffRecipient reports why c, a staff login named as r's recipient, may not redeem it, or
+// "": only a clinician on the roster, not a clinic admin, receiving a treatment release as a
+// provider, and not the one who asked for it.
+func (s *Service) isStaffRecipient(ctx context.Context, c access.Caller, r *ReleaseView) (string, error) {
+	if r.Basis != policy.Treatment || r.Recipient.Kind != policy.ToProvider || slices.Contains(c.Roles, recordvault.RoleClinicAdmin) ||
+		c.ID == r.RequestedBy {
+		return "a staff login redeems only a treatment release to a provider, and never a clinic admin's or the requester's", nil
+	}
+	onRoster, err := s.isStaff(ctx, access.Caller{Clinic: c.Clinic}, c.ID)
+	if err != nil || !onRoster {
+		return "the staff login is not on the clinic's roster", err
+	}
+	return "", nil
+}
+
 // releasedCopy decrypts the released fields of doc, with its addenda and amendment requests,
 // which travel with it.
 func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *ReleaseView) (*ReleasedCopy, error) {
@@ -410,11 +439,34 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 			return nil, err
 		}
 	}
-	if out.Addenda, out.Amendments, err = s.children(ctx, doc); err != nil {
+	addenda, amendments, err := s.children(ctx, doc)
+	if err != nil {
 		return nil, err
 	}
-	if whole(doc, r.Decision.Fields) {
-		out.Attachments = summary(doc).Attachments
+	released := r.Decision.Fields
+	for _, a := range addenda {
+		if policy.Accompanies(a.Concerns, released) {
+			out.Addenda = append(out.Addenda, a)
+		}
+	}
+	for _, a := range amendments {
+		if policy.Accompanies(a.Request.Concerns, released) {
+			out.Amendments = append(out.Amendments, a)
+		}
+	}
+	all := summary(doc).Attachments
+	if whole(doc, released) {
+		out.Attachments = all
+	}
+	out.Withheld = Withheld{Fields: []string{}, Addenda: len(addenda) - len(out.Addenda), Amendments: len(amendments) - len(out.Amendments),
+		Attachments: len(all) - len(out.Attachments)}
+	for _, spec := range recordvault.Schemas[doc.Category] {
+		if doc.HasField(spec.Name) && !slices.Contains(released, spec.Name) {
+			out.Withheld.Fields = append(out.Withheld.Fields, spec.Name)
+		}
+	}
+	if len(out.Withheld.Fields) > 0 || out.Withheld.Addenda > 0 || out.Withheld.Amendments > 0 || out.Withheld.Attachments > 0 {
+		out.Withheld.Citation = policy.AccompaniesCitation
 	}
 	return out, nil
 }

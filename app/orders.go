@@ -23,6 +23,9 @@ import (
 
 const kindCourtOrder = "court_order"
 
+// orderCitation is the rule a court order's scope rests on: only what it expressly authorizes.
+const orderCitation = "45 CFR 164.512(e)(1)(i)"
+
 // OrderInput is a court order as the clinic received it.
 type OrderInput struct {
 	Court         string                 `json:"court"`  // the issuing court and case
@@ -48,6 +51,10 @@ type OrderView struct {
 	Releases   []string   `json:"releases"`
 	// Refused are documents within the order's scope that the policy would not release.
 	Refused []Refusal `json:"refused"`
+	// Withheld are the client's documents outside the order's scope (categories, named
+	// documents, dates of service; drafts), and documents it names that the client does not
+	// have, each with the reason: the custodian answers the court for what was not sent.
+	Withheld []Refusal `json:"withheld"`
 	// Manifest is the signed manifest (a ReleaseManifest as JSON), byte for byte as signed;
 	// Signature is the clinic's Transit signature of it.
 	Manifest  string `json:"manifest"`
@@ -107,6 +114,9 @@ func (s *Service) checkOrderInput(in *OrderInput) error {
 	if !recordvault.ValidSubject(in.Recipient.ID) {
 		return recordvault.Errorf(recordvault.EINVALID, "recipient.id: printable characters, no slash")
 	}
+	if err := checkDeliveryRoute(in.Recipient, false); err != nil {
+		return err
+	}
 	if in.ValidDays == 0 {
 		in.ValidDays = DefaultReleaseDays
 	}
@@ -125,14 +135,23 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 		return nil, err
 	}
 	now := s.now().UTC()
-	v := &OrderView{ID: recordvault.NewID(), Client: client, Order: in, RecordedBy: c.ID, Recorded: now, Releases: []string{}, Refused: []Refusal{}}
+	v := &OrderView{ID: recordvault.NewID(), Client: client, Order: in, RecordedBy: c.ID, Recorded: now, Releases: []string{}, Refused: []Refusal{},
+		Withheld: []Refusal{}}
 	order := policy.Order{ID: v.ID, Recipient: in.Recipient.ID, Documents: in.Documents, From: in.From, To: in.To,
-		Fields: in.Fields, Scope: in.Categories, Part2SubpartE: in.Part2SubpartE}
+		Fields: in.Fields, Scope: in.Categories, Part2SubpartE: in.Part2SubpartE, RecordedBy: c.ID}
 	manifest := ReleaseManifest{Version: 1, Order: v.ID, Clinic: c.Clinic, Client: client, Recipient: in.Recipient.ID, Created: now,
 		Entries: []ManifestEntry{}}
 	ids, err := s.records.List(ctx, c.Clinic, client, "", 0)
 	if err != nil {
 		return nil, err
+	}
+	for _, named := range in.Documents {
+		if !slices.Contains(ids, named) {
+			v.Withheld = append(v.Withheld, Refusal{Document: named, Reason: policy.Reason{Text: "the client has no such document", Citation: orderCitation}})
+		}
+	}
+	withhold := func(doc, why string) {
+		v.Withheld = append(v.Withheld, Refusal{Document: doc, Reason: policy.Reason{Text: why, Citation: orderCitation}})
 	}
 	var releases []*ReleaseView
 	for _, id := range ids {
@@ -140,8 +159,15 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 		if err != nil {
 			return nil, err
 		}
-		if doc.Status != recordvault.StatusSigned || !slices.Contains(in.Categories, doc.Category) ||
-			(len(in.Documents) > 0 && !slices.Contains(in.Documents, doc.ID)) {
+		switch {
+		case !slices.Contains(in.Categories, doc.Category):
+			withhold(doc.ID, "outside the order's categories")
+			continue
+		case len(in.Documents) > 0 && !slices.Contains(in.Documents, doc.ID):
+			withhold(doc.ID, "not among the documents the order names")
+			continue
+		case doc.Status != recordvault.StatusSigned:
+			withhold(doc.ID, "a draft: only signed records are released")
 			continue
 		}
 		ask := ReleaseInput{Document: doc.ID, Basis: policy.CourtOrder, Recipient: in.Recipient, Purpose: in.Purpose, ValidDays: in.ValidDays}
@@ -150,7 +176,8 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 			return nil, err
 		}
 		if !order.Covers(req.Document) {
-			continue // outside the order's dates of service
+			withhold(doc.ID, "outside the order's dates of service")
+			continue
 		}
 		facts.Order = &order
 		decision := policy.Decide(req, facts)

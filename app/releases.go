@@ -459,6 +459,9 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	if err != nil {
 		return nil, err
 	}
+	if in.Recipient.Kind == policy.ToProvider && in.Recipient.Email == "" && !req.Recipient.Staff {
+		return nil, errNoDeliveryRoute
+	}
 	var denied []string
 	if in.Denial != nil {
 		denied = in.Denial.Fields
@@ -506,8 +509,21 @@ func (s *Service) releaseView(c access.Caller, client string, doc *records.Docum
 	decision policy.Decision, now time.Time) *ReleaseView {
 	return &ReleaseView{ID: recordvault.NewID(), Client: client, Document: doc.ID, Category: doc.Category,
 		DateOfService: req.Document.DateOfService, DocumentVersion: doc.Updated, Basis: in.Basis, Recipient: in.Recipient,
-		Purpose: in.Purpose, Asked: in.Fields, Decision: decision, Status: statusOf[decision.Outcome], Jurisdiction: s.jurisdiction,
+		Purpose: in.Purpose, Asked: in.Fields, Decision: decision, Status: statusOf[decision.Outcome], Jurisdiction: req.Jurisdiction,
 		RequestedBy: c.ID, Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays), Minor: in.Minor, Notice: in.Notice, home: doc.Participants[0]}
+}
+
+// isStaff reports whether id names a login of the clinic's staff: the caller, or a clinician
+// on the roster. Clinic admins are not on the roster; redemption refuses their logins.
+func (s *Service) isStaff(ctx context.Context, c access.Caller, id string) (bool, error) {
+	if id == "" || id == c.ID {
+		return id != "", nil
+	}
+	roster, err := s.clinic.Clinicians(ctx, c.Clinic)
+	if err != nil {
+		return false, s.auditTampering(ctx, c, "", err)
+	}
+	return slices.ContainsFunc(roster, func(cl storage.Clinician) bool { return cl.Subject == id }), nil
 }
 
 // licensed reports whether the caller is a licensed health care professional on the
@@ -544,6 +560,7 @@ func (s *Service) ReviewDenial(ctx context.Context, c access.Caller, client, id 
 	if err != nil {
 		return nil, err
 	}
+	req.RequestedBy = r.RequestedBy
 	denial := *r.Denial
 	denial.Review = &policy.Review{Reviewer: c.ID, Licensed: licensed, Upheld: upheld}
 	facts.Denial = &denial
@@ -692,11 +709,30 @@ func (s *Service) checkReleaseInput(in *ReleaseInput) error {
 	if len(in.Fields) > 64 {
 		return recordvault.Errorf(recordvault.EINVALID, "fields: at most 64")
 	}
-	if e := in.Recipient.Email; e != "" && (len(e) > 254 || !strings.Contains(e, "@") || strings.ContainsFunc(e, unicode.IsSpace) || !utf8.ValidString(e)) {
-		return recordvault.Errorf(recordvault.EINVALID, "recipient.email: an email address")
+	if err := checkDeliveryRoute(in.Recipient, true); err != nil {
+		return err
 	}
 	return evidenceText(in.Purpose, in.Recipient.Name, in.Recipient.Address)
 }
+
+// checkDeliveryRoute checks a recipient's registered address. A recipient without a login
+// proves who they are with a one-time code sent there, so one is required for every
+// recipient but the client, whose own login is their proof; mayBeStaff admits its absence
+// for a provider, who may be a clinician of the clinic (CreateRelease then requires it unless
+// the provider is on the roster).
+func checkDeliveryRoute(r RecipientInput, mayBeStaff bool) error {
+	e := r.Email
+	if e != "" && (len(e) > 254 || !strings.Contains(e, "@") || strings.ContainsFunc(e, unicode.IsSpace) || !utf8.ValidString(e)) {
+		return recordvault.Errorf(recordvault.EINVALID, "recipient.email: an email address")
+	}
+	if e == "" && r.Kind != policy.ToClient && !(mayBeStaff && r.Kind == policy.ToProvider) {
+		return errNoDeliveryRoute
+	}
+	return nil
+}
+
+var errNoDeliveryRoute = recordvault.Errorf(recordvault.EINVALID,
+	"recipient.email: a recipient without a login of the clinic needs a registered address, where their one-time code is sent")
 
 // releaseFacts gathers what the policy needs: the document's description and date of
 // service, every participant's date of birth, their authorizations, and the evidence given
@@ -718,9 +754,18 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 		}
 		dateOfService = string(d["date_of_service"])
 	}
-	req := policy.Request{Basis: in.Basis, Jurisdiction: s.jurisdiction, Now: s.now(), Fields: in.Fields,
-		Recipient: policy.Recipient{Kind: in.Recipient.Kind, ID: in.Recipient.ID, For: in.Recipient.For, Representation: in.Recipient.Representation},
-		Document:  policy.Document{ID: doc.ID, Category: doc.Category, Participants: doc.Participants, DateOfService: dateOfService, Fields: fields}}
+	staff, err := s.isStaff(ctx, c, in.Recipient.ID)
+	if err != nil {
+		return policy.Request{}, policy.Facts{}, err
+	}
+	jurisdiction, _, err := s.jurisdictionOf(ctx, c.Clinic)
+	if err != nil {
+		return policy.Request{}, policy.Facts{}, s.auditTampering(ctx, c, "", err)
+	}
+	req := policy.Request{Basis: in.Basis, Jurisdiction: jurisdiction, Now: s.now(), Fields: in.Fields, RequestedBy: c.ID,
+		Recipient: policy.Recipient{Kind: in.Recipient.Kind, ID: in.Recipient.ID, For: in.Recipient.For, Representation: in.Recipient.Representation,
+			Staff: staff},
+		Document: policy.Document{ID: doc.ID, Category: doc.Category, Participants: doc.Participants, DateOfService: dateOfService, Fields: fields}}
 	facts := policy.Facts{People: map[string]policy.Person{}, Assurances: in.Assurances}
 	revoked, err := s.revocations(ctx, c, client)
 	if err != nil {
@@ -748,6 +793,7 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 			return req, facts, err
 		}
 		for _, a := range auths {
+			a.Authorization.RecordedBy = a.RecordedBy
 			facts.Authorizations = append(facts.Authorizations, a.Authorization)
 		}
 	}
@@ -775,12 +821,12 @@ func (s *Service) noticeFacts(ctx context.Context, c access.Caller, client strin
 	if err != nil {
 		return nil, err
 	}
-	at, ok, err := s.accepted(ctx, k)
-	if err != nil || !ok {
+	a, err := s.accepted(ctx, k)
+	if err != nil || a == nil {
 		return n, err
 	}
-	n.Accepted = true
-	earlier, err := s.releasedBefore(ctx, c.Clinic, client, doc.ID, at)
+	n.Accepted, n.Concerns = true, a.Request.Concerns
+	earlier, err := s.releasedBefore(ctx, c.Clinic, client, doc.ID, a.Decision.At)
 	if err != nil {
 		return nil, err
 	}

@@ -64,3 +64,29 @@ func TestJSONLinesFailsClosed(t *testing.T) {
 		t.Fatal("a write to a closed file was not reported")
 	}
 }
+
+// syncCounter is a file that counts its syncs.
+type syncCounter struct {
+	bytes.Buffer
+	syncs int
+}
+
+func (s *syncCounter) Sync() error { s.syncs++; return nil }
+
+// Events that name a clinic are synced one by one; anonymous refusals (no clinic) are written
+// and counted in the file, but not synced on their own.
+func TestJSONLinesSyncsClinicEventsOnly(t *testing.T) {
+	var f syncCounter
+	sink := audit.NewJSONLines(&f)
+	for range 1000 {
+		if err := sink.Record(context.Background(), recordvault.AuditEvent{Actor: "anonymous", Action: "download", Rule: "token is invalid"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sink.Record(context.Background(), recordvault.AuditEvent{Actor: "dr-a", Clinic: "c1", Action: "read_record", Allowed: true}); err != nil {
+		t.Fatal(err)
+	}
+	if lines := bytes.Count(f.Bytes(), []byte("\n")); f.syncs != 1 || lines != 1001 {
+		t.Fatalf("%d syncs for %d lines, want 1 for 1001", f.syncs, lines)
+	}
+}

@@ -203,6 +203,15 @@ func (c *Chain) drain(clinic string, cc *clinicChain) {
 		if err != nil {
 			cc.synced = false // the PUT may have landed: find the head again before the next block
 			c.logger.Error("audit block not stored", "clinic", clinic, "events", len(events), "err", err)
+			if errors.Is(err, recordvault.ErrUnavailable) {
+				// Vault or the storage did not answer: the events that came in meanwhile have
+				// waited as long as this block did, and would wait as long again. They fail
+				// now; the next event tries afresh.
+				cc.mu.Lock()
+				batch = append(batch, cc.pending...)
+				cc.pending = nil
+				cc.mu.Unlock()
+			}
 		}
 		for _, p := range batch {
 			p.done <- err

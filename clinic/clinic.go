@@ -398,11 +398,11 @@ func (s *Service) PutClinician(ctx context.Context, clinic string, c storage.Cli
 	if !recordvault.ValidSubject(c.Subject) || c.Name == "" || len(c.Name) > 200 {
 		return recordvault.Errorf(recordvault.EINVALID, "a clinician needs a subject (no spaces or slashes) and a name of at most 200 bytes")
 	}
-	return s.editStaff(ctx, clinic, func(list []storage.Clinician) []storage.Clinician {
-		list = slices.DeleteFunc(list, func(x storage.Clinician) bool { return x.Subject == c.Subject })
+	return s.editStaff(ctx, clinic, func(st *storage.Staff) {
+		list := slices.DeleteFunc(slices.Clone(st.Clinicians), func(x storage.Clinician) bool { return x.Subject == c.Subject })
 		list = append(list, c)
 		slices.SortFunc(list, func(a, b storage.Clinician) int { return strings.Compare(a.Subject, b.Subject) })
-		return list
+		st.Clinicians = list
 	})
 }
 
@@ -426,8 +426,8 @@ func (s *Service) RemoveClinician(ctx context.Context, clinic, subject string) e
 		}
 		after = ids[len(ids)-1]
 	}
-	return s.editStaff(ctx, clinic, func(list []storage.Clinician) []storage.Clinician {
-		return slices.DeleteFunc(list, func(x storage.Clinician) bool { return x.Subject == subject })
+	return s.editStaff(ctx, clinic, func(st *storage.Staff) {
+		st.Clinicians = slices.DeleteFunc(slices.Clone(st.Clinicians), func(x storage.Clinician) bool { return x.Subject == subject })
 	})
 }
 
@@ -453,15 +453,31 @@ func (s *Service) leaveCareTeam(ctx context.Context, clinic, client, subject str
 	return errChanged
 }
 
-// editStaff applies edit to the roster and stores it, retrying a few times when another
-// writer got there first.
-func (s *Service) editStaff(ctx context.Context, clinic string, edit func([]storage.Clinician) []storage.Clinician) error {
+// Jurisdiction returns the clinic's setting of the law it practises under, "" when no admin
+// has set it.
+func (s *Service) Jurisdiction(ctx context.Context, clinic string) (string, error) {
+	st, _, err := s.readStaff(ctx, clinic)
+	if err != nil {
+		return "", err
+	}
+	return st.Jurisdiction, nil
+}
+
+// SetJurisdiction sets the law the clinic practises under; the caller checks that it is one
+// the policy knows.
+func (s *Service) SetJurisdiction(ctx context.Context, clinic, jurisdiction string) error {
+	return s.editStaff(ctx, clinic, func(st *storage.Staff) { st.Jurisdiction = jurisdiction })
+}
+
+// editStaff applies edit to the clinic's state (roster and settings) and stores it, retrying
+// a few times when another writer got there first.
+func (s *Service) editStaff(ctx context.Context, clinic string, edit func(*storage.Staff)) error {
 	for range 3 {
 		st, etag, err := s.readStaff(ctx, clinic)
 		if err != nil {
 			return err
 		}
-		st.Clinicians = edit(slices.Clone(st.Clinicians))
+		edit(st)
 		st.Revision++
 		if st.Tag, err = s.tags.tag(ctx, clinic, st.Digest()); err != nil {
 			return err

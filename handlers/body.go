@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"golang.org/x/time/rate"
+
 	"errors"
 	"io"
 	"net/http"
@@ -31,8 +33,10 @@ var (
 type Option func(*serverOptions)
 
 type serverOptions struct {
-	bodyGrace   time.Duration
-	minBodyRate int64
+	bodyGrace             time.Duration
+	minBodyRate           int64
+	addrRate, tokenRate   rate.Limit
+	addrBurst, tokenBurst int
 }
 
 // WithBodyDeadline sets how long a request body may take to arrive: grace, plus its length

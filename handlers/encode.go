@@ -34,6 +34,7 @@ var statusOf = map[string]int{
 	codeMethod:                http.StatusMethodNotAllowed,
 	codeHeaders:               http.StatusRequestHeaderFieldsTooLarge,
 	codeTimeout:               http.StatusRequestTimeout,
+	codeRateLimited:           http.StatusTooManyRequests,
 }
 
 // HTTP-only codes: the route exists but not for this method; the headers are too large; the
@@ -71,11 +72,17 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		status, code = http.StatusInternalServerError, recordvault.EINTERNAL
 	}
 	if code == recordvault.ENOTFOUND {
-		padNotFound(r)
+		padToFloor(r)
 	}
 	if status == http.StatusInternalServerError {
 		// Errors carry no PHI by construction, so the detail can be logged; it is never sent.
 		logger.ErrorContext(r.Context(), "internal error", "err", err)
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	if after, ok := retryAfterOf(err); ok {
+		w.Header().Set("Retry-After", after)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
@@ -91,14 +98,19 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	})
 }
 
+// retryAfter is how many seconds a caller answered 503 waits before trying again: a dependency
+// that stalled or went away is given that long, and a client's retries are spread.
+const retryAfter = "5"
+
 // notFoundFloor is the least time a "not found" takes from the request's arrival. A refusal
 // of something that exists reads more (a profile, a manifest) than a miss; answering both no
 // sooner than this keeps that difference out of the response time as well as the body.
 const notFoundFloor = 25 * time.Millisecond
 
-// padNotFound waits until notFoundFloor has passed since the request arrived (or the caller
-// has gone).
-func padNotFound(r *http.Request) {
+// padToFloor waits until notFoundFloor has passed since the request arrived (or the caller
+// has gone): every "not found", and every answer of a search, whose time would otherwise
+// tell whether someone matched.
+func padToFloor(r *http.Request) {
 	info, ok := r.Context().Value(requestLogKey{}).(*requestLog)
 	if !ok {
 		return

@@ -45,7 +45,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 	var served []string
 	regexpPart := regexp.MustCompile(`\{([^}:]+):[^}]*\}`) // {id:[a-z0-9]+} is {id} in OpenAPI
-	r := newRouter(slog.New(slog.DiscardHandler), nil, fakeVerifier{}, nil)
+	r := newRouter(slog.New(slog.DiscardHandler), nil, fakeVerifier{}, nil, newLimits(slog.New(slog.DiscardHandler), serverOptions{}))
 	err = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		methods, err := route.GetMethods()
 		if err != nil { // a prefix or subrouter, not an endpoint

@@ -104,9 +104,12 @@ func handlePage(logger *slog.Logger) http.Handler {
 
 const linkRefused = "This link cannot be used now: it may have expired or been used. Ask the clinic for a new one."
 
-func handlePageCode(logger *slog.Logger, svc *app.Service) http.Handler {
+func handlePageCode(logger *slog.Logger, svc *app.Service, lim *limits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, _ := pageForm(w, r)
+		if limited(w, logger, lim.byToken(token), token) {
+			return
+		}
 		if err := svc.RequestCode(r.Context(), token); err != nil {
 			showPage(w, logger, http.StatusUnauthorized, pageData{Message: linkRefused})
 			return
@@ -116,9 +119,12 @@ func handlePageCode(logger *slog.Logger, svc *app.Service) http.Handler {
 	})
 }
 
-func handlePageDownload(logger *slog.Logger, svc *app.Service) http.Handler {
+func handlePageDownload(logger *slog.Logger, svc *app.Service, lim *limits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, code := pageForm(w, r)
+		if limited(w, logger, lim.byToken(token), token) {
+			return
+		}
 		released, err := svc.Redeem(r.Context(), app.Proof{Code: code}, token)
 		if err != nil {
 			showPage(w, logger, http.StatusUnauthorized, pageData{Token: token, AskCode: true,
@@ -133,4 +139,16 @@ func handlePageDownload(logger *slog.Logger, svc *app.Service) http.Handler {
 			writeProblem(w, r, logger, err)
 		}
 	})
+}
+
+// limited answers the page with 429 when err is a request over a limit, and reports whether
+// it did.
+func limited(w http.ResponseWriter, logger *slog.Logger, err error, token string) bool {
+	after, ok := retryAfterOf(err)
+	if ok {
+		w.Header().Set("Retry-After", after)
+		showPage(w, logger, http.StatusTooManyRequests, pageData{Token: token, AskCode: true,
+			Message: "Too many attempts with this link. Wait " + after + " seconds, then try again."})
+	}
+	return ok
 }

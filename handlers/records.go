@@ -166,6 +166,7 @@ func handleFindClients(logger *slog.Logger, svc *app.Service) http.Handler {
 		if err != nil {
 			return err
 		}
+		padToFloor(r)
 		encode(w, r, http.StatusOK, list[app.ClientView]{Items: found})
 		return nil
 	})
@@ -310,12 +311,13 @@ func handleAddAddendum(logger *slog.Logger, svc *app.Service) http.Handler {
 			return err
 		}
 		var body struct {
-			Text string `json:"text"`
+			Text     string   `json:"text"`
+			Concerns []string `json:"concerns"`
 		}
 		if err := decode(w, r, &body); err != nil {
 			return err
 		}
-		v, err := svc.AddAddendum(r.Context(), caller(r), client, record, body.Text)
+		v, err := svc.AddAddendum(r.Context(), caller(r), client, record, body.Text, body.Concerns)
 		if err != nil {
 			return err
 		}
@@ -431,14 +433,16 @@ func handleRequestAmendment(logger *slog.Logger, svc *app.Service) http.Handler 
 			return err
 		}
 		var body struct {
-			Received        string `json:"received"`
-			RequestedChange string `json:"requested_change"`
-			Reason          string `json:"reason"`
+			Received        string   `json:"received"`
+			RequestedChange string   `json:"requested_change"`
+			Reason          string   `json:"reason"`
+			Concerns        []string `json:"concerns"`
 		}
 		if err := decode(w, r, &body); err != nil {
 			return err
 		}
-		a, err := svc.RequestAmendment(r.Context(), caller(r), client, record, body.Received, body.RequestedChange, body.Reason)
+		a, err := svc.RequestAmendment(r.Context(), caller(r), client, record,
+			recordvault.AmendmentRequest{Received: body.Received, Change: body.RequestedChange, Reason: body.Reason, Concerns: body.Concerns})
 		if err != nil {
 			return err
 		}
@@ -595,4 +599,32 @@ func earlierHead(q url.Values) (*audit.Head, error) {
 		return nil, errEarlierHead
 	}
 	return &audit.Head{Blocks: n, Hash: hash}, nil
+}
+
+func handleGetClinic(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		v, err := svc.GetClinic(r.Context(), caller(r))
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
+func handleSetJurisdiction(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Jurisdiction string `json:"jurisdiction"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.SetJurisdiction(r.Context(), caller(r), body.Jurisdiction)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
 }

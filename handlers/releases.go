@@ -290,12 +290,15 @@ func handleResolveRelease(logger *slog.Logger, svc *app.Service) http.Handler {
 
 // handleRequestCode sends a one-time code to the registered address of the recipient a
 // download token names.
-func handleRequestCode(logger *slog.Logger, svc *app.Service) http.Handler {
+func handleRequestCode(logger *slog.Logger, svc *app.Service, lim *limits) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		var body struct {
 			Token string `json:"token"`
 		}
 		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if err := lim.byToken(body.Token); err != nil {
 			return err
 		}
 		if err := svc.RequestCode(r.Context(), body.Token); err != nil {
@@ -310,13 +313,16 @@ func handleRequestCode(logger *slog.Logger, svc *app.Service) http.Handler {
 // without an account have no bearer token. A bearer token, when one is sent, is a client's
 // proof of being the recipient; others send the one-time code. The download token comes in
 // the body, never in the URL, where logs, histories and Referer headers would keep it.
-func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Service) http.Handler {
+func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Service, lim *limits) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		var body struct {
 			Token string `json:"token"`
 			Code  string `json:"code"`
 		}
 		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if err := lim.byToken(body.Token); err != nil {
 			return err
 		}
 		proof := app.Proof{Code: body.Code}

@@ -10,18 +10,22 @@ import (
 
 // addRoutes lists every route of the service, so the whole API can be read in one place.
 // docs/openapi.yaml describes the same routes; TestOpenAPIMatchesRoutes keeps them in step.
-func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service) {
+// The routes without a login are limited per client address (lim), and their download
+// tokens per token.
+func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, lim *limits) {
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/readyz", handleReadyz(logger, checks)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/downloads", handleDownload(logger, verifier, svc)).Methods(http.MethodPost)
-	r.Handle("/downloads/code", handleRequestCode(logger, svc)).Methods(http.MethodPost)
-	r.Handle("/r", handlePage(logger)).Methods(http.MethodGet)
-	r.Handle("/r/code", handlePageCode(logger, svc)).Methods(http.MethodPost)
-	r.Handle("/r/download", handlePageDownload(logger, svc)).Methods(http.MethodPost)
+	r.Handle("/readyz", handleReadyz(logger, checks, false)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/downloads", lim.byAddress(handleDownload(logger, verifier, svc, lim))).Methods(http.MethodPost)
+	r.Handle("/downloads/code", lim.byAddress(handleRequestCode(logger, svc, lim))).Methods(http.MethodPost)
+	r.Handle("/r", lim.byAddress(handlePage(logger))).Methods(http.MethodGet)
+	r.Handle("/r/code", lim.byAddress(handlePageCode(logger, svc, lim))).Methods(http.MethodPost)
+	r.Handle("/r/download", lim.byAddress(handlePageDownload(logger, svc, lim))).Methods(http.MethodPost)
 
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.Use(authenticate(verifier, logger))
 	v1.Handle("/me", handleMe()).Methods(http.MethodGet)
+	v1.Handle("/clinic", handleGetClinic(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/clinic/jurisdiction", handleSetJurisdiction(logger, svc)).Methods(http.MethodPut)
 
 	v1.Handle("/audit/verify", handleVerifyAuditTrail(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/audit/losses", handleAcknowledgeAuditLoss(logger, svc)).Methods(http.MethodPost)

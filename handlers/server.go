@@ -22,11 +22,12 @@ type ReadinessCheck struct {
 // everything under /v1 behind bearer tokens checked by verifier and served by svc; opts adjust
 // it (WithBodyDeadline).
 func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, opts ...Option) http.Handler {
-	o := serverOptions{bodyGrace: defaultBodyGrace, minBodyRate: defaultMinBodyRate}
+	o := serverOptions{bodyGrace: defaultBodyGrace, minBodyRate: defaultMinBodyRate,
+		addrRate: defaultAddrRate, addrBurst: defaultAddrBurst, tokenRate: defaultTokenRate, tokenBurst: defaultTokenBurst}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var h http.Handler = newRouter(logger, checks, verifier, svc)
+	var h http.Handler = newRouter(logger, checks, verifier, svc, newLimits(logger, o))
 	h = bodyDeadline(o, h)
 	h = limitHeaders(logger, h)
 	h = securityHeaders(h)
@@ -40,10 +41,10 @@ func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerif
 //
 // Paths are matched as sent (encoded, uncleaned), so that an id carrying "..", "%2F" or any
 // other path character reaches its handler and is refused there as malformed.
-func newRouter(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service) *mux.Router {
+func newRouter(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, lim *limits) *mux.Router {
 	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
 	r.Use(noteRoute)
-	addRoutes(r, logger, checks, verifier, svc)
+	addRoutes(r, logger, checks, verifier, svc, lim)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, logger, errNoRoute)
 	})

@@ -40,6 +40,8 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
+// The operator listener's /readyz names each check's outcome and reason; the public one says
+// ready or not, with the same status, and nothing else.
 func TestReadyzReportsEachCheck(t *testing.T) {
 	ok := func(context.Context) error { return nil }
 	down := func(context.Context) error { return errors.New("vault unreachable: connection refused") }
@@ -53,14 +55,19 @@ func TestReadyzReportsEachCheck(t *testing.T) {
 		{"vault down", []ReadinessCheck{{"vault", down}, {"storage", ok}}, 503, map[string]string{"vault": "vault unreachable: connection refused", "storage": "ok"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h, _ := newTestServer(t, tc.checks...)
-			rec := do(h, http.MethodGet, "/readyz")
+			public, _ := newTestServer(t, tc.checks...)
+			rec := do(public, http.MethodGet, "/readyz")
+			if want := map[int]string{200: `{"status":"ready"}`, 503: `{"status":"not ready"}`}[tc.status]; rec.Code != tc.status ||
+				strings.TrimSpace(rec.Body.String()) != want || (tc.status == 503) != (rec.Header().Get("Retry-After") != "") {
+				t.Fatalf("public readyz: %d %v %s, want %d %s", rec.Code, rec.Header(), rec.Body, tc.status, want)
+			}
+			rec = do(NewOperatorServer(slog.New(slog.DiscardHandler), tc.checks), http.MethodGet, "/readyz")
 			var body readiness
 			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 				t.Fatal(err)
 			}
 			if rec.Code != tc.status || len(body.Checks) != len(tc.want) {
-				t.Fatalf("readyz: %d %+v", rec.Code, body)
+				t.Fatalf("operator readyz: %d %+v", rec.Code, body)
 			}
 			for k, v := range tc.want {
 				if body.Checks[k] != v {

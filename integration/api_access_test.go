@@ -170,6 +170,38 @@ func TestAPIExistenceOracle(t *testing.T) {
 	}
 	real, ghost := timeOf(pairs[1].real), timeOf(pairs[1].ghost)
 	t.Logf("median over 40: existing record refused %v, nonexistent %v (ratio %.2f)", real, ghost, float64(real)/float64(ghost))
+
+	// A search by an outsider answers the same, in the same time, whether or not the person is
+	// a client: the same reads, and no answer before the floor (issue 17: a match was slower).
+	name := "Searched " + newID()
+	e.must(t, http.StatusCreated, nil, "admin", "POST", "/v1/clients", map[string]any{
+		"identity": recordvault.Identity{FullName: name, DateOfBirth: "1984-02-29"}, "care_team": []string{"dr-lee"}})
+	search := func(fullName string) (time.Duration, http.Header, []byte) {
+		start := time.Now()
+		status, h, b := e.call(t, "dr-out", "POST", "/v1/clients/search", map[string]string{"full_name": fullName, "date_of_birth": "1984-02-29"})
+		took := time.Since(start)
+		if status != http.StatusOK {
+			t.Fatalf("search: %d %s", status, b)
+		}
+		h.Del("Date")
+		return took, h, b
+	}
+	var matches, misses []time.Duration
+	for range 20 {
+		mt, mh, mb := search(name)
+		gt, gh, gb := search("Nobody " + newID())
+		if !bytes.Equal(mb, gb) || !headersEqual(mh, gh) || string(mb) != "{\"items\":[]}\n" {
+			t.Fatalf("an outsider's search: match %v %s; miss %v %s", mh, mb, gh, gb)
+		}
+		if mt < 25*time.Millisecond || gt < 25*time.Millisecond {
+			t.Fatalf("a search answered before the floor: match %v, miss %v", mt, gt)
+		}
+		matches, misses = append(matches, mt), append(misses, gt)
+	}
+	slices.Sort(matches)
+	slices.Sort(misses)
+	t.Logf("median over 20 interleaved: search matching a client %v, matching none %v", matches[10], misses[10])
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", "/v1/clients/search", map[string]string{"full_name": name, "date_of_birth": "1984-02-29"})
 }
 
 func headersEqual(a, b http.Header) bool {
@@ -334,7 +366,7 @@ func TestAPIRequestsNotStored(t *testing.T) {
 	failing := e.refusingWrites(t)
 	drLee := access.Caller{ID: "dr-lee", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinician}}
 	admin := access.Caller{ID: "admin", Clinic: e.clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}}
-	if _, err := failing.RequestAmendment(ctx, drLee, client, rec.ID, long, "the date is wrong", ""); !errors.Is(err, errRefused) {
+	if _, err := failing.RequestAmendment(ctx, drLee, client, rec.ID, recordvault.AmendmentRequest{Received: long, Change: "the date is wrong"}); !errors.Is(err, errRefused) {
 		t.Fatalf("an amendment request the storage refused: %v", err)
 	}
 	if _, err := failing.CreateAccessRequest(ctx, admin, client, app.AccessRequestInput{Received: long,
@@ -343,7 +375,7 @@ func TestAPIRequestsNotStored(t *testing.T) {
 	}
 	if _, err := failing.CreateRelease(ctx, drLee, client, app.ReleaseInput{Document: rec.ID, Basis: "serious_threat", Fields: []string{"plan"},
 		Purpose: "warning of a threat", Attestation: &app.AttestationInput{GoodFaith: true},
-		Recipient: app.RecipientInput{Kind: "threatened_person", ID: "target-1", Name: "R. Target"}}); !errors.Is(err, errRefused) {
+		Recipient: app.RecipientInput{Kind: "threatened_person", ID: "target-1", Name: "R. Target", Email: "target-1@recipients.example"}}); !errors.Is(err, errRefused) {
 		t.Fatalf("a release the storage refused: %v", err)
 	}
 	var acc app.Accounting

@@ -167,7 +167,7 @@ func TestAPIAmendmentRecipients(t *testing.T) {
 	e.must(t, http.StatusAccepted, nil, "", "POST", "/downloads/code", map[string]string{"token": tok})
 	e.must(t, http.StatusOK, nil, "", "POST", "/downloads", map[string]string{"token": tok, "code": e.mailbox.lastCode(t, address)})
 	e.must(t, http.StatusCreated, nil, "admin", "POST", base+"/authorizations", authorizationForm("jones-law", recordvault.ProgressNote))
-	jones := map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones LLP"}
+	jones := map[string]string{"kind": "attorney", "id": "jones-law", "email": "jones-law@recipients.example", "name": "Jones LLP"}
 	toJones := release(note, "authorization", jones, app.ReleaseApproved) // never downloaded
 	toClient := release(note, "right_of_access", map[string]string{"kind": "client"}, app.ReleaseApproved)
 	e.must(t, http.StatusOK, nil, "dr-lee", "POST", base+"/releases/"+toClient.ID+"/revoke", map[string]string{"reason": "sent in error"})

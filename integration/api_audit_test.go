@@ -545,10 +545,10 @@ func TestAPIAuditLossAcknowledged(t *testing.T) {
 	var subpoena, threat app.ReleaseView
 	e.must(t, http.StatusCreated, &subpoena, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "subpoena",
 		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
-		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co"}})
+		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "email": "jones-law@recipients.example", "name": "Jones & Co"}})
 	e.must(t, http.StatusCreated, &threat, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "serious_threat",
 		"fields": []string{"plan"}, "purpose": "warning of a threat", "attestation": map[string]bool{"good_faith": true},
-		"recipient": map[string]string{"kind": "threatened_person", "id": "target-1", "name": "R. Target"}})
+		"recipient": map[string]string{"kind": "threatened_person", "id": "target-1", "email": "target-1@recipients.example", "name": "R. Target"}})
 	for range 3 {
 		e.must(t, http.StatusOK, nil, "dr-lee", "GET", base+"/releases", nil) // blocks after the disclosure's
 	}

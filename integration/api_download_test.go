@@ -554,7 +554,7 @@ func TestAPIDisclosureStateRolledBack(t *testing.T) {
 	}
 	var r app.ReleaseView
 	e.must(t, http.StatusCreated, &r, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "authorization",
-		"purpose": "custody", "recipient": map[string]string{"kind": "attorney", "id": "smith-law"}})
+		"purpose": "custody", "recipient": map[string]string{"kind": "attorney", "id": "smith-law", "email": "smith-law@recipients.example"}})
 	if r.Status == app.ReleaseApproved {
 		t.Fatalf("a release under the rolled-back authorization: %+v", r.Decision)
 	}

@@ -34,9 +34,9 @@ func TestAPICourtOrder(t *testing.T) {
 	}
 	march, june, september := note("2026-03-01"), note("2026-06-01"), note("2026-09-01")
 	sud := write(recordvault.SUDRecord, map[string]any{"date_of_service": "2026-06-10", "note": "intake"})
-	write(recordvault.PsychotherapyNote, map[string]any{"process_notes": "process"})
+	psychotherapy := write(recordvault.PsychotherapyNote, map[string]any{"process_notes": "process"})
 	order := map[string]any{"court": "Circuit Court, No. 2026-D-123", "issued": "2026-11-01", "purpose": "custody proceeding",
-		"recipient":  map[string]string{"kind": "attorney", "id": "smith-law", "name": "Smith Law LLP", "address": "1 Main St"},
+		"recipient":  map[string]string{"kind": "attorney", "id": "smith-law", "email": "smith-law@recipients.example", "name": "Smith Law LLP", "address": "1 Main St"},
 		"categories": []string{"progress_note", "sud_record"}, "from": "2026-05-01", "to": "2026-10-01",
 		"fields": []string{"date_of_service", "plan"}}
 
@@ -51,6 +51,9 @@ func TestAPICourtOrder(t *testing.T) {
 		"no categories":      func(o map[string]any) { delete(o, "categories") },
 		"malformed document": func(o map[string]any) { o["documents"] = []string{"../r"} },
 		"unknown field":      func(o map[string]any) { o["judge"] = "J. Doe" },
+		"no delivery route": func(o map[string]any) {
+			o["recipient"] = map[string]string{"kind": "attorney", "id": "smith-law", "name": "Smith Law LLP"}
+		},
 	} {
 		bad := maps.Clone(order)
 		change(bad)
@@ -65,6 +68,41 @@ func TestAPICourtOrder(t *testing.T) {
 	e.must(t, http.StatusCreated, &v, "admin", "POST", base+"/court-orders", order)
 	if len(v.Refused) != 1 || v.Refused[0].Document != sud || v.Refused[0].Reason.Citation != "42 CFR 2.64" {
 		t.Fatalf("refused: %+v", v.Refused)
+	}
+	// An order naming the admin who records it as its recipient releases nothing.
+	self := maps.Clone(order)
+	self["recipient"] = map[string]string{"kind": "attorney", "id": "admin", "email": "admin@clinic.example"}
+	var own app.OrderView
+	e.must(t, http.StatusCreated, &own, "admin", "POST", base+"/court-orders", self)
+	if len(own.Releases) != 0 || len(own.Refused) != 3 || own.Refused[0].Reason.Citation != "45 CFR 164.514(d)(2), 164.308(a)(4)" {
+		t.Fatalf("an order to the admin recording it: releases %v, refused %+v", own.Releases, own.Refused)
+	}
+	// What the order did not reach is on its record, with the reason, for the custodian to
+	// answer the court: a document outside its dates, one outside its categories.
+	withheld := map[string]string{}
+	for _, w := range v.Withheld {
+		withheld[w.Document] = w.Reason.Text
+		if w.Reason.Citation != "45 CFR 164.512(e)(1)(i)" {
+			t.Errorf("withheld %s without the order's citation: %+v", w.Document, w.Reason)
+		}
+	}
+	if len(withheld) != 2 || withheld[march] != "outside the order's dates of service" || withheld[psychotherapy] != "outside the order's categories" {
+		t.Fatalf("withheld: %+v", v.Withheld)
+	}
+	// An order naming documents: one of the client's outside its dates, and one the client
+	// does not have, are listed too.
+	named := maps.Clone(order)
+	unknown := newID()
+	named["documents"] = []string{march, june, unknown}
+	var n app.OrderView
+	e.must(t, http.StatusCreated, &n, "admin", "POST", base+"/court-orders", named)
+	reasons := map[string]string{}
+	for _, w := range n.Withheld {
+		reasons[w.Document] = w.Reason.Text
+	}
+	if len(n.Releases) != 1 || reasons[march] != "outside the order's dates of service" || reasons[unknown] != "the client has no such document" ||
+		reasons[september] != "not among the documents the order names" || reasons[sud] != "not among the documents the order names" {
+		t.Fatalf("an order naming documents: releases %v, withheld %+v", n.Releases, n.Withheld)
 	}
 	var m app.ReleaseManifest
 	if err := json.Unmarshal([]byte(v.Manifest), &m); err != nil {
@@ -119,6 +157,7 @@ func TestAPICourtOrder(t *testing.T) {
 	}
 	var list struct{ Items []app.ReleaseView }
 	e.must(t, http.StatusOK, &list, "admin", "GET", base+"/releases", nil)
+	list.Items = slices.DeleteFunc(list.Items, func(r app.ReleaseView) bool { return r.Order == n.ID })
 	for _, r := range list.Items {
 		if r.Order != v.ID || r.Status != app.ReleaseApproved || !slices.Equal(r.Decision.Fields, []string{"date_of_service", "plan"}) {
 			t.Errorf("release under the order: %+v", r)
@@ -126,6 +165,7 @@ func TestAPICourtOrder(t *testing.T) {
 	}
 	var acc app.Accounting
 	e.must(t, http.StatusOK, &acc, "admin", "GET", base+"/accounting", nil)
+	acc.Entries = slices.DeleteFunc(acc.Entries, func(en app.AccountingEntry) bool { return !slices.Contains(v.Releases, en.Release) })
 	if len(list.Items) != 2 || len(acc.Entries) != 2 || acc.Entries[0].Citation != "45 CFR 164.512(e)(1)(i)" || acc.Entries[0].Recipient != "Smith Law LLP" {
 		t.Fatalf("releases %d, accounting %+v", len(list.Items), acc.Entries)
 	}

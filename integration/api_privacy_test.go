@@ -158,7 +158,7 @@ func TestAPIReleaseCanaryOnlyInDecryptedOutput(t *testing.T) {
 	decrypted = append(decrypted, []byte(strings.Join(pages, "")))
 	var order app.OrderView
 	json.Unmarshal(send(http.StatusCreated, "admin", "POST", base+"/court-orders", map[string]any{"court": canary, "issued": "2026-11-01",
-		"purpose": canary, "recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": canary},
+		"purpose": canary, "recipient": map[string]string{"kind": "attorney", "id": "jones-law", "email": "jones-law@recipients.example", "name": canary},
 		"categories": []string{"progress_note"}, "from": "2026-01-01", "to": "2026-12-31"}), &order)
 	decrypted = append(decrypted, send(http.StatusOK, "admin", "GET", base+"/court-orders/"+order.ID, nil),
 		send(http.StatusOK, "admin", "GET", base+"/accounting", nil))
@@ -169,7 +169,7 @@ func TestAPIReleaseCanaryOnlyInDecryptedOutput(t *testing.T) {
 	send(http.StatusOK, "admin", "POST", base+"/authorizations/"+auth.ID+"/revoke", nil)
 	// Refused input naming the canary: the answer names the field, never the value.
 	send(http.StatusBadRequest, "admin", "POST", base+"/court-orders", map[string]any{"court": canary, "issued": canary,
-		"recipient": map[string]string{"kind": "attorney", "id": "x"}, "categories": []string{"progress_note"}, "from": canary, "to": canary, "purpose": canary})
+		"recipient": map[string]string{"kind": "attorney", "id": "x", "email": "x@recipients.example"}, "categories": []string{"progress_note"}, "from": canary, "to": canary, "purpose": canary})
 	send(http.StatusBadRequest, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": canary,
 		"recipient": map[string]string{"kind": "client"}, "purpose": canary})
 

@@ -143,7 +143,7 @@ func TestAPICouplesNoteAuthorizations(t *testing.T) {
 	a, b := e.clientBorn(t, "1980-05-01"), e.clientBorn(t, "1982-07-09")
 	note := e.signedNote(t, recordvault.ProgressNote, a, b)
 	ask := map[string]any{"document": note, "basis": "authorization", "purpose": "custody proceeding",
-		"recipient": map[string]string{"kind": "attorney", "id": "smith-law", "name": "Smith Law LLP", "address": "1 Main St"}}
+		"recipient": map[string]string{"kind": "attorney", "id": "smith-law", "email": "smith-law@recipients.example", "name": "Smith Law LLP", "address": "1 Main St"}}
 
 	// An incomplete form is refused, naming what it lacks, and stores nothing.
 	before := e.bucketState(t)
@@ -208,7 +208,7 @@ func TestAPIMinorInIllinois(t *testing.T) {
 		var v app.ReleaseView
 		e.must(t, http.StatusCreated, &v, "dr-lee", "POST", "/v1/clients/"+minor+"/releases", map[string]any{"document": note,
 			"basis": "right_of_access", "purpose": "parent's request", "recipient": map[string]any{"kind": "personal_representative",
-				"id": "parent-1", "name": "Pat Parent", "for": minor, "representation": rep}})
+				"id": "parent-1", "name": "Pat Parent", "email": "parent-1@recipients.example", "for": minor, "representation": rep}})
 		return v
 	}
 	if v := ask(policy.Representation{Relationship: "parent", MinorInformed: true}); v.Status != app.ReleaseApproved || v.Jurisdiction != "US-IL" {
@@ -234,16 +234,16 @@ func TestAPIAccountingOfDisclosures(t *testing.T) {
 	var threat, subpoena, denied, own, authorized app.ReleaseView
 	e.must(t, http.StatusCreated, &threat, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "serious_threat",
 		"fields": []string{"plan", "diagnosis_codes"}, "purpose": "warning of a threat", "attestation": map[string]bool{"good_faith": true},
-		"recipient": map[string]string{"kind": "threatened_person", "id": "target-1", "name": "R. Target", "address": "2 Elm St"}})
+		"recipient": map[string]string{"kind": "threatened_person", "id": "target-1", "email": "target-1@recipients.example", "name": "R. Target", "address": "2 Elm St"}})
 	e.must(t, http.StatusCreated, &subpoena, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "subpoena",
 		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
-		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co"}})
+		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "email": "jones-law@recipients.example", "name": "Jones & Co"}})
 	e.must(t, http.StatusCreated, &denied, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "subpoena",
-		"fields": []string{"plan"}, "purpose": "civil litigation", "recipient": map[string]string{"kind": "attorney", "id": "jones-law"}})
+		"fields": []string{"plan"}, "purpose": "civil litigation", "recipient": map[string]string{"kind": "attorney", "id": "jones-law", "email": "jones-law@recipients.example"}})
 	e.must(t, http.StatusCreated, &own, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "right_of_access",
 		"purpose": "own copy", "recipient": map[string]string{"kind": "client"}})
 	e.must(t, http.StatusCreated, &authorized, "dr-lee", "POST", base+"/releases", map[string]any{"document": note, "basis": "authorization",
-		"purpose": "custody", "recipient": map[string]string{"kind": "attorney", "id": "smith-law"}})
+		"purpose": "custody", "recipient": map[string]string{"kind": "attorney", "id": "smith-law", "email": "smith-law@recipients.example"}})
 	for name, v := range map[string]app.ReleaseView{"threat": threat, "subpoena": subpoena, "own": own, "authorized": authorized} {
 		if v.Status != app.ReleaseApproved {
 			t.Fatalf("%s: %+v", name, v.Decision)
@@ -480,7 +480,7 @@ func TestAPIReleaseNeedsReview(t *testing.T) {
 	var pending app.ReleaseView
 	e.must(t, http.StatusCreated, &pending, "dr-lee", "POST", base+"/releases", map[string]any{"document": rec.ID, "basis": "serious_threat",
 		"fields": []string{"note"}, "purpose": "emergency", "attestation": map[string]bool{"good_faith": true},
-		"recipient": map[string]string{"kind": "provider", "id": "er-1", "name": "County ER"}})
+		"recipient": map[string]string{"kind": "provider", "id": "er-1", "email": "er-1@recipients.example", "name": "County ER"}})
 	if pending.Status != app.ReleaseNeedsReview || pending.Decision.Rule.Citation != "42 CFR 2.51" {
 		t.Fatalf("pending: %+v", pending.Decision)
 	}
@@ -523,7 +523,7 @@ func TestAPIAccountingFromTrail(t *testing.T) {
 		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co", "email": address}})
 	e.must(t, http.StatusCreated, &threat, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "serious_threat",
 		"fields": []string{"plan"}, "purpose": "warning of a threat", "attestation": map[string]bool{"good_faith": true},
-		"recipient": map[string]string{"kind": "threatened_person", "id": "target-1", "name": "R. Target"}})
+		"recipient": map[string]string{"kind": "threatened_person", "id": "target-1", "email": "target-1@recipients.example", "name": "R. Target"}})
 	if subpoena.Status != app.ReleaseApproved || threat.Status != app.ReleaseApproved {
 		t.Fatalf("releases: %+v, %+v", subpoena.Decision, threat.Decision)
 	}
@@ -696,10 +696,10 @@ func TestAPIAccountingSuspension(t *testing.T) {
 	var police, subpoena app.ReleaseView
 	e.must(t, http.StatusCreated, &police, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "serious_threat",
 		"fields": []string{"plan"}, "purpose": "preventing a threatened assault", "attestation": map[string]bool{"good_faith": true},
-		"recipient": map[string]string{"kind": "authority", "id": "pd-7", "name": "City Police, 7th precinct"}})
+		"recipient": map[string]string{"kind": "authority", "id": "pd-7", "email": "pd-7@recipients.example", "name": "City Police, 7th precinct"}})
 	e.must(t, http.StatusCreated, &subpoena, "dr-lee", "POST", base+"/releases", map[string]any{"document": e.note, "basis": "subpoena",
 		"fields": []string{"cpt_code"}, "purpose": "civil litigation", "assurances": map[string]any{"protective_order": true},
-		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "name": "Jones & Co"}})
+		"recipient": map[string]string{"kind": "attorney", "id": "jones-law", "email": "jones-law@recipients.example", "name": "Jones & Co"}})
 	if police.Status != app.ReleaseApproved || subpoena.Status != app.ReleaseApproved {
 		t.Fatalf("releases: %+v; %+v", police.Decision, subpoena.Decision)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/handlers"
+	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/internal/devissuer"
 	"github.com/recordvault/recordvault/notify"
 	"github.com/recordvault/recordvault/otp"
@@ -35,6 +36,7 @@ import (
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/tokens"
 	"github.com/recordvault/recordvault/vault"
+	"golang.org/x/time/rate"
 )
 
 // apiEnv is the whole service over HTTP, on the shared Vault and a fresh bucket of the shared
@@ -127,10 +129,16 @@ func newAPIEnv(t testing.TB, users map[string][]recordvault.Role, roster ...stri
 // newAPIEnvIn is newAPIEnv for a clinic practising under jurisdiction.
 func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
 	t.Helper()
+	return newAPIEnvOn(t, shared.vault, shared.minio, jurisdiction, users, roster...)
+}
+
+// newAPIEnvOn is newAPIEnvIn on the servers given, for tests that stop or pause them.
+func newAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	store, bucket := newStore(t, shared.minio)
-	vc := vaultClient(t, shared.vault)
+	store, bucket := newStore(t, m)
+	vc := vaultClient(t, v)
 	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}, serverLog: &lockedBuffer{},
 		store: store, vault: vc}
 	people := clinic.New(vc, store, nil)
@@ -157,7 +165,7 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.raw, err = shared.minio.Client(ctx); err != nil {
+	if e.raw, err = m.Client(ctx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -198,6 +206,9 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 // returns the server's URL.
 func (e *apiEnv) serve(t testing.TB, opts ...handlers.Option) string {
 	t.Helper()
+	// Every caller of these tests comes from loopback: the limits on the routes without a
+	// login are lifted unless a test sets its own (TestAPIAnonymousFlood).
+	opts = append([]handlers.Option{handlers.WithRateLimits(rate.Inf, 1, rate.Inf, 1)}, opts...)
 	srv := httptest.NewServer(handlers.NewServer(slog.New(slog.NewTextHandler(e.serverLog, &slog.HandlerOptions{Level: slog.LevelDebug})), nil,
 		e.verifier, e.api, opts...))
 	t.Cleanup(srv.Close)

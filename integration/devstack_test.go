@@ -27,14 +27,15 @@ import (
 
 // devStack is one `make dev` run under test.
 type devStack struct {
-	cmd     *exec.Cmd
-	url     string
-	ports   map[string]int
-	mu      sync.Mutex
-	output  strings.Builder
-	pids    map[string]int
-	exited  chan struct{}
-	running chan struct{} // closed when the banner is printed
+	cmd      *exec.Cmd
+	url      string
+	operator string // the operator listener
+	ports    map[string]int
+	mu       sync.Mutex
+	output   strings.Builder
+	pids     map[string]int
+	exited   chan struct{}
+	running  chan struct{} // closed when the banner is printed
 }
 
 var startedLine = regexp.MustCompile(`msg=started name=(\S+) pid=(\d+)`)
@@ -50,7 +51,7 @@ func startDev(t *testing.T, dataDir string) *devStack {
 	d := &devStack{ports: map[string]int{}, pids: map[string]int{}, exited: make(chan struct{}), running: make(chan struct{})}
 	// Vault also takes VAULT_PORT+1 (its cluster listener) once unsealed: keep it for Vault.
 	taken := map[int]bool{}
-	for _, name := range []string{"vault", "http", "minio", "console", "issuer"} {
+	for _, name := range []string{"vault", "http", "minio", "console", "issuer", "operator"} {
 		port := freePort(t)
 		for taken[port] {
 			port = freePort(t)
@@ -61,8 +62,9 @@ func startDev(t *testing.T, dataDir string) *devStack {
 		}
 	}
 	d.url = fmt.Sprintf("http://127.0.0.1:%d", d.ports["http"])
+	d.operator = fmt.Sprintf("http://127.0.0.1:%d", d.ports["operator"])
 	d.cmd = exec.Command("make", "--no-print-directory", "-C", root, "dev",
-		"DATA_DIR="+dataDir, "HTTP_ADDR="+strings.TrimPrefix(d.url, "http://"),
+		"DATA_DIR="+dataDir, "HTTP_ADDR="+strings.TrimPrefix(d.url, "http://"), "OPERATOR_ADDR="+strings.TrimPrefix(d.operator, "http://"),
 		"VAULT_PORT="+strconv.Itoa(d.ports["vault"]), "MINIO_PORT="+strconv.Itoa(d.ports["minio"]),
 		"MINIO_CONSOLE_PORT="+strconv.Itoa(d.ports["console"]), "ISSUER_PORT="+strconv.Itoa(d.ports["issuer"]))
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -198,7 +200,8 @@ func TestMakeDev(t *testing.T) {
 	if err := syscall.Kill(d.pid("vault"), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	checks := waitReadyz(t, d.url, http.StatusServiceUnavailable, "stopped vault reported by /readyz")
+	waitReadyz(t, d.url, http.StatusServiceUnavailable, "stopped vault reported by /readyz")
+	checks := waitReadyz(t, d.operator, http.StatusServiceUnavailable, "stopped vault reported by the operator's /readyz")
 	// The reason depends on the moment: "vault unreachable" once it is gone, "transit mount
 	// not usable" while it shuts down. Either way the Vault check fails and says why.
 	if v := checks["vault"]; v == "ok" || !strings.Contains(v, "vault") || checks["storage"] != "ok" {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/recordvault/recordvault/auth"
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/storage"
@@ -171,10 +170,10 @@ func TestReadinessFollowsDependencies(t *testing.T) {
 		t.Fatal(err)
 	}
 	store, bucket := newStore(t, m)
-	srv := httptest.NewServer(handlers.NewServer(discardLogger(), []handlers.ReadinessCheck{
+	srv := httptest.NewServer(handlers.NewOperatorServer(discardLogger(), []handlers.ReadinessCheck{
 		{Name: "vault", Ready: vaultClient(t, v).Ready},
 		{Name: "storage", Ready: store.Ready},
-	}, rejectAll{}, nil))
+	}))
 	defer srv.Close()
 
 	if status, checks := readyz(t, srv.URL); status != http.StatusOK || checks["vault"] != "ok" || checks["storage"] != "ok" {
@@ -276,11 +275,4 @@ func TestConcurrentCreatorsOneWins(t *testing.T) {
 	if winner < 0 || exists != writers-1 || err != nil || got.WrappedKey != fmt.Sprintf("vault:v1:writer%d", winner) {
 		t.Fatalf("winner %d, %d told it exists, stored %+v, %v", winner, exists, got, err)
 	}
-}
-
-// rejectAll is a token verifier for servers whose API a test does not call.
-type rejectAll struct{}
-
-func (rejectAll) Verify(context.Context, string) (auth.Principal, error) {
-	return auth.Principal{}, auth.ErrUnauthenticated
 }

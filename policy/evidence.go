@@ -34,6 +34,9 @@ type Authorization struct {
 	Fields        []string               `json:"fields,omitempty"`  // when it describes only some fields; empty: whole documents
 	Part2         bool                   `json:"part2,omitempty"`   // written as a 42 CFR 2.31 consent
 	Revoked       bool                   `json:"revoked,omitempty"` // revoked in writing (164.508(b)(5)): ends every release relying on it
+	// RecordedBy is the staff login that put the form on file; the caller fills it in from
+	// its own record of the form, which keeps it apart from the form's elements.
+	RecordedBy string `json:"-"`
 }
 
 // Missing lists the required elements of 164.508(c) the authorization lacks.
@@ -88,6 +91,8 @@ type Order struct {
 	// Part2SubpartE: an order under 42 CFR Part 2 subpart E (2.64, 2.65), the only order that
 	// reaches SUD records.
 	Part2SubpartE bool `json:"part2_subpart_e,omitempty"`
+	// RecordedBy is the staff login that recorded the order.
+	RecordedBy string `json:"recorded_by,omitempty"`
 }
 
 // Covers reports whether the order reaches the document: its category, its id when the
@@ -128,6 +133,8 @@ type Notice struct {
 	Accepted      bool     `json:"accepted,omitempty"`
 	EarlierFields []string `json:"earlier_fields,omitempty"` // received before (released and downloaded); empty: nothing
 	ClientAgreed  bool     `json:"client_agreed,omitempty"`
+	// Concerns are the fields the amendment concerns; empty: the whole document.
+	Concerns []string `json:"concerns,omitempty"`
 }
 
 // Attestation is a clinician's statement behind a serious-threat disclosure
@@ -190,4 +197,21 @@ type Review struct {
 	Reviewer string `json:"reviewer,omitempty"`
 	Licensed bool   `json:"licensed,omitempty"`
 	Upheld   bool   `json:"upheld,omitempty"`
+}
+
+// AccompaniesCitation names the rules that decide which linked documents go with a copy: a
+// denied amendment's request, denial, disagreement and rebuttal go with later disclosures of
+// the information they concern (164.526(d)(5)), an accepted amendment with the record it
+// amends (164.526(c)(1)), and a copy that names its fields carries nothing beyond them
+// (164.514(d)).
+const AccompaniesCitation = "45 CFR 164.526(c)(1), (d)(5), 164.514(d)"
+
+// Accompanies reports whether a linked document (an addendum, an amendment request and what
+// followed it) that concerns the fields named (none: the whole document) goes with a copy
+// releasing the fields released: exactly when the two overlap.
+func Accompanies(concerns, released []string) bool {
+	if len(concerns) == 0 {
+		return len(released) > 0
+	}
+	return slices.ContainsFunc(concerns, func(f string) bool { return slices.Contains(released, f) })
 }

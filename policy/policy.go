@@ -112,6 +112,8 @@ type Recipient struct {
 	// For is the client a personal representative acts for.
 	For            string
 	Representation *Representation
+	// Staff: the id is a login of the clinic's staff (on its roster, or the one who asks).
+	Staff bool
 }
 
 // Document is what a release would disclose: its description, never its content.
@@ -143,6 +145,8 @@ type Request struct {
 	Fields       []string // the fields asked for; empty: the whole document
 	Jurisdiction string   // a key of Jurisdictions
 	Now          time.Time
+	// RequestedBy is the login that asks for the release.
+	RequestedBy string
 }
 
 // Facts are the evidence on file.
@@ -177,6 +181,8 @@ type Decision struct {
 	// Authorizations are the ids of the authorizations the release relies on: revoking any
 	// one ends it.
 	Authorizations []string `json:"authorizations,omitempty"`
+	// Jurisdiction is the law the decision applied (a key of Jurisdictions).
+	Jurisdiction string `json:"jurisdiction"`
 }
 
 // decision is a decision being made.
@@ -204,7 +210,7 @@ func (d *decision) stop(outcome Outcome, text, citation string) Decision {
 // Decide decides a release.
 func Decide(req Request, f Facts) Decision {
 	d := &decision{req: req, f: f, day: req.Now.UTC().Format(time.DateOnly)}
-	d.Reasons = []Reason{}
+	d.Reasons, d.Jurisdiction = []Reason{}, req.Jurisdiction
 	var ok bool
 	if d.rule, ok = bases[req.Basis]; !ok {
 		return d.stop(Deny, "unknown legal basis", "")
@@ -229,7 +235,7 @@ func Decide(req Request, f Facts) Decision {
 			return d.stop(Deny, "a field asked for is not in the document", "")
 		}
 	}
-	for _, check := range []func() (Outcome, Reason){d.category, d.part2, d.evidence, d.access, d.participants} {
+	for _, check := range []func() (Outcome, Reason){d.separation, d.category, d.part2, d.evidence, d.access, d.participants} {
 		if o, r := check(); o != Approve {
 			return d.stop(o, r.Text, r.Citation)
 		}
@@ -238,6 +244,39 @@ func Decide(req Request, f Facts) Decision {
 }
 
 var pass = Reason{}
+
+// separationCitation names the rules that keep a staff login from becoming a way to content:
+// the workforce's access is limited to what its role needs (164.514(d)(2)) and authorized as
+// such (164.308(a)(4)).
+const separationCitation = "45 CFR 164.514(d)(2), 164.308(a)(4)"
+
+// separation keeps releases from being a door to content for the clinic's own staff: a staff
+// login receives a release only as a provider, for treatment; and nobody who asks for a
+// release, or recorded the order, authorization or attestation it rests on, is its recipient
+// (but for a client's own copy).
+func (d *decision) separation() (Outcome, Reason) {
+	r := d.req.Recipient
+	if r.Staff && (d.req.Basis != Treatment || r.Kind != ToProvider) {
+		return Deny, Reason{"a member of the clinic's staff receives a release only as a provider, for treatment; staff reach records through their own access", separationCitation}
+	}
+	if r.Kind == ToClient || r.ID == "" {
+		return Approve, pass
+	}
+	own := r.ID == d.req.RequestedBy
+	if o := d.f.Order; o != nil && o.RecordedBy == r.ID {
+		own = true
+	}
+	if a := d.f.Attestation; a != nil && a.Clinician == r.ID {
+		own = true
+	}
+	for _, a := range d.f.Authorizations {
+		own = own || a.Recipient == r.ID && a.RecordedBy == r.ID
+	}
+	if own {
+		return Deny, Reason{"whoever asks for a release, or recorded the order, authorization or attestation it rests on, cannot be its recipient", separationCitation}
+	}
+	return Approve, pass
+}
 
 // category applies the psychotherapy-note rules (164.508(a)(2)).
 func (d *decision) category() (Outcome, Reason) {
@@ -326,6 +365,8 @@ func (d *decision) evidence() (Outcome, Reason) {
 			return Deny, Reason{"only an amendment the clinic accepted is sent to earlier recipients", d.rule.citation}
 		case len(n.EarlierFields) == 0:
 			return Deny, Reason{"the recipient did not receive this document (released to them and downloaded) before the amendment was accepted; anyone else the client names needs an authorization", d.rule.citation}
+		case !Accompanies(n.Concerns, n.EarlierFields):
+			return Deny, Reason{"the recipient did not receive the part of the document the amendment concerns", d.rule.citation}
 		case !n.ClientAgreed:
 			return Deny, Reason{"the client's agreement to have this recipient told is needed", "45 CFR 164.526(c)(2)"}
 		}
@@ -611,10 +652,15 @@ func (d *decision) release() Decision {
 // document's when none were named), or denied, for reason. The rule that asked for the review
 // stays among the reasons.
 func Resolve(req Request, pending Decision, approve bool, by, reason string) Decision {
-	d := Decision{Reasons: append(slices.Clone(pending.Reasons), Reason{fmt.Sprintf("reviewed by %s: %s", by, reason), pending.Rule.Citation})}
+	d := Decision{Reasons: append(slices.Clone(pending.Reasons), Reason{fmt.Sprintf("reviewed by %s: %s", by, reason), pending.Rule.Citation}),
+		Jurisdiction: req.Jurisdiction}
 	rule := bases[req.Basis]
 	if !approve || pending.Outcome != NeedsReview {
 		d.Outcome, d.Rule = Deny, Reason{"refused on review: " + reason, pending.Rule.Citation}
+		return d
+	}
+	if req.Recipient.ID != "" && req.Recipient.ID == by {
+		d.Outcome, d.Rule = Deny, Reason{"the reviewer cannot release to themselves", separationCitation}
 		return d
 	}
 	d.Fields = slices.Clone(req.Fields)

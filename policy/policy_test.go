@@ -210,6 +210,24 @@ func evidence(t *testing.T, words string, req *Request, f *Facts) {
 			f.Notice = &Notice{Amendment: "m1", EarlierFields: doc.Fields, ClientAgreed: true}
 		case "notice-no-earlier":
 			f.Notice = &Notice{Amendment: "m1", Accepted: true, ClientAgreed: true}
+		case "staff": // the recipient's id is a staff login
+			req.Recipient.Staff = true
+		case "asks": // the recipient is who asks for the release
+			req.RequestedBy = rid
+		case "order-own": // an order the recipient recorded
+			f.Order = &Order{ID: "o1", Recipient: rid, From: "2026-01-01", To: "2026-12-31", Scope: []recordvault.Category{doc.Category}, RecordedBy: rid}
+		case "auth-own": // every participant's authorization, recorded by the recipient
+			for _, p := range doc.Participants {
+				a := auth(p)
+				a.RecordedBy = rid
+				f.Authorizations = append(f.Authorizations, a)
+			}
+		case "attest-own": // the recipient attests
+			f.Attestation = &Attestation{Clinician: rid, GoodFaith: true}
+		case "concerns-plan": // the amendment concerns the plan (after a notice word)
+			f.Notice.Concerns = []string{"plan"}
+		case "concerns-risk": // the amendment concerns the risk assessment (after a notice word)
+			f.Notice.Concerns = []string{"risk_assessment"}
 		case "notice-unagreed":
 			f.Notice = &Notice{Amendment: "m1", Accepted: true, EarlierFields: doc.Fields}
 		default:
@@ -263,7 +281,7 @@ func (r row) request(t *testing.T) (Request, Facts) {
 	}
 	f := Facts{People: map[string]Person{"c1": {DateOfBirth: dateOfBirth(age)}, "c2": {DateOfBirth: dateOfBirth(41)}}}
 	kind := RecipientKind(r.recipient)
-	req := Request{Basis: Basis(r.basis), Jurisdiction: r.juris, Now: testNow,
+	req := Request{Basis: Basis(r.basis), Jurisdiction: r.juris, Now: testNow, RequestedBy: "dr-lee",
 		Recipient: Recipient{Kind: kind, ID: recipientIDs[kind]},
 		Document:  Document{ID: "d1", Category: category, Participants: parts, DateOfService: "2026-06-01", Fields: fieldNames(category)}}
 	if kind == ToRepresentative {
@@ -308,6 +326,9 @@ func TestPolicyTable(t *testing.T) {
 		}
 		if d.Outcome != Approve && (len(d.Fields) > 0 || d.Accounted) {
 			t.Errorf("line %d: a refusal releases %v", r.line, d.Fields)
+		}
+		if d.Jurisdiction != r.juris {
+			t.Errorf("line %d: the decision names jurisdiction %q, want %q", r.line, d.Jurisdiction, r.juris)
 		}
 		if d.Rule.Text == "" || len(d.Reasons) == 0 {
 			t.Errorf("line %d: a decision without its reasons", r.line)
@@ -388,8 +409,31 @@ func TestResolve(t *testing.T) {
 	if no := Resolve(req, pending, false, "privacy-officer", "no emergency"); no.Outcome != Deny || len(no.Fields) != 0 || no.Rule.Citation != "42 CFR 2.51" {
 		t.Fatalf("refused on review: %+v", no)
 	}
+	if self := Resolve(req, pending, true, "victim", "bona fide emergency"); self.Outcome != Deny || self.Rule.Citation != separationCitation {
+		t.Fatalf("a reviewer releasing to themselves: %+v", self)
+	}
 	denied := Decide(Request{Basis: "gossip"}, Facts{})
 	if again := Resolve(req, denied, true, "privacy-officer", "x"); again.Outcome != Deny {
 		t.Fatalf("a denial approved on review: %+v", again)
+	}
+}
+
+// A linked document goes with a copy exactly when what it concerns overlaps what the copy
+// releases; one about the whole document goes with any copy that releases anything.
+func TestAccompanies(t *testing.T) {
+	for _, c := range []struct {
+		concerns, released []string
+		want               bool
+	}{
+		{nil, []string{"plan"}, true},
+		{nil, nil, false},
+		{[]string{"plan"}, []string{"plan", "progress"}, true},
+		{[]string{"risk_assessment"}, []string{"date_of_service", "diagnosis_codes"}, false},
+		{[]string{"risk_assessment", "plan"}, []string{"plan"}, true},
+		{[]string{"plan"}, nil, false},
+	} {
+		if got := Accompanies(c.concerns, c.released); got != c.want {
+			t.Errorf("Accompanies(%v, %v) = %v, want %v", c.concerns, c.released, got, c.want)
+		}
 	}
 }

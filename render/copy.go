@@ -40,9 +40,14 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 		para("regular", 10, "Purpose: "+c.Purpose),
 		para("regular", 10, fmt.Sprintf("Document: %s %s of %s.", strings.ReplaceAll(string(c.Category), "_", " "), c.Document, c.DateOfService)),
 		para("regular", 10, "Security labels: "+labels(c.Security)+"."),
+	}
+	if w := withheld(c.Withheld); w != "" {
+		steps = append(steps, para("regular", 10, w))
+	}
+	steps = append(steps,
 		gap(10),
 		para("bold", 11, "Notice"),
-	}
+	)
 	for _, n := range c.Notices {
 		steps = append(steps, para("regular", 10, n))
 	}
@@ -108,4 +113,27 @@ func labels(ls []policy.Label) string {
 		out[i] = fmt.Sprintf("%s (%s)", l.Code, l.Display)
 	}
 	return strings.Join(out, ", ")
+}
+
+// withheld says what a copy leaves out, never its content; "" when it leaves out nothing.
+func withheld(w app.Withheld) string {
+	var parts []string
+	if len(w.Fields) > 0 {
+		parts = append(parts, "the fields "+strings.Join(w.Fields, ", "))
+	}
+	for _, n := range []struct {
+		count      int
+		one, other string
+	}{{w.Addenda, "addendum", "addenda"}, {w.Amendments, "amendment request", "amendment requests"}, {w.Attachments, "attached document", "attached documents"}} {
+		switch {
+		case n.count == 1:
+			parts = append(parts, "1 "+n.one)
+		case n.count > 1:
+			parts = append(parts, fmt.Sprintf("%d %s", n.count, n.other))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Withheld from this copy, as its legal basis requires (%s): %s. Their content is not in this copy.", w.Citation, strings.Join(parts, "; "))
 }

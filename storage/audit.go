@@ -62,6 +62,8 @@ func (s *Store) ReadAuditBlock(ctx context.Context, clinic string, seq uint64) (
 // limit bytes (what names it in errors; errTooLarge past it), and its ETag; ErrNotFound if
 // there is none.
 func (s *Store) readSmall(ctx context.Context, key, versionID string, limit int64, what string) ([]byte, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	obj, info, err := s.openVersion(ctx, key, versionID)
 	if err != nil {
 		return nil, "", err
@@ -69,7 +71,7 @@ func (s *Store) readSmall(ctx context.Context, key, versionID string, limit int6
 	defer obj.Close()
 	b, err := io.ReadAll(io.LimitReader(obj, limit+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("storage: read %s: %w", what, err)
+		return nil, "", failed("read "+what, err)
 	}
 	if int64(len(b)) > limit {
 		return nil, "", fmt.Errorf("%w: %s", errTooLarge, what)
@@ -91,7 +93,7 @@ func (s *Store) ReadAuditBlockVersions(ctx context.Context, clinic string, seq u
 	var bodies [][]byte
 	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
 		if obj.Err != nil {
-			return nil, fmt.Errorf("storage: list audit block versions: %w", obj.Err)
+			return nil, failed("list audit block versions", obj.Err)
 		}
 		if obj.Key != key || obj.IsDeleteMarker {
 			continue
@@ -126,7 +128,7 @@ func (s *Store) RestoreAuditBlock(ctx context.Context, clinic string, seq uint64
 	var above []string // version ids newer than the genuine one, newest first
 	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
 		if obj.Err != nil {
-			return fmt.Errorf("storage: list audit block versions: %w", obj.Err)
+			return failed("list audit block versions", obj.Err)
 		}
 		if obj.Key != key {
 			continue
@@ -139,7 +141,7 @@ func (s *Store) RestoreAuditBlock(ctx context.Context, clinic string, seq uint64
 			if bytes.Equal(b, genuine) {
 				for _, id := range above {
 					if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: id}); err != nil {
-						return fmt.Errorf("storage: remove a version over audit block %d: %w", seq, err)
+						return failed(fmt.Sprintf("remove a version over audit block %d", seq), err)
 					}
 				}
 				return nil
@@ -177,7 +179,7 @@ func (s *Store) ListAuditBlocks(ctx context.Context, clinic string, from uint64,
 		StartAfter: strings.TrimSuffix(auditPartPrefix(clinic, first), "/")})
 	for obj := range parts {
 		if obj.Err != nil {
-			return nil, fmt.Errorf("storage: list audit parts: %w", obj.Err)
+			return nil, failed("list audit parts", obj.Err)
 		}
 		name, isPart := strings.CutSuffix(strings.TrimPrefix(obj.Key, prefix), "/")
 		part, err := strconv.ParseUint(name, 10, 64)
@@ -193,7 +195,7 @@ func (s *Store) ListAuditBlocks(ctx context.Context, clinic string, from uint64,
 		}
 		for b := range s.client.ListObjects(ctx, s.bucket, opts) {
 			if b.Err != nil {
-				return nil, fmt.Errorf("storage: list audit blocks: %w", b.Err)
+				return nil, failed("list audit blocks", b.Err)
 			}
 			name := strings.TrimPrefix(b.Key, obj.Key)
 			seq, err := strconv.ParseUint(name, 10, 64)
@@ -287,7 +289,7 @@ func (s *Store) ReadAuditLosses(ctx context.Context, clinic string, first uint64
 	var keys []string
 	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: auditLossPrefix(clinic, first), Recursive: true}) {
 		if obj.Err != nil {
-			return nil, fmt.Errorf("storage: list audit losses: %w", obj.Err)
+			return nil, failed("list audit losses", obj.Err)
 		}
 		if keys = append(keys, obj.Key); len(keys) > MaxAuditLosses {
 			return nil, errors.New("storage: too many audit losses from one block")

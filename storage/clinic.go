@@ -41,8 +41,12 @@ type Staff struct {
 	Version    int         `json:"v"`
 	Clinic     string      `json:"clinic"`
 	Clinicians []Clinician `json:"clinicians"`
-	Revision   uint64      `json:"revision,omitempty"` // one more at each change
-	Tag        string      `json:"tag"`                // authenticates the roster (see Digest)
+	// Jurisdiction is the clinic's setting of the law it practises under (a key of
+	// policy.Jurisdictions); empty until a clinic admin sets it. It rides with the roster so
+	// that the same tag and revision keep it from being forged or rolled back.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	Revision     uint64 `json:"revision,omitempty"` // one more at each change
+	Tag          string `json:"tag"`                // authenticates the roster (see Digest)
 }
 
 // Clinician is one member of a clinic's staff, named by their identity provider's subject.

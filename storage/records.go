@@ -128,7 +128,7 @@ func (s *Store) ReadManifest(ctx context.Context, ref Ref) (*Manifest, string, e
 	defer obj.Close()
 	b, err := io.ReadAll(io.LimitReader(obj, MaxManifestSize+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("storage: read manifest: %w", err)
+		return nil, "", failed("read manifest", err)
 	}
 	if ref.Client != "" && len(b) <= maxLinkSize && bytes.HasPrefix(b, []byte(`{"link"`)) {
 		var l link
@@ -206,7 +206,7 @@ func (s *Store) ListClinicDocuments(ctx context.Context, clinic string) ([]Ref, 
 	var refs []Ref
 	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if obj.Err != nil {
-			return nil, fmt.Errorf("storage: list clinic documents: %w", obj.Err)
+			return nil, failed("list clinic documents", obj.Err)
 		}
 		parts := strings.Split(strings.TrimPrefix(obj.Key, prefix), "/")
 		switch {
@@ -250,11 +250,11 @@ func (s *Store) OpenBlobRange(ctx context.Context, clinic, record, blob string, 
 	}
 	opts := minio.GetObjectOptions{}
 	if err := opts.SetRange(start, start+length-1); err != nil {
-		return nil, fmt.Errorf("storage: range: %w", err)
+		return nil, failed("range", err)
 	}
 	obj, err := s.client.GetObject(ctx, s.bucket, blobKey(clinic, record, blob), opts)
 	if err != nil {
-		return nil, fmt.Errorf("storage: open blob: %w", err)
+		return nil, failed("open blob", err)
 	}
 	return obj, nil
 }
@@ -301,7 +301,7 @@ func (s *Store) list(ctx context.Context, prefix, after string, limit int, objec
 	var ids []string
 	for obj := range s.client.ListObjects(ctx, s.bucket, opts) {
 		if obj.Err != nil {
-			return nil, fmt.Errorf("storage: list: %w", obj.Err)
+			return nil, failed("list", obj.Err)
 		}
 		id := strings.TrimPrefix(obj.Key, prefix)
 		if !objects {

@@ -10,16 +10,22 @@ package storage
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/internal/stall"
 )
 
 // Config is what the service needs to reach its bucket.
@@ -74,6 +80,8 @@ type Store struct {
 	client         *minio.Client
 	bucket         string
 	auditRetention time.Duration
+	// conditional is set once the bucket has shown that it honours conditional writes.
+	conditional atomic.Bool
 }
 
 var (
@@ -93,6 +101,22 @@ const (
 	maxParts       = 9000 // S3 allows 10,000
 )
 
+// maxAttempts bounds the tries of one S3 call; with stall.Limit per try, a call to a stalled
+// server fails within about 6.5 s.
+const maxAttempts = 2
+
+// callTimeout bounds a call on a small object from start to end, however it progresses.
+const callTimeout = 10 * time.Second
+
+// failed wraps the error of op, marked recordvault.ErrUnavailable when it says the storage did
+// not answer (in time) or answered that it cannot serve now.
+func failed(op string, err error) error {
+	if stall.Unavailable(err) || minio.ToErrorResponse(err).StatusCode >= http.StatusInternalServerError {
+		return fmt.Errorf("%w: storage: %s: %w", recordvault.ErrUnavailable, op, err)
+	}
+	return fmt.Errorf("storage: %s: %w", op, err)
+}
+
 // probeTimeout bounds one readiness check, so that dead storage is reported quickly.
 const probeTimeout = 2 * time.Second
 
@@ -104,14 +128,25 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Endpoint == "" || cfg.Bucket == "" {
 		return nil, errors.New("storage: endpoint and bucket are required")
 	}
+	transport := cfg.Transport
+	if transport == nil {
+		t, err := minio.DefaultTransport(cfg.UseTLS)
+		if err != nil {
+			return nil, fmt.Errorf("storage: transport: %w", err)
+		}
+		transport = stall.Transport(t, stall.Limit)
+	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:    cfg.UseTLS,
 		Region:    cfg.Region,
-		Transport: cfg.Transport,
+		Transport: transport,
+		// One retry at most: a stalled or stopped server answers no better a moment later,
+		// and the request waiting on it is answered 503 within seconds instead.
+		MaxRetries: maxAttempts,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("storage: new client: %w", err)
+		return nil, failed("new client", err)
 	}
 	return &Store{client: client, bucket: cfg.Bucket, auditRetention: cfg.AuditRetention}, nil
 }
@@ -131,6 +166,43 @@ func (s *Store) Ready(ctx context.Context) error {
 		if lock, _, _, _, err := s.client.GetObjectLockConfig(ctx, s.bucket); err != nil || lock != "Enabled" {
 			return fmt.Errorf("storage bucket %q has no Object Lock, which audit retention needs", s.bucket)
 		}
+	}
+	if !s.conditional.Load() {
+		if err := s.probeConditionalWrites(ctx); err != nil {
+			return err
+		}
+		s.conditional.Store(true)
+	}
+	return nil
+}
+
+// ErrNoConditionalWrites is Ready's answer for storage that does not honour If-None-Match and
+// If-Match on writes: single-use tokens and codes, the audit chain and every update rest on
+// them, so such storage is refused rather than used.
+var ErrNoConditionalWrites = errors.New("storage ignores conditional writes (If-None-Match: * and If-Match on PUT), which recordvault's guarantees rest on")
+
+// probeConditionalWrites shows on a scratch object that the bucket refuses a second create and
+// an update naming a stale ETag, and takes an update naming the current one.
+func (s *Store) probeConditionalWrites(ctx context.Context) (err error) {
+	key := "probe/" + strings.ToLower(rand.Text())
+	body := func() *bytes.Reader { return bytes.NewReader([]byte("recordvault conditional-write probe")) }
+	etag, err := s.create(ctx, key, body(), int64(body().Len()))
+	if err != nil {
+		return failed("probe conditional writes", err)
+	}
+	defer func() {
+		if rmErr := s.remove(ctx, key); err == nil && rmErr != nil {
+			err = failed("probe conditional writes", rmErr)
+		}
+	}()
+	if _, err := s.create(ctx, key, body(), int64(body().Len())); !errors.Is(err, ErrExists) {
+		return fmt.Errorf("%w: a second create of one key did not fail (%v)", ErrNoConditionalWrites, err)
+	}
+	if _, err := s.put(ctx, key, body(), int64(body().Len()), `"00000000000000000000000000000000"`); !errors.Is(err, ErrChanged) {
+		return fmt.Errorf("%w: an update naming a stale ETag did not fail (%v)", ErrNoConditionalWrites, err)
+	}
+	if _, err := s.put(ctx, key, body(), int64(body().Len()), etag); err != nil {
+		return fmt.Errorf("%w: an update naming the current ETag failed (%v)", ErrNoConditionalWrites, err)
 	}
 	return nil
 }
@@ -184,7 +256,11 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, 
 		return "", errors.New("storage: object size must be known")
 	}
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
-	if size > streamPartSize {
+	if size <= streamPartSize {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+	} else {
 		// Send parts concurrently: while one part is on the wire the next is read (and so
 		// encrypted). Memory is streamThreads part buffers, whatever the object's size.
 		opts.ConcurrentStreamParts, opts.NumThreads = true, streamThreads
@@ -206,7 +282,7 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, 
 		if minio.ToErrorResponse(err).Code == minio.PreconditionFailed {
 			return "", conflict
 		}
-		return "", fmt.Errorf("storage: put object: %w", err)
+		return "", failed("put object", err)
 	}
 	return info.ETag, nil
 }
@@ -227,7 +303,7 @@ func (s *Store) openVersion(ctx context.Context, key, versionID string) (io.Read
 		if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
 			return nil, info, ErrNotFound
 		}
-		return nil, info, fmt.Errorf("storage: open object: %w", err)
+		return nil, info, failed("open object", err)
 	}
 	return body, info, nil
 }
@@ -246,8 +322,10 @@ func (s *Store) remove(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		return fmt.Errorf("storage: remove object: %w", err)
+		return failed("remove object", err)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package vault
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -44,7 +43,7 @@ func (c *Client) login(ctx context.Context) (*vaultapi.Secret, error) {
 		"secret_id": c.appRole.SecretID,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("vault: approle login: %w", err)
+		return nil, failed(err, "approle login")
 	}
 	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
 		return nil, errors.New("vault: approle login returned no token")

@@ -39,7 +39,7 @@ func (c *Client) NewDataKey(ctx context.Context, keyName string, keyContext []by
 		"context": base64.StdEncoding.EncodeToString(keyContext),
 	})
 	if err != nil {
-		return DataKey{}, fmt.Errorf("vault: datakey from %s: %w", keyName, err)
+		return DataKey{}, failed(err, "datakey from %s", keyName)
 	}
 	plaintext, err := decodeField(s, "plaintext")
 	if err != nil {
@@ -144,7 +144,7 @@ func (c *Client) batch(ctx context.Context, path string, keys []WrappedKey) ([]m
 		if errors.As(err, &re) && re.StatusCode == 400 {
 			return nil, fmt.Errorf("%w: %w", ErrUnwrap, err)
 		}
-		return nil, fmt.Errorf("vault: %s: %w", path, err)
+		return nil, failed(err, "%s", path)
 	}
 	if s == nil {
 		return nil, fmt.Errorf("vault: %s: empty response", path)
@@ -170,7 +170,7 @@ func (c *Client) RotateKey(ctx context.Context, keyName string) error {
 		return err
 	}
 	if _, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/keys/"+keyName+"/rotate", nil); err != nil {
-		return fmt.Errorf("vault: rotate %s: %w", keyName, err)
+		return failed(err, "rotate %s", keyName)
 	}
 	return nil
 }
@@ -184,7 +184,7 @@ func (c *Client) SetMinDecryptionVersion(ctx context.Context, keyName string, ve
 	if _, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/keys/"+keyName+"/config", map[string]any{
 		"min_decryption_version": version,
 	}); err != nil {
-		return fmt.Errorf("vault: configure %s: %w", keyName, err)
+		return failed(err, "configure %s", keyName)
 	}
 	return nil
 }

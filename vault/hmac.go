@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -21,7 +20,7 @@ func (c *Client) HMAC(ctx context.Context, keyName string, input []byte) ([]byte
 		"key_version": 1,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("vault: hmac with %s: %w", keyName, err)
+		return nil, failed(err, "hmac with %s", keyName)
 	}
 	if s == nil {
 		return nil, errors.New("vault: hmac: empty response")

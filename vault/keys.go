@@ -35,11 +35,11 @@ func (c *Client) EnsureKey(ctx context.Context, name string) error {
 		"exportable": false,
 	})
 	if err != nil {
-		return fmt.Errorf("vault: create transit key %s: %w", name, err)
+		return failed(err, "create transit key %s", name)
 	}
 	secret, err := c.api.Logical().ReadWithContext(ctx, path)
 	if err != nil {
-		return fmt.Errorf("vault: read transit key %s: %w", name, err)
+		return failed(err, "read transit key %s", name)
 	}
 	if secret == nil {
 		return fmt.Errorf("vault: transit key %s vanished after creation", name)

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/internal/stall"
 )
 
 // Keyring is every key operation recordvault asks of Transit. *Client implements it;
@@ -50,6 +53,21 @@ type Client struct {
 // maxIdleConns is how many idle connections to Vault the client keeps for reuse.
 const maxIdleConns = 64
 
+// callTimeout bounds one call to Vault, retry included, however it progresses; each read and
+// write on its connection must also progress within stall.Limit.
+const callTimeout = 10 * time.Second
+
+// failed wraps err, from the call that format describes, marked recordvault.ErrUnavailable
+// when it says Vault did not answer (in time) or answered that it cannot serve now (sealed,
+// a standby without a leader, overloaded).
+func failed(err error, format string, args ...any) error {
+	var resp *vaultapi.ResponseError
+	if stall.Unavailable(err) || errors.As(err, &resp) && (resp.StatusCode >= http.StatusInternalServerError || resp.StatusCode == http.StatusTooManyRequests) {
+		return fmt.Errorf("%w: vault: %s: %w", recordvault.ErrUnavailable, fmt.Sprintf(format, args...), err)
+	}
+	return fmt.Errorf("vault: %s: %w", fmt.Sprintf(format, args...), err)
+}
+
 // probeTimeout bounds one readiness check, so that a dead Vault is reported quickly.
 const probeTimeout = 2 * time.Second
 
@@ -71,7 +89,11 @@ func New(cfg Config) (*Client, error) {
 		// Vault's default pool keeps GOMAXPROCS+1 idle connections per host: fewer than the
 		// requests a busy service has in flight, so each burst would open new connections.
 		t.MaxIdleConnsPerHost = maxIdleConns
+		stall.Transport(t, stall.Limit)
 	}
+	// One retry at most, soon: a stalled Vault answers no better a moment later, and the
+	// request waiting on it is answered 503 within seconds instead.
+	apiCfg.Timeout, apiCfg.MaxRetries, apiCfg.MinRetryWait, apiCfg.MaxRetryWait = callTimeout, 1, 100*time.Millisecond, 300*time.Millisecond
 	c, err := vaultapi.NewClient(apiCfg)
 	if err != nil {
 		return nil, fmt.Errorf("vault: new client: %w", err)

@@ -32,6 +32,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	flags.StringVar(&cfg.MinIOBin, "minio-bin", "", "path of the minio binary")
 	flags.StringVar(&cfg.ServerBin, "server-bin", "", "path of the recordvault binary")
 	flags.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "address of the recordvault service")
+	flags.StringVar(&cfg.OperatorAddr, "operator", "127.0.0.1:8090", "address of the service's operator listener (readiness with reasons)")
 	flags.IntVar(&cfg.VaultPort, "vault-port", 8200, "loopback port of Vault")
 	flags.IntVar(&cfg.MinIOPort, "minio-port", 9000, "loopback port of MinIO's S3 API")
 	flags.IntVar(&cfg.MinIOConsolePort, "minio-console-port", 9001, "loopback port of MinIO's console")

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/smtp"
 	"os"
 	"os/signal"
 	"strings"
@@ -111,16 +110,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}, nil)
 	// The plain copy first: an event the chain cannot take (Vault or the bucket down) fails
 	// its request, but the attempt stays on record.
+	notes, err := notifier(getenv, logger)
+	if err != nil {
+		return err
+	}
 	svc, err := app.New(app.Deps{Records: recs, Clinic: people, Disclosures: disclosures, Tokens: downloads, Codes: codes,
-		Notifier: notifier(getenv, logger), Audit: audit.Tee{audit.NewJSONLines(auditFile), trail}, Trail: trail,
+		Notifier: notes, Audit: audit.Tee{audit.NewJSONLines(auditFile), trail}, Trail: trail,
 		Jurisdiction: getenv("RECORDVAULT_JURISDICTION")})
 	if err != nil {
 		return err
 	}
-	handler := handlers.NewServer(logger, []handlers.ReadinessCheck{
-		{Name: "vault", Ready: vc.Ready},
-		{Name: "storage", Ready: store.Ready},
-	}, verifier, svc)
+	checks := []handlers.ReadinessCheck{{Name: "vault", Ready: vc.Ready}, {Name: "storage", Ready: store.Ready}}
+	handler := handlers.NewServer(logger, checks, verifier, svc)
+	// The operator listener: readiness with each check's reason (and, later, metrics), for
+	// the operators' network only; the public /readyz says ready or not.
+	if addr := getenv("RECORDVAULT_OPERATOR_LISTEN"); addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("RECORDVAULT_OPERATOR_LISTEN: %w", err)
+		}
+		operator := &http.Server{Handler: handlers.NewOperatorServer(logger, checks), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		logger.Info("operator listener", "url", "http://"+ln.Addr().String())
+		go operator.Serve(ln)
+		defer operator.Close()
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -154,21 +168,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // notifier is how one-time codes reach recipients: SMTP when RECORDVAULT_SMTP_ADDR is set
-// (with RECORDVAULT_SMTP_FROM, and RECORDVAULT_SMTP_USER and RECORDVAULT_SMTP_PASSWORD for
-// PLAIN authentication), else the development mailbox file RECORDVAULT_DEV_MAILBOX, else none.
-func notifier(getenv func(string) string, logger *slog.Logger) notify.Notifier {
+// (with RECORDVAULT_SMTP_FROM; RECORDVAULT_SMTP_USER and RECORDVAULT_SMTP_PASSWORD for PLAIN
+// authentication; RECORDVAULT_SMTP_TLS "starttls", the default, "implicit", or
+// "off-development" for a development relay), else the development mailbox file
+// RECORDVAULT_DEV_MAILBOX, else none.
+func notifier(getenv func(string) string, logger *slog.Logger) (notify.Notifier, error) {
 	if addr := getenv("RECORDVAULT_SMTP_ADDR"); addr != "" {
-		n := notify.SMTP{Addr: addr, From: getenv("RECORDVAULT_SMTP_FROM")}
-		if user := getenv("RECORDVAULT_SMTP_USER"); user != "" {
-			host, _, _ := net.SplitHostPort(addr)
-			n.Auth = smtp.PlainAuth("", user, getenv("RECORDVAULT_SMTP_PASSWORD"), host)
+		security, err := notify.ParseSecurity(getenv("RECORDVAULT_SMTP_TLS"))
+		if err != nil {
+			return nil, fmt.Errorf("RECORDVAULT_SMTP_TLS: %w", err)
 		}
-		return n
+		if security == notify.PlainDevelopment {
+			logger.Warn("DEVELOPMENT ONLY: one-time codes go to the SMTP relay without TLS", "addr", addr)
+		}
+		return notify.SMTP{Addr: addr, From: getenv("RECORDVAULT_SMTP_FROM"), User: getenv("RECORDVAULT_SMTP_USER"),
+			Password: getenv("RECORDVAULT_SMTP_PASSWORD"), Security: security}, nil
 	}
 	if path := getenv("RECORDVAULT_DEV_MAILBOX"); path != "" {
-		return &notify.Mailbox{Path: path, Logger: logger}
+		return &notify.Mailbox{Path: path, Logger: logger}, nil
 	}
-	return notify.Unconfigured{}
+	return notify.Unconfigured{}, nil
 }
 
 func envOr(getenv func(string) string, key, fallback string) string {

@@ -94,6 +94,14 @@ func CheckImages(ctx context.Context, images ...string) error {
 	return nil
 }
 
+// OnHostPort publishes the container's port on a fixed loopback port of the host, so that
+// its address outlives Stop and Start, as a production server's does.
+func OnHostPort(port string, hostPort int) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		hc.PortBindings[network.MustParsePort(port)] = []network.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}
+	})
+}
+
 // OnCPUs runs a server on the given processors only (a Docker cpuset such as "0" or "1-3"), for
 // benchmarks that give a server processors of its own.
 func OnCPUs(cpus string) testcontainers.CustomizeRequestOption {

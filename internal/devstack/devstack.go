@@ -42,6 +42,7 @@ type Config struct {
 	MinIOBin         string
 	ServerBin        string
 	HTTPAddr         string // the recordvault service, host:port
+	OperatorAddr     string // its operator listener (readiness with reasons), host:port
 	VaultPort        int
 	MinIOPort        int
 	MinIOConsolePort int
@@ -171,6 +172,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 		"RECORDVAULT_CLINICS=" + DemoClinic,
 		"RECORDVAULT_AUDIT_LOG=" + filepath.Join(cfg.DataDir, "logs", "audit.jsonl"),
 		"RECORDVAULT_DEV_MAILBOX=" + filepath.Join(cfg.DataDir, "mailbox.txt"),
+		"RECORDVAULT_OPERATOR_LISTEN=" + cfg.OperatorAddr,
 	}, out)
 	if err != nil {
 		return err
@@ -191,7 +193,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 	if err != nil {
 		return fmt.Errorf("devstack: recordvault did not become ready: %w", err)
 	}
-	fmt.Fprintf(out, banner, url, url, issuerURL, issuerURL, url, strings.Join(issuer.Users(), ", "), vaultAddr,
+	fmt.Fprintf(out, banner, url, url, "http://"+cfg.OperatorAddr, issuerURL, issuerURL, url, strings.Join(issuer.Users(), ", "), vaultAddr,
 		filepath.Join(cfg.DataDir, "secrets.json"), "http://127.0.0.1:"+strconv.Itoa(cfg.MinIOConsolePort), filepath.Join(cfg.DataDir, "logs"))
 
 	for {
@@ -208,7 +210,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 const banner = `
 recordvault is running at %s  (development stack; Ctrl-C stops all of it)
 
-  curl %s/readyz
+  curl %s/readyz              ready or not
+  curl %s/readyz              the operator listener: each check and why it failed
 
   Authenticate as a seeded demo user of the development issuer at %s:
     TOKEN=$(curl -s -X POST '%s/token?user=dr-lee' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
