@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -25,43 +27,126 @@ const Limit = 3 * time.Second
 // progress within limit of its start, and a write also moves the read deadline on, so that a
 // response is awaited for limit from the end of its request. Idle pooled connections are
 // closed after limit; the transport dials again when it needs one.
+//
+// A server that does not answer a request at all (no byte within limit of sending it), or
+// refuses or stalls a connection, also opens a breaker for that address for limit: until it
+// closes, new dials and every read and write on the address's other connections fail at
+// once, so that a request making several calls, and the requests queued behind it, wait for
+// one stall, not one each. A read that returns data closes it. An idle pooled connection
+// that times out is only closed: that is no stall.
 func Transport(t *http.Transport, limit time.Duration) *http.Transport {
 	dial := t.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: limit, KeepAlive: 30 * time.Second}).DialContext
 	}
+	var mu sync.Mutex
+	breakers := map[string]*breaker{}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		b := breakers[addr]
+		if b == nil {
+			b = &breaker{limit: limit}
+			breakers[addr] = b
+		}
+		mu.Unlock()
+		if err := b.check(); err != nil {
+			return nil, err
+		}
 		ctx, cancel := context.WithTimeout(ctx, limit)
 		defer cancel()
 		c, err := dial(ctx, network, addr)
 		if err != nil {
+			b.failed(err)
 			return nil, err
 		}
-		return &conn{Conn: c, limit: limit}, nil
+		return &conn{Conn: c, limit: limit, breaker: b}, nil
 	}
 	return t
+}
+
+// breaker remembers a stall for limit after it happened.
+type breaker struct {
+	limit time.Duration
+	mu    sync.Mutex
+	until time.Time
+}
+
+// errStalled is what the breaker answers while it is open: a timeout, as the stall was.
+type errStalled struct{}
+
+func (errStalled) Error() string {
+	return "stall: the dependency stalled a moment ago; not waiting on it again yet"
+}
+func (errStalled) Timeout() bool   { return true }
+func (errStalled) Temporary() bool { return true }
+
+func (b *breaker) check() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Now().Before(b.until) {
+		return errStalled{}
+	}
+	return nil
+}
+
+// failed opens the breaker when err is a stall or a refused connection.
+func (b *breaker) failed(err error) {
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() || errors.Is(err, syscall.ECONNREFUSED) {
+		b.mu.Lock()
+		b.until = time.Now().Add(b.limit)
+		b.mu.Unlock()
+	}
+}
+
+func (b *breaker) succeeded() {
+	b.mu.Lock()
+	b.until = time.Time{}
+	b.mu.Unlock()
 }
 
 // conn is a connection whose every read and write must progress within limit.
 type conn struct {
 	net.Conn
-	limit time.Duration
+	limit   time.Duration
+	breaker *breaker
+	// awaiting: a request was written and no byte of its answer has come yet.
+	awaiting atomic.Bool
 }
 
 func (c *conn) Read(p []byte) (int, error) {
+	if err := c.breaker.check(); err != nil {
+		return 0, err
+	}
 	if err := c.Conn.SetReadDeadline(time.Now().Add(c.limit)); err != nil {
 		return 0, err
 	}
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	switch {
+	case n > 0:
+		c.awaiting.Store(false)
+		c.breaker.succeeded()
+	case err != nil && c.awaiting.Load():
+		c.breaker.failed(err)
+	}
+	return n, err
 }
 
 func (c *conn) Write(p []byte) (int, error) {
+	if err := c.breaker.check(); err != nil {
+		return 0, err
+	}
 	// The deadline of a read already waiting (the transport's reader, for the response to
 	// this request) moves on too.
 	if err := c.Conn.SetDeadline(time.Now().Add(c.limit)); err != nil {
 		return 0, err
 	}
-	return c.Conn.Write(p)
+	c.awaiting.Store(true)
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		c.breaker.failed(err)
+	}
+	return n, err
 }
 
 // Unavailable reports whether err says that a dependency could not be reached or did not
