@@ -715,13 +715,7 @@ func (s *Service) OpenAttachment(ctx context.Context, c access.Caller, client, r
 		if b.ID != blob {
 			continue
 		}
-		if off < 0 {
-			off, n = max(b.Size+off, 0), -1
-		}
-		if n < 0 || off+n > b.Size {
-			n = b.Size - off
-		}
-		if off >= b.Size && b.Size > 0 {
+		if off, n, err = recordvault.ResolveRange(off, n, b.Size); err != nil {
 			return &Opened{Size: b.Size}, errRange
 		}
 		a, err := s.records.OpenAttachment(ctx, doc, blob, off, n)

@@ -80,6 +80,8 @@ type ReleasedCopy struct {
 	// Withheld says what of the document the copy leaves out, never its content.
 	Withheld Withheld `json:"withheld"`
 	doc      *records.Document
+	release  *ReleaseView
+	claims   *tokens.Claims // of the token redeemed, for the audit of the copy's delivery
 }
 
 // Withheld is what a copy leaves out: the document's other fields, and the addenda and
@@ -157,20 +159,24 @@ type Proof struct {
 	Code   string
 }
 
-// Redeem downloads what a token releases, once.
-func (s *Service) Redeem(ctx context.Context, proof Proof, token string) (*ReleasedCopy, error) {
+// Redeem downloads what a token releases, once, in format (one of Formats), and opens the
+// download session in which the same copy can be fetched again.
+func (s *Service) Redeem(ctx context.Context, proof Proof, token, format string) (*ReleasedCopy, *Session, error) {
+	if !slices.Contains(Formats, format) && format != FormatDocument {
+		return nil, nil, recordvault.Errorf(recordvault.EINVALID, "format: one of json, pdf, zip, document")
+	}
 	claims, err := s.tokens.Verify(ctx, token)
 	if err != nil {
-		return nil, s.refuseDownload(ctx, proof, nil, err.Error())
+		return nil, nil, s.refuseDownload(ctx, proof, nil, err.Error())
 	}
-	released, reason, err := s.redeem(ctx, proof, claims)
+	released, session, reason, err := s.redeem(ctx, proof, claims, format)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if reason != "" {
-		return nil, s.refuseDownload(ctx, proof, claims, reason)
+		return nil, nil, s.refuseDownload(ctx, proof, claims, reason)
 	}
-	return released, nil
+	return released, session, nil
 }
 
 // refuseDownload audits a refused redemption with its reason and answers the one error.
@@ -188,35 +194,56 @@ func (s *Service) refuseDownload(ctx context.Context, proof Proof, claims *token
 	return tokens.ErrInvalid
 }
 
-// redeem checks everything a verified token needs to download, and downloads: the copy, or
-// the reason it is refused.
-func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims) (*ReleasedCopy, string, error) {
-	lv, reason, err := s.liveRelease(ctx, claims)
+// redeem checks everything a verified token needs to download, and downloads: the copy and
+// its session, or the reason it is refused.
+func (s *Service) redeem(ctx context.Context, proof Proof, claims *tokens.Claims, format string) (*ReleasedCopy, *Session, string, error) {
+	lv, reason, err := s.liveRelease(ctx, claims, false)
 	if reason != "" || err != nil {
-		return nil, reason, err
+		return nil, nil, reason, err
 	}
 	r, doc := lv.release, lv.doc
 	if reason, err := s.isRecipient(ctx, proof, claims, r); reason != "" || err != nil {
-		return nil, reason, err
+		return nil, nil, reason, err
 	}
-	if err := s.disclosures.UseToken(ctx, claims.Clinic, claims.ID); errors.Is(err, disclosure.ErrTokenUsed) {
-		return nil, "the token was used before", nil
-	} else if err != nil {
-		return nil, "", err
+	if format == FormatDocument {
+		format = FormatPDF
+		if whole(doc, r.Decision.Fields) && len(doc.Attachments) > 0 {
+			format = FormatZIP
+		}
 	}
-	released, err := s.releasedCopy(ctx, doc, r)
+	session, use, err := s.openSession(ctx, proof, claims, format)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
+	if err := s.disclosures.UseToken(ctx, claims.Clinic, claims.ID, use); errors.Is(err, disclosure.ErrTokenUsed) {
+		return nil, nil, "the token was used before", nil
+	} else if err != nil {
+		return nil, nil, "", err
+	}
+	released, err := s.releasedCopy(ctx, doc, r, claims)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := s.recordDownload(ctx, proof, claims, r, "download"); err != nil {
+		return nil, nil, "", err
+	}
+	return released, session, "", nil
+}
+
+// recordDownload audits action (a redemption, a fetch within its session, a delivery in full)
+// of release r by the recipient proof names. The redemption is the disclosure: it alone
+// counts in the accounting.
+func (s *Service) recordDownload(ctx context.Context, proof Proof, claims *tokens.Claims, r *ReleaseView, action string) error {
 	actor, byClient := "the recipient of release "+r.ID, false // a recipient id is the clinic's label: kept out of the trail
 	if proof.Caller != nil {
 		actor, byClient = proof.Caller.ID, isClientLogin(*proof.Caller)
 	}
-	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: actor, ActorIsClient: byClient, Clinic: claims.Clinic, Action: "download",
-		Client: r.Client, Record: doc.ID, Release: r.ID, Accounted: r.Decision.Accounted, TokenID: claims.ID, Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
-		return nil, "", fmt.Errorf("%w: %w", errAuditUnavailable, err)
+	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: actor, ActorIsClient: byClient, Clinic: claims.Clinic, Action: action,
+		Client: r.Client, Record: claims.Document, Release: r.ID, Accounted: r.Decision.Accounted && action == "download", TokenID: claims.ID,
+		Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
+		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
-	return released, "", nil
+	return nil
 }
 
 // live is a release a token can be redeemed for now: the release, its document, and what the
@@ -230,8 +257,9 @@ type live struct {
 // liveRelease reads the release a verified token names and reports why it cannot be
 // downloaded now, or "": it must be approved, inside its window, for the token's recipient,
 // document and fields, the document unchanged since, and every authorization it relies on
-// still in force.
-func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*live, string, error) {
+// still in force; and the token unused, but when redeemed is set (a fetch within the session
+// its redemption opened).
+func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims, redeemed bool) (*live, string, error) {
 	var r ReleaseView
 	if _, err := loadDisclosure(ctx, s, claims.Clinic, claims.Client, claims.Subject, kindRelease, &r); errors.Is(err, ErrNotFound) {
 		return nil, "no such release", nil
@@ -266,7 +294,7 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims) (*live
 	switch {
 	case ended:
 		return nil, "the audit trail records the end of the release", nil
-	case used:
+	case used && !redeemed:
 		return nil, "the token was used before", nil
 	case codes.Failures >= maxCodeFailures:
 		return nil, "too many refused one-time codes for this token", nil
@@ -294,7 +322,7 @@ func (s *Service) RequestCode(ctx context.Context, token string) error {
 	if err != nil {
 		return s.refuseDownload(ctx, Proof{}, nil, err.Error())
 	}
-	lv, reason, err := s.liveRelease(ctx, claims)
+	lv, reason, err := s.liveRelease(ctx, claims, false)
 	if err != nil {
 		return err
 	}
@@ -421,7 +449,7 @@ func (s *Service) isStaffRecipient(ctx context.Context, c access.Caller, r *Rele
 
 // releasedCopy decrypts the released fields of doc, with its addenda and amendment requests,
 // which travel with it.
-func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *ReleaseView) (*ReleasedCopy, error) {
+func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *ReleaseView, claims *tokens.Claims) (*ReleasedCopy, error) {
 	fields, err := s.records.Read(ctx, doc, r.Decision.Fields)
 	if err != nil {
 		return nil, err
@@ -429,7 +457,7 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 	out := &ReleasedCopy{Release: r.ID, Clinic: doc.Clinic, Recipient: r.Recipient, Basis: r.Basis, Citation: r.Decision.Rule.Citation,
 		Purpose: r.Purpose, Released: r.Created, Document: doc.ID, Category: doc.Category, DateOfService: r.DateOfService,
 		Fields: make(map[string]json.RawMessage, len(fields)), Addenda: []AddendumView{}, Amendments: []*recordvault.Amendment{},
-		Notices: []string{RedisclosureCaution}, Attachments: []AttachmentView{}, doc: doc}
+		Notices: []string{RedisclosureCaution}, Attachments: []AttachmentView{}, doc: doc, release: r, claims: claims}
 	if r.Decision.Part2Notice {
 		out.Notices = []string{Part2Notice}
 	}

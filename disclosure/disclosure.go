@@ -30,7 +30,8 @@ type Store interface {
 	ReplaceDisclosure(ctx context.Context, d *storage.Disclosure, etag string) (string, error)
 	ReadDisclosure(ctx context.Context, clinic, client, id string) (*storage.Disclosure, string, error)
 	ListDisclosures(ctx context.Context, clinic, client string) ([]string, error)
-	UseToken(ctx context.Context, clinic, jti string) error
+	UseToken(ctx context.Context, clinic, jti string, body []byte) error
+	ReadTokenUse(ctx context.Context, clinic, jti string) ([]byte, error)
 }
 
 var _ Store = (*storage.Store)(nil)
@@ -303,10 +304,10 @@ func (s *Service) Update(ctx context.Context, doc *Doc, status string, body any)
 // ErrTokenUsed is the answer for a download token redeemed before.
 var ErrTokenUsed = errors.New("disclosure: download token used")
 
-// UseToken records the redemption of download token jti; of two racing redemptions exactly
-// one succeeds, the other gets ErrTokenUsed.
-func (s *Service) UseToken(ctx context.Context, clinic, jti string) error {
-	err := s.store.UseToken(ctx, clinic, jti)
+// UseToken records the redemption of download token jti, holding the download session it
+// opens; of two racing redemptions exactly one succeeds, the other gets ErrTokenUsed.
+func (s *Service) UseToken(ctx context.Context, clinic, jti string, session []byte) error {
+	err := s.store.UseToken(ctx, clinic, jti, session)
 	if errors.Is(err, storage.ErrExists) {
 		return ErrTokenUsed
 	}
@@ -314,4 +315,19 @@ func (s *Service) UseToken(ctx context.Context, clinic, jti string) error {
 		return fmt.Errorf("disclosure: use token: %w", err)
 	}
 	return nil
+}
+
+// ErrNoSession is the answer for a download session that was never opened.
+var ErrNoSession = errors.New("disclosure: no such download session")
+
+// TokenSession reads the download session the redemption of token jti opened.
+func (s *Service) TokenSession(ctx context.Context, clinic, jti string) ([]byte, error) {
+	b, err := s.store.ReadTokenUse(ctx, clinic, jti)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("disclosure: read token use: %w", err)
+	}
+	return b, nil
 }

@@ -68,7 +68,10 @@ func (f *fakeStore) ListDisclosures(_ context.Context, _, client string) ([]stri
 	return ids, nil
 }
 
-func (f *fakeStore) UseToken(context.Context, string, string) error { return nil }
+func (f *fakeStore) UseToken(context.Context, string, string, []byte) error { return nil }
+func (f *fakeStore) ReadTokenUse(context.Context, string, string) ([]byte, error) {
+	return nil, storage.ErrNotFound
+}
 
 // edit changes a stored document as someone with write access to the bucket could.
 func (f *fakeStore) edit(client, id string, change func(*storage.Disclosure)) {

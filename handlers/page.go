@@ -125,19 +125,14 @@ func handlePageDownload(logger *slog.Logger, svc *app.Service, lim *limits) http
 		if limited(w, logger, lim.byToken(token), token) {
 			return
 		}
-		released, err := svc.Redeem(r.Context(), app.Proof{Code: code}, token)
+		proof := app.Proof{Code: code}
+		released, session, err := svc.Redeem(r.Context(), proof, token, app.FormatDocument)
 		if err != nil {
 			showPage(w, logger, http.StatusUnauthorized, pageData{Token: token, AskCode: true,
 				Message: "That did not work: the code may be wrong or expired, or the link used. Try the code again, or ask for a new one."})
 			return
 		}
-		format := "pdf"
-		if len(released.Attachments) > 0 {
-			format = "zip"
-		}
-		if err := writeCopy(w, r, logger, svc, released, format); err != nil {
-			writeProblem(w, r, logger, err)
-		}
+		serveCopy(w, r, logger, svc, proof, released, session)
 	})
 }
 

@@ -1,10 +1,8 @@
 package handlers
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -312,12 +310,16 @@ func handleRequestCode(logger *slog.Logger, svc *app.Service, lim *limits) http.
 // handleDownload redeems a download token. It stands outside /v1's authentication: recipients
 // without an account have no bearer token. A bearer token, when one is sent, is a client's
 // proof of being the recipient; others send the one-time code. The download token comes in
-// the body, never in the URL, where logs, histories and Referer headers would keep it.
+// the body, never in the URL, where logs, histories and Referer headers would keep it. The
+// format is chosen before redemption (the body's format, else Accept): the answer is that copy,
+// and the Download-Session header opens the session in which it can be fetched again or
+// resumed (handleResumeDownload).
 func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Service, lim *limits) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		var body struct {
-			Token string `json:"token"`
-			Code  string `json:"code"`
+			Token  string `json:"token"`
+			Code   string `json:"code"`
+			Format string `json:"format"`
 		}
 		if err := decode(w, r, &body); err != nil {
 			return err
@@ -325,47 +327,53 @@ func handleDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Servic
 		if err := lim.byToken(body.Token); err != nil {
 			return err
 		}
-		proof := app.Proof{Code: body.Code}
-		if scheme, bearer, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-			if p, err := verifier.Verify(r.Context(), bearer); err == nil {
-				proof.Caller = &access.Caller{ID: p.Subject, Clinic: p.Clinic, Roles: p.Roles}
+		proof := app.Proof{Code: body.Code, Caller: bearerCaller(r, verifier)}
+		format := body.Format
+		if format == "" {
+			format = app.FormatJSON
+			for _, f := range []string{app.FormatPDF, app.FormatZIP} {
+				if strings.Contains(r.Header.Get("Accept"), "application/"+f) {
+					format = f
+				}
 			}
 		}
-		released, err := svc.Redeem(r.Context(), proof, body.Token)
+		released, session, err := svc.Redeem(r.Context(), proof, body.Token, format)
 		if err != nil {
 			return err
 		}
-		format := "json"
-		for _, f := range []string{"pdf", "zip"} {
-			if strings.Contains(r.Header.Get("Accept"), "application/"+f) {
-				format = f
-			}
-		}
-		return writeCopy(w, r, logger, svc, released, format)
+		w.Header().Set("Download-Session", session.Value)
+		w.Header().Set("Download-Session-Expires", session.Expires.UTC().Format(time.RFC3339))
+		serveCopy(w, r, logger, svc, proof, released, session)
+		return nil
 	})
 }
 
-// writeCopy sends a redeemed copy as JSON, as PDF, or as a ZIP bundle with its attachments.
-func writeCopy(w http.ResponseWriter, r *http.Request, logger *slog.Logger, svc *app.Service, released *app.ReleasedCopy, format string) error {
-	name := `attachment; filename="release-` + released.Release + "." + format + `"`
-	switch format {
-	case "zip":
-		return writeBundle(w, r, logger, svc, released)
-	case "json":
-		w.Header().Set("Content-Disposition", name)
-		encode(w, r, http.StatusOK, released)
+// handleResumeDownload fetches again, or resumes with Range, the copy of a download session:
+// the session in the Download-Session header (never in the URL), and the recipient's login
+// when they redeemed with one.
+func handleResumeDownload(logger *slog.Logger, verifier TokenVerifier, svc *app.Service, lim *limits) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		value := r.Header.Get("Download-Session")
+		if err := lim.byToken(value); err != nil {
+			return err
+		}
+		proof := app.Proof{Caller: bearerCaller(r, verifier)}
+		released, session, err := svc.Resume(r.Context(), proof, value)
+		if err != nil {
+			return err
+		}
+		serveCopy(w, r, logger, svc, proof, released, session)
 		return nil
+	})
+}
+
+// bearerCaller is the caller a valid bearer token names, or nil.
+func bearerCaller(r *http.Request, verifier TokenVerifier) *access.Caller {
+	if scheme, bearer, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		if p, err := verifier.Verify(r.Context(), bearer); err == nil {
+			return &access.Caller{ID: p.Subject, Clinic: p.Clinic, Roles: p.Roles}
+		}
 	}
-	// A note's fields are bounded (64 KiB each): the copy is rendered whole, so a failure
-	// never sends half a document.
-	var doc bytes.Buffer
-	if err := render.ReleasedCopyPDF(&doc, released, time.Now()); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", name)
-	w.Header().Set("Content-Length", strconv.Itoa(doc.Len()))
-	_, _ = doc.WriteTo(w)
 	return nil
 }
 
@@ -409,50 +417,6 @@ func clientItemIDs(r *http.Request, idVar string) (client, id string, err error)
 	}
 	id, err = pathID(r, idVar)
 	return client, id, err
-}
-
-// writeBundle streams a released copy with its attachments as a ZIP archive: the copy as PDF
-// (cover sheet, fields, notices, watermark) and each attached document as it was filed,
-// decrypted chunk by chunk as the archive is written (stored, not compressed: PDFs are), so
-// memory stays flat whatever the attachments' size. Stamping every page of an attached PDF
-// would need the whole file in memory; the bundle's cover sheet travels with it instead.
-func writeBundle(w http.ResponseWriter, r *http.Request, logger *slog.Logger, svc *app.Service, released *app.ReleasedCopy) error {
-	var cover bytes.Buffer
-	if err := render.ReleasedCopyPDF(&cover, released, time.Now()); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", `attachment; filename="release-`+released.Release+`.zip"`)
-	w.WriteHeader(http.StatusOK)
-	z := zip.NewWriter(w)
-	add := func(name string, body io.Reader) error {
-		f, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: released.Released})
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(f, body)
-		return err
-	}
-	err := add("release-"+released.Release+"-cover-and-fields.pdf", &cover)
-	for _, a := range released.Attachments {
-		if err != nil {
-			break
-		}
-		var body io.ReadCloser
-		if body, err = svc.OpenReleased(r.Context(), released, a.ID); err == nil {
-			err = add("attachment-"+a.ID+".pdf", body)
-			body.Close()
-		}
-	}
-	if err == nil {
-		err = z.Close()
-	}
-	if err != nil {
-		// The status is sent: an archive without its central directory is unreadable, never a
-		// silently short document. The error names no content.
-		logger.WarnContext(r.Context(), "release bundle ended early", "err", err)
-	}
-	return nil
 }
 
 func handleRevokeRelease(logger *slog.Logger, svc *app.Service) http.Handler {

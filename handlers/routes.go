@@ -17,6 +17,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	r.Handle("/readyz", handleReadyz(logger, checks, false)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/downloads", lim.byAddress(handleDownload(logger, verifier, svc, lim))).Methods(http.MethodPost)
 	r.Handle("/downloads/code", lim.byAddress(handleRequestCode(logger, svc, lim))).Methods(http.MethodPost)
+	r.Handle("/downloads/session", lim.byAddress(handleResumeDownload(logger, verifier, svc, lim))).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/r", lim.byAddress(handlePage(logger))).Methods(http.MethodGet)
 	r.Handle("/r/code", lim.byAddress(handlePageCode(logger, svc, lim))).Methods(http.MethodPost)
 	r.Handle("/r/download", lim.byAddress(handlePageDownload(logger, svc, lim))).Methods(http.MethodPost)

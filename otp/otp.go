@@ -129,3 +129,41 @@ func (s *Service) Check(ctx context.Context, clinic, jti, code string) error {
 	}
 	return nil
 }
+
+// Download sessions. A redemption opens a session in which the recipient fetches the copy, and
+// fetches it again or resumes it after a dropped connection, for SessionTTL. Its secret goes to
+// the recipient once, in the redemption's answer; only a MAC of the secret and of what the
+// session allows is stored, so a bucket writer can neither read a secret nor widen a session.
+
+// SessionTTL is how long a download session lasts.
+const SessionTTL = 10 * time.Minute
+
+// NewSession returns a fresh secret for the session of token jti and the MAC that binds it to
+// bound, the session's description.
+func (s *Service) NewSession(ctx context.Context, clinic, jti string, bound []byte) (secret, mac string, err error) {
+	secret = rand.Text()
+	mac, err = s.sessionMAC(ctx, clinic, jti, secret, bound)
+	return secret, mac, err
+}
+
+// CheckSession reports nil when secret and bound are the ones mac was made for, ErrRefused
+// otherwise.
+func (s *Service) CheckSession(ctx context.Context, clinic, jti, secret string, bound []byte, mac string) error {
+	want, err := s.sessionMAC(ctx, clinic, jti, secret, bound)
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal([]byte(want), []byte(mac)) {
+		return ErrRefused
+	}
+	return nil
+}
+
+func (s *Service) sessionMAC(ctx context.Context, clinic, jti, secret string, bound []byte) (string, error) {
+	input := append([]byte("recordvault/download-session/v1\x00"+jti+"\x00"+secret+"\x00"), bound...)
+	m, err := s.mac(ctx, clinic, input)
+	if err != nil {
+		return "", fmt.Errorf("otp: session mac: %w", err)
+	}
+	return hex.EncodeToString(m), nil
+}

@@ -100,15 +100,31 @@ func (s *Store) ListDisclosures(ctx context.Context, clinic, client string) ([]s
 
 func tokenKey(clinic, jti string) string { return "c/" + clinic + "/t/" + jti }
 
-// UseToken records that the download token jti has been redeemed, with a conditional create:
-// of two redemptions of one token, however they race (two replicas included), exactly one
-// succeeds and the other gets ErrExists.
-func (s *Store) UseToken(ctx context.Context, clinic, jti string) error {
+// MaxTokenUseSize bounds what a redemption's record holds (its download session).
+const MaxTokenUseSize = 4 << 10
+
+// UseToken records that the download token jti has been redeemed, holding body (the download
+// session it opened), with a conditional create: of two redemptions of one token, however
+// they race (two replicas included), exactly one succeeds and the other gets ErrExists.
+func (s *Store) UseToken(ctx context.Context, clinic, jti string, body []byte) error {
 	if err := checkIDs(clinic, jti); err != nil {
 		return err
 	}
-	_, err := s.create(ctx, tokenKey(clinic, jti), bytes.NewReader(nil), 0)
+	if len(body) > MaxTokenUseSize {
+		return errors.New("storage: a token's use record is too large")
+	}
+	_, err := s.create(ctx, tokenKey(clinic, jti), bytes.NewReader(body), int64(len(body)))
 	return err
+}
+
+// ReadTokenUse reads what UseToken stored for the token jti; ErrNotFound when it was not
+// redeemed.
+func (s *Store) ReadTokenUse(ctx context.Context, clinic, jti string) ([]byte, error) {
+	if err := checkIDs(clinic, jti); err != nil {
+		return nil, err
+	}
+	b, _, err := s.readSmall(ctx, tokenKey(clinic, jti), "", MaxTokenUseSize, "token use")
+	return b, err
 }
 
 // Code is the state of a one-time code sent to a download token's recipient: only the MAC of
