@@ -89,10 +89,11 @@ func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, clie
 	if _, err := s.loadClientAs(ctx, c, "record_access_request", access.ReadClient, client); err != nil {
 		return nil, err
 	}
-	jurisdiction, _, err := s.jurisdictionOf(ctx, c.Clinic)
+	st, err := s.clinicState(ctx, c)
 	if err != nil {
-		return nil, s.auditTampering(ctx, c, "", err)
+		return nil, err
 	}
+	jurisdiction, _ := s.jurisdictionIn(st)
 	v := &AccessRequestView{ID: recordvault.NewID(), Client: client, Request: in, Jurisdiction: jurisdiction, Status: accessRequestOpen,
 		RecordedBy: c.ID, Recorded: s.now().UTC()}
 	if err := v.refresh(s.now()); err != nil {

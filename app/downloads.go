@@ -440,8 +440,8 @@ func (s *Service) isStaffRecipient(ctx context.Context, c access.Caller, r *Rele
 		c.ID == r.RequestedBy {
 		return "a staff login redeems only a treatment release to a provider, and never a clinic admin's or the requester's", nil
 	}
-	onRoster, err := s.isStaff(ctx, access.Caller{Clinic: c.Clinic}, c.ID)
-	if err != nil || !onRoster {
+	st, err := s.clinicState(ctx, c)
+	if err != nil || !onRoster(st, c.ID) {
 		return "the staff login is not on the clinic's roster", err
 	}
 	return "", nil

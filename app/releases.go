@@ -513,17 +513,10 @@ func (s *Service) releaseView(c access.Caller, client string, doc *records.Docum
 		RequestedBy: c.ID, Created: now, ValidUntil: now.AddDate(0, 0, in.ValidDays), Minor: in.Minor, Notice: in.Notice, home: doc.Participants[0]}
 }
 
-// isStaff reports whether id names a login of the clinic's staff: the caller, or a clinician
-// on the roster. Clinic admins are not on the roster; redemption refuses their logins.
-func (s *Service) isStaff(ctx context.Context, c access.Caller, id string) (bool, error) {
-	if id == "" || id == c.ID {
-		return id != "", nil
-	}
-	roster, err := s.clinic.Clinicians(ctx, c.Clinic)
-	if err != nil {
-		return false, s.auditTampering(ctx, c, "", err)
-	}
-	return slices.ContainsFunc(roster, func(cl storage.Clinician) bool { return cl.Subject == id }), nil
+// onRoster reports whether id names a clinician on the roster of state st. Clinic admins are
+// on no roster: redemption refuses their logins.
+func onRoster(st *storage.Staff, id string) bool {
+	return slices.ContainsFunc(st.Clinicians, func(cl storage.Clinician) bool { return cl.Subject == id })
 }
 
 // licensed reports whether the caller is a licensed health care professional on the
@@ -754,14 +747,13 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 		}
 		dateOfService = string(d["date_of_service"])
 	}
-	staff, err := s.isStaff(ctx, c, in.Recipient.ID)
+	st, err := s.clinicState(ctx, c)
 	if err != nil {
 		return policy.Request{}, policy.Facts{}, err
 	}
-	jurisdiction, _, err := s.jurisdictionOf(ctx, c.Clinic)
-	if err != nil {
-		return policy.Request{}, policy.Facts{}, s.auditTampering(ctx, c, "", err)
-	}
+	// A staff login: the one who asks, or a clinician on the roster.
+	staff := in.Recipient.ID != "" && (in.Recipient.ID == c.ID || onRoster(st, in.Recipient.ID))
+	jurisdiction, _ := s.jurisdictionIn(st)
 	req := policy.Request{Basis: in.Basis, Jurisdiction: jurisdiction, Now: s.now(), Fields: in.Fields, RequestedBy: c.ID,
 		Recipient: policy.Recipient{Kind: in.Recipient.Kind, ID: in.Recipient.ID, For: in.Recipient.For, Representation: in.Recipient.Representation,
 			Staff: staff},

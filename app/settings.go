@@ -8,6 +8,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/policy"
+	"github.com/recordvault/recordvault/storage"
 )
 
 // Clinic settings. The law a clinic practises under is the clinic's, not the deployment's: a
@@ -27,14 +28,23 @@ type ClinicView struct {
 	Jurisdictions []string `json:"jurisdictions"`
 }
 
-// jurisdictionOf returns the law clinic practises under, and whether it is the deployment's
-// default rather than the clinic's setting.
-func (s *Service) jurisdictionOf(ctx context.Context, clinic string) (string, bool, error) {
-	j, err := s.clinic.Jurisdiction(ctx, clinic)
-	if err != nil || j != "" {
-		return j, false, err
+// clinicState reads the caller's clinic's roster and settings; a state that fails its check
+// is audited as tampering.
+func (s *Service) clinicState(ctx context.Context, c access.Caller) (*storage.Staff, error) {
+	st, err := s.clinic.State(ctx, c.Clinic)
+	if err != nil {
+		return nil, s.auditTampering(ctx, c, "", err)
 	}
-	return s.jurisdiction, true, nil
+	return st, nil
+}
+
+// jurisdictionIn returns the law a clinic in state st practises under, and whether it is the
+// deployment's default rather than the clinic's setting.
+func (s *Service) jurisdictionIn(st *storage.Staff) (string, bool) {
+	if st.Jurisdiction != "" {
+		return st.Jurisdiction, false
+	}
+	return s.jurisdiction, true
 }
 
 // GetClinic returns the caller's clinic's settings; anyone of the clinic may read them.
@@ -63,10 +73,11 @@ func (s *Service) SetJurisdiction(ctx context.Context, c access.Caller, jurisdic
 }
 
 func (s *Service) clinicView(ctx context.Context, c access.Caller) (*ClinicView, error) {
-	j, dflt, err := s.jurisdictionOf(ctx, c.Clinic)
+	st, err := s.clinicState(ctx, c)
 	if err != nil {
-		return nil, s.auditTampering(ctx, c, "", err)
+		return nil, err
 	}
+	j, dflt := s.jurisdictionIn(st)
 	return &ClinicView{Clinic: c.Clinic, Jurisdiction: j, Default: dflt, Jurisdictions: jurisdictions()}, nil
 }
 

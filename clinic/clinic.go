@@ -453,14 +453,11 @@ func (s *Service) leaveCareTeam(ctx context.Context, clinic, client, subject str
 	return errChanged
 }
 
-// Jurisdiction returns the clinic's setting of the law it practises under, "" when no admin
-// has set it.
-func (s *Service) Jurisdiction(ctx context.Context, clinic string) (string, error) {
+// State returns the clinic's state, checked: its roster and its settings (the jurisdiction,
+// "" when no admin has set it), for a caller that needs both from one read.
+func (s *Service) State(ctx context.Context, clinic string) (*storage.Staff, error) {
 	st, _, err := s.readStaff(ctx, clinic)
-	if err != nil {
-		return "", err
-	}
-	return st.Jurisdiction, nil
+	return st, err
 }
 
 // SetJurisdiction sets the law the clinic practises under; the caller checks that it is one
