@@ -16,6 +16,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/transit"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -59,7 +60,7 @@ type BlockStore interface {
 var _ BlockStore = (*storage.Store)(nil)
 
 // SigningKeyName is the Transit key that signs a clinic's audit blocks.
-func SigningKeyName(clinic string) string { return "rv-" + clinic + "-audit-signing" }
+func SigningKeyName(clinic string) string { return transit.Name(clinic, transit.AuditSigning) }
 
 const (
 	// maxBlockEvents bounds the events of one block (a few hundred bytes each).
@@ -121,14 +122,6 @@ func NewChain(store BlockStore, signer vault.Signer, logger *slog.Logger, now fu
 		now = time.Now
 	}
 	return &Chain{store: store, signer: signer, logger: logger, now: now, clinics: map[string]*clinicChain{}, verifiers: map[string]*verifyKeys{}}
-}
-
-// Provision creates (or checks) the clinic's audit signing key.
-func (c *Chain) Provision(ctx context.Context, clinic string) error {
-	if err := c.signer.EnsureSigningKey(ctx, SigningKeyName(clinic)); err != nil {
-		return fmt.Errorf("audit: provision: %w", err)
-	}
-	return nil
 }
 
 // Record adds e to its clinic's chain and returns once the block holding it is stored, a

@@ -26,6 +26,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/transit"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -50,10 +51,10 @@ var _ Store = (*storage.Store)(nil)
 const identityCategory = "client_identity"
 
 // IdentityKeyName is the Transit key that wraps a clinic's client identity data keys.
-func IdentityKeyName(clinic string) string { return "rv-" + clinic + "-client-identity" }
+func IdentityKeyName(clinic string) string { return transit.Name(clinic, transit.ClientIdentity) }
 
 // IndexKeyName is the Transit key whose HMAC key computes a clinic's blind index.
-func IndexKeyName(clinic string) string { return "rv-" + clinic + "-client-index" }
+func IndexKeyName(clinic string) string { return transit.Name(clinic, transit.ClientIndex) }
 
 // Service keeps clients, care teams and clinicians.
 type Service struct {
@@ -75,16 +76,6 @@ func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
 		now = time.Now
 	}
 	return &Service{keys: keys, tags: newStateTags(keys), revs: &revisions{seen: map[string]uint64{}}, recalled: map[string]time.Time{}, store: store, rand: rand.Reader, now: now}
-}
-
-// Provision creates (or checks) the clinic's identity, index and state keys.
-func (s *Service) Provision(ctx context.Context, clinic string) error {
-	for _, name := range []string{IdentityKeyName(clinic), IndexKeyName(clinic), StateKeyName(clinic)} {
-		if err := s.keys.EnsureKey(ctx, name); err != nil {
-			return fmt.Errorf("clinic: provision: %w", err)
-		}
-	}
-	return nil
 }
 
 // Client is a loaded client: ids and care team, identity still sealed.

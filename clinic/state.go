@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/transit"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -33,7 +34,7 @@ import (
 // never read it) cannot tell: docs/THREAT_MODEL.md.
 
 // StateKeyName is the Transit key whose HMAC key tags a clinic's profiles and roster.
-func StateKeyName(clinic string) string { return "rv-" + clinic + "-state" }
+func StateKeyName(clinic string) string { return transit.Name(clinic, transit.State) }
 
 // ErrTampered is the answer for a profile or roster whose tag does not match its content:
 // it was changed by someone other than the service.

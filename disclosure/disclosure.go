@@ -21,6 +21,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/transit"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -37,14 +38,14 @@ type Store interface {
 var _ Store = (*storage.Store)(nil)
 
 // KeyName is the Transit key that wraps a clinic's disclosure documents' data keys.
-func KeyName(clinic string) string { return "rv-" + clinic + "-disclosure" }
+func KeyName(clinic string) string { return transit.Name(clinic, transit.Disclosure) }
 
 // category names disclosure documents in their crypto binding, apart from every record
 // category and client identities.
 const category = "disclosure"
 
 // SigningKeyName is the Transit signing key of a clinic's release manifests.
-func SigningKeyName(clinic string) string { return "rv-" + clinic + "-manifest-signing" }
+func SigningKeyName(clinic string) string { return transit.Name(clinic, transit.ManifestSigning) }
 
 // Service stores and reads disclosure documents, and signs and verifies release manifests.
 type Service struct {
@@ -62,17 +63,6 @@ func New(keys vault.Keyring, signer vault.Signer, store Store, now func() time.T
 		now = time.Now
 	}
 	return &Service{keys: keys, signer: signer, store: store, rand: rand.Reader, now: now}
-}
-
-// Provision creates (or checks) the clinic's disclosure and manifest-signing keys.
-func (s *Service) Provision(ctx context.Context, clinic string) error {
-	if err := s.keys.EnsureKey(ctx, KeyName(clinic)); err != nil {
-		return fmt.Errorf("disclosure: provision: %w", err)
-	}
-	if err := s.signer.EnsureSigningKey(ctx, SigningKeyName(clinic)); err != nil {
-		return fmt.Errorf("disclosure: provision: %w", err)
-	}
-	return nil
 }
 
 // SignManifest signs a release manifest with the clinic's manifest-signing key.

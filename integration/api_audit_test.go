@@ -194,7 +194,7 @@ func TestAuditChainReplicas(t *testing.T) {
 	vc := vaultClient(t, shared.vault)
 	clinic := newID()
 	a, b := audit.NewChain(store, vc, discardLogger(), nil), audit.NewChain(store, vc, discardLogger(), nil)
-	if err := a.Provision(ctx, clinic); err != nil {
+	if err := vc.ProvisionClinic(ctx, clinic); err != nil {
 		t.Fatal(err)
 	}
 	record := func(replica *audit.Chain, i int) error {

@@ -132,10 +132,7 @@ func newBenchEnvOn(tb testing.TB, on benchServers) *benchEnv {
 	e.store, e.vault = store, vc
 	e.svc = records.New(vc, store, nil)
 	e.trail = audit.NewChain(store, vc, discardLogger(), nil)
-	if err := e.trail.Provision(ctx, e.clinic); err != nil {
-		tb.Fatal(err)
-	}
-	if err := e.svc.ProvisionClinic(ctx, e.clinic); err != nil {
+	if err := vc.ProvisionClinic(ctx, e.clinic); err != nil {
 		tb.Fatal(err)
 	}
 	e.vaultCalls.reset()

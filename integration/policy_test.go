@@ -49,7 +49,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	}
 	clinic, otherClinic := newID(), newID()
 	// The other clinic exists, with its keys, provisioned by the root token.
-	if err := records.New(vaultClient(t, shared.vault), nil, nil).ProvisionClinic(ctx, otherClinic); err != nil {
+	if err := vaultClient(t, shared.vault).ProvisionClinic(ctx, otherClinic); err != nil {
 		t.Fatal(err)
 	}
 	installPolicy(t, root, clinic, "rv-"+clinic)
@@ -69,8 +69,8 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if err := limited.Ready(ctx); err != nil {
 		t.Fatalf("ready with the policy: %v", err)
 	}
-	if err := svc.ProvisionClinic(ctx, clinic); err != nil {
-		t.Fatalf("provision with the policy: %v", err)
+	if err := limited.ProvisionClinic(ctx, clinic); err != nil {
+		t.Fatalf("provision every key of package transit's table with the policy: %v", err)
 	}
 	client := newID()
 	d, err := svc.Create(ctx, records.NewRecord{Clinic: clinic, Category: recordvault.ProgressNote, Participants: []string{client},
@@ -92,9 +92,6 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		t.Fatalf("read with the policy: %q, %v", fields, err)
 	}
 	people := clinicpkg.New(limited, store, nil)
-	if err := people.Provision(ctx, clinic); err != nil {
-		t.Fatalf("provision identity keys with the policy: %v", err)
-	}
 	jo, err := people.CreateClient(ctx, clinic, recordvault.Identity{FullName: "Jo Example", DateOfBirth: "1990-04-01"}, nil)
 	if err != nil {
 		t.Fatalf("create a client with the policy: %v", err)
@@ -122,9 +119,6 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		t.Fatalf("check the roster's tag with the policy: %v", err)
 	}
 	disclosures := disclosure.New(limited, limited, store, nil)
-	if err := disclosures.Provision(ctx, clinic); err != nil {
-		t.Fatalf("provision the disclosure key with the policy: %v", err)
-	}
 	doc, err := disclosures.Create(ctx, clinic, jo.ID, recordvault.NewID(), "authorization", "active", "signed form")
 	if err != nil {
 		t.Fatalf("store a disclosure document with the policy: %v", err)
@@ -144,9 +138,6 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	}
 
 	trail := audit.NewChain(store, limited, discardLogger(), nil)
-	if err := trail.Provision(ctx, clinic); err != nil {
-		t.Fatalf("provision the audit signing key with the policy: %v", err)
-	}
 	if err := trail.Record(ctx, recordvault.AuditEvent{Actor: "dr-lee", Clinic: clinic, Action: "read_record", Allowed: true, Rule: "r"}); err != nil {
 		t.Fatalf("record an audit event with the policy: %v", err)
 	}
@@ -215,7 +206,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 			t.Errorf("%s: status %d, err %v; want 403", r.name, status, err)
 		}
 	}
-	if err := records.New(limited, store, nil).ProvisionClinic(ctx, otherClinic); err == nil {
+	if err := limited.ProvisionClinic(ctx, otherClinic); err == nil {
 		t.Error("provisioning another clinic with this policy succeeded")
 	}
 }

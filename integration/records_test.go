@@ -34,9 +34,10 @@ func newRecordsEnv(t *testing.T) *recordsEnv {
 	t.Helper()
 	ctx := context.Background()
 	store, bucket := newStore(t, shared.minio)
-	svc := records.New(vaultClient(t, shared.vault), store, nil)
+	vc := vaultClient(t, shared.vault)
+	svc := records.New(vc, store, nil)
 	e := &recordsEnv{svc: svc, clinic: newID(), bucket: bucket}
-	if err := svc.ProvisionClinic(ctx, e.clinic); err != nil {
+	if err := vc.ProvisionClinic(ctx, e.clinic); err != nil {
 		t.Fatal(err)
 	}
 	var err error

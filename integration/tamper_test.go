@@ -80,7 +80,7 @@ func TestTamperSuite(t *testing.T) {
 	ctx := context.Background()
 	e := newRecordsEnv(t)
 	otherClinic := newID()
-	if err := e.svc.ProvisionClinic(ctx, otherClinic); err != nil {
+	if err := vaultClient(t, shared.vault).ProvisionClinic(ctx, otherClinic); err != nil {
 		t.Fatal(err)
 	}
 	fieldNames := []string{"plan", "progress", "risk_assessment"}

@@ -26,12 +26,12 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/transit"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -77,22 +77,9 @@ func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
 	return &Service{keys: keys, store: store, rand: rand.Reader, now: now}
 }
 
-// KeyName is the Transit key of a clinic's category. Clinic ids are letters and digits only,
-// so "rv-<clinic>-" is a prefix no other clinic's keys share: a Vault policy can grant one
-// clinic's keys by that prefix.
+// KeyName is the Transit key of a clinic's category (package transit's table).
 func KeyName(clinic string, category recordvault.Category) string {
-	return "rv-" + clinic + "-" + strings.ReplaceAll(string(category), "_", "-")
-}
-
-// ProvisionClinic creates (or checks) the clinic's Transit key of every category. It runs
-// once per clinic, so that writing a record needs no key check.
-func (s *Service) ProvisionClinic(ctx context.Context, clinic string) error {
-	for _, c := range recordvault.Categories {
-		if err := s.keys.EnsureKey(ctx, KeyName(clinic, c)); err != nil {
-			return fmt.Errorf("records: provision clinic: %w", err)
-		}
-	}
-	return nil
+	return transit.Name(clinic, transit.CategorySuffix(category))
 }
 
 // NewRecord is a record to store: who it is about and by, and its plaintext fields and

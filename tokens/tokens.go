@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/transit"
 )
 
 // Issuer is the iss of every download token.
@@ -36,7 +37,7 @@ const MaxTTL = 15 * time.Minute
 const MaxSize = 4096
 
 // KeyName is a clinic's download-token signing key.
-func KeyName(clinic string) string { return "rv-" + clinic + "-download-signing" }
+func KeyName(clinic string) string { return transit.Name(clinic, transit.DownloadSigning) }
 
 // Claims are a download token's claims.
 type Claims struct {
@@ -135,14 +136,6 @@ func (s *Service) publicKeys(ctx context.Context, keyName string, version int) (
 		return cached{}, fmt.Errorf("tokens: public keys: %w", err)
 	}
 	return c, nil
-}
-
-// Provision creates (or checks) the clinic's download-token signing key.
-func (s *Service) Provision(ctx context.Context, clinic string) error {
-	if err := s.keys.EnsureSigningKey(ctx, KeyName(clinic)); err != nil {
-		return fmt.Errorf("tokens: provision: %w", err)
-	}
-	return nil
 }
 
 func kid(keyName string, version int) string { return keyName + ":v" + strconv.Itoa(version) }

@@ -4,14 +4,31 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+
+	"github.com/recordvault/recordvault/transit"
 )
 
 // KeyType is the only Transit key type recordvault wraps data keys with.
-const KeyType = "aes256-gcm96"
+const KeyType = transit.AES
 
 // validKeyName keeps key names to characters that are safe in a Vault path segment. Names are
 // built from random ids, never from anything a person typed.
 var validKeyName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,127}$`)
+
+// ProvisionClinic creates (or checks) every Transit key of the clinic, as package transit's
+// table lists them. It runs once per clinic at start, so that no request needs a key check.
+func (c *Client) ProvisionClinic(ctx context.Context, clinic string) error {
+	for _, k := range transit.Keys {
+		ensure := c.EnsureKey
+		if k.Type == transit.ECDSA {
+			ensure = c.EnsureSigningKey
+		}
+		if err := ensure(ctx, transit.Name(clinic, k.Suffix)); err != nil {
+			return fmt.Errorf("vault: provision clinic: %w", err)
+		}
+	}
+	return nil
+}
 
 func checkKeyName(name string) error {
 	if !validKeyName.MatchString(name) {

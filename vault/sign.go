@@ -15,11 +15,12 @@ import (
 	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/recordvault/recordvault/transit"
 )
 
 // SigningKeyType is the Transit key type recordvault signs with: ECDSA P-256, so signatures
 // can also be marshalled as JWS (ES256) for download tokens.
-const SigningKeyType = "ecdsa-p256"
+const SigningKeyType = transit.ECDSA
 
 // Signer signs and verifies with Transit signing keys; the private keys never leave Vault.
 type Signer interface {

@@ -99,10 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	trail := audit.NewChain(store, vc, logger, nil)
 	for _, id := range strings.FieldsFunc(getenv("RECORDVAULT_CLINICS"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		for _, provision := range []func(context.Context, string) error{recs.ProvisionClinic, people.Provision, disclosures.Provision, downloads.Provision, trail.Provision} {
-			if err := provision(ctx, id); err != nil {
-				return err
-			}
+		if err := vc.ProvisionClinic(ctx, id); err != nil {
+			return err
 		}
 	}
 	codes := otp.New(store, func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {

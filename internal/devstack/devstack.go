@@ -369,7 +369,7 @@ func seedRoster(ctx context.Context, vaultAddr, token string, store *storage.Sto
 		return err
 	}
 	people := clinic.New(vc, store, nil)
-	if err := people.Provision(ctx, DemoClinic); err != nil {
+	if err := vc.ProvisionClinic(ctx, DemoClinic); err != nil {
 		return fmt.Errorf("devstack: provision the demo clinic: %w", err)
 	}
 	for _, sub := range slices.Sorted(maps.Keys(demoUsers)) {
