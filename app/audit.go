@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/recordvault/recordvault"
@@ -54,8 +53,7 @@ func (s *Service) VerifyAuditTrail(ctx context.Context, c access.Caller, earlier
 // its problem; any other error stays an error.
 func TrailCheckOf(head audit.Head, err error) (*TrailCheck, error) {
 	if errors.Is(err, audit.ErrBroken) {
-		// The message names block numbers only; drop the package prefix for the reader.
-		return &TrailCheck{Verified: head, Problem: strings.TrimPrefix(err.Error(), audit.ErrBroken.Error()+": ")}, nil
+		return &TrailCheck{Verified: head, Problem: audit.Problem(err)}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -95,7 +93,7 @@ func (s *Service) AcknowledgeAuditLoss(ctx context.Context, c access.Caller, fir
 	case errors.Is(err, audit.ErrNothingToResume):
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "no block after the break at block %d passes its check yet: the trail goes on after it with the next event recorded", first)
 	case errors.Is(err, audit.ErrBroken):
-		return nil, recordvault.Errorf(recordvault.ECONFLICT, "%s: it must be removed from storage before the loss can be acknowledged again", strings.TrimPrefix(err.Error(), audit.ErrBroken.Error()+": "))
+		return nil, recordvault.Errorf(recordvault.ECONFLICT, "%s: it must be removed from storage before the loss can be acknowledged again", audit.Problem(err))
 	case err != nil:
 		return nil, err
 	}

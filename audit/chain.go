@@ -356,6 +356,29 @@ func brokenAt(seq uint64, format string, args ...any) error {
 	return &breakError{seq: seq, msg: fmt.Sprintf(format, args...)}
 }
 
+// brokenError is a chain that is not intact for a reason no loss at one block bridges: a cut
+// or replaced end, a stray object, a stored loss that fails its check.
+type brokenError struct{ msg string }
+
+func (e *brokenError) Error() string        { return ErrBroken.Error() + ": " + e.msg }
+func (e *brokenError) Is(target error) bool { return target == ErrBroken }
+
+func broken(format string, args ...any) error { return &brokenError{msg: fmt.Sprintf(format, args...)} }
+
+// Problem says what is wrong with a chain that is not intact, for its reader (block numbers
+// only, never an event's content); "" for any other error.
+func Problem(err error) string {
+	var at *breakError
+	if errors.As(err, &at) {
+		return at.msg
+	}
+	var other *brokenError
+	if errors.As(err, &other) {
+		return other.msg
+	}
+	return ""
+}
+
 // PublicKeys returns a clinic's audit key's public keys by version, and its latest version.
 type PublicKeys func(ctx context.Context) (latest int, keys map[int]*ecdsa.PublicKey, err error)
 
@@ -535,7 +558,7 @@ func (w walk) scan(ctx context.Context, from Head) (Head, error) {
 	for {
 		seqs, err := w.store.ListAuditBlocks(ctx, w.clinic, next, listPage)
 		if errors.Is(err, storage.ErrStrayAuditObject) {
-			return h, fmt.Errorf("%w: an object after block %d is not a block", ErrBroken, h.Blocks)
+			return h, broken("an object after block %d is not a block", h.Blocks)
 		}
 		if err != nil {
 			return h, err
@@ -543,7 +566,7 @@ func (w walk) scan(ctx context.Context, from Head) (Head, error) {
 		atEnd := len(seqs) < listPage
 		if next < h.Blocks { // the block the reader stopped at
 			if len(seqs) == 0 || seqs[0] != next {
-				return h, fmt.Errorf("%w: block %d, read before, is gone: the chain was cut", ErrBroken, next)
+				return h, broken("block %d, read before, is gone: the chain was cut", next)
 			}
 			seqs = seqs[1:]
 		}
@@ -580,7 +603,7 @@ func (w walk) scan(ctx context.Context, from Head) (Head, error) {
 		}
 		if atEnd {
 			if w.earlier != nil && h.Blocks < w.earlier.Blocks {
-				return h, fmt.Errorf("%w: the chain ends after %d blocks, the earlier head had %d: its end was cut off", ErrBroken, h.Blocks, w.earlier.Blocks)
+				return h, broken("the chain ends after %d blocks, the earlier head had %d: its end was cut off", h.Blocks, w.earlier.Blocks)
 			}
 			return h, nil
 		}
@@ -618,7 +641,7 @@ func (w walk) blocks(ctx context.Context, seqs []uint64, h Head, prev []byte) (H
 				return h, prev, err
 			}
 			if err := json.Unmarshal(raw, &b); err != nil {
-				return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, seq)
+				return h, prev, broken("block %d is malformed", seq)
 			}
 			sum = sha256.Sum256(raw)
 		}
@@ -627,7 +650,7 @@ func (w walk) blocks(ctx context.Context, seqs []uint64, h Head, prev []byte) (H
 		}
 		reached := Head{Blocks: seq + 1, Events: h.Events + len(b.Events), Hash: hex.EncodeToString(sum[:]), Losses: h.Losses}
 		if w.earlier != nil && reached.Blocks == w.earlier.Blocks && reached.Hash != w.earlier.Hash {
-			return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, seq)
+			return h, prev, broken("block %d is not the one the earlier head names", seq)
 		}
 		if err := w.emit(b.Events); err != nil {
 			return h, prev, err

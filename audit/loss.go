@@ -149,7 +149,7 @@ func (c *Chain) storeLoss(ctx context.Context, loss Loss) error {
 		if slices.ContainsFunc(h.Losses, func(l Loss) bool { return l.First == loss.First }) {
 			return ErrAcknowledged
 		}
-		return fmt.Errorf("%w: an acknowledged loss from block %d to block %d is stored and fails its check", ErrBroken, loss.First, loss.Resume)
+		return broken("an acknowledged loss from block %d to block %d is stored and fails its check", loss.First, loss.Resume)
 	}
 	if err != nil {
 		return fmt.Errorf("audit: store loss: %w", err)
@@ -171,15 +171,15 @@ func sealed(raw []byte) (time.Time, error) {
 // prev), and the block it resumes from must be stored, signed, in place and the one it
 // names. The first stored loss that passes is taken (a later one is acknowledged when an
 // earlier one's resumed block is lost in its turn). It returns where the walk got to, past
-// the resumed block, whose events went to each; broken itself when no loss is stored there,
+// the resumed block, whose events went to each; brk itself when no loss is stored there,
 // and a break at the same place when none passes, so that it can be acknowledged again.
-func (w walk) bridge(ctx context.Context, h Head, prev []byte, broken *breakError) (Head, []byte, error) {
+func (w walk) bridge(ctx context.Context, h Head, prev []byte, brk *breakError) (Head, []byte, error) {
 	bodies, err := w.store.ReadAuditLosses(ctx, w.clinic, h.Blocks)
 	if err != nil {
 		return h, prev, fmt.Errorf("audit: read losses: %w", err)
 	}
 	if len(bodies) == 0 {
-		return h, prev, broken
+		return h, prev, brk
 	}
 	failed := ""
 	for _, body := range bodies {
@@ -193,14 +193,14 @@ func (w walk) bridge(ctx context.Context, h Head, prev []byte, broken *breakErro
 		}
 		var b block
 		if err := json.Unmarshal(resumed, &b); err != nil {
-			return h, prev, fmt.Errorf("%w: block %d is malformed", ErrBroken, loss.Resume)
+			return h, prev, broken("block %d is malformed", loss.Resume)
 		}
 		reached := Head{Blocks: loss.Resume + 1, Events: h.Events + len(b.Events), Hash: loss.ResumeHash, Losses: append(slices.Clone(h.Losses), loss)}
 		if e := w.earlier; e != nil && (reached.Blocks == e.Blocks && reached.Hash != e.Hash || e.Blocks == loss.Resume && b.Prev != e.Hash) {
 			// An earlier head at the resumed block, or at the lost block just before it (which
 			// the resumed block names), must still be the chain's; further inside the loss, no
 			// block is left to check it against.
-			return h, prev, fmt.Errorf("%w: block %d is not the one the earlier head names", ErrBroken, e.Blocks-1)
+			return h, prev, broken("block %d is not the one the earlier head names", e.Blocks-1)
 		}
 		if err := w.emit(b.Events); err != nil {
 			return h, prev, err
@@ -208,7 +208,7 @@ func (w walk) bridge(ctx context.Context, h Head, prev []byte, broken *breakErro
 		sum := sha256.Sum256(resumed)
 		return reached, sum[:], nil
 	}
-	return h, prev, brokenAt(h.Blocks, "%s; %s", broken.msg, failed)
+	return h, prev, brokenAt(h.Blocks, "%s; %s", brk.msg, failed)
 }
 
 // checkLoss checks body, a loss stored for a break at block first whose predecessor's hash is
