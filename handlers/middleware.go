@@ -61,9 +61,20 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		info := &requestLog{route: "unmatched", start: start}
+		defer func() {
+			// A panic still gets its request line, as the 500 recoverPanics will answer; the
+			// panic goes on to it.
+			status, v := rec.status, recover()
+			if v != nil {
+				status = http.StatusInternalServerError
+			}
+			logger.InfoContext(r.Context(), "request", "method", r.Method, "route", info.route,
+				"status", status, "duration_ms", time.Since(start).Milliseconds())
+			if v != nil {
+				panic(v)
+			}
+		}()
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, info)))
-		logger.InfoContext(r.Context(), "request", "method", r.Method, "route", info.route,
-			"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
 	})
 }
 

@@ -136,8 +136,8 @@ func TestPanicsAndLogsCarryNoRequestData(t *testing.T) {
 	if strings.Contains(rec.Body.String(), canary) || strings.Contains(logs.String(), canary) {
 		t.Fatalf("canary leaked: body %s logs %s", rec.Body, logs.String())
 	}
-	if !strings.Contains(logs.String(), "panic of type string") {
-		t.Fatalf("panic not logged: %s", logs.String())
+	if !strings.Contains(logs.String(), "panic of type string") || !strings.Contains(logs.String(), "msg=request method=GET route=unmatched status=500") {
+		t.Fatalf("panic, or its request line, not logged: %s", logs.String())
 	}
 
 	srv, srvLogs := newTestServer(t)
