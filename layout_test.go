@@ -36,7 +36,8 @@ func imports(t *testing.T, deps bool, pkgs ...string) map[string][]string {
 // The layout the architecture promises: only vault/ imports the Vault SDK and only storage/
 // minio-go (the integration harness checks the servers through them too); crypto/ does no
 // I/O; the policy, the access rules and the Transit key table import nothing but the domain
-// and the standard library, and pull in neither SDK.
+// and the standard library, and pull in neither SDK; the domain and application packages do
+// not depend on the Vault SDK.
 func TestLayout(t *testing.T) {
 	sdk := map[string][]string{
 		"github.com/hashicorp/vault/api": {module + "/vault", module + "/integration/harness"},
@@ -59,11 +60,19 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
-	for _, dep := range imports(t, true, "./crypto", "./policy", "./access", "./transit")[""] {
+	for _, dep := range imports(t, true, "./crypto", "./policy", "./access", "./transit", "./seal")[""] {
 		for prefix := range sdk {
 			if strings.HasPrefix(dep, prefix) {
 				t.Errorf("a pure package depends on %s", dep)
 			}
+		}
+	}
+	// The domain and application packages meet Vault through interfaces (package seal's
+	// Keyring, each package's own Signer): the Vault SDK is not among their dependencies.
+	// (minio-go still is, through storage's types: the next step of issue 18.)
+	for _, dep := range imports(t, true, "./records", "./clinic", "./disclosure", "./audit", "./app", "./otp", "./tokens")[""] {
+		if strings.HasPrefix(dep, "github.com/hashicorp/vault/api") {
+			t.Errorf("a domain or application package depends on %s", dep)
 		}
 	}
 }

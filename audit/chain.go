@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/seal"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/transit"
-	"github.com/recordvault/recordvault/vault"
 )
 
 // Chain is the tamper-evident audit trail: per clinic, a chain of blocks in object storage,
@@ -34,7 +34,7 @@ import (
 // and Verify checks a chain against an earlier head (docs/THREAT_MODEL.md).
 type Chain struct {
 	store  BlockStore
-	signer vault.Signer
+	signer Signer
 	logger *slog.Logger
 	now    func() time.Time
 
@@ -44,6 +44,13 @@ type Chain struct {
 }
 
 var _ recordvault.Auditor = (*Chain)(nil)
+
+// Signer is what the chain needs of Vault: signatures by the clinic's audit key, and that
+// key's public keys.
+type Signer interface {
+	Sign(ctx context.Context, keyName string, message []byte) (string, error)
+	SigningKeys(ctx context.Context, keyName string) (latest int, keys map[int]*ecdsa.PublicKey, err error)
+}
 
 // BlockStore is what the chain needs of object storage.
 type BlockStore interface {
@@ -117,7 +124,7 @@ type pendingEvent struct {
 
 // NewChain returns a chain over store, signing with signer. now stamps events and blocks
 // (time.Now when nil).
-func NewChain(store BlockStore, signer vault.Signer, logger *slog.Logger, now func() time.Time) *Chain {
+func NewChain(store BlockStore, signer Signer, logger *slog.Logger, now func() time.Time) *Chain {
 	if now == nil {
 		now = time.Now
 	}
@@ -410,7 +417,7 @@ func (v *verifyKeys) verify(ctx context.Context, message []byte, signature strin
 	v.mu.Lock()
 	keys, latest := v.keys, v.latest
 	v.mu.Unlock()
-	if keys == nil || !vault.VerifyWith(keys, message, signature) && newerVersion(signature, latest) {
+	if keys == nil || !seal.VerifyWith(keys, message, signature) && newerVersion(signature, latest) {
 		var err error
 		if latest, keys, err = v.fetch(ctx); err != nil {
 			return false, fmt.Errorf("audit: public keys: %w", err)
@@ -419,7 +426,7 @@ func (v *verifyKeys) verify(ctx context.Context, message []byte, signature strin
 		v.keys, v.latest = keys, latest
 		v.mu.Unlock()
 	}
-	return vault.VerifyWith(keys, message, signature), nil
+	return seal.VerifyWith(keys, message, signature), nil
 }
 
 // verifier is the chain's signature checker for clinic, its public keys kept between walks.

@@ -25,9 +25,9 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
+	"github.com/recordvault/recordvault/seal"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/transit"
-	"github.com/recordvault/recordvault/vault"
 )
 
 // Store is what the service needs of object storage.
@@ -58,7 +58,7 @@ func IndexKeyName(clinic string) string { return transit.Name(clinic, transit.Cl
 
 // Service keeps clients, care teams and clinicians.
 type Service struct {
-	keys  vault.Keyring
+	keys  seal.Keyring
 	tags  *stateTags
 	revs  *revisions
 	store Store
@@ -71,7 +71,7 @@ type Service struct {
 }
 
 // New returns a Service over keys and store, reading the time from now (time.Now when nil).
-func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
+func New(keys seal.Keyring, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -190,9 +190,9 @@ var ErrUnreadable = recordvault.Errorf(recordvault.EINTERNAL, "client identity c
 
 // Identity decrypts a loaded client's identity (one Vault call).
 func (s *Service) Identity(ctx context.Context, c *Client) (recordvault.Identity, error) {
-	dks, err := s.keys.UnwrapDataKeys(ctx, c.p.TransitKey, []vault.WrappedKey{{Wrapped: c.p.WrappedKey,
+	dks, err := s.keys.UnwrapDataKeys(ctx, c.p.TransitKey, []seal.WrappedKey{{Wrapped: c.p.WrappedKey,
 		Context: crypto.DataKeyContext(c.Clinic, identityCategory, c.ID)}})
-	if errors.Is(err, vault.ErrUnwrap) || (err == nil && c.p.TransitKey != IdentityKeyName(c.Clinic)) {
+	if errors.Is(err, seal.ErrUnwrap) || (err == nil && c.p.TransitKey != IdentityKeyName(c.Clinic)) {
 		return recordvault.Identity{}, ErrUnreadable
 	}
 	if err != nil {

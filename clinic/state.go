@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/seal"
 	"github.com/recordvault/recordvault/transit"
-	"github.com/recordvault/recordvault/vault"
 )
 
 // Access decisions read two objects of the bucket without opening any sealed field: a
@@ -45,12 +45,12 @@ const maxKnownStates = 1 << 14
 
 // stateTags computes and checks tags, remembering what it has vouched for.
 type stateTags struct {
-	keys  vault.Keyring
+	keys  seal.Keyring
 	mu    sync.Mutex
 	known map[[sha256.Size]byte]struct{}
 }
 
-func newStateTags(keys vault.Keyring) *stateTags {
+func newStateTags(keys seal.Keyring) *stateTags {
 	return &stateTags{keys: keys, known: map[[sha256.Size]byte]struct{}{}}
 }
 

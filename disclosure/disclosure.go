@@ -20,10 +20,17 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
+	"github.com/recordvault/recordvault/seal"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/transit"
-	"github.com/recordvault/recordvault/vault"
 )
+
+// Signer is what the service needs of Vault's signing: the clinic's manifest-signing key's
+// signatures, made and checked by Transit.
+type Signer interface {
+	Sign(ctx context.Context, keyName string, message []byte) (string, error)
+	Verify(ctx context.Context, keyName string, message []byte, signature string) (bool, error)
+}
 
 // Store is what the service needs of object storage.
 type Store interface {
@@ -49,8 +56,8 @@ func SigningKeyName(clinic string) string { return transit.Name(clinic, transit.
 
 // Service stores and reads disclosure documents, and signs and verifies release manifests.
 type Service struct {
-	keys   vault.Keyring
-	signer vault.Signer
+	keys   seal.Keyring
+	signer Signer
 	store  Store
 	rand   io.Reader
 	now    func() time.Time
@@ -58,7 +65,7 @@ type Service struct {
 
 // New returns a Service over keys, signer and store, reading the time from now (time.Now
 // when nil).
-func New(keys vault.Keyring, signer vault.Signer, store Store, now func() time.Time) *Service {
+func New(keys seal.Keyring, signer Signer, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -217,15 +224,15 @@ func (s *Service) open(ctx context.Context, ds []*storage.Disclosure, etags []st
 	if len(ds) == 0 {
 		return nil, nil
 	}
-	wrapped := make([]vault.WrappedKey, len(ds))
+	wrapped := make([]seal.WrappedKey, len(ds))
 	for i, d := range ds {
 		if d.TransitKey != KeyName(d.Clinic) {
 			return nil, ErrUnreadable
 		}
-		wrapped[i] = vault.WrappedKey{Wrapped: d.WrappedKey, Context: dataKeyContext(d)}
+		wrapped[i] = seal.WrappedKey{Wrapped: d.WrappedKey, Context: dataKeyContext(d)}
 	}
 	dks, err := s.keys.UnwrapDataKeys(ctx, KeyName(ds[0].Clinic), wrapped)
-	if errors.Is(err, vault.ErrUnwrap) {
+	if errors.Is(err, seal.ErrUnwrap) {
 		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	if err != nil {
@@ -267,7 +274,7 @@ func (s *Service) Update(ctx context.Context, doc *Doc, status string, body any)
 	d := *doc.d
 	d.Status = status
 	d.Updated = s.now().UTC()
-	dks, err := s.keys.UnwrapDataKeys(ctx, d.TransitKey, []vault.WrappedKey{{Wrapped: d.WrappedKey, Context: dataKeyContext(&d)}})
+	dks, err := s.keys.UnwrapDataKeys(ctx, d.TransitKey, []seal.WrappedKey{{Wrapped: d.WrappedKey, Context: dataKeyContext(&d)}})
 	if err != nil {
 		return fmt.Errorf("disclosure: unwrap: %w", err)
 	}

@@ -30,9 +30,9 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
+	"github.com/recordvault/recordvault/seal"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/transit"
-	"github.com/recordvault/recordvault/vault"
 )
 
 // Store is what the service needs of object storage.
@@ -63,14 +63,14 @@ const (
 
 // Service stores and reads documents.
 type Service struct {
-	keys  vault.Keyring
+	keys  seal.Keyring
 	store Store
 	rand  io.Reader
 	now   func() time.Time
 }
 
 // New returns a Service over keys and store, reading the time from now (time.Now when nil).
-func New(keys vault.Keyring, store Store, now func() time.Time) *Service {
+func New(keys seal.Keyring, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -391,12 +391,12 @@ func (s *Service) key(ctx context.Context, m *storage.Manifest) (*crypto.RecordK
 	if m.TransitKey != KeyName(m.Clinic, recordvault.Category(m.Category)) {
 		return nil, fmt.Errorf("records: manifest names another key: %w", ErrUnreadable)
 	}
-	dks, err := s.keys.UnwrapDataKeys(ctx, m.TransitKey, []vault.WrappedKey{{
+	dks, err := s.keys.UnwrapDataKeys(ctx, m.TransitKey, []seal.WrappedKey{{
 		Wrapped: m.WrappedKey, Context: crypto.DataKeyContext(m.Clinic, m.Category, m.Record)}})
-	if errors.Is(err, vault.ErrKeyVersionRetired) {
+	if errors.Is(err, seal.ErrKeyVersionRetired) {
 		return nil, fmt.Errorf("records: %w: %w", ErrKeyRetired, err)
 	}
-	if errors.Is(err, vault.ErrUnwrap) {
+	if errors.Is(err, seal.ErrUnwrap) {
 		return nil, fmt.Errorf("records: %w: %w", ErrUnreadable, err)
 	}
 	if err != nil {

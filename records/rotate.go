@@ -7,8 +7,8 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
+	"github.com/recordvault/recordvault/seal"
 	"github.com/recordvault/recordvault/storage"
-	"github.com/recordvault/recordvault/vault"
 )
 
 // rewrapBatch bounds one Transit rewrap call.
@@ -66,9 +66,9 @@ func (s *Service) rewrapBatch(ctx context.Context, keyName string, batch []store
 	if len(batch) == 0 {
 		return nil
 	}
-	keys := make([]vault.WrappedKey, len(batch))
+	keys := make([]seal.WrappedKey, len(batch))
 	for i, b := range batch {
-		keys[i] = vault.WrappedKey{Wrapped: b.m.WrappedKey, Context: crypto.DataKeyContext(b.m.Clinic, b.m.Category, b.m.Record)}
+		keys[i] = seal.WrappedKey{Wrapped: b.m.WrappedKey, Context: crypto.DataKeyContext(b.m.Clinic, b.m.Category, b.m.Record)}
 	}
 	rewrapped, err := s.keys.RewrapDataKeys(ctx, keyName, keys)
 	if err != nil {
@@ -98,7 +98,7 @@ func (s *Service) rewrapAgain(ctx context.Context, keyName string, m *storage.Ma
 			return err
 		}
 		var w []string
-		if w, err = s.keys.RewrapDataKeys(ctx, keyName, []vault.WrappedKey{{Wrapped: fresh.WrappedKey,
+		if w, err = s.keys.RewrapDataKeys(ctx, keyName, []seal.WrappedKey{{Wrapped: fresh.WrappedKey,
 			Context: crypto.DataKeyContext(fresh.Clinic, fresh.Category, fresh.Record)}}); err != nil {
 			return err
 		}

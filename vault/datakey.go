@@ -9,65 +9,44 @@ import (
 	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/recordvault/recordvault/seal"
 )
-
-// DataKey is a record's data key as Transit returned it: the plaintext (to use, then zero)
-// and the wrapped form (to store).
-type DataKey struct {
-	Plaintext []byte
-	Wrapped   string // "vault:vN:…", wrapped by the category key under the record's context
-}
-
-// ErrUnwrap is returned when Transit refuses to unwrap a data key: wrong key, wrong context,
-// tampered ciphertext, or a key version below min_decryption_version. Transit's own message
-// is kept in the chain for the log; callers show only this.
-var ErrUnwrap = errors.New("vault: data key cannot be unwrapped")
-
-// ErrKeyVersionRetired is returned when a data key is wrapped by a key version below the key's
-// min_decryption_version: it was missed by a rewrap before the old versions were retired.
-var ErrKeyVersionRetired = errors.New("vault: data key wrapped by a retired key version")
 
 // NewDataKey asks Transit for a fresh 256-bit data key wrapped by keyName under the derivation
 // context (Transit's datakey has no associated data; with derived=true the context is what
 // binds the wrapped key to its record). One Vault call.
-func (c *Client) NewDataKey(ctx context.Context, keyName string, keyContext []byte) (DataKey, error) {
+func (c *Client) NewDataKey(ctx context.Context, keyName string, keyContext []byte) (seal.DataKey, error) {
 	if err := checkKeyName(keyName); err != nil {
-		return DataKey{}, err
+		return seal.DataKey{}, err
 	}
 	s, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/datakey/plaintext/"+keyName, map[string]any{
 		"bits":    256,
 		"context": base64.StdEncoding.EncodeToString(keyContext),
 	})
 	if err != nil {
-		return DataKey{}, failed(err, "datakey from %s", keyName)
+		return seal.DataKey{}, failed(err, "datakey from %s", keyName)
 	}
 	plaintext, err := decodeField(s, "plaintext")
 	if err != nil {
-		return DataKey{}, err
+		return seal.DataKey{}, err
 	}
 	wrapped, _ := s.Data["ciphertext"].(string)
 	if !strings.HasPrefix(wrapped, "vault:v") {
 		clear(plaintext)
-		return DataKey{}, errors.New("vault: datakey response without a wrapped key")
+		return seal.DataKey{}, errors.New("vault: datakey response without a wrapped key")
 	}
-	return DataKey{Plaintext: plaintext, Wrapped: wrapped}, nil
-}
-
-// WrappedKey is one data key to unwrap or rewrap, with the context it was wrapped under.
-type WrappedKey struct {
-	Wrapped string
-	Context []byte
+	return seal.DataKey{Plaintext: plaintext, Wrapped: wrapped}, nil
 }
 
 // UnwrapDataKeys unwraps keys, all wrapped by keyName, in one Vault call (batch_input). The
-// result is in the same order; a key that fails makes the whole call fail with ErrUnwrap.
-func (c *Client) UnwrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([][]byte, error) {
+// result is in the same order; a key that fails makes the whole call fail with seal.ErrUnwrap.
+func (c *Client) UnwrapDataKeys(ctx context.Context, keyName string, keys []seal.WrappedKey) ([][]byte, error) {
 	if err := checkKeyName(keyName); err != nil {
 		return nil, err
 	}
 	items, err := c.batch(ctx, c.mount+"/decrypt/"+keyName, keys)
-	if errors.Is(err, ErrUnwrap) && c.wrappedByRetiredVersion(ctx, keyName, keys) {
-		return nil, fmt.Errorf("%w: %w", ErrKeyVersionRetired, err)
+	if errors.Is(err, seal.ErrUnwrap) && c.wrappedByRetiredVersion(ctx, keyName, keys) {
+		return nil, fmt.Errorf("%w: %w", seal.ErrKeyVersionRetired, err)
 	}
 	if err != nil {
 		return nil, err
@@ -79,7 +58,7 @@ func (c *Client) UnwrapDataKeys(ctx context.Context, keyName string, keys []Wrap
 			for _, k := range out {
 				clear(k)
 			}
-			return nil, fmt.Errorf("%w: malformed plaintext in batch item %d", ErrUnwrap, i)
+			return nil, fmt.Errorf("%w: malformed plaintext in batch item %d", seal.ErrUnwrap, i)
 		}
 	}
 	return out, nil
@@ -87,7 +66,7 @@ func (c *Client) UnwrapDataKeys(ctx context.Context, keyName string, keys []Wrap
 
 // wrappedByRetiredVersion reports whether any of keys names a version of keyName below its
 // min_decryption_version, telling a retired version apart from tampering.
-func (c *Client) wrappedByRetiredVersion(ctx context.Context, keyName string, keys []WrappedKey) bool {
+func (c *Client) wrappedByRetiredVersion(ctx context.Context, keyName string, keys []seal.WrappedKey) bool {
 	s, err := c.api.Logical().ReadWithContext(ctx, c.mount+"/keys/"+keyName)
 	if err != nil || s == nil {
 		return false
@@ -111,7 +90,7 @@ func (c *Client) wrappedByRetiredVersion(ctx context.Context, keyName string, ke
 
 // RewrapDataKeys rewraps keys under the newest version of keyName without ever exposing them
 // (batch_input, one Vault call). The result is the new wrapped forms, in order.
-func (c *Client) RewrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([]string, error) {
+func (c *Client) RewrapDataKeys(ctx context.Context, keyName string, keys []seal.WrappedKey) ([]string, error) {
 	if err := checkKeyName(keyName); err != nil {
 		return nil, err
 	}
@@ -122,15 +101,15 @@ func (c *Client) RewrapDataKeys(ctx context.Context, keyName string, keys []Wrap
 	out := make([]string, len(items))
 	for i, item := range items {
 		if out[i], _ = item["ciphertext"].(string); !strings.HasPrefix(out[i], "vault:v") {
-			return nil, fmt.Errorf("%w: no ciphertext in rewrap batch item %d", ErrUnwrap, i)
+			return nil, fmt.Errorf("%w: no ciphertext in rewrap batch item %d", seal.ErrUnwrap, i)
 		}
 	}
 	return out, nil
 }
 
 // batch posts keys as batch_input to path and returns each item's result, failing with
-// ErrUnwrap if any item carries an error.
-func (c *Client) batch(ctx context.Context, path string, keys []WrappedKey) ([]map[string]any, error) {
+// seal.ErrUnwrap if any item carries an error.
+func (c *Client) batch(ctx context.Context, path string, keys []seal.WrappedKey) ([]map[string]any, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -142,7 +121,7 @@ func (c *Client) batch(ctx context.Context, path string, keys []WrappedKey) ([]m
 	if err != nil {
 		var re *vaultapi.ResponseError
 		if errors.As(err, &re) && re.StatusCode == 400 {
-			return nil, fmt.Errorf("%w: %w", ErrUnwrap, err)
+			return nil, fmt.Errorf("%w: %w", seal.ErrUnwrap, err)
 		}
 		return nil, failed(err, "%s", path)
 	}
@@ -157,7 +136,7 @@ func (c *Client) batch(ctx context.Context, path string, keys []WrappedKey) ([]m
 	for i, r := range results {
 		item, _ := r.(map[string]any)
 		if msg, _ := item["error"].(string); msg != "" || item == nil {
-			return nil, fmt.Errorf("%w: batch item %d: %s", ErrUnwrap, i, msg)
+			return nil, fmt.Errorf("%w: batch item %d: %s", seal.ErrUnwrap, i, msg)
 		}
 		items[i] = item
 	}

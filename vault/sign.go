@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -99,25 +98,6 @@ func (c *Client) Verify(ctx context.Context, keyName string, message []byte, sig
 	}
 	valid, _ := s.Data["valid"].(bool)
 	return valid, nil
-}
-
-// VerifyWith reports whether signature, as Sign returns it ("vault:vN:" and an ASN.1 ECDSA
-// signature of SHA-256(message)), is valid under version N of keys (as SigningKeys returns
-// them). It needs no Vault call: a verifier that holds the public keys can check many
-// signatures, or check them where Vault is out of reach.
-func VerifyWith(keys map[int]*ecdsa.PublicKey, message []byte, signature string) bool {
-	rest, ok := strings.CutPrefix(signature, "vault:v")
-	version, encoded, ok2 := strings.Cut(rest, ":")
-	v, err := strconv.Atoi(version)
-	if !ok || !ok2 || err != nil || keys[v] == nil {
-		return false
-	}
-	der, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return false
-	}
-	digest := sha256.Sum256(message)
-	return ecdsa.VerifyASN1(keys[v], digest[:], der)
 }
 
 // SigningKeys returns keyName's public keys by version and its latest version, so that

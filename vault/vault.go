@@ -16,21 +16,10 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/internal/stall"
+	"github.com/recordvault/recordvault/seal"
 )
 
-// Keyring is every key operation recordvault asks of Transit. *Client implements it;
-// package vaulttest has a stand-in for unit tests.
-type Keyring interface {
-	EnsureKey(ctx context.Context, name string) error
-	NewDataKey(ctx context.Context, keyName string, keyContext []byte) (DataKey, error)
-	UnwrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([][]byte, error)
-	RewrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([]string, error)
-	RotateKey(ctx context.Context, keyName string) error
-	SetMinDecryptionVersion(ctx context.Context, keyName string, version int) error
-	HMAC(ctx context.Context, keyName string, input []byte) ([]byte, error)
-}
-
-var _ Keyring = (*Client)(nil)
+var _ seal.Keyring = (*Client)(nil)
 
 // Config is what the service needs to reach Vault.
 type Config struct {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/recordvault/recordvault/seal"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -23,28 +24,28 @@ import (
 // name.
 type Keyring struct{}
 
-var _ vault.Keyring = Keyring{}
+var _ seal.Keyring = Keyring{}
 
 func (Keyring) EnsureKey(context.Context, string) error { return nil }
 
-func (Keyring) NewDataKey(_ context.Context, _ string, keyContext []byte) (vault.DataKey, error) {
+func (Keyring) NewDataKey(_ context.Context, _ string, keyContext []byte) (seal.DataKey, error) {
 	k := bytes.Repeat([]byte{7}, 32)
-	return vault.DataKey{Plaintext: bytes.Clone(k), Wrapped: "vault:v1:" + base64.StdEncoding.EncodeToString(append(k, keyContext...))}, nil
+	return seal.DataKey{Plaintext: bytes.Clone(k), Wrapped: "vault:v1:" + base64.StdEncoding.EncodeToString(append(k, keyContext...))}, nil
 }
 
-func (Keyring) UnwrapDataKeys(_ context.Context, _ string, keys []vault.WrappedKey) ([][]byte, error) {
+func (Keyring) UnwrapDataKeys(_ context.Context, _ string, keys []seal.WrappedKey) ([][]byte, error) {
 	var out [][]byte
 	for _, k := range keys {
 		b, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(k.Wrapped, "vault:v1:"))
 		if len(b) < 32 || !bytes.Equal(b[32:], k.Context) {
-			return nil, vault.ErrUnwrap
+			return nil, seal.ErrUnwrap
 		}
 		out = append(out, b[:32])
 	}
 	return out, nil
 }
 
-func (Keyring) RewrapDataKeys(context.Context, string, []vault.WrappedKey) ([]string, error) {
+func (Keyring) RewrapDataKeys(context.Context, string, []seal.WrappedKey) ([]string, error) {
 	return nil, errors.New("vaulttest: rewrap is not modelled")
 }
 
@@ -62,7 +63,7 @@ var _ vault.Signer = Keyring{}
 func (Keyring) EnsureSigningKey(context.Context, string) error { return nil }
 
 // Sign signs SHA-256(message) with the stand-in ECDSA key of keyName, as Transit does
-// ("vault:v1:" and the ASN.1 signature), so that vault.VerifyWith checks it.
+// ("vault:v1:" and the ASN.1 signature), so that seal.VerifyWith checks it.
 func (Keyring) Sign(_ context.Context, keyName string, message []byte) (string, error) {
 	digest := sha256.Sum256(message)
 	der, err := ecdsa.SignASN1(rand.Reader, signingKey(keyName), digest[:])
@@ -74,7 +75,7 @@ func (Keyring) Sign(_ context.Context, keyName string, message []byte) (string, 
 
 func (k Keyring) Verify(ctx context.Context, keyName string, message []byte, signature string) (bool, error) {
 	_, keys, _ := k.SigningKeys(ctx, keyName)
-	return vault.VerifyWith(keys, message, signature), nil
+	return seal.VerifyWith(keys, message, signature), nil
 }
 
 // signingKeys are the stand-in's ECDSA keys, one per key name, made on first use.
