@@ -19,6 +19,11 @@ const (
 	EINTERNAL     = "internal"     // anything else; its detail is never shown to the caller
 )
 
+// ErrNotFound is the one answer for what is unknown or not the caller's to know about: a
+// client, a record, a disclosure document, whatever layer found it missing (never
+// distinguished from forbidden).
+var ErrNotFound = Errorf(ENOTFOUND, "not found")
+
 // ErrUnavailable is the answer when a dependency (Vault, storage) could not be reached or did
 // not answer in time: the caller may try again shortly (HTTP 503 with Retry-After).
 var ErrUnavailable = Errorf(EUNAVAILABLE, "a service recordvault depends on did not answer in time; try again shortly")

@@ -233,7 +233,7 @@ func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) (*
 		v := &AccessRequestView{}
 		_, err := loadDisclosure(ctx, s, c.Clinic, o.Client, id, kindAccessRequest, v)
 		switch {
-		case errors.Is(err, ErrNotFound) || errors.Is(err, disclosure.ErrUnreadable):
+		case errors.Is(err, recordvault.ErrNotFound) || errors.Is(err, disclosure.ErrUnreadable):
 			v = &AccessRequestView{ID: id, Client: o.Client, Unavailable: true}
 		case err != nil:
 			return nil, err

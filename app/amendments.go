@@ -143,8 +143,8 @@ func (s *Service) loadAmendment(ctx context.Context, c access.Caller, event stri
 		return nil, nil, err
 	}
 	k, err := s.records.LoadChild(ctx, doc, id)
-	if errors.Is(err, records.ErrNotFound) || (err == nil && k.Kind != recordvault.AmendmentDocument) {
-		return nil, nil, ErrNotFound
+	if errors.Is(err, recordvault.ErrNotFound) || (err == nil && k.Kind != recordvault.AmendmentDocument) {
+		return nil, nil, recordvault.ErrNotFound
 	}
 	if err != nil {
 		return nil, nil, err
@@ -228,7 +228,7 @@ func (s *Service) OverdueAmendments(ctx context.Context, c access.Caller) (*Over
 		entry := OverdueAmendment{Client: o.Client, Record: o.Record, Amendment: id}
 		a, err := s.storedAmendment(ctx, c.Clinic, o, id)
 		switch {
-		case errors.Is(err, records.ErrNotFound) || errors.Is(err, records.ErrUnreadable):
+		case errors.Is(err, recordvault.ErrNotFound) || errors.Is(err, records.ErrUnreadable):
 			entry.Unavailable = true
 		case err != nil:
 			return nil, err

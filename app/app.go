@@ -122,13 +122,10 @@ func (s *Service) Recall(ctx context.Context, clinicID string) error {
 	return err
 }
 
-// ErrNotFound is the one answer for what is unknown or not the caller's to know about.
-var ErrNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
-
 var errAuditUnavailable = recordvault.Errorf(recordvault.EUNAVAILABLE, "the audit trail cannot record this request; nothing was done")
 
 // decide records a decision as an audit event; the operation goes on only when the decision
-// allowed it and the event was recorded. A refusal is answered as ErrNotFound.
+// allowed it and the event was recorded. A refusal is answered as recordvault.ErrNotFound.
 func (s *Service) decide(ctx context.Context, c access.Caller, action string, client, record string, d access.Decision) error {
 	err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: action,
 		Client: client, Record: record, Allowed: d.Allowed, Rule: d.Rule})
@@ -136,7 +133,7 @@ func (s *Service) decide(ctx context.Context, c access.Caller, action string, cl
 		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	if !d.Allowed {
-		return ErrNotFound
+		return recordvault.ErrNotFound
 	}
 	return nil
 }
@@ -170,7 +167,7 @@ func refused(rule string) access.Decision { return access.Decision{Rule: rule} }
 // loadClient reads a client's profile for an access decision; a missing client is nil.
 func (s *Service) loadClient(ctx context.Context, c access.Caller, client string) (*clinic.Client, error) {
 	cl, err := s.clinic.LoadClient(ctx, c.Clinic, client)
-	if errors.Is(err, clinic.ErrNotFound) {
+	if errors.Is(err, recordvault.ErrNotFound) {
 		return nil, nil
 	}
 	return cl, s.auditTampering(ctx, c, client, err)
@@ -462,7 +459,7 @@ func (s *Service) loadRecord(ctx context.Context, c access.Caller, event string,
 		return nil, err
 	}
 	doc, err := s.records.Load(ctx, c.Clinic, client, record)
-	if err != nil && !errors.Is(err, records.ErrNotFound) {
+	if err != nil && !errors.Is(err, recordvault.ErrNotFound) {
 		return nil, err
 	}
 	d := refused("no such client or record")
@@ -724,7 +721,7 @@ func (s *Service) OpenAttachment(ctx context.Context, c access.Caller, client, r
 		}
 		return &Opened{Attachment: a, Off: off, N: n, Size: b.Size}, nil
 	}
-	return nil, ErrNotFound
+	return nil, recordvault.ErrNotFound
 }
 
 var errRange = recordvault.Errorf(recordvault.ERANGE, "the range is outside the attachment")

@@ -107,7 +107,7 @@ func (s *Service) findRelease(ctx context.Context, clinic, client, id string) (*
 			return &r, nil
 		}
 	}
-	return nil, ErrNotFound
+	return nil, recordvault.ErrNotFound
 }
 
 var errReleaseClosed = recordvault.Errorf(recordvault.ECONFLICT, "the release is not live: only an approved release inside its window is downloaded")
@@ -261,7 +261,7 @@ type live struct {
 // its redemption opened).
 func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims, redeemed bool) (*live, string, error) {
 	var r ReleaseView
-	if _, err := loadDisclosure(ctx, s, claims.Clinic, claims.Client, claims.Subject, kindRelease, &r); errors.Is(err, ErrNotFound) {
+	if _, err := loadDisclosure(ctx, s, claims.Clinic, claims.Client, claims.Subject, kindRelease, &r); errors.Is(err, recordvault.ErrNotFound) {
 		return nil, "no such release", nil
 	} else if err != nil {
 		return nil, "", err
@@ -300,7 +300,7 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims, redeem
 		return nil, "too many refused one-time codes for this token", nil
 	}
 	doc, err := s.records.Load(ctx, claims.Clinic, claims.Client, r.Document)
-	if errors.Is(err, records.ErrNotFound) {
+	if errors.Is(err, recordvault.ErrNotFound) {
 		return nil, "the document is gone", nil
 	} else if err != nil {
 		return nil, "", err
@@ -513,7 +513,7 @@ func whole(doc *records.Document, fields []string) bool {
 // by chunk, in constant memory whatever its size.
 func (s *Service) OpenReleased(ctx context.Context, c *ReleasedCopy, blob string) (*records.Attachment, error) {
 	if !slices.ContainsFunc(c.Attachments, func(a AttachmentView) bool { return a.ID == blob }) {
-		return nil, ErrNotFound
+		return nil, recordvault.ErrNotFound
 	}
 	return s.records.OpenAttachment(ctx, c.doc, blob, 0, -1)
 }

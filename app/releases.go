@@ -150,12 +150,9 @@ func (s *Service) LinkAccount(ctx context.Context, c access.Caller, client, subj
 }
 
 // loadDisclosure reads one disclosure document of kind about client and decodes its body
-// into v; an unknown one is ErrNotFound.
+// into v; an unknown one is recordvault.ErrNotFound.
 func loadDisclosure[T any](ctx context.Context, s *Service, clinic, client, id, kind string, v *T) (*disclosure.Doc, error) {
 	doc, err := s.disclosures.Load(ctx, clinic, client, id, kind)
-	if errors.Is(err, disclosure.ErrNotFound) {
-		return nil, ErrNotFound
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -769,7 +766,7 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 			return req, facts, err
 		}
 		if cl == nil {
-			return req, facts, ErrNotFound
+			return req, facts, recordvault.ErrNotFound
 		}
 		id, err := s.clinic.Identity(ctx, cl)
 		if err != nil {
@@ -807,7 +804,7 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 func (s *Service) noticeFacts(ctx context.Context, c access.Caller, client string, doc *records.Document, in ReleaseInput) (*policy.Notice, error) {
 	n := &policy.Notice{Amendment: in.Notice.Amendment, ClientAgreed: in.Notice.ClientAgreed}
 	k, err := s.records.LoadChild(ctx, doc, n.Amendment)
-	if errors.Is(err, records.ErrNotFound) || err == nil && k.Kind != recordvault.AmendmentDocument {
+	if errors.Is(err, recordvault.ErrNotFound) || err == nil && k.Kind != recordvault.AmendmentDocument {
 		return n, nil // no such amendment: not accepted
 	}
 	if err != nil {

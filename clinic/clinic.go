@@ -91,9 +91,6 @@ func loaded(p *storage.Profile, etag string) *Client {
 	return &Client{ID: p.Client, Clinic: p.Clinic, Created: p.Created, CareTeam: slices.Clone(p.CareTeam), p: p, etag: etag}
 }
 
-// ErrNotFound is the answer for a client that is not there.
-var ErrNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
-
 // CreateClient stores a new client with identity id and care team team (clinicians of the
 // clinic's roster), and indexes it. The profile is written first and the index entry last,
 // so a client is never found before it exists; if indexing fails the profile is removed.
@@ -164,14 +161,14 @@ func (s *Service) tagProfile(ctx context.Context, p *storage.Profile) (err error
 // when the profile was changed outside the service.
 func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Client, error) {
 	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) {
-		return nil, ErrNotFound
+		return nil, recordvault.ErrNotFound
 	}
 	if err := s.recall(ctx, clinic); err != nil {
 		return nil, err
 	}
 	p, etag, err := s.store.ReadProfile(ctx, clinic, client)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrNotFound
+		return nil, recordvault.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("clinic: read client: %w", err)
@@ -320,7 +317,7 @@ func (s *Service) accountClients(ctx context.Context, clinic, index string) ([]s
 	var out []string
 	for _, id := range ids {
 		c, err := s.LoadClient(ctx, clinic, id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, recordvault.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -427,7 +424,7 @@ func (s *Service) RemoveClinician(ctx context.Context, clinic, subject string) e
 func (s *Service) leaveCareTeam(ctx context.Context, clinic, client, subject string) error {
 	for range 3 {
 		c, err := s.LoadClient(ctx, clinic, client)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, recordvault.ErrNotFound) {
 			return nil
 		}
 		if err != nil {

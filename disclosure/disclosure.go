@@ -109,9 +109,6 @@ type sealed struct {
 	Body    json.RawMessage `json:"body"`
 }
 
-// ErrNotFound is the answer for a document that is not there.
-var ErrNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
-
 // ErrUnreadable is the one error for a document whose key or seal does not open, or whose
 // description does not match its seal.
 var ErrUnreadable = recordvault.Errorf(recordvault.EINTERNAL, "disclosure document cannot be decrypted")
@@ -174,17 +171,17 @@ func (s *Service) seal(key *crypto.RecordKey, d *storage.Disclosure, body any) (
 // Vault call). A document of another kind is not found.
 func (s *Service) Load(ctx context.Context, clinic, client, id, kind string) (*Doc, error) {
 	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) || !recordvault.ValidID(id) {
-		return nil, ErrNotFound
+		return nil, recordvault.ErrNotFound
 	}
 	d, etag, err := s.store.ReadDisclosure(ctx, clinic, client, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrNotFound
+		return nil, recordvault.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: read: %w", err)
 	}
 	if d.Kind != kind {
-		return nil, ErrNotFound
+		return nil, recordvault.ErrNotFound
 	}
 	docs, err := s.open(ctx, []*storage.Disclosure{d}, []string{etag})
 	if err != nil {

@@ -102,10 +102,10 @@ func TestCreateLoadUpdateList(t *testing.T) {
 	if err != nil || string(stale.Body) != `{"text":"first"}` {
 		t.Fatalf("load: %v, %s", err, stale.Body)
 	}
-	if _, err := s.Load(ctx, "c", "p", a.ID, "release"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Load(ctx, "c", "p", a.ID, "release"); !errors.Is(err, recordvault.ErrNotFound) {
 		t.Fatalf("loaded as another kind: %v", err)
 	}
-	if _, err := s.Load(ctx, "c", "q", a.ID, "authorization"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Load(ctx, "c", "q", a.ID, "authorization"); !errors.Is(err, recordvault.ErrNotFound) {
 		t.Fatalf("loaded through another client: %v", err)
 	}
 	if err := s.Update(ctx, a, "revoked", note{"revoked"}); err != nil {

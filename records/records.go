@@ -347,9 +347,6 @@ var ErrUnreadable = recordvault.Errorf(recordvault.EINTERNAL, "record cannot be 
 // min_decryption_version, rewrap, and retire again.
 var ErrKeyRetired = recordvault.Errorf(recordvault.EINTERNAL, "record cannot be decrypted: its key version has been retired")
 
-// ErrNotFound is the answer for a document that is not there.
-var ErrNotFound = recordvault.Errorf(recordvault.ENOTFOUND, "not found")
-
 // Load reads the manifest of a record as reached through one of its participants (one GET;
 // two through a participant other than the first): enough to decide on access, nothing
 // decrypted.
@@ -372,12 +369,12 @@ func (s *Service) LoadChild(ctx context.Context, parent *Document, id string) (*
 func (s *Service) load(ctx context.Context, ref storage.Ref) (*Document, error) {
 	for _, id := range []string{ref.Clinic, ref.Client + ref.Parent, ref.Record} {
 		if !recordvault.ValidID(id) {
-			return nil, ErrNotFound
+			return nil, recordvault.ErrNotFound
 		}
 	}
 	m, etag, err := s.store.ReadManifest(ctx, ref)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrNotFound
+		return nil, recordvault.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("records: read manifest: %w", err)
