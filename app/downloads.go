@@ -33,27 +33,6 @@ type TokenView struct {
 	Release string    `json:"release"`
 }
 
-// Notices a released copy carries.
-const (
-	// Part2Notice is the redisclosure notice of 42 CFR 2.32 (as amended in 2024).
-	Part2Notice = "This record which has been disclosed to you is protected by Federal confidentiality rules (42 CFR part 2). " +
-		"These rules prohibit you from using or disclosing this record, or testimony that describes the information contained " +
-		"in this record, in any civil, criminal, administrative, or legislative proceedings by any Federal, State, or local " +
-		"authority, against the patient, unless authorized by the consent of the patient, except as provided at 42 CFR 2.12(c)(5) " +
-		"or as authorized by a court in accordance with 42 CFR 2.64 or 2.65. In addition, the Federal rules prohibit you from " +
-		"making any other use or disclosure of this record unless at least one of the following applies: (A) Further use or " +
-		"disclosure is expressly permitted by the written consent of the individual whose information is being disclosed in " +
-		"this record or as otherwise permitted by 42 CFR part 2. (B) You are a covered entity or business associate and have " +
-		"received the record for treatment, payment, or health care operations, or (C) You have received the record from a " +
-		"covered entity or business associate as permitted by 45 CFR part 164, subparts A and E. A general authorization for " +
-		"the release of medical or other information is NOT sufficient to meet the required elements of written consent to " +
-		"further use or redisclose the record (see 42 CFR 2.31)."
-	// RedisclosureCaution goes with every other mental-health release.
-	RedisclosureCaution = "This copy contains confidential mental-health information disclosed to the named recipient for the " +
-		"stated purpose only. Further disclosure may be restricted by federal and state law (45 CFR 164.502, 164.508) and requires " +
-		"a legal basis of its own."
-)
-
 // ReleasedCopy is what a recipient downloads: the released fields of one document, what the
 // release was, and the notices that go with it.
 type ReleasedCopy struct {
@@ -457,10 +436,7 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 	out := &ReleasedCopy{Release: r.ID, Clinic: doc.Clinic, Recipient: r.Recipient, Basis: r.Basis, Citation: r.Decision.Rule.Citation,
 		Purpose: r.Purpose, Released: r.Created, Document: doc.ID, Category: doc.Category, DateOfService: r.DateOfService,
 		Fields: make(map[string]json.RawMessage, len(fields)), Addenda: []AddendumView{}, Amendments: []*recordvault.Amendment{},
-		Notices: []string{RedisclosureCaution}, Attachments: []AttachmentView{}, doc: doc, release: r, claims: claims}
-	if r.Decision.Part2Notice {
-		out.Notices = []string{Part2Notice}
-	}
+		Notices: policy.Notices(r.Decision), Attachments: []AttachmentView{}, doc: doc, release: r, claims: claims}
 	out.Security = policy.Labels(doc.Category, r.Decision.Part2Notice)
 	for name, value := range fields {
 		if out.Fields[name], err = recordvault.FieldJSON(doc.Category, name, value); err != nil {

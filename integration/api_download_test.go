@@ -91,7 +91,7 @@ func TestAPIDownload(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Release != e.release || c.Document != e.note || len(c.Fields) != 7 || string(c.Fields["plan"]) != `"weekly CBT"` ||
-		c.Notices[0] != app.RedisclosureCaution || c.Citation != "45 CFR 164.524(a)(1)" {
+		c.Notices[0] != policy.RedisclosureCaution || c.Citation != "45 CFR 164.524(a)(1)" {
 		t.Fatalf("released copy: %+v", c)
 	}
 	if want := policy.Labels(recordvault.ProgressNote, false); !slices.Equal(c.Security, want) || !strings.Contains(string(body),

@@ -437,3 +437,13 @@ func TestAccompanies(t *testing.T) {
 		}
 	}
 }
+
+// A Part 2 copy carries 2.32's notice, every other copy the redisclosure caution, never both.
+func TestNotices(t *testing.T) {
+	if n := Notices(Decision{Part2Notice: true}); len(n) != 1 || n[0] != Part2NoticeText {
+		t.Errorf("a Part 2 copy's notices: %q", n)
+	}
+	if n := Notices(Decision{}); len(n) != 1 || n[0] != RedisclosureCaution {
+		t.Errorf("another copy's notices: %q", n)
+	}
+}

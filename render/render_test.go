@@ -91,7 +91,7 @@ func TestReleasedCopyPDF(t *testing.T) {
 			Request:      recordvault.AmendmentRequest{Received: "2026-07-01", Change: "Remove the cravings."},
 			Decision:     &recordvault.AmendmentDecision{Outcome: recordvault.StatusDenied, Ground: recordvault.GroundAccurateAndComplete, Explanation: "Accurate."},
 			Disagreement: &recordvault.AmendmentDisagreement{Statement: "I disagree with the note."}}},
-		Notices: []string{app.Part2Notice}, Security: policy.Labels(recordvault.SUDRecord, true)}
+		Notices: []string{policy.Part2NoticeText}, Security: policy.Labels(recordvault.SUDRecord, true)}
 	var b bytes.Buffer
 	if err := ReleasedCopyPDF(&b, c, now); err != nil {
 		t.Fatal(err)
