@@ -12,6 +12,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/audit/ledger"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/policy"
 )
@@ -219,12 +220,12 @@ func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) (*
 	if err := s.decide(ctx, c, "list_overdue_access_requests", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
 		return nil, err
 	}
-	open := map[string]openRequest{}
+	open := map[string]ledger.OpenRequest{}
 	var gaps []LostPeriod
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+	if err := s.readLedger(ctx, who, func(l *ledger.Clinic) {
 		maps.Copy(open, l.OpenAccess)
-		gaps = lostPeriods(l.head.Losses, time.Time{})
+		gaps = lostPeriods(l.Head().Losses, time.Time{})
 	}); err != nil {
 		return nil, err
 	}

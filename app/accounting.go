@@ -11,6 +11,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/audit"
+	"github.com/recordvault/recordvault/audit/ledger"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/policy"
 )
@@ -70,9 +71,6 @@ func lostPeriods(losses []audit.Loss, since time.Time) []LostPeriod {
 	return out
 }
 
-// AccountingYears is how far back an accounting reaches (164.528(a)(1)).
-const AccountingYears = 6
-
 // missingDetails describes an entry whose release record cannot be read.
 const missingDetails = "the record of this release is missing from storage; the clinic's privacy officer has been alerted"
 
@@ -89,12 +87,12 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 	if err := s.loadClientOrSelf(ctx, c, "read_accounting", client); err != nil {
 		return nil, err
 	}
-	var approvals []approval
+	var approvals []ledger.Approval
 	var losses []audit.Loss
 	downloads := map[string][]time.Time{}
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
-		approvals, losses = slices.Clone(l.Approvals), slices.Clone(l.head.Losses)
+	if err := s.readLedger(ctx, who, func(l *ledger.Clinic) {
+		approvals, losses = slices.Clone(l.Approvals), slices.Clone(l.Head().Losses)
 		for _, a := range approvals {
 			downloads[a.Release] = slices.Clone(l.Downloads[a.Release])
 		}
@@ -110,7 +108,7 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 		return nil, err
 	}
 	now := s.now().UTC()
-	acc := &Accounting{Client: client, From: now.AddDate(-AccountingYears, 0, 0), To: now, Entries: []AccountingEntry{}}
+	acc := &Accounting{Client: client, From: now.AddDate(-ledger.AccountingYears, 0, 0), To: now, Entries: []AccountingEntry{}}
 	acc.Gaps = lostPeriods(losses, acc.From)
 	seen := map[string]bool{}
 	for _, a := range approvals {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/audit/ledger"
 	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/records"
 )
@@ -213,12 +214,12 @@ func (s *Service) OverdueAmendments(ctx context.Context, c access.Caller) (*Over
 	if err := s.decide(ctx, c, "list_overdue_amendments", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
 		return nil, err
 	}
-	open := map[string]openRequest{}
+	open := map[string]ledger.OpenRequest{}
 	var gaps []LostPeriod
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+	if err := s.readLedger(ctx, who, func(l *ledger.Clinic) {
 		maps.Copy(open, l.Open)
-		gaps = lostPeriods(l.head.Losses, time.Time{})
+		gaps = lostPeriods(l.Head().Losses, time.Time{})
 	}); err != nil {
 		return nil, err
 	}
@@ -253,7 +254,7 @@ type Overdue[T any] struct {
 }
 
 // storedAmendment reads amendment request id of o's record, in the service only.
-func (s *Service) storedAmendment(ctx context.Context, clinic string, o openRequest, id string) (*recordvault.Amendment, error) {
+func (s *Service) storedAmendment(ctx context.Context, clinic string, o ledger.OpenRequest, id string) (*recordvault.Amendment, error) {
 	doc, err := s.records.Load(ctx, clinic, o.Client, o.Record)
 	if err != nil {
 		return nil, err

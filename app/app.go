@@ -25,6 +25,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/audit"
+	"github.com/recordvault/recordvault/audit/ledger"
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/notify"
@@ -45,7 +46,7 @@ type Service struct {
 	notifier     notify.Notifier
 	audit        recordvault.Auditor
 	trail        Trail
-	ledger       ledger // what the trail records of disclosures: accountings, ends, used tokens
+	ledger       *ledger.Ledger // what the trail records of disclosures: accountings, ends, used tokens
 	now          func() time.Time
 	jurisdiction string
 }
@@ -61,7 +62,7 @@ type Deps struct {
 	Audit       recordvault.Auditor
 	Trail       Trail // the tamper-evident chain Audit records into, for verification and reading
 	// CheckpointEvery is how many blocks of a clinic's trail are read between checkpoints of
-	// what it records of disclosures; DefaultCheckpointEvery when 0.
+	// what it records of disclosures; ledger.DefaultCheckpointEvery when 0.
 	CheckpointEvery uint64
 	Now             func() time.Time // the clock; time.Now when nil
 	// Jurisdiction is the law the clinics practise under, a key of policy.Jurisdictions;
@@ -77,18 +78,15 @@ func New(deps Deps) (*Service, error) {
 	if deps.Jurisdiction == "" {
 		deps.Jurisdiction = "US"
 	}
-	if deps.CheckpointEvery == 0 {
-		deps.CheckpointEvery = DefaultCheckpointEvery
-	}
 	if _, ok := policy.Jurisdictions[deps.Jurisdiction]; !ok {
 		return nil, fmt.Errorf("app: unknown jurisdiction %q", deps.Jurisdiction)
 	}
 	s := &Service{records: deps.Records, clinic: deps.Clinic, disclosures: deps.Disclosures, tokens: deps.Tokens,
-		codes: deps.Codes, notifier: deps.Notifier, audit: deps.Audit, trail: deps.Trail, ledger: ledger{every: deps.CheckpointEvery},
+		codes: deps.Codes, notifier: deps.Notifier, audit: deps.Audit, trail: deps.Trail, ledger: ledger.New(deps.CheckpointEvery, nil),
 		now: deps.Now, jurisdiction: deps.Jurisdiction}
 	if deps.Clinic != nil && deps.Trail != nil {
 		// Revisions of clinic state go into the trail, and come back from it to every process.
-		s.ledger.witness = deps.Clinic.Witness
+		s.ledger = ledger.New(deps.CheckpointEvery, deps.Clinic.Witness)
 		deps.Clinic.UseRevisionLog(s)
 	}
 	return s, nil
@@ -115,7 +113,7 @@ func (s *Service) Revised(ctx context.Context, clinicID, client string, revision
 // the revisions before the break: access decisions go on, on what the process knows, while
 // what reads the trail itself (downloads, accountings) stops until the chain is repaired.
 func (s *Service) Recall(ctx context.Context, clinicID string) error {
-	err := s.readLedger(ctx, recordvault.AuditEvent{Actor: "recordvault", Clinic: clinicID}, func(*clinicLedger) {})
+	err := s.readLedger(ctx, recordvault.AuditEvent{Actor: "recordvault", Clinic: clinicID}, func(*ledger.Clinic) {})
 	if errors.Is(err, errTrailBroken) {
 		return nil
 	}
@@ -505,9 +503,9 @@ func (s *Service) checkDraft(ctx context.Context, c access.Caller, client string
 	var revision uint64
 	opened, lost := false, false
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Record: doc.ID}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+	if err := s.readLedger(ctx, who, func(l *ledger.Clinic) {
 		revision, opened = l.Drafts[doc.ID]
-		lost = slices.ContainsFunc(l.head.Losses, func(loss audit.Loss) bool { return during(loss, doc.Created) })
+		lost = slices.ContainsFunc(l.Head().Losses, func(loss audit.Loss) bool { return during(loss, doc.Created) })
 	}); err != nil {
 		return err
 	}

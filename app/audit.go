@@ -10,6 +10,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/audit"
+	"github.com/recordvault/recordvault/audit/ledger"
 )
 
 // Trail verifies and reads a clinic's tamper-evident audit chain (*audit.Chain).
@@ -114,4 +115,21 @@ const lossClockSlack = time.Minute
 // during reports whether t falls in the period whose events loss took with it.
 func during(loss audit.Loss, t time.Time) bool {
 	return !t.Before(loss.From.Add(-lossClockSlack)) && !t.After(loss.Until.Add(lossClockSlack))
+}
+
+// errTrailBroken answers a request that needs the trail when the trail fails its check.
+var errTrailBroken = recordvault.Errorf(recordvault.EINTERNAL, "the audit trail failed its integrity check")
+
+// readLedger brings the ledger of who's clinic up to the trail's end and calls view with it.
+// A trail that fails its check is audited as an integrity failure, who being the caller
+// whose request met it, and answered as errTrailBroken.
+func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, view func(*ledger.Clinic)) error {
+	if s.trail == nil {
+		return errNoTrail
+	}
+	err := s.ledger.Read(ctx, s.trail, who.Clinic, view)
+	if !errors.Is(err, audit.ErrBroken) {
+		return err
+	}
+	return s.integrityFailure(ctx, who, "the audit trail failed its integrity check", fmt.Errorf("%w: %w", errTrailBroken, err))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/audit/ledger"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/notify"
 	"github.com/recordvault/recordvault/otp"
@@ -106,7 +107,7 @@ func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id st
 	}
 	ended := false
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Release: r.ID}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) { ended = l.Ended[r.ID] }); err != nil {
+	if err := s.readLedger(ctx, who, func(l *ledger.Clinic) { ended = l.Ended[r.ID] }); err != nil {
 		return nil, err
 	}
 	if ended {
@@ -230,7 +231,7 @@ func (s *Service) recordDownload(ctx context.Context, proof Proof, claims *token
 type live struct {
 	release *ReleaseView
 	doc     *records.Document
-	codes   codeUse
+	codes   ledger.CodeUse
 }
 
 // liveRelease reads the release a verified token names and reports why it cannot be
@@ -259,10 +260,10 @@ func (s *Service) liveRelease(ctx context.Context, claims *tokens.Claims, redeem
 	// bucket writer; the signed trail's record of the release's end and of the token's use
 	// cannot.
 	var ended, used bool
-	var codes codeUse
+	var codes ledger.CodeUse
 	revoked := map[string]bool{}
 	who := recordvault.AuditEvent{Actor: "the recipient of release " + r.ID, Clinic: claims.Clinic, Client: claims.Client, Release: r.ID}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+	if err := s.readLedger(ctx, who, func(l *ledger.Clinic) {
 		ended, used, codes = l.Ended[r.ID], !l.Used[claims.ID].IsZero(), l.Codes[claims.ID]
 		for _, id := range r.Decision.Authorizations {
 			revoked[id] = l.Revoked[id]
@@ -361,10 +362,6 @@ func (s *Service) authorizationsInForce(ctx context.Context, clinic string, part
 	return "", nil
 }
 
-// reasonWrongCode is the audited reason for a refused one-time code; the audit trail's ledger
-// counts these per token.
-const reasonWrongCode = "a wrong, expired, used or exhausted one-time code"
-
 // reasonCodesUsedUp is the audited reason for a code asked for once too often.
 const reasonCodesUsedUp = "codes for this token are used up"
 
@@ -389,7 +386,7 @@ func (s *Service) isRecipient(ctx context.Context, proof Proof, claims *tokens.C
 			return "no one-time code", nil
 		}
 		if err := s.codes.Check(ctx, clinic, claims.ID, proof.Code); errors.Is(err, otp.ErrRefused) {
-			return reasonWrongCode, nil
+			return ledger.ReasonWrongCode, nil
 		} else if err != nil {
 			return "", err
 		}

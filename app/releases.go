@@ -14,6 +14,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/audit/ledger"
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/policy"
@@ -238,7 +239,7 @@ func (s *Service) authorizations(ctx context.Context, clinic, client string, rev
 func (s *Service) revocations(ctx context.Context, c access.Caller, client string) (map[string]bool, error) {
 	var revoked map[string]bool
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client}
-	err := s.readLedger(ctx, who, func(l *clinicLedger) { revoked = maps.Clone(l.Revoked) })
+	err := s.readLedger(ctx, who, func(l *ledger.Clinic) { revoked = maps.Clone(l.Revoked) })
 	return revoked, err
 }
 
@@ -821,7 +822,7 @@ func (s *Service) noticeFacts(ctx context.Context, c access.Caller, client strin
 	}
 	downloaded := map[string]bool{}
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client, Record: doc.ID}
-	if err := s.readLedger(ctx, who, func(l *clinicLedger) {
+	if err := s.readLedger(ctx, who, func(l *ledger.Clinic) {
 		for _, r := range earlier {
 			downloaded[r.ID] = l.Downloaded[r.ID]
 		}

@@ -1,4 +1,7 @@
-package app
+// Package ledger reads the audit trail (package audit) for what it records of disclosures, per
+// clinic, so that the signed trail, not the bucket's records, decides what a rollback cannot
+// revive and what an accounting lists. app writes the events it reads.
+package ledger
 
 import (
 	"context"
@@ -14,24 +17,7 @@ import (
 	"github.com/recordvault/recordvault/tokens"
 )
 
-// errTrailBroken answers a request that needs the trail when the trail fails its check.
-var errTrailBroken = recordvault.Errorf(recordvault.EINTERNAL, "the audit trail failed its integrity check")
-
-// readLedger brings the ledger of who's clinic up to the trail's end and calls view with it.
-// A trail that fails its check is audited as an integrity failure, who being the caller
-// whose request met it, and answered as errTrailBroken.
-func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, view func(*clinicLedger)) error {
-	if s.trail == nil {
-		return errNoTrail
-	}
-	err := s.ledger.read(ctx, s.trail, who.Clinic, view)
-	if !errors.Is(err, audit.ErrBroken) {
-		return err
-	}
-	return s.integrityFailure(ctx, who, "the audit trail failed its integrity check", fmt.Errorf("%w: %w", errTrailBroken, err))
-}
-
-// ledger is what the audit trail records of disclosures, per clinic: accountable approvals
+// Ledger is what the audit trail records of disclosures, per clinic: accountable approvals
 // and their downloads, for accountings; the releases ended, the authorizations revoked and
 // the download tokens used up, so that a record rolled back in the bucket to an earlier
 // version, or a token's used-up marker deleted, revives none of them; the records still
@@ -41,31 +27,35 @@ func (s *Service) readLedger(ctx context.Context, who recordvault.AuditEvent, vi
 // from where the last one stopped (audit.Chain.Scan), so that a read costs a listing and the
 // blocks other processes wrote since; a process starts from the clinic's last checkpoint
 // (saved every `every` blocks read, signed by the audit key), not from the chain's first block.
-type ledger struct {
+type Ledger struct {
 	every uint64
 	// witness passes on the revisions of clinic state read from the trail (clinic.Service's
 	// Witness), so that a process refuses a profile or roster put back to an older revision.
 	witness func(clinic, client string, revision uint64)
 
 	mu      sync.Mutex
-	clinics map[string]*clinicLedger
+	clinics map[string]*Clinic
 }
 
-// ledgerCheckpoint names the ledger's checkpoint of each clinic's chain.
-const ledgerCheckpoint = "disclosure-ledger"
+// checkpointName names the ledger's checkpoint of each clinic's chain.
+const checkpointName = "disclosure-ledger"
 
 // DefaultCheckpointEvery is how many blocks of audit trail the ledger reads between
-// checkpoints when Deps does not say.
+// checkpoints when New is given 0.
 const DefaultCheckpointEvery = 1000
 
-type clinicLedger struct {
+// Clinic is one clinic's ledger, read up to the head of its trail.
+type Clinic struct {
 	mu     sync.Mutex
 	loaded bool // the checkpoint was looked for
 	head   audit.Head
 	saved  uint64     // the blocks the last checkpoint loaded or saved covers
 	fresh  []revision // revisions read since they were last passed on
-	ledgerState
+	State
 }
+
+// Head is the head of the trail the ledger has read, with the losses acknowledged on the way.
+func (cl *Clinic) Head() audit.Head { return cl.head }
 
 // revision is a revision of clinic state the trail records (client "" for the roster).
 type revision struct {
@@ -73,71 +63,96 @@ type revision struct {
 	n      uint64
 }
 
-// ledgerFormat is the version of ledgerState. A checkpoint of another version was made by a
+// ledgerFormat is the version of State. A checkpoint of another version was made by a
 // ledger that kept other things (and missed what this one keeps from earlier events), so it
 // is not taken: the ledger reads the chain from its first block instead.
 const ledgerFormat = 4
 
-// ledgerState is what a checkpoint keeps.
-type ledgerState struct {
+// State is what the ledger knows, and what a checkpoint keeps.
+type State struct {
 	Format     int                    `json:"format"`
-	Approvals  []approval             `json:"approvals"`   // in the trail's order
+	Approvals  []Approval             `json:"approvals"`   // in the trail's order
 	Downloads  map[string][]time.Time `json:"downloads"`   // accounted downloads, by release
 	Downloaded map[string]bool        `json:"downloaded"`  // every release downloaded at least once
 	Ended      map[string]bool        `json:"ended"`       // releases revoked, or ended with an authorization
 	Revoked    map[string]bool        `json:"revoked"`     // authorizations revoked
-	Open       map[string]openRequest `json:"open"`        // amendment requests not yet decided, by id
-	OpenAccess map[string]openRequest `json:"open_access"` // access requests not yet answered, by id
+	Open       map[string]OpenRequest `json:"open"`        // amendment requests not yet decided, by id
+	OpenAccess map[string]OpenRequest `json:"open_access"` // access requests not yet answered, by id
 	Drafts     map[string]uint64      `json:"drafts"`      // records opened as drafts and not yet signed: their latest revision
 	Revisions  map[string]uint64      `json:"revisions"`   // the latest revision of each client's profile; "" the roster's
 	// Used are the download tokens used up, by id, with when: kept while such a token could
 	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
 	Used map[string]time.Time `json:"used"`
 	// Codes counts, by token id, the one-time codes sent and refused, kept as long as Used.
-	Codes  map[string]codeUse `json:"codes"`
+	Codes  map[string]CodeUse `json:"codes"`
 	Latest time.Time          `json:"latest"` // the latest event's time
 }
+
+// ReasonWrongCode is the audited reason for a refused one-time code; the ledger counts these
+// per token.
+const ReasonWrongCode = "a wrong, expired, used or exhausted one-time code"
+
+// AccountingYears is how far back an accounting reaches (164.528(a)(1)), and how long the
+// ledger keeps a disclosure.
+const AccountingYears = 6
 
 // usedTokenKept is how long after its use a token's id is kept.
 const usedTokenKept = tokens.MaxTTL + time.Minute
 
-// codeUse is what the trail records of one token's one-time codes.
-type codeUse struct {
+// CodeUse is what the trail records of one token's one-time codes.
+type CodeUse struct {
 	First    time.Time `json:"first"` // the first code sent or refused
 	Sends    int       `json:"sends"`
 	Failures int       `json:"failures"`
 }
 
-// openRequest is an amendment or access request the trail records as open (its record is
+// OpenRequest is an amendment or access request the trail records as open (its record is
 // the amended record; an access request has none).
-type openRequest struct {
+type OpenRequest struct {
 	At     time.Time `json:"at"`
 	Client string    `json:"client"`
 	Record string    `json:"record,omitempty"`
 }
 
-func newLedgerState() ledgerState {
-	return ledgerState{Format: ledgerFormat, Downloads: map[string][]time.Time{}, Downloaded: map[string]bool{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
-		Used: map[string]time.Time{}, Open: map[string]openRequest{}, OpenAccess: map[string]openRequest{}, Drafts: map[string]uint64{}, Codes: map[string]codeUse{}, Revisions: map[string]uint64{}}
+func newState() State {
+	return State{Format: ledgerFormat, Downloads: map[string][]time.Time{}, Downloaded: map[string]bool{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
+		Used: map[string]time.Time{}, Open: map[string]OpenRequest{}, OpenAccess: map[string]OpenRequest{}, Drafts: map[string]uint64{}, Codes: map[string]CodeUse{}, Revisions: map[string]uint64{}}
 }
 
-// approval is an accountable disclosure as the trail records it.
-type approval struct {
+// Approval is an accountable disclosure as the trail records it.
+type Approval struct {
 	At      time.Time `json:"at"`
 	Release string    `json:"release"`
 	Client  string    `json:"client"`
 	Record  string    `json:"record"`
 }
 
-// read brings clinic's ledger up to the trail's end and calls view with it.
-func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func(*clinicLedger)) error {
-	l.mu.Lock()
-	if l.clinics == nil {
-		l.clinics = map[string]*clinicLedger{}
+// Trail is what the ledger reads: the clinic's verified events on from a head, and its
+// checkpoints.
+type Trail interface {
+	Scan(ctx context.Context, clinic string, from audit.Head, each func(recordvault.AuditEvent) error) (audit.Head, error)
+	LoadCheckpoint(ctx context.Context, clinic, name string) (audit.Checkpoint, error)
+	SaveCheckpoint(ctx context.Context, clinic, name string, cp audit.Checkpoint) error
+}
+
+var _ Trail = (*audit.Chain)(nil)
+
+// New returns a ledger that saves a checkpoint every every blocks it reads
+// (DefaultCheckpointEvery when 0) and passes each revision of clinic state it reads to
+// witness (nil: to no one).
+func New(every uint64, witness func(clinic, client string, revision uint64)) *Ledger {
+	if every == 0 {
+		every = DefaultCheckpointEvery
 	}
+	return &Ledger{every: every, witness: witness, clinics: map[string]*Clinic{}}
+}
+
+// Read brings clinic's ledger up to the trail's end and calls view with it.
+func (l *Ledger) Read(ctx context.Context, trail Trail, clinic string, view func(*Clinic)) error {
+	l.mu.Lock()
 	cl := l.clinics[clinic]
 	if cl == nil {
-		cl = &clinicLedger{}
+		cl = &Clinic{}
 		l.clinics[clinic] = cl
 	}
 	l.mu.Unlock()
@@ -162,11 +177,11 @@ func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func
 		return err
 	}
 	if cl.head.Blocks-cl.saved >= l.every {
-		state, err := json.Marshal(cl.ledgerState)
+		state, err := json.Marshal(cl.State)
 		if err != nil {
-			return fmt.Errorf("app: encode ledger: %w", err)
+			return fmt.Errorf("ledger: encode: %w", err)
 		}
-		if err := trail.SaveCheckpoint(ctx, clinic, ledgerCheckpoint, audit.Checkpoint{Head: cl.head, State: state}); err != nil {
+		if err := trail.SaveCheckpoint(ctx, clinic, checkpointName, audit.Checkpoint{Head: cl.head, State: state}); err != nil {
 			return err
 		}
 		cl.saved = cl.head.Blocks
@@ -176,9 +191,9 @@ func (l *ledger) read(ctx context.Context, trail Trail, clinic string, view func
 }
 
 // load starts the ledger from clinic's checkpoint, or empty when there is none to take.
-func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) error {
-	cl.ledgerState = newLedgerState()
-	cp, err := trail.LoadCheckpoint(ctx, clinic, ledgerCheckpoint)
+func (cl *Clinic) load(ctx context.Context, trail Trail, clinic string) error {
+	cl.State = newState()
+	cp, err := trail.LoadCheckpoint(ctx, clinic, checkpointName)
 	if errors.Is(err, audit.ErrNoCheckpoint) {
 		cl.loaded = true
 		return nil
@@ -186,10 +201,10 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 	if err != nil {
 		return err
 	}
-	st := newLedgerState()
+	st := newState()
 	st.Format = 0
 	if json.Unmarshal(cp.State, &st) == nil && st.Format == ledgerFormat {
-		cl.ledgerState, cl.head, cl.saved = st, cp.Head, cp.Head.Blocks
+		cl.State, cl.head, cl.saved = st, cp.Head, cp.Head.Blocks
 		for client, n := range st.Revisions {
 			cl.fresh = append(cl.fresh, revision{client, n})
 		}
@@ -199,11 +214,11 @@ func (cl *clinicLedger) load(ctx context.Context, trail Trail, clinic string) er
 }
 
 // add takes in one event of the trail.
-func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
+func (cl *Clinic) add(e recordvault.AuditEvent) error {
 	if e.Time.After(cl.Latest) {
 		cl.Latest = e.Time
 	}
-	if e.TokenID != "" && (e.Action == "send_code" && e.Allowed || e.Action == "download" && !e.Allowed && e.Rule == reasonWrongCode) {
+	if e.TokenID != "" && (e.Action == "send_code" && e.Allowed || e.Action == "download" && !e.Allowed && e.Rule == ReasonWrongCode) {
 		u := cl.Codes[e.TokenID]
 		if u.First.IsZero() {
 			u.First = e.Time
@@ -222,11 +237,11 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 	case e.Action == "end_authorization" && e.Authorization != "":
 		cl.Revoked[e.Authorization] = true
 	case e.Action == "amendment_requested" && e.Amendment != "":
-		cl.Open[e.Amendment] = openRequest{At: e.Time, Client: e.Client, Record: e.Record}
+		cl.Open[e.Amendment] = OpenRequest{At: e.Time, Client: e.Client, Record: e.Record}
 	case e.Action == "amendment_decided" || e.Action == "amendment_abandoned":
 		delete(cl.Open, e.Amendment)
 	case e.Action == "access_request_received" && e.AccessRequest != "":
-		cl.OpenAccess[e.AccessRequest] = openRequest{At: e.Time, Client: e.Client}
+		cl.OpenAccess[e.AccessRequest] = OpenRequest{At: e.Time, Client: e.Client}
 	case e.Action == "access_request_answered" || e.Action == "access_request_abandoned":
 		delete(cl.OpenAccess, e.AccessRequest)
 	case e.Action == "state_revised" && e.Revision > cl.Revisions[e.Client]:
@@ -242,7 +257,7 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 	case e.Action == "end_release":
 		cl.Ended[e.Release] = true
 	case e.Action == "release_abandoned":
-		cl.Approvals = slices.DeleteFunc(cl.Approvals, func(a approval) bool { return a.Release == e.Release })
+		cl.Approvals = slices.DeleteFunc(cl.Approvals, func(a Approval) bool { return a.Release == e.Release })
 	case e.Action == "download":
 		cl.Downloaded[e.Release] = true
 		if e.TokenID != "" {
@@ -252,14 +267,14 @@ func (cl *clinicLedger) add(e recordvault.AuditEvent) error {
 			cl.Downloads[e.Release] = append(cl.Downloads[e.Release], e.Time)
 		}
 	case e.Accounted:
-		cl.Approvals = append(cl.Approvals, approval{At: e.Time, Release: e.Release, Client: e.Client, Record: e.Record})
+		cl.Approvals = append(cl.Approvals, Approval{At: e.Time, Release: e.Release, Client: e.Client, Record: e.Record})
 	}
 	return nil
 }
 
 // forget drops what no answer needs any more: used tokens that have expired whatever their
 // lifetime, and disclosures older than any accounting reaches (with a day for clocks).
-func (cl *clinicLedger) forget() {
+func (cl *Clinic) forget() {
 	for id, at := range cl.Used {
 		if cl.Latest.Sub(at) > usedTokenKept {
 			delete(cl.Used, id)
@@ -271,7 +286,7 @@ func (cl *clinicLedger) forget() {
 		}
 	}
 	oldest := cl.Latest.AddDate(-AccountingYears, 0, -1)
-	cl.Approvals = slices.DeleteFunc(cl.Approvals, func(a approval) bool {
+	cl.Approvals = slices.DeleteFunc(cl.Approvals, func(a Approval) bool {
 		if a.At.Before(oldest) {
 			delete(cl.Downloads, a.Release)
 			return true

@@ -1,4 +1,4 @@
-package app
+package ledger
 
 import (
 	"context"
@@ -48,22 +48,22 @@ func TestLedgerEvents(t *testing.T) {
 		{Time: at(17), Action: "draft_revised", Client: "c1", Record: "d3", Revision: 1, Allowed: true},  // another replica's, read late
 		{Time: at(17), Action: "draft_revised", Client: "c1", Record: "d2", Revision: 1, Allowed: false}, // refused: changes nothing
 		{Time: at(18), Action: "send_code", Release: "r4", TokenID: "j4", Allowed: true},
-		{Time: at(19), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: reasonWrongCode},
-		{Time: at(20), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: reasonWrongCode},
+		{Time: at(19), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: ReasonWrongCode},
+		{Time: at(20), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: ReasonWrongCode},
 		{Time: at(21), Action: "download", Release: "r4", TokenID: "j4", Allowed: false, Rule: "no one-time code"}, // not a code tried
 		{Time: at(22), Action: "send_code", Release: "r4", TokenID: "j4", Allowed: true},
 		{Time: at(23), Action: "state_revised", Client: "c1", Revision: 3, Allowed: true},
 		{Time: at(24), Action: "state_revised", Client: "c1", Revision: 2, Allowed: true}, // another replica's, read late
 		{Time: at(25), Action: "state_revised", Revision: 5, Allowed: true},               // the roster
 	}
-	cl := &clinicLedger{ledgerState: newLedgerState()}
+	cl := &Clinic{State: newState()}
 	for _, e := range events {
 		if err := cl.add(e); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cl.forget()
-	if want := []approval{{At: at(0), Release: "r1", Client: "c1", Record: "n1"}}; !slices.Equal(cl.Approvals, want) {
+	if want := []Approval{{At: at(0), Release: "r1", Client: "c1", Record: "n1"}}; !slices.Equal(cl.Approvals, want) {
 		t.Errorf("approvals %+v, want %+v", cl.Approvals, want)
 	}
 	if len(cl.Downloads) != 1 || !slices.Equal(cl.Downloads["r1"], []time.Time{at(3)}) {
@@ -84,7 +84,7 @@ func TestLedgerEvents(t *testing.T) {
 	if !maps.Equal(cl.Drafts, map[string]uint64{"d2": 0, "d3": 2}) {
 		t.Errorf("drafts %v", cl.Drafts)
 	}
-	if want := map[string]codeUse{"j4": {First: at(18), Sends: 2, Failures: 2}}; !maps.Equal(cl.Codes, want) {
+	if want := map[string]CodeUse{"j4": {First: at(18), Sends: 2, Failures: 2}}; !maps.Equal(cl.Codes, want) {
 		t.Errorf("codes %v, want %v", cl.Codes, want)
 	}
 	if want := map[string]uint64{"c1": 3, "": 5}; !maps.Equal(cl.Revisions, want) || !slices.Equal(cl.fresh, []revision{{"c1", 3}, {"", 5}}) {
@@ -118,7 +118,7 @@ func TestLedgerCheckpointFormat(t *testing.T) {
 		"not JSON":        {`{`, false},
 	} {
 		trail := checkpointTrail{cp: audit.Checkpoint{Head: audit.Head{Blocks: 7, Events: 9, Hash: "ab"}, State: json.RawMessage(c.state)}}
-		cl := &clinicLedger{}
+		cl := &Clinic{}
 		if err := cl.load(context.Background(), trail, "c1"); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
