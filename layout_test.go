@@ -67,6 +67,14 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
+	// The HTTP layer and the renderer speak domain and application types only.
+	for pkg, imps := range imports(t, false, "./handlers", "./render") {
+		for _, imp := range imps {
+			if imp == module+"/storage" || imp == module+"/vault" {
+				t.Errorf("%s imports %s", pkg, imp)
+			}
+		}
+	}
 	// The domain and application packages meet Vault through interfaces (package seal's
 	// Keyring, each package's own Signer): the Vault SDK is not among their dependencies.
 	// (minio-go still is, through storage's types: the next step of issue 18.)

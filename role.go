@@ -14,3 +14,10 @@ const (
 
 // Roles lists every role, in a fixed order.
 var Roles = []Role{RoleClinician, RoleClinicAdmin, RoleClient}
+
+// Clinician is one member of a clinic's roster, named by their identity provider's subject.
+type Clinician struct {
+	Subject  string `json:"subject"`
+	Name     string `json:"name"`
+	Licensed bool   `json:"licensed"` // a licensed health care professional (164.524(a)(3), (d)(4))
+}

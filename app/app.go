@@ -310,7 +310,7 @@ func (s *Service) SetCareTeam(ctx context.Context, c access.Caller, client strin
 }
 
 // Clinicians returns the clinic's roster, to its admins and clinicians.
-func (s *Service) Clinicians(ctx context.Context, c access.Caller) ([]storage.Clinician, error) {
+func (s *Service) Clinicians(ctx context.Context, c access.Caller) ([]recordvault.Clinician, error) {
 	if err := s.decide(ctx, c, "list_clinicians", "", "", access.Decide(c, access.CreateClient, access.Target{Clinic: c.Clinic})); err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func (s *Service) Clinicians(ctx context.Context, c access.Caller) ([]storage.Cl
 }
 
 // PutClinician adds a clinician to the roster or updates them.
-func (s *Service) PutClinician(ctx context.Context, c access.Caller, cl storage.Clinician) error {
+func (s *Service) PutClinician(ctx context.Context, c access.Caller, cl recordvault.Clinician) error {
 	if err := s.decide(ctx, c, "put_clinician", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
 		return err
 	}

@@ -514,7 +514,7 @@ func (s *Service) releaseView(c access.Caller, client string, doc *records.Docum
 // onRoster reports whether id names a clinician on the roster of state st. Clinic admins are
 // on no roster: redemption refuses their logins.
 func onRoster(st *storage.Staff, id string) bool {
-	return slices.ContainsFunc(st.Clinicians, func(cl storage.Clinician) bool { return cl.Subject == id })
+	return slices.ContainsFunc(st.Clinicians, func(cl recordvault.Clinician) bool { return cl.Subject == id })
 }
 
 // licensed reports whether the caller is a licensed health care professional on the
@@ -524,7 +524,7 @@ func (s *Service) licensed(ctx context.Context, c access.Caller) (bool, error) {
 	if err != nil {
 		return false, s.auditTampering(ctx, c, "", err)
 	}
-	i := slices.IndexFunc(roster, func(cl storage.Clinician) bool { return cl.Subject == c.ID })
+	i := slices.IndexFunc(roster, func(cl recordvault.Clinician) bool { return cl.Subject == c.ID })
 	return i >= 0 && roster[i].Licensed, nil
 }
 

@@ -344,7 +344,7 @@ func (s *Service) checkTeam(ctx context.Context, clinic string, team []string) e
 	}
 	seen := map[string]bool{}
 	for _, sub := range team {
-		if seen[sub] || !slices.ContainsFunc(st.Clinicians, func(c storage.Clinician) bool { return c.Subject == sub }) {
+		if seen[sub] || !slices.ContainsFunc(st.Clinicians, func(c recordvault.Clinician) bool { return c.Subject == sub }) {
 			return recordvault.Errorf(recordvault.EINVALID, "care team members must be distinct clinicians of the clinic")
 		}
 		seen[sub] = true
@@ -353,7 +353,7 @@ func (s *Service) checkTeam(ctx context.Context, clinic string, team []string) e
 }
 
 // Clinicians returns the clinic's roster, by subject.
-func (s *Service) Clinicians(ctx context.Context, clinic string) ([]storage.Clinician, error) {
+func (s *Service) Clinicians(ctx context.Context, clinic string) ([]recordvault.Clinician, error) {
 	st, _, err := s.readStaff(ctx, clinic)
 	if err != nil {
 		return nil, err
@@ -382,14 +382,14 @@ func (s *Service) readStaff(ctx context.Context, clinic string) (*storage.Staff,
 }
 
 // PutClinician adds a clinician to the roster, or updates their name and licence.
-func (s *Service) PutClinician(ctx context.Context, clinic string, c storage.Clinician) error {
+func (s *Service) PutClinician(ctx context.Context, clinic string, c recordvault.Clinician) error {
 	if !recordvault.ValidSubject(c.Subject) || c.Name == "" || len(c.Name) > 200 {
 		return recordvault.Errorf(recordvault.EINVALID, "a clinician needs a subject (no spaces or slashes) and a name of at most 200 bytes")
 	}
 	return s.editStaff(ctx, clinic, func(st *storage.Staff) {
-		list := slices.DeleteFunc(slices.Clone(st.Clinicians), func(x storage.Clinician) bool { return x.Subject == c.Subject })
+		list := slices.DeleteFunc(slices.Clone(st.Clinicians), func(x recordvault.Clinician) bool { return x.Subject == c.Subject })
 		list = append(list, c)
-		slices.SortFunc(list, func(a, b storage.Clinician) int { return strings.Compare(a.Subject, b.Subject) })
+		slices.SortFunc(list, func(a, b recordvault.Clinician) int { return strings.Compare(a.Subject, b.Subject) })
 		st.Clinicians = list
 	})
 }
@@ -415,7 +415,7 @@ func (s *Service) RemoveClinician(ctx context.Context, clinic, subject string) e
 		after = ids[len(ids)-1]
 	}
 	return s.editStaff(ctx, clinic, func(st *storage.Staff) {
-		st.Clinicians = slices.DeleteFunc(slices.Clone(st.Clinicians), func(x storage.Clinician) bool { return x.Subject == subject })
+		st.Clinicians = slices.DeleteFunc(slices.Clone(st.Clinicians), func(x recordvault.Clinician) bool { return x.Subject == subject })
 	})
 }
 

@@ -177,11 +177,11 @@ func TestCareTeam(t *testing.T) {
 	ctx := context.Background()
 	svc := New(vaulttest.Keyring{}, newFakeStore(), nil)
 	for _, sub := range []string{"dr-lee", "dr-patel"} {
-		if err := svc.PutClinician(ctx, "c1", storage.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
+		if err := svc.PutClinician(ctx, "c1", recordvault.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := svc.PutClinician(ctx, "c1", storage.Clinician{Subject: "dr lee", Name: "x"}); recordvault.ErrorCode(err) != recordvault.EINVALID {
+	if err := svc.PutClinician(ctx, "c1", recordvault.Clinician{Subject: "dr lee", Name: "x"}); recordvault.ErrorCode(err) != recordvault.EINVALID {
 		t.Fatalf("subject with a space: %v", err)
 	}
 	for _, team := range [][]string{{"dr-nobody"}, {"dr-lee", "dr-lee"}} {
@@ -247,7 +247,7 @@ func TestRemoveClinician(t *testing.T) {
 	ctx := context.Background()
 	s := New(vaulttest.Keyring{}, newFakeStore(), nil)
 	for _, sub := range []string{"dr-lee", "dr-patel"} {
-		if err := s.PutClinician(ctx, "c", storage.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
+		if err := s.PutClinician(ctx, "c", recordvault.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

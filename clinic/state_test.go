@@ -34,7 +34,7 @@ func TestTamperedStateRefused(t *testing.T) {
 	store := newFakeStore()
 	svc := New(vaulttest.Keyring{}, store, nil)
 	for _, sub := range []string{"dr-lee", "dr-mallory"} {
-		if err := svc.PutClinician(ctx, "c1", storage.Clinician{Subject: sub, Name: sub}); err != nil {
+		if err := svc.PutClinician(ctx, "c1", recordvault.Clinician{Subject: sub, Name: sub}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -107,13 +107,13 @@ func TestTamperedStateRefused(t *testing.T) {
 	// The roster: licensing oneself is refused, and the edit is not made good by the next
 	// change the service makes to the roster.
 	st := *store.staff
-	st.Clinicians = []storage.Clinician{{Subject: "dr-lee", Name: "dr-lee"}, {Subject: "dr-mallory", Name: "dr-mallory", Licensed: true}}
+	st.Clinicians = []recordvault.Clinician{{Subject: "dr-lee", Name: "dr-lee"}, {Subject: "dr-mallory", Name: "dr-mallory", Licensed: true}}
 	store.staff = &st
 	for _, reader := range []*Service{svc, New(vaulttest.Keyring{}, store, nil)} {
 		if _, err := reader.Clinicians(ctx, "c1"); !errors.Is(err, ErrTampered) {
 			t.Errorf("licensed by a bucket edit: %v", err)
 		}
-		if err := reader.PutClinician(ctx, "c1", storage.Clinician{Subject: "dr-new", Name: "dr-new"}); !errors.Is(err, ErrTampered) {
+		if err := reader.PutClinician(ctx, "c1", recordvault.Clinician{Subject: "dr-new", Name: "dr-new"}); !errors.Is(err, ErrTampered) {
 			t.Errorf("roster change on a tampered roster: %v", err)
 		}
 		if _, err := reader.CreateClient(ctx, "c1", jo, []string{"dr-lee"}); !errors.Is(err, ErrTampered) {
@@ -180,7 +180,7 @@ func teamOfTwo(t *testing.T, writer *Service) *Client {
 	t.Helper()
 	ctx := context.Background()
 	for _, sub := range []string{"dr-lee", "dr-mallory"} {
-		if err := writer.PutClinician(ctx, "c1", storage.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
+		if err := writer.PutClinician(ctx, "c1", recordvault.Clinician{Subject: sub, Name: sub, Licensed: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -207,7 +207,7 @@ func TestRolledBackStateRefused(t *testing.T) {
 	if err := writer.SetCareTeam(ctx, c, []string{"dr-lee"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := writer.PutClinician(ctx, "c1", storage.Clinician{Subject: "dr-mallory", Name: "dr-mallory"}); err != nil { // licence lapsed
+	if err := writer.PutClinician(ctx, "c1", recordvault.Clinician{Subject: "dr-mallory", Name: "dr-mallory"}); err != nil { // licence lapsed
 		t.Fatal(err)
 	}
 	if got := store.profiles[c.ID].Revision; got != withMallory.Revision+1 {

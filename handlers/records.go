@@ -18,7 +18,6 @@ import (
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/audit"
-	"github.com/recordvault/recordvault/storage"
 )
 
 // caller is the access-rules view of the authenticated principal.
@@ -72,7 +71,7 @@ func handleListClinicians(logger *slog.Logger, svc *app.Service) http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, r, http.StatusOK, list[storage.Clinician]{Items: cs})
+		encode(w, r, http.StatusOK, list[recordvault.Clinician]{Items: cs})
 		return nil
 	})
 }
@@ -90,7 +89,7 @@ func handlePutClinician(logger *slog.Logger, svc *app.Service) http.Handler {
 		if err != nil {
 			return recordvault.Errorf(recordvault.EINVALID, "malformed subject")
 		}
-		c := storage.Clinician{Subject: subject, Name: body.Name, Licensed: body.Licensed}
+		c := recordvault.Clinician{Subject: subject, Name: body.Name, Licensed: body.Licensed}
 		if err := svc.PutClinician(r.Context(), caller(r), c); err != nil {
 			return err
 		}

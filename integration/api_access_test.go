@@ -454,7 +454,7 @@ func TestAPIRemoveClinician(t *testing.T) {
 	if slices.Contains(cl.CareTeam, "dr-lee") || !slices.Contains(cl.CareTeam, "dr-patel") {
 		t.Fatalf("care team after the removal: %v", cl.CareTeam)
 	}
-	var roster struct{ Items []storage.Clinician }
+	var roster struct{ Items []recordvault.Clinician }
 	e.must(t, http.StatusOK, &roster, "admin", "GET", "/v1/clinicians", nil)
 	if len(roster.Items) != 1 || roster.Items[0].Subject != "dr-patel" {
 		t.Fatalf("roster after the removal: %+v", roster.Items)
@@ -537,7 +537,7 @@ func TestAPITamperedClinicState(t *testing.T) {
 		t.Fatal("the audit trail does not name the roster's failure")
 	}
 	e.put(t, staffKey, json.RawMessage(genuineStaff))
-	var roster struct{ Items []storage.Clinician }
+	var roster struct{ Items []recordvault.Clinician }
 	e.must(t, http.StatusOK, &roster, "admin", "GET", "/v1/clinicians", nil)
 	for _, c := range roster.Items {
 		if c.Licensed != (c.Subject != "dr-mallory") {

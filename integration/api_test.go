@@ -195,7 +195,7 @@ func newAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, jurisdiction 
 		}
 	}
 	for _, sub := range roster {
-		if err := people.PutClinician(ctx, e.clinic, storage.Clinician{Subject: sub, Name: "Clinician " + sub, Licensed: true}); err != nil {
+		if err := people.PutClinician(ctx, e.clinic, recordvault.Clinician{Subject: sub, Name: "Clinician " + sub, Licensed: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/records"
-	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -102,7 +101,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if id, err := people.Identity(ctx, jo); err != nil || id.FullName != "Jo Example" {
 		t.Fatalf("read an identity with the policy: %v", err)
 	}
-	if err := people.PutClinician(ctx, clinic, storage.Clinician{Subject: "dr-lee", Name: "Dr Lee", Licensed: true}); err != nil {
+	if err := people.PutClinician(ctx, clinic, recordvault.Clinician{Subject: "dr-lee", Name: "Dr Lee", Licensed: true}); err != nil {
 		t.Fatalf("add a clinician with the policy: %v", err)
 	}
 	if err := people.SetCareTeam(ctx, jo, []string{"dr-lee"}); err != nil {

@@ -38,22 +38,15 @@ type Profile struct {
 
 // Staff is a clinic's roster of clinicians.
 type Staff struct {
-	Version    int         `json:"v"`
-	Clinic     string      `json:"clinic"`
-	Clinicians []Clinician `json:"clinicians"`
+	Version    int                     `json:"v"`
+	Clinic     string                  `json:"clinic"`
+	Clinicians []recordvault.Clinician `json:"clinicians"`
 	// Jurisdiction is the clinic's setting of the law it practises under (a key of
 	// policy.Jurisdictions); empty until a clinic admin sets it. It rides with the roster so
 	// that the same tag and revision keep it from being forged or rolled back.
 	Jurisdiction string `json:"jurisdiction,omitempty"`
 	Revision     uint64 `json:"revision,omitempty"` // one more at each change
 	Tag          string `json:"tag"`                // authenticates the roster (see Digest)
-}
-
-// Clinician is one member of a clinic's staff, named by their identity provider's subject.
-type Clinician struct {
-	Subject  string `json:"subject"`
-	Name     string `json:"name"`
-	Licensed bool   `json:"licensed"` // a licensed health care professional (164.524(a)(3), (d)(4))
 }
 
 const (

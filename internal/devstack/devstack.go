@@ -374,7 +374,7 @@ func seedRoster(ctx context.Context, vaultAddr, token string, store *storage.Sto
 	}
 	for _, sub := range slices.Sorted(maps.Keys(demoUsers)) {
 		if u := demoUsers[sub]; slices.Contains(u.Roles, recordvault.RoleClinician) {
-			if err := people.PutClinician(ctx, DemoClinic, storage.Clinician{Subject: sub, Name: u.Name, Licensed: true}); err != nil {
+			if err := people.PutClinician(ctx, DemoClinic, recordvault.Clinician{Subject: sub, Name: u.Name, Licensed: true}); err != nil {
 				return fmt.Errorf("devstack: seed the demo roster: %w", err)
 			}
 		}
