@@ -107,16 +107,12 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 	}
 	p := &storage.Profile{Clinic: clinic, Client: recordvault.NewID(), Created: s.now().UTC(), TransitKey: IdentityKeyName(clinic),
 		Index: index, CareTeam: team, Fields: map[string][]byte{}, Revision: 1}
-	dk, err := s.keys.NewDataKey(ctx, p.TransitKey, crypto.DataKeyContext(clinic, identityCategory, p.Client))
+	key, wrapped, err := seal.NewKey(ctx, s.keys, p.TransitKey, crypto.DataKeyContext(clinic, identityCategory, p.Client))
 	if err != nil {
 		return nil, fmt.Errorf("clinic: create client: %w", err)
 	}
-	key, err := crypto.NewRecordKey(dk.Plaintext)
-	if err != nil {
-		return nil, err
-	}
 	defer key.Destroy()
-	p.WrappedKey = dk.Wrapped
+	p.WrappedKey = wrapped
 	for name, v := range id.Fields() {
 		if p.Fields[name], err = key.SealField(s.rand, binding(p, name), []byte(v)); err != nil {
 			return nil, err
@@ -187,17 +183,16 @@ var ErrUnreadable = recordvault.Errorf(recordvault.EINTERNAL, "client identity c
 
 // Identity decrypts a loaded client's identity (one Vault call).
 func (s *Service) Identity(ctx context.Context, c *Client) (recordvault.Identity, error) {
-	dks, err := s.keys.UnwrapDataKeys(ctx, c.p.TransitKey, []seal.WrappedKey{{Wrapped: c.p.WrappedKey,
-		Context: crypto.DataKeyContext(c.Clinic, identityCategory, c.ID)}})
-	if errors.Is(err, seal.ErrUnwrap) || (err == nil && c.p.TransitKey != IdentityKeyName(c.Clinic)) {
+	if c.p.TransitKey != IdentityKeyName(c.Clinic) {
+		return recordvault.Identity{}, ErrUnreadable
+	}
+	key, err := seal.OpenKey(ctx, s.keys, c.p.TransitKey, seal.WrappedKey{Wrapped: c.p.WrappedKey,
+		Context: crypto.DataKeyContext(c.Clinic, identityCategory, c.ID)})
+	if errors.Is(err, seal.ErrUnwrap) {
 		return recordvault.Identity{}, ErrUnreadable
 	}
 	if err != nil {
 		return recordvault.Identity{}, fmt.Errorf("clinic: unwrap identity: %w", err)
-	}
-	key, err := crypto.NewRecordKey(dks[0])
-	if err != nil {
-		return recordvault.Identity{}, err
 	}
 	defer key.Destroy()
 	fields := make(map[string]string, len(c.p.Fields))

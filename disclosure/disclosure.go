@@ -129,16 +129,12 @@ func (s *Service) Create(ctx context.Context, clinic, client, id, kind, status s
 	}
 	d.Created = s.now().UTC()
 	d.Updated = d.Created
-	dk, err := s.keys.NewDataKey(ctx, d.TransitKey, dataKeyContext(d))
+	key, wrapped, err := seal.NewKey(ctx, s.keys, d.TransitKey, dataKeyContext(d))
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: create: %w", err)
 	}
-	key, err := crypto.NewRecordKey(dk.Plaintext)
-	if err != nil {
-		return nil, err
-	}
 	defer key.Destroy()
-	d.WrappedKey = dk.Wrapped
+	d.WrappedKey = wrapped
 	plain, err := s.seal(key, d, body)
 	if err != nil {
 		return nil, err
@@ -228,28 +224,28 @@ func (s *Service) open(ctx context.Context, ds []*storage.Disclosure, etags []st
 		}
 		wrapped[i] = seal.WrappedKey{Wrapped: d.WrappedKey, Context: dataKeyContext(d)}
 	}
-	dks, err := s.keys.UnwrapDataKeys(ctx, KeyName(ds[0].Clinic), wrapped)
+	keys, err := seal.OpenKeys(ctx, s.keys, KeyName(ds[0].Clinic), wrapped)
 	if errors.Is(err, seal.ErrUnwrap) {
 		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: unwrap: %w", err)
 	}
+	defer func() {
+		for _, k := range keys {
+			k.Destroy()
+		}
+	}()
 	out := make([]*Doc, len(ds))
 	for i, d := range ds {
-		if out[i], err = s.openOne(d, etags[i], dks[i]); err != nil {
+		if out[i], err = openOne(d, etags[i], keys[i]); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (s *Service) openOne(d *storage.Disclosure, etag string, dataKey []byte) (*Doc, error) {
-	key, err := crypto.NewRecordKey(dataKey)
-	if err != nil {
-		return nil, err
-	}
-	defer key.Destroy()
+func openOne(d *storage.Disclosure, etag string, key *crypto.RecordKey) (*Doc, error) {
 	inner, err := key.OpenField(binding(d), d.Body)
 	if err != nil {
 		return nil, ErrUnreadable
@@ -271,13 +267,12 @@ func (s *Service) Update(ctx context.Context, doc *Doc, status string, body any)
 	d := *doc.d
 	d.Status = status
 	d.Updated = s.now().UTC()
-	dks, err := s.keys.UnwrapDataKeys(ctx, d.TransitKey, []seal.WrappedKey{{Wrapped: d.WrappedKey, Context: dataKeyContext(&d)}})
+	key, err := seal.OpenKey(ctx, s.keys, d.TransitKey, seal.WrappedKey{Wrapped: d.WrappedKey, Context: dataKeyContext(&d)})
+	if errors.Is(err, seal.ErrUnwrap) {
+		return fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
 	if err != nil {
 		return fmt.Errorf("disclosure: unwrap: %w", err)
-	}
-	key, err := crypto.NewRecordKey(dks[0])
-	if err != nil {
-		return err
 	}
 	defer key.Destroy()
 	plain, err := s.seal(key, &d, body)

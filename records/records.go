@@ -192,16 +192,12 @@ func (s *Service) create(ctx context.Context, m *storage.Manifest, fields map[st
 	m.Created = s.now().UTC()
 	m.Updated = m.Created
 	m.TransitKey = KeyName(m.Clinic, recordvault.Category(m.Category))
-	dk, err := s.keys.NewDataKey(ctx, m.TransitKey, crypto.DataKeyContext(m.Clinic, m.Category, m.Record))
+	key, wrapped, err := seal.NewKey(ctx, s.keys, m.TransitKey, crypto.DataKeyContext(m.Clinic, m.Category, m.Record))
 	if err != nil {
 		return nil, fmt.Errorf("records: create: %w", err)
 	}
-	key, err := crypto.NewRecordKey(dk.Plaintext)
-	if err != nil {
-		return nil, err
-	}
 	defer key.Destroy()
-	m.WrappedKey = dk.Wrapped
+	m.WrappedKey = wrapped
 	m.Fields = make(map[string][]byte, len(fields))
 	if err := s.sealFields(key, m, fields); err != nil {
 		return nil, err
@@ -388,8 +384,8 @@ func (s *Service) key(ctx context.Context, m *storage.Manifest) (*crypto.RecordK
 	if m.TransitKey != KeyName(m.Clinic, recordvault.Category(m.Category)) {
 		return nil, fmt.Errorf("records: manifest names another key: %w", ErrUnreadable)
 	}
-	dks, err := s.keys.UnwrapDataKeys(ctx, m.TransitKey, []seal.WrappedKey{{
-		Wrapped: m.WrappedKey, Context: crypto.DataKeyContext(m.Clinic, m.Category, m.Record)}})
+	key, err := seal.OpenKey(ctx, s.keys, m.TransitKey, seal.WrappedKey{
+		Wrapped: m.WrappedKey, Context: crypto.DataKeyContext(m.Clinic, m.Category, m.Record)})
 	if errors.Is(err, seal.ErrKeyVersionRetired) {
 		return nil, fmt.Errorf("records: %w: %w", ErrKeyRetired, err)
 	}
@@ -398,10 +394,6 @@ func (s *Service) key(ctx context.Context, m *storage.Manifest) (*crypto.RecordK
 	}
 	if err != nil {
 		return nil, fmt.Errorf("records: unwrap: %w", err)
-	}
-	key, err := crypto.NewRecordKey(dks[0])
-	if err != nil {
-		return nil, err
 	}
 	if err := s.checkMeta(key, m); err != nil {
 		key.Destroy()
