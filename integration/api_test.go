@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/app/apptest"
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/auth"
 	"github.com/recordvault/recordvault/clinic"
@@ -47,10 +47,10 @@ type apiEnv struct {
 	raw                 *minio.Client
 	svc                 *records.Service
 	issuer              *devissuer.Issuer
-	auditLog            *lockedBuffer
-	serverLog           *lockedBuffer // everything the server logs, at debug level
-	mailbox             *mailbox      // what the service sent recipients
-	deps                app.Deps      // what the service runs on
+	auditLog            *apptest.LockedBuffer
+	serverLog           *apptest.LockedBuffer // everything the server logs, at debug level
+	mailbox             *mailbox              // what the service sent recipients
+	deps                app.Deps              // what the service runs on
 	store               *storage.Store
 	vault               *vault.Client
 	api                 *app.Service   // the service behind url
@@ -101,25 +101,6 @@ func (m *mailbox) lastCode(t testing.TB, address string) string {
 
 var oneTimeCode = regexp.MustCompile(`\b[0-9]{8}\b`)
 
-// lockedBuffer is the audit sink's file or the server's log: a buffer safe for the server's
-// goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // newAPIEnv starts the service for one clinic whose users are users (subject → roles); the
 // subjects of users with the clinician role, and those of roster, are put on the clinic's
 // roster of clinicians.
@@ -141,7 +122,7 @@ func newAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, jurisdiction 
 	t.Cleanup(cancel)
 	store, bucket := newStore(t, m)
 	vc := vaultClient(t, v)
-	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &lockedBuffer{}, serverLog: &lockedBuffer{},
+	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &apptest.LockedBuffer{}, serverLog: &apptest.LockedBuffer{},
 		store: store, vault: vc}
 	people := clinic.New(vc, store, nil)
 	disclosures := disclosure.New(vc, vc, store, nil)

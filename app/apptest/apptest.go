@@ -35,7 +35,7 @@ type Env struct {
 	S3      *s3fake.Server
 	Bucket  string
 	Trail   *audit.Chain
-	audit   *lockedBuffer
+	audit   *LockedBuffer
 	Sent    *Outbox
 }
 
@@ -47,7 +47,7 @@ var Clinicians = []string{"dr-lee", "dr-out"}
 func New(t testing.TB, jurisdiction string) *Env {
 	t.Helper()
 	ctx := context.Background()
-	e := &Env{Clinic: "clinic" + strings.ToLower(recordvault.NewID()[:8]), S3: s3fake.New(), Bucket: "apptest", audit: &lockedBuffer{}, Sent: &Outbox{}}
+	e := &Env{Clinic: "clinic" + strings.ToLower(recordvault.NewID()[:8]), S3: s3fake.New(), Bucket: "apptest", audit: &LockedBuffer{}, Sent: &Outbox{}}
 	t.Cleanup(e.S3.Close)
 	store, err := storage.New(storage.Config{Endpoint: e.S3.Endpoint(), AccessKey: "apptest", SecretKey: "apptest-secret", Bucket: e.Bucket, Region: "us-east-1"})
 	if err != nil {
@@ -104,18 +104,20 @@ func (o *Outbox) Send(_ context.Context, m notify.Message) error {
 	return nil
 }
 
-type lockedBuffer struct {
+// LockedBuffer is an audit sink's file or a server's log in memory: a buffer safe for the
+// server's goroutines.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
