@@ -25,14 +25,19 @@ var (
 	clinical = []recordvault.Role{recordvault.RoleClinician}
 )
 
-// note is a complete progress note's fields.
-func note(plan string) map[string]json.RawMessage {
+// fields is a record's fields as a request carries them.
+func fields(values map[string]any) map[string]json.RawMessage {
 	f := map[string]json.RawMessage{}
-	for k, v := range map[string]any{"date_of_service": "2026-11-20", "start_time": "09:00", "stop_time": "09:50",
-		"modality": "individual", "cpt_code": "90834", "diagnosis_codes": []string{"F41.1"}, "plan": plan} {
+	for k, v := range values {
 		f[k], _ = json.Marshal(v)
 	}
 	return f
+}
+
+// note is a complete progress note's fields.
+func note(plan string) map[string]json.RawMessage {
+	return fields(map[string]any{"date_of_service": "2026-11-20", "start_time": "09:00", "stop_time": "09:50",
+		"modality": "individual", "cpt_code": "90834", "diagnosis_codes": []string{"F41.1"}, "plan": plan})
 }
 
 // clientWithNote takes in a client with dr-lee on the care team and a signed note by dr-lee.
