@@ -46,7 +46,7 @@ var Clinicians = []string{"dr-lee", "dr-out"}
 // a fresh bucket of a fresh fake endpoint, with Clinicians on its roster.
 func New(t testing.TB, jurisdiction string) *Env {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	e := &Env{Clinic: "clinic" + strings.ToLower(recordvault.NewID()[:8]), S3: s3fake.New(), Bucket: "apptest", audit: &LockedBuffer{}, Sent: &Outbox{}}
 	t.Cleanup(e.S3.Close)
 	store, err := storage.New(storage.Config{Endpoint: e.S3.Endpoint(), AccessKey: "apptest", SecretKey: "apptest-secret", Bucket: e.Bucket, Region: "us-east-1"})
