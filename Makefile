@@ -46,7 +46,7 @@ FUZZ_SCALE ?= 1
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzOpenStream$$' -fuzztime $$((200000 * $(FUZZ_SCALE)))x ./crypto
 	go test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $$((500000 * $(FUZZ_SCALE)))x ./crypto
-	go test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $$((300000 * $(FUZZ_SCALE)))x ./storage
+	go test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $$((300000 * $(FUZZ_SCALE)))x ./records
 	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $$((100000 * $(FUZZ_SCALE)))x ./tokens
 
 integration: images browser

@@ -1,7 +1,9 @@
 package recordvault_test
 
 import (
+	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -75,12 +77,67 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
-	// The domain and application packages meet Vault through interfaces (package seal's
-	// Keyring, each package's own Signer): the Vault SDK is not among their dependencies.
-	// (minio-go still is, through storage's types: the next step of issue 18.)
-	for _, dep := range imports(t, true, "./records", "./clinic", "./disclosure", "./audit/...", "./app", "./otp", "./tokens")[""] {
-		if strings.HasPrefix(dep, "github.com/hashicorp/vault/api") {
-			t.Errorf("a domain or application package depends on %s", dep)
+	// The domain, application and HTTP packages meet Vault and S3 through interfaces declared
+	// where they are used (package seal's Keyring, each package's own Signer and Store over
+	// storage/object): neither SDK is among their dependencies, and storage/object itself
+	// imports nothing but the domain.
+	domain := []string{"./records", "./clinic", "./disclosure", "./audit/...", "./app", "./otp", "./tokens",
+		"./handlers", "./render", "./storage/object", "./notify"}
+	for _, dep := range imports(t, true, domain...)[""] {
+		for prefix := range sdk {
+			if strings.HasPrefix(dep, prefix) {
+				t.Errorf("a domain, application or HTTP package depends on %s", dep)
+			}
 		}
+	}
+}
+
+// The package map that opens docs/ARCHITECTURE.md is true to the code: a row for every
+// package of the module, naming exactly the module packages it imports.
+func TestPackageMap(t *testing.T) {
+	doc, err := os.ReadFile("docs/ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := func(path string) string {
+		if path == module {
+			return "recordvault"
+		}
+		return strings.TrimPrefix(path, module+"/")
+	}
+	ticked := regexp.MustCompile("`([^`]+)`")
+	_, section, _ := strings.Cut(string(doc), "\n## Package map\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	mapped := map[string][]string{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		pkg := ticked.FindStringSubmatch(cells[1])[1]
+		var imps []string
+		for _, m := range ticked.FindAllStringSubmatch(cells[3], -1) {
+			imps = append(imps, m[1])
+		}
+		mapped[pkg] = imps
+	}
+	for pkg, imps := range imports(t, false, "./...") {
+		var want []string
+		for _, imp := range imps {
+			if imp == module || strings.HasPrefix(imp, module+"/") {
+				want = append(want, name(imp))
+			}
+		}
+		got, ok := mapped[name(pkg)]
+		switch {
+		case !ok:
+			t.Errorf("docs/ARCHITECTURE.md's package map has no row for %s", name(pkg))
+		case !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))):
+			t.Errorf("the package map says %s imports %v; it imports %v", name(pkg), got, want)
+		}
+		delete(mapped, name(pkg))
+	}
+	for pkg := range mapped {
+		t.Errorf("the package map lists %s, which is not a package", pkg)
 	}
 }

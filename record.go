@@ -38,6 +38,28 @@ var validID = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
 // ValidID reports whether id has the form of a recordvault id (clinic, client, record, blob).
 func ValidID(id string) bool { return validID.MatchString(id) }
 
+// ValidIDs reports whether every one of ids is ValidID.
+func ValidIDs(ids ...string) bool {
+	for _, id := range ids {
+		if !ValidID(id) {
+			return false
+		}
+	}
+	return true
+}
+
+var validName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,127}$`)
+
+// ValidName reports whether s has the form of a fixed schema name that stored state carries
+// in the clear: a kind, status, category, field name or Transit key name.
+func ValidName(s string) bool { return validName.MatchString(s) }
+
+var validDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ValidDigest reports whether s has the form of a hex SHA-256 digest or HMAC (a blind index,
+// a tag, a code's MAC).
+func ValidDigest(s string) bool { return validDigest.MatchString(s) }
+
 // NewID returns a fresh random id: 26 characters of lowercase base32, 130 bits.
 func NewID() string { return strings.ToLower(rand.Text()) }
 

@@ -22,21 +22,17 @@ import (
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/audit/ledger"
 	"github.com/recordvault/recordvault/clinic"
-	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/notify"
-	"github.com/recordvault/recordvault/otp"
 	"github.com/recordvault/recordvault/policy"
-	"github.com/recordvault/recordvault/records"
-	"github.com/recordvault/recordvault/tokens"
 )
 
 // Service runs the operations.
 type Service struct {
-	records      *records.Service
-	clinic       *clinic.Service
-	disclosures  *disclosure.Service
-	tokens       *tokens.Service
-	codes        *otp.Service
+	records      Records
+	clinic       People
+	disclosures  Disclosures
+	tokens       Tokens
+	codes        Codes
 	notifier     notify.Notifier
 	audit        recordvault.Auditor
 	trail        Trail
@@ -47,11 +43,11 @@ type Service struct {
 
 // Deps are what the Service works with.
 type Deps struct {
-	Records     *records.Service
-	Clinic      *clinic.Service
-	Disclosures *disclosure.Service
-	Tokens      *tokens.Service
-	Codes       *otp.Service    // one-time codes for recipients without a login
+	Records     Records
+	Clinic      People
+	Disclosures Disclosures
+	Tokens      Tokens
+	Codes       Codes           // one-time codes for recipients without a login
 	Notifier    notify.Notifier // delivers them
 	Audit       recordvault.Auditor
 	Trail       Trail // the tamper-evident chain Audit records into, for verification and reading

@@ -8,12 +8,11 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/records"
-	"github.com/recordvault/recordvault/storage"
 )
 
 // Attachments: a record's filed documents (PDF), streamed in and out encrypted.
 
-func hasPDF(blobs []storage.Blob) bool {
+func hasPDF(blobs []records.Blob) bool {
 	for _, b := range blobs {
 		if b.MediaType == MediaTypePDF {
 			return true

@@ -14,7 +14,6 @@ import (
 	"github.com/recordvault/recordvault/audit/ledger"
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/records"
-	"github.com/recordvault/recordvault/storage"
 )
 
 // Records: drafts written and signed, read, listed; a signed record never changes.
@@ -83,8 +82,8 @@ func (s *Service) CreateRecord(ctx context.Context, c access.Caller, client stri
 		return nil, errEvaluationNeedsDocument
 	}
 	participants := append([]string{client}, nr.OtherParticipants...)
-	if len(participants) > storage.MaxParticipants {
-		return nil, recordvault.Errorf(recordvault.EINVALID, "a record has at most %d participants", storage.MaxParticipants)
+	if len(participants) > records.MaxParticipants {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "a record has at most %d participants", records.MaxParticipants)
 	}
 	seen := map[string]bool{}
 	var cls []*clinic.Client

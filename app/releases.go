@@ -18,7 +18,6 @@ import (
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/records"
-	"github.com/recordvault/recordvault/storage"
 )
 
 // Releases. Every disclosure is a release: one document, one recipient, one legal basis,
@@ -352,7 +351,7 @@ func (s *Service) releaseView(c access.Caller, client string, doc *records.Docum
 
 // onRoster reports whether id names a clinician on the roster of state st. Clinic admins are
 // on no roster: redemption refuses their logins.
-func onRoster(st *storage.Staff, id string) bool {
+func onRoster(st *clinic.Staff, id string) bool {
 	return slices.ContainsFunc(st.Clinicians, func(cl recordvault.Clinician) bool { return cl.Subject == id })
 }
 

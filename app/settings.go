@@ -7,8 +7,8 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
+	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/policy"
-	"github.com/recordvault/recordvault/storage"
 )
 
 // Clinic settings. The law a clinic practises under is the clinic's, not the deployment's: a
@@ -30,7 +30,7 @@ type ClinicView struct {
 
 // clinicState reads the caller's clinic's roster and settings; a state that fails its check
 // is audited as tampering.
-func (s *Service) clinicState(ctx context.Context, c access.Caller) (*storage.Staff, error) {
+func (s *Service) clinicState(ctx context.Context, c access.Caller) (*clinic.Staff, error) {
 	st, err := s.clinic.State(ctx, c.Clinic)
 	if err != nil {
 		return nil, s.auditTampering(ctx, c, "", err)
@@ -40,7 +40,7 @@ func (s *Service) clinicState(ctx context.Context, c access.Caller) (*storage.St
 
 // jurisdictionIn returns the law a clinic in state st practises under, and whether it is the
 // deployment's default rather than the clinic's setting.
-func (s *Service) jurisdictionIn(st *storage.Staff) (string, bool) {
+func (s *Service) jurisdictionIn(st *clinic.Staff) (string, bool) {
 	if st.Jurisdiction != "" {
 		return st.Jurisdiction, false
 	}

@@ -197,4 +197,14 @@ func TestCareTeamAndRoster(t *testing.T) {
 	if roster, err := e.Service.Clinicians(ctx, adm); err != nil || len(roster) != 1 {
 		t.Fatalf("the roster: %v %+v", err, roster)
 	}
+	newcomer := recordvault.Clinician{Subject: "dr-new", Name: "Dr New", Licensed: true}
+	if err := e.Service.PutClinician(ctx, e.Caller("dr-lee", clinical...), newcomer); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Fatalf("a clinician putting one on the roster: %v", err)
+	}
+	if err := e.Service.PutClinician(ctx, adm, newcomer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Service.SetCareTeam(ctx, adm, client, []string{"dr-lee", "dr-new"}); err != nil {
+		t.Fatalf("a team with the newcomer on the roster: %v", err)
+	}
 }

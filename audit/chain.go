@@ -16,7 +16,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/seal"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/transit"
 )
 
@@ -63,8 +63,6 @@ type BlockStore interface {
 	CreateAuditLoss(ctx context.Context, clinic string, first, resume uint64, body []byte) error
 	ReadAuditLosses(ctx context.Context, clinic string, first uint64) ([][]byte, error)
 }
-
-var _ BlockStore = (*storage.Store)(nil)
 
 // SigningKeyName is the Transit key that signs a clinic's audit blocks.
 func SigningKeyName(clinic string) string { return transit.Name(clinic, transit.AuditSigning) }
@@ -240,7 +238,7 @@ func (c *Chain) write(ctx context.Context, clinic string, cc *clinicChain, event
 			return err
 		}
 		err = c.store.CreateAuditBlock(ctx, clinic, cc.next, body)
-		if errors.Is(err, storage.ErrExists) {
+		if errors.Is(err, object.ErrExists) {
 			cc.synced = false // another replica wrote this one: chain after it
 			continue
 		}
@@ -457,7 +455,7 @@ func readBlock(ctx context.Context, store BlockStore, clinic string, seq uint64,
 
 // checkBlock checks block seq as read (body, or the read's error): see readBlock.
 func checkBlock(ctx context.Context, clinic string, seq uint64, body []byte, err error, verify verifyFunc) (json.RawMessage, error) {
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, object.ErrNotFound) {
 		return nil, brokenAt(seq, "block %d is missing", seq)
 	}
 	if err != nil {
@@ -564,7 +562,7 @@ func (w walk) scan(ctx context.Context, from Head) (Head, error) {
 	next := h.Blocks - min(h.Blocks, 1)
 	for {
 		seqs, err := w.store.ListAuditBlocks(ctx, w.clinic, next, listPage)
-		if errors.Is(err, storage.ErrStrayAuditObject) {
+		if errors.Is(err, ErrStrayObject) {
 			return h, broken("an object after block %d is not a block", h.Blocks)
 		}
 		if err != nil {
@@ -697,8 +695,6 @@ type Restorer interface {
 	BlockStore
 	RestoreAuditBlock(ctx context.Context, clinic string, seq uint64, genuine []byte) error
 }
-
-var _ Restorer = (*storage.Store)(nil)
 
 // Restore walks clinic's chain as Verify does and, at each break where the block's genuine
 // version is still stored (hidden behind a delete marker or newer versions, in a versioned

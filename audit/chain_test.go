@@ -19,12 +19,12 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/audit"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/vault/vaulttest"
 )
 
 // blockStore keeps blocks in memory, with create-only semantics like the real store's
-// If-None-Match, an optional delay per write and an injectable failure.
+// If-None-Match, writes that can be held and an injectable failure.
 type blockStore struct {
 	mu          sync.Mutex
 	blocks      map[string]map[uint64][]byte
@@ -33,7 +33,7 @@ type blockStore struct {
 	older       map[string]map[uint64][][]byte // earlier versions of blocks, newest first (a versioned bucket)
 	beforeLoss  func()                         // called, when set, as a loss is about to be stored
 	stray       map[string]bool
-	delay       time.Duration
+	hold        chan struct{} // when set, writes wait until it is closed
 	fail        error
 	writes      int
 	reads       int
@@ -73,7 +73,7 @@ func (s *blockStore) RestoreAuditBlock(_ context.Context, clinic string, seq uin
 			return nil
 		}
 	}
-	return storage.ErrNotFound
+	return object.ErrNotFound
 }
 
 func (s *blockStore) ReadAuditBlockVersions(_ context.Context, clinic string, seq uint64) ([][]byte, error) {
@@ -97,7 +97,7 @@ func (s *blockStore) CreateAuditLoss(_ context.Context, clinic string, first, re
 	defer s.mu.Unlock()
 	key := fmt.Sprintf("%s/%d/%d", clinic, first, resume)
 	if _, ok := s.losses[key]; ok {
-		return storage.ErrExists
+		return object.ErrExists
 	}
 	s.losses[key] = slices.Clone(body)
 	return nil
@@ -121,7 +121,7 @@ func (s *blockStore) ReadAuditCheckpoint(_ context.Context, clinic, name string)
 	defer s.mu.Unlock()
 	b, ok := s.checkpoints[clinic+"/"+name]
 	if !ok {
-		return nil, "", storage.ErrNotFound
+		return nil, "", object.ErrNotFound
 	}
 	return slices.Clone(b), etagOf(b), nil
 }
@@ -132,9 +132,9 @@ func (s *blockStore) PutAuditCheckpoint(_ context.Context, clinic, name string, 
 	b, ok := s.checkpoints[clinic+"/"+name]
 	switch {
 	case etag == "" && ok:
-		return storage.ErrExists
+		return object.ErrExists
 	case etag != "" && (!ok || etagOf(b) != etag):
-		return storage.ErrChanged
+		return object.ErrChanged
 	}
 	s.checkpoints[clinic+"/"+name] = slices.Clone(body)
 	return nil
@@ -143,7 +143,9 @@ func (s *blockStore) PutAuditCheckpoint(_ context.Context, clinic, name string, 
 func etagOf(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }
 
 func (s *blockStore) CreateAuditBlock(_ context.Context, clinic string, seq uint64, body []byte) error {
-	time.Sleep(s.delay)
+	if s.hold != nil {
+		<-s.hold
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
@@ -153,7 +155,7 @@ func (s *blockStore) CreateAuditBlock(_ context.Context, clinic string, seq uint
 		s.blocks[clinic] = map[uint64][]byte{}
 	}
 	if _, ok := s.blocks[clinic][seq]; ok {
-		return storage.ErrExists
+		return object.ErrExists
 	}
 	s.blocks[clinic][seq] = slices.Clone(body)
 	s.writes++
@@ -166,7 +168,7 @@ func (s *blockStore) ReadAuditBlock(_ context.Context, clinic string, seq uint64
 	s.reads++
 	b, ok := s.blocks[clinic][seq]
 	if !ok {
-		return nil, storage.ErrNotFound
+		return nil, object.ErrNotFound
 	}
 	return slices.Clone(b), nil
 }
@@ -175,7 +177,7 @@ func (s *blockStore) ListAuditBlocks(_ context.Context, clinic string, from uint
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stray[clinic] {
-		return nil, storage.ErrStrayAuditObject
+		return nil, audit.ErrStrayObject
 	}
 	var seqs []uint64
 	for seq := range s.blocks[clinic] {
@@ -210,13 +212,26 @@ func recordAll(t *testing.T, clinic string, n int, chains ...*audit.Chain) {
 	wg.Wait()
 }
 
-// Concurrent events share blocks (group commit), every one of them is in the chain, and the
+// Concurrent events share blocks (group commit): while a block is being written, the events
+// that arrive wait for the next one together. Every one of them is in the chain, and the
 // chain verifies.
 func TestChainGroupsConcurrentEvents(t *testing.T) {
 	store := newBlockStore()
-	store.delay = 5 * time.Millisecond
+	store.hold = make(chan struct{})
 	chain := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
-	recordAll(t, "c1", 300, chain)
+	var started, recorded sync.WaitGroup
+	started.Add(300)
+	for i := range 300 {
+		recorded.Go(func() {
+			started.Done()
+			if err := chain.Record(context.Background(), event("c1", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	started.Wait() // the first block's write is held until every event has been sent
+	close(store.hold)
+	recorded.Wait()
 	head, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(context.Background(), "c1", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +249,6 @@ func TestChainGroupsConcurrentEvents(t *testing.T) {
 // holds every event of both, in one line.
 func TestChainTwoWriters(t *testing.T) {
 	store := newBlockStore()
-	store.delay = time.Millisecond
 	a := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
 	b := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil)
 	for range 5 {

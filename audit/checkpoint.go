@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 )
 
 // A Checkpoint is what a reader of a clinic's chain keeps of the events up to a head (its
@@ -56,7 +56,7 @@ func (c *Chain) SaveCheckpoint(ctx context.Context, clinic, name string, cp Chec
 		return err
 	}
 	err = c.store.PutAuditCheckpoint(ctx, clinic, name, body, etag)
-	if errors.Is(err, storage.ErrExists) || errors.Is(err, storage.ErrChanged) {
+	if errors.Is(err, object.ErrExists) || errors.Is(err, object.ErrChanged) {
 		return nil
 	}
 	if err != nil {
@@ -69,7 +69,7 @@ func (c *Chain) SaveCheckpoint(ctx context.Context, clinic, name string, cp Chec
 // stored object, whether it passed its check or not, for replacing it.
 func (c *Chain) readCheckpoint(ctx context.Context, clinic, name string) (Checkpoint, string, error) {
 	body, etag, err := c.store.ReadAuditCheckpoint(ctx, clinic, name)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, object.ErrNotFound) {
 		return Checkpoint{}, "", ErrNoCheckpoint
 	}
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 )
 
 // A Loss is a clinic privacy officer's acknowledgment that blocks of the clinic's chain are
@@ -142,7 +142,7 @@ func (c *Chain) storeLoss(ctx context.Context, loss Loss) error {
 		return err
 	}
 	err = c.store.CreateAuditLoss(ctx, loss.Clinic, loss.First, loss.Resume, body)
-	if errors.Is(err, storage.ErrExists) {
+	if errors.Is(err, object.ErrExists) {
 		// Either another request stored the same loss since the walk, or the walk stopped at
 		// the break because the loss stored there fails its check.
 		h, _ := walk{store: c.store, clinic: loss.Clinic, verify: c.verifier(loss.Clinic)}.scan(ctx, Head{})

@@ -26,25 +26,23 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/seal"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/transit"
 )
 
 // Store is what the service needs of object storage.
 type Store interface {
-	CreateProfile(ctx context.Context, p *storage.Profile) (string, error)
-	ReplaceProfile(ctx context.Context, p *storage.Profile, etag string) (string, error)
+	CreateProfile(ctx context.Context, p *Profile) (string, error)
+	ReplaceProfile(ctx context.Context, p *Profile, etag string) (string, error)
 	DeleteProfile(ctx context.Context, clinic, client string) error
-	ReadProfile(ctx context.Context, clinic, client string) (*storage.Profile, string, error)
+	ReadProfile(ctx context.Context, clinic, client string) (*Profile, string, error)
 	ListClients(ctx context.Context, clinic, after string, limit int) ([]string, error)
 	AddIndex(ctx context.Context, clinic, index, client string) error
 	RemoveIndex(ctx context.Context, clinic, index, client string) error
 	FindIndex(ctx context.Context, clinic, index string) ([]string, error)
-	ReadStaff(ctx context.Context, clinic string) (*storage.Staff, string, error)
-	WriteStaff(ctx context.Context, st *storage.Staff, etag string) (string, error)
+	ReadStaff(ctx context.Context, clinic string) (*Staff, string, error)
+	WriteStaff(ctx context.Context, st *Staff, etag string) (string, error)
 }
-
-var _ Store = (*storage.Store)(nil)
 
 // identityCategory names identity fields in their crypto binding, apart from every record
 // category.
@@ -83,11 +81,11 @@ type Client struct {
 	ID, Clinic string
 	Created    time.Time
 	CareTeam   []string
-	p          *storage.Profile
+	p          *Profile
 	etag       string
 }
 
-func loaded(p *storage.Profile, etag string) *Client {
+func loaded(p *Profile, etag string) *Client {
 	return &Client{ID: p.Client, Clinic: p.Clinic, Created: p.Created, CareTeam: slices.Clone(p.CareTeam), p: p, etag: etag}
 }
 
@@ -105,7 +103,7 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 	if err != nil {
 		return nil, err
 	}
-	p := &storage.Profile{Clinic: clinic, Client: recordvault.NewID(), Created: s.now().UTC(), TransitKey: IdentityKeyName(clinic),
+	p := &Profile{Clinic: clinic, Client: recordvault.NewID(), Created: s.now().UTC(), TransitKey: IdentityKeyName(clinic),
 		Index: index, CareTeam: team, Fields: map[string][]byte{}, Revision: 1}
 	key, wrapped, err := seal.NewKey(ctx, s.keys, p.TransitKey, crypto.DataKeyContext(clinic, identityCategory, p.Client))
 	if err != nil {
@@ -133,7 +131,7 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 	return loaded(p, etag), nil
 }
 
-func binding(p *storage.Profile, name string) crypto.Binding {
+func binding(p *Profile, name string) crypto.Binding {
 	return crypto.Binding{Clinic: p.Clinic, Category: identityCategory, Record: p.Client, Name: name}
 }
 
@@ -147,7 +145,7 @@ func (s *Service) index(ctx context.Context, clinic, fullName, dateOfBirth strin
 }
 
 // tagProfile sets p's tag for its content as it stands.
-func (s *Service) tagProfile(ctx context.Context, p *storage.Profile) (err error) {
+func (s *Service) tagProfile(ctx context.Context, p *Profile) (err error) {
 	p.Tag, err = s.tags.tag(ctx, p.Clinic, p.Digest())
 	return err
 }
@@ -163,7 +161,7 @@ func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Clien
 		return nil, err
 	}
 	p, etag, err := s.store.ReadProfile(ctx, clinic, client)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, object.ErrNotFound) {
 		return nil, recordvault.ErrNotFound
 	}
 	if err != nil {
@@ -172,7 +170,7 @@ func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Clien
 	if err := s.tags.check(ctx, clinic, p.Digest(), p.Tag); err != nil {
 		return nil, fmt.Errorf("clinic: client %s: %w", client, err)
 	}
-	if err := s.revs.see(profileKey(clinic, client), p.Revision); err != nil {
+	if err := s.revs.see(profileRevisionKey(clinic, client), p.Revision); err != nil {
 		return nil, fmt.Errorf("clinic: client %s: revision %d is older than one seen: %w", client, p.Revision, err)
 	}
 	return loaded(p, etag), nil
@@ -237,12 +235,12 @@ func (s *Service) SetCareTeam(ctx context.Context, c *Client, team []string) err
 	if err := s.checkTeam(ctx, c.Clinic, team); err != nil {
 		return err
 	}
-	return s.replaceProfile(ctx, c, func(p *storage.Profile) { p.CareTeam = team })
+	return s.replaceProfile(ctx, c, func(p *Profile) { p.CareTeam = team })
 }
 
 // replaceProfile stores c's profile as change leaves it, tagged anew, if the client has not
 // changed since c was loaded; c then holds what was stored.
-func (s *Service) replaceProfile(ctx context.Context, c *Client, change func(p *storage.Profile)) error {
+func (s *Service) replaceProfile(ctx context.Context, c *Client, change func(p *Profile)) error {
 	p := *c.p
 	change(&p)
 	p.Revision++
@@ -250,7 +248,7 @@ func (s *Service) replaceProfile(ctx context.Context, c *Client, change func(p *
 		return err
 	}
 	etag, err := s.store.ReplaceProfile(ctx, &p, c.etag)
-	if errors.Is(err, storage.ErrChanged) {
+	if errors.Is(err, object.ErrChanged) {
 		return errChanged
 	}
 	if err != nil {
@@ -278,7 +276,7 @@ func (s *Service) LinkAccount(ctx context.Context, c *Client, subject string) er
 		return fmt.Errorf("clinic: index account: %w", err)
 	}
 	old := c.p.Account
-	if err := s.replaceProfile(ctx, c, func(p *storage.Profile) { p.Account = index }); err != nil {
+	if err := s.replaceProfile(ctx, c, func(p *Profile) { p.Account = index }); err != nil {
 		return err
 	}
 	if old != "" && old != index {
@@ -327,8 +325,8 @@ func (s *Service) accountClients(ctx context.Context, clinic, index string) ([]s
 
 // checkTeam requires every member of a care team to be a distinct clinician of the roster.
 func (s *Service) checkTeam(ctx context.Context, clinic string, team []string) error {
-	if len(team) > storage.MaxCareTeam {
-		return recordvault.Errorf(recordvault.EINVALID, "a care team has at most %d clinicians", storage.MaxCareTeam)
+	if len(team) > MaxCareTeam {
+		return recordvault.Errorf(recordvault.EINVALID, "a care team has at most %d clinicians", MaxCareTeam)
 	}
 	if len(team) == 0 {
 		return nil
@@ -357,7 +355,7 @@ func (s *Service) Clinicians(ctx context.Context, clinic string) ([]recordvault.
 }
 
 // readStaff reads the clinic's roster and checks its tag (a roster never stored is empty).
-func (s *Service) readStaff(ctx context.Context, clinic string) (*storage.Staff, string, error) {
+func (s *Service) readStaff(ctx context.Context, clinic string) (*Staff, string, error) {
 	if err := s.recall(ctx, clinic); err != nil {
 		return nil, "", err
 	}
@@ -370,7 +368,7 @@ func (s *Service) readStaff(ctx context.Context, clinic string) (*storage.Staff,
 			return nil, "", fmt.Errorf("clinic: roster: %w", err)
 		}
 	}
-	if err := s.revs.see(rosterKey(clinic), st.Revision); err != nil {
+	if err := s.revs.see(rosterRevisionKey(clinic), st.Revision); err != nil {
 		return nil, "", fmt.Errorf("clinic: roster: revision %d is older than one seen: %w", st.Revision, err)
 	}
 	return st, etag, nil
@@ -381,7 +379,7 @@ func (s *Service) PutClinician(ctx context.Context, clinic string, c recordvault
 	if !recordvault.ValidSubject(c.Subject) || c.Name == "" || len(c.Name) > 200 {
 		return recordvault.Errorf(recordvault.EINVALID, "a clinician needs a subject (no spaces or slashes) and a name of at most 200 bytes")
 	}
-	return s.editStaff(ctx, clinic, func(st *storage.Staff) {
+	return s.editStaff(ctx, clinic, func(st *Staff) {
 		list := slices.DeleteFunc(slices.Clone(st.Clinicians), func(x recordvault.Clinician) bool { return x.Subject == c.Subject })
 		list = append(list, c)
 		slices.SortFunc(list, func(a, b recordvault.Clinician) int { return strings.Compare(a.Subject, b.Subject) })
@@ -409,7 +407,7 @@ func (s *Service) RemoveClinician(ctx context.Context, clinic, subject string) e
 		}
 		after = ids[len(ids)-1]
 	}
-	return s.editStaff(ctx, clinic, func(st *storage.Staff) {
+	return s.editStaff(ctx, clinic, func(st *Staff) {
 		st.Clinicians = slices.DeleteFunc(slices.Clone(st.Clinicians), func(x recordvault.Clinician) bool { return x.Subject == subject })
 	})
 }
@@ -438,7 +436,7 @@ func (s *Service) leaveCareTeam(ctx context.Context, clinic, client, subject str
 
 // State returns the clinic's state, checked: its roster and its settings (the jurisdiction,
 // "" when no admin has set it), for a caller that needs both from one read.
-func (s *Service) State(ctx context.Context, clinic string) (*storage.Staff, error) {
+func (s *Service) State(ctx context.Context, clinic string) (*Staff, error) {
 	st, _, err := s.readStaff(ctx, clinic)
 	return st, err
 }
@@ -446,12 +444,12 @@ func (s *Service) State(ctx context.Context, clinic string) (*storage.Staff, err
 // SetJurisdiction sets the law the clinic practises under; the caller checks that it is one
 // the policy knows.
 func (s *Service) SetJurisdiction(ctx context.Context, clinic, jurisdiction string) error {
-	return s.editStaff(ctx, clinic, func(st *storage.Staff) { st.Jurisdiction = jurisdiction })
+	return s.editStaff(ctx, clinic, func(st *Staff) { st.Jurisdiction = jurisdiction })
 }
 
 // editStaff applies edit to the clinic's state (roster and settings) and stores it, retrying
 // a few times when another writer got there first.
-func (s *Service) editStaff(ctx context.Context, clinic string, edit func(*storage.Staff)) error {
+func (s *Service) editStaff(ctx context.Context, clinic string, edit func(*Staff)) error {
 	for range 3 {
 		st, etag, err := s.readStaff(ctx, clinic)
 		if err != nil {
@@ -462,7 +460,7 @@ func (s *Service) editStaff(ctx context.Context, clinic string, edit func(*stora
 		if st.Tag, err = s.tags.tag(ctx, clinic, st.Digest()); err != nil {
 			return err
 		}
-		if _, err = s.store.WriteStaff(ctx, st, etag); !errors.Is(err, storage.ErrChanged) {
+		if _, err = s.store.WriteStaff(ctx, st, etag); !errors.Is(err, object.ErrChanged) {
 			if err != nil {
 				return fmt.Errorf("clinic: store staff: %w", err)
 			}

@@ -10,35 +10,35 @@ import (
 	"testing"
 
 	"github.com/recordvault/recordvault"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/vault/vaulttest"
 )
 
 // fakeStore keeps profiles, index entries and the roster in memory.
 type fakeStore struct {
 	mu        sync.Mutex
-	profiles  map[string]storage.Profile
+	profiles  map[string]Profile
 	etags     map[string]int
 	index     map[string][]string
-	staff     *storage.Staff
+	staff     *Staff
 	failIndex bool
 }
 
 var _ Store = (*fakeStore)(nil)
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{profiles: map[string]storage.Profile{}, etags: map[string]int{}, index: map[string][]string{}}
+	return &fakeStore{profiles: map[string]Profile{}, etags: map[string]int{}, index: map[string][]string{}}
 }
 
-func (f *fakeStore) CreateProfile(_ context.Context, p *storage.Profile) (string, error) {
+func (f *fakeStore) CreateProfile(_ context.Context, p *Profile) (string, error) {
 	return f.ReplaceProfile(context.Background(), p, "")
 }
 
-func (f *fakeStore) ReplaceProfile(_ context.Context, p *storage.Profile, etag string) (string, error) {
+func (f *fakeStore) ReplaceProfile(_ context.Context, p *Profile, etag string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if etag != strconv.Itoa(f.etags[p.Client]) && etag != "" {
-		return "", storage.ErrChanged
+		return "", object.ErrChanged
 	}
 	f.profiles[p.Client] = *p
 	f.etags[p.Client]++
@@ -52,12 +52,12 @@ func (f *fakeStore) DeleteProfile(_ context.Context, _, client string) error {
 	return nil
 }
 
-func (f *fakeStore) ReadProfile(_ context.Context, _, client string) (*storage.Profile, string, error) {
+func (f *fakeStore) ReadProfile(_ context.Context, _, client string) (*Profile, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, ok := f.profiles[client]
 	if !ok {
-		return nil, "", storage.ErrNotFound
+		return nil, "", object.ErrNotFound
 	}
 	return &p, strconv.Itoa(f.etags[client]), nil
 }
@@ -95,15 +95,15 @@ func (f *fakeStore) FindIndex(_ context.Context, _, index string) ([]string, err
 	return slices.Compact(slices.Sorted(slices.Values(f.index[index]))), nil
 }
 
-func (f *fakeStore) ReadStaff(_ context.Context, clinic string) (*storage.Staff, string, error) {
+func (f *fakeStore) ReadStaff(_ context.Context, clinic string) (*Staff, string, error) {
 	if f.staff == nil {
-		return &storage.Staff{Clinic: clinic}, "", nil
+		return &Staff{Clinic: clinic}, "", nil
 	}
 	st := *f.staff
 	return &st, "1", nil
 }
 
-func (f *fakeStore) WriteStaff(_ context.Context, st *storage.Staff, _ string) (string, error) {
+func (f *fakeStore) WriteStaff(_ context.Context, st *Staff, _ string) (string, error) {
 	f.staff = st
 	return "1", nil
 }

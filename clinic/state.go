@@ -115,9 +115,9 @@ func (s *Service) UseRevisionLog(log RevisionLog) { s.revLog = log }
 // Witness tells the service that revision of a client's profile (client "" for the
 // clinic's roster) exists: it refuses an older one from now on.
 func (s *Service) Witness(clinic, client string, revision uint64) {
-	key := rosterKey(clinic)
+	key := rosterRevisionKey(clinic)
 	if client != "" {
-		key = profileKey(clinic, client)
+		key = profileRevisionKey(clinic, client)
 	}
 	s.revs.wrote(key, revision)
 }
@@ -202,5 +202,5 @@ func (r *revisions) remember(key string, rev uint64) {
 	r.seen[key] = rev
 }
 
-func profileKey(clinic, client string) string { return "profile/" + clinic + "/" + client }
-func rosterKey(clinic string) string          { return "roster/" + clinic }
+func profileRevisionKey(clinic, client string) string { return "profile/" + clinic + "/" + client }
+func rosterRevisionKey(clinic string) string          { return "roster/" + clinic }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/recordvault/recordvault"
-	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault/vaulttest"
 )
 
@@ -53,23 +52,23 @@ func TestTamperedStateRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	genuine := store.profiles[a.ID]
-	profileEdits := map[string]func(p *storage.Profile){
-		"joins the care team":      func(p *storage.Profile) { p.CareTeam = append(p.CareTeam, "dr-mallory") },
-		"replaces the care team":   func(p *storage.Profile) { p.CareTeam = []string{"dr-mallory"} },
-		"empties the care team":    func(p *storage.Profile) { p.CareTeam = nil },
-		"takes another's account":  func(p *storage.Profile) { p.Account = store.profiles[b.ID].Account },
-		"changes the blind index":  func(p *storage.Profile) { p.Index = store.profiles[b.ID].Index },
-		"swaps the wrapped key":    func(p *storage.Profile) { p.WrappedKey = store.profiles[b.ID].WrappedKey },
-		"moves the creation date":  func(p *storage.Profile) { p.Created = p.Created.AddDate(-1, 0, 0) },
-		"copies another's tag":     func(p *storage.Profile) { p.CareTeam, p.Tag = []string{"dr-mallory"}, store.profiles[b.ID].Tag },
-		"takes another's content":  func(p *storage.Profile) { *p = store.profiles[b.ID]; p.Client = a.ID },
-		"drops an identity field":  func(p *storage.Profile) { p.Fields = map[string][]byte{} },
-		"renames the transit key":  func(p *storage.Profile) { p.TransitKey = "rv-c1-progress-note" },
-		"adds a field of its own":  func(p *storage.Profile) { p.Fields = map[string][]byte{"email": []byte("x")} },
-		"moves to another clinic":  func(p *storage.Profile) { p.Clinic = "c2" },
-		"reorders the care team":   func(p *storage.Profile) { p.CareTeam = []string{"dr-mallory", "dr-lee"} },
-		"adds a second care team":  func(p *storage.Profile) { p.CareTeam = []string{"dr-lee", "dr-lee"} },
-		"sets the account of none": func(p *storage.Profile) { p.Account = p.Index },
+	profileEdits := map[string]func(p *Profile){
+		"joins the care team":      func(p *Profile) { p.CareTeam = append(p.CareTeam, "dr-mallory") },
+		"replaces the care team":   func(p *Profile) { p.CareTeam = []string{"dr-mallory"} },
+		"empties the care team":    func(p *Profile) { p.CareTeam = nil },
+		"takes another's account":  func(p *Profile) { p.Account = store.profiles[b.ID].Account },
+		"changes the blind index":  func(p *Profile) { p.Index = store.profiles[b.ID].Index },
+		"swaps the wrapped key":    func(p *Profile) { p.WrappedKey = store.profiles[b.ID].WrappedKey },
+		"moves the creation date":  func(p *Profile) { p.Created = p.Created.AddDate(-1, 0, 0) },
+		"copies another's tag":     func(p *Profile) { p.CareTeam, p.Tag = []string{"dr-mallory"}, store.profiles[b.ID].Tag },
+		"takes another's content":  func(p *Profile) { *p = store.profiles[b.ID]; p.Client = a.ID },
+		"drops an identity field":  func(p *Profile) { p.Fields = map[string][]byte{} },
+		"renames the transit key":  func(p *Profile) { p.TransitKey = "rv-c1-progress-note" },
+		"adds a field of its own":  func(p *Profile) { p.Fields = map[string][]byte{"email": []byte("x")} },
+		"moves to another clinic":  func(p *Profile) { p.Clinic = "c2" },
+		"reorders the care team":   func(p *Profile) { p.CareTeam = []string{"dr-mallory", "dr-lee"} },
+		"adds a second care team":  func(p *Profile) { p.CareTeam = []string{"dr-lee", "dr-lee"} },
+		"sets the account of none": func(p *Profile) { p.Account = p.Index },
 	}
 	for name, edit := range profileEdits {
 		for _, reader := range []struct {

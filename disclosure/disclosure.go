@@ -21,7 +21,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/seal"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/transit"
 )
 
@@ -34,15 +34,13 @@ type Signer interface {
 
 // Store is what the service needs of object storage.
 type Store interface {
-	CreateDisclosure(ctx context.Context, d *storage.Disclosure) (string, error)
-	ReplaceDisclosure(ctx context.Context, d *storage.Disclosure, etag string) (string, error)
-	ReadDisclosure(ctx context.Context, clinic, client, id string) (*storage.Disclosure, string, error)
+	CreateDisclosure(ctx context.Context, d *Stored) (string, error)
+	ReplaceDisclosure(ctx context.Context, d *Stored, etag string) (string, error)
+	ReadDisclosure(ctx context.Context, clinic, client, id string) (*Stored, string, error)
 	ListDisclosures(ctx context.Context, clinic, client string) ([]string, error)
 	UseToken(ctx context.Context, clinic, jti string, body []byte) error
 	ReadTokenUse(ctx context.Context, clinic, jti string) ([]byte, error)
 }
-
-var _ Store = (*storage.Store)(nil)
 
 // KeyName is the Transit key that wraps a clinic's disclosure documents' data keys.
 func KeyName(clinic string) string { return transit.Name(clinic, transit.Disclosure) }
@@ -96,7 +94,7 @@ type Doc struct {
 	Kind, Status       string
 	Created, Updated   time.Time
 	Body               json.RawMessage
-	d                  *storage.Disclosure
+	d                  *Stored
 	etag               string
 }
 
@@ -113,17 +111,17 @@ type sealed struct {
 // description does not match its seal.
 var ErrUnreadable = recordvault.Errorf(recordvault.EINTERNAL, "disclosure document cannot be decrypted")
 
-func binding(d *storage.Disclosure) crypto.Binding {
+func binding(d *Stored) crypto.Binding {
 	return crypto.Binding{Clinic: d.Clinic, Category: category + "/" + d.Client, Record: d.ID, Name: d.Kind}
 }
 
-func dataKeyContext(d *storage.Disclosure) []byte {
+func dataKeyContext(d *Stored) []byte {
 	return crypto.DataKeyContext(d.Clinic, category+"/"+d.Client, d.ID)
 }
 
 // Create seals and stores a new document id (from recordvault.NewID) of kind with status about client.
 func (s *Service) Create(ctx context.Context, clinic, client, id, kind, status string, body any) (*Doc, error) {
-	d := &storage.Disclosure{Clinic: clinic, Client: client, ID: id, Kind: kind, Status: status, TransitKey: KeyName(clinic)}
+	d := &Stored{Clinic: clinic, Client: client, ID: id, Kind: kind, Status: status, TransitKey: KeyName(clinic)}
 	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) || !recordvault.ValidID(id) {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "malformed clinic, client or document id")
 	}
@@ -148,7 +146,7 @@ func (s *Service) Create(ctx context.Context, clinic, client, id, kind, status s
 }
 
 // seal puts body, with d's description, under key into d.Body, and returns body as JSON.
-func (s *Service) seal(key *crypto.RecordKey, d *storage.Disclosure, body any) (json.RawMessage, error) {
+func (s *Service) seal(key *crypto.RecordKey, d *Stored, body any) (json.RawMessage, error) {
 	plain, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
@@ -170,7 +168,7 @@ func (s *Service) Load(ctx context.Context, clinic, client, id, kind string) (*D
 		return nil, recordvault.ErrNotFound
 	}
 	d, etag, err := s.store.ReadDisclosure(ctx, clinic, client, id)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, object.ErrNotFound) {
 		return nil, recordvault.ErrNotFound
 	}
 	if err != nil {
@@ -179,7 +177,7 @@ func (s *Service) Load(ctx context.Context, clinic, client, id, kind string) (*D
 	if d.Kind != kind {
 		return nil, recordvault.ErrNotFound
 	}
-	docs, err := s.open(ctx, []*storage.Disclosure{d}, []string{etag})
+	docs, err := s.open(ctx, []*Stored{d}, []string{etag})
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +191,7 @@ func (s *Service) List(ctx context.Context, clinic, client, kind string) ([]*Doc
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: list: %w", err)
 	}
-	var ds []*storage.Disclosure
+	var ds []*Stored
 	var etags []string
 	for _, id := range ids {
 		d, etag, err := s.store.ReadDisclosure(ctx, clinic, client, id)
@@ -213,7 +211,7 @@ func (s *Service) List(ctx context.Context, clinic, client, kind string) ([]*Doc
 }
 
 // open unwraps the data keys of ds in one batch and opens each seal.
-func (s *Service) open(ctx context.Context, ds []*storage.Disclosure, etags []string) ([]*Doc, error) {
+func (s *Service) open(ctx context.Context, ds []*Stored, etags []string) ([]*Doc, error) {
 	if len(ds) == 0 {
 		return nil, nil
 	}
@@ -245,7 +243,7 @@ func (s *Service) open(ctx context.Context, ds []*storage.Disclosure, etags []st
 	return out, nil
 }
 
-func openOne(d *storage.Disclosure, etag string, key *crypto.RecordKey) (*Doc, error) {
+func openOne(d *Stored, etag string, key *crypto.RecordKey) (*Doc, error) {
 	inner, err := key.OpenField(binding(d), d.Body)
 	if err != nil {
 		return nil, ErrUnreadable
@@ -280,7 +278,7 @@ func (s *Service) Update(ctx context.Context, doc *Doc, status string, body any)
 		return err
 	}
 	etag, err := s.store.ReplaceDisclosure(ctx, &d, doc.etag)
-	if errors.Is(err, storage.ErrChanged) {
+	if errors.Is(err, object.ErrChanged) {
 		return errChanged
 	}
 	if err != nil {
@@ -297,7 +295,7 @@ var ErrTokenUsed = errors.New("disclosure: download token used")
 // opens; of two racing redemptions exactly one succeeds, the other gets ErrTokenUsed.
 func (s *Service) UseToken(ctx context.Context, clinic, jti string, session []byte) error {
 	err := s.store.UseToken(ctx, clinic, jti, session)
-	if errors.Is(err, storage.ErrExists) {
+	if errors.Is(err, object.ErrExists) {
 		return ErrTokenUsed
 	}
 	if err != nil {
@@ -312,7 +310,7 @@ var ErrNoSession = errors.New("disclosure: no such download session")
 // TokenSession reads the download session the redemption of token jti opened.
 func (s *Service) TokenSession(ctx context.Context, clinic, jti string) ([]byte, error) {
 	b, err := s.store.ReadTokenUse(ctx, clinic, jti)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, object.ErrNotFound) {
 		return nil, ErrNoSession
 	}
 	if err != nil {

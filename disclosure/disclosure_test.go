@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/recordvault/recordvault"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/vault/vaulttest"
 )
 
@@ -26,16 +26,16 @@ var _ Store = (*fakeStore)(nil)
 
 func newFakeStore() *fakeStore { return &fakeStore{docs: map[string][]byte{}, etags: map[string]int{}} }
 
-func (f *fakeStore) CreateDisclosure(ctx context.Context, d *storage.Disclosure) (string, error) {
+func (f *fakeStore) CreateDisclosure(ctx context.Context, d *Stored) (string, error) {
 	return f.ReplaceDisclosure(ctx, d, "")
 }
 
-func (f *fakeStore) ReplaceDisclosure(_ context.Context, d *storage.Disclosure, etag string) (string, error) {
+func (f *fakeStore) ReplaceDisclosure(_ context.Context, d *Stored, etag string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k := d.Client + "/" + d.ID
 	if _, exists := f.docs[k]; (etag == "" && exists) || (etag != "" && etag != strconv.Itoa(f.etags[k])) {
-		return "", storage.ErrChanged
+		return "", object.ErrChanged
 	}
 	d.Version = 1
 	f.docs[k], _ = json.Marshal(d)
@@ -43,14 +43,14 @@ func (f *fakeStore) ReplaceDisclosure(_ context.Context, d *storage.Disclosure, 
 	return strconv.Itoa(f.etags[k]), nil
 }
 
-func (f *fakeStore) ReadDisclosure(_ context.Context, _, client, id string) (*storage.Disclosure, string, error) {
+func (f *fakeStore) ReadDisclosure(_ context.Context, _, client, id string) (*Stored, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	b, ok := f.docs[client+"/"+id]
 	if !ok {
-		return nil, "", storage.ErrNotFound
+		return nil, "", object.ErrNotFound
 	}
-	var d storage.Disclosure
+	var d Stored
 	err := json.Unmarshal(b, &d)
 	return &d, strconv.Itoa(f.etags[client+"/"+id]), err
 }
@@ -70,14 +70,14 @@ func (f *fakeStore) ListDisclosures(_ context.Context, _, client string) ([]stri
 
 func (f *fakeStore) UseToken(context.Context, string, string, []byte) error { return nil }
 func (f *fakeStore) ReadTokenUse(context.Context, string, string) ([]byte, error) {
-	return nil, storage.ErrNotFound
+	return nil, object.ErrNotFound
 }
 
 // edit changes a stored document as someone with write access to the bucket could.
-func (f *fakeStore) edit(client, id string, change func(*storage.Disclosure)) {
+func (f *fakeStore) edit(client, id string, change func(*Stored)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var d storage.Disclosure
+	var d Stored
 	_ = json.Unmarshal(f.docs[client+"/"+id], &d)
 	change(&d)
 	f.docs[client+"/"+id], _ = json.Marshal(&d)
@@ -134,11 +134,11 @@ func TestEditsInTheBucketAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, edit := range map[string]func(d *storage.Disclosure){
-		"status":      func(d *storage.Disclosure) { d.Status = "active" },
-		"body swap":   func(d *storage.Disclosure) { d.Body, d.WrappedKey = b.d.Body, b.d.WrappedKey },
-		"key":         func(d *storage.Disclosure) { d.TransitKey = "rv-c-progress-note" },
-		"sealed body": func(d *storage.Disclosure) { d.Body = append([]byte{}, d.Body...); d.Body[len(d.Body)-1] ^= 1 },
+	for name, edit := range map[string]func(d *Stored){
+		"status":      func(d *Stored) { d.Status = "active" },
+		"body swap":   func(d *Stored) { d.Body, d.WrappedKey = b.d.Body, b.d.WrappedKey },
+		"key":         func(d *Stored) { d.TransitKey = "rv-c-progress-note" },
+		"sealed body": func(d *Stored) { d.Body = append([]byte{}, d.Body...); d.Body[len(d.Body)-1] ^= 1 },
 	} {
 		original, _ := json.Marshal(a.d)
 		store.edit("p", a.ID, edit)

@@ -22,7 +22,6 @@ import (
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/records"
-	"github.com/recordvault/recordvault/storage"
 )
 
 // apiExpected is the authorization matrix over HTTP, written as a table: the first row that
@@ -318,32 +317,35 @@ func TestAPIDraftRolledBack(t *testing.T) {
 	}
 }
 
-// refusingWrites is storage that refuses to store records and disclosure documents, new or
-// changed (the audit trail still takes events).
-type refusingWrites struct{ *storage.Store }
+// refusingRecords and refusingDisclosures are storage that refuses to store records and
+// disclosure documents, new or changed (the audit trail still takes events).
+type (
+	refusingRecords     struct{ *records.Bucket }
+	refusingDisclosures struct{ *disclosure.Bucket }
+)
 
 var errRefused = errors.New("storage refuses writes")
 
-func (refusingWrites) CreateManifest(context.Context, *storage.Manifest) (string, error) {
+func (refusingRecords) CreateManifest(context.Context, *records.Manifest) (string, error) {
 	return "", errRefused
 }
-func (refusingWrites) ReplaceManifest(context.Context, *storage.Manifest, string) (string, error) {
+func (refusingRecords) ReplaceManifest(context.Context, *records.Manifest, string) (string, error) {
 	return "", errRefused
 }
-func (refusingWrites) CreateDisclosure(context.Context, *storage.Disclosure) (string, error) {
+func (refusingDisclosures) CreateDisclosure(context.Context, *disclosure.Stored) (string, error) {
 	return "", errRefused
 }
-func (refusingWrites) ReplaceDisclosure(context.Context, *storage.Disclosure, string) (string, error) {
+func (refusingDisclosures) ReplaceDisclosure(context.Context, *disclosure.Stored, string) (string, error) {
 	return "", errRefused
 }
 
 // refusingWrites is a process of e's service whose records and disclosures are stored in
-// refusingWrites.
+// refusingRecords and refusingDisclosures.
 func (e *apiEnv) refusingWrites(t testing.TB) *app.Service {
 	t.Helper()
 	deps := e.deps
-	deps.Records = records.New(e.vault, refusingWrites{e.store}, nil)
-	deps.Disclosures = disclosure.New(e.vault, e.vault, refusingWrites{e.store}, nil)
+	deps.Records = records.New(e.vault, refusingRecords{records.NewBucket(e.store)}, nil)
+	deps.Disclosures = disclosure.New(e.vault, e.vault, refusingDisclosures{disclosure.NewBucket(e.store)}, nil)
 	svc, err := app.New(deps)
 	if err != nil {
 		t.Fatal(err)

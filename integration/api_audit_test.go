@@ -30,6 +30,7 @@ import (
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/vault/vaulttest"
 )
 
@@ -76,7 +77,7 @@ func TestAPIAuditTrail(t *testing.T) {
 	}
 
 	// An event's actor changed, by someone who can write the bucket.
-	key := func(seq uint64) string { return storage.AuditBlockKey(e.clinic, seq) }
+	key := func(seq uint64) string { return audit.BlockKey(e.clinic, seq) }
 	genuine := getObject(t, e.raw, e.bucket, key(1))
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(genuine, &env); err != nil {
@@ -190,7 +191,7 @@ func equalEvents(a, b []recordvault.AuditEvent) bool {
 func TestAuditChainReplicas(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t, shared.minio)
-	store := &conflictCounter{Store: s}
+	store := &conflictCounter{Bucket: audit.NewBucket(s)}
 	vc := vaultClient(t, shared.vault)
 	clinic := newID()
 	a, b := audit.NewChain(store, vc, discardLogger(), nil), audit.NewChain(store, vc, discardLogger(), nil)
@@ -229,13 +230,13 @@ func TestAuditChainReplicas(t *testing.T) {
 
 // conflictCounter counts the audit blocks whose conditional create was refused.
 type conflictCounter struct {
-	*storage.Store
+	*audit.Bucket
 	conflicts atomic.Int64
 }
 
 func (c *conflictCounter) CreateAuditBlock(ctx context.Context, clinic string, seq uint64, body []byte) error {
-	err := c.Store.CreateAuditBlock(ctx, clinic, seq, body)
-	if errors.Is(err, storage.ErrExists) {
+	err := c.Bucket.CreateAuditBlock(ctx, clinic, seq, body)
+	if errors.Is(err, object.ErrExists) {
 		c.conflicts.Add(1)
 	}
 	return err
@@ -304,7 +305,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if err == nil || got.Intact || !strings.HasSuffix(got.Problem, "its end was cut off") {
 		t.Fatalf("against a longer head: %+v, %v", got, err)
 	}
-	if err := e.raw.RemoveObject(ctx, e.bucket, storage.AuditBlockKey(e.clinic, 1), minio.RemoveObjectOptions{}); err != nil {
+	if err := e.raw.RemoveObject(ctx, e.bucket, audit.BlockKey(e.clinic, 1), minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = verify(); err == nil || got.Intact || got.Problem != "block 1 is missing" || got.Verified.Blocks != 1 {
@@ -328,6 +329,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 func TestAuditBlockListing(t *testing.T) {
 	ctx := context.Background()
 	store, bucket := newStore(t, shared.minio)
+	blocks := audit.NewBucket(store)
 	raw, err := shared.minio.Client(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -335,11 +337,11 @@ func TestAuditBlockListing(t *testing.T) {
 	clinic := newID()
 	seqs := []uint64{0, 1, 998, 999, 1000, 1001, 2999, 3000, 5000}
 	for _, seq := range seqs {
-		if err := store.CreateAuditBlock(ctx, clinic, seq, []byte("{}")); err != nil {
+		if err := blocks.CreateAuditBlock(ctx, clinic, seq, []byte("{}")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if k := storage.AuditBlockKey(clinic, 1001); k != "c/"+clinic+"/a/0000000000001/0000000000001001" {
+	if k := audit.BlockKey(clinic, 1001); k != "c/"+clinic+"/a/0000000000001/0000000000001001" {
 		t.Fatalf("block key %s", k)
 	}
 	for _, c := range []struct {
@@ -355,7 +357,7 @@ func TestAuditBlockListing(t *testing.T) {
 		{3001, 1000, []uint64{5000}},
 		{5001, 1000, nil},
 	} {
-		got, err := store.ListAuditBlocks(ctx, clinic, c.from, c.limit)
+		got, err := blocks.ListAuditBlocks(ctx, clinic, c.from, c.limit)
 		if err != nil || !slices.Equal(got, c.want) {
 			t.Errorf("from %d, at most %d: %v, %v; want %v", c.from, c.limit, got, err, c.want)
 		}
@@ -367,7 +369,7 @@ func TestAuditBlockListing(t *testing.T) {
 		"a block of another name":    "c/" + clinic + "/a/0000000000006/note",
 	} {
 		putObject(t, raw, bucket, key, []byte("{}"))
-		if _, err := store.ListAuditBlocks(ctx, clinic, 0, 1000); !errors.Is(err, storage.ErrStrayAuditObject) {
+		if _, err := blocks.ListAuditBlocks(ctx, clinic, 0, 1000); !errors.Is(err, audit.ErrStrayObject) {
 			t.Errorf("%s: %v", name, err)
 		}
 		if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
@@ -400,28 +402,29 @@ func TestAuditRetention(t *testing.T) {
 	}
 	bucket, clinic := "t-"+newID(), newID()
 	store := open(bucket)
+	blocks := audit.NewBucket(store)
 	if err := store.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.CreateAuditBlock(ctx, clinic, 0, []byte(`{"block":0}`)); err != nil {
+	if err := blocks.CreateAuditBlock(ctx, clinic, 0, []byte(`{"block":0}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.CreateAuditBlock(ctx, clinic, 0, []byte(`{"block":"another replica's"}`)); !errors.Is(err, storage.ErrExists) {
+	if err := blocks.CreateAuditBlock(ctx, clinic, 0, []byte(`{"block":"another replica's"}`)); !errors.Is(err, object.ErrExists) {
 		t.Fatalf("a second block 0: %v", err) // replicas still decide races by the conditional create
 	}
-	if err := store.CreateAuditLoss(ctx, clinic, 1, 2, []byte(`{"loss":1}`)); err != nil {
+	if err := blocks.CreateAuditLoss(ctx, clinic, 1, 2, []byte(`{"loss":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{storage.AuditBlockKey(clinic, 0), storage.AuditLossKey(clinic, 1, 2)} {
+	for _, key := range []string{audit.BlockKey(clinic, 0), audit.LossKey(clinic, 1, 2)} {
 		mode, until, err := raw.GetObjectRetention(ctx, bucket, key, "")
 		if err != nil || mode == nil || *mode != minio.Compliance || until.Before(time.Now().Add(55*time.Minute)) {
 			t.Fatalf("%s: retention %v until %v, %v", key, mode, until, err)
 		}
 	}
-	key := storage.AuditBlockKey(clinic, 0)
+	key := audit.BlockKey(clinic, 0)
 	info, err := raw.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -435,10 +438,10 @@ func TestAuditRetention(t *testing.T) {
 	if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.ReadAuditBlock(ctx, clinic, 0); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := blocks.ReadAuditBlock(ctx, clinic, 0); !errors.Is(err, object.ErrNotFound) {
 		t.Fatalf("behind a delete marker: %v", err)
 	}
-	if versions, err := store.ReadAuditBlockVersions(ctx, clinic, 0); err != nil || len(versions) != 2 ||
+	if versions, err := blocks.ReadAuditBlockVersions(ctx, clinic, 0); err != nil || len(versions) != 2 ||
 		string(versions[0]) != "forged" || string(versions[1]) != `{"block":0}` {
 		t.Fatalf("the stored versions, newest first: %q, %v", versions, err)
 	}
@@ -450,23 +453,23 @@ func TestAuditRetention(t *testing.T) {
 			}
 		}
 	}
-	if got, err := store.ReadAuditBlock(ctx, clinic, 0); err != nil || string(got) != `{"block":0}` {
+	if got, err := blocks.ReadAuditBlock(ctx, clinic, 0); err != nil || string(got) != `{"block":0}` {
 		t.Fatalf("restored: %q, %v", got, err)
 	}
 
 	// A chain in that bucket with a block hidden: readers read its genuine version and go on;
 	// a check says it can be restored.
 	other := newID()
-	chain := audit.NewChain(store, vaulttest.Keyring{}, slog.New(slog.DiscardHandler), nil)
+	chain := audit.NewChain(blocks, vaulttest.Keyring{}, slog.New(slog.DiscardHandler), nil)
 	for i := range 5 {
 		if err := chain.Record(ctx, recordvault.AuditEvent{Actor: fmt.Sprintf("dr-%d", i), Clinic: other, Action: "read_record", Allowed: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := raw.RemoveObject(ctx, bucket, storage.AuditBlockKey(other, 2), minio.RemoveObjectOptions{}); err != nil {
+	if err := raw.RemoveObject(ctx, bucket, audit.BlockKey(other, 2), minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	reader := audit.NewChain(store, vaulttest.Keyring{}, slog.New(slog.DiscardHandler), nil)
+	reader := audit.NewChain(blocks, vaulttest.Keyring{}, slog.New(slog.DiscardHandler), nil)
 	var actors []string
 	if h, err := reader.Scan(ctx, other, audit.Head{}, func(e recordvault.AuditEvent) error { actors = append(actors, e.Actor); return nil }); err != nil ||
 		h.Blocks != 5 || len(actors) != 5 || actors[2] != "dr-2" {
@@ -477,13 +480,13 @@ func TestAuditRetention(t *testing.T) {
 	}
 	// An operator's restore (with the bucket's own credentials) puts it back, and a forged
 	// version put over block 3 too.
-	if _, err := raw.PutObject(ctx, bucket, storage.AuditBlockKey(other, 3), bytes.NewReader([]byte("forged")), 6, minio.PutObjectOptions{}); err != nil {
+	if _, err := raw.PutObject(ctx, bucket, audit.BlockKey(other, 3), bytes.NewReader([]byte("forged")), 6, minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	keys := func(ctx context.Context) (int, map[int]*ecdsa.PublicKey, error) {
 		return vaulttest.Keyring{}.SigningKeys(ctx, audit.SigningKeyName(other))
 	}
-	if restored, h, err := audit.Restore(ctx, store, other, keys); err != nil || !slices.Equal(restored, []uint64{2, 3}) || h.Blocks != 5 {
+	if restored, h, err := audit.Restore(ctx, blocks, other, keys); err != nil || !slices.Equal(restored, []uint64{2, 3}) || h.Blocks != 5 {
 		t.Fatalf("restore: %v, %+v, %v", restored, h, err)
 	}
 	if h, err := reader.Verify(ctx, other, nil); err != nil || h.Blocks != 5 {
@@ -503,30 +506,31 @@ func TestAuditRetention(t *testing.T) {
 func TestAuditLossStorage(t *testing.T) {
 	ctx := context.Background()
 	store, _ := newStore(t, shared.minio)
+	blocks := audit.NewBucket(store)
 	clinic := newID()
-	if k := storage.AuditLossKey(clinic, 3, 12); k != "c/"+clinic+"/al/0000000000000003/0000000000000012" {
+	if k := audit.LossKey(clinic, 3, 12); k != "c/"+clinic+"/al/0000000000000003/0000000000000012" {
 		t.Fatalf("loss key %s", k)
 	}
 	for _, resume := range []uint64{6, 4} {
-		if err := store.CreateAuditLoss(ctx, clinic, 3, resume, []byte(fmt.Sprint(resume))); err != nil {
+		if err := blocks.CreateAuditLoss(ctx, clinic, 3, resume, []byte(fmt.Sprint(resume))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := store.CreateAuditLoss(ctx, clinic, 3, 4, []byte("again")); !errors.Is(err, storage.ErrExists) {
+	if err := blocks.CreateAuditLoss(ctx, clinic, 3, 4, []byte("again")); !errors.Is(err, object.ErrExists) {
 		t.Fatalf("created twice: %v", err)
 	}
-	if got, err := store.ReadAuditLosses(ctx, clinic, 3); err != nil || len(got) != 2 || string(got[0]) != "4" || string(got[1]) != "6" {
+	if got, err := blocks.ReadAuditLosses(ctx, clinic, 3); err != nil || len(got) != 2 || string(got[0]) != "4" || string(got[1]) != "6" {
 		t.Fatalf("losses from block 3: %q, %v", got, err)
 	}
-	if got, err := store.ReadAuditLosses(ctx, clinic, 30); err != nil || len(got) != 0 { // 30 shares a prefix with 3 but not a key
+	if got, err := blocks.ReadAuditLosses(ctx, clinic, 30); err != nil || len(got) != 0 { // 30 shares a prefix with 3 but not a key
 		t.Fatalf("losses from block 30: %q, %v", got, err)
 	}
-	for resume := uint64(7); resume < 7+storage.MaxAuditLosses; resume++ {
-		if err := store.CreateAuditLoss(ctx, clinic, 3, resume, []byte("x")); err != nil {
+	for resume := uint64(7); resume < 7+audit.MaxLosses; resume++ {
+		if err := blocks.CreateAuditLoss(ctx, clinic, 3, resume, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := store.ReadAuditLosses(ctx, clinic, 3); err == nil {
+	if _, err := blocks.ReadAuditLosses(ctx, clinic, 3); err == nil {
 		t.Fatal("read more losses from one block than a reader takes")
 	}
 }

@@ -17,9 +17,9 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/internal/pdftext"
 	"github.com/recordvault/recordvault/policy"
-	"github.com/recordvault/recordvault/storage"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
@@ -670,7 +670,7 @@ func TestAPIAccountingFromCheckpoint(t *testing.T) {
 
 	// With a good checkpoint a new process does not read the chain's first blocks again: block
 	// 0 deleted, its accounting is whole (the trail's verification reports the deletion).
-	if err := e.raw.RemoveObject(ctx, e.bucket, storage.AuditBlockKey(e.clinic, 0), minio.RemoveObjectOptions{}); err != nil {
+	if err := e.raw.RemoveObject(ctx, e.bucket, audit.BlockKey(e.clinic, 0), minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if acc := fresh(); !same(acc) {

@@ -64,9 +64,9 @@ type apiEnv struct {
 func (e *apiEnv) anotherProcess(t testing.TB, now func() time.Time) *app.Service {
 	t.Helper()
 	deps := e.deps
-	chain := audit.NewChain(e.store, e.vault, slog.New(slog.NewTextHandler(e.serverLog, nil)), now)
+	chain := audit.NewChain(audit.NewBucket(e.store), e.vault, slog.New(slog.NewTextHandler(e.serverLog, nil)), now)
 	deps.Audit, deps.Trail, deps.Now = audit.Tee{audit.NewJSONLines(e.auditLog), chain}, chain, now
-	deps.Clinic = clinic.New(e.vault, e.store, now)
+	deps.Clinic = clinic.New(e.vault, clinic.NewBucket(e.store), now)
 	svc, err := app.New(deps)
 	if err != nil {
 		t.Fatal(err)
@@ -122,20 +122,20 @@ func newAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, jurisdiction 
 	t.Cleanup(cancel)
 	store, bucket := newStore(t, m)
 	vc := vaultClient(t, v)
-	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, store, nil), auditLog: &apptest.LockedBuffer{}, serverLog: &apptest.LockedBuffer{},
+	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, records.NewBucket(store), nil), auditLog: &apptest.LockedBuffer{}, serverLog: &apptest.LockedBuffer{},
 		store: store, vault: vc}
-	people := clinic.New(vc, store, nil)
-	disclosures := disclosure.New(vc, vc, store, nil)
+	people := clinic.New(vc, clinic.NewBucket(store), nil)
+	disclosures := disclosure.New(vc, vc, disclosure.NewBucket(store), nil)
 	downloads, err := tokens.New(vc, 10*time.Minute, func() time.Time { return time.Now().Add(time.Duration(e.tokensAhead.Load())) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	trail := audit.NewChain(store, vc, slog.New(slog.NewTextHandler(e.serverLog, nil)), nil)
+	trail := audit.NewChain(audit.NewBucket(store), vc, slog.New(slog.NewTextHandler(e.serverLog, nil)), nil)
 	if err := vc.ProvisionClinic(ctx, e.clinic); err != nil {
 		t.Fatal(err)
 	}
 	e.mailbox = &mailbox{notify.Mailbox{Path: filepath.Join(t.TempDir(), "mailbox.txt"), Logger: slog.New(slog.NewTextHandler(e.serverLog, nil))}}
-	codes := otp.New(store, func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
+	codes := otp.New(otp.NewBucket(store), func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
 		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
 	}, nil)
 	// A checkpoint of the disclosure ledger every 4 blocks: the API tests save and load them.

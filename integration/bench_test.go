@@ -130,8 +130,8 @@ func newBenchEnvOn(tb testing.TB, on benchServers) *benchEnv {
 		tb.Fatal(err)
 	}
 	e.store, e.vault = store, vc
-	e.svc = records.New(vc, store, nil)
-	e.trail = audit.NewChain(store, vc, discardLogger(), nil)
+	e.svc = records.New(vc, records.NewBucket(store), nil)
+	e.trail = audit.NewChain(audit.NewBucket(store), vc, discardLogger(), nil)
 	if err := vc.ProvisionClinic(ctx, e.clinic); err != nil {
 		tb.Fatal(err)
 	}
@@ -764,7 +764,7 @@ func BenchmarkAuditWalk(b *testing.B) {
 	for _, walk := range []struct {
 		name  string
 		store audit.BlockStore
-	}{{"one-read-at-a-time", &serialReads{BlockStore: e.store}}, {"read-ahead", e.store}} {
+	}{{"one-read-at-a-time", &serialReads{BlockStore: audit.NewBucket(e.store)}}, {"read-ahead", audit.NewBucket(e.store)}} {
 		b.Run(walk.name, func(b *testing.B) {
 			for range b.N {
 				head, err := audit.Verify(ctx, walk.store, e.clinic, keys, nil)

@@ -55,15 +55,18 @@ func newStore(t testing.TB, m *harness.MinIO) (*storage.Store, string) {
 }
 
 // eventually polls cond every 100ms until it holds or the timeout passes, and reports how
-// long it took. The timeout bounds a wait for a state; it is not a speed assertion.
+// long it took: a wait for a real server's state (a container paused, a TTL in Vault), whose
+// clock no test controls. The timeout bounds the wait; it is not a speed assertion.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		if time.Since(start) > timeout {
 			t.Fatalf("%s: not within %v", what, timeout)
 		}
-		time.Sleep(100 * time.Millisecond)
+		<-tick.C
 	}
 	return time.Since(start)
 }

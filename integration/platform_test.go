@@ -19,7 +19,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/integration/harness"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/storage/object"
 )
 
 // Our client creates a Transit key; Vault's own API shows it exists with the settings the
@@ -75,12 +76,13 @@ func TestVaultRefusesExportableKey(t *testing.T) {
 func TestStorageWriteReadBack(t *testing.T) {
 	ctx := context.Background()
 	store, bucket := newStore(t, shared.minio)
+	manifests := records.NewBucket(store)
 	home, other := newID(), newID()
-	m := &storage.Manifest{Clinic: newID(), Record: newID(), Kind: "record", Category: "progress_note", Participants: []string{home, other},
+	m := &records.Manifest{Clinic: newID(), Record: newID(), Kind: "record", Category: "progress_note", Participants: []string{home, other},
 		Author: "dr-lee", Status: "draft", TransitKey: "k", WrappedKey: "vault:v1:first", Meta: []byte("sealed"),
 		Fields: map[string][]byte{"plan": []byte("sealed")}}
-	ref := storage.RefOf(m)
-	etag, err := store.CreateManifest(ctx, m)
+	ref := records.RefOf(m)
+	etag, err := manifests.CreateManifest(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,42 +101,42 @@ func TestStorageWriteReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromMinIO, err := storage.ParseManifest(obj)
+	fromMinIO, err := records.ParseManifest(obj)
 	if err != nil || fromMinIO.WrappedKey != "vault:v1:first" || string(fromMinIO.Fields["plan"]) != "sealed" {
 		t.Fatalf("read back through MinIO's API: %+v, %v", fromMinIO, err)
 	}
 
 	second := *m
 	second.WrappedKey = "vault:v1:overwrite"
-	if _, err := store.CreateManifest(ctx, &second); !errors.Is(err, storage.ErrExists) {
+	if _, err := manifests.CreateManifest(ctx, &second); !errors.Is(err, object.ErrExists) {
 		t.Fatalf("second create: err = %v, want ErrExists", err)
 	}
-	got, gotETag, err := store.ReadManifest(ctx, ref)
+	got, gotETag, err := manifests.ReadManifest(ctx, ref)
 	if err != nil || got.WrappedKey != "vault:v1:first" || gotETag != etag {
 		t.Fatalf("after refused overwrite: %+v %s, %v", got, gotETag, err)
 	}
-	if err := store.LinkParticipant(ctx, m.Clinic, other, home, m.Record); err != nil {
+	if err := manifests.LinkParticipant(ctx, m.Clinic, other, home, m.Record); err != nil {
 		t.Fatal(err)
 	}
-	viaLink, linkETag, err := store.ReadManifest(ctx, storage.Ref{Clinic: m.Clinic, Client: other, Record: m.Record})
+	viaLink, linkETag, err := manifests.ReadManifest(ctx, records.Ref{Clinic: m.Clinic, Client: other, Record: m.Record})
 	if err != nil || viaLink.WrappedKey != "vault:v1:first" || linkETag != etag {
 		t.Fatalf("through the link: %+v %s, %v", viaLink, linkETag, err)
 	}
 	for _, client := range []string{home, other} {
-		if ids, err := store.ListClientRecords(ctx, m.Clinic, client, "", 0); err != nil || len(ids) != 1 || ids[0] != m.Record {
+		if ids, err := manifests.ListClientRecords(ctx, m.Clinic, client, "", 0); err != nil || len(ids) != 1 || ids[0] != m.Record {
 			t.Fatalf("%s's records: %v, %v", client, ids, err)
 		}
 	}
-	if _, _, err := store.ReadManifest(ctx, storage.Ref{Clinic: m.Clinic, Client: newID(), Record: m.Record}); !errors.Is(err, storage.ErrNotFound) {
+	if _, _, err := manifests.ReadManifest(ctx, records.Ref{Clinic: m.Clinic, Client: newID(), Record: m.Record}); !errors.Is(err, object.ErrNotFound) {
 		t.Fatalf("through a client with no link: err = %v, want ErrNotFound", err)
 	}
-	if _, err := store.ReplaceManifest(ctx, &second, etag); err != nil {
+	if _, err := manifests.ReplaceManifest(ctx, &second, etag); err != nil {
 		t.Fatalf("replace with the current ETag: %v", err)
 	}
-	if _, err := store.ReplaceManifest(ctx, m, etag); !errors.Is(err, storage.ErrChanged) {
+	if _, err := manifests.ReplaceManifest(ctx, m, etag); !errors.Is(err, object.ErrChanged) {
 		t.Fatalf("replace with a stale ETag: err = %v, want ErrChanged", err)
 	}
-	if _, _, err := store.ReadManifest(ctx, storage.Ref{Clinic: m.Clinic, Client: home, Record: newID()}); !errors.Is(err, storage.ErrNotFound) {
+	if _, _, err := manifests.ReadManifest(ctx, records.Ref{Clinic: m.Clinic, Client: home, Record: newID()}); !errors.Is(err, object.ErrNotFound) {
 		t.Fatalf("read missing: err = %v, want ErrNotFound", err)
 	}
 }
@@ -192,9 +194,9 @@ func TestReadinessFollowsDependencies(t *testing.T) {
 	}
 	waitReadyz(t, srv.URL, http.StatusOK, "vault ready after unpause")
 
-	kept := &storage.Manifest{Clinic: newID(), Record: newID(), Kind: "record", Category: "evaluation", Participants: []string{newID()},
+	kept := &records.Manifest{Clinic: newID(), Record: newID(), Kind: "record", Category: "evaluation", Participants: []string{newID()},
 		Author: "dr-lee", Status: "signed", TransitKey: "k", WrappedKey: "vault:v1:x", Meta: []byte("sealed"), Fields: map[string][]byte{}}
-	if _, err := store.CreateManifest(ctx, kept); err != nil {
+	if _, err := records.NewBucket(store).CreateManifest(ctx, kept); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := m.Endpoint(ctx)
@@ -251,7 +253,7 @@ func TestConcurrentCreatorsOneWins(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range writers {
 		wg.Go(func() {
-			_, errs[i] = store.CreateManifest(ctx, &storage.Manifest{Clinic: clinic, Record: record, Kind: "record",
+			_, errs[i] = records.NewBucket(store).CreateManifest(ctx, &records.Manifest{Clinic: clinic, Record: record, Kind: "record",
 				Category: "progress_note", Participants: []string{client}, Author: "dr-lee", Status: "draft", TransitKey: "k",
 				WrappedKey: fmt.Sprintf("vault:v1:writer%d", i), Meta: []byte("sealed"), Fields: map[string][]byte{}})
 		})
@@ -265,13 +267,13 @@ func TestConcurrentCreatorsOneWins(t *testing.T) {
 				t.Fatalf("writers %d and %d both created the record", winner, i)
 			}
 			winner = i
-		case errors.Is(err, storage.ErrExists):
+		case errors.Is(err, object.ErrExists):
 			exists++
 		default:
 			t.Fatalf("writer %d: %v", i, err)
 		}
 	}
-	got, _, err := store.ReadManifest(ctx, storage.Ref{Clinic: clinic, Client: client, Record: record})
+	got, _, err := records.NewBucket(store).ReadManifest(ctx, records.Ref{Clinic: clinic, Client: client, Record: record})
 	if winner < 0 || exists != writers-1 || err != nil || got.WrappedKey != fmt.Sprintf("vault:v1:writer%d", winner) {
 		t.Fatalf("winner %d, %d told it exists, stored %+v, %v", winner, exists, got, err)
 	}

@@ -62,7 +62,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	store, _ := newStore(t, shared.minio)
-	svc := records.New(limited, store, nil)
+	svc := records.New(limited, records.NewBucket(store), nil)
 
 	// Everything the service does.
 	if err := limited.Ready(ctx); err != nil {
@@ -90,7 +90,7 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if fields, err := svc.Read(ctx, d, nil); err != nil || string(fields["plan"]) != "p" {
 		t.Fatalf("read with the policy: %q, %v", fields, err)
 	}
-	people := clinicpkg.New(limited, store, nil)
+	people := clinicpkg.New(limited, clinicpkg.NewBucket(store), nil)
 	jo, err := people.CreateClient(ctx, clinic, recordvault.Identity{FullName: "Jo Example", DateOfBirth: "1990-04-01"}, nil)
 	if err != nil {
 		t.Fatalf("create a client with the policy: %v", err)
@@ -110,14 +110,14 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	if err := people.LinkAccount(ctx, jo, "login-jo"); err != nil {
 		t.Fatalf("link an account with the policy: %v", err)
 	}
-	reader := clinicpkg.New(limited, store, nil) // a process that has not seen these yet checks their tags
+	reader := clinicpkg.New(limited, clinicpkg.NewBucket(store), nil) // a process that has not seen these yet checks their tags
 	if loaded, err := reader.LoadClient(ctx, clinic, jo.ID); err != nil || len(loaded.CareTeam) != 1 {
 		t.Fatalf("check a profile's tag with the policy: %v", err)
 	}
 	if roster, err := reader.Clinicians(ctx, clinic); err != nil || len(roster) != 1 || !roster[0].Licensed {
 		t.Fatalf("check the roster's tag with the policy: %v", err)
 	}
-	disclosures := disclosure.New(limited, limited, store, nil)
+	disclosures := disclosure.New(limited, limited, disclosure.NewBucket(store), nil)
 	doc, err := disclosures.Create(ctx, clinic, jo.ID, recordvault.NewID(), "authorization", "active", "signed form")
 	if err != nil {
 		t.Fatalf("store a disclosure document with the policy: %v", err)
@@ -136,11 +136,11 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 		t.Fatalf("a changed manifest verified: %v %v", ok, err)
 	}
 
-	trail := audit.NewChain(store, limited, discardLogger(), nil)
+	trail := audit.NewChain(audit.NewBucket(store), limited, discardLogger(), nil)
 	if err := trail.Record(ctx, recordvault.AuditEvent{Actor: "dr-lee", Clinic: clinic, Action: "read_record", Allowed: true, Rule: "r"}); err != nil {
 		t.Fatalf("record an audit event with the policy: %v", err)
 	}
-	if head, err := audit.NewChain(store, limited, discardLogger(), nil).Verify(ctx, clinic, nil); err != nil || head.Events != 1 {
+	if head, err := audit.NewChain(audit.NewBucket(store), limited, discardLogger(), nil).Verify(ctx, clinic, nil); err != nil || head.Events != 1 {
 		t.Fatalf("verify the audit chain with the policy: %+v, %v", head, err)
 	}
 
@@ -250,14 +250,17 @@ func TestAppRoleLoginRenewAndRelogin(t *testing.T) {
 	if err := c.Start(ctx, testLogger(t)); err != nil {
 		t.Fatal(err)
 	}
-	// 13 s is over two max TTLs: no token from a single login lives that long.
+	// 13 s is over two max TTLs: no token from a single login lives that long. Vault's own
+	// clock runs the TTLs, so the watch is in real time, polled twice a second.
 	const watch = 13 * time.Second
 	deadline := time.Now().Add(watch)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
 	for time.Now().Before(deadline) {
 		if err := c.Ready(ctx); err != nil {
 			t.Fatalf("after %v: %v", watch-time.Until(deadline), err)
 		}
-		time.Sleep(500 * time.Millisecond)
+		<-tick.C
 	}
 	bad, err := vault.New(vault.Config{Addr: addr, AppRole: &vault.AppRole{Mount: "approle-" + clinic, RoleID: "nope", SecretID: "nope"}})
 	if err != nil {

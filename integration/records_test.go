@@ -18,7 +18,6 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/records"
-	"github.com/recordvault/recordvault/storage"
 )
 
 // recordsEnv is a records service on the shared Vault and a fresh bucket of the shared MinIO,
@@ -35,7 +34,7 @@ func newRecordsEnv(t *testing.T) *recordsEnv {
 	ctx := context.Background()
 	store, bucket := newStore(t, shared.minio)
 	vc := vaultClient(t, shared.vault)
-	svc := records.New(vc, store, nil)
+	svc := records.New(vc, records.NewBucket(store), nil)
 	e := &recordsEnv{svc: svc, clinic: newID(), bucket: bucket}
 	if err := vc.ProvisionClinic(ctx, e.clinic); err != nil {
 		t.Fatal(err)
@@ -209,7 +208,7 @@ func TestCategoriesUseDifferentKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	manifests := map[recordvault.Category]*storage.Manifest{}
+	manifests := map[recordvault.Category]*records.Manifest{}
 	for _, category := range recordvault.Categories {
 		id, err := e.createRecord(ctx, e.clinic, client, category, map[string][]byte{"x": []byte("y")})
 		if err != nil {
@@ -219,7 +218,7 @@ func TestCategoriesUseDifferentKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if manifests[category], err = storage.ParseManifest(obj); err != nil {
+		if manifests[category], err = records.ParseManifest(obj); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -355,9 +354,9 @@ func TestRotationRewrapsManifestsOnly(t *testing.T) {
 	}
 }
 
-func (e *recordsEnv) manifest(t *testing.T, key string) *storage.Manifest {
+func (e *recordsEnv) manifest(t *testing.T, key string) *records.Manifest {
 	t.Helper()
-	m, err := storage.ParseManifest(bytes.NewReader(e.get(t, key)))
+	m, err := records.ParseManifest(bytes.NewReader(e.get(t, key)))
 	if err != nil {
 		t.Fatal(err)
 	}

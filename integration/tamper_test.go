@@ -16,14 +16,13 @@ import (
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/crypto/cryptotest"
 	"github.com/recordvault/recordvault/records"
-	"github.com/recordvault/recordvault/storage"
 )
 
 // storedRecord is a record as the bucket holds it: its manifest and its attachment's object.
 type storedRecord struct {
 	clinic, client, id string
 	manifestKey        string
-	manifest           *storage.Manifest
+	manifest           *records.Manifest
 	manifestBytes      []byte
 	blobKey            string
 	blob               []byte
@@ -48,7 +47,7 @@ func (e *recordsEnv) store(t *testing.T, clinic string, category recordvault.Cat
 	}
 	r := storedRecord{clinic: clinic, client: client, id: id, manifestKey: manifestKey(clinic, client, id)}
 	r.manifestBytes = e.get(t, r.manifestKey)
-	if r.manifest, err = storage.ParseManifest(bytes.NewReader(r.manifestBytes)); err != nil {
+	if r.manifest, err = records.ParseManifest(bytes.NewReader(r.manifestBytes)); err != nil {
 		t.Fatal(err)
 	}
 	r.blobKey = "c/" + clinic + "/b/" + id + "/" + r.manifest.Blobs[0].ID
@@ -60,7 +59,7 @@ func (e *recordsEnv) store(t *testing.T, clinic string, category recordvault.Cat
 type tamper struct {
 	name     string
 	refuses  refusal
-	manifest func(m *storage.Manifest) // changes the manifest, or nil
+	manifest func(m *records.Manifest) // changes the manifest, or nil
 	blob     func([]byte) []byte       // changes the attachment's object, or nil
 }
 
@@ -102,45 +101,45 @@ func TestTamperSuite(t *testing.T) {
 	var suite []tamper
 	for _, n := range fieldNames {
 		for _, at := range []int{0, 1, 12, 13, -1} {
-			suite = append(suite, tamper{name: fmt.Sprintf("field %s byte %d flipped", n, at), refuses: refuseFields, manifest: func(m *storage.Manifest) {
+			suite = append(suite, tamper{name: fmt.Sprintf("field %s byte %d flipped", n, at), refuses: refuseFields, manifest: func(m *records.Manifest) {
 				f := bytes.Clone(m.Fields[n])
 				f[(at+len(f))%len(f)] ^= 0x01
 				m.Fields[n] = f
 			}})
 		}
-		suite = append(suite, tamper{name: "field " + n + " truncated", refuses: refuseFields, manifest: func(m *storage.Manifest) { m.Fields[n] = m.Fields[n][:len(m.Fields[n])-1] }})
+		suite = append(suite, tamper{name: "field " + n + " truncated", refuses: refuseFields, manifest: func(m *records.Manifest) { m.Fields[n] = m.Fields[n][:len(m.Fields[n])-1] }})
 		for from, src := range sources {
-			suite = append(suite, tamper{name: "field " + n + " from " + from, refuses: refuseFields, manifest: func(m *storage.Manifest) { m.Fields[n] = src.manifest.Fields[n] }})
+			suite = append(suite, tamper{name: "field " + n + " from " + from, refuses: refuseFields, manifest: func(m *records.Manifest) { m.Fields[n] = src.manifest.Fields[n] }})
 		}
 	}
 	suite = append(suite,
-		tamper{name: "fields plan and progress swapped", refuses: refuseFields, manifest: func(m *storage.Manifest) {
+		tamper{name: "fields plan and progress swapped", refuses: refuseFields, manifest: func(m *records.Manifest) {
 			m.Fields["plan"], m.Fields["progress"] = m.Fields["progress"], m.Fields["plan"]
 		}},
-		tamper{name: "transit key of another category named", refuses: refuseRecord, manifest: func(m *storage.Manifest) {
+		tamper{name: "transit key of another category named", refuses: refuseRecord, manifest: func(m *records.Manifest) {
 			m.TransitKey = records.KeyName(m.Clinic, recordvault.Evaluation)
 		}},
-		tamper{name: "category relabelled, key name to match", refuses: refuseRecord, manifest: func(m *storage.Manifest) {
+		tamper{name: "category relabelled, key name to match", refuses: refuseRecord, manifest: func(m *records.Manifest) {
 			m.Category, m.TransitKey = string(recordvault.Evaluation), records.KeyName(m.Clinic, recordvault.Evaluation)
 		}},
-		tamper{name: "wrapped key version bumped", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.WrappedKey = "vault:v2:" + m.WrappedKey[len("vault:v1:"):] }},
-		tamper{name: "attachment size changed in the manifest", refuses: refuseAttachment, manifest: func(m *storage.Manifest) { m.Blobs[0].EncryptedSize--; m.Blobs[0].Size-- }},
-		tamper{name: "attachment dropped from the manifest", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Blobs = nil }},
-		tamper{name: "author renamed", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Author = "dr-mallory" }},
-		tamper{name: "participant added", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Participants = append(m.Participants, "mallory") }},
-		tamper{name: "status set back to draft", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Status = string(recordvault.StatusDraft) }},
-		tamper{name: "kind changed to addendum", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Kind = string(recordvault.AddendumDocument) }},
-		tamper{name: "field removed", refuses: refuseRecord, manifest: func(m *storage.Manifest) { delete(m.Fields, "risk_assessment") }},
-		tamper{name: "created time changed", refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Created = m.Created.Add(-time.Hour) }},
+		tamper{name: "wrapped key version bumped", refuses: refuseRecord, manifest: func(m *records.Manifest) { m.WrappedKey = "vault:v2:" + m.WrappedKey[len("vault:v1:"):] }},
+		tamper{name: "attachment size changed in the manifest", refuses: refuseAttachment, manifest: func(m *records.Manifest) { m.Blobs[0].EncryptedSize--; m.Blobs[0].Size-- }},
+		tamper{name: "attachment dropped from the manifest", refuses: refuseRecord, manifest: func(m *records.Manifest) { m.Blobs = nil }},
+		tamper{name: "author renamed", refuses: refuseRecord, manifest: func(m *records.Manifest) { m.Author = "dr-mallory" }},
+		tamper{name: "participant added", refuses: refuseRecord, manifest: func(m *records.Manifest) { m.Participants = append(m.Participants, "mallory") }},
+		tamper{name: "status set back to draft", refuses: refuseRecord, manifest: func(m *records.Manifest) { m.Status = string(recordvault.StatusDraft) }},
+		tamper{name: "kind changed to addendum", refuses: refuseRecord, manifest: func(m *records.Manifest) { m.Kind = string(recordvault.AddendumDocument) }},
+		tamper{name: "field removed", refuses: refuseRecord, manifest: func(m *records.Manifest) { delete(m.Fields, "risk_assessment") }},
+		tamper{name: "created time changed", refuses: refuseRecord, manifest: func(m *records.Manifest) { m.Created = m.Created.Add(-time.Hour) }},
 	)
 	for from, src := range sources {
 		suite = append(suite,
-			tamper{name: "wrapped key from " + from, refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.WrappedKey = src.manifest.WrappedKey }},
-			tamper{name: "wrapped key and key name from " + from, refuses: refuseRecord, manifest: func(m *storage.Manifest) {
+			tamper{name: "wrapped key from " + from, refuses: refuseRecord, manifest: func(m *records.Manifest) { m.WrappedKey = src.manifest.WrappedKey }},
+			tamper{name: "wrapped key and key name from " + from, refuses: refuseRecord, manifest: func(m *records.Manifest) {
 				m.WrappedKey, m.TransitKey, m.Category = src.manifest.WrappedKey, src.manifest.TransitKey, src.manifest.Category
 			}},
 			tamper{name: "attachment from " + from, refuses: refuseAttachment, blob: func([]byte) []byte { return bytes.Clone(src.blob) }},
-			tamper{name: "sealed description from " + from, refuses: refuseRecord, manifest: func(m *storage.Manifest) { m.Meta = src.manifest.Meta }},
+			tamper{name: "sealed description from " + from, refuses: refuseRecord, manifest: func(m *records.Manifest) { m.Meta = src.manifest.Meta }},
 		)
 	}
 	for _, m := range cryptotest.StreamMutations(target.blob, sources["another record"].blob[:crypto.HeaderSize]) {
@@ -152,7 +151,7 @@ func TestTamperSuite(t *testing.T) {
 
 	for _, tc := range suite {
 		if tc.manifest != nil {
-			var m storage.Manifest
+			var m records.Manifest
 			if err := json.Unmarshal(target.manifestBytes, &m); err != nil {
 				t.Fatal(err)
 			}

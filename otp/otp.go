@@ -16,7 +16,7 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 )
 
 // The limits of codes.
@@ -29,11 +29,9 @@ const (
 
 // Store keeps code states.
 type Store interface {
-	ReadCode(ctx context.Context, clinic, jti string) (*storage.Code, string, error)
-	WriteCode(ctx context.Context, c *storage.Code, etag string) (string, error)
+	ReadCode(ctx context.Context, clinic, jti string) (*State, string, error)
+	WriteCode(ctx context.Context, c *State, etag string) (string, error)
 }
-
-var _ Store = (*storage.Store)(nil)
 
 // MAC computes the keyed MAC of input for a clinic (vault.Keyring.HMAC with its index key).
 type MAC func(ctx context.Context, clinic string, input []byte) ([]byte, error)
@@ -79,8 +77,8 @@ func (s *Service) New(ctx context.Context, clinic, jti string) (string, error) {
 	}
 	st, etag, err := s.store.ReadCode(ctx, clinic, jti)
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		st, etag = &storage.Code{Clinic: clinic, JTI: jti}, ""
+	case errors.Is(err, object.ErrNotFound):
+		st, etag = &State{Clinic: clinic, JTI: jti}, ""
 	case err != nil:
 		return "", fmt.Errorf("otp: read: %w", err)
 	}
@@ -88,7 +86,7 @@ func (s *Service) New(ctx context.Context, clinic, jti string) (string, error) {
 		return "", ErrRefused
 	}
 	st.MAC, st.Expires, st.Sends, st.Attempts = mac, s.now().Add(TTL), st.Sends+1, 0
-	if _, err := s.store.WriteCode(ctx, st, etag); errors.Is(err, storage.ErrExists) || errors.Is(err, storage.ErrChanged) {
+	if _, err := s.store.WriteCode(ctx, st, etag); errors.Is(err, object.ErrExists) || errors.Is(err, object.ErrChanged) {
 		return "", ErrRefused // another request for a code won the race
 	} else if err != nil {
 		return "", fmt.Errorf("otp: write: %w", err)
@@ -100,7 +98,7 @@ func (s *Service) New(ctx context.Context, clinic, jti string) (string, error) {
 // exhausted one (a wrong try is counted).
 func (s *Service) Check(ctx context.Context, clinic, jti, code string) error {
 	st, etag, err := s.store.ReadCode(ctx, clinic, jti)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, object.ErrNotFound) {
 		return ErrRefused
 	}
 	if err != nil {
@@ -119,7 +117,7 @@ func (s *Service) Check(ctx context.Context, clinic, jti, code string) error {
 	} else {
 		st.Attempts++
 	}
-	if _, err := s.store.WriteCode(ctx, st, etag); errors.Is(err, storage.ErrChanged) {
+	if _, err := s.store.WriteCode(ctx, st, etag); errors.Is(err, object.ErrChanged) {
 		return ErrRefused // a racing check used or counted it first
 	} else if err != nil {
 		return fmt.Errorf("otp: write: %w", err)

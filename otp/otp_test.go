@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 )
 
 type fakeStore struct {
@@ -19,26 +19,26 @@ type fakeStore struct {
 	etags map[string]int
 }
 
-func (f *fakeStore) ReadCode(_ context.Context, _, jti string) (*storage.Code, string, error) {
+func (f *fakeStore) ReadCode(_ context.Context, _, jti string) (*State, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	b, ok := f.codes[jti]
 	if !ok {
-		return nil, "", storage.ErrNotFound
+		return nil, "", object.ErrNotFound
 	}
-	var c storage.Code
+	var c State
 	err := json.Unmarshal(b, &c)
 	return &c, strconv.Itoa(f.etags[jti]), err
 }
 
-func (f *fakeStore) WriteCode(_ context.Context, c *storage.Code, etag string) (string, error) {
+func (f *fakeStore) WriteCode(_ context.Context, c *State, etag string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.codes[c.JTI]; ok && etag == "" {
-		return "", storage.ErrExists
+		return "", object.ErrExists
 	}
 	if etag != "" && etag != strconv.Itoa(f.etags[c.JTI]) {
-		return "", storage.ErrChanged
+		return "", object.ErrChanged
 	}
 	f.codes[c.JTI], _ = json.Marshal(c)
 	f.etags[c.JTI]++

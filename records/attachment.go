@@ -8,7 +8,6 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
-	"github.com/recordvault/recordvault/storage"
 )
 
 // Attachment is an open attachment: Read yields decrypted plaintext, each chunk released only
@@ -75,8 +74,8 @@ func (s *Service) OpenAttachment(ctx context.Context, d *Document, blob string, 
 	return a, nil
 }
 
-func (s *Service) openAttachment(ctx context.Context, m *storage.Manifest, key *crypto.RecordKey, blob string, off, n int64) (*Attachment, error) {
-	var info *storage.Blob
+func (s *Service) openAttachment(ctx context.Context, m *Manifest, key *crypto.RecordKey, blob string, off, n int64) (*Attachment, error) {
+	var info *Blob
 	for i := range m.Blobs {
 		if m.Blobs[i].ID == blob {
 			info = &m.Blobs[i]

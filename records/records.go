@@ -31,28 +31,26 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/seal"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/transit"
 )
 
 // Store is what the service needs of object storage.
 type Store interface {
-	CreateManifest(ctx context.Context, m *storage.Manifest) (string, error)
-	ReadManifest(ctx context.Context, ref storage.Ref) (*storage.Manifest, string, error)
-	ReplaceManifest(ctx context.Context, m *storage.Manifest, etag string) (string, error)
-	DeleteManifest(ctx context.Context, m *storage.Manifest) error
+	CreateManifest(ctx context.Context, m *Manifest) (string, error)
+	ReadManifest(ctx context.Context, ref Ref) (*Manifest, string, error)
+	ReplaceManifest(ctx context.Context, m *Manifest, etag string) (string, error)
+	DeleteManifest(ctx context.Context, m *Manifest) error
 	LinkParticipant(ctx context.Context, clinic, client, home, record string) error
 	UnlinkParticipant(ctx context.Context, clinic, client, record string) error
 	ListClientRecords(ctx context.Context, clinic, client, after string, limit int) ([]string, error)
 	ListChildren(ctx context.Context, clinic, parent string) ([]string, error)
-	ListClinicDocuments(ctx context.Context, clinic string) ([]storage.Ref, error)
+	ListClinicDocuments(ctx context.Context, clinic string) ([]Ref, error)
 	CreateBlob(ctx context.Context, clinic, record, blob string, r io.Reader, size int64) (string, error)
 	OpenBlob(ctx context.Context, clinic, record, blob string) (io.ReadCloser, int64, error)
 	OpenBlobRange(ctx context.Context, clinic, record, blob string, start, length int64) (io.ReadCloser, error)
 	DeleteBlob(ctx context.Context, clinic, record, blob string) error
 }
-
-var _ Store = (*storage.Store)(nil)
 
 // Attachments stream through a prefetcher of prefetchDepth buffers of prefetchSize bytes in
 // each direction: 4 MiB per stream, whatever the attachment's size.
@@ -115,13 +113,13 @@ type Info struct {
 	Created      time.Time
 	Updated      time.Time
 	Revision     uint64 // the changes made since its creation
-	Attachments  []storage.Blob
+	Attachments  []Blob
 }
 
 // Document is a loaded document: its Info, and its manifest for Read and the writes.
 type Document struct {
 	Info
-	m    *storage.Manifest
+	m    *Manifest
 	etag string
 }
 
@@ -140,7 +138,7 @@ func (s *Service) Create(ctx context.Context, rec NewRecord) (*Document, error) 
 	if err != nil {
 		return nil, err
 	}
-	m := &storage.Manifest{Clinic: rec.Clinic, Record: id, Kind: string(recordvault.RecordDocument),
+	m := &Manifest{Clinic: rec.Clinic, Record: id, Kind: string(recordvault.RecordDocument),
 		Category: string(rec.Category), Participants: rec.Participants, Author: rec.Author, Status: string(status)}
 	return s.create(ctx, m, rec.Fields, rec.Attachments)
 }
@@ -175,13 +173,13 @@ func (s *Service) AddChild(ctx context.Context, parent *Document, c NewChild) (*
 	if err != nil {
 		return nil, err
 	}
-	m := &storage.Manifest{Clinic: parent.Clinic, Record: id, Kind: string(c.Kind), Parent: parent.ID,
+	m := &Manifest{Clinic: parent.Clinic, Record: id, Kind: string(c.Kind), Parent: parent.ID,
 		Category: string(parent.Category), Participants: parent.Participants, Author: c.Author, Status: string(c.Status)}
 	return s.create(ctx, m, c.Fields, nil)
 }
 
-func (s *Service) create(ctx context.Context, m *storage.Manifest, fields map[string][]byte, attachments []NewAttachment) (_ *Document, err error) {
-	if !recordvault.ValidID(m.Clinic) || len(m.Participants) == 0 || len(m.Participants) > storage.MaxParticipants {
+func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]byte, attachments []NewAttachment) (_ *Document, err error) {
+	if !recordvault.ValidID(m.Clinic) || len(m.Participants) == 0 || len(m.Participants) > MaxParticipants {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "malformed clinic id, or no participants or too many")
 	}
 	for _, p := range m.Participants {
@@ -234,7 +232,7 @@ func (s *Service) create(ctx context.Context, m *storage.Manifest, fields map[st
 
 // unlink removes the manifest and links of a record that failed to store, with a context of
 // its own: the request's may be what ended it.
-func (s *Service) unlink(m *storage.Manifest) {
+func (s *Service) unlink(m *Manifest) {
 	ctx := context.Background()
 	for _, p := range m.Participants[1:] {
 		_ = s.store.UnlinkParticipant(ctx, m.Clinic, p, m.Record)
@@ -242,13 +240,13 @@ func (s *Service) unlink(m *storage.Manifest) {
 	_ = s.store.DeleteManifest(ctx, m)
 }
 
-func (s *Service) removeBlobs(clinic, record string, blobs []storage.Blob) {
+func (s *Service) removeBlobs(clinic, record string, blobs []Blob) {
 	for _, b := range blobs {
 		_ = s.store.DeleteBlob(context.Background(), clinic, record, b.ID)
 	}
 }
 
-func (s *Service) sealFields(key *crypto.RecordKey, m *storage.Manifest, fields map[string][]byte) error {
+func (s *Service) sealFields(key *crypto.RecordKey, m *Manifest, fields map[string][]byte) error {
 	for name, value := range fields {
 		sealed, err := key.SealField(s.rand, binding(m, name), value)
 		if err != nil {
@@ -260,8 +258,8 @@ func (s *Service) sealFields(key *crypto.RecordKey, m *storage.Manifest, fields 
 }
 
 // storeBlob encrypts and uploads one attachment of m.
-func (s *Service) storeBlob(ctx context.Context, key *crypto.RecordKey, m *storage.Manifest, a NewAttachment) (storage.Blob, error) {
-	blob := storage.Blob{ID: recordvault.NewID(), Size: a.Size, MediaType: a.MediaType}
+func (s *Service) storeBlob(ctx context.Context, key *crypto.RecordKey, m *Manifest, a NewAttachment) (Blob, error) {
+	blob := Blob{ID: recordvault.NewID(), Size: a.Size, MediaType: a.MediaType}
 	enc, size, err := key.EncryptStream(s.rand, binding(m, blob.ID), a.Body, a.Size)
 	if err != nil {
 		return blob, err
@@ -277,7 +275,7 @@ func (s *Service) storeBlob(ctx context.Context, key *crypto.RecordKey, m *stora
 	return blob, nil
 }
 
-func binding(m *storage.Manifest, name string) crypto.Binding {
+func binding(m *Manifest, name string) crypto.Binding {
 	return crypto.Binding{Clinic: m.Clinic, Category: m.Category, Record: m.Record, Name: name}
 }
 
@@ -287,7 +285,7 @@ const metaBinding = "$meta"
 
 // description is the part of a manifest that Meta seals: everything that says what the
 // document is and who may see it, and which fields and attachments it has.
-func description(m *storage.Manifest) ([]byte, error) {
+func description(m *Manifest) ([]byte, error) {
 	return json.Marshal(struct {
 		Kind, Parent, Category string
 		Participants           []string
@@ -295,12 +293,12 @@ func description(m *storage.Manifest) ([]byte, error) {
 		Created, Updated       time.Time
 		Revision               uint64 `json:",omitempty"` // absent from descriptions sealed before revisions were kept
 		Fields                 []string
-		Blobs                  []storage.Blob
+		Blobs                  []Blob
 	}{m.Kind, m.Parent, m.Category, m.Participants, m.Author, m.Status, m.Created, m.Updated, m.Revision,
 		slices.Sorted(maps.Keys(m.Fields)), m.Blobs})
 }
 
-func (s *Service) sealMeta(key *crypto.RecordKey, m *storage.Manifest) error {
+func (s *Service) sealMeta(key *crypto.RecordKey, m *Manifest) error {
 	d, err := description(m)
 	if err != nil {
 		return err
@@ -309,7 +307,7 @@ func (s *Service) sealMeta(key *crypto.RecordKey, m *storage.Manifest) error {
 	return err
 }
 
-func (s *Service) checkMeta(key *crypto.RecordKey, m *storage.Manifest) error {
+func (s *Service) checkMeta(key *crypto.RecordKey, m *Manifest) error {
 	want, err := description(m)
 	if err != nil {
 		return err
@@ -327,7 +325,7 @@ func (d *Document) HasField(name string) bool {
 	return ok
 }
 
-func document(m *storage.Manifest, etag string) *Document {
+func document(m *Manifest, etag string) *Document {
 	return &Document{m: m, etag: etag, Info: Info{ID: m.Record, Clinic: m.Clinic, Kind: recordvault.DocumentKind(m.Kind),
 		Parent: m.Parent, Category: recordvault.Category(m.Category), Participants: m.Participants, Author: m.Author,
 		Status: recordvault.Status(m.Status), Created: m.Created, Updated: m.Updated, Revision: m.Revision, Attachments: m.Blobs}}
@@ -347,12 +345,12 @@ var ErrKeyRetired = recordvault.Errorf(recordvault.EINTERNAL, "record cannot be 
 // two through a participant other than the first): enough to decide on access, nothing
 // decrypted.
 func (s *Service) Load(ctx context.Context, clinic, client, id string) (*Document, error) {
-	return s.load(ctx, storage.Ref{Clinic: clinic, Client: client, Record: id})
+	return s.load(ctx, Ref{Clinic: clinic, Client: client, Record: id})
 }
 
 // LoadChild reads the manifest of an addendum or amendment request of parent.
 func (s *Service) LoadChild(ctx context.Context, parent *Document, id string) (*Document, error) {
-	d, err := s.load(ctx, storage.Ref{Clinic: parent.Clinic, Parent: parent.ID, Record: id})
+	d, err := s.load(ctx, Ref{Clinic: parent.Clinic, Parent: parent.ID, Record: id})
 	if err != nil {
 		return nil, err
 	}
@@ -362,14 +360,14 @@ func (s *Service) LoadChild(ctx context.Context, parent *Document, id string) (*
 	return d, nil
 }
 
-func (s *Service) load(ctx context.Context, ref storage.Ref) (*Document, error) {
+func (s *Service) load(ctx context.Context, ref Ref) (*Document, error) {
 	for _, id := range []string{ref.Clinic, ref.Client + ref.Parent, ref.Record} {
 		if !recordvault.ValidID(id) {
 			return nil, recordvault.ErrNotFound
 		}
 	}
 	m, etag, err := s.store.ReadManifest(ctx, ref)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, object.ErrNotFound) {
 		return nil, recordvault.ErrNotFound
 	}
 	if err != nil {
@@ -380,7 +378,7 @@ func (s *Service) load(ctx context.Context, ref storage.Ref) (*Document, error) 
 
 // key unwraps a document's data key (one Keyring call) and checks the manifest's sealed
 // description with it.
-func (s *Service) key(ctx context.Context, m *storage.Manifest) (*crypto.RecordKey, error) {
+func (s *Service) key(ctx context.Context, m *Manifest) (*crypto.RecordKey, error) {
 	if m.TransitKey != KeyName(m.Clinic, recordvault.Category(m.Category)) {
 		return nil, fmt.Errorf("records: manifest names another key: %w", ErrUnreadable)
 	}
@@ -437,7 +435,7 @@ func (s *Service) Update(ctx context.Context, d *Document, fields map[string][]b
 	if err := draft(d); err != nil {
 		return err
 	}
-	return s.change(ctx, d, func(key *crypto.RecordKey, m *storage.Manifest) error {
+	return s.change(ctx, d, func(key *crypto.RecordKey, m *Manifest) error {
 		m.Fields = make(map[string][]byte, len(fields))
 		return s.sealFields(key, m, fields)
 	})
@@ -448,19 +446,19 @@ func (s *Service) Sign(ctx context.Context, d *Document) error {
 	if err := draft(d); err != nil {
 		return err
 	}
-	return s.change(ctx, d, func(_ *crypto.RecordKey, m *storage.Manifest) error {
+	return s.change(ctx, d, func(_ *crypto.RecordKey, m *Manifest) error {
 		m.Status = string(recordvault.StatusSigned)
 		return nil
 	})
 }
 
 // AddAttachment encrypts and stores one more attachment of a draft.
-func (s *Service) AddAttachment(ctx context.Context, d *Document, a NewAttachment) (storage.Blob, error) {
-	var blob storage.Blob
+func (s *Service) AddAttachment(ctx context.Context, d *Document, a NewAttachment) (Blob, error) {
+	var blob Blob
 	if err := draft(d); err != nil {
 		return blob, err
 	}
-	err := s.change(ctx, d, func(key *crypto.RecordKey, m *storage.Manifest) (err error) {
+	err := s.change(ctx, d, func(key *crypto.RecordKey, m *Manifest) (err error) {
 		if blob, err = s.storeBlob(ctx, key, m, a); err != nil {
 			return err
 		}
@@ -468,7 +466,7 @@ func (s *Service) AddAttachment(ctx context.Context, d *Document, a NewAttachmen
 		return nil
 	})
 	if err != nil && blob.EncryptedSize > 0 {
-		s.removeBlobs(d.Clinic, d.ID, []storage.Blob{blob})
+		s.removeBlobs(d.Clinic, d.ID, []Blob{blob})
 	}
 	return blob, err
 }
@@ -493,7 +491,7 @@ func (s *Service) AppendAmendment(ctx context.Context, d *Document, step recordv
 	if _, ok := d.m.Fields[step.Part]; ok {
 		return errAmendmentState
 	}
-	return s.change(ctx, d, func(key *crypto.RecordKey, m *storage.Manifest) error {
+	return s.change(ctx, d, func(key *crypto.RecordKey, m *Manifest) error {
 		m.Status = string(step.Status)
 		return s.sealFields(key, m, map[string][]byte{step.Part: step.Value})
 	})
@@ -501,7 +499,7 @@ func (s *Service) AppendAmendment(ctx context.Context, d *Document, step recordv
 
 // change applies edit to a document and stores the result, if nobody changed it since it
 // was loaded.
-func (s *Service) change(ctx context.Context, d *Document, edit func(*crypto.RecordKey, *storage.Manifest) error) error {
+func (s *Service) change(ctx context.Context, d *Document, edit func(*crypto.RecordKey, *Manifest) error) error {
 	key, err := s.key(ctx, d.m)
 	if err != nil {
 		return err
@@ -519,7 +517,7 @@ func (s *Service) change(ctx context.Context, d *Document, edit func(*crypto.Rec
 		return err
 	}
 	etag, err := s.store.ReplaceManifest(ctx, &m, d.etag)
-	if errors.Is(err, storage.ErrChanged) {
+	if errors.Is(err, object.ErrChanged) {
 		return errChanged
 	}
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/recordvault/recordvault"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/vault/vaulttest"
 )
 
@@ -23,9 +23,9 @@ import (
 type fakeStore struct {
 	mu            sync.Mutex
 	blobs         map[string][]byte
-	manifests     map[storage.Ref][]byte // marshalled, as the bucket would hold them
-	etags         map[storage.Ref]int
-	links         map[storage.Ref]string // → home
+	manifests     map[Ref][]byte // marshalled, as the bucket would hold them
+	etags         map[Ref]int
+	links         map[Ref]string // → home
 	failManifest  bool
 	failLink      bool
 	failBlobAfter int // fail the nth blob upload (1-based); 0 never
@@ -35,45 +35,45 @@ type fakeStore struct {
 var _ Store = (*fakeStore)(nil)
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{blobs: map[string][]byte{}, manifests: map[storage.Ref][]byte{}, etags: map[storage.Ref]int{}, links: map[storage.Ref]string{}}
+	return &fakeStore{blobs: map[string][]byte{}, manifests: map[Ref][]byte{}, etags: map[Ref]int{}, links: map[Ref]string{}}
 }
 
-func (f *fakeStore) writeManifest(m *storage.Manifest, etag string) (string, error) {
+func (f *fakeStore) writeManifest(m *Manifest, etag string) (string, error) {
 	m.Version = 1
 	b, err := json.Marshal(m)
 	if err != nil {
 		return "", err
 	}
-	if _, err := storage.ParseManifest(bytes.NewReader(b)); err != nil {
+	if _, err := ParseManifest(bytes.NewReader(b)); err != nil {
 		return "", err
 	}
-	ref := storage.RefOf(m)
+	ref := RefOf(m)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, exists := f.manifests[ref]
 	switch {
 	case etag == "" && exists:
-		return "", storage.ErrExists
+		return "", object.ErrExists
 	case etag != "" && etag != strconv.Itoa(f.etags[ref]):
-		return "", storage.ErrChanged
+		return "", object.ErrChanged
 	}
 	f.manifests[ref] = b
 	f.etags[ref]++
 	return strconv.Itoa(f.etags[ref]), nil
 }
 
-func (f *fakeStore) CreateManifest(_ context.Context, m *storage.Manifest) (string, error) {
+func (f *fakeStore) CreateManifest(_ context.Context, m *Manifest) (string, error) {
 	if f.failManifest {
 		return "", errors.New("storage down")
 	}
 	return f.writeManifest(m, "")
 }
 
-func (f *fakeStore) ReplaceManifest(_ context.Context, m *storage.Manifest, etag string) (string, error) {
+func (f *fakeStore) ReplaceManifest(_ context.Context, m *Manifest, etag string) (string, error) {
 	return f.writeManifest(m, etag)
 }
 
-func (f *fakeStore) ReadManifest(_ context.Context, ref storage.Ref) (*storage.Manifest, string, error) {
+func (f *fakeStore) ReadManifest(_ context.Context, ref Ref) (*Manifest, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if home, ok := f.links[ref]; ok {
@@ -81,16 +81,16 @@ func (f *fakeStore) ReadManifest(_ context.Context, ref storage.Ref) (*storage.M
 	}
 	b, ok := f.manifests[ref]
 	if !ok {
-		return nil, "", storage.ErrNotFound
+		return nil, "", object.ErrNotFound
 	}
-	m, err := storage.ParseManifest(bytes.NewReader(b))
+	m, err := ParseManifest(bytes.NewReader(b))
 	return m, strconv.Itoa(f.etags[ref]), err
 }
 
-func (f *fakeStore) DeleteManifest(_ context.Context, m *storage.Manifest) error {
+func (f *fakeStore) DeleteManifest(_ context.Context, m *Manifest) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.manifests, storage.RefOf(m))
+	delete(f.manifests, RefOf(m))
 	return nil
 }
 
@@ -100,18 +100,18 @@ func (f *fakeStore) LinkParticipant(_ context.Context, clinic, client, home, rec
 	if f.failLink && len(f.links) > 0 {
 		return errors.New("storage down")
 	}
-	f.links[storage.Ref{Clinic: clinic, Client: client, Record: record}] = home
+	f.links[Ref{Clinic: clinic, Client: client, Record: record}] = home
 	return nil
 }
 
 func (f *fakeStore) UnlinkParticipant(_ context.Context, clinic, client, record string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.links, storage.Ref{Clinic: clinic, Client: client, Record: record})
+	delete(f.links, Ref{Clinic: clinic, Client: client, Record: record})
 	return nil
 }
 
-func (f *fakeStore) refs() []storage.Ref {
+func (f *fakeStore) refs() []Ref {
 	return append(slices.Collect(maps.Keys(f.manifests)), slices.Collect(maps.Keys(f.links))...)
 }
 
@@ -144,7 +144,7 @@ func (f *fakeStore) ListChildren(_ context.Context, _, parent string) ([]string,
 	return ids, nil
 }
 
-func (f *fakeStore) ListClinicDocuments(context.Context, string) ([]storage.Ref, error) {
+func (f *fakeStore) ListClinicDocuments(context.Context, string) ([]Ref, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.refs(), nil
@@ -170,7 +170,7 @@ func (f *fakeStore) OpenBlob(_ context.Context, _, record, blob string) (io.Read
 	defer f.mu.Unlock()
 	b, ok := f.blobs[record+"/"+blob]
 	if !ok {
-		return nil, 0, storage.ErrNotFound
+		return nil, 0, object.ErrNotFound
 	}
 	return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
 }
@@ -333,16 +333,16 @@ func TestReadRefusesAnEditedDescription(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, edit := range map[string]func(m *storage.Manifest){
-		"author":      func(m *storage.Manifest) { m.Author = "dr-evil" },
-		"participant": func(m *storage.Manifest) { m.Participants = append(m.Participants, "q") },
-		"status":      func(m *storage.Manifest) { m.Status = string(recordvault.StatusDraft) },
-		"field":       func(m *storage.Manifest) { delete(m.Fields, "extra") },
-		"kind":        func(m *storage.Manifest) { m.Kind = string(recordvault.AddendumDocument) },
+	for name, edit := range map[string]func(m *Manifest){
+		"author":      func(m *Manifest) { m.Author = "dr-evil" },
+		"participant": func(m *Manifest) { m.Participants = append(m.Participants, "q") },
+		"status":      func(m *Manifest) { m.Status = string(recordvault.StatusDraft) },
+		"field":       func(m *Manifest) { delete(m.Fields, "extra") },
+		"kind":        func(m *Manifest) { m.Kind = string(recordvault.AddendumDocument) },
 	} {
-		ref := storage.RefOf(d.m)
+		ref := RefOf(d.m)
 		original := store.manifests[ref]
-		m, _ := storage.ParseManifest(bytes.NewReader(original))
+		m, _ := ParseManifest(bytes.NewReader(original))
 		edit(m)
 		store.manifests[ref], _ = json.Marshal(m)
 		for _, via := range d.Participants {

@@ -8,7 +8,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
 	"github.com/recordvault/recordvault/seal"
-	"github.com/recordvault/recordvault/storage"
+	"github.com/recordvault/recordvault/storage/object"
 )
 
 // rewrapBatch bounds one Transit rewrap call.
@@ -25,7 +25,7 @@ func (s *Service) RotateCategory(ctx context.Context, clinic string, category re
 }
 
 type stored struct {
-	m    *storage.Manifest
+	m    *Manifest
 	etag string
 }
 
@@ -42,7 +42,7 @@ func (s *Service) Rewrap(ctx context.Context, clinic string, category recordvaul
 		if err != nil {
 			return done, fmt.Errorf("records: rewrap: %w", err)
 		}
-		if m.Category != string(category) || storage.RefOf(m) != ref {
+		if m.Category != string(category) || RefOf(m) != ref {
 			continue // another category's, or a record reached through a link: rewrapped at home
 		}
 		pending = append(pending, stored{m, etag})
@@ -77,7 +77,7 @@ func (s *Service) rewrapBatch(ctx context.Context, keyName string, batch []store
 	for i, b := range batch {
 		b.m.WrappedKey = rewrapped[i]
 		_, err := s.store.ReplaceManifest(ctx, b.m, b.etag)
-		if errors.Is(err, storage.ErrChanged) {
+		if errors.Is(err, object.ErrChanged) {
 			err = s.rewrapAgain(ctx, keyName, b.m)
 		}
 		if err != nil {
@@ -89,12 +89,12 @@ func (s *Service) rewrapBatch(ctx context.Context, keyName string, batch []store
 
 // rewrapAgain rereads a manifest that changed under a rewrap and rewraps it alone, a few
 // times at most.
-func (s *Service) rewrapAgain(ctx context.Context, keyName string, m *storage.Manifest) error {
+func (s *Service) rewrapAgain(ctx context.Context, keyName string, m *Manifest) error {
 	var err error
 	for range 3 {
-		var fresh *storage.Manifest
+		var fresh *Manifest
 		var etag string
-		if fresh, etag, err = s.store.ReadManifest(ctx, storage.RefOf(m)); err != nil {
+		if fresh, etag, err = s.store.ReadManifest(ctx, RefOf(m)); err != nil {
 			return err
 		}
 		var w []string
@@ -103,7 +103,7 @@ func (s *Service) rewrapAgain(ctx context.Context, keyName string, m *storage.Ma
 			return err
 		}
 		fresh.WrappedKey = w[0]
-		if _, err = s.store.ReplaceManifest(ctx, fresh, etag); !errors.Is(err, storage.ErrChanged) {
+		if _, err = s.store.ReplaceManifest(ctx, fresh, etag); !errors.Is(err, object.ErrChanged) {
 			return err
 		}
 	}

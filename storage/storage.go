@@ -1,10 +1,14 @@
 // Package storage is the only code in recordvault that talks to S3-compatible object storage
-// (MinIO in development and tests, any S3 in production).
+// (MinIO in development and tests, any S3 in production): conditional operations on objects
+// as bytes. It implements object.Store, the small-object store the domain packages keep their
+// state in, and the streams and retained versions that records and the audit chain need; each
+// domain package owns its types and its part of the key layout (docs/ARCHITECTURE.md).
 //
-// Everything it stores is ciphertext produced elsewhere. Object keys and metadata carry random
-// ids only, never PHI; keys are checked against a narrow alphabet so that nothing a person typed
-// can reach them. Writes are conditional, so two writers can never silently overwrite each
-// other: a create fails when the object exists (If-None-Match: *).
+// Everything it stores is ciphertext or ids produced elsewhere. Object keys and metadata carry
+// random ids only, never PHI; keys are checked against a narrow alphabet so that nothing a
+// person typed can reach them. Writes are conditional, so two writers can never silently
+// overwrite each other: a create fails when the object exists (If-None-Match: *), a replace
+// when it changed (If-Match).
 package storage
 
 import (
@@ -16,6 +20,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -26,6 +31,7 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/internal/stall"
+	"github.com/recordvault/recordvault/storage/object"
 )
 
 // Config is what the service needs to reach its bucket.
@@ -83,15 +89,6 @@ type Store struct {
 	// conditional is set once the bucket has shown that it honours conditional writes.
 	conditional atomic.Bool
 }
-
-var (
-	// ErrExists is returned by Create when the object is already there.
-	ErrExists = errors.New("storage: object exists")
-	// ErrNotFound is returned when an object does not exist.
-	ErrNotFound = errors.New("storage: object not found")
-	// ErrChanged is returned when a conditional update finds the object changed since it was read.
-	ErrChanged = errors.New("storage: object changed since it was read")
-)
 
 // Large objects upload in parts of streamPartSize bytes (larger when the object would need
 // more than maxParts), streamThreads at a time.
@@ -185,23 +182,23 @@ var ErrNoConditionalWrites = errors.New("storage ignores conditional writes (If-
 // an update naming a stale ETag, and takes an update naming the current one.
 func (s *Store) probeConditionalWrites(ctx context.Context) (err error) {
 	key := "probe/" + strings.ToLower(rand.Text())
-	body := func() *bytes.Reader { return bytes.NewReader([]byte("recordvault conditional-write probe")) }
-	etag, err := s.create(ctx, key, body(), int64(body().Len()))
+	body := []byte("recordvault conditional-write probe")
+	etag, err := s.Create(ctx, key, body)
 	if err != nil {
 		return failed("probe conditional writes", err)
 	}
 	defer func() {
-		if rmErr := s.remove(ctx, key); err == nil && rmErr != nil {
+		if rmErr := s.Delete(ctx, key); err == nil && rmErr != nil {
 			err = failed("probe conditional writes", rmErr)
 		}
 	}()
-	if _, err := s.create(ctx, key, body(), int64(body().Len())); !errors.Is(err, ErrExists) {
+	if _, err := s.Create(ctx, key, body); !errors.Is(err, object.ErrExists) {
 		return fmt.Errorf("%w: a second create of one key did not fail (%v)", ErrNoConditionalWrites, err)
 	}
-	if _, err := s.put(ctx, key, body(), int64(body().Len()), `"00000000000000000000000000000000"`); !errors.Is(err, ErrChanged) {
+	if _, err := s.Replace(ctx, key, body, `"00000000000000000000000000000000"`); !errors.Is(err, object.ErrChanged) {
 		return fmt.Errorf("%w: an update naming a stale ETag did not fail (%v)", ErrNoConditionalWrites, err)
 	}
-	if _, err := s.put(ctx, key, body(), int64(body().Len()), etag); err != nil {
+	if _, err := s.Replace(ctx, key, body, etag); err != nil {
 		return fmt.Errorf("%w: an update naming the current ETag failed (%v)", ErrNoConditionalWrites, err)
 	}
 	return nil
@@ -223,15 +220,115 @@ func (s *Store) EnsureBucket(ctx context.Context) error {
 	return nil
 }
 
-// create writes exactly size bytes from r to key, only if key does not exist yet (ErrExists
-// otherwise), and returns the new object's ETag.
-func (s *Store) create(ctx context.Context, key string, r io.Reader, size int64) (etag string, err error) {
-	return s.put(ctx, key, r, size, "")
+var _ object.Store = (*Store)(nil)
+
+// Create stores body at key only if nothing is there (object.ErrExists otherwise).
+func (s *Store) Create(ctx context.Context, key string, body []byte) (etag string, err error) {
+	return s.write(ctx, key, bytes.NewReader(body), int64(len(body)), "", time.Time{})
 }
 
-// createAudit creates key holding body, a piece of the audit trail: under Object Lock for
-// the store's audit retention, when it has one.
-func (s *Store) createAudit(ctx context.Context, key string, body []byte) error {
+// Replace stores body at key only if the object there has ETag etag (object.ErrChanged
+// otherwise).
+func (s *Store) Replace(ctx context.Context, key string, body []byte, etag string) (string, error) {
+	if etag == "" {
+		return "", errors.New("storage: replace without an ETag")
+	}
+	return s.write(ctx, key, bytes.NewReader(body), int64(len(body)), etag, time.Time{})
+}
+
+// Read returns the object at key, of at most limit bytes (object.ErrTooLarge past it), and
+// its ETag; object.ErrNotFound if there is none.
+func (s *Store) Read(ctx context.Context, key string, limit int64) ([]byte, string, error) {
+	return s.readVersion(ctx, key, "", limit)
+}
+
+// Delete removes the object at key; deleting what is not there is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return failed("remove object", err)
+	}
+	return nil
+}
+
+// validName is one name under a prefix: an id, or a deeper level's with its slash.
+var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}/?$`)
+
+// List returns the names one level under prefix, in key order, after the name after, at most
+// limit of them (all when limit is 0): an object's as it is, a deeper level's with a
+// trailing "/". S3 pages objects and levels apart, so with a limit the order is exact where a
+// prefix holds only objects or only levels, as every prefix of the layout does.
+func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]string, error) {
+	dir, ok := strings.CutSuffix(prefix, "/")
+	if !ok || checkKey(dir) != nil || (after != "" && !validName.MatchString(after)) {
+		return nil, errors.New("storage: invalid listing")
+	}
+	opts := minio.ListObjectsOptions{Prefix: prefix}
+	if after != "" {
+		// Past a deeper level's every key too: \x7f sorts above every key character.
+		opts.StartAfter = prefix + strings.Replace(after, "/", "/\x7f", 1)
+	}
+	if limit > 0 {
+		opts.MaxKeys = limit
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing goroutine once enough names are read
+	var names []string
+	for obj := range s.client.ListObjects(ctx, s.bucket, opts) {
+		if obj.Err != nil {
+			return nil, failed("list", obj.Err)
+		}
+		names = append(names, strings.TrimPrefix(obj.Key, prefix))
+		if limit > 0 && len(names) == limit {
+			break
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// CreateStream writes exactly size bytes from r to key, only if nothing is there
+// (object.ErrExists otherwise). The exact size lets the client stream without buffering.
+func (s *Store) CreateStream(ctx context.Context, key string, r io.Reader, size int64) (etag string, err error) {
+	return s.write(ctx, key, r, size, "", time.Time{})
+}
+
+// OpenStream returns a reader of the whole object at key and its size as the server reports
+// it, from a single GET (minio-go's Object would send a HEAD first).
+func (s *Store) OpenStream(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+	obj, info, err := s.openVersion(ctx, key, "")
+	if err != nil {
+		return nil, 0, err
+	}
+	return obj, info.Size, nil
+}
+
+// OpenRange returns a reader of bytes [start, start+length) of the object at key.
+func (s *Store) OpenRange(ctx context.Context, key string, start, length int64) (io.ReadCloser, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if start < 0 || length <= 0 {
+		return nil, errors.New("storage: invalid range")
+	}
+	opts := minio.GetObjectOptions{}
+	if err := opts.SetRange(start, start+length-1); err != nil {
+		return nil, failed("range", err)
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, key, opts)
+	if err != nil {
+		return nil, failed("open range", err)
+	}
+	return obj, nil
+}
+
+// CreateRetained is Create for a piece of the audit trail: under Object Lock in compliance
+// mode for the store's audit retention, when it has one.
+func (s *Store) CreateRetained(ctx context.Context, key string, body []byte) error {
 	var until time.Time
 	if s.auditRetention > 0 {
 		until = time.Now().Add(s.auditRetention)
@@ -240,14 +337,81 @@ func (s *Store) createAudit(ctx context.Context, key string, body []byte) error 
 	return err
 }
 
-// put writes exactly size bytes from r to key under a condition: with ifMatch empty the object
-// must not exist (If-None-Match: *; ErrExists otherwise), else its ETag must be ifMatch
-// (ErrChanged otherwise). The exact size lets the client stream without buffering the object.
-func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, ifMatch string) (etag string, err error) {
-	return s.write(ctx, key, r, size, ifMatch, time.Time{})
+// ReadVersions returns the stored versions of the object at key, newest first, delete markers
+// and versions past limit bytes left out, at most max of them: in a versioned bucket the
+// genuine bytes of an object hidden by a delete marker or a newer version are among them. In a
+// bucket without versioning, only the current one.
+func (s *Store) ReadVersions(ctx context.Context, key string, limit int64, max int) ([][]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var bodies [][]byte
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if obj.Err != nil {
+			return nil, failed("list versions", obj.Err)
+		}
+		if obj.Key != key || obj.IsDeleteMarker {
+			continue
+		}
+		if len(bodies) == max {
+			break
+		}
+		b, _, err := s.readVersion(ctx, key, obj.VersionID, limit)
+		if errors.Is(err, object.ErrTooLarge) {
+			continue // not an object the service wrote
+		}
+		if err != nil {
+			return nil, err
+		}
+		bodies = append(bodies, b)
+	}
+	return bodies, nil
 }
 
-// write is put, with the object locked in compliance mode until retainUntil when it is set.
+// RestoreVersion makes genuine, one of the stored versions of the object at key, the current
+// one again, by removing every version and delete marker put on top of it (newest first). It
+// needs the right to delete object versions, which an operator has and the service need not;
+// under Object Lock the genuine version itself cannot be removed. object.ErrNotFound when no
+// stored version has those bytes.
+func (s *Store) RestoreVersion(ctx context.Context, key string, genuine []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var above []string // version ids newer than the genuine one, newest first
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if obj.Err != nil {
+			return failed("list versions", obj.Err)
+		}
+		if obj.Key != key {
+			continue
+		}
+		if !obj.IsDeleteMarker && obj.Size == int64(len(genuine)) {
+			b, _, err := s.readVersion(ctx, key, obj.VersionID, int64(len(genuine)))
+			if err != nil {
+				return err
+			}
+			if bytes.Equal(b, genuine) {
+				for _, id := range above {
+					if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: id}); err != nil {
+						return failed("remove a version over the genuine one", err)
+					}
+				}
+				return nil
+			}
+		}
+		above = append(above, obj.VersionID)
+	}
+	return object.ErrNotFound
+}
+
+// write stores exactly size bytes from r at key under a condition: with ifMatch empty the
+// object must not exist (If-None-Match: *; object.ErrExists otherwise), else its ETag must be
+// ifMatch (object.ErrChanged otherwise); locked in compliance mode until retainUntil when it
+// is set.
 func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, ifMatch string, retainUntil time.Time) (etag string, err error) {
 	if err := checkKey(key); err != nil {
 		return "", err
@@ -270,12 +434,12 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, 
 		// S3 wants the body's MD5 with a retention (the object is small: a block or a loss).
 		opts.Mode, opts.RetainUntilDate, opts.SendContentMd5 = minio.Compliance, retainUntil, true
 	}
-	conflict := ErrExists
+	conflict := object.ErrExists
 	if ifMatch == "" {
 		opts.SetMatchETagExcept("*")
 	} else {
 		opts.SetMatchETag(ifMatch)
-		conflict = ErrChanged
+		conflict = object.ErrChanged
 	}
 	info, err := s.client.PutObject(ctx, s.bucket, key, r, size, opts)
 	if err != nil {
@@ -287,13 +451,28 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, 
 	return info.ETag, nil
 }
 
-// open returns the object at key and its information, from a single GET (minio-go's Object
-// would send a HEAD first to learn what the GET's own headers say).
-func (s *Store) open(ctx context.Context, key string) (io.ReadCloser, minio.ObjectInfo, error) {
-	return s.openVersion(ctx, key, "")
+// readVersion reads version versionID ("" for the current one) of the object at key, of at
+// most limit bytes (object.ErrTooLarge past it), and its ETag.
+func (s *Store) readVersion(ctx context.Context, key, versionID string, limit int64) ([]byte, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	obj, info, err := s.openVersion(ctx, key, versionID)
+	if err != nil {
+		return nil, "", err
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(io.LimitReader(obj, limit+1))
+	if err != nil {
+		return nil, "", failed("read object", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, "", object.ErrTooLarge
+	}
+	return b, info.ETag, nil
 }
 
-// openVersion is open for one version of the object ("" for the current one).
+// openVersion returns version versionID ("" for the current one) of the object at key and
+// its information, from a single GET.
 func (s *Store) openVersion(ctx context.Context, key, versionID string) (io.ReadCloser, minio.ObjectInfo, error) {
 	if err := checkKey(key); err != nil {
 		return nil, minio.ObjectInfo{}, err
@@ -301,7 +480,7 @@ func (s *Store) openVersion(ctx context.Context, key, versionID string) (io.Read
 	body, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: versionID})
 	if err != nil {
 		if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
-			return nil, info, ErrNotFound
+			return nil, info, object.ErrNotFound
 		}
 		return nil, info, failed("open object", err)
 	}
@@ -313,19 +492,6 @@ func (s *Store) openVersion(ctx context.Context, key, versionID string) (io.Read
 func checkKey(key string) error {
 	if !validKey.MatchString(key) {
 		return errors.New("storage: invalid object key")
-	}
-	return nil
-}
-
-// remove deletes the object at key; deleting what is not there is not an error.
-func (s *Store) remove(ctx context.Context, key string) error {
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		return failed("remove object", err)
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ type Env struct {
 	Clinic  string
 	S3      *s3fake.Server
 	Bucket  string
+	Store   *storage.Store // the service's storage, for a test to damage what is stored
 	Trail   *audit.Chain
 	audit   *LockedBuffer
 	Sent    *Outbox
@@ -56,17 +57,18 @@ func New(t testing.TB, jurisdiction string) *Env {
 	if err := store.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
+	e.Store = store
 	keys := vaulttest.Keyring{}
-	people := clinic.New(keys, store, nil)
+	people := clinic.New(keys, clinic.NewBucket(store), nil)
 	downloads, err := tokens.New(keys, 10*time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Trail = audit.NewChain(store, keys, slog.New(slog.DiscardHandler), nil)
-	codes := otp.New(store, func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
+	e.Trail = audit.NewChain(audit.NewBucket(store), keys, slog.New(slog.DiscardHandler), nil)
+	codes := otp.New(otp.NewBucket(store), func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
 		return keys.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
 	}, nil)
-	e.Service, err = app.New(app.Deps{Records: records.New(keys, store, nil), Clinic: people, Disclosures: disclosure.New(keys, keys, store, nil),
+	e.Service, err = app.New(app.Deps{Records: records.New(keys, records.NewBucket(store), nil), Clinic: people, Disclosures: disclosure.New(keys, keys, disclosure.NewBucket(store), nil),
 		Tokens: downloads, Codes: codes, Notifier: e.Sent, Audit: audit.Tee{audit.NewJSONLines(e.audit), e.Trail}, Trail: e.Trail,
 		Jurisdiction: jurisdiction})
 	if err != nil {

@@ -88,11 +88,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fixed := func(context.Context) (int, map[int]*ecdsa.PublicKey, error) { return latest, keys, nil }
 	var restored []uint64
 	if *restore {
-		if restored, _, err = audit.Restore(ctx, store, *clinic, fixed); err != nil && !errors.Is(err, audit.ErrBroken) {
+		if restored, _, err = audit.Restore(ctx, audit.NewBucket(store), *clinic, fixed); err != nil && !errors.Is(err, audit.ErrBroken) {
 			return err // a break no stored version mends is the check's to report
 		}
 	}
-	check, err := app.TrailCheckOf(audit.Verify(ctx, store, *clinic, fixed, earlier))
+	check, err := app.TrailCheckOf(audit.Verify(ctx, audit.NewBucket(store), *clinic, fixed, earlier))
 	if err != nil {
 		return err
 	}

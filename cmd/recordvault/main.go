@@ -86,9 +86,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("audit log: %w", err)
 	}
 	defer auditFile.Close()
-	recs := records.New(vc, store, nil)
-	people := clinic.New(vc, store, nil)
-	disclosures := disclosure.New(vc, vc, store, nil)
+	recs := records.New(vc, records.NewBucket(store), nil)
+	people := clinic.New(vc, clinic.NewBucket(store), nil)
+	disclosures := disclosure.New(vc, vc, disclosure.NewBucket(store), nil)
 	ttl, err := time.ParseDuration(envOr(getenv, "RECORDVAULT_DOWNLOAD_TTL", "10m"))
 	if err != nil {
 		return fmt.Errorf("RECORDVAULT_DOWNLOAD_TTL: %w", err)
@@ -97,13 +97,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	trail := audit.NewChain(store, vc, logger, nil)
+	trail := audit.NewChain(audit.NewBucket(store), vc, logger, nil)
 	for _, id := range strings.FieldsFunc(getenv("RECORDVAULT_CLINICS"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		if err := vc.ProvisionClinic(ctx, id); err != nil {
 			return err
 		}
 	}
-	codes := otp.New(store, func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
+	codes := otp.New(otp.NewBucket(store), func(ctx context.Context, clinicID string, input []byte) ([]byte, error) {
 		return vc.HMAC(ctx, clinic.IndexKeyName(clinicID), input)
 	}, nil)
 	// The plain copy first: an event the chain cannot take (Vault or the bucket down) fails

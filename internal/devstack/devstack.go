@@ -360,7 +360,7 @@ func waitHTTP(ctx context.Context, url string) error {
 // clients and be named on care teams. Kept as it is when it exists already. It goes through
 // package clinic, as the service would, so that the roster carries its tag.
 func seedRoster(ctx context.Context, vaultAddr, token string, store *storage.Store) error {
-	_, etag, err := store.ReadStaff(ctx, DemoClinic)
+	_, etag, err := clinic.NewBucket(store).ReadStaff(ctx, DemoClinic)
 	if err != nil || etag != "" {
 		return err
 	}
@@ -368,7 +368,7 @@ func seedRoster(ctx context.Context, vaultAddr, token string, store *storage.Sto
 	if err != nil {
 		return err
 	}
-	people := clinic.New(vc, store, nil)
+	people := clinic.New(vc, clinic.NewBucket(store), nil)
 	if err := vc.ProvisionClinic(ctx, DemoClinic); err != nil {
 		return fmt.Errorf("devstack: provision the demo clinic: %w", err)
 	}

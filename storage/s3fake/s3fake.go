@@ -1,6 +1,7 @@
 // Package s3fake is an in-memory S3 endpoint for unit tests: enough of the API for
-// storage.Store (buckets, conditional PUTs, GETs with a byte range, DELETEs, ListObjectsV2),
-// so that the service's own storage code runs without Docker. It is a fake: no versioning,
+// storage.Store (buckets, conditional PUTs, GETs with a byte range, DELETEs, ListObjectsV2,
+// and the versions listing of an unversioned bucket: each object's one version), so that the
+// service's own storage code runs without Docker. It is a fake: no versioning,
 // no Object Lock, no multipart uploads (keep test objects under 5 MiB). The integration tests
 // run against a real MinIO.
 package s3fake
@@ -13,6 +14,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -73,6 +75,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case key == "" && r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2":
 		s.list(w, r, objects)
+	case key == "" && r.Method == http.MethodGet && r.URL.Query().Has("versions"):
+		versions(w, r, objects)
 	case !exists:
 		fail(w, http.StatusNotFound, "NoSuchBucket")
 	case r.Method == http.MethodPut:
@@ -229,6 +233,39 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, objects map[string
 	}
 	if !res.IsTruncated {
 		res.NextContinuationToken = ""
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	xml.NewEncoder(w).Encode(res)
+}
+
+type versionsResult struct {
+	XMLName     xml.Name `xml:"ListVersionsResult"`
+	Name        string
+	Prefix      string
+	MaxKeys     int
+	IsTruncated bool
+	Version     []version `xml:"Version"`
+}
+
+type version struct {
+	Key          string
+	VersionId    string
+	IsLatest     bool
+	LastModified string
+	ETag         string
+	Size         int
+}
+
+// versions answers ListObjectVersions as an unversioned bucket does: each object under
+// prefix once, as version "null".
+func versions(w http.ResponseWriter, r *http.Request, objects map[string]object) {
+	pfx := r.URL.Query().Get("prefix")
+	res := versionsResult{Name: r.URL.Path, Prefix: pfx, MaxKeys: 1000}
+	for _, k := range slices.Sorted(maps.Keys(objects)) {
+		if o := objects[k]; strings.HasPrefix(k, pfx) {
+			res.Version = append(res.Version, version{Key: k, VersionId: "null", IsLatest: true,
+				LastModified: o.modified.Format(time.RFC3339), ETag: o.etag, Size: len(o.body)})
+		}
 	}
 	w.Header().Set("Content-Type", "application/xml")
 	xml.NewEncoder(w).Encode(res)

@@ -1,7 +1,6 @@
-package storage
+package records
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/storage/object"
 )
 
 // Manifest is the one small object that describes a stored document: a record, an addendum
@@ -60,16 +60,26 @@ const (
 )
 
 var (
-	validName      = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,127}$`) // kinds, statuses, categories, key names, fields
 	validMediaType = regexp.MustCompile(`^[a-z]{1,32}/[a-z0-9.+-]{1,64}$`)
-	errManifest    = errors.New("storage: invalid manifest")
+	errManifest    = errors.New("records: invalid manifest")
 )
 
 // ParseManifest decodes and checks a manifest: known fields only, version 1, every id in the
 // alphabet of object keys, sizes consistent. It reads at most MaxManifestSize bytes.
 func ParseManifest(r io.Reader) (*Manifest, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxManifestSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	if len(b) > MaxManifestSize {
+		return nil, fmt.Errorf("%w: larger than %d bytes", errManifest, MaxManifestSize)
+	}
+	return parseManifest(b)
+}
+
+func parseManifest(b []byte) (*Manifest, error) {
 	var m Manifest
-	if err := decodeStrict(r, MaxManifestSize, &m); err != nil {
+	if err := object.DecodeStrict(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: %w", errManifest, err)
 	}
 	if err := m.check(); err != nil {
@@ -83,27 +93,6 @@ func ParseManifest(r io.Reader) (*Manifest, error) {
 		m.Fields = map[string][]byte{}
 	}
 	return &m, nil
-}
-
-// decodeStrict decodes one JSON document of at most limit bytes from r into v: no unknown
-// fields, nothing after it.
-func decodeStrict(r io.Reader, limit int64, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return fmt.Errorf("read: %w", err)
-	}
-	if int64(len(b)) > limit {
-		return fmt.Errorf("larger than %d bytes", limit)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data")
-	}
-	return nil
 }
 
 func (m *Manifest) check() error {
@@ -125,7 +114,7 @@ func (m *Manifest) check() error {
 		return fmt.Errorf("%w: malformed author", errManifest)
 	}
 	for _, n := range []string{m.Kind, m.Status, m.Category, m.TransitKey} {
-		if !validName.MatchString(n) {
+		if !recordvault.ValidName(n) {
 			return fmt.Errorf("%w: malformed kind, status, category or key name", errManifest)
 		}
 	}
@@ -133,7 +122,7 @@ func (m *Manifest) check() error {
 		return fmt.Errorf("%w: missing key or meta, or too many fields or blobs", errManifest)
 	}
 	for name := range m.Fields {
-		if !validName.MatchString(name) {
+		if !recordvault.ValidName(name) {
 			return fmt.Errorf("%w: malformed field name", errManifest)
 		}
 	}
