@@ -21,6 +21,7 @@ type Records interface {
 	Create(ctx context.Context, rec records.NewRecord) (*records.Document, error)
 	Load(ctx context.Context, clinic, client, id string) (*records.Document, error)
 	List(ctx context.Context, clinic, client, after string, limit int) ([]string, error)
+	Homes(ctx context.Context, clinic, client string) ([]string, error)
 	Read(ctx context.Context, d *records.Document, fields []string) (map[string][]byte, error)
 	Update(ctx context.Context, d *records.Document, fields map[string][]byte) error
 	Sign(ctx context.Context, d *records.Document) error

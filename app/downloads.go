@@ -76,16 +76,25 @@ type Withheld struct {
 }
 
 // findRelease reads one release of a document client takes part in, without an access
-// decision: the caller has made one.
+// decision: the caller has made one. It reads the release by its id under each of client's
+// homes, so its cost is in client's homes, not in their records or releases.
 func (s *Service) findRelease(ctx context.Context, clinic, client, id string) (*ReleaseView, error) {
-	rs, err := s.clientReleases(ctx, clinic, client)
+	homes, err := s.releaseHomes(ctx, clinic, client)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rs {
-		if r.ID == id {
+	for _, home := range homes {
+		var r ReleaseView
+		_, err := loadDisclosure(ctx, s, clinic, home, id, kindRelease, &r)
+		switch {
+		case errors.Is(err, recordvault.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, err
+		case home == client || r.Client == client || s.takesPart(ctx, clinic, client, r.Document):
 			return &r, nil
 		}
+		break // another client's release of a document client has no part in
 	}
 	return nil, recordvault.ErrNotFound
 }

@@ -19,6 +19,8 @@ import (
 //	                                   under each other participant, a link naming the home
 //	c/<clinic>/k/<record>/<child>      the manifest of an addendum or amendment request of record
 //	c/<clinic>/b/<record>/<blob>       an attachment's encrypted stream
+//	c/<clinic>/p/<client>/h/<home>     an empty marker: client takes part in a record stored
+//	                                   under home (the index of client's homes)
 //
 // A single-client record is one object: writing it is one PUT, reading it one GET. A
 // client's records (their own, and those they take part in) are listed by the prefix
@@ -170,6 +172,27 @@ func (b *Bucket) LinkParticipant(ctx context.Context, clinic, client, home, reco
 	}
 	_, err = b.objects.Create(ctx, participantPrefix(clinic, client)+record, body)
 	return err
+}
+
+func homesPrefix(clinic, client string) string { return "c/" + clinic + "/p/" + client + "/h/" }
+
+// AddHome puts home into client's index of homes (once: a home already there is kept).
+func (b *Bucket) AddHome(ctx context.Context, clinic, client, home string) error {
+	if !recordvault.ValidIDs(clinic, client, home) || client == home {
+		return errInvalidID
+	}
+	if _, err := b.objects.Create(ctx, homesPrefix(clinic, client)+home, nil); err != nil && !errors.Is(err, object.ErrExists) {
+		return err
+	}
+	return nil
+}
+
+// ListHomes returns client's index of homes, in id order.
+func (b *Bucket) ListHomes(ctx context.Context, clinic, client string) ([]string, error) {
+	if !recordvault.ValidIDs(clinic, client) {
+		return nil, errInvalidID
+	}
+	return object.ListIDs(ctx, b.objects, homesPrefix(clinic, client), "", 0)
 }
 
 // UnlinkParticipant removes a participant's link: the clean-up after a failed write.

@@ -42,6 +42,8 @@ type Store interface {
 	ReplaceManifest(ctx context.Context, m *Manifest, etag string) (string, error)
 	DeleteManifest(ctx context.Context, m *Manifest) error
 	LinkParticipant(ctx context.Context, clinic, client, home, record string) error
+	AddHome(ctx context.Context, clinic, client, home string) error
+	ListHomes(ctx context.Context, clinic, client string) ([]string, error)
 	UnlinkParticipant(ctx context.Context, clinic, client, record string) error
 	ListClientRecords(ctx context.Context, clinic, client, after string, limit int) ([]string, error)
 	ListChildren(ctx context.Context, clinic, parent string) ([]string, error)
@@ -221,6 +223,12 @@ func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]b
 	}
 	if m.Parent == "" {
 		for _, p := range m.Participants[1:] {
+			// The home goes into p's index before the link, so that whatever p can reach
+			// through a link is under a home the index names.
+			if err = s.store.AddHome(ctx, m.Clinic, p, m.Participants[0]); err != nil {
+				s.unlink(m)
+				return nil, fmt.Errorf("records: index participant: %w", err)
+			}
 			if err = s.store.LinkParticipant(ctx, m.Clinic, p, m.Participants[0], m.Record); err != nil {
 				s.unlink(m)
 				return nil, fmt.Errorf("records: link participant: %w", err)
@@ -552,6 +560,46 @@ func (s *Service) List(ctx context.Context, clinic, client, after string, limit 
 		return nil, fmt.Errorf("records: list: %w", err)
 	}
 	return ids, nil
+}
+
+// Homes returns the other clients under whom records client takes part in are stored (each
+// such record's first participant), from client's index: as many reads as a page of homes,
+// however many records client has. What is stored under a home (a record, its releases) is
+// for the caller to check against client.
+func (s *Service) Homes(ctx context.Context, clinic, client string) ([]string, error) {
+	homes, err := s.store.ListHomes(ctx, clinic, client)
+	if err != nil {
+		return nil, fmt.Errorf("records: homes: %w", err)
+	}
+	return homes, nil
+}
+
+// RebuildHomes restores every client's index of homes in a clinic from the records
+// themselves: the repair for an index lost or damaged in the bucket (cmd/recordvault-reindex).
+// It reads every record's manifest, in the clear and without a key (an operator's batch,
+// never a request's work), and returns how many links it found.
+func RebuildHomes(ctx context.Context, store Store, clinic string) (int, error) {
+	refs, err := store.ListClinicDocuments(ctx, clinic)
+	if err != nil {
+		return 0, fmt.Errorf("records: rebuild homes: %w", err)
+	}
+	links := 0
+	for _, ref := range refs {
+		if ref.Client == "" {
+			continue // an addendum or amendment request: under its record, not a client
+		}
+		m, _, err := store.ReadManifest(ctx, ref)
+		if err != nil {
+			return links, fmt.Errorf("records: rebuild homes: %w", err)
+		}
+		if home := m.Participants[0]; home != ref.Client {
+			if err := store.AddHome(ctx, clinic, ref.Client, home); err != nil {
+				return links, fmt.Errorf("records: rebuild homes: %w", err)
+			}
+			links++
+		}
+	}
+	return links, nil
 }
 
 // Fingerprint names the exact stored version of some of a document's fields: SHA-256 over

@@ -25,7 +25,8 @@ type fakeStore struct {
 	blobs         map[string][]byte
 	manifests     map[Ref][]byte // marshalled, as the bucket would hold them
 	etags         map[Ref]int
-	links         map[Ref]string // → home
+	links         map[Ref]string      // → home
+	homes         map[string][]string // clinic/client → homes
 	failManifest  bool
 	failLink      bool
 	failBlobAfter int // fail the nth blob upload (1-based); 0 never
@@ -35,7 +36,7 @@ type fakeStore struct {
 var _ Store = (*fakeStore)(nil)
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{blobs: map[string][]byte{}, manifests: map[Ref][]byte{}, etags: map[Ref]int{}, links: map[Ref]string{}}
+	return &fakeStore{blobs: map[string][]byte{}, manifests: map[Ref][]byte{}, etags: map[Ref]int{}, links: map[Ref]string{}, homes: map[string][]string{}}
 }
 
 func (f *fakeStore) writeManifest(m *Manifest, etag string) (string, error) {
@@ -102,6 +103,21 @@ func (f *fakeStore) LinkParticipant(_ context.Context, clinic, client, home, rec
 	}
 	f.links[Ref{Clinic: clinic, Client: client, Record: record}] = home
 	return nil
+}
+
+func (f *fakeStore) AddHome(_ context.Context, clinic, client, home string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if k := clinic + "/" + client; !slices.Contains(f.homes[k], home) {
+		f.homes[k] = append(f.homes[k], home)
+	}
+	return nil
+}
+
+func (f *fakeStore) ListHomes(_ context.Context, clinic, client string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Sorted(slices.Values(f.homes[clinic+"/"+client])), nil
 }
 
 func (f *fakeStore) UnlinkParticipant(_ context.Context, clinic, client, record string) error {
@@ -433,4 +449,33 @@ func TestFingerprint(t *testing.T) {
 	if Fingerprint(d, []string{"summary"}) == summary {
 		t.Error("the same fingerprint after the field was sealed again")
 	}
+}
+
+// A client's index of homes names the first participant of every record they take part in
+// under another client, once each; a rebuild from the records restores it.
+func TestHomes(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	svc := newService(store)
+	for _, group := range [][]string{{"a", "b", "c"}, {"b", "c"}, {"a", "c"}, {"c"}} {
+		rec := newRecord(map[string][]byte{"summary": []byte("s")})
+		rec.Participants = group
+		if _, err := svc.Create(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]string{"a": nil, "b": {"a"}, "c": {"a", "b"}}
+	check := func(when string) {
+		for client, homes := range want {
+			if got, err := svc.Homes(ctx, "c", client); err != nil || !slices.Equal(got, homes) {
+				t.Errorf("%s: homes of %s: %v %v, want %v", when, client, got, err, homes)
+			}
+		}
+	}
+	check("as written")
+	store.homes = map[string][]string{}
+	if links, err := RebuildHomes(ctx, store, "c"); err != nil || links != 4 {
+		t.Fatalf("rebuild: %d links, %v", links, err)
+	}
+	check("rebuilt")
 }

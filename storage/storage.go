@@ -275,10 +275,10 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]st
 	if limit > 0 {
 		opts.MaxKeys = limit
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the listing goroutine once enough names are read
+	// The iterator asks for the next page only when the loop goes on: a listing that stops
+	// at its limit sends no request past it.
 	var names []string
-	for obj := range s.client.ListObjects(ctx, s.bucket, opts) {
+	for obj := range s.client.ListObjectsIter(ctx, s.bucket, opts) {
 		if obj.Err != nil {
 			return nil, failed("list", obj.Err)
 		}
@@ -345,10 +345,8 @@ func (s *Store) ReadVersions(ctx context.Context, key string, limit int64, max i
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var bodies [][]byte
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+	for obj := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
 		if obj.Err != nil {
 			return nil, failed("list versions", obj.Err)
 		}
@@ -379,10 +377,8 @@ func (s *Store) RestoreVersion(ctx context.Context, key string, genuine []byte) 
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var above []string // version ids newer than the genuine one, newest first
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+	for obj := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
 		if obj.Err != nil {
 			return failed("list versions", obj.Err)
 		}

@@ -29,6 +29,7 @@ type Server struct {
 	*httptest.Server
 	mu      sync.Mutex
 	buckets map[string]map[string]object
+	touched []string // the key, or the listing's prefix, of every request
 }
 
 type object struct {
@@ -59,11 +60,31 @@ func (s *Server) Keys(bucket string) []string {
 	return keys
 }
 
+// Touched counts the requests so far whose object key, or whose listing's prefix, begins
+// with prefix: what a test reads to show that an operation's storage work does not grow with
+// what is stored under it.
+func (s *Server) Touched(prefix string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, k := range s.touched {
+		if strings.HasPrefix(k, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	objects, exists := s.buckets[bucket]
+	if key != "" {
+		s.touched = append(s.touched, key)
+	} else if r.URL.Query().Has("prefix") {
+		s.touched = append(s.touched, r.URL.Query().Get("prefix"))
+	}
 	switch {
 	case key == "" && r.Method == http.MethodHead:
 		if !exists {
