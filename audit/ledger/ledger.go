@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/recordvault/recordvault"
@@ -32,6 +33,9 @@ type Ledger struct {
 	// witness passes on the revisions of clinic state read from the trail (clinic.Service's
 	// Witness), so that a process refuses a profile or roster put back to an older revision.
 	witness func(clinic, client string, revision uint64)
+	// arrivedHook, set by tests only, is called once a reader has noted which reads of the
+	// trail began before it arrived.
+	arrivedHook func()
 
 	mu      sync.Mutex
 	clinics map[string]*Clinic
@@ -46,11 +50,16 @@ const DefaultCheckpointEvery = 1000
 
 // Clinic is one clinic's ledger, read up to the head of its trail.
 type Clinic struct {
-	mu     sync.Mutex
-	loaded bool // the checkpoint was looked for
-	head   audit.Head
-	saved  uint64     // the blocks the last checkpoint loaded or saved covers
-	fresh  []revision // revisions read since they were last passed on
+	mu sync.Mutex
+	// scans counts the reads of the trail begun; scanned is the number of the last one that
+	// completed. A reader that finds a read completed which began after it arrived takes
+	// that read's result instead of reading again (see Read).
+	scans   atomic.Uint64
+	scanned uint64
+	loaded  bool // the checkpoint was looked for
+	head    audit.Head
+	saved   uint64     // the blocks the last checkpoint loaded or saved covers
+	fresh   []revision // revisions read since they were last passed on
 	State
 }
 
@@ -157,6 +166,10 @@ func (l *Ledger) Read(ctx context.Context, trail Trail, clinic string, view func
 	}
 	l.mu.Unlock()
 
+	arrived := cl.scans.Load()
+	if l.arrivedHook != nil {
+		l.arrivedHook()
+	}
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if !cl.loaded {
@@ -164,6 +177,23 @@ func (l *Ledger) Read(ctx context.Context, trail Trail, clinic string, view func
 			return err
 		}
 	}
+	// Reads coalesce: a read of the trail that began after this reader arrived saw every
+	// event recorded before it arrived, which is all a reader may ask for, so its result is
+	// taken as this reader's own. Under load one read then serves every reader that waited
+	// for it, instead of each reading the trail again in turn.
+	if cl.scanned <= arrived {
+		if err := l.scan(ctx, trail, clinic, cl); err != nil {
+			return err
+		}
+	}
+	view(cl)
+	return nil
+}
+
+// scan reads clinic's trail on from the ledger's head, and saves a checkpoint when enough
+// blocks have been read since the last.
+func (l *Ledger) scan(ctx context.Context, trail Trail, clinic string, cl *Clinic) error {
+	n := cl.scans.Add(1)
 	head, err := trail.Scan(ctx, clinic, cl.head, cl.add)
 	cl.head = head // a failed block gave no events: reading goes on from the last whole one
 	cl.forget()
@@ -176,6 +206,7 @@ func (l *Ledger) Read(ctx context.Context, trail Trail, clinic string, view func
 	if err != nil {
 		return err
 	}
+	cl.scanned = n
 	if cl.head.Blocks-cl.saved >= l.every {
 		state, err := json.Marshal(cl.State)
 		if err != nil {
@@ -186,7 +217,6 @@ func (l *Ledger) Read(ctx context.Context, trail Trail, clinic string, view func
 		}
 		cl.saved = cl.head.Blocks
 	}
-	view(cl)
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,4 +139,50 @@ type checkpointTrail struct {
 
 func (c checkpointTrail) LoadCheckpoint(context.Context, string, string) (audit.Checkpoint, error) {
 	return c.cp, nil
+}
+
+// gatedTrail is a Trail of no events whose reads wait at a gate and are counted.
+type gatedTrail struct {
+	Trail
+	entered chan struct{} // a read has begun
+	gate    chan struct{} // reads go on once it is closed
+	reads   atomic.Int32
+}
+
+func (g *gatedTrail) LoadCheckpoint(context.Context, string, string) (audit.Checkpoint, error) {
+	return audit.Checkpoint{}, audit.ErrNoCheckpoint
+}
+
+func (g *gatedTrail) Scan(_ context.Context, _ string, from audit.Head, _ func(recordvault.AuditEvent) error) (audit.Head, error) {
+	g.reads.Add(1)
+	g.entered <- struct{}{}
+	<-g.gate
+	return from, nil
+}
+
+// Readers that arrive while the trail is being read wait, then share one read that began
+// after they arrived; a reader never takes a read that began before it arrived.
+func TestLedgerReadsCoalesce(t *testing.T) {
+	trail := &gatedTrail{entered: make(chan struct{}, 100), gate: make(chan struct{})}
+	l := New(0, nil)
+	read := func() {
+		if err := l.Read(context.Background(), trail, "c1", func(*Clinic) {}); err != nil {
+			t.Error(err)
+		}
+	}
+	var first, waiting, arrived sync.WaitGroup
+	first.Go(read)
+	<-trail.entered // the first read is under way: the readers below arrive after it began
+	arrived.Add(10)
+	l.arrivedHook = arrived.Done
+	for range 10 {
+		waiting.Go(read)
+	}
+	arrived.Wait()
+	close(trail.gate)
+	first.Wait()
+	waiting.Wait()
+	if n := trail.reads.Load(); n != 2 {
+		t.Fatalf("%d reads of the trail for 11 readers, 10 of them arriving during the first; want 2", n)
+	}
 }
