@@ -87,19 +87,28 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 	if err := s.loadClientOrSelf(ctx, c, "read_accounting", client); err != nil {
 		return nil, err
 	}
+	// Only the approvals of releases stored under the client's homes can be theirs: the
+	// others are never looked at (the clinic's, read from the trail, are in memory).
+	homes, err := s.releaseHomes(ctx, c.Clinic, client)
+	if err != nil {
+		return nil, err
+	}
 	var approvals []ledger.Approval
 	var losses []audit.Loss
 	downloads := map[string][]time.Time{}
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Client: client}
 	if err := s.readLedger(ctx, who, func(l *ledger.Clinic) {
-		approvals, losses = slices.Clone(l.Approvals), slices.Clone(l.Head().Losses)
-		for _, a := range approvals {
-			downloads[a.Release] = slices.Clone(l.Downloads[a.Release])
+		losses = slices.Clone(l.Head().Losses)
+		for _, a := range l.Approvals {
+			if slices.Contains(homes, a.Client) {
+				approvals = append(approvals, a)
+				downloads[a.Release] = slices.Clone(l.Downloads[a.Release])
+			}
 		}
 	}); err != nil {
 		return nil, err
 	}
-	rs, err := s.clientReleases(ctx, c.Clinic, client)
+	rs, err := s.releasesUnder(ctx, c.Clinic, client, homes)
 	if err != nil {
 		return nil, err
 	}

@@ -699,6 +699,11 @@ func (s *Service) clientReleases(ctx context.Context, clinic, client string) ([]
 	if err != nil {
 		return nil, err
 	}
+	return s.releasesUnder(ctx, clinic, client, homes)
+}
+
+// releasesUnder reads the releases of documents client takes part in stored under homes.
+func (s *Service) releasesUnder(ctx context.Context, clinic, client string, homes []string) ([]ReleaseView, error) {
 	out := []ReleaseView{}
 	for _, home := range homes {
 		_, views, err := s.releases(ctx, clinic, home)

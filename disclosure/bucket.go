@@ -12,7 +12,9 @@ import (
 
 // The disclosures' part of the bucket. Every component is a random id, never PHI:
 //
-//	c/<clinic>/p/<client>/d/<id>   a disclosure document of the client
+//	c/<clinic>/p/<client>/d/<kind>/<id>   a disclosure document of the client, by kind, so that
+//	                                      listing one kind (the authorizations a release
+//	                                      weighs) reads none of another (the releases)
 //	c/<clinic>/t/<jti>             a redeemed download token: its use, and the session it opened
 
 // Stored is one document of the release engine about a client as it is stored: an
@@ -37,8 +39,10 @@ const maxStoredSize = 1 << 20
 
 var errStored = errors.New("disclosure: invalid stored document")
 
-func documentsPrefix(clinic, client string) string { return "c/" + clinic + "/p/" + client + "/d/" }
-func tokenKey(clinic, jti string) string           { return "c/" + clinic + "/t/" + jti }
+func documentsPrefix(clinic, client, kind string) string {
+	return "c/" + clinic + "/p/" + client + "/d/" + kind + "/"
+}
+func tokenKey(clinic, jti string) string { return "c/" + clinic + "/t/" + jti }
 
 func (d *Stored) check() error {
 	if d.Version != 1 || !recordvault.ValidIDs(d.Clinic, d.Client, d.ID) || !recordvault.ValidName(d.Kind) ||
@@ -79,34 +83,34 @@ func (b *Bucket) write(ctx context.Context, d *Stored, etag string) (string, err
 	if err != nil {
 		return "", err
 	}
-	return object.Write(ctx, b.objects, documentsPrefix(d.Clinic, d.Client)+d.ID, body, etag)
+	return object.Write(ctx, b.objects, documentsPrefix(d.Clinic, d.Client, d.Kind)+d.ID, body, etag)
 }
 
-// ReadDisclosure reads one disclosure document of a client, with its ETag.
-func (b *Bucket) ReadDisclosure(ctx context.Context, clinic, client, id string) (*Stored, string, error) {
-	if !recordvault.ValidIDs(clinic, client, id) {
+// ReadDisclosure reads one disclosure document of a client, of kind, with its ETag.
+func (b *Bucket) ReadDisclosure(ctx context.Context, clinic, client, kind, id string) (*Stored, string, error) {
+	if !recordvault.ValidIDs(clinic, client, id) || !recordvault.ValidName(kind) {
 		return nil, "", errStored
 	}
 	var d Stored
-	etag, err := object.ReadJSON(ctx, b.objects, documentsPrefix(clinic, client)+id, maxStoredSize, &d)
+	etag, err := object.ReadJSON(ctx, b.objects, documentsPrefix(clinic, client, kind)+id, maxStoredSize, &d)
 	if err != nil {
 		return nil, "", err
 	}
 	if err := d.check(); err != nil {
 		return nil, "", err
 	}
-	if d.Clinic != clinic || d.Client != client || d.ID != id {
+	if d.Clinic != clinic || d.Client != client || d.Kind != kind || d.ID != id {
 		return nil, "", errStored
 	}
 	return &d, etag, nil
 }
 
-// ListDisclosures returns the ids of a client's disclosure documents, in id order.
-func (b *Bucket) ListDisclosures(ctx context.Context, clinic, client string) ([]string, error) {
-	if !recordvault.ValidIDs(clinic, client) {
+// ListDisclosures returns the ids of a client's disclosure documents of kind, in id order.
+func (b *Bucket) ListDisclosures(ctx context.Context, clinic, client, kind string) ([]string, error) {
+	if !recordvault.ValidIDs(clinic, client) || !recordvault.ValidName(kind) {
 		return nil, errStored
 	}
-	return object.ListIDs(ctx, b.objects, documentsPrefix(clinic, client), "", 0)
+	return object.ListIDs(ctx, b.objects, documentsPrefix(clinic, client, kind), "", 0)
 }
 
 // MaxTokenUseSize bounds what a redemption's record holds (its download session).

@@ -36,8 +36,8 @@ type Signer interface {
 type Store interface {
 	CreateDisclosure(ctx context.Context, d *Stored) (string, error)
 	ReplaceDisclosure(ctx context.Context, d *Stored, etag string) (string, error)
-	ReadDisclosure(ctx context.Context, clinic, client, id string) (*Stored, string, error)
-	ListDisclosures(ctx context.Context, clinic, client string) ([]string, error)
+	ReadDisclosure(ctx context.Context, clinic, client, kind, id string) (*Stored, string, error)
+	ListDisclosures(ctx context.Context, clinic, client, kind string) ([]string, error)
 	UseToken(ctx context.Context, clinic, jti string, body []byte) error
 	ReadTokenUse(ctx context.Context, clinic, jti string) ([]byte, error)
 }
@@ -164,18 +164,15 @@ func (s *Service) seal(key *crypto.RecordKey, d *Stored, body any) (json.RawMess
 // Load reads and decrypts one document of a client, which must be of kind (one GET, one
 // Vault call). A document of another kind is not found.
 func (s *Service) Load(ctx context.Context, clinic, client, id, kind string) (*Doc, error) {
-	if !recordvault.ValidID(clinic) || !recordvault.ValidID(client) || !recordvault.ValidID(id) {
+	if !recordvault.ValidIDs(clinic, client, id) || !recordvault.ValidName(kind) {
 		return nil, recordvault.ErrNotFound
 	}
-	d, etag, err := s.store.ReadDisclosure(ctx, clinic, client, id)
+	d, etag, err := s.store.ReadDisclosure(ctx, clinic, client, kind, id)
 	if errors.Is(err, object.ErrNotFound) {
 		return nil, recordvault.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: read: %w", err)
-	}
-	if d.Kind != kind {
-		return nil, recordvault.ErrNotFound
 	}
 	docs, err := s.open(ctx, []*Stored{d}, []string{etag})
 	if err != nil {
@@ -185,21 +182,16 @@ func (s *Service) Load(ctx context.Context, clinic, client, id, kind string) (*D
 }
 
 // List reads and decrypts every document of kind about client (one GET each, one Vault call
-// for them all), oldest first.
+// for them all), oldest first. Documents of other kinds are not read.
 func (s *Service) List(ctx context.Context, clinic, client, kind string) ([]*Doc, error) {
-	ids, err := s.store.ListDisclosures(ctx, clinic, client)
+	ids, err := s.store.ListDisclosures(ctx, clinic, client, kind)
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: list: %w", err)
 	}
-	var ds []*Stored
-	var etags []string
-	for _, id := range ids {
-		d, etag, err := s.store.ReadDisclosure(ctx, clinic, client, id)
-		if err != nil {
+	ds, etags := make([]*Stored, len(ids)), make([]string, len(ids))
+	for i, id := range ids {
+		if ds[i], etags[i], err = s.store.ReadDisclosure(ctx, clinic, client, kind, id); err != nil {
 			return nil, fmt.Errorf("disclosure: read: %w", err)
-		}
-		if d.Kind == kind {
-			ds, etags = append(ds, d), append(etags, etag)
 		}
 	}
 	docs, err := s.open(ctx, ds, etags)

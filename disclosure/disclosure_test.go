@@ -33,7 +33,7 @@ func (f *fakeStore) CreateDisclosure(ctx context.Context, d *Stored) (string, er
 func (f *fakeStore) ReplaceDisclosure(_ context.Context, d *Stored, etag string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	k := d.Client + "/" + d.ID
+	k := d.Client + "/" + d.Kind + "/" + d.ID
 	if _, exists := f.docs[k]; (etag == "" && exists) || (etag != "" && etag != strconv.Itoa(f.etags[k])) {
 		return "", object.ErrChanged
 	}
@@ -43,24 +43,24 @@ func (f *fakeStore) ReplaceDisclosure(_ context.Context, d *Stored, etag string)
 	return strconv.Itoa(f.etags[k]), nil
 }
 
-func (f *fakeStore) ReadDisclosure(_ context.Context, _, client, id string) (*Stored, string, error) {
+func (f *fakeStore) ReadDisclosure(_ context.Context, _, client, kind, id string) (*Stored, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	b, ok := f.docs[client+"/"+id]
+	b, ok := f.docs[client+"/"+kind+"/"+id]
 	if !ok {
 		return nil, "", object.ErrNotFound
 	}
 	var d Stored
 	err := json.Unmarshal(b, &d)
-	return &d, strconv.Itoa(f.etags[client+"/"+id]), err
+	return &d, strconv.Itoa(f.etags[client+"/"+kind+"/"+id]), err
 }
 
-func (f *fakeStore) ListDisclosures(_ context.Context, _, client string) ([]string, error) {
+func (f *fakeStore) ListDisclosures(_ context.Context, _, client, kind string) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var ids []string
 	for k := range f.docs {
-		if c, id, _ := strings.Cut(k, "/"); c == client {
+		if id, ok := strings.CutPrefix(k, client+"/"+kind+"/"); ok {
 			ids = append(ids, id)
 		}
 	}
@@ -73,14 +73,14 @@ func (f *fakeStore) ReadTokenUse(context.Context, string, string) ([]byte, error
 	return nil, object.ErrNotFound
 }
 
-// edit changes a stored document as someone with write access to the bucket could.
+// edit changes a stored authorization as someone with write access to the bucket could.
 func (f *fakeStore) edit(client, id string, change func(*Stored)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var d Stored
-	_ = json.Unmarshal(f.docs[client+"/"+id], &d)
+	_ = json.Unmarshal(f.docs[client+"/authorization/"+id], &d)
 	change(&d)
-	f.docs[client+"/"+id], _ = json.Marshal(&d)
+	f.docs[client+"/authorization/"+id], _ = json.Marshal(&d)
 }
 
 type note struct {
@@ -146,7 +146,7 @@ func TestEditsInTheBucketAreRefused(t *testing.T) {
 			t.Errorf("%s edited: %v", name, err)
 		}
 		store.mu.Lock()
-		store.docs["p/"+a.ID] = original
+		store.docs["p/authorization/"+a.ID] = original
 		store.mu.Unlock()
 	}
 	moved := *a.d

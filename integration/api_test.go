@@ -56,6 +56,7 @@ type apiEnv struct {
 	api                 *app.Service   // the service behind url
 	verifier            *auth.Verifier // the bearer-token check behind url
 	tokensAhead         atomic.Int64   // how far the download tokens' clock runs ahead, in nanoseconds
+	calls               *counted       // the Vault and S3 requests, counted (newCountedAPIEnv), or nil
 }
 
 // anotherProcess is a second recordvault process over the same bucket and Vault: its own
@@ -118,12 +119,41 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 // newAPIEnvOn is newAPIEnvIn on the servers given, for tests that stop or pause them.
 func newAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
 	t.Helper()
+	return newAPIEnvWith(t, v, m, nil, jurisdiction, users, roster...)
+}
+
+// newCountedAPIEnv is newAPIEnv whose Vault and S3 requests are counted (e.calls), each
+// through a transport that fails stalls as the service's own does, and whose ledger saves its
+// checkpoints as in production (every 1,000 blocks, not every 4 as the API tests'): for
+// measuring what a request costs.
+func newCountedAPIEnv(t testing.TB, users map[string][]recordvault.Role) *apiEnv {
+	t.Helper()
+	e := newAPIEnvWith(t, shared.vault, shared.minio, &counted{vault: newCountingTransport(), s3: newCountingTransport()}, "US", users)
+	e.deps.CheckpointEvery = 0
+	api, err := app.New(e.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.api = api
+	e.url = e.serve(t)
+	return e
+}
+
+// counted are the transports that count an env's Vault and S3 requests.
+type counted struct{ vault, s3 *countingTransport }
+
+func newAPIEnvWith(t testing.TB, v *harness.Vault, m *harness.MinIO, count *counted, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	store, bucket := newStore(t, m)
-	vc := vaultClient(t, v)
+	var vaultTransport, s3Transport []http.RoundTripper
+	if count != nil {
+		vaultTransport, s3Transport = []http.RoundTripper{count.vault}, []http.RoundTripper{count.s3}
+	}
+	store, bucket := newStore(t, m, s3Transport...)
+	vc := vaultClient(t, v, vaultTransport...)
 	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, records.NewBucket(store), nil), auditLog: &apptest.LockedBuffer{}, serverLog: &apptest.LockedBuffer{},
-		store: store, vault: vc}
+		store: store, vault: vc, calls: count}
 	people := clinic.New(vc, clinic.NewBucket(store), nil)
 	disclosures := disclosure.New(vc, vc, disclosure.NewBucket(store), nil)
 	downloads, err := tokens.New(vc, 10*time.Minute, func() time.Time { return time.Now().Add(time.Duration(e.tokensAhead.Load())) })

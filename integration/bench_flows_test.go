@@ -30,15 +30,7 @@ func BenchmarkConcurrentFlows(b *testing.B) {
 	for i := range recipients {
 		users[fmt.Sprintf("dr-r%d", i)] = []recordvault.Role{recordvault.RoleClinician}
 	}
-	e := newAPIEnv(b, users)
-	// The ledger's checkpoints as in production (the API tests take one every 4 blocks).
-	e.deps.CheckpointEvery = 0
-	api, err := app.New(e.deps)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e.api = api
-	e.url = e.serve(b)
+	e := newCountedAPIEnv(b, users)
 	clients, documents := make([]string, recipients), make([]string, recipients)
 	start := time.Now()
 	for i := range recipients {
@@ -55,6 +47,8 @@ func BenchmarkConcurrentFlows(b *testing.B) {
 	var mu sync.Mutex
 	var flows, downloads []float64
 	errors := 0
+	e.calls.vault.reset()
+	e.calls.s3.reset()
 	b.ResetTimer()
 	for range b.N {
 		deadline := time.Now().Add(duration)
@@ -100,6 +94,8 @@ func BenchmarkConcurrentFlows(b *testing.B) {
 	b.ReportMetric(quantile(flows, 0.99), "flow-p99-ms")
 	b.ReportMetric(quantile(downloads, 0.99), "download-p99-ms")
 	b.ReportMetric(float64(errors), "errors")
+	b.ReportMetric(float64(total(e.calls.s3.reset()))/float64(len(flows)), "s3-requests/flow")
+	b.ReportMetric(float64(total(e.calls.vault.reset()))/float64(len(flows)), "vault-requests/flow")
 }
 
 // flowStep is call for a step of a concurrent flow: its status, and out decoded from a

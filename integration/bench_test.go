@@ -29,38 +29,76 @@ import (
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/integration/harness"
+	"github.com/recordvault/recordvault/internal/stall"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
 	"golang.org/x/sys/unix"
 )
 
-// countingTransport counts the requests it carries, by method; it pools connections generously
-// so that concurrent benchmarks measure the servers, not connection set-up.
+// countingTransport counts the requests it carries, by method, and by method and what they
+// touch (see what); it pools connections generously so that concurrent benchmarks measure the
+// servers, not connection set-up, and fails stalls as the service's own transports do.
 type countingTransport struct {
-	next  http.RoundTripper
-	mu    sync.Mutex
-	count map[string]int
+	next   http.RoundTripper
+	mu     sync.Mutex
+	count  map[string]int
+	detail map[string]int
 }
 
 func newCountingTransport() *countingTransport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
-	return &countingTransport{next: t, count: map[string]int{}}
+	return &countingTransport{next: stall.Transport(t, stall.Limit), count: map[string]int{}, detail: map[string]int{}}
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.mu.Lock()
 	c.count[r.Method]++
+	c.detail[r.Method+" "+what(r)]++
 	c.mu.Unlock()
 	return c.next.RoundTrip(r)
+}
+
+// what names what a request touches, without its ids: a Transit operation
+// ("transit/sign"), or the kind of object of the bucket's layout ("p/r" for a record's
+// manifest, "a" for an audit block, "list p/d" for a listing of disclosure documents).
+func what(r *http.Request) string {
+	path := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(path) >= 3 && path[0] == "v1" && path[1] == "transit" {
+		return "transit/" + path[2]
+	}
+	key, verb := path[1:], "" // after the bucket
+	if prefix := r.URL.Query().Get("prefix"); len(path) == 1 && prefix != "" {
+		key, verb = strings.Split(strings.TrimSuffix(prefix, "/"), "/"), "list "
+	}
+	if len(key) < 3 || key[0] != "c" {
+		return verb + strings.Join(key, "/")
+	}
+	// c/<clinic>/<kind>/<id>/<sub-kind>/<id>: the fixed words only.
+	var words []string
+	for i := 2; i < len(key); i += 2 {
+		if _, err := strconv.ParseUint(key[i], 10, 64); err != nil && len(key[i]) <= 8 {
+			words = append(words, key[i])
+		}
+	}
+	return verb + strings.Join(words, "/")
 }
 
 func (c *countingTransport) reset() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.count
-	c.count = map[string]int{}
+	c.count, c.detail = map[string]int{}, map[string]int{}
+	return old
+}
+
+// resetDetail is reset, returning the counts by method and what the requests touched.
+func (c *countingTransport) resetDetail() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.detail
+	c.count, c.detail = map[string]int{}, map[string]int{}
 	return old
 }
 

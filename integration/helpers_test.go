@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -22,21 +23,26 @@ import (
 func newID() string { return strings.ToLower(rand.Text()[:16]) }
 
 // vaultClient returns our Vault client for v, with the root token.
-func vaultClient(t testing.TB, v *harness.Vault) *vault.Client {
+func vaultClient(t testing.TB, v *harness.Vault, transport ...http.RoundTripper) *vault.Client {
 	t.Helper()
 	addr, err := v.Addr(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := vault.New(vault.Config{Addr: addr, Token: v.RootToken})
+	cfg := vault.Config{Addr: addr, Token: v.RootToken}
+	if len(transport) > 0 {
+		cfg.Transport = transport[0]
+	}
+	c, err := vault.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-// newStore returns our store for a fresh bucket on m, created.
-func newStore(t testing.TB, m *harness.MinIO) (*storage.Store, string) {
+// newStore returns our store for a fresh bucket on m, created; its requests go through
+// transport when one is given.
+func newStore(t testing.TB, m *harness.MinIO, transport ...http.RoundTripper) (*storage.Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	endpoint, err := m.Endpoint(ctx)
@@ -44,7 +50,11 @@ func newStore(t testing.TB, m *harness.MinIO) (*storage.Store, string) {
 		t.Fatal(err)
 	}
 	bucket := "t-" + newID()
-	s, err := storage.New(storage.Config{Endpoint: endpoint, AccessKey: m.User, SecretKey: m.Password, Bucket: bucket})
+	cfg := storage.Config{Endpoint: endpoint, AccessKey: m.User, SecretKey: m.Password, Bucket: bucket}
+	if len(transport) > 0 {
+		cfg.Transport = transport[0]
+	}
+	s, err := storage.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
