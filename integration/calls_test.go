@@ -15,8 +15,8 @@ import (
 )
 
 // TestFlowCallCounts counts the Vault and S3 requests of each step of a release flow over
-// HTTP (the release, its token, the download by the provider it names): the same at every
-// flow once the clinic's state is known, so a flow's cost does not creep up as releases and
+// HTTP (the release, its token, the download by the provider it names), and of a note written
+// and read: the same at every flow once the clinic's state is known, so a flow's cost does not creep up as releases and
 // audit blocks accumulate. It logs them, by what each request touches, for
 // docs/PERFORMANCE.md.
 func TestFlowCallCounts(t *testing.T) {
@@ -48,12 +48,18 @@ func TestFlowCallCounts(t *testing.T) {
 		step("download", func() {
 			e.must(t, http.StatusOK, nil, "dr-out", "POST", "/downloads", map[string]string{"token": tok.Token})
 		})
+		var rec app.RecordView
+		step("write note", func() {
+			e.must(t, http.StatusCreated, &rec, "dr-lee", "POST", base+"/records", map[string]any{"category": "progress_note",
+				"fields": progressNote("weekly CBT"), "sign": true})
+		})
+		step("read note", func() { e.must(t, http.StatusOK, nil, "dr-lee", "GET", base+"/records/"+rec.ID, nil) })
 		return counts
 	}
 	flow() // the first flow reads what the process has not seen yet (the ledger, the keys)
 	second, third := flow(), flow()
-	for _, name := range []string{"release", "token", "download"} {
-		if !maps.Equal(second[name], third[name]) {
+	for _, name := range []string{"release", "token", "download", "write note", "read note"} {
+		if len(third[name]) == 0 || !maps.Equal(second[name], third[name]) {
 			t.Errorf("%s: %v, then %v", name, second[name], third[name])
 		}
 		var lines []string
