@@ -4,7 +4,10 @@
 //
 // Two rules hold for every operation:
 //   - Fail closed: the decision is recorded by the Auditor before anything is returned or
-//     stored; when it cannot be recorded the operation fails and nothing happens.
+//     stored; when it cannot be recorded the operation fails and nothing happens. The work
+//     an allowed decision permits may run while it is recorded (GetRecord opens the record,
+//     CreateRecord seals it), its result held back until the event is stored; a refusal
+//     starts no work.
 //   - No existence oracle: an unknown client or record and one the caller may not see are
 //     answered with the same error (ENOTFOUND, "not found"), after the same storage reads
 //     (the client's profile, then the record), so neither the answer nor the work behind it

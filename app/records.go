@@ -105,18 +105,35 @@ func (s *Service) CreateRecord(ctx context.Context, c access.Caller, client stri
 		d = access.Decide(c, access.WriteRecord, access.Target{Clinic: c.Clinic, Category: nr.Category, Author: c.ID,
 			Participants: participants, CareTeams: careTeams(cls...)})
 	}
-	if err := s.decide(ctx, c, "create_record", client, "", d); err != nil {
-		return nil, err
+	if !d.Allowed {
+		return nil, s.decide(ctx, c, "create_record", client, "", d)
 	}
+	// An allowed write is recorded while the record is sealed (its data key is a Vault
+	// call): nothing is stored until the events are (records.NewRecord.Before), and nothing
+	// is sealed for a refused write.
 	id := recordvault.NewID()
-	if !nr.Sign {
-		if err := s.recordStep(ctx, c, recordvault.AuditEvent{Action: "draft_opened", Client: client, Record: id,
-			Rule: "a draft is changed and signed by its author"}); err != nil {
-			return nil, err
+	recorded := make(chan error, 1)
+	go func() {
+		err := s.decide(ctx, c, "create_record", client, "", d)
+		if err == nil && !nr.Sign {
+			err = s.recordStep(ctx, c, recordvault.AuditEvent{Action: "draft_opened", Client: client, Record: id,
+				Rule: "a draft is changed and signed by its author"})
 		}
+		recorded <- err
+	}()
+	var auditErr error
+	waited := false
+	wait := func() error {
+		if !waited {
+			auditErr, waited = <-recorded, true
+		}
+		return auditErr
 	}
 	doc, err := s.records.Create(ctx, records.NewRecord{ID: id, Clinic: c.Clinic, Category: nr.Category, Participants: participants,
-		Author: c.ID, Sign: nr.Sign, Fields: fields})
+		Author: c.ID, Sign: nr.Sign, Fields: fields, Before: wait})
+	if werr := wait(); werr != nil {
+		return nil, werr // the audit's failure is the answer: nothing was stored
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -132,13 +149,29 @@ var errEvaluationNeedsDocument = recordvault.Errorf(recordvault.EINVALID,
 // decides action on them, audited as event: the same reads whether either exists, and one
 // answer for unknown and forbidden.
 func (s *Service) loadRecord(ctx context.Context, c access.Caller, event string, action access.Action, client, record string) (*records.Document, error) {
-	cl, err := s.loadClient(ctx, c, client)
+	doc, d, err := s.recordDecision(ctx, c, action, client, record)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.decide(ctx, c, event, client, record, d); err != nil {
+		return nil, err
+	}
+	if err := s.checkStatus(ctx, c, client, doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// recordDecision reads the client's profile and the record (always both, so that the work
+// behind an answer tells nothing) and decides c's action on it, recording nothing yet.
+func (s *Service) recordDecision(ctx context.Context, c access.Caller, action access.Action, client, record string) (*records.Document, access.Decision, error) {
+	cl, err := s.loadClient(ctx, c, client)
+	if err != nil {
+		return nil, access.Decision{}, err
+	}
 	doc, err := s.records.Load(ctx, c.Clinic, client, record)
 	if err != nil && !errors.Is(err, recordvault.ErrNotFound) {
-		return nil, err
+		return nil, access.Decision{}, err
 	}
 	d := refused("no such client or record")
 	if cl != nil && doc != nil && doc.Kind == recordvault.RecordDocument {
@@ -150,22 +183,22 @@ func (s *Service) loadRecord(ctx context.Context, c access.Caller, event string,
 			}
 			o, err := s.loadClient(ctx, c, p)
 			if err != nil {
-				return nil, err
+				return nil, access.Decision{}, err
 			}
 			others = append(others, o)
 		}
 		d = access.Decide(c, action, access.Target{Clinic: c.Clinic, Category: doc.Category, Author: doc.Author,
 			Participants: doc.Participants, CareTeams: careTeams(others...)})
 	}
-	if err := s.decide(ctx, c, event, client, record, d); err != nil {
-		return nil, err
-	}
+	return doc, d, nil
+}
+
+// checkStatus checks a draft against what the audit trail records of it.
+func (s *Service) checkStatus(ctx context.Context, c access.Caller, client string, doc *records.Document) error {
 	if doc.Status == recordvault.StatusDraft {
-		if err := s.checkDraft(ctx, c, client, doc); err != nil {
-			return nil, err
-		}
+		return s.checkDraft(ctx, c, client, doc)
 	}
-	return doc, nil
+	return nil
 }
 
 // errRolledBack answers for a record whose stored version is older than the audit trail
@@ -200,10 +233,38 @@ func (s *Service) checkDraft(ctx context.Context, c access.Caller, client string
 
 // GetRecord returns a record with its fields, addenda and amendment requests, decrypted.
 func (s *Service) GetRecord(ctx context.Context, c access.Caller, client, record string) (*RecordView, error) {
-	doc, err := s.loadRecord(ctx, c, "read_record", access.ReadRecord, client, record)
+	doc, d, err := s.recordDecision(ctx, c, access.ReadRecord, client, record)
 	if err != nil {
 		return nil, err
 	}
+	if !d.Allowed {
+		return nil, s.decide(ctx, c, string(access.ReadRecord), client, record, d)
+	}
+	// An allowed read is recorded while the record is opened, so that the answer waits for
+	// the longer of the two, not their sum: nothing opened is returned unless the event is
+	// stored (fail closed), and nothing is opened for a refused read.
+	var v *RecordView
+	opened := make(chan error, 1)
+	go func() {
+		var err error
+		v, err = s.openRecord(ctx, doc)
+		opened <- err
+	}()
+	err = s.decide(ctx, c, string(access.ReadRecord), client, record, d)
+	if openErr := <-opened; err == nil {
+		err = openErr
+	}
+	if err == nil {
+		err = s.checkStatus(ctx, c, client, doc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// openRecord decrypts a record's fields, addenda and amendment requests.
+func (s *Service) openRecord(ctx context.Context, doc *records.Document) (*RecordView, error) {
 	fields, err := s.records.Read(ctx, doc, nil)
 	if err != nil {
 		return nil, err

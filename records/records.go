@@ -93,6 +93,10 @@ type NewRecord struct {
 	Sign         bool     // store it signed at once, rather than as a draft
 	Fields       map[string][]byte
 	Attachments  []NewAttachment
+	// Before, when set, is called once the record is sealed and before anything is stored:
+	// an error from it stores nothing and is Create's answer. The caller's audit record of
+	// the write is made meanwhile, so that the data key's Vault call does not wait for it.
+	Before func() error
 }
 
 // NewAttachment is one attachment's content, exactly Size bytes read from Body.
@@ -142,7 +146,7 @@ func (s *Service) Create(ctx context.Context, rec NewRecord) (*Document, error) 
 	}
 	m := &Manifest{Clinic: rec.Clinic, Record: id, Kind: string(recordvault.RecordDocument),
 		Category: string(rec.Category), Participants: rec.Participants, Author: rec.Author, Status: string(status)}
-	return s.create(ctx, m, rec.Fields, rec.Attachments)
+	return s.create(ctx, m, rec.Fields, rec.Attachments, rec.Before)
 }
 
 // idOrNew is the id a caller named for a new document, or a fresh one.
@@ -177,10 +181,10 @@ func (s *Service) AddChild(ctx context.Context, parent *Document, c NewChild) (*
 	}
 	m := &Manifest{Clinic: parent.Clinic, Record: id, Kind: string(c.Kind), Parent: parent.ID,
 		Category: string(parent.Category), Participants: parent.Participants, Author: c.Author, Status: string(c.Status)}
-	return s.create(ctx, m, c.Fields, nil)
+	return s.create(ctx, m, c.Fields, nil, nil)
 }
 
-func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]byte, attachments []NewAttachment) (_ *Document, err error) {
+func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]byte, attachments []NewAttachment, before func() error) (_ *Document, err error) {
 	if !recordvault.ValidID(m.Clinic) || len(m.Participants) == 0 || len(m.Participants) > MaxParticipants {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "malformed clinic id, or no participants or too many")
 	}
@@ -201,6 +205,11 @@ func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]b
 	m.Fields = make(map[string][]byte, len(fields))
 	if err := s.sealFields(key, m, fields); err != nil {
 		return nil, err
+	}
+	if before != nil {
+		if err := before(); err != nil {
+			return nil, err
+		}
 	}
 	defer func() {
 		if err != nil {

@@ -479,3 +479,18 @@ func TestHomes(t *testing.T) {
 	}
 	check("rebuilt")
 }
+
+// A record whose Before refuses is sealed but never stored, and Create answers its error.
+func TestCreateStoresNothingWhenBeforeRefuses(t *testing.T) {
+	store := newFakeStore()
+	refused := errors.New("the audit trail cannot record this")
+	rec := newRecord(map[string][]byte{"summary": []byte("s")}, NewAttachment{Body: strings.NewReader("%PDF-1.7"), Size: 8})
+	called := 0
+	rec.Before = func() error { called++; return refused }
+	if _, err := newService(store).Create(context.Background(), rec); !errors.Is(err, refused) || called != 1 {
+		t.Fatalf("create: %v, Before called %d times", err, called)
+	}
+	if len(store.manifests) != 0 || len(store.blobs) != 0 {
+		t.Fatalf("stored: %d manifests, %d blobs", len(store.manifests), len(store.blobs))
+	}
+}
