@@ -66,6 +66,7 @@ bench: images
 	go test -tags integration -run '^$$' -bench 'BenchmarkAttachment$$' -benchtime 3x ./integration
 	go test -tags integration -run '^$$' -bench BenchmarkAttachmentRatio -benchtime 1x ./integration
 	go test -tags integration -run '^$$' -bench BenchmarkClientHistory -benchtime 1x -timeout 30m ./integration
+	go test -tags integration -run '^$$' -bench BenchmarkClinicSize -benchtime 1x -timeout 30m ./integration
 	go test -tags integration -run '^$$' -bench BenchmarkConcurrentFlows -benchtime 1x -timeout 30m ./integration
 	go test -tags integration -run '^$$' -bench BenchmarkNotesHTTP -benchtime 1x -timeout 30m ./integration
 	go test -tags integration -run '^$$' -bench BenchmarkAttachmentHTTP -benchtime 1x -timeout 30m ./integration

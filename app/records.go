@@ -14,6 +14,7 @@ import (
 	"github.com/recordvault/recordvault/audit/ledger"
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/records"
+	"golang.org/x/sync/errgroup"
 )
 
 // Records: drafts written and signed, read, listed; a signed record never changes.
@@ -321,19 +322,26 @@ func (s *Service) ListRecords(ctx context.Context, c access.Caller, client, afte
 	if cl != nil {
 		d = access.Decide(c, access.ListRecords, access.Target{Clinic: c.Clinic, Participants: []string{client}, CareTeams: careTeams(cl)})
 	}
-	if err := s.decide(ctx, c, string(access.ListRecords), client, "", d); err != nil {
-		return nil, err
+	if !d.Allowed {
+		return nil, s.decide(ctx, c, string(access.ListRecords), client, "", d)
 	}
-	ids, err := s.records.List(ctx, c.Clinic, client, after, limit)
+	// The page is read while the listing is recorded; it is returned only once the event is.
+	var docs []*records.Document
+	read := make(chan error, 1)
+	go func() {
+		var err error
+		docs, err = s.listPage(ctx, c.Clinic, client, after, limit)
+		read <- err
+	}()
+	err = s.decide(ctx, c, string(access.ListRecords), client, "", d)
+	if readErr := <-read; err == nil {
+		err = readErr
+	}
 	if err != nil {
 		return nil, err
 	}
 	out := []*RecordView{}
-	for _, id := range ids {
-		doc, err := s.records.Load(ctx, c.Clinic, client, id)
-		if err != nil {
-			return nil, err
-		}
+	for _, doc := range docs {
 		// Listed with the rest, but a psychotherapy note shows only to its author that it exists.
 		if access.Decide(c, access.ReadRecord, access.Target{Clinic: c.Clinic, Category: doc.Category, Author: doc.Author,
 			Participants: []string{client}, CareTeams: careTeams(cl)}).Allowed {
@@ -342,6 +350,29 @@ func (s *Service) ListRecords(ctx context.Context, c access.Caller, client, afte
 	}
 	return out, nil
 }
+
+// listPage reads a page of a client's records: their ids, then their manifests,
+// listPageReads at a time, so that a page costs a few round trips to storage, not one per
+// record.
+func (s *Service) listPage(ctx context.Context, clinic, client, after string, limit int) ([]*records.Document, error) {
+	ids, err := s.records.List(ctx, clinic, client, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]*records.Document, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(listPageReads)
+	for i, id := range ids {
+		g.Go(func() (err error) {
+			docs[i], err = s.records.Load(gctx, clinic, client, id)
+			return err
+		})
+	}
+	return docs, g.Wait()
+}
+
+// listPageReads bounds the manifests of one page of a listing read at once.
+const listPageReads = 8
 
 // UpdateRecord replaces a draft's fields; a signed record answers ECONFLICT.
 func (s *Service) UpdateRecord(ctx context.Context, c access.Caller, client, record string, raw map[string]json.RawMessage) (*RecordView, error) {
