@@ -38,6 +38,10 @@ type AuditEvent struct {
 	Accounted bool   `json:"accounted,omitempty"`
 	Allowed   bool   `json:"allowed"`
 	Rule      string `json:"rule"` // the rule that decided, with its citation where it has one
+	// Participants are, on a release decision, the clients the released document concerns
+	// (all its participants, pseudonymous ids as Client): each one's accounting of
+	// disclosures finds the disclosure in the signed trail, with no index to trust.
+	Participants []string `json:"participants,omitempty"`
 }
 
 // Auditor records events. Record must return an error when the event is not durably

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -87,12 +88,10 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 	if err := s.loadClientOrSelf(ctx, c, "read_accounting", client); err != nil {
 		return nil, err
 	}
-	// Only the approvals of releases stored under the client's homes can be theirs: the
-	// others are never looked at (the clinic's, read from the trail, are in memory).
-	homes, err := s.releaseHomes(ctx, c.Clinic, client)
-	if err != nil {
-		return nil, err
-	}
+	// The trail's approvals name the clients each disclosed document concerns, so the
+	// client's are picked from the clinic's (in memory) with no read and no index to trust.
+	// An approval recorded before events named them is the client's if they take part in its
+	// record (one read each).
 	var approvals []ledger.Approval
 	var losses []audit.Loss
 	downloads := map[string][]time.Time{}
@@ -100,7 +99,7 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 	if err := s.readLedger(ctx, who, func(l *ledger.Clinic) {
 		losses = slices.Clone(l.Head().Losses)
 		for _, a := range l.Approvals {
-			if slices.Contains(homes, a.Client) {
+			if a.Participants == nil || slices.Contains(a.Participants, client) {
 				approvals = append(approvals, a)
 				downloads[a.Release] = slices.Clone(l.Downloads[a.Release])
 			}
@@ -108,7 +107,7 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 	}); err != nil {
 		return nil, err
 	}
-	rs, err := s.releasesUnder(ctx, c.Clinic, client, homes)
+	rs, err := s.clientReleases(ctx, c.Clinic, client)
 	if err != nil {
 		return nil, err
 	}
@@ -125,18 +124,31 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 			continue
 		}
 		i := slices.IndexFunc(rs, func(r ReleaseView) bool { return r.ID == a.Release })
-		if i < 0 && a.Client != client && !s.takesPart(ctx, c.Clinic, client, a.Record) {
+		if i < 0 && a.Participants == nil && a.Client != client && !s.takesPart(ctx, c.Clinic, client, a.Record) {
 			continue // another client's disclosure
 		}
 		seen[a.Release] = true
 		e := AccountingEntry{Date: a.At, Release: a.Release, Downloads: append([]time.Time{}, downloads[a.Release]...)}
-		if i < 0 {
+		var found *ReleaseView
+		if i >= 0 {
+			found = &rs[i]
+		} else if len(a.Participants) > 0 {
+			// Not under the homes the client's index names: read it where the trail says it
+			// is, under its document's first participant.
+			var r ReleaseView
+			if _, err := loadDisclosure(ctx, s, c.Clinic, a.Participants[0], a.Release, kindRelease, &r); err == nil {
+				found = &r
+			} else if !errors.Is(err, recordvault.ErrNotFound) {
+				return nil, err
+			}
+		}
+		if found == nil {
 			if err := s.auditMissingRelease(ctx, c, client, a.Release); err != nil {
 				return nil, err
 			}
 			e.Recipient, e.Description, e.Unavailable = "unknown", missingDetails, true
 		} else {
-			r := rs[i]
+			r := *found
 			if slices.ContainsFunc(suspensions, func(v SuspensionView) bool { return v.Recipient == r.Recipient.ID && v.inForce(now) }) {
 				continue // left out while an agency's suspension holds, silently: 164.528(a)(2)
 			}

@@ -184,7 +184,7 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 		approved := decision.Outcome == policy.Approve
 		r := s.releaseView(c, client, doc, ask, req, decision, now)
 		e := recordvault.AuditEvent{Time: now, Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "release_decision",
-			Client: client, Record: doc.ID, Allowed: approved,
+			Client: client, Record: doc.ID, Participants: doc.Participants, Allowed: approved,
 			Rule: fmt.Sprintf("court order %s: %s: %s (%s)", v.ID, decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}
 		if approved { // a refusal makes no release
 			e.Release, e.Accounted = r.ID, decision.Accounted

@@ -310,7 +310,7 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	v := s.releaseView(c, client, doc, in, req, decision, now)
 	v.Denial = facts.Denial
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "release_decision",
-		Client: client, Record: doc.ID, Release: v.ID, Accounted: accounted(decision), Allowed: decision.Outcome == policy.Approve,
+		Client: client, Record: doc.ID, Release: v.ID, Participants: doc.Participants, Accounted: accounted(decision), Allowed: decision.Outcome == policy.Approve,
 		Rule: fmt.Sprintf("%s: %s (%s)", decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
@@ -699,11 +699,6 @@ func (s *Service) clientReleases(ctx context.Context, clinic, client string) ([]
 	if err != nil {
 		return nil, err
 	}
-	return s.releasesUnder(ctx, clinic, client, homes)
-}
-
-// releasesUnder reads the releases of documents client takes part in stored under homes.
-func (s *Service) releasesUnder(ctx context.Context, clinic, client string, homes []string) ([]ReleaseView, error) {
 	out := []ReleaseView{}
 	for _, home := range homes {
 		_, views, err := s.releases(ctx, clinic, home)

@@ -162,3 +162,51 @@ func TestAuditLossAcknowledged(t *testing.T) {
 		t.Fatalf("the trail after: %+v %v", check, err)
 	}
 }
+
+// A disclosure of a group session's note, asked for through a participant other than the
+// one it is stored under, is in every participant's accounting, from the signed trail: even
+// with the index of homes gone from the bucket.
+func TestGroupDisclosureAccounted(t *testing.T) {
+	e := apptest.New(t, "")
+	drLee, adm := e.Caller("dr-lee", clinical...), e.Caller("admin", admin...)
+	var clients []string
+	for _, name := range []string{"Jo Example", "Sam Example"} {
+		cl, err := e.Service.CreateClient(ctx, adm, recordvault.Identity{FullName: name, DateOfBirth: "1980-01-01"}, []string{"dr-lee"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, cl.ID)
+	}
+	home, other := clients[0], clients[1]
+	rec, err := e.Service.CreateRecord(ctx, drLee, home, app.NewRecord{Category: recordvault.ProgressNote, Fields: note("group session"),
+		OtherParticipants: []string{other}, Sign: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := app.OrderInput{Court: "Circuit Court", Issued: "2026-11-01", Purpose: "custody", From: "2026-01-01", To: "2026-12-31",
+		Recipient:  app.RecipientInput{Kind: policy.ToAttorney, ID: "smith-law", Email: "records@smith.example"},
+		Categories: []recordvault.Category{recordvault.ProgressNote}, Documents: []string{rec.ID}}
+	v, err := e.Service.CreateCourtOrder(ctx, adm, other, order)
+	if err != nil || len(v.Releases) != 1 {
+		t.Fatalf("the order through the other participant: %v %+v", err, v)
+	}
+	listed := func(client string) bool {
+		t.Helper()
+		acc, err := e.Service.AccountingOf(ctx, drLee, client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(acc.Entries) == 1 && acc.Entries[0].Release == v.Releases[0] && !acc.Entries[0].Unavailable
+	}
+	for _, client := range clients {
+		if !listed(client) {
+			t.Errorf("the disclosure is not in the accounting of %s", client)
+		}
+	}
+	if err := e.Store.Delete(ctx, "c/"+e.Clinic+"/p/"+other+"/h/"+home); err != nil {
+		t.Fatal(err)
+	}
+	if !listed(other) {
+		t.Error("with its index of homes gone, the disclosure is not in the other participant's accounting")
+	}
+}

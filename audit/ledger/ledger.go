@@ -75,7 +75,7 @@ type revision struct {
 // ledgerFormat is the version of State. A checkpoint of another version was made by a
 // ledger that kept other things (and missed what this one keeps from earlier events), so it
 // is not taken: the ledger reads the chain from its first block instead.
-const ledgerFormat = 4
+const ledgerFormat = 5
 
 // State is what the ledger knows, and what a checkpoint keeps.
 type State struct {
@@ -134,6 +134,9 @@ type Approval struct {
 	Release string    `json:"release"`
 	Client  string    `json:"client"`
 	Record  string    `json:"record"`
+	// Participants are the clients the released document concerns, from the decision's
+	// event; none for an event written before events named them.
+	Participants []string `json:"participants,omitempty"`
 }
 
 // Trail is what the ledger reads: the clinic's verified events on from a head, and its
@@ -297,7 +300,8 @@ func (cl *Clinic) add(e recordvault.AuditEvent) error {
 			cl.Downloads[e.Release] = append(cl.Downloads[e.Release], e.Time)
 		}
 	case e.Accounted:
-		cl.Approvals = append(cl.Approvals, Approval{At: e.Time, Release: e.Release, Client: e.Client, Record: e.Record})
+		cl.Approvals = append(cl.Approvals, Approval{At: e.Time, Release: e.Release, Client: e.Client, Record: e.Record,
+			Participants: slices.Clone(e.Participants)})
 	}
 	return nil
 }

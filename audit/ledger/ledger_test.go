@@ -3,7 +3,9 @@ package ledger
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,7 +23,7 @@ func TestLedgerEvents(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	events := []recordvault.AuditEvent{
-		{Time: at(0), Action: "release_decision", Client: "c1", Record: "n1", Release: "r1", Accounted: true, Allowed: true},
+		{Time: at(0), Action: "release_decision", Client: "c1", Record: "n1", Release: "r1", Participants: []string{"c1", "c2"}, Accounted: true, Allowed: true},
 		{Time: at(1), Action: "release_decision", Client: "c1", Record: "n1", Release: "r2", Allowed: true},                   // not accounted
 		{Time: at(2), Action: "release_decision", Client: "c1", Record: "n1", Release: "r3", Accounted: true, Allowed: false}, // refused
 		{Time: at(3), Action: "download", Client: "c1", Release: "r1", Accounted: true, TokenID: "j1", Allowed: true},
@@ -65,7 +67,7 @@ func TestLedgerEvents(t *testing.T) {
 		}
 	}
 	cl.forget()
-	if want := []Approval{{At: at(0), Release: "r1", Client: "c1", Record: "n1"}}; !slices.Equal(cl.Approvals, want) {
+	if want := []Approval{{At: at(0), Release: "r1", Client: "c1", Record: "n1", Participants: []string{"c1", "c2"}}}; !reflect.DeepEqual(cl.Approvals, want) {
 		t.Errorf("approvals %+v, want %+v", cl.Approvals, want)
 	}
 	if len(cl.Downloads) != 1 || !slices.Equal(cl.Downloads["r1"], []time.Time{at(3)}) {
@@ -112,11 +114,11 @@ func TestLedgerCheckpointFormat(t *testing.T) {
 		state string
 		taken bool
 	}{
-		"this format":     {`{"format":4,"ended":{"r1":true}}`, true},
-		"an older format": {`{"format":3,"ended":{"r1":true}}`, false},
+		"this format":     {fmt.Sprintf(`{"format":%d,"ended":{"r1":true}}`, ledgerFormat), true},
+		"an older format": {fmt.Sprintf(`{"format":%d,"ended":{"r1":true}}`, ledgerFormat-1), false},
 		"format 2":        {`{"format":2,"ended":{"r1":true},"drafts":{"d1":true}}`, false},
 		"no format":       {`{"ended":{"r1":true}}`, false},
-		"a later format":  {`{"format":5,"ended":{"r1":true}}`, false},
+		"a later format":  {fmt.Sprintf(`{"format":%d,"ended":{"r1":true}}`, ledgerFormat+1), false},
 		"not JSON":        {`{`, false},
 	} {
 		trail := checkpointTrail{cp: audit.Checkpoint{Head: audit.Head{Blocks: 7, Events: 9, Hash: "ab"}, State: json.RawMessage(c.state)}}
