@@ -129,6 +129,19 @@ func (s *Service) decide(ctx context.Context, c access.Caller, action string, cl
 	return nil
 }
 
+// decideWhile records an allowed decision while work, which it allows, runs: the caller
+// waits for the longer of the two, not their sum. The audit's error comes first (the caller
+// then returns nothing work produced), then work's.
+func (s *Service) decideWhile(ctx context.Context, c access.Caller, action string, client, record string, d access.Decision, work func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- work() }()
+	err := s.decide(ctx, c, action, client, record, d)
+	if workErr := <-done; err == nil {
+		err = workErr
+	}
+	return err
+}
+
 // recordStep records e, a step of c's request that the audit trail's ledger reads (a draft
 // opened, a request received, ...), allowed, before the change it names is made.
 func (s *Service) recordStep(ctx context.Context, c access.Caller, e recordvault.AuditEvent) error {

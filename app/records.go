@@ -245,16 +245,10 @@ func (s *Service) GetRecord(ctx context.Context, c access.Caller, client, record
 	// the longer of the two, not their sum: nothing opened is returned unless the event is
 	// stored (fail closed), and nothing is opened for a refused read.
 	var v *RecordView
-	opened := make(chan error, 1)
-	go func() {
-		var err error
+	err = s.decideWhile(ctx, c, string(access.ReadRecord), client, record, d, func() (err error) {
 		v, err = s.openRecord(ctx, doc)
-		opened <- err
-	}()
-	err = s.decide(ctx, c, string(access.ReadRecord), client, record, d)
-	if openErr := <-opened; err == nil {
-		err = openErr
-	}
+		return err
+	})
 	if err == nil {
 		err = s.checkStatus(ctx, c, client, doc)
 	}
@@ -327,16 +321,10 @@ func (s *Service) ListRecords(ctx context.Context, c access.Caller, client, afte
 	}
 	// The page is read while the listing is recorded; it is returned only once the event is.
 	var docs []*records.Document
-	read := make(chan error, 1)
-	go func() {
-		var err error
+	err = s.decideWhile(ctx, c, string(access.ListRecords), client, "", d, func() (err error) {
 		docs, err = s.listPage(ctx, c.Clinic, client, after, limit)
-		read <- err
-	}()
-	err = s.decide(ctx, c, string(access.ListRecords), client, "", d)
-	if readErr := <-read; err == nil {
-		err = readErr
-	}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

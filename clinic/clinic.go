@@ -125,7 +125,7 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 	}
 	s.Witness(clinic, p.Client, p.Revision) // the first revision: nothing older to put back, nothing to log
 	if err := s.store.AddIndex(ctx, clinic, index, p.Client); err != nil {
-		_ = s.store.DeleteProfile(context.Background(), clinic, p.Client)
+		_ = s.store.DeleteProfile(context.WithoutCancel(ctx), clinic, p.Client) // the clean-up outlives a cancelled request
 		return nil, fmt.Errorf("clinic: index client: %w", err)
 	}
 	return loaded(p, etag), nil

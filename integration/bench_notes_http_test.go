@@ -113,9 +113,7 @@ func BenchmarkNotesHTTP(b *testing.B) {
 				rvs[i] = rate(p.workers, p.rv)
 				ratios[i] = rvs[i] / raws[i]
 			}
-			b.ReportMetric(medianOf(ratios), p.name+"-ratio")
-			b.ReportMetric(ratios[0], p.name+"-min-ratio")
-			b.ReportMetric(ratios[rounds-1], p.name+"-max-ratio")
+			reportSpread(b, ratios, p.name+"-ratio", p.name+"-min-ratio", p.name+"-max-ratio")
 			b.ReportMetric(medianOf(raws), p.name+"-raw/s")
 			b.ReportMetric(medianOf(rvs), p.name+"-http/s")
 		}

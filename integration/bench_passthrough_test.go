@@ -103,12 +103,8 @@ func BenchmarkAttachmentHTTP(b *testing.B) {
 			rvDown[i] = timed(func() { do(http.MethodGet, path+"/"+att.ID, bearer(), nil, "", nil) })
 			up[i], down[i] = passUp/rvUp[i], passDown/rvDown[i]
 		}
-		b.ReportMetric(medianOf(up), "upload-ratio") // sorted now: the ends are the lowest and highest
-		b.ReportMetric(up[0], "upload-min-ratio")
-		b.ReportMetric(up[rounds-1], "upload-max-ratio")
-		b.ReportMetric(medianOf(down), "download-ratio")
-		b.ReportMetric(down[0], "download-min-ratio")
-		b.ReportMetric(down[rounds-1], "download-max-ratio")
+		reportSpread(b, up, "upload-ratio", "upload-min-ratio", "upload-max-ratio")
+		reportSpread(b, down, "download-ratio", "download-min-ratio", "download-max-ratio")
 		b.ReportMetric(size/(1<<20)/medianOf(rvUp), "recordvault-upload-MB/s")
 		b.ReportMetric(size/(1<<20)/medianOf(rvDown), "recordvault-download-MB/s")
 	}

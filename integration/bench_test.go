@@ -335,6 +335,14 @@ func drain(r io.ReadCloser, size int64) error {
 	return nil
 }
 
+// reportSpread reports the median of ratios and their lowest and highest, under the names
+// given.
+func reportSpread(b *testing.B, ratios []float64, median, lowest, highest string) {
+	b.ReportMetric(medianOf(ratios), median) // sorted now: the ends are the lowest and highest
+	b.ReportMetric(ratios[0], lowest)
+	b.ReportMetric(ratios[len(ratios)-1], highest)
+}
+
 // medianOf sorts x and returns its middle value; x's ends are then its lowest and highest.
 func medianOf(x []float64) float64 {
 	slices.Sort(x)
@@ -506,12 +514,8 @@ func BenchmarkAttachmentRatio(b *testing.B) {
 			up[i] = timed(rawUp) / timed(encUp)
 			down[i] = timed(repeat(downloads, rawDown)) / timed(repeat(downloads, encDown)) // a download alone is a third of a second
 		}
-		b.ReportMetric(medianOf(up), "median-upload-ratio") // sorted now: the ends are the lowest and highest
-		b.ReportMetric(up[0], "min-upload-ratio")
-		b.ReportMetric(up[rounds-1], "max-upload-ratio")
-		b.ReportMetric(medianOf(down), "median-download-ratio")
-		b.ReportMetric(down[0], "min-download-ratio")
-		b.ReportMetric(down[rounds-1], "max-download-ratio")
+		reportSpread(b, up, "median-upload-ratio", "min-upload-ratio", "max-upload-ratio")
+		reportSpread(b, down, "median-download-ratio", "min-download-ratio", "max-download-ratio")
 	}
 }
 
@@ -706,9 +710,7 @@ func notesRatio(b *testing.B, e *benchEnv) {
 			notes[i] = throughput(note)
 			ratios[i] = notes[i] / raws[i]
 		}
-		b.ReportMetric(medianOf(ratios), "median-ratio") // sorted now: the ends are the lowest and highest
-		b.ReportMetric(ratios[0], "min-ratio")
-		b.ReportMetric(ratios[rounds-1], "max-ratio")
+		reportSpread(b, ratios, "median-ratio", "min-ratio", "max-ratio")
 		b.ReportMetric(medianOf(raws), "raw-puts/s")
 		b.ReportMetric(medianOf(notes), "notes/s")
 	}

@@ -213,7 +213,7 @@ func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]b
 	}
 	defer func() {
 		if err != nil {
-			s.removeBlobs(m.Clinic, m.Record, m.Blobs)
+			s.removeBlobs(ctx, m.Clinic, m.Record, m.Blobs)
 		}
 	}()
 	for _, a := range attachments {
@@ -235,11 +235,11 @@ func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]b
 			// The home goes into p's index before the link, so that whatever p can reach
 			// through a link is under a home the index names.
 			if err = s.store.AddHome(ctx, m.Clinic, p, m.Participants[0]); err != nil {
-				s.unlink(m)
+				s.unlink(ctx, m)
 				return nil, fmt.Errorf("records: index participant: %w", err)
 			}
 			if err = s.store.LinkParticipant(ctx, m.Clinic, p, m.Participants[0], m.Record); err != nil {
-				s.unlink(m)
+				s.unlink(ctx, m)
 				return nil, fmt.Errorf("records: link participant: %w", err)
 			}
 		}
@@ -247,19 +247,22 @@ func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]b
 	return document(m, etag), nil
 }
 
-// unlink removes the manifest and links of a record that failed to store, with a context of
-// its own: the request's may be what ended it.
-func (s *Service) unlink(m *Manifest) {
-	ctx := context.Background()
+// unlink removes the manifest and links of a record that failed to store, going on when
+// the request's context is cancelled (that may be what ended it); each storage call has its
+// own deadline.
+func (s *Service) unlink(ctx context.Context, m *Manifest) {
+	ctx = context.WithoutCancel(ctx)
 	for _, p := range m.Participants[1:] {
 		_ = s.store.UnlinkParticipant(ctx, m.Clinic, p, m.Record)
 	}
 	_ = s.store.DeleteManifest(ctx, m)
 }
 
-func (s *Service) removeBlobs(clinic, record string, blobs []Blob) {
+// removeBlobs removes attachments stored for a record that failed to store, as unlink does.
+func (s *Service) removeBlobs(ctx context.Context, clinic, record string, blobs []Blob) {
+	ctx = context.WithoutCancel(ctx)
 	for _, b := range blobs {
-		_ = s.store.DeleteBlob(context.Background(), clinic, record, b.ID)
+		_ = s.store.DeleteBlob(ctx, clinic, record, b.ID)
 	}
 }
 
@@ -483,7 +486,7 @@ func (s *Service) AddAttachment(ctx context.Context, d *Document, a NewAttachmen
 		return nil
 	})
 	if err != nil && blob.EncryptedSize > 0 {
-		s.removeBlobs(d.Clinic, d.ID, []Blob{blob})
+		s.removeBlobs(ctx, d.Clinic, d.ID, []Blob{blob})
 	}
 	return blob, err
 }
