@@ -14,7 +14,7 @@ import (
 
 // NewDataKey asks Transit for a fresh 256-bit data key wrapped by keyName under the derivation
 // context (Transit's datakey has no associated data; with derived=true the context is what
-// binds the wrapped key to its record). One Vault call.
+// binds the wrapped key to its record). One Vault call: datakey takes no batch_input.
 func (c *Client) NewDataKey(ctx context.Context, keyName string, keyContext []byte) (seal.DataKey, error) {
 	if err := checkKeyName(keyName); err != nil {
 		return seal.DataKey{}, err
@@ -38,13 +38,17 @@ func (c *Client) NewDataKey(ctx context.Context, keyName string, keyContext []by
 	return seal.DataKey{Plaintext: plaintext, Wrapped: wrapped}, nil
 }
 
-// UnwrapDataKeys unwraps keys, all wrapped by keyName, in one Vault call (batch_input). The
-// result is in the same order; a key that fails makes the whole call fail with seal.ErrUnwrap.
+// UnwrapDataKeys unwraps keys, all wrapped by keyName, in one Vault call (batch_input),
+// shared with other requests' keys (batch.go). The result is in the same order; a key that
+// fails makes the whole call fail with seal.ErrUnwrap.
 func (c *Client) UnwrapDataKeys(ctx context.Context, keyName string, keys []seal.WrappedKey) ([][]byte, error) {
 	if err := checkKeyName(keyName); err != nil {
 		return nil, err
 	}
-	items, err := c.batch(ctx, c.mount+"/decrypt/"+keyName, keys)
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	items, err := c.shared(ctx, c.mount+"/decrypt/"+keyName, wrappedInput(keys))
 	if errors.Is(err, seal.ErrUnwrap) && c.wrappedByRetiredVersion(ctx, keyName, keys) {
 		return nil, fmt.Errorf("%w: %w", seal.ErrKeyVersionRetired, err)
 	}
@@ -62,6 +66,15 @@ func (c *Client) UnwrapDataKeys(ctx context.Context, keyName string, keys []seal
 		}
 	}
 	return out, nil
+}
+
+// wrappedInput is keys as Transit batch_input items.
+func wrappedInput(keys []seal.WrappedKey) []map[string]any {
+	input := make([]map[string]any, len(keys))
+	for i, k := range keys {
+		input[i] = map[string]any{"ciphertext": k.Wrapped, "context": base64.StdEncoding.EncodeToString(k.Context)}
+	}
+	return input
 }
 
 // wrappedByRetiredVersion reports whether any of keys names a version of keyName below its
@@ -94,7 +107,7 @@ func (c *Client) RewrapDataKeys(ctx context.Context, keyName string, keys []seal
 	if err := checkKeyName(keyName); err != nil {
 		return nil, err
 	}
-	items, err := c.batch(ctx, c.mount+"/rewrap/"+keyName, keys)
+	items, err := c.batch(ctx, c.mount+"/rewrap/"+keyName, wrappedInput(keys))
 	if err != nil {
 		return nil, err
 	}
@@ -105,42 +118,6 @@ func (c *Client) RewrapDataKeys(ctx context.Context, keyName string, keys []seal
 		}
 	}
 	return out, nil
-}
-
-// batch posts keys as batch_input to path and returns each item's result, failing with
-// seal.ErrUnwrap if any item carries an error.
-func (c *Client) batch(ctx context.Context, path string, keys []seal.WrappedKey) ([]map[string]any, error) {
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	input := make([]map[string]any, len(keys))
-	for i, k := range keys {
-		input[i] = map[string]any{"ciphertext": k.Wrapped, "context": base64.StdEncoding.EncodeToString(k.Context)}
-	}
-	s, err := c.api.Logical().WriteWithContext(ctx, path, map[string]any{"batch_input": input})
-	if err != nil {
-		var re *vaultapi.ResponseError
-		if errors.As(err, &re) && re.StatusCode == 400 {
-			return nil, fmt.Errorf("%w: %w", seal.ErrUnwrap, err)
-		}
-		return nil, failed(err, "%s", path)
-	}
-	if s == nil {
-		return nil, fmt.Errorf("vault: %s: empty response", path)
-	}
-	results, _ := s.Data["batch_results"].([]any)
-	if len(results) != len(keys) {
-		return nil, fmt.Errorf("vault: %s: %d batch results for %d inputs", path, len(results), len(keys))
-	}
-	items := make([]map[string]any, len(results))
-	for i, r := range results {
-		item, _ := r.(map[string]any)
-		if msg, _ := item["error"].(string); msg != "" || item == nil {
-			return nil, fmt.Errorf("%w: batch item %d: %s", seal.ErrUnwrap, i, msg)
-		}
-		items[i] = item
-	}
-	return items, nil
 }
 
 // RotateKey adds a new version to keyName; new data keys are wrapped by it from now on.
