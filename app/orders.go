@@ -171,7 +171,7 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 			continue
 		}
 		ask := ReleaseInput{Document: doc.ID, Basis: policy.CourtOrder, Recipient: in.Recipient, Purpose: in.Purpose, ValidDays: in.ValidDays}
-		req, facts, err := s.releaseFacts(ctx, c, client, doc, ask)
+		req, facts, err := s.releaseFacts(ctx, c, client, doc, nil, ask)
 		if err != nil {
 			return nil, err
 		}

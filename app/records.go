@@ -150,48 +150,59 @@ var errEvaluationNeedsDocument = recordvault.Errorf(recordvault.EINVALID,
 // decides action on them, audited as event: the same reads whether either exists, and one
 // answer for unknown and forbidden.
 func (s *Service) loadRecord(ctx context.Context, c access.Caller, event string, action access.Action, client, record string) (*records.Document, error) {
-	doc, d, err := s.recordDecision(ctx, c, action, client, record)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.decide(ctx, c, event, client, record, d); err != nil {
-		return nil, err
-	}
-	if err := s.checkStatus(ctx, c, client, doc); err != nil {
-		return nil, err
-	}
-	return doc, nil
+	doc, _, err := s.loadRecordAndPeople(ctx, c, event, action, client, record)
+	return doc, err
 }
 
+// loadRecordAndPeople is loadRecord that also returns the profiles of the record's
+// participants the decision was made on, for a caller that reads them again (a release's
+// facts): the decision and what follows from it rest on one reading.
+func (s *Service) loadRecordAndPeople(ctx context.Context, c access.Caller, event string, action access.Action, client, record string) (*records.Document, people, error) {
+	doc, ps, d, err := s.recordDecision(ctx, c, action, client, record)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.decide(ctx, c, event, client, record, d); err != nil {
+		return nil, nil, err
+	}
+	if err := s.checkStatus(ctx, c, client, doc); err != nil {
+		return nil, nil, err
+	}
+	return doc, ps, nil
+}
+
+// people are the clients' profiles a request has read, by client id.
+type people map[string]*clinic.Client
+
 // recordDecision reads the client's profile and the record (always both, so that the work
-// behind an answer tells nothing) and decides c's action on it, recording nothing yet.
-func (s *Service) recordDecision(ctx context.Context, c access.Caller, action access.Action, client, record string) (*records.Document, access.Decision, error) {
+// behind an answer tells nothing) and decides c's action on it, recording nothing yet. The
+// profiles of the record's participants, read to decide, are returned with it.
+func (s *Service) recordDecision(ctx context.Context, c access.Caller, action access.Action, client, record string) (*records.Document, people, access.Decision, error) {
 	cl, err := s.loadClient(ctx, c, client)
 	if err != nil {
-		return nil, access.Decision{}, err
+		return nil, nil, access.Decision{}, err
 	}
 	doc, err := s.records.Load(ctx, c.Clinic, client, record)
 	if err != nil && !errors.Is(err, recordvault.ErrNotFound) {
-		return nil, access.Decision{}, err
+		return nil, nil, access.Decision{}, err
 	}
 	d := refused("no such client or record")
+	ps := people{}
 	if cl != nil && doc != nil && doc.Kind == recordvault.RecordDocument {
 		var others []*clinic.Client
 		for _, p := range doc.Participants {
-			if p == client {
-				others = append(others, cl)
-				continue
+			o := cl
+			if p != client {
+				if o, err = s.loadClient(ctx, c, p); err != nil {
+					return nil, nil, access.Decision{}, err
+				}
 			}
-			o, err := s.loadClient(ctx, c, p)
-			if err != nil {
-				return nil, access.Decision{}, err
-			}
-			others = append(others, o)
+			others, ps[p] = append(others, o), o
 		}
 		d = access.Decide(c, action, access.Target{Clinic: c.Clinic, Category: doc.Category, Author: doc.Author,
 			Participants: doc.Participants, CareTeams: careTeams(others...)})
 	}
-	return doc, d, nil
+	return doc, ps, d, nil
 }
 
 // checkStatus checks a draft against what the audit trail records of it.
@@ -234,7 +245,7 @@ func (s *Service) checkDraft(ctx context.Context, c access.Caller, client string
 
 // GetRecord returns a record with its fields, addenda and amendment requests, decrypted.
 func (s *Service) GetRecord(ctx context.Context, c access.Caller, client, record string) (*RecordView, error) {
-	doc, d, err := s.recordDecision(ctx, c, access.ReadRecord, client, record)
+	doc, _, d, err := s.recordDecision(ctx, c, access.ReadRecord, client, record)
 	if err != nil {
 		return nil, err
 	}

@@ -272,7 +272,7 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	if err := s.checkReleaseInput(&in); err != nil {
 		return nil, err
 	}
-	doc, err := s.loadRecord(ctx, c, "request_release", access.ReadRecord, client, in.Document)
+	doc, ps, err := s.loadRecordAndPeople(ctx, c, "request_release", access.ReadRecord, client, in.Document)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	if in.Recipient.Kind == policy.ToClient {
 		in.Recipient.ID = client
 	}
-	req, facts, err := s.releaseFacts(ctx, c, client, doc, in)
+	req, facts, err := s.releaseFacts(ctx, c, client, doc, ps, in)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +368,7 @@ func (s *Service) ReviewDenial(ctx context.Context, c access.Caller, client, id 
 	if r.Denial == nil || r.Denial.Review != nil || r.Status == ReleaseRevoked {
 		return nil, recordvault.Errorf(recordvault.ECONFLICT, "only a reviewable denial not yet reviewed is reviewed, once")
 	}
-	doc, err := s.loadRecord(ctx, c, "review_denial", access.ReadRecord, client, r.Document)
+	doc, ps, err := s.loadRecordAndPeople(ctx, c, "review_denial", access.ReadRecord, client, r.Document)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +376,7 @@ func (s *Service) ReviewDenial(ctx context.Context, c access.Caller, client, id 
 	if err != nil {
 		return nil, err
 	}
-	req, facts, err := s.releaseFacts(ctx, c, client, doc, ReleaseInput{Basis: r.Basis, Recipient: r.Recipient, Fields: r.Asked, Minor: r.Minor})
+	req, facts, err := s.releaseFacts(ctx, c, client, doc, ps, ReleaseInput{Basis: r.Basis, Recipient: r.Recipient, Fields: r.Asked, Minor: r.Minor})
 	if err != nil {
 		return nil, err
 	}
@@ -472,7 +472,7 @@ func (s *Service) ResolveRelease(ctx context.Context, c access.Caller, client, i
 	if err != nil {
 		return nil, err
 	}
-	req, _, err := s.releaseFacts(ctx, c, client, doc, ReleaseInput{Basis: r.Basis, Recipient: r.Recipient, Fields: r.Asked, Minor: r.Minor})
+	req, _, err := s.releaseFacts(ctx, c, client, doc, nil, ReleaseInput{Basis: r.Basis, Recipient: r.Recipient, Fields: r.Asked, Minor: r.Minor})
 	if err != nil {
 		return nil, err
 	}
@@ -556,8 +556,9 @@ var errNoDeliveryRoute = recordvault.Errorf(recordvault.EINVALID,
 
 // releaseFacts gathers what the policy needs: the document's description and date of
 // service, every participant's date of birth, their authorizations, and the evidence given
-// with the request.
-func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client string, doc *records.Document, in ReleaseInput) (policy.Request, policy.Facts, error) {
+// with the request. known holds the profiles already read to decide on doc (nil: none), read
+// again only for the participants it lacks.
+func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client string, doc *records.Document, known people, in ReleaseInput) (policy.Request, policy.Facts, error) {
 	var fields []string
 	for _, spec := range recordvault.Schemas[doc.Category] {
 		if doc.HasField(spec.Name) {
@@ -591,9 +592,11 @@ func (s *Service) releaseFacts(ctx context.Context, c access.Caller, client stri
 		return req, facts, err
 	}
 	for _, p := range doc.Participants {
-		cl, err := s.loadClient(ctx, c, p)
-		if err != nil {
-			return req, facts, err
+		cl, ok := known[p]
+		if !ok {
+			if cl, err = s.loadClient(ctx, c, p); err != nil {
+				return req, facts, err
+			}
 		}
 		if cl == nil {
 			return req, facts, recordvault.ErrNotFound

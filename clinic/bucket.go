@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/recordvault/recordvault"
@@ -52,6 +53,13 @@ type Staff struct {
 	Jurisdiction string `json:"jurisdiction,omitempty"`
 	Revision     uint64 `json:"revision,omitempty"` // one more at each change
 	Tag          string `json:"tag"`                // authenticates the roster (see Digest)
+}
+
+// clone is a copy of st that shares nothing a caller could change.
+func (st *Staff) clone() *Staff {
+	c := *st
+	c.Clinicians = slices.Clone(st.Clinicians)
+	return &c
 }
 
 const (

@@ -59,6 +59,7 @@ type Service struct {
 	keys  seal.Keyring
 	tags  *stateTags
 	revs  *revisions
+	kept  *kept // checked profiles and rosters (state.go)
 	store Store
 
 	revLog   RevisionLog
@@ -73,7 +74,7 @@ func New(keys seal.Keyring, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{keys: keys, tags: newStateTags(keys), revs: &revisions{seen: map[string]uint64{}}, recalled: map[string]time.Time{}, store: store, rand: rand.Reader, now: now}
+	return &Service{keys: keys, tags: newStateTags(keys), revs: &revisions{seen: map[string]uint64{}}, kept: &kept{entries: map[string]keptState{}}, recalled: map[string]time.Time{}, store: store, rand: rand.Reader, now: now}
 }
 
 // Client is a loaded client: ids and care team, identity still sealed.
@@ -124,6 +125,7 @@ func (s *Service) CreateClient(ctx context.Context, clinic string, id recordvaul
 		return nil, fmt.Errorf("clinic: store client: %w", err)
 	}
 	s.Witness(clinic, p.Client, p.Revision) // the first revision: nothing older to put back, nothing to log
+	s.keepProfile(p, etag)
 	if err := s.store.AddIndex(ctx, clinic, index, p.Client); err != nil {
 		_ = s.store.DeleteProfile(context.WithoutCancel(ctx), clinic, p.Client) // the clean-up outlives a cancelled request
 		return nil, fmt.Errorf("clinic: index client: %w", err)
@@ -160,6 +162,10 @@ func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Clien
 	if err := s.recall(ctx, clinic); err != nil {
 		return nil, err
 	}
+	key := profileRevisionKey(clinic, client)
+	if e, ok := s.kept.get(key, s.revs.latest(key), s.now()); ok {
+		return loaded(e.profile, e.etag), nil
+	}
 	p, etag, err := s.store.ReadProfile(ctx, clinic, client)
 	if errors.Is(err, object.ErrNotFound) {
 		return nil, recordvault.ErrNotFound
@@ -170,10 +176,16 @@ func (s *Service) LoadClient(ctx context.Context, clinic, client string) (*Clien
 	if err := s.tags.check(ctx, clinic, p.Digest(), p.Tag); err != nil {
 		return nil, fmt.Errorf("clinic: client %s: %w", client, err)
 	}
-	if err := s.revs.see(profileRevisionKey(clinic, client), p.Revision); err != nil {
+	if err := s.revs.see(key, p.Revision); err != nil {
 		return nil, fmt.Errorf("clinic: client %s: revision %d is older than one seen: %w", client, p.Revision, err)
 	}
+	s.keepProfile(p, etag)
 	return loaded(p, etag), nil
+}
+
+// keepProfile keeps p, checked or stored by this process, for the next decisions on it.
+func (s *Service) keepProfile(p *Profile, etag string) {
+	s.kept.keep(profileRevisionKey(p.Clinic, p.Client), keptState{revision: p.Revision, etag: etag, profile: p, at: s.now()})
 }
 
 // ErrUnreadable is the one error for a profile whose key or fields do not open.
@@ -255,6 +267,7 @@ func (s *Service) replaceProfile(ctx context.Context, c *Client, change func(p *
 		return fmt.Errorf("clinic: store client: %w", err)
 	}
 	*c = *loaded(&p, etag)
+	s.keepProfile(&p, etag)
 	return s.revised(ctx, p.Clinic, p.Client, p.Revision)
 }
 
@@ -354,8 +367,22 @@ func (s *Service) Clinicians(ctx context.Context, clinic string) ([]recordvault.
 	return st.Clinicians, nil
 }
 
-// readStaff reads the clinic's roster and checks its tag (a roster never stored is empty).
+// readStaff returns the clinic's roster, checked (a roster never stored is empty): the copy
+// kept from an earlier read when it may be used (state.go), else read from the bucket. The
+// result is the caller's to change.
 func (s *Service) readStaff(ctx context.Context, clinic string) (*Staff, string, error) {
+	if err := s.recall(ctx, clinic); err != nil {
+		return nil, "", err
+	}
+	key := rosterRevisionKey(clinic)
+	if e, ok := s.kept.get(key, s.revs.latest(key), s.now()); ok {
+		return e.staff.clone(), e.etag, nil
+	}
+	return s.readStoredStaff(ctx, clinic)
+}
+
+// readStoredStaff reads the clinic's roster from the bucket and checks its tag and revision.
+func (s *Service) readStoredStaff(ctx context.Context, clinic string) (*Staff, string, error) {
 	if err := s.recall(ctx, clinic); err != nil {
 		return nil, "", err
 	}
@@ -371,7 +398,13 @@ func (s *Service) readStaff(ctx context.Context, clinic string) (*Staff, string,
 	if err := s.revs.see(rosterRevisionKey(clinic), st.Revision); err != nil {
 		return nil, "", fmt.Errorf("clinic: roster: revision %d is older than one seen: %w", st.Revision, err)
 	}
+	s.keepStaff(st, etag)
 	return st, etag, nil
+}
+
+// keepStaff keeps a copy of st, checked or stored by this process.
+func (s *Service) keepStaff(st *Staff, etag string) {
+	s.kept.keep(rosterRevisionKey(st.Clinic), keptState{revision: st.Revision, etag: etag, staff: st.clone(), at: s.now()})
 }
 
 // PutClinician adds a clinician to the roster, or updates their name and licence.
@@ -451,7 +484,7 @@ func (s *Service) SetJurisdiction(ctx context.Context, clinic, jurisdiction stri
 // a few times when another writer got there first.
 func (s *Service) editStaff(ctx context.Context, clinic string, edit func(*Staff)) error {
 	for range 3 {
-		st, etag, err := s.readStaff(ctx, clinic)
+		st, etag, err := s.readStoredStaff(ctx, clinic) // a change starts from what is stored
 		if err != nil {
 			return err
 		}
@@ -460,10 +493,11 @@ func (s *Service) editStaff(ctx context.Context, clinic string, edit func(*Staff
 		if st.Tag, err = s.tags.tag(ctx, clinic, st.Digest()); err != nil {
 			return err
 		}
-		if _, err = s.store.WriteStaff(ctx, st, etag); !errors.Is(err, object.ErrChanged) {
+		if etag, err = s.store.WriteStaff(ctx, st, etag); !errors.Is(err, object.ErrChanged) {
 			if err != nil {
 				return fmt.Errorf("clinic: store staff: %w", err)
 			}
+			s.keepStaff(st, etag)
 			return s.revised(ctx, clinic, "", st.Revision)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/storage/object"
@@ -22,6 +23,7 @@ type fakeStore struct {
 	index     map[string][]string
 	staff     *Staff
 	failIndex bool
+	reads     int // profiles and rosters read
 }
 
 var _ Store = (*fakeStore)(nil)
@@ -55,6 +57,7 @@ func (f *fakeStore) DeleteProfile(_ context.Context, _, client string) error {
 func (f *fakeStore) ReadProfile(_ context.Context, _, client string) (*Profile, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	p, ok := f.profiles[client]
 	if !ok {
 		return nil, "", object.ErrNotFound
@@ -96,6 +99,9 @@ func (f *fakeStore) FindIndex(_ context.Context, _, index string) ([]string, err
 }
 
 func (f *fakeStore) ReadStaff(_ context.Context, clinic string) (*Staff, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
 	if f.staff == nil {
 		return &Staff{Clinic: clinic}, "", nil
 	}
@@ -107,6 +113,19 @@ func (f *fakeStore) WriteStaff(_ context.Context, st *Staff, _ string) (string, 
 	f.staff = st
 	return "1", nil
 }
+
+func (f *fakeStore) readCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
+}
+
+// testClock is a clock a test moves.
+type testClock struct{ t time.Time }
+
+func newTestClock() *testClock           { return &testClock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)} }
+func (c *testClock) now() time.Time      { return c.t }
+func (c *testClock) add(d time.Duration) { c.t = c.t.Add(d) }
 
 var jo = recordvault.Identity{FullName: "José Álvarez", DateOfBirth: "2011-03-04", Email: "jo@example.test"}
 

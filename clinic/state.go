@@ -162,6 +162,65 @@ func (s *Service) recall(ctx context.Context, clinic string) error {
 	return nil
 }
 
+// A profile or roster this process has checked (tag and revision) or stored is kept, so that
+// deciding on it again costs no GET. A kept copy is used only while both hold:
+//   - its revision is the latest this process knows of (its own changes, and other
+//     replicas' as the revision log tells them, recalled at most recallEvery before), so a
+//     change logged elsewhere is seen here within recallEvery, as a read of the bucket would
+//     be checked against it;
+//   - it was read or stored less than KeptFor ago, which bounds the one change the log can
+//     miss: a replica that stored a profile and failed before logging its revision.
+//
+// Using a kept copy is safe against a bucket writer: it is what was checked, so nothing they
+// put in the bucket meanwhile (an edit, an older version put back) decides anything here. It
+// is found, and audited, on the first read after the copy expires.
+const KeptFor = 5 * time.Second
+
+// maxKept bounds the kept profiles and rosters (a few KB each; a roster up to 4 MB, one a
+// clinic).
+const maxKept = 1 << 12
+
+// kept holds the checked state, by revision key.
+type kept struct {
+	mu      sync.Mutex
+	entries map[string]keptState
+}
+
+type keptState struct {
+	revision uint64
+	etag     string
+	profile  *Profile // a profile's, or
+	staff    *Staff   // a roster's; never changed once kept
+	at       time.Time
+}
+
+// get returns the copy kept under key if it is at revision latest and younger than KeptFor.
+func (k *kept) get(key string, latest uint64, now time.Time) (keptState, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, ok := k.entries[key]
+	if !ok || e.revision != latest || now.Before(e.at) || now.Sub(e.at) >= KeptFor {
+		return keptState{}, false
+	}
+	return e, true
+}
+
+// keep stores e under key, unless a later revision is kept there already.
+func (k *kept) keep(key string, e keptState) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if old, ok := k.entries[key]; ok && old.revision > e.revision {
+		return
+	}
+	if _, ok := k.entries[key]; !ok && len(k.entries) >= maxKept {
+		for other := range k.entries { // forget one, any one: a miss costs one GET
+			delete(k.entries, other)
+			break
+		}
+	}
+	k.entries[key] = e
+}
+
 // maxRevisions bounds the remembered revisions (a forgotten one loses its check until the
 // object is read again).
 const maxRevisions = 1 << 20
@@ -182,6 +241,13 @@ func (r *revisions) see(key string, rev uint64) error {
 	}
 	r.remember(key, rev)
 	return nil
+}
+
+// latest is the highest revision of the object named key this process knows of.
+func (r *revisions) latest(key string) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seen[key]
 }
 
 // wrote records that revision rev of the object named key exists (this process stored it,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,14 +25,16 @@ func (k *countingKeyring) HMAC(ctx context.Context, keyName string, input []byte
 	return k.Keyring.HMAC(ctx, keyName, input)
 }
 
-// Every change to a stored profile or roster made outside the service is refused on the
-// next read, whether the reading process vouched for the earlier content or never saw it;
-// and a tag cannot be carried over from another object. (Putting back an earlier genuine
-// version, tag and all, is rollback: docs/THREAT_MODEL.md.)
+// Every change to a stored profile or roster made outside the service is refused when read,
+// whether the reading process vouched for the earlier content or never saw it; and a tag
+// cannot be carried over from another object. A process that keeps a checked copy decides on
+// that copy, never on the edit, and refuses the edit once the copy expires. (Putting back an
+// earlier genuine version, tag and all, is rollback: docs/THREAT_MODEL.md.)
 func TestTamperedStateRefused(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
-	svc := New(vaulttest.Keyring{}, store, nil)
+	clock := newTestClock()
+	svc := New(vaulttest.Keyring{}, store, clock.now)
 	for _, sub := range []string{"dr-lee", "dr-mallory"} {
 		if err := svc.PutClinician(ctx, "c1", recordvault.Clinician{Subject: sub, Name: sub}); err != nil {
 			t.Fatal(err)
@@ -71,21 +74,26 @@ func TestTamperedStateRefused(t *testing.T) {
 		"sets the account of none": func(p *Profile) { p.Account = p.Index },
 	}
 	for name, edit := range profileEdits {
-		for _, reader := range []struct {
-			name string
-			svc  *Service
-		}{{"writer", svc}, {"fresh process", New(vaulttest.Keyring{}, store, nil)}} {
-			p := genuine
-			p.Fields = map[string][]byte{}
-			for k, v := range genuine.Fields {
-				p.Fields[k] = v
-			}
-			edit(&p)
-			store.profiles[a.ID] = p
-			_, err := reader.svc.LoadClient(ctx, "c1", a.ID)
-			if !errors.Is(err, ErrTampered) {
-				t.Errorf("%s, read by the %s: %v", name, reader.name, err)
-			}
+		store.profiles[a.ID] = genuine
+		if _, err := svc.LoadClient(ctx, "c1", a.ID); err != nil { // the writer keeps a checked copy
+			t.Fatal(err)
+		}
+		p := genuine
+		p.Fields = map[string][]byte{}
+		for k, v := range genuine.Fields {
+			p.Fields[k] = v
+		}
+		edit(&p)
+		store.profiles[a.ID] = p
+		if got, err := svc.LoadClient(ctx, "c1", a.ID); err != nil || got.p.Digest() != genuine.Digest() {
+			t.Errorf("%s, read by the writer holding a checked copy: %v, %v; want the copy", name, got, err)
+		}
+		clock.add(KeptFor)
+		if _, err := svc.LoadClient(ctx, "c1", a.ID); !errors.Is(err, ErrTampered) {
+			t.Errorf("%s, read by the writer once its copy expired: %v", name, err)
+		}
+		if _, err := New(vaulttest.Keyring{}, store, nil).LoadClient(ctx, "c1", a.ID); !errors.Is(err, ErrTampered) {
+			t.Errorf("%s, read by a fresh process: %v", name, err)
 		}
 	}
 	// Content once tagged is genuine whatever its tag field says; a process that has not seen
@@ -104,10 +112,20 @@ func TestTamperedStateRefused(t *testing.T) {
 	}
 
 	// The roster: licensing oneself is refused, and the edit is not made good by the next
-	// change the service makes to the roster.
+	// change the service makes to the roster, which starts from what is stored.
+	if _, err := svc.Clinicians(ctx, "c1"); err != nil { // the writer keeps a checked copy
+		t.Fatal(err)
+	}
 	st := *store.staff
 	st.Clinicians = []recordvault.Clinician{{Subject: "dr-lee", Name: "dr-lee"}, {Subject: "dr-mallory", Name: "dr-mallory", Licensed: true}}
 	store.staff = &st
+	if got, err := svc.Clinicians(ctx, "c1"); err != nil || len(got) != 2 || got[1].Licensed {
+		t.Errorf("the roster read by the writer holding a checked copy: %+v, %v; want the copy", got, err)
+	}
+	if err := svc.PutClinician(ctx, "c1", recordvault.Clinician{Subject: "dr-new", Name: "dr-new"}); !errors.Is(err, ErrTampered) {
+		t.Errorf("roster change on a tampered roster, by the writer holding a checked copy: %v", err)
+	}
+	clock.add(KeptFor)
 	for _, reader := range []*Service{svc, New(vaulttest.Keyring{}, store, nil)} {
 		if _, err := reader.Clinicians(ctx, "c1"); !errors.Is(err, ErrTampered) {
 			t.Errorf("licensed by a bucket edit: %v", err)
@@ -135,7 +153,8 @@ func TestStateCheckedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reader := New(keys, store, nil)
+	clock := newTestClock()
+	reader := New(keys, store, clock.now)
 	for _, step := range []struct {
 		svc   *Service
 		calls int64
@@ -151,6 +170,7 @@ func TestStateCheckedOnce(t *testing.T) {
 	if err := writer.LinkAccount(ctx, c, "login-jo"); err != nil {
 		t.Fatal(err)
 	}
+	clock.add(KeptFor) // the reader's copy expires: it reads the changed profile
 	before := keys.hmacs.Load()
 	for range 3 {
 		if _, err := reader.LoadClient(ctx, "c1", c.ID); err != nil {
@@ -191,13 +211,15 @@ func teamOfTwo(t *testing.T, writer *Service) *Client {
 }
 
 // An older genuine profile or roster put back by a bucket writer, tag and all, is refused by
-// a process that has seen the later revision, whether it wrote it or read it; a process that
-// has seen neither cannot tell (docs/THREAT_MODEL.md).
+// a process that has seen the later revision, whether it wrote it or read it, once the copy
+// it keeps of that revision expires (until then it decides on the copy); a process that has
+// seen neither cannot tell (docs/THREAT_MODEL.md).
 func TestRolledBackStateRefused(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
-	writer := New(vaulttest.Keyring{}, store, nil)
-	reader := New(vaulttest.Keyring{}, store, nil)
+	clock := newTestClock()
+	writer := New(vaulttest.Keyring{}, store, clock.now)
+	reader := New(vaulttest.Keyring{}, store, clock.now)
 	c := teamOfTwo(t, writer)
 	withMallory, roster := store.profiles[c.ID], *store.staff
 	if _, err := reader.LoadClient(ctx, "c1", c.ID); err != nil {
@@ -212,14 +234,26 @@ func TestRolledBackStateRefused(t *testing.T) {
 	if got := store.profiles[c.ID].Revision; got != withMallory.Revision+1 {
 		t.Fatalf("revision %d after one change of %d", got, withMallory.Revision)
 	}
-	if _, err := reader.LoadClient(ctx, "c1", c.ID); err != nil { // the reader sees the later revision
-		t.Fatal(err)
-	}
-	if _, err := reader.Clinicians(ctx, "c1"); err != nil {
-		t.Fatal(err)
+	clock.add(KeptFor)                               // the reader's copy of the earlier revision expires (no log tells it of the change)
+	for _, svc := range []*Service{writer, reader} { // both read the later revision, and keep it
+		if _, err := svc.LoadClient(ctx, "c1", c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Clinicians(ctx, "c1"); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	store.profiles[c.ID], store.staff = withMallory, &roster // put back, tags and all
+	for name, svc := range map[string]*Service{"writer": writer, "reader": reader} {
+		if got, err := svc.LoadClient(ctx, "c1", c.ID); err != nil || slices.Contains(got.CareTeam, "dr-mallory") {
+			t.Errorf("the rolled-back profile, read by the %s holding a copy of the later one: %v, %v; want the copy", name, got, err)
+		}
+		if got, err := svc.Clinicians(ctx, "c1"); err != nil || got[1].Licensed {
+			t.Errorf("the rolled-back roster, read by the %s holding a copy of the later one: %v, %v; want the copy", name, got, err)
+		}
+	}
+	clock.add(KeptFor)
 	for name, svc := range map[string]*Service{"writer": writer, "reader": reader} {
 		if _, err := svc.LoadClient(ctx, "c1", c.ID); !errors.Is(err, ErrTampered) {
 			t.Errorf("the rolled-back profile, read by the %s: %v", name, err)
@@ -306,5 +340,76 @@ func TestOtherReplicasRevisionsRecalled(t *testing.T) {
 	clock = clock.Add(600 * time.Millisecond)
 	if _, err := reader.LoadClient(ctx, "c1", c.ID); !errors.Is(err, ErrTampered) {
 		t.Fatalf("a second on, the rolled-back care team: %v", err)
+	}
+}
+
+// A checked profile or roster is kept: deciding on it again reads nothing from the bucket. A
+// change made by another replica is seen once its revision is recalled from the log (within
+// recallEvery), and one whose revision never reached the log once the copy is KeptFor old.
+func TestCheckedStateKept(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	log := &sharedLog{}
+	clock := newTestClock()
+	writer := New(vaulttest.Keyring{}, store, nil)
+	writer.UseRevisionLog(logView{log, writer})
+	reader := New(vaulttest.Keyring{}, store, clock.now)
+	reader.UseRevisionLog(logView{log, reader})
+	c := teamOfTwo(t, writer)
+
+	load := func() *Client {
+		t.Helper()
+		got, err := reader.LoadClient(ctx, "c1", c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reader.Clinicians(ctx, "c1"); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	reads := store.readCount()
+	load()
+	if got := store.readCount() - reads; got != 2 {
+		t.Fatalf("%d reads to load a client and the roster first, want 2", got)
+	}
+	reads = store.readCount()
+	for range 5 {
+		load()
+	}
+	if got := store.readCount() - reads; got != 0 {
+		t.Fatalf("%d reads to load them five times more, want 0", got)
+	}
+
+	if err := writer.SetCareTeam(ctx, c, []string{"dr-lee"}); err != nil { // elsewhere, logged
+		t.Fatal(err)
+	}
+	clock.add(recallEvery)
+	if got := load(); !slices.Equal(got.CareTeam, []string{"dr-lee"}) {
+		t.Fatalf("care team %v a recall after a logged change, want [dr-lee]", got.CareTeam)
+	}
+
+	writer.UseRevisionLog(nil) // a replica that stores a change and fails before logging it
+	if err := writer.SetCareTeam(ctx, c, []string{"dr-lee", "dr-mallory"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(KeptFor - time.Millisecond)
+	if got := load(); !slices.Equal(got.CareTeam, []string{"dr-lee"}) {
+		t.Fatalf("care team %v within KeptFor of an unlogged change: want the copy (the limit this test documents)", got.CareTeam)
+	}
+	clock.add(2 * time.Millisecond)
+	if got := load(); !slices.Equal(got.CareTeam, []string{"dr-lee", "dr-mallory"}) {
+		t.Fatalf("care team %v KeptFor after an unlogged change, want both", got.CareTeam)
+	}
+}
+
+// The kept copies stay bounded.
+func TestKeptStateBounded(t *testing.T) {
+	k := &kept{entries: map[string]keptState{}}
+	for i := range maxKept + 100 {
+		k.keep(strconv.Itoa(i), keptState{revision: 1})
+	}
+	if len(k.entries) != maxKept {
+		t.Fatalf("%d copies kept, bound %d", len(k.entries), maxKept)
 	}
 }

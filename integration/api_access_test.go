@@ -498,6 +498,7 @@ func TestAPITamperedClinicState(t *testing.T) {
 	}
 	profileKey := "c/" + e.clinic + "/p/" + client + "/profile"
 	genuineProfile := edit(profileKey, func(doc map[string]any) { doc["care_team"] = []any{"dr-lee", "dr-mallory"} })
+	e.expireKeptState() // the service decides on the profile it checked until it reads the bucket again
 	for _, who := range []string{"dr-mallory", "dr-lee", "admin"} {
 		for _, p := range []string{path, "/v1/clients/" + client, "/v1/clients/" + client + "/records"} {
 			status, h, b := e.call(t, who, "GET", p, nil)
@@ -529,6 +530,7 @@ func TestAPITamperedClinicState(t *testing.T) {
 			c.(map[string]any)["licensed"] = true
 		}
 	})
+	e.expireKeptState()
 	if status, _, b := e.call(t, "admin", "GET", "/v1/clinicians", nil); status != http.StatusInternalServerError || strings.Contains(string(b), "Mallory") {
 		t.Errorf("roster listed after tampering: %d %s", status, b)
 	}
@@ -561,6 +563,7 @@ func TestAPITamperedClinicState(t *testing.T) {
 	withMallory := getObject(t, e.raw, e.bucket, profileKey)
 	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clients/"+client+"/care-team", map[string]any{"clinicians": []string{"dr-lee"}})
 	e.put(t, profileKey, json.RawMessage(withMallory))
+	e.expireKeptState()
 	if status, _, b := e.call(t, "dr-mallory", "GET", path, nil); status != http.StatusInternalServerError || strings.Contains(string(b), "canary") {
 		t.Errorf("the rolled-back care team: %d %s", status, b)
 	}

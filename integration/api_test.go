@@ -56,6 +56,7 @@ type apiEnv struct {
 	api                 *app.Service   // the service behind url
 	verifier            *auth.Verifier // the bearer-token check behind url
 	tokensAhead         atomic.Int64   // how far the download tokens' clock runs ahead, in nanoseconds
+	stateAhead          atomic.Int64   // how far the clinic state's clock runs ahead, in nanoseconds
 	calls               *counted       // the Vault and S3 requests, counted (newCountedAPIEnv), or nil
 }
 
@@ -74,6 +75,10 @@ func (e *apiEnv) anotherProcess(t testing.TB, now func() time.Time) *app.Service
 	}
 	return svc
 }
+
+// expireKeptState moves the clinic state's clock on past clinic.KeptFor: the profiles and
+// rosters the service checked are read from the bucket again.
+func (e *apiEnv) expireKeptState() { e.stateAhead.Add(int64(clinic.KeptFor)) }
 
 // mailbox is the development mailbox of `make dev` (notify.Mailbox, a file), which the tests
 // read as a developer would.
@@ -154,7 +159,7 @@ func newAPIEnvWith(t testing.TB, v *harness.Vault, m *harness.MinIO, count *coun
 	vc := vaultClient(t, v, vaultTransport...)
 	e := &apiEnv{clinic: newID(), bucket: bucket, svc: records.New(vc, records.NewBucket(store), nil), auditLog: &apptest.LockedBuffer{}, serverLog: &apptest.LockedBuffer{},
 		store: store, vault: vc, calls: count}
-	people := clinic.New(vc, clinic.NewBucket(store), nil)
+	people := clinic.New(vc, clinic.NewBucket(store), func() time.Time { return time.Now().Add(time.Duration(e.stateAhead.Load())) })
 	disclosures := disclosure.New(vc, vc, disclosure.NewBucket(store), nil)
 	downloads, err := tokens.New(vc, 10*time.Minute, func() time.Time { return time.Now().Add(time.Duration(e.tokensAhead.Load())) })
 	if err != nil {
