@@ -76,27 +76,40 @@ type Withheld struct {
 }
 
 // findRelease reads one release of a document client takes part in, without an access
-// decision: the caller has made one. It reads the release by its id under each of client's
-// homes, so its cost is in client's homes, not in their records or releases.
+// decision: the caller has made one. It reads the release by its id under client's own home
+// (where releases of the records client heads are kept: most of them), then under each of
+// client's other homes, so its cost is in client's homes, not in their records or releases.
 func (s *Service) findRelease(ctx context.Context, clinic, client, id string) (*ReleaseView, error) {
-	homes, err := s.releaseHomes(ctx, clinic, client)
+	r, found, err := s.releaseAt(ctx, clinic, client, client, id)
+	if found || err != nil {
+		return r, err
+	}
+	homes, err := s.records.Homes(ctx, clinic, client)
 	if err != nil {
 		return nil, err
 	}
 	for _, home := range homes {
-		var r ReleaseView
-		_, err := loadDisclosure(ctx, s, clinic, home, id, kindRelease, &r)
-		switch {
-		case errors.Is(err, recordvault.ErrNotFound):
-			continue
-		case err != nil:
-			return nil, err
-		case home == client || r.Client == client || s.takesPart(ctx, clinic, client, r.Document):
-			return &r, nil
+		if r, found, err = s.releaseAt(ctx, clinic, client, home, id); found || err != nil {
+			return r, err
 		}
-		break // another client's release of a document client has no part in
 	}
 	return nil, recordvault.ErrNotFound
+}
+
+// releaseAt reads release id under home, for client: found when it is stored there, r nil
+// and ErrNotFound when it is another client's release of a document client has no part in.
+func (s *Service) releaseAt(ctx context.Context, clinic, client, home, id string) (r *ReleaseView, found bool, err error) {
+	var v ReleaseView
+	_, err = loadDisclosure(ctx, s, clinic, home, id, kindRelease, &v)
+	switch {
+	case errors.Is(err, recordvault.ErrNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	case home == client || v.Client == client || s.takesPart(ctx, clinic, client, v.Document):
+		return &v, true, nil
+	}
+	return nil, true, recordvault.ErrNotFound
 }
 
 var errReleaseClosed = recordvault.Errorf(recordvault.ECONFLICT, "the release is not live: only an approved release inside its window is downloaded")
