@@ -133,7 +133,13 @@ func newAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, jurisdiction 
 // measuring what a request costs.
 func newCountedAPIEnv(t testing.TB, users map[string][]recordvault.Role) *apiEnv {
 	t.Helper()
-	e := newAPIEnvWith(t, shared.vault, shared.minio, &counted{vault: newCountingTransport(), s3: newCountingTransport()}, "US", users)
+	return newCountedAPIEnvOn(t, shared.vault, shared.minio, users)
+}
+
+// newCountedAPIEnvOn is newCountedAPIEnv on the servers given (storageBoundServers).
+func newCountedAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, users map[string][]recordvault.Role) *apiEnv {
+	t.Helper()
+	e := newAPIEnvWith(t, v, m, &counted{vault: newCountingTransport(), s3: newCountingTransport()}, "US", users)
 	e.deps.CheckpointEvery = 0
 	api, err := app.New(e.deps)
 	if err != nil {

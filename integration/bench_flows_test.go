@@ -24,13 +24,28 @@ import (
 //
 //	go test -tags integration -run '^$' -bench BenchmarkConcurrentFlows -benchtime 1x -timeout 30m ./integration
 func BenchmarkConcurrentFlows(b *testing.B) {
+	concurrentFlows(b, func(users map[string][]recordvault.Role) *apiEnv { return newCountedAPIEnv(b, users) })
+}
+
+// BenchmarkConcurrentFlowsStorageBound is BenchmarkConcurrentFlows where the storage is the
+// limit (storageBoundServers): MinIO alone on one core; Vault, the service and the 50 load
+// clients on the other.
+//
+//	go test -tags integration -run '^$' -bench BenchmarkConcurrentFlowsStorageBound -benchtime 1x -timeout 30m ./integration
+func BenchmarkConcurrentFlowsStorageBound(b *testing.B) {
+	v, m := storageBoundServers(b)
+	concurrentFlows(b, func(users map[string][]recordvault.Role) *apiEnv { return newCountedAPIEnvOn(b, v, m, users) })
+}
+
+// concurrentFlows runs BenchmarkConcurrentFlows on the env newEnv makes for users.
+func concurrentFlows(b *testing.B, newEnv func(users map[string][]recordvault.Role) *apiEnv) {
 	const recipients, notes, duration = 50, 1000, 8 * time.Second
 	ctx := context.Background()
 	users := map[string][]recordvault.Role{"admin": {recordvault.RoleClinicAdmin}, "dr-lee": {recordvault.RoleClinician}}
 	for i := range recipients {
 		users[fmt.Sprintf("dr-r%d", i)] = []recordvault.Role{recordvault.RoleClinician}
 	}
-	e := newCountedAPIEnv(b, users)
+	e := newEnv(users)
 	clients, documents := make([]string, recipients), make([]string, recipients)
 	start := time.Now()
 	for i := range recipients {

@@ -29,9 +29,23 @@ import (
 //
 //	go test -tags integration -run '^$' -bench BenchmarkNotesHTTP -benchtime 1x -timeout 30m ./integration
 func BenchmarkNotesHTTP(b *testing.B) {
+	notesHTTP(b, newCountedAPIEnv(b, releaseUsers))
+}
+
+// BenchmarkNotesHTTPStorageBound is BenchmarkNotesHTTP where the storage is the limit
+// (storageBoundServers): MinIO alone on one core; Vault, the service and the load clients on
+// the other.
+//
+//	go test -tags integration -run '^$' -bench BenchmarkNotesHTTPStorageBound -benchtime 1x -timeout 30m ./integration
+func BenchmarkNotesHTTPStorageBound(b *testing.B) {
+	v, m := storageBoundServers(b)
+	notesHTTP(b, newCountedAPIEnvOn(b, v, m, releaseUsers))
+}
+
+// notesHTTP runs BenchmarkNotesHTTP's rounds on e.
+func notesHTTP(b *testing.B, e *apiEnv) {
 	const rounds, window = 9, time.Second
 	ctx := context.Background()
-	e := newCountedAPIEnv(b, releaseUsers)
 	client := e.clientBorn(b, "1980-01-01")
 	// A 2 KB progress note: the schema's fields, the plan filling it out.
 	fields := progressNote(strings.Repeat("p", 2048-200))

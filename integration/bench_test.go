@@ -577,6 +577,25 @@ func BenchmarkNotesRatio(b *testing.B) {
 //
 //	go test -tags integration -run '^$' -bench BenchmarkNotesRatioStorageBound -benchtime 1x ./integration
 func BenchmarkNotesRatioStorageBound(b *testing.B) {
+	v, m := storageBoundServers(b)
+	ctx := context.Background()
+	vaultAddr, err := v.Addr(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	endpoint, err := m.Endpoint(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	notesRatio(b, newBenchEnvOn(b, benchServers{vaultAddr: vaultAddr, vaultToken: v.RootToken,
+		s3Endpoint: endpoint, s3User: m.User, s3Password: m.Password}))
+}
+
+// storageBoundServers starts a fresh MinIO alone on the first core this process may use, and
+// a fresh Vault on the others, both reached on the Docker bridge (OnBridge), and moves this
+// process onto the others too until the benchmark ends: the arrangement where the storage
+// is the limit, as it is wherever S3 is a service of its own.
+func storageBoundServers(b *testing.B) (*harness.Vault, *harness.MinIO) {
 	ctx := context.Background()
 	var usable unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &usable); err != nil {
@@ -593,7 +612,7 @@ func BenchmarkNotesRatioStorageBound(b *testing.B) {
 	}
 	storageCPU, rest := cpus[0], cpus[1:]
 	m, err := harness.StartMinIO(ctx, shared.minioImage, harness.OnCPUs(strconv.Itoa(storageCPU)))
-	defer m.Terminate(ctx)
+	b.Cleanup(func() { _ = m.Terminate(context.Background()) })
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -602,21 +621,14 @@ func BenchmarkNotesRatioStorageBound(b *testing.B) {
 		restIDs[i] = strconv.Itoa(c)
 	}
 	v, err := harness.StartVault(ctx, shared.vaultImage, harness.OnCPUs(strings.Join(restIDs, ",")))
-	defer v.Terminate(ctx)
+	b.Cleanup(func() { _ = v.Terminate(context.Background()) })
 	if err != nil {
 		b.Fatal(err)
 	}
-	vaultAddr, err := v.BridgeAddr(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	endpoint, err := m.BridgeEndpoint(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
+	m.OnBridge()
+	v.OnBridge()
 	pinProcess(b, rest)
-	notesRatio(b, newBenchEnvOn(b, benchServers{vaultAddr: vaultAddr, vaultToken: v.RootToken,
-		s3Endpoint: endpoint, s3User: m.User, s3Password: m.Password}))
+	return v, m
 }
 
 // pinProcess runs every thread of this process on cpus, with GOMAXPROCS to match, until the

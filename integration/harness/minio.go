@@ -17,6 +17,7 @@ import (
 type MinIO struct {
 	server
 	mc       *tcminio.MinioContainer
+	bridged  bool // Endpoint is on the Docker bridge (OnBridge)
 	volume   string
 	User     string
 	Password string
@@ -80,9 +81,17 @@ func (m *MinIO) waitUsable(ctx context.Context) error {
 }
 
 // Endpoint is host:port of the S3 API as seen from the host; it changes after Stop and Start.
+// After OnBridge it is BridgeEndpoint.
 func (m *MinIO) Endpoint(ctx context.Context) (string, error) {
+	if m.bridged {
+		return m.BridgeEndpoint(ctx)
+	}
 	return m.mc.ConnectionString(ctx)
 }
+
+// OnBridge makes Endpoint, and every client made from it, reach MinIO on the Docker bridge,
+// so that no port forwarder's CPU lands beside a benchmark's.
+func (m *MinIO) OnBridge() { m.bridged = true }
 
 // BridgeEndpoint is host:port of the S3 API on the Docker bridge, without a port forwarder.
 func (m *MinIO) BridgeEndpoint(ctx context.Context) (string, error) {

@@ -15,7 +15,8 @@ import (
 // Transit anew); Pause and Unpause keep its state.
 type Vault struct {
 	server
-	vc *tcvault.VaultContainer
+	vc      *tcvault.VaultContainer
+	bridged bool // Addr is on the Docker bridge (OnBridge)
 	// RootToken is the dev server's root token. Tests use it to check through Vault's own API;
 	// the service under test should get a token of its own policy.
 	RootToken string
@@ -44,10 +45,17 @@ func (v *Vault) Start(ctx context.Context) error {
 	return v.mountTransit(ctx)
 }
 
-// Addr is the server's address as seen from the host; it changes after Stop and Start.
+// Addr is the server's address as seen from the host; it changes after Stop and Start. After
+// OnBridge it is BridgeAddr.
 func (v *Vault) Addr(ctx context.Context) (string, error) {
+	if v.bridged {
+		return v.BridgeAddr(ctx)
+	}
 	return v.vc.HttpHostAddress(ctx)
 }
+
+// OnBridge makes Addr, and every client made from it, reach Vault on the Docker bridge.
+func (v *Vault) OnBridge() { v.bridged = true }
 
 // BridgeAddr is the server's address on the Docker bridge, without a port forwarder.
 func (v *Vault) BridgeAddr(ctx context.Context) (string, error) {
