@@ -167,6 +167,7 @@ func TestMakeDev(t *testing.T) {
 	}
 	d.checkAuthentication(t)
 	d.runREADMEWalkthrough(t)
+	d.runREADMEWalkthrough(t) // again on the same stack: it links a fresh client login each run
 
 	// A Transit key made now must outlive the stack: Vault keeps its storage in dataDir.
 	var sec struct {

@@ -37,8 +37,19 @@ type Issuer struct {
 	kid      string
 	jwks     json.RawMessage
 	users    map[string]User
-	now      func() time.Time
+	// clientsOf is the clinic of the client logins minted on demand (ClientLogins): any
+	// subject "client-<name>" not among users. "" when there are none.
+	clientsOf string
+	now       func() time.Time
 }
+
+// ClientPrefix starts the subject of every client login minted on demand.
+const ClientPrefix = "client-"
+
+// ClientLogins makes the issuer mint a login of role client in clinic for any subject
+// "client-<name>" (a valid subject) not among its seeded users, so that walkthroughs,
+// examples and tests can link a fresh client account each time they run on the same stack.
+func (i *Issuer) ClientLogins(clinic string) { i.clientsOf = clinic }
 
 // TokenTTL is how long a minted token lives.
 const TokenTTL = time.Hour
@@ -72,7 +83,7 @@ func (i *Issuer) JWKSURL() string { return i.url + "/jwks.json" }
 
 // Mint returns a signed token for the user with the given subject.
 func (i *Issuer) Mint(subject string) (string, error) {
-	u, ok := i.users[subject]
+	u, ok := i.user(subject)
 	if !ok {
 		return "", fmt.Errorf("devissuer: no user %q", subject)
 	}
@@ -91,12 +102,24 @@ func (i *Issuer) Mint(subject string) (string, error) {
 	return tok.SignedString(i.key)
 }
 
+// user is the seeded user with subject, or a client login minted on demand.
+func (i *Issuer) user(subject string) (User, bool) {
+	if u, ok := i.users[subject]; ok {
+		return u, true
+	}
+	if i.clientsOf == "" || !strings.HasPrefix(subject, ClientPrefix) || len(subject) == len(ClientPrefix) || !recordvault.ValidSubject(subject) {
+		return User{}, false
+	}
+	return User{Name: subject, Clinic: i.clientsOf, Roles: []recordvault.Role{recordvault.RoleClient}}, true
+}
+
 // Handler serves the discovery document, the JWKS, the user list and the token endpoint:
 //
 //	GET  /.well-known/openid-configuration
 //	GET  /jwks.json
 //	GET  /users                 the seeded users, to pick one
-//	POST /token?user=<subject>  a token for that user (development only)
+//	POST /token?user=<subject>  a token for that user, or for any client-<name> after
+//	                            ClientLogins (development only)
 func (i *Issuer) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +135,7 @@ func (i *Issuer) Handler() http.Handler {
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		tok, err := i.Mint(r.URL.Query().Get("user"))
 		if err != nil {
-			http.Error(w, "unknown user; GET /users lists them", http.StatusNotFound)
+			http.Error(w, "unknown user; GET /users lists them (and any client-<name> is a client login when the issuer mints them)", http.StatusNotFound)
 			return
 		}
 		writeJSON(w, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(TokenTTL.Seconds())})

@@ -151,6 +151,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 	if err != nil {
 		return err
 	}
+	issuer.ClientLogins(DemoClinic) // any client-<name>: a walkthrough links a fresh account each run
 	issuerLn, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(cfg.IssuerPort))
 	if err != nil {
 		return fmt.Errorf("devstack: development issuer: %w", err)
@@ -216,7 +217,7 @@ recordvault is running at %s  (development stack; Ctrl-C stops all of it)
   Authenticate as a seeded demo user of the development issuer at %s:
     TOKEN=$(curl -s -X POST '%s/token?user=dr-lee' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
     curl -H "Authorization: Bearer $TOKEN" %s/v1/me
-  Users: %s
+  Users: %s, and any client-<name> (a client login of the demo clinic)
 
   Vault:   %s  (root token and unseal key, development only: %s)
   MinIO:   console at %s, same file
