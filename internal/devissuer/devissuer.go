@@ -11,9 +11,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"html/template"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -41,7 +44,23 @@ type Issuer struct {
 	// subject "client-<name>" not among users. "" when there are none.
 	clientsOf string
 	now       func() time.Time
+
+	mu      sync.Mutex
+	devices map[string]*deviceGrant // by device code (DeviceGrant)
 }
+
+// deviceGrant is one device authorization (RFC 8628) waiting for, or given, a user's approval.
+type deviceGrant struct {
+	userCode string
+	expires  time.Time
+	subject  string // who approved it; "" while pending
+}
+
+// DeviceGrant is the OAuth grant type of the device authorization flow (RFC 8628).
+const DeviceGrant = "urn:ietf:params:oauth:grant-type:device_code"
+
+// deviceTTL is how long a device code waits for approval.
+const deviceTTL = 10 * time.Minute
 
 // ClientPrefix starts the subject of every client login minted on demand.
 const ClientPrefix = "client-"
@@ -75,8 +94,12 @@ func New(url, audience string, users map[string]User) (*Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Issuer{url: strings.TrimSuffix(url, "/"), audience: audience, key: key, kid: kid, jwks: raw, users: users, now: time.Now}, nil
+	return &Issuer{url: strings.TrimSuffix(url, "/"), audience: audience, key: key, kid: kid, jwks: raw, users: users, now: time.Now,
+		devices: map[string]*deviceGrant{}}, nil
 }
+
+// URL is the issuer's address, what its tokens carry as "iss".
+func (i *Issuer) URL() string { return i.url }
 
 // JWKSURL is where the issuer serves its keys.
 func (i *Issuer) JWKSURL() string { return i.url + "/jwks.json" }
@@ -113,17 +136,25 @@ func (i *Issuer) user(subject string) (User, bool) {
 	return User{Name: subject, Clinic: i.clientsOf, Roles: []recordvault.Role{recordvault.RoleClient}}, true
 }
 
-// Handler serves the discovery document, the JWKS, the user list and the token endpoint:
+// Handler serves the discovery document, the JWKS, the user list, the token endpoint and
+// the device authorization flow (RFC 8628, for the CLI's login):
 //
 //	GET  /.well-known/openid-configuration
 //	GET  /jwks.json
 //	GET  /users                 the seeded users, to pick one
 //	POST /token?user=<subject>  a token for that user, or for any client-<name> after
 //	                            ClientLogins (development only)
+//	POST /token                 grant_type=urn:ietf:params:oauth:grant-type:device_code:
+//	                            the device's token once a user approved it
+//	POST /device_authorization  a device code and the user code to approve it with
+//	GET  /device?user_code=…    the page where a developer approves a user code as a user
+//	POST /device                user_code, user: the approval
 func (i *Issuer) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"issuer": i.url, "jwks_uri": i.JWKSURL(), "id_token_signing_alg_values_supported": []string{"ES256"}})
+		writeJSON(w, map[string]any{"issuer": i.url, "jwks_uri": i.JWKSURL(), "id_token_signing_alg_values_supported": []string{"ES256"},
+			"token_endpoint": i.url + "/token", "device_authorization_endpoint": i.url + "/device_authorization",
+			"grant_types_supported": []string{DeviceGrant}})
 	})
 	mux.HandleFunc("GET /jwks.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -133,15 +164,111 @@ func (i *Issuer) Handler() http.Handler {
 		writeJSON(w, i.users)
 	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("grant_type") == DeviceGrant {
+			i.deviceToken(w, r.FormValue("device_code"))
+			return
+		}
 		tok, err := i.Mint(r.URL.Query().Get("user"))
 		if err != nil {
 			http.Error(w, "unknown user; GET /users lists them (and any client-<name> is a client login when the issuer mints them)", http.StatusNotFound)
 			return
 		}
-		writeJSON(w, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(TokenTTL.Seconds())})
+		writeToken(w, tok)
+	})
+	mux.HandleFunc("POST /device_authorization", func(w http.ResponseWriter, r *http.Request) {
+		device, user := strings.ToLower(rand.Text()), rand.Text()[:8]
+		i.mu.Lock()
+		for code, g := range i.devices { // forget the expired ones
+			if i.now().After(g.expires) {
+				delete(i.devices, code)
+			}
+		}
+		i.devices[device] = &deviceGrant{userCode: user, expires: i.now().Add(deviceTTL)}
+		i.mu.Unlock()
+		writeJSON(w, map[string]any{"device_code": device, "user_code": user, "verification_uri": i.url + "/device",
+			"verification_uri_complete": i.url + "/device?user_code=" + user, "expires_in": int(deviceTTL.Seconds()), "interval": 1})
+	})
+	mux.HandleFunc("GET /device", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = devicePage.Execute(w, map[string]any{"Code": r.URL.Query().Get("user_code"), "Users": i.Users()})
+	})
+	mux.HandleFunc("POST /device", func(w http.ResponseWriter, r *http.Request) {
+		subject := r.FormValue("user")
+		if _, ok := i.user(subject); !ok {
+			http.Error(w, "unknown user", http.StatusNotFound)
+			return
+		}
+		if !i.approve(r.FormValue("user_code"), subject) {
+			http.Error(w, "unknown or expired code", http.StatusNotFound)
+			return
+		}
+		_, _ = io.WriteString(w, "Approved: return to your terminal.\n")
 	})
 	return mux
 }
+
+// approve gives the pending device grant with userCode to subject.
+func (i *Issuer) approve(userCode, subject string) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	for _, g := range i.devices {
+		if g.userCode == userCode && g.subject == "" && i.now().Before(g.expires) {
+			g.subject = subject
+			return true
+		}
+	}
+	return false
+}
+
+// deviceToken answers a device's token request as RFC 8628 3.5 says: pending until a user
+// approves it, then a token once, then an invalid grant.
+func (i *Issuer) deviceToken(w http.ResponseWriter, deviceCode string) {
+	i.mu.Lock()
+	g, ok := i.devices[deviceCode]
+	var subject string
+	switch {
+	case !ok || i.now().After(g.expires):
+		delete(i.devices, deviceCode)
+	case g.subject == "":
+		i.mu.Unlock()
+		oauthError(w, "authorization_pending")
+		return
+	default:
+		subject = g.subject
+		delete(i.devices, deviceCode)
+	}
+	i.mu.Unlock()
+	if subject == "" {
+		oauthError(w, "expired_token")
+		return
+	}
+	tok, err := i.Mint(subject)
+	if err != nil {
+		oauthError(w, "access_denied")
+		return
+	}
+	writeToken(w, tok)
+}
+
+func writeToken(w http.ResponseWriter, tok string) {
+	writeJSON(w, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(TokenTTL.Seconds())})
+}
+
+func oauthError(w http.ResponseWriter, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
+}
+
+var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
+<title>recordvault development sign-in</title>
+<h1>Sign a device in (development issuer)</h1>
+<form method="post" action="/device">
+<label>Code <input name="user_code" value="{{.Code}}"></label>
+<label>As <select name="user">{{range .Users}}<option>{{.}}</option>{{end}}</select></label>
+<button>Approve</button>
+</form>
+`))
 
 // Users returns the subjects of the seeded users, sorted.
 func (i *Issuer) Users() []string {

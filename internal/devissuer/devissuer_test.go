@@ -4,24 +4,34 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"testing"
+
+	"golang.org/x/oauth2"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/auth"
 )
 
-// Any client-<name> is a client login of the clinic ClientLogins names, verified by the
-// service's own check; other unknown subjects, and client logins before ClientLogins, are
-// not minted.
-func TestClientLoginsOnDemand(t *testing.T) {
+// serve starts an issuer with one clinician, dr-lee of clinic c1, and its server.
+func serve(t *testing.T) (*Issuer, *httptest.Server) {
+	t.Helper()
 	var iss *Issuer
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { iss.Handler().ServeHTTP(w, r) }))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	iss, err := New(srv.URL, "recordvault", map[string]User{"dr-lee": {Name: "Lee", Clinic: "c1", Roles: []recordvault.Role{recordvault.RoleClinician}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return iss, srv
+}
+
+// Any client-<name> is a client login of the clinic ClientLogins names, verified by the
+// service's own check; other unknown subjects, and client logins before ClientLogins, are
+// not minted.
+func TestClientLoginsOnDemand(t *testing.T) {
+	iss, srv := serve(t)
 	if _, err := iss.Mint("client-ana"); err == nil {
 		t.Fatal("a client login minted before ClientLogins")
 	}
@@ -44,5 +54,53 @@ func TestClientLoginsOnDemand(t *testing.T) {
 		if _, err := iss.Mint(sub); err == nil {
 			t.Errorf("%q minted", sub)
 		}
+	}
+}
+
+// The device authorization flow, driven by golang.org/x/oauth2 as the CLI drives it: pending
+// until a user approves the code, then a token for that user, once.
+func TestDeviceFlow(t *testing.T) {
+	ctx := context.Background()
+	iss, srv := serve(t)
+	cfg := &oauth2.Config{ClientID: "recordvault-cli", Endpoint: oauth2.Endpoint{DeviceAuthURL: srv.URL + "/device_authorization", TokenURL: srv.URL + "/token"}}
+	device, err := cfg.DeviceAuth(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Exchange(ctx, "", oauth2.SetAuthURLParam("grant_type", DeviceGrant), oauth2.SetAuthURLParam("device_code", device.DeviceCode)); err == nil {
+		t.Fatal("a token before approval")
+	}
+	page, err := http.Get(device.VerificationURIComplete)
+	if err != nil || page.StatusCode != http.StatusOK {
+		t.Fatalf("the approval page: %v", err)
+	}
+	page.Body.Close()
+	approve := func(user string) int {
+		resp, err := http.PostForm(srv.URL+"/device", url.Values{"user_code": {device.UserCode}, "user": {user}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := approve("nobody"); got != http.StatusNotFound {
+		t.Fatalf("approved as an unknown user: %d", got)
+	}
+	if got := approve("dr-lee"); got != http.StatusOK {
+		t.Fatalf("approval: %d", got)
+	}
+	tok, err := cfg.DeviceAccessToken(ctx, device)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(ctx, auth.Config{Issuer: srv.URL, Audience: "recordvault", JWKSURL: iss.JWKSURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := v.Verify(ctx, tok.AccessToken); err != nil || p.Subject != "dr-lee" {
+		t.Fatalf("the device's token: %+v, %v", p, err)
+	}
+	if _, err := cfg.DeviceAccessToken(ctx, device); err == nil {
+		t.Fatal("a second token for one approval")
 	}
 }

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/spf13/cobra"
+
+	"github.com/recordvault/recordvault/sdk"
+)
+
+func (e *env) clientsCommand() *cobra.Command {
+	var name, born string
+	var team []string
+	add := &cobra.Command{
+		Use:     "add",
+		Short:   "Take in a client (clinic admins set the care team)",
+		Example: `  recordvault-cli clients add --name "Jo Example" --born 1990-04-01 --team dr-lee`,
+		Args:    args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dob, err := birthDate(born)
+			if err != nil {
+				return err
+			}
+			body := sdk.CreateClientJSONRequestBody{Identity: sdk.Identity{FullName: name, DateOfBirth: dob}}
+			if len(team) > 0 {
+				body.CareTeam = &team
+			}
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.CreateClient(cmd.Context(), body) }, printID)
+		},
+	}
+	add.Flags().StringVar(&name, "name", "", "the client's full name (required)")
+	add.Flags().StringVar(&born, "born", "", "date of birth, YYYY-MM-DD (required)")
+	add.Flags().StringSliceVar(&team, "team", nil, "the care team: clinicians' subjects, comma-separated")
+	requireFlags(add, "name", "born")
+
+	find := &cobra.Command{
+		Use:     "find",
+		Short:   "Find a client by exact full name and date of birth",
+		Example: `  recordvault-cli clients find --name "Jo Example" --born 1990-04-01`,
+		Args:    args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dob, err := birthDate(born)
+			if err != nil {
+				return err
+			}
+			body := sdk.FindClientsJSONRequestBody{FullName: name, DateOfBirth: dob}
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.FindClients(cmd.Context(), body) },
+				func(w io.Writer, v map[string]any) error {
+					items(v, func(m map[string]any) { fmt.Fprintln(w, str(m, "id")) })
+					return nil
+				})
+		},
+	}
+	find.Flags().StringVar(&name, "name", "", "the client's full name (required)")
+	find.Flags().StringVar(&born, "born", "", "date of birth, YYYY-MM-DD (required)")
+	requireFlags(find, "name", "born")
+
+	show := &cobra.Command{
+		Use:   "show <client>",
+		Short: "Show a client: identity and care team",
+		Args:  args("client"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.GetClient(cmd.Context(), a[0]) },
+				func(w io.Writer, v map[string]any) error {
+					id, _ := v["identity"].(map[string]any)
+					_, err := fmt.Fprintf(w, "%s  %s, born %s\ncare team: %s\n", str(v, "id"), str(id, "full_name"), str(id, "date_of_birth"), str(v, "care_team"))
+					return err
+				})
+		},
+	}
+	link := &cobra.Command{
+		Use:     "link <client> <login>",
+		Short:   "Make a login (its subject at the identity provider) the client's own account (clinic admins)",
+		Example: `  recordvault-cli clients link <client> client-jo`,
+		Args:    args("client", "login"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			body := sdk.LinkAccountJSONRequestBody{Subject: a[1]}
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.LinkAccount(cmd.Context(), a[0], body)
+			},
+				func(w io.Writer, _ map[string]any) error {
+					_, err := fmt.Fprintf(w, "%s is %s's own account\n", a[1], a[0])
+					return err
+				})
+		},
+	}
+	return group("clients", "Take in, find, show and link the clinic's clients", add, find, show, link)
+}
+
+func birthDate(s string) (openapi_types.Date, error) {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return openapi_types.Date{}, usagef("--born: a date as YYYY-MM-DD")
+	}
+	return openapi_types.Date{Time: d}, nil
+}

@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/spf13/cobra"
+
+	"github.com/recordvault/recordvault/sdk"
+)
+
+func (e *env) releasesCommand() *cobra.Command {
+	return group("releases", "Ask for, list and show releases, and issue their download links",
+		e.releasesRequest(), e.releasesList(), e.releasesShow(), e.releasesLink())
+}
+
+func (e *env) releasesRequest() *cobra.Command {
+	var in sdk.CreateReleaseJSONRequestBody
+	var basis, kind, recipientID, name, email string
+	var fields []string
+	var days int
+	cmd := &cobra.Command{
+		Use:   "request <client>",
+		Short: "Ask for a release of one document to one recipient on one legal basis",
+		Long: `request asks for a release: the service decides it by rule (approve, refuse, or send it
+for review) and answers with the decision, its rule and its citation.`,
+		Example: `  recordvault-cli releases request <client> --document <record> --basis right_of_access --recipient client --purpose "Jo's copy"
+  recordvault-cli releases request <client> --document <record> --basis treatment --recipient provider --recipient-id dr-patel --purpose consult`,
+		Args: args("client"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			in.Basis, in.Recipient.Kind = sdk.ReleaseInputBasis(basis), sdk.ReleaseInputRecipientKind(kind)
+			for field, v := range map[**string]string{&in.Recipient.Id: recipientID, &in.Recipient.Name: name, &in.Recipient.Email: email} {
+				if v != "" {
+					*field = &v
+				}
+			}
+			if len(fields) > 0 {
+				in.Fields = &fields
+			}
+			if days > 0 {
+				in.ValidDays = &days
+			}
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.CreateRelease(cmd.Context(), a[0], in)
+			}, showRelease)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.Document, "document", "", "the record released (required)")
+	f.StringVar(&basis, "basis", "", "the legal basis: right_of_access, treatment, authorization, court_order, … (required)")
+	f.StringVar(&kind, "recipient", "", "who receives it: client, provider, attorney, school, personal_representative, … (required)")
+	f.StringVar(&recipientID, "recipient-id", "", "the recipient's id (a provider on the roster, a registered recipient)")
+	f.StringVar(&name, "recipient-name", "", "the recipient's name")
+	f.StringVar(&email, "recipient-email", "", "where one-time codes go, for a recipient without a login")
+	f.StringVar(&in.Purpose, "purpose", "", "why it is released (required)")
+	f.StringSliceVar(&fields, "fields", nil, "the fields asked for; all when absent")
+	f.IntVar(&days, "valid-days", 0, "how long its links may be issued; the service's default when absent")
+	requireFlags(cmd, "document", "basis", "recipient", "purpose")
+	return cmd
+}
+
+// showRelease prints a release and its decision.
+func showRelease(w io.Writer, v map[string]any) error {
+	d, _ := v["decision"].(map[string]any)
+	rule, _ := d["rule"].(map[string]any)
+	fmt.Fprintf(w, "%s  %s: %s (%s)\n", str(v, "id"), str(v, "status"), str(rule, "text"), str(rule, "citation"))
+	fmt.Fprintf(w, "  document %s to %s, basis %s", str(v, "document"), str(v, "recipient"), str(v, "basis"))
+	if until := str(v, "valid_until"); until != "" {
+		fmt.Fprintf(w, ", links until %s", until)
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+func (e *env) releasesList() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list <client>",
+		Short: "List a client's releases",
+		Args:  args("client"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.ListReleases(cmd.Context(), a[0]) },
+				func(w io.Writer, v map[string]any) error {
+					items(v, func(m map[string]any) {
+						fmt.Fprintf(w, "%s  %-12s %s  %s\n", str(m, "id"), str(m, "status"), str(m, "basis"), str(m, "document"))
+					})
+					return nil
+				})
+		},
+	}
+}
+
+func (e *env) releasesShow() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show <client> <release>",
+		Short: "Show a release and its decision",
+		Args:  args("client", "release"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.GetRelease(cmd.Context(), a[0], a[1])
+			}, showRelease)
+		},
+	}
+}
+
+func (e *env) releasesLink() *cobra.Command {
+	return &cobra.Command{
+		Use:   "link <client> <release>",
+		Short: "Issue a download link for an approved release, and print it",
+		Long: `link issues a short-lived, single-use download token for an approved release inside its
+window and prints the link a recipient without a login opens (the recipient page, where a
+one-time code goes to their registered address), then the token itself.`,
+		Args: args("client", "release"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.IssueToken(cmd.Context(), a[0], a[1])
+			},
+				func(w io.Writer, v map[string]any) error {
+					_, err := fmt.Fprintf(w, "%s/r#t=%s\ntoken %s\nexpires %s\n", e.url(), str(v, "token"), str(v, "token"), str(v, "expires"))
+					return err
+				})
+		},
+	}
+}
+
+func (e *env) accountingCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "accounting <client>",
+		Short: "A client's accounting of disclosures (45 CFR 164.528)",
+		Args:  args("client"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.GetAccounting(cmd.Context(), a[0]) },
+				func(w io.Writer, v map[string]any) error {
+					entries, _ := v["entries"].([]any)
+					fmt.Fprintf(w, "%s to %s: %d disclosure(s)\n", str(v, "from"), str(v, "to"), len(entries))
+					for _, it := range entries {
+						if m, ok := it.(map[string]any); ok {
+							fmt.Fprintf(w, "  %s  %s  %s  %s\n", str(m, "date"), str(m, "recipient"), str(m, "purpose"), str(m, "document"))
+						}
+					}
+					return nil
+				})
+		},
+	}
+}
+
+func (e *env) auditCommand() *cobra.Command {
+	return group("audit", "The clinic's audit trail", &cobra.Command{
+		Use:   "verify",
+		Short: "Verify the clinic's audit chain (clinic admins)",
+		Long:  `verify asks the service to check every block of the clinic's signed, hash-linked audit chain. It exits 0 when the chain is intact, 1 with the problem when it is not.`,
+		Args:  args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.VerifyAuditTrail(cmd.Context(), nil)
+			},
+				func(w io.Writer, v map[string]any) error {
+					verified, _ := v["verified"].(map[string]any)
+					fmt.Fprintf(w, "intact: %s; %s blocks, %s events verified\n", str(v, "intact"), str(verified, "blocks"), str(verified, "events"))
+					if v["intact"] != true {
+						return fmt.Errorf("the audit chain is not intact: %s", str(v, "problem"))
+					}
+					return nil
+				})
+		},
+	})
+}
