@@ -23,6 +23,7 @@ dev:
 	@mkdir -p $(DATA_DIR)/bin
 	go build -o $(DATA_DIR)/bin/recordvault ./cmd/recordvault
 	go build -o $(DATA_DIR)/bin/recordvault-dev ./cmd/recordvault-dev
+	go build -o $(DATA_DIR)/bin/recordvault-cli ./cmd/recordvault-cli
 	@vault_bin=$$(deploy/servers/build.sh vault) && minio_bin=$$(deploy/servers/build.sh minio) && \
 	exec $(DATA_DIR)/bin/recordvault-dev -data $(DATA_DIR) -http $(HTTP_ADDR) -operator $(OPERATOR_ADDR) \
 		-vault-bin "$$vault_bin" -minio-bin "$$minio_bin" -server-bin $(DATA_DIR)/bin/recordvault \

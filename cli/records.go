@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -291,29 +290,7 @@ func (e *env) recordsDownload() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer resp.Body.Close()
-			to := e.stdout
-			if out != "" && out != "-" {
-				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-				if err != nil {
-					return usagef("-o: %v", err)
-				}
-				defer f.Close()
-				to = f
-			}
-			bar, finish := e.progress(resp.ContentLength, "downloading")
-			n, err := io.Copy(io.MultiWriter(to, bar), resp.Body)
-			finish()
-			if err != nil {
-				return fmt.Errorf("download: %w", err)
-			}
-			if resp.ContentLength >= 0 && n != resp.ContentLength {
-				return errors.New("download: cut off before its end; run it again")
-			}
-			if f, ok := to.(*os.File); ok && f != e.stdout {
-				return f.Close()
-			}
-			return nil
+			return e.save(resp, out, "downloading")
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write (created, never overwritten); standard output when absent")

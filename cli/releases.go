@@ -60,11 +60,12 @@ for review) and answers with the decision, its rule and its citation.`,
 	return cmd
 }
 
-// showRelease prints a release and its decision.
+// showRelease prints a release: its id alone on the first line (for scripts), then its
+// decision and what it releases.
 func showRelease(w io.Writer, v map[string]any) error {
 	d, _ := v["decision"].(map[string]any)
 	rule, _ := d["rule"].(map[string]any)
-	fmt.Fprintf(w, "%s  %s: %s (%s)\n", str(v, "id"), str(v, "status"), str(rule, "text"), str(rule, "citation"))
+	fmt.Fprintf(w, "%s\n  %s: %s (%s)\n", str(v, "id"), str(v, "status"), str(rule, "text"), str(rule, "citation"))
 	fmt.Fprintf(w, "  document %s to %s, basis %s", str(v, "document"), str(v, "recipient"), str(v, "basis"))
 	if until := str(v, "valid_until"); until != "" {
 		fmt.Fprintf(w, ", links until %s", until)

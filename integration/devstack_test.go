@@ -166,8 +166,8 @@ func TestMakeDev(t *testing.T) {
 		t.Fatalf("readyz: %d %v", status, checks)
 	}
 	d.checkAuthentication(t)
-	d.runREADMEWalkthrough(t)
-	d.runREADMEWalkthrough(t) // again on the same stack: it links a fresh client login each run
+	d.runREADMEWalkthrough(t, dataDir)
+	d.runREADMEWalkthrough(t, dataDir) // again on the same stack: it links a fresh client login each run
 
 	// A Transit key made now must outlive the stack: Vault keeps its storage in dataDir.
 	var sec struct {
@@ -275,7 +275,7 @@ func (d *devStack) checkAuthentication(t *testing.T) {
 // runREADMEWalkthrough runs the README's curl walk-through (a clinician takes in a client,
 // writes a progress note and reads it back; the client downloads her copy through a release;
 // the clinic admin verifies the audit chain) as written, against this stack's ports.
-func (d *devStack) runREADMEWalkthrough(t *testing.T) {
+func (d *devStack) runREADMEWalkthrough(t *testing.T, dataDir string) {
 	t.Helper()
 	root, err := harness.RepoRoot()
 	if err != nil {
@@ -285,16 +285,26 @@ func (d *devStack) runREADMEWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(readme), "```sh\nAPI=")
-	script, _, ok2 := strings.Cut(rest, "```")
-	if !ok || !ok2 {
-		t.Fatal("README has no walk-through block starting with API=")
+	run := func(start string, want ...string) {
+		t.Helper()
+		_, rest, ok := strings.Cut(string(readme), "```sh\n"+start)
+		script, _, ok2 := strings.Cut(rest, "```")
+		if !ok || !ok2 {
+			t.Fatalf("README has no walk-through block starting with %s", start)
+		}
+		script = strings.NewReplacer("http://127.0.0.1:8080", d.url,
+			"http://127.0.0.1:8081", fmt.Sprintf("http://127.0.0.1:%d", d.ports["issuer"]),
+			"$PWD/.dev/bin", filepath.Join(dataDir, "bin")).Replace(start + script)
+		out, err := exec.Command("bash", "-euo", "pipefail", "-c", script).CombinedOutput()
+		if err != nil {
+			t.Fatalf("README walk-through %s: %v\n%s", start, err, out)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(out), w) {
+				t.Fatalf("README walk-through %s: no %q in\n%s", start, w, out)
+			}
+		}
 	}
-	script = strings.NewReplacer("http://127.0.0.1:8080", d.url,
-		"http://127.0.0.1:8081", fmt.Sprintf("http://127.0.0.1:%d", d.ports["issuer"])).Replace("API=" + script)
-	out, err := exec.Command("bash", "-euo", "pipefail", "-c", script).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), `"status":"signed"`) || !strings.Contains(string(out), `"plan":"Continue CBT weekly."`) ||
-		!strings.Contains(string(out), "%PDF-") || !strings.Contains(string(out), `{"intact":true,`) {
-		t.Fatalf("README walk-through: %v\n%s", err, out)
-	}
+	run("export PATH=", "progress_note, signed, by dr-lee", "plan: Continue CBT weekly.", "%PDF-", "intact: true;")
+	run("API=", `"status":"signed"`, `"plan":"Continue CBT weekly."`, "%PDF-", `{"intact":true,`)
 }
