@@ -12,7 +12,7 @@ import (
 
 func (e *env) releasesCommand() *cobra.Command {
 	return group("releases", "Ask for, list and show releases, and issue their download links",
-		e.releasesRequest(), e.releasesList(), e.releasesShow(), e.releasesLink())
+		e.releasesRequest(), e.releasesList(), e.releasesShow(), e.releasesLink(), e.releasesReview(), e.releasesResolve(), e.releasesRevoke())
 }
 
 func (e *env) releasesRequest() *cobra.Command {
@@ -122,6 +122,72 @@ one-time code goes to their registered address), then the token itself.`,
 				})
 		},
 	}
+}
+
+func (e *env) releasesReview() *cobra.Command {
+	var uphold, overturn bool
+	cmd := &cobra.Command{
+		Use:   "review <client> <release>",
+		Short: "Review a reviewable denial, as a licensed clinician who took no part in it (164.524(d)(4))",
+		Example: `  recordvault-cli releases review <client> <release> --uphold
+  recordvault-cli releases review <client> <release> --overturn    # the document is released whole`,
+		Args: args("client", "release"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			if uphold == overturn {
+				return usagef("give one of --uphold and --overturn")
+			}
+			body := sdk.ReviewDenialJSONRequestBody{Upheld: uphold}
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.ReviewDenial(cmd.Context(), a[0], a[1], body)
+			}, showRelease)
+		},
+	}
+	cmd.Flags().BoolVar(&uphold, "uphold", false, "the denial stands")
+	cmd.Flags().BoolVar(&overturn, "overturn", false, "the denial is overturned")
+	return cmd
+}
+
+func (e *env) releasesResolve() *cobra.Command {
+	var approve, refuse bool
+	var reason string
+	cmd := &cobra.Command{
+		Use:     "resolve <client> <release>",
+		Short:   "Approve or refuse a release the rules sent for review (clinic admins)",
+		Example: `  recordvault-cli releases resolve <client> <release> --approve --reason "The authorization on file covers it."`,
+		Args:    args("client", "release"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			if approve == refuse {
+				return usagef("give one of --approve and --refuse")
+			}
+			body := sdk.ResolveReleaseJSONRequestBody{Approve: approve, Reason: reason}
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.ResolveRelease(cmd.Context(), a[0], a[1], body)
+			}, showRelease)
+		},
+	}
+	cmd.Flags().BoolVar(&approve, "approve", false, "approve it")
+	cmd.Flags().BoolVar(&refuse, "refuse", false, "refuse it")
+	cmd.Flags().StringVar(&reason, "reason", "", "the reviewer's reason (required)")
+	requireFlags(cmd, "reason")
+	return cmd
+}
+
+func (e *env) releasesRevoke() *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "revoke <client> <release>",
+		Short: "End an approved release before its window closes: every link to it fails from now on",
+		Args:  args("client", "release"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			body := sdk.RevokeReleaseJSONRequestBody{Reason: reason}
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.RevokeRelease(cmd.Context(), a[0], a[1], body)
+			}, showRelease)
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
+	requireFlags(cmd, "reason")
+	return cmd
 }
 
 func (e *env) accountingCommand() *cobra.Command {

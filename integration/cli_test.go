@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 
@@ -193,6 +194,46 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("releases list: %q", got)
 	}
 	lee.ok("accounting", client)
+
+	// An access request on its clock, answered by that release.
+	request := strings.SplitN(admin.ok("access-requests", "add", client, "--received", time.Now().UTC().Format(time.DateOnly),
+		"--description", "her progress note", "--by", "client"), "\n", 2)[0]
+	if got := admin.ok("access-requests", "list", client); !strings.Contains(got, request) || !strings.Contains(got, "open, received") {
+		t.Errorf("access-requests list: %q", got)
+	}
+	if got := admin.ok("access-requests", "answer", client, request, "--releases", rel.ID); !strings.Contains(got, "answered") {
+		t.Errorf("access-requests answer: %q", got)
+	}
+
+	// A court order from a file, its manifest's signature checked.
+	orderFile := filepath.Join(dir, "order.json")
+	writeJSONFile(t, orderFile, map[string]any{"court": "Circuit Court, No. 2026-D-123", "issued": "2026-11-01", "purpose": "custody proceeding",
+		"recipient":  map[string]string{"kind": "attorney", "id": "smith-law", "email": "smith-law@recipients.example", "name": "Smith Law LLP"},
+		"categories": []string{"progress_note"}, "from": "2026-01-01", "to": "2026-12-31"})
+	var order struct {
+		ID, Manifest, Signature string
+		Releases                []string
+	}
+	if err := json.Unmarshal([]byte(admin.ok("court-orders", "record", client, "--file", orderFile, "--json")), &order); err != nil || len(order.Releases) != 1 {
+		t.Fatalf("court-orders record: %+v %v", order, err)
+	}
+	manifest := filepath.Join(dir, "manifest.json")
+	if err := os.WriteFile(manifest, []byte(order.Manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := admin.ok("court-orders", "verify", "--manifest", manifest, "--signature", order.Signature); !strings.Contains(got, "valid") {
+		t.Errorf("court-orders verify: %q", got)
+	}
+	if err := os.WriteFile(manifest, []byte(strings.Replace(order.Manifest, "smith-law", "smyth-law", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := admin.run("court-orders", "verify", "--manifest", manifest, "--signature", order.Signature); r.code != cli.ExitFailure {
+		t.Errorf("court-orders verify of an altered manifest: %+v", r)
+	}
+	if got := admin.ok("releases", "revoke", client, order.Releases[0], "--reason", "order stayed on appeal"); !strings.Contains(got, "revoked") {
+		t.Errorf("releases revoke: %q", got)
+	}
+
 	if got := admin.ok("audit", "verify"); !strings.Contains(got, "intact: true") {
 		t.Errorf("audit verify: %q", got)
 	}
