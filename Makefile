@@ -11,7 +11,7 @@ MINIO_CONSOLE_PORT ?= 9001
 ISSUER_PORT        ?= 8081
 
 # Ryuk, testcontainers' reaper, is an image we cannot pull; the tests terminate what they start.
-# Containers are reached on localhost, not through the Docker bridge (see integration/harness).
+# Containers are reached on localhost, not through the Docker bridge (see rvtest).
 export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_HOST_OVERRIDE := localhost
 
@@ -51,7 +51,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $$((100000 * $(FUZZ_SCALE)))x ./tokens
 
 integration: images browser
-	go test -tags integration -count=1 -timeout 30m $(GO_TEST_FLAGS) ./integration/...
+	go test -tags integration -count=1 -timeout 30m $(GO_TEST_FLAGS) ./integration/... ./rvtest/...
 
 # The recipient page's test drives Debian's chromium headless (chromedp); install it when it
 # is missing (as root, or through sudo).

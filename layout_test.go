@@ -36,14 +36,14 @@ func imports(t *testing.T, deps bool, pkgs ...string) map[string][]string {
 }
 
 // The layout the architecture promises: only vault/ imports the Vault SDK and only storage/
-// minio-go (the integration harness checks the servers through them too); crypto/ does no
+// minio-go (rvtest, which starts the real stack for tests, checks the servers through them too); crypto/ does no
 // I/O; the policy, the access rules and the Transit key table import nothing but the domain
 // and the standard library, and pull in neither SDK; the domain and application packages do
 // not depend on the Vault SDK.
 func TestLayout(t *testing.T) {
 	sdk := map[string][]string{
-		"github.com/hashicorp/vault/api": {module + "/vault", module + "/integration/harness"},
-		"github.com/minio/minio-go/v7":   {module + "/storage", module + "/integration/harness"},
+		"github.com/hashicorp/vault/api": {module + "/vault", module + "/rvtest"},
+		"github.com/minio/minio-go/v7":   {module + "/storage", module + "/rvtest"},
 	}
 	for pkg, imps := range imports(t, false, "./...") {
 		for _, imp := range imps {

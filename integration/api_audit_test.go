@@ -28,7 +28,6 @@ import (
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/audit"
-	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/vault/vaulttest"
@@ -258,7 +257,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	e.must(t, http.StatusOK, &check, "admin", "GET", "/v1/audit/verify", nil)
 
 	dir := t.TempDir()
-	root, err := harness.RepoRoot()
+	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/handlers"
-	"github.com/recordvault/recordvault/integration/harness"
+	"github.com/recordvault/recordvault/rvtest"
 )
 
 // answerBound is the longest a request may wait on a dependency that is stalled or gone: the
@@ -113,12 +113,12 @@ func (f *faultTraffic) send(t *testing.T, method, path string, body any) (int, h
 // shows.
 func TestAPIDependencyFaults(t *testing.T) {
 	ctx := context.Background()
-	v, err := harness.StartVault(ctx, shared.vaultImage)
+	v, err := rvtest.StartVault(ctx, shared.vaultImage)
 	t.Cleanup(func() { v.Terminate(ctx) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := harness.StartMinIO(ctx, shared.minioImage, harness.OnHostPort("9000/tcp", freePort(t)))
+	m, err := rvtest.StartMinIO(ctx, shared.minioImage, rvtest.OnHostPort("9000/tcp", freePort(t)))
 	t.Cleanup(func() { m.Terminate(ctx) })
 	if err != nil {
 		t.Fatal(err)

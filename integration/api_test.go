@@ -29,11 +29,11 @@ import (
 	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/handlers"
-	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/internal/devissuer"
 	"github.com/recordvault/recordvault/notify"
 	"github.com/recordvault/recordvault/otp"
 	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/rvtest"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/tokens"
 	"github.com/recordvault/recordvault/vault"
@@ -122,7 +122,7 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 }
 
 // newAPIEnvOn is newAPIEnvIn on the servers given, for tests that stop or pause them.
-func newAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+func newAPIEnvOn(t testing.TB, v *rvtest.Vault, m *rvtest.MinIO, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
 	t.Helper()
 	return newAPIEnvWith(t, v, m, nil, jurisdiction, users, roster...)
 }
@@ -137,7 +137,7 @@ func newCountedAPIEnv(t testing.TB, users map[string][]recordvault.Role) *apiEnv
 }
 
 // newCountedAPIEnvOn is newCountedAPIEnv on the servers given (storageBoundServers).
-func newCountedAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, users map[string][]recordvault.Role) *apiEnv {
+func newCountedAPIEnvOn(t testing.TB, v *rvtest.Vault, m *rvtest.MinIO, users map[string][]recordvault.Role) *apiEnv {
 	t.Helper()
 	e := newAPIEnvWith(t, v, m, &counted{vault: newCountingTransport(), s3: newCountingTransport()}, "US", users)
 	e.deps.CheckpointEvery = 0
@@ -153,7 +153,7 @@ func newCountedAPIEnvOn(t testing.TB, v *harness.Vault, m *harness.MinIO, users 
 // counted are the transports that count an env's Vault and S3 requests.
 type counted struct{ vault, s3 *countingTransport }
 
-func newAPIEnvWith(t testing.TB, v *harness.Vault, m *harness.MinIO, count *counted, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+func newAPIEnvWith(t testing.TB, v *rvtest.Vault, m *rvtest.MinIO, count *counted, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

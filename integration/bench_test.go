@@ -28,9 +28,9 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/audit"
-	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/internal/stall"
 	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/rvtest"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
 	"golang.org/x/sys/unix"
@@ -595,7 +595,7 @@ func BenchmarkNotesRatioStorageBound(b *testing.B) {
 // a fresh Vault on the others, both reached on the Docker bridge (OnBridge), and moves this
 // process onto the others too until the benchmark ends: the arrangement where the storage
 // is the limit, as it is wherever S3 is a service of its own.
-func storageBoundServers(b *testing.B) (*harness.Vault, *harness.MinIO) {
+func storageBoundServers(b *testing.B) (*rvtest.Vault, *rvtest.MinIO) {
 	ctx := context.Background()
 	var usable unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &usable); err != nil {
@@ -611,7 +611,7 @@ func storageBoundServers(b *testing.B) (*harness.Vault, *harness.MinIO) {
 		b.Fatalf("needs two cores, one for the storage and one for the rest; this process may use %v", cpus)
 	}
 	storageCPU, rest := cpus[0], cpus[1:]
-	m, err := harness.StartMinIO(ctx, shared.minioImage, harness.OnCPUs(strconv.Itoa(storageCPU)))
+	m, err := rvtest.StartMinIO(ctx, shared.minioImage, rvtest.OnCPUs(strconv.Itoa(storageCPU)))
 	b.Cleanup(func() { _ = m.Terminate(context.Background()) })
 	if err != nil {
 		b.Fatal(err)
@@ -620,7 +620,7 @@ func storageBoundServers(b *testing.B) (*harness.Vault, *harness.MinIO) {
 	for i, c := range rest {
 		restIDs[i] = strconv.Itoa(c)
 	}
-	v, err := harness.StartVault(ctx, shared.vaultImage, harness.OnCPUs(strings.Join(restIDs, ",")))
+	v, err := rvtest.StartVault(ctx, shared.vaultImage, rvtest.OnCPUs(strings.Join(restIDs, ",")))
 	b.Cleanup(func() { _ = v.Terminate(context.Background()) })
 	if err != nil {
 		b.Fatal(err)

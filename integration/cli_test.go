@@ -24,7 +24,6 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/cli"
-	"github.com/recordvault/recordvault/integration/harness"
 )
 
 var (
@@ -37,7 +36,7 @@ var (
 func cliBinary(t *testing.T) string {
 	t.Helper()
 	cliOnce.Do(func() {
-		root, err := harness.RepoRoot()
+		root, err := repoRoot()
 		if err != nil {
 			cliErr = err
 			return

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
-	"github.com/recordvault/recordvault/integration/harness"
 )
 
 // devStack is one `make dev` run under test.
@@ -44,7 +43,7 @@ var startedLine = regexp.MustCompile(`msg=started name=(\S+) pid=(\d+)`)
 // so that the test can press Ctrl-C on it, and waits until it says it is running.
 func startDev(t *testing.T, dataDir string) *devStack {
 	t.Helper()
-	root, err := harness.RepoRoot()
+	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +276,7 @@ func (d *devStack) checkAuthentication(t *testing.T) {
 // the clinic admin verifies the audit chain) as written, against this stack's ports.
 func (d *devStack) runREADMEWalkthrough(t *testing.T, dataDir string) {
 	t.Helper()
-	root, err := harness.RepoRoot()
+	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,15 +6,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/recordvault/recordvault/integration/harness"
+	"github.com/recordvault/recordvault/rvtest"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/vault"
 )
@@ -23,7 +26,7 @@ import (
 func newID() string { return strings.ToLower(rand.Text()[:16]) }
 
 // vaultClient returns our Vault client for v, with the root token.
-func vaultClient(t testing.TB, v *harness.Vault, transport ...http.RoundTripper) *vault.Client {
+func vaultClient(t testing.TB, v *rvtest.Vault, transport ...http.RoundTripper) *vault.Client {
 	t.Helper()
 	addr, err := v.Addr(context.Background())
 	if err != nil {
@@ -42,7 +45,7 @@ func vaultClient(t testing.TB, v *harness.Vault, transport ...http.RoundTripper)
 
 // newStore returns our store for a fresh bucket on m, created; its requests go through
 // transport when one is given.
-func newStore(t testing.TB, m *harness.MinIO, transport ...http.RoundTripper) (*storage.Store, string) {
+func newStore(t testing.TB, m *rvtest.MinIO, transport ...http.RoundTripper) (*storage.Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	endpoint, err := m.Endpoint(ctx)
@@ -128,5 +131,24 @@ func putObject(t testing.TB, raw *minio.Client, bucket, key string, b []byte) {
 	t.Helper()
 	if _, err := raw.PutObject(context.Background(), bucket, key, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// repoRoot returns the repository's root directory, found by walking up from the working
+// directory to deploy/versions.env.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "deploy", "versions.env")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("deploy/versions.env not found above the working directory")
+		}
+		dir = parent
 	}
 }

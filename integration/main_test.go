@@ -1,7 +1,7 @@
 //go:build integration
 
 // Package integration tests recordvault against a real Vault and a real MinIO, started as
-// containers by the harness. Without a Docker engine or the images these tests fail; they
+// containers by the rvtest. Without a Docker engine or the images these tests fail; they
 // never skip.
 package integration
 
@@ -11,13 +11,13 @@ import (
 	"os"
 	"testing"
 
-	"github.com/recordvault/recordvault/integration/harness"
+	"github.com/recordvault/recordvault/rvtest"
 )
 
 // shared servers for tests that neither stop nor pause them; fault tests start their own.
 var shared struct {
-	vault      *harness.Vault
-	minio      *harness.MinIO
+	vault      *rvtest.Vault
+	minio      *rvtest.MinIO
 	vaultImage string
 	minioImage string
 }
@@ -27,19 +27,17 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	harness.Configure()
+	rvtest.Configure()
 	ctx := context.Background()
 	var err error
-	shared.vaultImage, shared.minioImage, err = harness.Images()
+	shared.vaultImage, shared.minioImage = rvtest.VaultImage, rvtest.MinIOImage
+	err = rvtest.CheckImages(ctx, shared.vaultImage, shared.minioImage)
 	if err == nil {
-		err = harness.CheckImages(ctx, shared.vaultImage, shared.minioImage)
-	}
-	if err == nil {
-		shared.vault, err = harness.StartVault(ctx, shared.vaultImage)
+		shared.vault, err = rvtest.StartVault(ctx, shared.vaultImage)
 		defer shared.vault.Terminate(ctx)
 	}
 	if err == nil {
-		shared.minio, err = harness.StartMinIO(ctx, shared.minioImage)
+		shared.minio, err = rvtest.StartMinIO(ctx, shared.minioImage)
 		defer shared.minio.Terminate(ctx)
 	}
 	if err != nil {

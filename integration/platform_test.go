@@ -18,8 +18,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault/handlers"
-	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/rvtest"
 	"github.com/recordvault/recordvault/storage/object"
 )
 
@@ -161,12 +161,12 @@ func readyz(t *testing.T, url string) (int, map[string]string) {
 // mapped port after a restart, and the objects written before it are still there.
 func TestReadinessFollowsDependencies(t *testing.T) {
 	ctx := context.Background()
-	v, err := harness.StartVault(ctx, shared.vaultImage)
+	v, err := rvtest.StartVault(ctx, shared.vaultImage)
 	t.Cleanup(func() { v.Terminate(ctx) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := harness.StartMinIO(ctx, shared.minioImage)
+	m, err := rvtest.StartMinIO(ctx, shared.minioImage)
 	t.Cleanup(func() { m.Terminate(ctx) })
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestReadinessFollowsDependencies(t *testing.T) {
 
 // deploy/compose.yaml stays a valid Compose file (checked offline: nothing is pulled).
 func TestComposeFileValid(t *testing.T) {
-	root, err := harness.RepoRoot()
+	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

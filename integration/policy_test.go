@@ -16,7 +16,6 @@ import (
 	"github.com/recordvault/recordvault/audit"
 	clinicpkg "github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
-	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/vault"
 )
@@ -24,7 +23,7 @@ import (
 // installPolicy writes deploy/vault/recordvault-policy.hcl for clinic into Vault as policyName.
 func installPolicy(t *testing.T, api *vaultapi.Client, clinic, policyName string) {
 	t.Helper()
-	root, err := harness.RepoRoot()
+	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

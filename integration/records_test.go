@@ -19,7 +19,6 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/crypto"
-	"github.com/recordvault/recordvault/integration/harness"
 	"github.com/recordvault/recordvault/records"
 )
 
@@ -384,7 +383,7 @@ func TestReindexCommand(t *testing.T) {
 	if err := e.raw.RemoveObject(ctx, e.bucket, marker, minio.RemoveObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	root, err := harness.RepoRoot()
+	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

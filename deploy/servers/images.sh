@@ -2,10 +2,13 @@
 # Builds the local Docker images the integration tests run, from the binaries that
 # deploy/servers/build.sh builds (and builds those first when missing):
 #
-#   deploy/servers/images.sh      prints the two image tags
+#   deploy/servers/images.sh      prints the image tags
 #
-# An image whose tag exists is never rebuilt; tags carry the pinned versions, so a version bump
-# builds new ones. The tests' harness derives the same tags from deploy/versions.env.
+# Vault's and MinIO's: an image whose tag exists is never rebuilt; tags carry the pinned
+# versions, so a version bump builds new ones (rvtest names the same tags; its test checks
+# them against deploy/versions.env). recordvault's own (the service and the development
+# issuer, tag "local"): rebuilt from this checkout each time, a static binary in an image of
+# its own, a few seconds.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,5 +41,22 @@ image() {
 	echo "$tag"
 }
 
+# local_image NAME PACKAGE BINARY: builds recordvault-NAME:local from deploy/images/NAME with
+# the static binary of PACKAGE, named BINARY.
+local_image() {
+	local name=$1 pkg=$2 binary=$3
+	local tag="recordvault-$name:local" ctx
+	ctx=$(mktemp -d)
+	trap 'rm -rf "$ctx"' RETURN
+	(cd "$here/../.." && CGO_ENABLED=0 go build -trimpath -o "$ctx/$binary" "$pkg")
+	mkdir -p "$ctx/rootfs/tmp"
+	chmod 1777 "$ctx/rootfs/tmp"
+	cp "$here/../images/$name/Dockerfile" "$ctx/"
+	DOCKER_BUILDKIT=0 docker build --quiet --tag "$tag" "$ctx" >/dev/null
+	echo "$tag"
+}
+
 image minio "$MINIO_VERSION"
 image vault "$VAULT_VERSION"
+local_image service ./cmd/recordvault recordvault
+local_image devissuer ./cmd/recordvault-devissuer recordvault-devissuer

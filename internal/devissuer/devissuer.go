@@ -32,6 +32,17 @@ type User struct {
 	Roles  []recordvault.Role `json:"roles"`
 }
 
+// DemoUsers are the development stack's users of clinic, one of each role: dr-lee and
+// dr-patel (clinicians), admin-kim (clinic admin), client-jo (client).
+func DemoUsers(clinic string) map[string]User {
+	return map[string]User{
+		"dr-lee":    {Name: "Dr. Ana Lee", Clinic: clinic, Roles: []recordvault.Role{recordvault.RoleClinician}},
+		"dr-patel":  {Name: "Dr. Raj Patel", Clinic: clinic, Roles: []recordvault.Role{recordvault.RoleClinician}},
+		"admin-kim": {Name: "Kim (front office)", Clinic: clinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}},
+		"client-jo": {Name: "Jo (client)", Clinic: clinic, Roles: []recordvault.Role{recordvault.RoleClient}},
+	}
+}
+
 // Issuer mints tokens for its users and serves the keys to verify them.
 type Issuer struct {
 	url      string

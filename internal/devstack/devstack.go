@@ -53,14 +53,6 @@ type Config struct {
 // DemoClinic is the clinic of the seeded demo users.
 const DemoClinic = "democlinic"
 
-// demoUsers are the development issuer's users, one of each role.
-var demoUsers = map[string]devissuer.User{
-	"dr-lee":    {Name: "Dr. Ana Lee", Clinic: DemoClinic, Roles: []recordvault.Role{recordvault.RoleClinician}},
-	"dr-patel":  {Name: "Dr. Raj Patel", Clinic: DemoClinic, Roles: []recordvault.Role{recordvault.RoleClinician}},
-	"admin-kim": {Name: "Kim (front office)", Clinic: DemoClinic, Roles: []recordvault.Role{recordvault.RoleClinicAdmin}},
-	"client-jo": {Name: "Jo (client)", Clinic: DemoClinic, Roles: []recordvault.Role{recordvault.RoleClient}},
-}
-
 // secrets are the stack's development credentials, created once per data directory.
 type secrets struct {
 	Vault       vault.InitResult `json:"vault"`
@@ -147,7 +139,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 	}
 
 	issuerURL := "http://127.0.0.1:" + strconv.Itoa(cfg.IssuerPort)
-	issuer, err := devissuer.New(issuerURL, "recordvault", demoUsers)
+	issuer, err := devissuer.New(issuerURL, "recordvault", devissuer.DemoUsers(DemoClinic))
 	if err != nil {
 		return err
 	}
@@ -373,6 +365,7 @@ func seedRoster(ctx context.Context, vaultAddr, token string, store *storage.Sto
 	if err := vc.ProvisionClinic(ctx, DemoClinic); err != nil {
 		return fmt.Errorf("devstack: provision the demo clinic: %w", err)
 	}
+	demoUsers := devissuer.DemoUsers(DemoClinic)
 	for _, sub := range slices.Sorted(maps.Keys(demoUsers)) {
 		if u := demoUsers[sub]; slices.Contains(u.Roles, recordvault.RoleClinician) {
 			if err := people.PutClinician(ctx, DemoClinic, recordvault.Clinician{Subject: sub, Name: u.Name, Licensed: true}); err != nil {

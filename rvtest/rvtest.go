@@ -2,22 +2,19 @@
 // Vault server (dev mode, Transit mounted) and a MinIO server, as containers through
 // testcontainers-go, and offers the stop, start and pause that fault tests need.
 //
-// The images are the project's own (deploy/servers/images.sh), built from source because this
-// machine kind has no image registry; their tags come from deploy/versions.env. Ryuk, the
-// reaper container, cannot be pulled either, so callers must Terminate what they start.
-package harness
+// The images are the project's own (deploy/servers/images.sh, `make images`), built from
+// source because this machine kind has no image registry; their tags are VaultImage,
+// MinIOImage, ServiceImage and DevIssuerImage. Ryuk, the reaper container, cannot be pulled
+// either, so callers must Terminate what they start.
+package rvtest
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -25,34 +22,6 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 )
-
-// Images returns the Vault and MinIO image tags for the versions pinned in
-// deploy/versions.env, found by walking up from the working directory.
-func Images() (vaultImage, minioImage string, err error) {
-	path, err := findUp(filepath.Join("deploy", "versions.env"))
-	if err != nil {
-		return "", "", err
-	}
-	versions, err := readEnvFile(path)
-	if err != nil {
-		return "", "", err
-	}
-	v, m := versions["VAULT_VERSION"], versions["MINIO_VERSION"]
-	if v == "" || m == "" {
-		return "", "", fmt.Errorf("harness: %s lacks VAULT_VERSION or MINIO_VERSION", path)
-	}
-	return "recordvault-vault:" + v, "recordvault-minio:" + m, nil
-}
-
-// RepoRoot returns the repository's root directory, found by walking up from the working
-// directory to deploy/versions.env.
-func RepoRoot() (string, error) {
-	path, err := findUp(filepath.Join("deploy", "versions.env"))
-	if err != nil {
-		return "", err
-	}
-	return filepath.Dir(filepath.Dir(path)), nil
-}
 
 // Configure sets testcontainers up for this machine kind; it must run before the first
 // container starts, as testcontainers reads its configuration once. Ryuk, the reaper, is an
@@ -80,15 +49,15 @@ func loopbackPorts(ports ...string) testcontainers.CustomizeRequestOption {
 func CheckImages(ctx context.Context, images ...string) error {
 	docker, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
-		return fmt.Errorf("harness: docker: %w", err)
+		return fmt.Errorf("rvtest: docker: %w", err)
 	}
 	defer docker.Close()
 	if _, err := docker.Ping(ctx, client.PingOptions{}); err != nil {
-		return fmt.Errorf("harness: no Docker engine reachable: %w", err)
+		return fmt.Errorf("rvtest: no Docker engine reachable: %w", err)
 	}
 	for _, img := range images {
 		if _, err := docker.ImageInspect(ctx, img); err != nil {
-			return fmt.Errorf("harness: image %s not available (run `make images`): %w", img, err)
+			return fmt.Errorf("rvtest: image %s not available (run `make images`): %w", img, err)
 		}
 	}
 	return nil
@@ -151,7 +120,7 @@ func (c *server) Terminate(ctx context.Context) error {
 func (c *server) bridgeAddr(ctx context.Context, port int) (string, error) {
 	ip, err := c.ctr.ContainerIP(ctx)
 	if err != nil {
-		return "", fmt.Errorf("harness: container address: %w", err)
+		return "", fmt.Errorf("rvtest: container address: %w", err)
 	}
 	return net.JoinHostPort(ip, strconv.Itoa(port)), nil
 }
@@ -159,49 +128,8 @@ func (c *server) bridgeAddr(ctx context.Context, port int) (string, error) {
 func (c *server) docker(ctx context.Context, f func(*testcontainers.DockerClient) error) error {
 	d, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
-		return fmt.Errorf("harness: docker: %w", err)
+		return fmt.Errorf("rvtest: docker: %w", err)
 	}
 	defer d.Close()
 	return f(d)
-}
-
-func findUp(rel string) (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("harness: %s not found above the working directory", rel)
-		}
-		dir = parent
-	}
-}
-
-// readEnvFile reads KEY=VALUE lines, skipping blanks and # comments.
-func readEnvFile(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	vars := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, errors.New("harness: malformed line in " + path)
-		}
-		vars[k] = v
-	}
-	return vars, sc.Err()
 }

@@ -1,4 +1,4 @@
-package harness
+package rvtest
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func StartVault(ctx context.Context, image string, opts ...testcontainers.Contai
 		v.ctr = vc
 	}
 	if err != nil {
-		return v, fmt.Errorf("harness: start vault: %w", err)
+		return v, fmt.Errorf("rvtest: start vault: %w", err)
 	}
 	return v, v.mountTransit(ctx)
 }
@@ -86,7 +86,7 @@ func (v *Vault) mountTransit(ctx context.Context) error {
 		return err
 	}
 	if err := c.Sys().MountWithContext(ctx, "transit", &vaultapi.MountInput{Type: "transit"}); err != nil {
-		return fmt.Errorf("harness: mount transit: %w", err)
+		return fmt.Errorf("rvtest: mount transit: %w", err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package harness
+package rvtest
 
 import (
 	"context"
@@ -39,7 +39,7 @@ func StartMinIO(ctx context.Context, image string, opts ...testcontainers.Contai
 		m.ctr = mc
 	}
 	if err != nil {
-		return m, fmt.Errorf("harness: start minio: %w", err)
+		return m, fmt.Errorf("rvtest: start minio: %w", err)
 	}
 	return m, m.waitUsable(ctx)
 }
@@ -74,7 +74,7 @@ func (m *MinIO) waitUsable(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("harness: minio not usable: %w", err)
+			return fmt.Errorf("rvtest: minio not usable: %w", err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
