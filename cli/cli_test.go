@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/recordvault/recordvault/sdk"
 )
@@ -78,4 +81,20 @@ func TestCommandLineRefusedLocally(t *testing.T) {
 	} else if tok, _ := ts.Token(); tok.AccessToken != "t" {
 		t.Errorf("token %q", tok.AccessToken)
 	}
+}
+
+// Every command says how it is used: --help shows an example for each one that runs.
+func TestEveryCommandHasAnExample(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Runnable() && c.Example == "" && c.Name() != "help" && !strings.HasPrefix(c.CommandPath(), "recordvault-cli completion") && len(c.Commands()) == 0 {
+			t.Errorf("%s has no example", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	root := (&env{getenv: func(string) string { return "" }}).commands()
+	root.InitDefaultCompletionCmd()
+	walk(root)
 }

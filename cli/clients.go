@@ -62,7 +62,9 @@ func (e *env) clientsCommand() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show <client>",
 		Short: "Show a client: identity and care team",
-		Args:  args("client"),
+		Example: `  recordvault-cli clients show <client>
+  recordvault-cli clients show <client> --json`,
+		Args: args("client"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.GetClient(cmd.Context(), a[0]) },
 				func(w io.Writer, v map[string]any) error {

@@ -18,9 +18,10 @@ func (e *env) downloadsCommand() *cobra.Command {
 
 func (e *env) downloadsCode() *cobra.Command {
 	return &cobra.Command{
-		Use:   "code <token>",
-		Short: "Have a one-time code sent to the registered address of the link's recipient (recipients without a login)",
-		Args:  args("token"),
+		Use:     "code <token>",
+		Short:   "Have a one-time code sent to the registered address of the link's recipient (recipients without a login)",
+		Example: `  recordvault-cli downloads code <token>   # then: downloads get <token> --code <the code>`,
+		Args:    args("token"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			body := sdk.RequestCodeJSONRequestBody{Token: a[0]}
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.RequestCode(cmd.Context(), body) },

@@ -75,7 +75,7 @@ func (e *env) deviceConfig(cmd *cobra.Command) (*oauth2.Config, error) {
 	if err != nil {
 		return nil, usagef("%s: %v", EnvIssuer, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("the identity provider: %w", err)
 	}
@@ -96,9 +96,10 @@ func (e *env) deviceConfig(cmd *cobra.Command) (*oauth2.Config, error) {
 
 func (e *env) logoutCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "logout",
-		Short: "Forget the saved login",
-		Args:  args(),
+		Use:     "logout",
+		Short:   "Forget the saved login",
+		Example: `  recordvault-cli logout`,
+		Args:    args(),
 		RunE: func(*cobra.Command, []string) error {
 			dir, err := e.configDir()
 			if err != nil {
@@ -174,7 +175,9 @@ func (e *env) whoamiCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "whoami",
 		Short: "Who the service takes you for",
-		Args:  args(),
+		Example: `  recordvault-cli whoami
+  recordvault-cli whoami --json   # subject, clinic, roles as JSON`,
+		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.Me(cmd.Context()) },
 				func(w io.Writer, v map[string]any) error {

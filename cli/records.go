@@ -28,7 +28,9 @@ func (e *env) recordsList() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list <client>",
 		Short: "List a client's records, newest first, a page at a time",
-		Args:  args("client"),
+		Example: `  recordvault-cli records list <client> --limit 20
+  recordvault-cli records list <client> --after <next_after of the previous page>`,
+		Args: args("client"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			params := &sdk.ListRecordsParams{Limit: &limit}
 			if after != "" {
@@ -57,7 +59,9 @@ func (e *env) recordsShow() *cobra.Command {
 	return &cobra.Command{
 		Use:   "show <client> <record>",
 		Short: "Show a record: its fields, attachments, addenda and amendment requests",
-		Args:  args("client", "record"),
+		Example: `  recordvault-cli records show <client> <record>
+  recordvault-cli records show <client> <record> --json`,
+		Args: args("client", "record"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.GetRecord(cmd.Context(), a[0], a[1])
@@ -201,9 +205,10 @@ func (e *env) recordFields(category, file string) ([]byte, error) {
 
 func (e *env) recordsSign() *cobra.Command {
 	return &cobra.Command{
-		Use:   "sign <client> <record>",
-		Short: "Sign a draft you wrote: it never changes again",
-		Args:  args("client", "record"),
+		Use:     "sign <client> <record>",
+		Short:   "Sign a draft you wrote: it never changes again",
+		Example: `  recordvault-cli records sign <client> <record>`,
+		Args:    args("client", "record"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.SignRecord(cmd.Context(), a[0], a[1])

@@ -76,9 +76,10 @@ func showRelease(w io.Writer, v map[string]any) error {
 
 func (e *env) releasesList() *cobra.Command {
 	return &cobra.Command{
-		Use:   "list <client>",
-		Short: "List a client's releases",
-		Args:  args("client"),
+		Use:     "list <client>",
+		Short:   "List a client's releases",
+		Example: `  recordvault-cli releases list <client>`,
+		Args:    args("client"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.ListReleases(cmd.Context(), a[0]) },
 				func(w io.Writer, v map[string]any) error {
@@ -93,9 +94,10 @@ func (e *env) releasesList() *cobra.Command {
 
 func (e *env) releasesShow() *cobra.Command {
 	return &cobra.Command{
-		Use:   "show <client> <release>",
-		Short: "Show a release and its decision",
-		Args:  args("client", "release"),
+		Use:     "show <client> <release>",
+		Short:   "Show a release and its decision",
+		Example: `  recordvault-cli releases show <client> <release> --json`,
+		Args:    args("client", "release"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.GetRelease(cmd.Context(), a[0], a[1])
@@ -106,8 +108,9 @@ func (e *env) releasesShow() *cobra.Command {
 
 func (e *env) releasesLink() *cobra.Command {
 	return &cobra.Command{
-		Use:   "link <client> <release>",
-		Short: "Issue a download link for an approved release, and print it",
+		Use:     "link <client> <release>",
+		Short:   "Issue a download link for an approved release, and print it",
+		Example: `  recordvault-cli releases link <client> <release>   # the recipient page link, then the token`,
 		Long: `link issues a short-lived, single-use download token for an approved release inside its
 window and prints the link a recipient without a login opens (the recipient page, where a
 one-time code goes to their registered address), then the token itself.`,
@@ -175,9 +178,10 @@ func (e *env) releasesResolve() *cobra.Command {
 func (e *env) releasesRevoke() *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
-		Use:   "revoke <client> <release>",
-		Short: "End an approved release before its window closes: every link to it fails from now on",
-		Args:  args("client", "release"),
+		Use:     "revoke <client> <release>",
+		Short:   "End an approved release before its window closes: every link to it fails from now on",
+		Example: `  recordvault-cli releases revoke <client> <release> --reason "the client withdrew the request"`,
+		Args:    args("client", "release"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			body := sdk.RevokeReleaseJSONRequestBody{Reason: reason}
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
@@ -194,7 +198,9 @@ func (e *env) accountingCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "accounting <client>",
 		Short: "A client's accounting of disclosures (45 CFR 164.528)",
-		Args:  args("client"),
+		Example: `  recordvault-cli accounting <client>
+  recordvault-cli accounting <client> --json`,
+		Args: args("client"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.GetAccounting(cmd.Context(), a[0]) },
 				func(w io.Writer, v map[string]any) error {
@@ -213,10 +219,11 @@ func (e *env) accountingCommand() *cobra.Command {
 
 func (e *env) auditCommand() *cobra.Command {
 	return group("audit", "The clinic's audit trail", &cobra.Command{
-		Use:   "verify",
-		Short: "Verify the clinic's audit chain (clinic admins)",
-		Long:  `verify asks the service to check every block of the clinic's signed, hash-linked audit chain. It exits 0 when the chain is intact, 1 with the problem when it is not.`,
-		Args:  args(),
+		Use:     "verify",
+		Short:   "Verify the clinic's audit chain (clinic admins)",
+		Example: `  recordvault-cli audit verify && echo intact`,
+		Long:    `verify asks the service to check every block of the clinic's signed, hash-linked audit chain. It exits 0 when the chain is intact, 1 with the problem when it is not.`,
+		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.VerifyAuditTrail(cmd.Context(), nil)

@@ -56,9 +56,10 @@ made, what it withheld and why, and the signed manifest.`,
 	record.Flags().StringVar(&file, "file", "", "the order, JSON; - for standard input (required)")
 	requireFlags(record, "file")
 	show := &cobra.Command{
-		Use:   "show <client> <order>",
-		Short: "Show a court order: its releases, what it withheld, its signed manifest",
-		Args:  args("client", "order"),
+		Use:     "show <client> <order>",
+		Short:   "Show a court order: its releases, what it withheld, its signed manifest",
+		Example: `  recordvault-cli court-orders show <client> <order> --json`,
+		Args:    args("client", "order"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.GetCourtOrder(cmd.Context(), a[0], a[1])
@@ -67,9 +68,10 @@ made, what it withheld and why, and the signed manifest.`,
 	}
 	var manifest, signature string
 	verify := &cobra.Command{
-		Use:   "verify",
-		Short: "Check a release manifest's signature, as the court or an attorney would",
-		Args:  args(),
+		Use:     "verify",
+		Short:   "Check a release manifest's signature, as the court or an attorney would",
+		Example: `  recordvault-cli court-orders verify --manifest manifest.json --signature vault:v1:MEUCIQ…`,
+		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			raw, err := os.ReadFile(manifest)
 			if err != nil {
@@ -146,9 +148,10 @@ func (e *env) accessRequestsCommand() *cobra.Command {
 	requireFlags(add, "received", "description", "by")
 
 	list := &cobra.Command{
-		Use:   "list <client>",
-		Short: "List a client's access requests and their clocks",
-		Args:  args("client"),
+		Use:     "list <client>",
+		Short:   "List a client's access requests and their clocks",
+		Example: `  recordvault-cli access-requests list <client>`,
+		Args:    args("client"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.ListAccessRequests(cmd.Context(), a[0])
@@ -156,9 +159,10 @@ func (e *env) accessRequestsCommand() *cobra.Command {
 		},
 	}
 	overdue := &cobra.Command{
-		Use:   "overdue",
-		Short: "List the clinic's access requests past their due date, unanswered (clinic admins)",
-		Args:  args(),
+		Use:     "overdue",
+		Short:   "List the clinic's access requests past their due date, unanswered (clinic admins)",
+		Example: `  recordvault-cli access-requests overdue`,
+		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.OverdueAccessRequests(cmd.Context())
@@ -167,9 +171,10 @@ func (e *env) accessRequestsCommand() *cobra.Command {
 	}
 	var reason string
 	extend := &cobra.Command{
-		Use:   "extend <client> <request>",
-		Short: "Extend a request's clock once, by 30 days, with the reason the client is told",
-		Args:  args("client", "request"),
+		Use:     "extend <client> <request>",
+		Short:   "Extend a request's clock once, by 30 days, with the reason the client is told",
+		Example: `  recordvault-cli access-requests extend <client> <request> --reason "records held off site"`,
+		Args:    args("client", "request"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			body := sdk.ExtendAccessRequestJSONRequestBody{Reason: reason}
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
@@ -181,9 +186,10 @@ func (e *env) accessRequestsCommand() *cobra.Command {
 	requireFlags(extend, "reason")
 	var releases []string
 	answer := &cobra.Command{
-		Use:   "answer <client> <request>",
-		Short: "Answer a request with the releases made for it; its clock stops",
-		Args:  args("client", "request"),
+		Use:     "answer <client> <request>",
+		Short:   "Answer a request with the releases made for it; its clock stops",
+		Example: `  recordvault-cli access-requests answer <client> <request> --releases <release>,<release>`,
+		Args:    args("client", "request"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			body := sdk.AnswerAccessRequestJSONRequestBody{Releases: releases}
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
