@@ -98,3 +98,14 @@ func TestEveryCommandHasAnExample(t *testing.T) {
 	root.InitDefaultCompletionCmd()
 	walk(root)
 }
+
+// Shell completion is there for each shell cobra knows.
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		var out, errOut bytes.Buffer
+		if code := Run(context.Background(), []string{"completion", shell}, func(string) string { return "" }, nil, &out, &errOut); code != ExitOK ||
+			!strings.Contains(out.String(), "recordvault-cli") {
+			t.Errorf("completion %s: exit %d, %d bytes, %s", shell, code, out.Len(), errOut.String())
+		}
+	}
+}

@@ -17,29 +17,42 @@ func (e *env) releasesCommand() *cobra.Command {
 
 func (e *env) releasesRequest() *cobra.Command {
 	var in sdk.CreateReleaseJSONRequestBody
-	var basis, kind, recipientID, name, email string
+	var file, document, basis, kind, recipientID, name, email, purpose string
 	var fields []string
 	var days int
 	cmd := &cobra.Command{
 		Use:   "request <client>",
 		Short: "Ask for a release of one document to one recipient on one legal basis",
 		Long: `request asks for a release: the service decides it by rule (approve, refuse, or send it
-for review) and answers with the decision, its rule and its citation.`,
+for review) and answers with the decision, its rule and its citation. The flags cover the
+common releases; --file takes the whole request as JSON (docs/openapi.yaml's ReleaseInput:
+a clinician's attestation, a subpoena's assurances, a reviewable denial, a minor's consent,
+an amendment notice), and the flags given with it override its fields.`,
 		Example: `  recordvault-cli releases request <client> --document <record> --basis right_of_access --recipient client --purpose "Jo's copy"
-  recordvault-cli releases request <client> --document <record> --basis treatment --recipient provider --recipient-id dr-patel --purpose consult`,
+  recordvault-cli releases request <client> --document <record> --basis treatment --recipient provider --recipient-id dr-patel --purpose consult
+  recordvault-cli releases request <client> --file release.json`,
 		Args: args("client"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			in.Basis, in.Recipient.Kind = sdk.ReleaseInputBasis(basis), sdk.ReleaseInputRecipientKind(kind)
-			for field, v := range map[**string]string{&in.Recipient.Id: recipientID, &in.Recipient.Name: name, &in.Recipient.Email: email} {
-				if v != "" {
-					*field = &v
+			if file != "" {
+				if err := e.readJSON(file, &in); err != nil {
+					return err
 				}
 			}
-			if len(fields) > 0 {
-				in.Fields = &fields
+			flags := cmd.Flags()
+			for flag, set := range map[string]func(){
+				"document": func() { in.Document = document }, "purpose": func() { in.Purpose = purpose },
+				"basis":        func() { in.Basis = sdk.ReleaseInputBasis(basis) },
+				"recipient":    func() { in.Recipient.Kind = sdk.ReleaseInputRecipientKind(kind) },
+				"recipient-id": func() { in.Recipient.Id = &recipientID }, "recipient-name": func() { in.Recipient.Name = &name },
+				"recipient-email": func() { in.Recipient.Email = &email }, "fields": func() { in.Fields = &fields },
+				"valid-days": func() { in.ValidDays = &days },
+			} {
+				if flags.Changed(flag) {
+					set()
+				}
 			}
-			if days > 0 {
-				in.ValidDays = &days
+			if in.Document == "" || in.Basis == "" || in.Recipient.Kind == "" || in.Purpose == "" {
+				return usagef("%s needs --document, --basis, --recipient and --purpose, or a --file that has them", cmd.CommandPath())
 			}
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.CreateRelease(cmd.Context(), a[0], in)
@@ -47,16 +60,16 @@ for review) and answers with the decision, its rule and its citation.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&in.Document, "document", "", "the record released (required)")
-	f.StringVar(&basis, "basis", "", "the legal basis: right_of_access, treatment, authorization, court_order, … (required)")
-	f.StringVar(&kind, "recipient", "", "who receives it: client, provider, attorney, school, personal_representative, … (required)")
+	f.StringVar(&file, "file", "", "the whole request, JSON; - for standard input")
+	f.StringVar(&document, "document", "", "the record released")
+	f.StringVar(&basis, "basis", "", "the legal basis: right_of_access, treatment, authorization, court_order, …")
+	f.StringVar(&kind, "recipient", "", "who receives it: client, provider, attorney, school, personal_representative, …")
 	f.StringVar(&recipientID, "recipient-id", "", "the recipient's id (a provider on the roster, a registered recipient)")
 	f.StringVar(&name, "recipient-name", "", "the recipient's name")
 	f.StringVar(&email, "recipient-email", "", "where one-time codes go, for a recipient without a login")
-	f.StringVar(&in.Purpose, "purpose", "", "why it is released (required)")
+	f.StringVar(&purpose, "purpose", "", "why it is released")
 	f.StringSliceVar(&fields, "fields", nil, "the fields asked for; all when absent")
 	f.IntVar(&days, "valid-days", 0, "how long its links may be issued; the service's default when absent")
-	requireFlags(cmd, "document", "basis", "recipient", "purpose")
 	return cmd
 }
 

@@ -122,9 +122,10 @@ func (u *cliUser) ok(args ...string) string {
 // release asked for and its link issued, the accounting and the audit chain; each failure
 // with its documented exit code.
 func TestCLIEndToEnd(t *testing.T) {
-	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "admin": {recordvault.RoleClinicAdmin}})
+	e := newAPIEnv(t, map[string][]recordvault.Role{"dr-lee": {recordvault.RoleClinician}, "dr-patel": {recordvault.RoleClinician},
+		"admin": {recordvault.RoleClinicAdmin}})
 	e.issuer.ClientLogins(e.clinic)
-	lee, admin := e.cliUser(t), e.cliAs(t, "admin")
+	lee, patel, admin := e.cliUser(t), e.cliAs(t, "dr-patel"), e.cliAs(t, "admin")
 
 	// Not logged in: refused, nothing sent.
 	if r := lee.run("whoami"); r.code != cli.ExitRefused {
@@ -135,7 +136,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("whoami: %q", got)
 	}
 
-	client := admin.ok("clients", "add", "--name", "Jo Example", "--born", "1990-04-01", "--team", "dr-lee")
+	client := admin.ok("clients", "add", "--name", "Jo Example", "--born", "1990-04-01", "--team", "dr-lee,dr-patel")
 	if found := admin.ok("clients", "find", "--name", "Jo Example", "--born", "1990-04-01"); found != client {
 		t.Errorf("clients find: %q, want %q", found, client)
 	}
@@ -194,6 +195,42 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 	lee.ok("accounting", client)
 
+	// An addendum; a reviewable denial, reviewed by another licensed clinician; a release the
+	// rules sent for review, resolved by the admin. The last two from --file.
+	addendum := lee.ok("records", "addendum", client, note, "--text", "Late entry: called the client.", "--concerns", "plan")
+	if got := lee.ok("records", "show", client, note); !strings.Contains(got, "addendum "+addendum+": Late entry: called the client.") {
+		t.Errorf("the addendum in records show:\n%s", got)
+	}
+	risky := progressNote("weekly CBT")
+	risky["risk_assessment"] = "passive ideation about a family member"
+	writeJSONFile(t, noteFile+".risky", risky)
+	riskyNote := lee.ok("records", "write", client, "--category", "progress_note", "--file", noteFile+".risky", "--sign")
+	denialFile := filepath.Join(dir, "denial.json")
+	writeJSONFile(t, denialFile, map[string]any{"document": riskyNote, "basis": "right_of_access", "recipient": map[string]string{"kind": "client"},
+		"purpose": "client's request", "denial": map[string]any{"ground": "endangerment", "fields": []string{"risk_assessment"}}})
+	denied := strings.SplitN(lee.ok("releases", "request", client, "--file", denialFile), "\n", 2)[0]
+	if got := patel.ok("releases", "review", client, denied, "--uphold"); !strings.HasPrefix(got, denied+"\n") {
+		t.Errorf("releases review: %q", got)
+	}
+	if r := patel.run("releases", "review", client, denied, "--uphold", "--overturn"); r.code != cli.ExitUsage {
+		t.Errorf("review both ways: %+v", r)
+	}
+	sudFile := filepath.Join(dir, "sud.json")
+	writeJSONFile(t, sudFile, map[string]any{"date_of_service": "2026-10-01", "note": "withdrawal risk"})
+	sud := lee.ok("records", "write", client, "--category", "sud_record", "--file", sudFile, "--sign")
+	threatFile := filepath.Join(dir, "threat.json")
+	writeJSONFile(t, threatFile, map[string]any{"basis": "serious_threat", "fields": []string{"note"}, "purpose": "emergency",
+		"attestation": map[string]bool{"good_faith": true},
+		"recipient":   map[string]string{"kind": "provider", "id": "er-1", "email": "er-1@recipients.example", "name": "County ER"}})
+	pending := lee.ok("releases", "request", client, "--file", threatFile, "--document", sud)
+	if !strings.Contains(pending, "needs_review") {
+		t.Fatalf("a Part 2 record to avert a threat: %q, want needs_review", pending)
+	}
+	pendingID := strings.SplitN(pending, "\n", 2)[0]
+	if got := admin.ok("releases", "resolve", client, pendingID, "--approve", "--reason", "bona fide medical emergency"); !strings.Contains(got, "approved") {
+		t.Errorf("releases resolve: %q", got)
+	}
+
 	// An access request on its clock, answered by that release.
 	request := strings.SplitN(admin.ok("access-requests", "add", client, "--received", time.Now().UTC().Format(time.DateOnly),
 		"--description", "her progress note", "--by", "client"), "\n", 2)[0]
@@ -213,7 +250,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		ID, Manifest, Signature string
 		Releases                []string
 	}
-	if err := json.Unmarshal([]byte(admin.ok("court-orders", "record", client, "--file", orderFile, "--json")), &order); err != nil || len(order.Releases) != 1 {
+	if err := json.Unmarshal([]byte(admin.ok("court-orders", "record", client, "--file", orderFile, "--json")), &order); err != nil || len(order.Releases) != 2 { // both progress notes; the evaluation and the Part 2 record are outside its categories
 		t.Fatalf("court-orders record: %+v %v", order, err)
 	}
 	manifest := filepath.Join(dir, "manifest.json")
