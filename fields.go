@@ -29,10 +29,22 @@ type FieldSpec struct {
 	Name     string
 	Kind     FieldKind
 	Required bool
+	Label    string // what a person reads: a copy's heading for the field
 }
 
 // MaxTextField bounds one text field: a note, not a document (documents are attachments).
 const MaxTextField = 64 << 10
+
+// FieldLabel is the label of category's field name, for people; the name itself when there is
+// none.
+func FieldLabel(category Category, name string) string {
+	for _, spec := range Schemas[category] {
+		if spec.Name == name && spec.Label != "" {
+			return spec.Label
+		}
+	}
+	return name
+}
 
 // Modalities are the session formats a progress note records.
 var Modalities = []string{"individual", "couples", "family", "group"}
@@ -42,30 +54,30 @@ var Modalities = []string{"individual", "couples", "family", "group"}
 // modality, results, diagnosis, plan, progress): those belong in the progress note.
 var Schemas = map[Category][]FieldSpec{
 	ProgressNote: {
-		{"date_of_service", KindDate, true},
-		{"start_time", KindTime, true},
-		{"stop_time", KindTime, true},
-		{"modality", KindModality, true},
-		{"cpt_code", KindCPT, true},
-		{"diagnosis_codes", KindDiagnosisCodes, true},
-		{"mental_status", KindText, false},
-		{"interventions", KindText, false},
-		{"progress", KindText, false},
-		{"plan", KindText, false},
-		{"risk_assessment", KindText, false},
+		{"date_of_service", KindDate, true, "Date of service"},
+		{"start_time", KindTime, true, "Start time"},
+		{"stop_time", KindTime, true, "Stop time"},
+		{"modality", KindModality, true, "Session format"},
+		{"cpt_code", KindCPT, true, "Procedure code (CPT)"},
+		{"diagnosis_codes", KindDiagnosisCodes, true, "Diagnoses (ICD-10-CM)"},
+		{"mental_status", KindText, false, "Mental status"},
+		{"interventions", KindText, false, "Interventions"},
+		{"progress", KindText, false, "Progress"},
+		{"plan", KindText, false, "Plan"},
+		{"risk_assessment", KindText, false, "Risk assessment"},
 	},
 	PsychotherapyNote: {
-		{"process_notes", KindText, true},
+		{"process_notes", KindText, true, "Process notes"},
 	},
 	Evaluation: {
-		{"date_of_service", KindDate, true},
-		{"summary", KindText, true},
-		{"instruments", KindText, false},
+		{"date_of_service", KindDate, true, "Date of service"},
+		{"summary", KindText, true, "Summary"},
+		{"instruments", KindText, false, "Instruments used"},
 	},
 	SUDRecord: {
-		{"date_of_service", KindDate, true},
-		{"note", KindText, true},
-		{"diagnosis_codes", KindDiagnosisCodes, false},
+		{"date_of_service", KindDate, true, "Date of service"},
+		{"note", KindText, true, "Note"},
+		{"diagnosis_codes", KindDiagnosisCodes, false, "Diagnoses (ICD-10-CM)"},
 	},
 }
 

@@ -99,3 +99,17 @@ func TestValidateFieldsReportsAllProblems(t *testing.T) {
 		}
 	}
 }
+
+// Every field has a label for people: a copy never shows a key where a heading belongs.
+func TestEveryFieldHasALabel(t *testing.T) {
+	for category, specs := range recordvault.Schemas {
+		for _, spec := range specs {
+			if spec.Label == "" || recordvault.FieldLabel(category, spec.Name) != spec.Label {
+				t.Errorf("%s.%s has no label", category, spec.Name)
+			}
+		}
+	}
+	if got := recordvault.FieldLabel(recordvault.ProgressNote, "no_such_field"); got != "no_such_field" {
+		t.Errorf("an unknown field's label: %q", got)
+	}
+}

@@ -37,20 +37,26 @@ type TokenView struct {
 // ReleasedCopy is what a recipient downloads: the released fields of one document, what the
 // release was, and the notices that go with it.
 type ReleasedCopy struct {
-	Release       string                     `json:"release"`
-	Clinic        string                     `json:"clinic"`
-	Recipient     RecipientInput             `json:"recipient"`
-	Basis         policy.Basis               `json:"basis"`
-	Citation      string                     `json:"citation"`
-	Purpose       string                     `json:"purpose"`
-	Released      time.Time                  `json:"released"`
+	Release   string         `json:"release"`
+	Clinic    string         `json:"clinic"`
+	Recipient RecipientInput `json:"recipient"`
+	Basis     policy.Basis   `json:"basis"`
+	Citation  string         `json:"citation"`
+	Purpose   string         `json:"purpose"`
+	Released  time.Time      `json:"released"`
+	// Client is who the document is about, so that whoever holds the copy can tell.
+	Client        CopyPerson                 `json:"client"`
 	Document      string                     `json:"document"`
 	Category      recordvault.Category       `json:"category"`
 	DateOfService string                     `json:"date_of_service"`
+	Author        CopyAuthor                 `json:"author"`
+	Signed        time.Time                  `json:"signed"` // when its author signed it (it never changed since)
 	Fields        map[string]json.RawMessage `json:"fields"`
-	Addenda       []AddendumView             `json:"addenda"`
-	Amendments    []*recordvault.Amendment   `json:"amendments"`
-	Notices       []string                   `json:"notices"`
+	// Labels name the released fields for people, beside their keys in Fields.
+	Labels     map[string]string        `json:"labels"`
+	Addenda    []AddendumView           `json:"addenda"`
+	Amendments []*recordvault.Amendment `json:"amendments"`
+	Notices    []string                 `json:"notices"`
 	// Security are the copy's security labels (HL7 DS4P; FHIR meta.security codings), for
 	// receiving systems that keep copies by them.
 	Security []policy.Label `json:"security"`
@@ -62,6 +68,19 @@ type ReleasedCopy struct {
 	doc      *records.Document
 	release  *ReleaseView
 	claims   *tokens.Claims // of the token redeemed, for the audit of the copy's delivery
+}
+
+// CopyPerson names the client a copy is about.
+type CopyPerson struct {
+	Name        string `json:"name"`
+	DateOfBirth string `json:"date_of_birth"`
+}
+
+// CopyAuthor is who wrote and signed a copy's document: their login's subject, and their
+// name on the clinic's roster (absent for someone no longer on it).
+type CopyAuthor struct {
+	Subject string `json:"subject"`
+	Name    string `json:"name,omitempty"`
 }
 
 // Withheld is what a copy leaves out: the document's other fields, and the addenda and
@@ -447,6 +466,28 @@ func (s *Service) isStaffRecipient(ctx context.Context, c access.Caller, r *Rele
 
 // releasedCopy decrypts the released fields of doc, with its addenda and amendment requests,
 // which travel with it.
+// copyPeople finds whom a copy of doc, released by r, names: the client (their identity
+// decrypted, one Vault call) and the document's author (by the roster).
+func (s *Service) copyPeople(ctx context.Context, doc *records.Document, r *ReleaseView) (CopyPerson, CopyAuthor, error) {
+	author := CopyAuthor{Subject: doc.Author}
+	cl, err := s.clinic.LoadClient(ctx, doc.Clinic, r.Client)
+	if err != nil {
+		return CopyPerson{}, author, err
+	}
+	id, err := s.clinic.Identity(ctx, cl)
+	if err != nil {
+		return CopyPerson{}, author, err
+	}
+	roster, err := s.clinic.Clinicians(ctx, doc.Clinic)
+	if err != nil {
+		return CopyPerson{}, author, err
+	}
+	if i := slices.IndexFunc(roster, func(c recordvault.Clinician) bool { return c.Subject == doc.Author }); i >= 0 {
+		author.Name = roster[i].Name
+	}
+	return CopyPerson{Name: id.FullName, DateOfBirth: id.DateOfBirth}, author, nil
+}
+
 func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *ReleaseView, claims *tokens.Claims) (*ReleasedCopy, error) {
 	fields, err := s.records.Read(ctx, doc, r.Decision.Fields)
 	if err != nil {
@@ -457,11 +498,17 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 		Fields: make(map[string]json.RawMessage, len(fields)), Addenda: []AddendumView{}, Amendments: []*recordvault.Amendment{},
 		Notices: policy.Notices(r.Decision), Attachments: []AttachmentView{}, doc: doc, release: r, claims: claims}
 	out.Security = policy.Labels(doc.Category, r.Decision.Part2Notice)
+	out.Labels = make(map[string]string, len(fields))
 	for name, value := range fields {
 		if out.Fields[name], err = recordvault.FieldJSON(doc.Category, name, value); err != nil {
 			return nil, err
 		}
+		out.Labels[name] = recordvault.FieldLabel(doc.Category, name)
 	}
+	if out.Client, out.Author, err = s.copyPeople(ctx, doc, r); err != nil {
+		return nil, err
+	}
+	out.Signed = doc.Updated
 	addenda, amendments, err := s.children(ctx, doc)
 	if err != nil {
 		return nil, err

@@ -12,11 +12,13 @@ import (
 	"github.com/recordvault/recordvault/policy"
 )
 
-// ReleasedCopyPDF writes what a release discloses as PDF: a cover sheet (release, recipient,
-// legal basis and its citation, purpose, date, releasing clinic, and the redisclosure notice
-// that goes with it), then the released fields in their schema's order, the record's addenda,
+// ReleasedCopyPDF writes what a release discloses as PDF: a cover sheet (the client by name and
+// date of birth, the document with its author and signing time, release, recipient, legal basis
+// and its citation, purpose, date, releasing clinic, and the redisclosure notice that goes
+// with it), then the released fields under their labels in their schema's order, the record's addenda,
 // and its amendment requests with whatever followed each (45 CFR 164.526(d)(4): they travel
-// with the record). Every page carries a watermark naming the recipient and the release.
+// with the record). Every page carries a watermark naming the recipient and the release, and
+// "Page N of M".
 func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 	recipient := c.Recipient.Name
 	if recipient == "" {
@@ -34,11 +36,13 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 	gap := func(points float64) func() error { return func() error { p.space(points); return nil } }
 	steps := []func() error{
 		para("bold", 16, "Released copy"),
+		para("regular", 10, fmt.Sprintf("Client: %s, born %s.", c.Client.Name, c.Client.DateOfBirth)),
+		para("regular", 10, fmt.Sprintf("Document: %s of %s, written and signed by %s on %s (document %s).", strings.ReplaceAll(string(c.Category), "_", " "),
+			c.DateOfService, author(c.Author), c.Signed.UTC().Format("2006-01-02 15:04 MST"), c.Document)),
 		para("regular", 10, "Release "+c.Release+", released "+c.Released.UTC().Format(time.DateOnly)+" by clinic "+c.Clinic+"."),
 		para("regular", 10, fmt.Sprintf("Recipient: %s (%s, %s).", recipient, c.Recipient.Kind, c.Recipient.ID)),
 		para("regular", 10, fmt.Sprintf("Legal basis: %s (%s).", c.Basis, c.Citation)),
 		para("regular", 10, "Purpose: "+c.Purpose),
-		para("regular", 10, fmt.Sprintf("Document: %s %s of %s.", strings.ReplaceAll(string(c.Category), "_", " "), c.Document, c.DateOfService)),
 		para("regular", 10, "Security labels: "+labels(c.Security)+"."),
 	}
 	if w := withheld(c.Withheld); w != "" {
@@ -54,7 +58,7 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 	steps = append(steps, func() error { return p.newPage() }, para("bold", 13, "Released fields"))
 	for _, spec := range recordvault.Schemas[c.Category] {
 		if raw, ok := c.Fields[spec.Name]; ok {
-			steps = append(steps, gap(6), para("bold", 10, spec.Name), para("regular", 10, fieldText(raw)))
+			steps = append(steps, gap(6), para("bold", 10, spec.Label), para("regular", 10, fieldText(raw)))
 		}
 	}
 	if len(c.Addenda) > 0 {
@@ -89,8 +93,16 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 			return fmt.Errorf("render: released copy: %w", err)
 		}
 	}
-	_, err = p.pdf.WriteTo(w)
-	return err
+	return p.finish(w)
+}
+
+// author names a document's author as a reader can tell them: their name on the roster, and
+// their login.
+func author(a app.CopyAuthor) string {
+	if a.Name == "" {
+		return a.Subject
+	}
+	return fmt.Sprintf("%s (%s)", a.Name, a.Subject)
 }
 
 // fieldText is a field's value as text: a string as it is, a list of codes joined.

@@ -24,6 +24,7 @@ type page struct {
 	y         float64
 	footer    string
 	watermark string
+	pages     int // pages begun; each footer has a place for "Page N of M", filled by finish
 }
 
 const (
@@ -54,6 +55,11 @@ func (p *page) newPage() error {
 	}
 	p.pdf.SetXY(margin, bottom+24)
 	if err := p.pdf.Cell(nil, p.footer); err != nil {
+		return err
+	}
+	p.pages++
+	p.pdf.SetXY(margin+width-pageNumberWidth, bottom+36)
+	if err := p.pdf.PlaceHolderText(pageNumber(p.pages), pageNumberWidth); err != nil {
 		return err
 	}
 	if p.watermark != "" {
@@ -110,6 +116,22 @@ func (p *page) text(font string, size float64, s string) error {
 }
 
 func (p *page) space(points float64) { p.y += points }
+
+// pageNumberWidth is the room of "Page N of M" at the foot of a page, right-aligned.
+const pageNumberWidth = 90.0
+
+func pageNumber(n int) string { return fmt.Sprintf("page-%d", n) }
+
+// finish numbers the pages, "Page N of M", now that M is known, and writes the document to w.
+func (p *page) finish(w io.Writer) error {
+	for n := 1; n <= p.pages; n++ {
+		if err := p.pdf.FillInPlaceHoldText(pageNumber(n), fmt.Sprintf("Page %d of %d", n, p.pages), gopdf.Right); err != nil {
+			return fmt.Errorf("render: page numbers: %w", err)
+		}
+	}
+	_, err := p.pdf.WriteTo(w)
+	return err
+}
 
 // downloads lists the days a released copy was downloaded.
 func downloads(at []time.Time) string {
@@ -183,6 +205,5 @@ func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Tim
 			return fmt.Errorf("render: accounting: %w", err)
 		}
 	}
-	_, err = p.pdf.WriteTo(w)
-	return err
+	return p.finish(w)
 }

@@ -85,6 +85,8 @@ func TestReleasedCopyPDF(t *testing.T) {
 	c := &app.ReleasedCopy{Release: "rel1", Clinic: "democlinic", Basis: policy.ByAuthorization, Citation: "45 CFR 164.508(a)(1)",
 		Recipient: app.RecipientInput{Kind: policy.ToAttorney, ID: "smith-law", Name: "Smith Law LLP"}, Purpose: "custody proceeding",
 		Released: now, Document: "doc1", Category: recordvault.SUDRecord, DateOfService: "2026-06-01",
+		Client: app.CopyPerson{Name: "José Álvarez", DateOfBirth: "2011-03-04"}, Author: app.CopyAuthor{Subject: "dr-lee", Name: "Dr. Ana Lee"},
+		Signed:  time.Date(2026, 6, 1, 15, 4, 0, 0, time.UTC),
 		Fields:  map[string]json.RawMessage{"date_of_service": json.RawMessage(`"2026-06-01"`), "note": json.RawMessage(strconv.Quote(long)), "diagnosis_codes": json.RawMessage(`["F10.20"]`)},
 		Addenda: []app.AddendumView{{ID: "a1", Author: "dr-lee", Created: now, Text: "Corrected the session length."}},
 		Amendments: []*recordvault.Amendment{{ID: "m1", Status: recordvault.StatusDenied,
@@ -101,7 +103,8 @@ func TestReleasedCopyPDF(t *testing.T) {
 		t.Fatalf("%d pages, want a cover sheet and several pages of content", len(pages))
 	}
 	cover := pages[0]
-	for _, want := range []string{"Released copy", "Release rel1", "democlinic", "Recipient: Smith Law LLP (attorney, smith-law)",
+	for _, want := range []string{"Released copy", "Client: José Álvarez, born 2011-03-04.",
+		"written and signed by Dr. Ana Lee (dr-lee) on 2026-06-01 15:04", "Release rel1", "democlinic", "Recipient: Smith Law LLP (attorney, smith-law)",
 		"Legal basis: authorization (45 CFR 164.508(a)(1))", "Purpose: custody proceeding", "42 CFR part 2", "42 CFR 2.31",
 		"Security labels: R (restricted), SUD (substance use disorder information sensitivity)", "NORDSCLCD (no redisclosure without"} {
 		if !strings.Contains(cover, want) {
@@ -118,6 +121,20 @@ func TestReleasedCopyPDF(t *testing.T) {
 	for i, p := range pages {
 		if strings.Count(p, "Released to Smith Law LLP - release rel1") < 2 {
 			t.Errorf("page %d lacks its watermark or footer: %.200q", i+1, p)
+		}
+		if want := fmt.Sprintf("Page %d of %d", i+1, len(pages)); !strings.Contains(p, want) {
+			t.Errorf("page %d lacks %q", i+1, want)
+		}
+	}
+	// Fields under their labels, not their keys.
+	for _, want := range []string{"Date of service", "Diagnoses (ICD-10-CM)", "Note"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the copy lacks the label %q", want)
+		}
+	}
+	for _, key := range []string{"date_of_service", "diagnosis_codes"} {
+		if strings.Contains(all, key) {
+			t.Errorf("the copy shows the key %q to people", key)
 		}
 	}
 }

@@ -1096,16 +1096,31 @@ type ReleasedCopy struct {
 	Amendments *[]Amendment `json:"amendments,omitempty"`
 
 	// Attachments Released with the whole document only; their bytes come in the ZIP bundle.
-	Attachments   *[]Attachment       `json:"attachments,omitempty"`
-	Basis         *string             `json:"basis,omitempty"`
-	Category      *string             `json:"category,omitempty"`
-	Citation      *string             `json:"citation,omitempty"`
+	Attachments *[]Attachment `json:"attachments,omitempty"`
+
+	// Author Who wrote and signed the document; name as on the clinic's roster (absent for someone no longer on it).
+	Author *struct {
+		Name    *string `json:"name,omitempty"`
+		Subject *string `json:"subject,omitempty"`
+	} `json:"author,omitempty"`
+	Basis    *string `json:"basis,omitempty"`
+	Category *string `json:"category,omitempty"`
+	Citation *string `json:"citation,omitempty"`
+
+	// Client Who the document is about.
+	Client *struct {
+		DateOfBirth *openapi_types.Date `json:"date_of_birth,omitempty"`
+		Name        *string             `json:"name,omitempty"`
+	} `json:"client,omitempty"`
 	Clinic        *string             `json:"clinic,omitempty"`
 	DateOfService *openapi_types.Date `json:"date_of_service,omitempty"`
 	Document      *string             `json:"document,omitempty"`
 
 	// Fields Only the released fields.
 	Fields *map[string]interface{} `json:"fields,omitempty"`
+
+	// Labels Each released field's label for people, by its key in fields.
+	Labels *map[string]string `json:"labels,omitempty"`
 
 	// Notices 42 CFR 2.32 for SUD records; a redisclosure caution otherwise.
 	Notices   *[]string               `json:"notices,omitempty"`
@@ -1120,6 +1135,9 @@ type ReleasedCopy struct {
 		Display *string `json:"display,omitempty"`
 		System  *string `json:"system,omitempty"`
 	} `json:"security,omitempty"`
+
+	// Signed When its author signed it; it never changed since.
+	Signed *time.Time `json:"signed,omitempty"`
 
 	// Withheld What the copy leaves out, never its content: the document's other fields, the addenda and amendment requests that concern none of the fields released, and attached documents of a copy that names its fields.
 	Withheld *struct {
