@@ -53,10 +53,12 @@ type ReleasedCopy struct {
 	Signed        time.Time                  `json:"signed"` // when its author signed it (it never changed since)
 	Fields        map[string]json.RawMessage `json:"fields"`
 	// Labels name the released fields for people, beside their keys in Fields.
-	Labels     map[string]string        `json:"labels"`
-	Addenda    []AddendumView           `json:"addenda"`
-	Amendments []*recordvault.Amendment `json:"amendments"`
-	Notices    []string                 `json:"notices"`
+	Labels map[string]string `json:"labels"`
+	// DiagnosisTitles are the ICD-10-CM titles of the released diagnosis codes, where known.
+	DiagnosisTitles map[string]string        `json:"diagnosis_titles,omitempty"`
+	Addenda         []AddendumView           `json:"addenda"`
+	Amendments      []*recordvault.Amendment `json:"amendments"`
+	Notices         []string                 `json:"notices"`
 	// Security are the copy's security labels (HL7 DS4P; FHIR meta.security codings), for
 	// receiving systems that keep copies by them.
 	Security []policy.Label `json:"security"`
@@ -504,6 +506,17 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 			return nil, err
 		}
 		out.Labels[name] = recordvault.FieldLabel(doc.Category, name)
+		var codes []string
+		if json.Unmarshal(out.Fields[name], &codes) == nil {
+			for _, code := range codes {
+				if title, ok := recordvault.DiagnosisTitle(code); ok {
+					if out.DiagnosisTitles == nil {
+						out.DiagnosisTitles = map[string]string{}
+					}
+					out.DiagnosisTitles[code] = title
+				}
+			}
+		}
 	}
 	if out.Client, out.Author, err = s.copyPeople(ctx, doc, r); err != nil {
 		return nil, err

@@ -124,6 +124,13 @@ func TestSDKAgainstTheStack(t *testing.T) {
 	if err != nil || copy.HTTPResponse.StatusCode != http.StatusOK || !bytes.Contains(copy.Body, []byte(note)) {
 		t.Fatalf("download: %v, %s", err, copy.Body)
 	}
+	// A copy people can read: who it is about, who wrote and signed it, labels and titles.
+	for _, want := range []string{`"client":{"name":"Ana Example","date_of_birth":"1990-04-01"}`, `"author":{"subject":"dr-lee"`,
+		`"date_of_service":"Date of service"`, `"diagnosis_titles":{"F41.1":"Generalized anxiety disorder"}`, `"signed":"`} {
+		if !bytes.Contains(copy.Body, []byte(want)) {
+			t.Errorf("the JSON copy lacks %s: %s", want, copy.Body)
+		}
+	}
 	if _, err := ana.DownloadWithResponse(ctx, nil, sdk.DownloadJSONRequestBody{Token: *token.JSON201.Token, Format: &format}); !errors.Is(err, sdk.ErrUnauthorized) {
 		t.Errorf("the token again: %v, want sdk.ErrUnauthorized (a link is used once)", err)
 	}

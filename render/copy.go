@@ -58,7 +58,11 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 	steps = append(steps, func() error { return p.newPage() }, para("bold", 13, "Released fields"))
 	for _, spec := range recordvault.Schemas[c.Category] {
 		if raw, ok := c.Fields[spec.Name]; ok {
-			steps = append(steps, gap(6), para("bold", 10, spec.Label), para("regular", 10, fieldText(raw)))
+			text := fieldText(raw)
+			if spec.Kind == recordvault.KindDiagnosisCodes {
+				text = diagnoses(raw)
+			}
+			steps = append(steps, gap(6), para("bold", 10, spec.Label), para("regular", 10, text))
 		}
 	}
 	if len(c.Addenda) > 0 {
@@ -116,6 +120,21 @@ func fieldText(raw json.RawMessage) string {
 		return strings.Join(list, ", ")
 	}
 	return string(raw)
+}
+
+// diagnoses lists ICD-10-CM codes with their titles where recordvault.DiagnosisTitle knows
+// them, one after another.
+func diagnoses(raw json.RawMessage) string {
+	var codes []string
+	if json.Unmarshal(raw, &codes) != nil {
+		return string(raw)
+	}
+	for i, code := range codes {
+		if title, ok := recordvault.DiagnosisTitle(code); ok {
+			codes[i] = code + " " + title
+		}
+	}
+	return strings.Join(codes, "; ")
 }
 
 // labels lists security labels as code (meaning).

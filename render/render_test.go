@@ -112,7 +112,7 @@ func TestReleasedCopyPDF(t *testing.T) {
 		}
 	}
 	all := strings.Join(pages, "")
-	for _, want := range []string{"F10.20", "Corrected the session length.", "Requested change: Remove the cravings.",
+	for _, want := range []string{"F10.20 Alcohol dependence, uncomplicated", "Corrected the session length.", "Requested change: Remove the cravings.",
 		"Denied (accurate_and_complete): Accurate.", "Statement of disagreement: I disagree with the note."} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the copy lacks %q", want)

@@ -1114,7 +1114,10 @@ type ReleasedCopy struct {
 	} `json:"client,omitempty"`
 	Clinic        *string             `json:"clinic,omitempty"`
 	DateOfService *openapi_types.Date `json:"date_of_service,omitempty"`
-	Document      *string             `json:"document,omitempty"`
+
+	// DiagnosisTitles The ICD-10-CM titles of the released diagnosis codes, where known.
+	DiagnosisTitles *map[string]string `json:"diagnosis_titles,omitempty"`
+	Document        *string            `json:"document,omitempty"`
 
 	// Fields Only the released fields.
 	Fields *map[string]interface{} `json:"fields,omitempty"`
