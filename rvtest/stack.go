@@ -163,6 +163,7 @@ type mintedTokens struct {
 }
 
 func (m *mintedTokens) Token() (*oauth2.Token, error) {
+	// oauth2.TokenSource passes no context: the mint is bounded here instead.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	tok, err := m.s.Token(ctx, m.user)
