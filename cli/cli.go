@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,14 +110,11 @@ func exitCode(err error) int {
 	return ExitFailure
 }
 
-// isNetwork reports whether err is the service not answering at all.
+// isNetwork reports whether err is the service not answering at all: the HTTP client's
+// *url.Error, whatever the network said.
 func isNetwork(err error) bool {
-	var apiErr *sdk.Error
-	if errors.As(err, &apiErr) {
-		return false
-	}
-	var netErr interface{ Timeout() bool }
-	return errors.As(err, &netErr) || strings.Contains(err.Error(), "connection refused")
+	var urlErr *url.Error
+	return errors.As(err, &urlErr)
 }
 
 // args checks a command's positional arguments and its required flags (requireFlags), as a

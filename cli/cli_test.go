@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,8 +31,8 @@ func TestExitCodes(t *testing.T) {
 		&sdk.Error{Status: 500, Code: "internal"}:     ExitFailure,
 		usagef("--born: a date"):                      ExitUsage,
 		fmt.Errorf("wrapped: %w", usagef("x")):        ExitUsage,
-		errors.New("dial tcp: connection refused"):    ExitUnavailable,
-		errors.New("open x.pdf: no such file"):        ExitFailure,
+		&url.Error{Op: "Get", URL: "http://127.0.0.1:1/v1/me", Err: errors.New("dial tcp: connection refused")}: ExitUnavailable,
+		errors.New("open x.pdf: no such file"): ExitFailure,
 	} {
 		if got := exitCode(err); got != want {
 			t.Errorf("%v: exit %d, want %d", err, got, want)
