@@ -164,6 +164,33 @@ func TestJurisdictionSetting(t *testing.T) {
 	}
 }
 
+// Only an admin names the clinic and says how it is reached; its copies then carry both, and
+// anyone of the clinic reads them in its settings. The clinic's other settings stay.
+func TestClinicProfileSetting(t *testing.T) {
+	e := apptest.New(t, "")
+	if _, err := e.Service.SetClinicProfile(ctx, e.Caller("dr-lee", clinical...), "Lakeside Counseling", ""); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Fatalf("a clinician setting it: %v", err)
+	}
+	for _, bad := range []string{"", "   ", strings.Repeat("n", 201), "\xff"} {
+		if _, err := e.Service.SetClinicProfile(ctx, e.Caller("admin", admin...), bad, ""); recordvault.ErrorCode(err) != recordvault.EINVALID {
+			t.Errorf("name %q: %v", bad, err)
+		}
+	}
+	if _, err := e.Service.SetJurisdiction(ctx, e.Caller("admin", admin...), "US-IL"); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.Service.SetClinicProfile(ctx, e.Caller("admin", admin...), " Lakeside Counseling ", "1 Lake St; 555-0100")
+	if err != nil || v.Name != "Lakeside Counseling" || v.Contact != "1 Lake St; 555-0100" || v.Jurisdiction != "US-IL" {
+		t.Fatalf("set: %v %+v", err, v)
+	}
+	if got, err := e.Service.GetClinic(ctx, e.Caller("dr-lee", clinical...)); err != nil || got.Name != "Lakeside Counseling" {
+		t.Fatalf("read by a clinician: %v %+v", err, got)
+	}
+	if !strings.Contains(e.AuditLog(), `"action":"set_clinic_profile"`) {
+		t.Error("the change is not audited")
+	}
+}
+
 // lastCode is the one-time code of the last message the service sent.
 func lastCode(t *testing.T, e *apptest.Env) string {
 	t.Helper()

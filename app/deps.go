@@ -49,6 +49,7 @@ type People interface {
 	RemoveClinician(ctx context.Context, clinic, subject string) error
 	State(ctx context.Context, clinic string) (*clinic.Staff, error)
 	SetJurisdiction(ctx context.Context, clinic, jurisdiction string) error
+	SetProfile(ctx context.Context, clinic, name, contact string) error
 	// Witness and UseRevisionLog join clinic state to the audit trail (clinic.RevisionLog).
 	Witness(clinic, client string, revision uint64)
 	UseRevisionLog(log clinic.RevisionLog)

@@ -11,6 +11,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/audit/ledger"
+	"github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/notify"
 	"github.com/recordvault/recordvault/otp"
@@ -37,13 +38,17 @@ type TokenView struct {
 // ReleasedCopy is what a recipient downloads: the released fields of one document, what the
 // release was, and the notices that go with it.
 type ReleasedCopy struct {
-	Release   string         `json:"release"`
-	Clinic    string         `json:"clinic"`
-	Recipient RecipientInput `json:"recipient"`
-	Basis     policy.Basis   `json:"basis"`
-	Citation  string         `json:"citation"`
-	Purpose   string         `json:"purpose"`
-	Released  time.Time      `json:"released"`
+	Release string `json:"release"`
+	Clinic  string `json:"clinic"`
+	// ClinicName and ClinicContact are how the releasing clinic names itself and is reached
+	// (its settings); "" until an admin sets them.
+	ClinicName    string         `json:"clinic_name,omitempty"`
+	ClinicContact string         `json:"clinic_contact,omitempty"`
+	Recipient     RecipientInput `json:"recipient"`
+	Basis         policy.Basis   `json:"basis"`
+	Citation      string         `json:"citation"`
+	Purpose       string         `json:"purpose"`
+	Released      time.Time      `json:"released"`
 	// Client is who the document is about, so that whoever holds the copy can tell.
 	Client        CopyPerson                 `json:"client"`
 	Document      string                     `json:"document"`
@@ -469,25 +474,26 @@ func (s *Service) isStaffRecipient(ctx context.Context, c access.Caller, r *Rele
 // releasedCopy decrypts the released fields of doc, with its addenda and amendment requests,
 // which travel with it.
 // copyPeople finds whom a copy of doc, released by r, names: the client (their identity
-// decrypted, one Vault call) and the document's author (by the roster).
-func (s *Service) copyPeople(ctx context.Context, doc *records.Document, r *ReleaseView) (CopyPerson, CopyAuthor, error) {
+// decrypted, one Vault call), the document's author (by the roster), and the clinic (its
+// name and contact, with the roster in the clinic's state).
+func (s *Service) copyPeople(ctx context.Context, doc *records.Document, r *ReleaseView) (CopyPerson, CopyAuthor, *clinic.Staff, error) {
 	author := CopyAuthor{Subject: doc.Author}
 	cl, err := s.clinic.LoadClient(ctx, doc.Clinic, r.Client)
 	if err != nil {
-		return CopyPerson{}, author, err
+		return CopyPerson{}, author, nil, err
 	}
 	id, err := s.clinic.Identity(ctx, cl)
 	if err != nil {
-		return CopyPerson{}, author, err
+		return CopyPerson{}, author, nil, err
 	}
-	roster, err := s.clinic.Clinicians(ctx, doc.Clinic)
+	st, err := s.clinic.State(ctx, doc.Clinic)
 	if err != nil {
-		return CopyPerson{}, author, err
+		return CopyPerson{}, author, nil, err
 	}
-	if i := slices.IndexFunc(roster, func(c recordvault.Clinician) bool { return c.Subject == doc.Author }); i >= 0 {
-		author.Name = roster[i].Name
+	if i := slices.IndexFunc(st.Clinicians, func(c recordvault.Clinician) bool { return c.Subject == doc.Author }); i >= 0 {
+		author.Name = st.Clinicians[i].Name
 	}
-	return CopyPerson{Name: id.FullName, DateOfBirth: id.DateOfBirth}, author, nil
+	return CopyPerson{Name: id.FullName, DateOfBirth: id.DateOfBirth}, author, st, nil
 }
 
 func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *ReleaseView, claims *tokens.Claims) (*ReleasedCopy, error) {
@@ -518,9 +524,11 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 			}
 		}
 	}
-	if out.Client, out.Author, err = s.copyPeople(ctx, doc, r); err != nil {
+	var st *clinic.Staff
+	if out.Client, out.Author, st, err = s.copyPeople(ctx, doc, r); err != nil {
 		return nil, err
 	}
+	out.ClinicName, out.ClinicContact = st.Name, st.Contact
 	out.Signed = doc.Updated
 	addenda, amendments, err := s.children(ctx, doc)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
@@ -20,7 +22,11 @@ import (
 
 // ClinicView is a clinic's settings as its callers see them.
 type ClinicView struct {
-	Clinic       string `json:"clinic"`
+	Clinic string `json:"clinic"`
+	// Name and Contact are how the clinic names itself and is reached on its copies; "" until
+	// an admin sets them.
+	Name         string `json:"name"`
+	Contact      string `json:"contact"`
 	Jurisdiction string `json:"jurisdiction"`
 	// Default: no admin has set the jurisdiction; the deployment's default applies.
 	Default bool `json:"jurisdiction_is_default"`
@@ -72,13 +78,29 @@ func (s *Service) SetJurisdiction(ctx context.Context, c access.Caller, jurisdic
 	return s.clinicView(ctx, c)
 }
 
+// SetClinicProfile sets how the caller's clinic names itself and is reached (address,
+// telephone), printed on the copies it releases: clinic admins only, audited.
+func (s *Service) SetClinicProfile(ctx context.Context, c access.Caller, name, contact string) (*ClinicView, error) {
+	name, contact = strings.TrimSpace(name), strings.TrimSpace(contact)
+	if name == "" || len(name) > clinic.MaxClinicName || len(contact) > clinic.MaxClinicContact || !utf8.ValidString(name+contact) {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "name: required, at most %d bytes; contact: at most %d bytes", clinic.MaxClinicName, clinic.MaxClinicContact)
+	}
+	if err := s.decide(ctx, c, "set_clinic_profile", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
+		return nil, err
+	}
+	if err := s.clinic.SetProfile(ctx, c.Clinic, name, contact); err != nil {
+		return nil, s.auditTampering(ctx, c, "", err)
+	}
+	return s.clinicView(ctx, c)
+}
+
 func (s *Service) clinicView(ctx context.Context, c access.Caller) (*ClinicView, error) {
 	st, err := s.clinicState(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	j, dflt := s.jurisdictionIn(st)
-	return &ClinicView{Clinic: c.Clinic, Jurisdiction: j, Default: dflt, Jurisdictions: jurisdictions()}, nil
+	return &ClinicView{Clinic: c.Clinic, Name: st.Name, Contact: st.Contact, Jurisdiction: j, Default: dflt, Jurisdictions: jurisdictions()}, nil
 }
 
 func jurisdictions() []string { return slices.Sorted(maps.Keys(policy.Jurisdictions)) }

@@ -51,6 +51,10 @@ type Staff struct {
 	// policy.Jurisdictions); empty until a clinic admin sets it. It rides with the roster so
 	// that the same tag and revision keep it from being forged or rolled back.
 	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Name and Contact are how the clinic names itself and is reached (address, telephone),
+	// on the copies it releases; empty until a clinic admin sets them.
+	Name    string `json:"name,omitempty"`
+	Contact string `json:"contact,omitempty"`
 	Revision     uint64 `json:"revision,omitempty"` // one more at each change
 	Tag          string `json:"tag"`                // authenticates the roster (see Digest)
 }
@@ -70,6 +74,9 @@ const (
 	MaxCareTeam = 64
 	// MaxStaff bounds a clinic's roster.
 	MaxStaff = 10000
+	// MaxClinicName and MaxClinicContact bound the clinic's name and contact.
+	MaxClinicName    = 200
+	MaxClinicContact = 500
 )
 
 var (
@@ -132,7 +139,8 @@ func (p *Profile) check() error {
 }
 
 func (st *Staff) check() error {
-	if st.Version != 1 || !recordvault.ValidID(st.Clinic) || len(st.Clinicians) > MaxStaff || !recordvault.ValidDigest(st.Tag) {
+	if st.Version != 1 || !recordvault.ValidID(st.Clinic) || len(st.Clinicians) > MaxStaff || !recordvault.ValidDigest(st.Tag) ||
+		len(st.Name) > MaxClinicName || len(st.Contact) > MaxClinicContact {
 		return errStaff
 	}
 	seen := make(map[string]bool, len(st.Clinicians))

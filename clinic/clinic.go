@@ -480,6 +480,12 @@ func (s *Service) SetJurisdiction(ctx context.Context, clinic, jurisdiction stri
 	return s.editStaff(ctx, clinic, func(st *Staff) { st.Jurisdiction = jurisdiction })
 }
 
+// SetProfile sets how the clinic names itself and is reached, for the copies it releases; the
+// caller checks the text.
+func (s *Service) SetProfile(ctx context.Context, clinic, name, contact string) error {
+	return s.editStaff(ctx, clinic, func(st *Staff) { st.Name, st.Contact = name, contact })
+}
+
 // editStaff applies edit to the clinic's state (roster and settings) and stores it, retrying
 // a few times when another writer got there first.
 func (s *Service) editStaff(ctx context.Context, clinic string, edit func(*Staff)) error {

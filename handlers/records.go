@@ -611,6 +611,24 @@ func handleGetClinic(logger *slog.Logger, svc *app.Service) http.Handler {
 	})
 }
 
+func handleSetClinicProfile(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Name    string `json:"name"`
+			Contact string `json:"contact"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		v, err := svc.SetClinicProfile(r.Context(), caller(r), body.Name, body.Contact)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
 func handleSetJurisdiction(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		var body struct {

@@ -27,6 +27,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/me", handleMe()).Methods(http.MethodGet)
 	v1.Handle("/clinic", handleGetClinic(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clinic/jurisdiction", handleSetJurisdiction(logger, svc)).Methods(http.MethodPut)
+	v1.Handle("/clinic/profile", handleSetClinicProfile(logger, svc)).Methods(http.MethodPut)
 
 	v1.Handle("/audit/verify", handleVerifyAuditTrail(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/audit/losses", handleAcknowledgeAuditLoss(logger, svc)).Methods(http.MethodPost)

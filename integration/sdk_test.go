@@ -104,6 +104,11 @@ func TestSDKAgainstTheStack(t *testing.T) {
 		t.Errorf("an unknown category: %v", err)
 	}
 
+	contact := "1 Lake St, Springfield; 555-0100"
+	if _, err := admin.SetClinicProfileWithResponse(ctx, sdk.SetClinicProfileJSONRequestBody{Name: "Lakeside Counseling", Contact: &contact}); err != nil {
+		t.Fatalf("the clinic's profile: %v", err)
+	}
+
 	// A note released to the client, downloaded by her own login.
 	note := e.signedNote(t, recordvault.ProgressNote, client)
 	if _, err := admin.LinkAccountWithResponse(ctx, client, sdk.LinkAccountJSONRequestBody{Subject: "client-ana"}); err != nil {
@@ -125,7 +130,8 @@ func TestSDKAgainstTheStack(t *testing.T) {
 		t.Fatalf("download: %v, %s", err, copy.Body)
 	}
 	// A copy people can read: who it is about, who wrote and signed it, labels and titles.
-	for _, want := range []string{`"client":{"name":"Ana Example","date_of_birth":"1990-04-01"}`, `"author":{"subject":"dr-lee"`,
+	for _, want := range []string{`"clinic_name":"Lakeside Counseling"`, `"clinic_contact":"1 Lake St, Springfield; 555-0100"`,
+		`"client":{"name":"Ana Example","date_of_birth":"1990-04-01"}`, `"author":{"subject":"dr-lee"`,
 		`"date_of_service":"Date of service"`, `"diagnosis_titles":{"F41.1":"Generalized anxiety disorder"}`, `"signed":"`} {
 		if !bytes.Contains(copy.Body, []byte(want)) {
 			t.Errorf("the JSON copy lacks %s: %s", want, copy.Body)

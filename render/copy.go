@@ -39,7 +39,7 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 		para("regular", 10, fmt.Sprintf("Client: %s, born %s.", c.Client.Name, c.Client.DateOfBirth)),
 		para("regular", 10, fmt.Sprintf("Document: %s of %s, written and signed by %s on %s (document %s).", strings.ReplaceAll(string(c.Category), "_", " "),
 			c.DateOfService, author(c.Author), c.Signed.UTC().Format("2006-01-02 15:04 MST"), c.Document)),
-		para("regular", 10, "Release "+c.Release+", released "+c.Released.UTC().Format(time.DateOnly)+" by clinic "+c.Clinic+"."),
+		para("regular", 10, "Release "+c.Release+", released "+c.Released.UTC().Format(time.DateOnly)+" by "+releasedBy(c)+"."),
 		para("regular", 10, fmt.Sprintf("Recipient: %s (%s, %s).", recipient, c.Recipient.Kind, c.Recipient.ID)),
 		para("regular", 10, fmt.Sprintf("Legal basis: %s (%s).", c.Basis, c.Citation)),
 		para("regular", 10, "Purpose: "+c.Purpose),
@@ -98,6 +98,17 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 		}
 	}
 	return p.finish(w)
+}
+
+// releasedBy names the releasing clinic: its name and contact when set, and its id.
+func releasedBy(c *app.ReleasedCopy) string {
+	switch {
+	case c.ClinicName == "":
+		return "clinic " + c.Clinic
+	case c.ClinicContact == "":
+		return fmt.Sprintf("%s (clinic %s)", c.ClinicName, c.Clinic)
+	}
+	return fmt.Sprintf("%s, %s (clinic %s)", c.ClinicName, c.ClinicContact, c.Clinic)
 }
 
 // author names a document's author as a reader can tell them: their name on the roster, and

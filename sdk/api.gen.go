@@ -802,12 +802,18 @@ type ClientView struct {
 
 // Clinic defines model for Clinic.
 type Clinic struct {
-	Clinic       *string `json:"clinic,omitempty"`
+	Clinic *string `json:"clinic,omitempty"`
+
+	// Contact How the clinic is reached (address, telephone); empty until an admin sets it.
+	Contact      *string `json:"contact,omitempty"`
 	Jurisdiction *string `json:"jurisdiction,omitempty"`
 
 	// JurisdictionIsDefault No admin has set it: the deployment's default (RECORDVAULT_JURISDICTION) applies.
 	JurisdictionIsDefault *bool     `json:"jurisdiction_is_default,omitempty"`
 	Jurisdictions         *[]string `json:"jurisdictions,omitempty"`
+
+	// Name How the clinic names itself on its copies; empty until an admin sets it.
+	Name *string `json:"name,omitempty"`
 }
 
 // Clinician defines model for Clinician.
@@ -1112,7 +1118,13 @@ type ReleasedCopy struct {
 		DateOfBirth *openapi_types.Date `json:"date_of_birth,omitempty"`
 		Name        *string             `json:"name,omitempty"`
 	} `json:"client,omitempty"`
-	Clinic        *string             `json:"clinic,omitempty"`
+	Clinic *string `json:"clinic,omitempty"`
+
+	// ClinicContact How to reach the releasing clinic, when an admin has set it.
+	ClinicContact *string `json:"clinic_contact,omitempty"`
+
+	// ClinicName The releasing clinic's name, when an admin has set it.
+	ClinicName    *string             `json:"clinic_name,omitempty"`
 	DateOfService *openapi_types.Date `json:"date_of_service,omitempty"`
 
 	// DiagnosisTitles The ICD-10-CM titles of the released diagnosis codes, where known.
@@ -1425,6 +1437,12 @@ type SetJurisdictionJSONBody struct {
 // SetJurisdictionJSONBodyJurisdiction defines parameters for SetJurisdiction.
 type SetJurisdictionJSONBodyJurisdiction string
 
+// SetClinicProfileJSONBody defines parameters for SetClinicProfile.
+type SetClinicProfileJSONBody struct {
+	Contact *string `json:"contact,omitempty"`
+	Name    string  `json:"name"`
+}
+
 // PutClinicianJSONBody defines parameters for PutClinician.
 type PutClinicianJSONBody struct {
 	// Licensed A licensed health care professional (reviews of denials).
@@ -1521,6 +1539,9 @@ type RevokeReleaseJSONRequestBody RevokeReleaseJSONBody
 
 // SetJurisdictionJSONRequestBody defines body for SetJurisdiction for application/json ContentType.
 type SetJurisdictionJSONRequestBody SetJurisdictionJSONBody
+
+// SetClinicProfileJSONRequestBody defines body for SetClinicProfile for application/json ContentType.
+type SetClinicProfileJSONRequestBody SetClinicProfileJSONBody
 
 // PutClinicianJSONRequestBody defines body for PutClinician for application/json ContentType.
 type PutClinicianJSONRequestBody PutClinicianJSONBody
@@ -2295,6 +2316,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /v1/clinic/jurisdiction (the `SetJurisdiction` operationId).
 	SetJurisdiction(ctx context.Context, body SetJurisdictionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetClinicProfileWithBody Set how the clinic names itself and is reached (address, telephone), printed on the copies it releases (clinic admins; audited).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/clinic/profile (the `SetClinicProfile` operationId).
+	SetClinicProfileWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetClinicProfile Set how the clinic names itself and is reached (address, telephone), printed on the copies it releases (clinic admins; audited).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/clinic/profile (the `SetClinicProfile` operationId).
+	SetClinicProfile(ctx context.Context, body SetClinicProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListClinicians The clinic's clinicians (clinic admins and clinicians).
 	//
@@ -3731,6 +3766,40 @@ func (c *Client) SetJurisdictionWithBody(ctx context.Context, contentType string
 // Corresponds with PUT /v1/clinic/jurisdiction (the `SetJurisdiction` operationId).
 func (c *Client) SetJurisdiction(ctx context.Context, body SetJurisdictionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetJurisdictionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetClinicProfileWithBody Set how the clinic names itself and is reached (address, telephone), printed on the copies it releases (clinic admins; audited).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/clinic/profile (the `SetClinicProfile` operationId).
+func (c *Client) SetClinicProfileWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetClinicProfileRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetClinicProfile Set how the clinic names itself and is reached (address, telephone), printed on the copies it releases (clinic admins; audited).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/clinic/profile (the `SetClinicProfile` operationId).
+func (c *Client) SetClinicProfile(ctx context.Context, body SetClinicProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetClinicProfileRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6405,6 +6474,46 @@ func NewSetJurisdictionRequestWithBody(server string, contentType string, body i
 	return req, nil
 }
 
+// NewSetClinicProfileRequest calls the generic SetClinicProfile builder with application/json body
+func NewSetClinicProfileRequest(server string, body SetClinicProfileJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetClinicProfileRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetClinicProfileRequestWithBody constructs an http.Request for the SetClinicProfile method, with any body, and a specified content type
+func NewSetClinicProfileRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clinic/profile")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListCliniciansRequest constructs an http.Request for the ListClinicians method
 func NewListCliniciansRequest(server string) (*http.Request, error) {
 	var err error
@@ -7230,6 +7339,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /v1/clinic/jurisdiction (the `SetJurisdiction` operationId).
 	SetJurisdictionWithResponse(ctx context.Context, body SetJurisdictionJSONRequestBody, reqEditors ...RequestEditorFn) (*SetJurisdictionResponse, error)
+
+	// SetClinicProfileWithBodyWithResponse Set how the clinic names itself and is reached (address, telephone), printed on the copies it releases (clinic admins; audited).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/clinic/profile (the `SetClinicProfile` operationId).
+	SetClinicProfileWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetClinicProfileResponse, error)
+
+	// SetClinicProfileWithResponse Set how the clinic names itself and is reached (address, telephone), printed on the copies it releases (clinic admins; audited).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/clinic/profile (the `SetClinicProfile` operationId).
+	SetClinicProfileWithResponse(ctx context.Context, body SetClinicProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*SetClinicProfileResponse, error)
 
 	// ListCliniciansWithResponse The clinic's clinicians (clinic admins and clinicians).
 	//
@@ -11276,6 +11399,75 @@ func (r SetJurisdictionResponse) ContentType() string {
 	return ""
 }
 
+// SetClinicProfileResponse401Headers the declared response headers of an HTTP 401 response for SetClinicProfile
+type SetClinicProfileResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SetClinicProfileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Clinic
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Invalid
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetClinicProfileResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetClinicProfileResponse) GetJSON200() *Clinic {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetClinicProfileResponse) GetApplicationproblemJSON400() *Invalid {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetClinicProfileResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetClinicProfileResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SetClinicProfileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetClinicProfileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetClinicProfileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetClinicProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListCliniciansResponse401Headers the declared response headers of an HTTP 401 response for ListClinicians
 type ListCliniciansResponse401Headers struct {
 	WWWAuthenticate *string
@@ -12716,6 +12908,32 @@ func (c *ClientWithResponses) SetJurisdictionWithResponse(ctx context.Context, b
 		return nil, err
 	}
 	return ParseSetJurisdictionResponse(rsp)
+}
+
+// SetClinicProfileWithBodyWithResponse Set how the clinic names itself and is reached (address, telephone), printed on the copies it releases (clinic admins; audited).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/clinic/profile (the `SetClinicProfile` operationId).
+func (c *ClientWithResponses) SetClinicProfileWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetClinicProfileResponse, error) {
+	rsp, err := c.SetClinicProfileWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetClinicProfileResponse(rsp)
+}
+
+// SetClinicProfileWithResponse Set how the clinic names itself and is reached (address, telephone), printed on the copies it releases (clinic admins; audited).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/clinic/profile (the `SetClinicProfile` operationId).
+func (c *ClientWithResponses) SetClinicProfileWithResponse(ctx context.Context, body SetClinicProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*SetClinicProfileResponse, error) {
+	rsp, err := c.SetClinicProfile(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetClinicProfileResponse(rsp)
 }
 
 // ListCliniciansWithResponse The clinic's clinicians (clinic admins and clinicians).
@@ -16224,6 +16442,66 @@ func ParseSetJurisdictionResponse(rsp *http.Response) (*SetJurisdictionResponse,
 	switch {
 	case rsp.StatusCode == 401:
 		var headers SetJurisdictionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetClinicProfileResponse parses an HTTP response from a SetClinicProfileWithResponse call
+func ParseSetClinicProfileResponse(rsp *http.Response) (*SetClinicProfileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetClinicProfileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Clinic
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetClinicProfileResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
