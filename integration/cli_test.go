@@ -136,6 +136,15 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("whoami: %q", got)
 	}
 
+	if got := admin.ok("clinic", "profile", "--name", "Lakeside Counseling", "--contact", "1 Lake St; 555-0100"); !strings.Contains(got, "Lakeside Counseling") {
+		t.Errorf("clinic profile: %q", got)
+	}
+	if got := lee.ok("clinic", "show"); !strings.Contains(got, "contact: 1 Lake St; 555-0100") {
+		t.Errorf("clinic show: %q", got)
+	}
+	if r := lee.run("clinic", "profile", "--name", "Mine now"); r.code != cli.ExitNotFound {
+		t.Errorf("a clinician naming the clinic: %+v", r)
+	}
 	client := admin.ok("clients", "add", "--name", "Jo Example", "--born", "1990-04-01", "--team", "dr-lee,dr-patel")
 	if found := admin.ok("clients", "find", "--name", "Jo Example", "--born", "1990-04-01"); found != client {
 		t.Errorf("clients find: %q, want %q", found, client)
