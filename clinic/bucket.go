@@ -53,10 +53,10 @@ type Staff struct {
 	Jurisdiction string `json:"jurisdiction,omitempty"`
 	// Name and Contact are how the clinic names itself and is reached (address, telephone),
 	// on the copies it releases; empty until a clinic admin sets them.
-	Name    string `json:"name,omitempty"`
-	Contact string `json:"contact,omitempty"`
-	Revision     uint64 `json:"revision,omitempty"` // one more at each change
-	Tag          string `json:"tag"`                // authenticates the roster (see Digest)
+	Name     string `json:"name,omitempty"`
+	Contact  string `json:"contact,omitempty"`
+	Revision uint64 `json:"revision,omitempty"` // one more at each change
+	Tag      string `json:"tag"`                // authenticates the roster (see Digest)
 }
 
 // clone is a copy of st that shares nothing a caller could change.
