@@ -397,7 +397,7 @@ func TestAPIDownloadPDF(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(pages) < 2 || !strings.Contains(pages[0], "Release "+c.release) || !strings.Contains(pages[0], "Legal basis: right_of_access (45 CFR 164.524(a)(1))") ||
+		if len(pages) < 2 || !strings.Contains(pages[0], "Release "+c.release) || !strings.Contains(pages[0], "Legal basis: the client's request for their own records") || !strings.Contains(pages[0], "164.524(a)(1)") ||
 			!strings.Contains(pages[0], c.notice) {
 			t.Fatalf("the cover sheet of %s: %q", c.release, pages[0])
 		}

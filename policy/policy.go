@@ -36,6 +36,27 @@ const (
 	AmendmentNotice Basis = "amendment_notice"
 )
 
+// basisLabels say each basis in plain words, for the people who read a copy or an accounting.
+var basisLabels = map[Basis]string{
+	RightOfAccess:              "the client's request for their own records (right of access)",
+	ByAuthorization:            "the client's written authorization",
+	PsychotherapyAuthorization: "the client's written authorization for psychotherapy notes",
+	CourtOrder:                 "a court order",
+	Subpoena:                   "a subpoena or other lawful process",
+	SeriousThreat:              "preventing or lessening a serious threat to health or safety",
+	AbuseReport:                "a report of abuse, neglect or domestic violence that the law requires",
+	Treatment:                  "treatment by another health care provider",
+	AmendmentNotice:            "notice of an amendment the client asked for",
+}
+
+// BasisLabel says b in plain words; b itself when it has none.
+func BasisLabel(b Basis) string {
+	if l, ok := basisLabels[b]; ok {
+		return l
+	}
+	return string(b)
+}
+
 // RecipientKind is who a release goes to.
 type RecipientKind string
 

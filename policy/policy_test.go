@@ -447,3 +447,12 @@ func TestNotices(t *testing.T) {
 		t.Errorf("another copy's notices: %q", n)
 	}
 }
+
+// Every basis reads in plain words on a copy and in an accounting.
+func TestEveryBasisHasALabel(t *testing.T) {
+	for _, b := range []Basis{RightOfAccess, ByAuthorization, PsychotherapyAuthorization, CourtOrder, Subpoena, SeriousThreat, AbuseReport, Treatment, AmendmentNotice} {
+		if BasisLabel(b) == string(b) || BasisLabel(b) == "" {
+			t.Errorf("%s has no label", b)
+		}
+	}
+}

@@ -41,7 +41,7 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 			c.DateOfService, author(c.Author), c.Signed.UTC().Format("2006-01-02 15:04 MST"), c.Document)),
 		para("regular", 10, "Release "+c.Release+", released "+c.Released.UTC().Format(time.DateOnly)+" by "+releasedBy(c)+"."),
 		para("regular", 10, fmt.Sprintf("Recipient: %s (%s, %s).", recipient, c.Recipient.Kind, c.Recipient.ID)),
-		para("regular", 10, fmt.Sprintf("Legal basis: %s (%s).", c.Basis, c.Citation)),
+		para("regular", 10, fmt.Sprintf("Legal basis: %s (%s).", policy.BasisLabel(c.Basis), c.Citation)),
 		para("regular", 10, "Purpose: "+c.Purpose),
 		para("regular", 10, "Security labels: "+labels(c.Security)+"."),
 	}

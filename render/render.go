@@ -15,6 +15,7 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/recordvault/recordvault/app"
+	"github.com/recordvault/recordvault/policy"
 )
 
 // page is a US Letter page with one-inch margins, written top to bottom. Every page carries
@@ -195,7 +196,7 @@ func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Tim
 			func() error { return p.text("regular", 10, "Disclosed: "+e.Description) },
 			func() error { return p.text("regular", 10, "Purpose: "+e.Purpose) },
 			func() error {
-				return p.text("regular", 10, fmt.Sprintf("Basis: %s (%s); release %s", e.Basis, e.Citation, e.Release))
+				return p.text("regular", 10, fmt.Sprintf("Basis: %s (%s); release %s", policy.BasisLabel(e.Basis), e.Citation, e.Release))
 			},
 			func() error { return p.text("regular", 10, "Downloaded by the recipient: "+downloads(e.Downloads)) },
 		)

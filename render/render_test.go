@@ -44,7 +44,7 @@ func TestAccountingPDF(t *testing.T) {
 	}
 	all := strings.Join(pages, "")
 	for _, want := range []string{"Accounting of disclosures", "164.528", "Smith & Søn 0", "Smith & Søn 39", "Recipient: Smith & Søn 7, 1 Main St",
-		"Purpose: custody proceeding", "Basis: court_order (45 CFR 164.512(e)(1)(i)); release r39",
+		"Purpose: custody proceeding", "Basis: a court order (45 CFR 164.512(e)(1)(i)); release r39",
 		"Downloaded by the recipient: 2026-11-20, 2026-11-21", "Downloaded by the recipient: not yet"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the PDF lacks %q", want)
@@ -106,7 +106,7 @@ func TestReleasedCopyPDF(t *testing.T) {
 	for _, want := range []string{"Released copy", "Client: José Álvarez, born 2011-03-04.",
 		"written and signed by Dr. Ana Lee (dr-lee) on 2026-06-01 15:04", "Release rel1",
 		"by Lakeside Counseling, 1 Lake St, Springfield; 555-0100 (clinic democlinic)", "democlinic", "Recipient: Smith Law LLP (attorney, smith-law)",
-		"Legal basis: authorization (45 CFR 164.508(a)(1))", "Purpose: custody proceeding", "42 CFR part 2", "42 CFR 2.31",
+		"Legal basis: the client's written authorization (45 CFR 164.508(a)(1))", "Purpose: custody proceeding", "42 CFR part 2", "42 CFR 2.31",
 		"Security labels: R (restricted), SUD (substance use disorder information sensitivity)", "NORDSCLCD (no redisclosure without"} {
 		if squeeze := strings.NewReplacer(" ", "", "\n", ""); !strings.Contains(squeeze.Replace(cover), squeeze.Replace(want)) { // lines wrap where a space was
 			t.Errorf("the cover sheet lacks %q", want)
