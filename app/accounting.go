@@ -42,10 +42,13 @@ type AccountingEntry struct {
 
 // Accounting is a client's accounting of disclosures.
 type Accounting struct {
-	Client  string            `json:"client"`
-	From    time.Time         `json:"from"`
-	To      time.Time         `json:"to"`
-	Entries []AccountingEntry `json:"entries"`
+	Client string `json:"client"`
+	// ClientName and ClinicName say whose accounting it is and whose records, for people.
+	ClientName string            `json:"client_name,omitempty"`
+	ClinicName string            `json:"clinic_name,omitempty"`
+	From       time.Time         `json:"from"`
+	To         time.Time         `json:"to"`
+	Entries    []AccountingEntry `json:"entries"`
 	// Gaps are the periods within the accounting's reach whose audit records were lost for
 	// good (the clinic's privacy officer acknowledged the loss, audit.Loss): disclosures made
 	// then may be missing from the entries, and the accounting says so rather than look
@@ -77,6 +80,24 @@ const missingDetails = "the record of this release is missing from storage; the 
 
 // accounted reports whether decision approves a disclosure that the accounting lists.
 func accounted(d policy.Decision) bool { return d.Outcome == policy.Approve && d.Accounted }
+
+// accountingNames are the client's name (their identity decrypted, one Vault call) and the
+// clinic's, for the heading of their accounting.
+func (s *Service) accountingNames(ctx context.Context, c access.Caller, client string) (string, string, error) {
+	cl, err := s.loadClient(ctx, c, client)
+	if err != nil || cl == nil {
+		return "", "", err
+	}
+	id, err := s.clinic.Identity(ctx, cl)
+	if err != nil {
+		return "", "", err
+	}
+	st, err := s.clinicState(ctx, c)
+	if err != nil {
+		return "", "", err
+	}
+	return id.FullName, st.Name, nil
+}
 
 // AccountingOf returns a client's accounting of disclosures: every accountable disclosure of
 // the last six years the clinic's audit trail records for a document the client takes part
@@ -117,6 +138,9 @@ func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client stri
 	}
 	now := s.now().UTC()
 	acc := &Accounting{Client: client, From: now.AddDate(-ledger.AccountingYears, 0, 0), To: now, Entries: []AccountingEntry{}}
+	if acc.ClientName, acc.ClinicName, err = s.accountingNames(ctx, c, client); err != nil {
+		return nil, err
+	}
 	acc.Gaps = lostPeriods(losses, acc.From)
 	seen := map[string]bool{}
 	for _, a := range approvals {

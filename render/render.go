@@ -156,6 +156,14 @@ func lost(g app.LostPeriod) string {
 		from, g.Until.UTC().Format(time.RFC3339), g.Acknowledged.UTC().Format(time.DateOnly))
 }
 
+// named is "name (id)", or id alone when there is no name.
+func named(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return name + " (" + id + ")"
+}
+
 // AccountingPDF writes a client's accounting of disclosures (45 CFR 164.528) as PDF: for each
 // disclosure its date, the recipient's name and address, what was disclosed and why, and the
 // rule it was made under.
@@ -168,9 +176,9 @@ func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Tim
 	steps := []func() error{
 		func() error { return p.text("bold", 16, "Accounting of disclosures") },
 		func() error {
-			return p.text("regular", 10, fmt.Sprintf("Client %s, clinic %s. Disclosures from %s to %s, under 45 CFR 164.528. "+
+			return p.text("regular", 10, fmt.Sprintf("%s, %s. Disclosures from %s to %s, under 45 CFR 164.528. "+
 				"Disclosures to you, under your authorization, and for treatment are not listed (164.528(a)(1)).",
-				acc.Client, clinic, acc.From.Format(time.DateOnly), acc.To.Format(time.DateOnly)))
+				named(acc.ClientName, "client "+acc.Client), named(acc.ClinicName, "clinic "+clinic), acc.From.Format(time.DateOnly), acc.To.Format(time.DateOnly)))
 		},
 	}
 	for _, g := range acc.Gaps {

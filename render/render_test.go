@@ -27,7 +27,7 @@ func pdfText(t *testing.T, b []byte) []string {
 
 func TestAccountingPDF(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	acc := &app.Accounting{Client: "c1", From: now.AddDate(-6, 0, 0), To: now}
+	acc := &app.Accounting{Client: "c1", ClientName: "José Álvarez", ClinicName: "Lakeside Counseling", From: now.AddDate(-6, 0, 0), To: now}
 	for i := range 40 {
 		acc.Entries = append(acc.Entries, app.AccountingEntry{Date: now.AddDate(0, 0, -i), Recipient: fmt.Sprintf("Smith & Søn %d", i),
 			Address: "1 Main St", Description: "progress note of 2026-06-01: plan", Purpose: "custody proceeding",
@@ -43,7 +43,7 @@ func TestAccountingPDF(t *testing.T) {
 		t.Fatalf("40 entries on %d page(s)", len(pages))
 	}
 	all := strings.Join(pages, "")
-	for _, want := range []string{"Accounting of disclosures", "164.528", "Smith & Søn 0", "Smith & Søn 39", "Recipient: Smith & Søn 7, 1 Main St",
+	for _, want := range []string{"Accounting of disclosures", "José Álvarez (client c1), Lakeside Counseling (clinic democlinic).", "164.528", "Smith & Søn 0", "Smith & Søn 39", "Recipient: Smith & Søn 7, 1 Main St",
 		"Purpose: custody proceeding", "Basis: a court order (45 CFR 164.512(e)(1)(i)); release r39",
 		"Downloaded by the recipient: 2026-11-20, 2026-11-21", "Downloaded by the recipient: not yet"} {
 		if !strings.Contains(all, want) {

@@ -624,8 +624,14 @@ type AccessRequestInputRequestedByKind string
 
 // Accounting defines model for Accounting.
 type Accounting struct {
-	Client  *string `json:"client,omitempty"`
-	Entries *[]struct {
+	Client *string `json:"client,omitempty"`
+
+	// ClientName The client's name, for people.
+	ClientName *string `json:"client_name,omitempty"`
+
+	// ClinicName The clinic's name, when an admin has set it.
+	ClinicName *string `json:"clinic_name,omitempty"`
+	Entries    *[]struct {
 		Address     *string    `json:"address,omitempty"`
 		Basis       *string    `json:"basis,omitempty"`
 		Citation    *string    `json:"citation,omitempty"`
