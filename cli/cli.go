@@ -180,7 +180,7 @@ Exit codes: 0 done, 2 usage, 3 not found, 4 refused (log in again), 5 unavailabl
 	root.PersistentPreRun = func(*cobra.Command, []string) { e.started = true }
 	root.PersistentFlags().BoolVar(&e.json, "json", false, "print the service's JSON answer instead of a summary")
 	root.AddCommand(e.loginCommand(), e.logoutCommand(), e.whoamiCommand(), e.clientsCommand(), e.recordsCommand(),
-		e.releasesCommand(), e.downloadsCommand(), e.courtOrdersCommand(), e.accessRequestsCommand(), e.accountingCommand(), e.auditCommand(), e.clinicCommand())
+		e.releasesCommand(), e.downloadsCommand(), e.courtOrdersCommand(), e.accessRequestsCommand(), e.accountingCommand(), e.auditCommand(), e.clinicCommand(), e.amendmentsCommand())
 	return root
 }
 
@@ -251,6 +251,19 @@ func items(v map[string]any, each func(m map[string]any)) {
 		if m, ok := it.(map[string]any); ok {
 			each(m)
 		}
+	}
+}
+
+// showEach is the summary of a list: show of each of its items, in turn.
+func showEach(show func(w io.Writer, v map[string]any) error) func(w io.Writer, v map[string]any) error {
+	return func(w io.Writer, v map[string]any) error {
+		var err error
+		items(v, func(m map[string]any) {
+			if err == nil {
+				err = show(w, m)
+			}
+		})
+		return err
 	}
 }
 

@@ -155,7 +155,7 @@ func (e *env) accessRequestsCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.ListAccessRequests(cmd.Context(), a[0])
-			}, showRequests)
+			}, showEach(showRequest))
 		},
 	}
 	overdue := &cobra.Command{
@@ -166,7 +166,7 @@ func (e *env) accessRequestsCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
 				return c.OverdueAccessRequests(cmd.Context())
-			}, showRequests)
+			}, showEach(showRequest))
 		},
 	}
 	var reason string
@@ -210,15 +210,5 @@ func showRequest(w io.Writer, v map[string]any) error {
 		fmt.Fprint(w, ", OVERDUE")
 	}
 	_, err := fmt.Fprintln(w)
-	return err
-}
-
-func showRequests(w io.Writer, v map[string]any) error {
-	var err error
-	items(v, func(m map[string]any) {
-		if err == nil {
-			err = showRequest(w, m)
-		}
-	})
 	return err
 }

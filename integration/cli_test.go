@@ -210,6 +210,16 @@ func TestCLIEndToEnd(t *testing.T) {
 	if got := lee.ok("records", "show", client, note); !strings.Contains(got, "addendum "+addendum+": Late entry: called the client.") {
 		t.Errorf("the addendum in records show:\n%s", got)
 	}
+	amendment := strings.SplitN(lee.ok("amendments", "request", client, note, "--received", time.Now().UTC().Format(time.DateOnly),
+		"--change", "The session was 45 minutes, not 50.", "--concerns", "stop_time"), "\n", 2)[0]
+	if got := lee.ok("amendments", "decide", client, note, amendment, "--deny", "accurate_and_complete", "--explanation", "The session log shows 50 minutes."); !strings.Contains(got, "denied") {
+		t.Errorf("amendments decide: %q", got)
+	}
+	lee.ok("amendments", "disagree", client, note, amendment, "--statement", "I left early.")
+	lee.ok("amendments", "rebut", client, note, amendment, "--text", "The log shows 50 minutes.")
+	if got := lee.ok("records", "show", client, note); !strings.Contains(got, "amendment request "+amendment) {
+		t.Errorf("the amendment request in records show:\n%s", got)
+	}
 	risky := progressNote("weekly CBT")
 	risky["risk_assessment"] = "passive ideation about a family member"
 	writeJSONFile(t, noteFile+".risky", risky)
