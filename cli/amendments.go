@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,12 +19,11 @@ func (e *env) amendmentsCommand() *cobra.Command {
 		Example: `  recordvault-cli amendments request <client> <record> --received 2026-12-01 --change "The session was 45 minutes, not 50." --concerns stop_time`,
 		Args:    args("client", "record"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			day, err := time.Parse(time.DateOnly, received)
+			day, err := dateFlag("received", received)
 			if err != nil {
-				return usagef("--received: a date as YYYY-MM-DD")
+				return err
 			}
-			body := sdk.RequestAmendmentJSONRequestBody{RequestedChange: change}
-			body.Received.Time = day
+			body := sdk.RequestAmendmentJSONRequestBody{RequestedChange: change, Received: day}
 			if reason != "" {
 				body.Reason = &reason
 			}

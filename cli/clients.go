@@ -21,7 +21,7 @@ func (e *env) clientsCommand() *cobra.Command {
 		Example: `  recordvault-cli clients add --name "Jo Example" --born 1990-04-01 --team dr-lee`,
 		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dob, err := birthDate(born)
+			dob, err := dateFlag("born", born)
 			if err != nil {
 				return err
 			}
@@ -43,7 +43,7 @@ func (e *env) clientsCommand() *cobra.Command {
 		Example: `  recordvault-cli clients find --name "Jo Example" --born 1990-04-01`,
 		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dob, err := birthDate(born)
+			dob, err := dateFlag("born", born)
 			if err != nil {
 				return err
 			}
@@ -93,10 +93,11 @@ func (e *env) clientsCommand() *cobra.Command {
 	return group("clients", "Take in, find, show and link the clinic's clients", add, find, show, link)
 }
 
-func birthDate(s string) (openapi_types.Date, error) {
+// dateFlag reads the value s of the date flag named flag, YYYY-MM-DD: a usage error otherwise.
+func dateFlag(flag, s string) (openapi_types.Date, error) {
 	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return openapi_types.Date{}, usagef("--born: a date as YYYY-MM-DD")
+		return openapi_types.Date{}, usagef("--%s: a date as YYYY-MM-DD", flag)
 	}
 	return openapi_types.Date{Time: d}, nil
 }

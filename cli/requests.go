@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -121,12 +120,11 @@ func (e *env) accessRequestsCommand() *cobra.Command {
   recordvault-cli access-requests add <client> --received 2026-12-01 --description "the evaluation" --by personal_representative --by-name "A. Parent" --for <client>`,
 		Args: args("client"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			day, err := time.Parse(time.DateOnly, received)
+			day, err := dateFlag("received", received)
 			if err != nil {
-				return usagef("--received: a date as YYYY-MM-DD")
+				return err
 			}
-			in := sdk.CreateAccessRequestJSONRequestBody{Description: description}
-			in.Received.Time = day
+			in := sdk.CreateAccessRequestJSONRequestBody{Description: description, Received: day}
 			in.RequestedBy.Kind = sdk.AccessRequestInputRequestedByKind(kind)
 			for field, v := range map[**string]string{&in.RequestedBy.For: for_, &in.RequestedBy.Name: name, &in.Format: format} {
 				if v != "" {
