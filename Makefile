@@ -17,7 +17,7 @@ export TESTCONTAINERS_HOST_OVERRIDE := localhost
 
 GO_TEST_FLAGS ?=
 
-.PHONY: dev test vet unit fuzz integration browser bench servers images clean-dev
+.PHONY: dev test vet unit fuzz integration browser bench servers images clean-dev portal-screenshots
 
 dev:
 	@mkdir -p $(DATA_DIR)/bin
@@ -59,6 +59,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+# The client portal's main pages as docs/portal/ shows them, taken by TestPortalInBrowser.
+portal-screenshots: images browser
+	RECORDVAULT_PORTAL_SCREENSHOTS=$(CURDIR)/docs/portal go test -tags integration -count=1 -run '^TestPortalInBrowser$$' ./integration
 
 # The benchmarks behind docs/PERFORMANCE.md; measurements, not pass/fail, so not in `test`.
 bench: images

@@ -33,6 +33,10 @@ type AuditEvent struct {
 	Revision uint64 `json:"revision,omitempty"`
 	// TokenID is the id (jti) of the download token a download used up; never the token.
 	TokenID string `json:"token_id,omitempty"`
+	// ContentHash is, on a download's redemption, the hash of the sealed content it released
+	// (records.Fingerprint): with TokenID, what the copy's certification (CertificationCode)
+	// is checked against.
+	ContentHash string `json:"content_hash,omitempty"`
 	// Accounted marks the approval of a release that a client's accounting of disclosures
 	// lists (45 CFR 164.528), and each download of it: the accounting is built from these.
 	Accounted bool   `json:"accounted,omitempty"`

@@ -75,8 +75,13 @@ func (v *AccessRequestView) refresh(now time.Time) error {
 	return nil
 }
 
-// CreateAccessRequest records a request for a client's records.
+// CreateAccessRequest records a request for a client's records: by staff, as received; by
+// the client's own login (the portal), made by the client today, whatever the input says
+// of its day and requester.
 func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, client string, in AccessRequestInput) (*AccessRequestView, error) {
+	if onlyOwnCopies(c) {
+		in.Received, in.RequestedBy = s.now().In(time.UTC).Format(time.DateOnly), RecipientInput{Kind: policy.ToClient, ID: client}
+	}
 	day, err := time.Parse(time.DateOnly, in.Received)
 	if err != nil || day.After(s.now()) {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "received: the day the request arrived, as YYYY-MM-DD, not in the future")
@@ -87,7 +92,7 @@ func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, clie
 	if err := evidenceText(in.Description, in.Format, in.RequestedBy.Name, in.RequestedBy.Address, in.RequestedBy.ID); err != nil {
 		return nil, err
 	}
-	if _, err := s.loadClientAs(ctx, c, "record_access_request", access.ReadClient, client); err != nil {
+	if err := s.loadClientOrSelf(ctx, c, "record_access_request", client); err != nil {
 		return nil, err
 	}
 	st, err := s.clinicState(ctx, c)
@@ -130,9 +135,10 @@ func (s *Service) accessRequests(ctx context.Context, clinic, client string) ([]
 	return docs, views, nil
 }
 
-// ListAccessRequests returns a client's access requests with their due days.
+// ListAccessRequests returns a client's access requests with their due days, to staff and to
+// the client's own login.
 func (s *Service) ListAccessRequests(ctx context.Context, c access.Caller, client string) ([]*AccessRequestView, error) {
-	if _, err := s.loadClientAs(ctx, c, "list_access_requests", access.ReadClient, client); err != nil {
+	if err := s.loadClientOrSelf(ctx, c, "list_access_requests", client); err != nil {
 		return nil, err
 	}
 	_, views, err := s.accessRequests(ctx, c.Clinic, client)

@@ -16,11 +16,12 @@ import (
 	"github.com/recordvault/recordvault/records"
 )
 
-// Amendment requests (45 CFR 164.526) are recorded by staff on the client's behalf: clients
-// reach their records through releases, not this API. Recording a request or a client's
-// statement of disagreement needs read access to the record (the staff member must see what
-// the client asks about); extending, deciding and rebutting need write access, so a
-// psychotherapy note's requests are its author's to answer. Every step is audited under its
+// Amendment requests (45 CFR 164.526) are recorded by staff on the client's behalf, or made
+// by the client through their own login (the portal), of a record in their file (any but a
+// psychotherapy note). Recording a request or a client's statement of disagreement needs
+// read access to the record (the staff member must see what the client asks about);
+// extending, deciding and rebutting need write access, so a psychotherapy note's requests
+// are its author's to answer. Every step is audited under its
 // own name, and the request, decision, disagreement and rebuttal are returned with the
 // record (GetRecord) so that they travel with it.
 
@@ -29,11 +30,14 @@ var errAmendDraft = recordvault.Errorf(recordvault.ECONFLICT, "a draft is change
 // RequestAmendment records a client's request, received on received (YYYY-MM-DD), to amend a
 // signed record.
 func (s *Service) RequestAmendment(ctx context.Context, c access.Caller, client, record string, in recordvault.AmendmentRequest) (*recordvault.Amendment, error) {
+	if onlyOwnCopies(c) {
+		in.Received = s.now().UTC().Format(time.DateOnly) // made by the client, today
+	}
 	req, err := recordvault.NewAmendmentRequest(in, c.ID, s.now())
 	if err != nil {
 		return nil, err
 	}
-	doc, err := s.loadRecord(ctx, c, "request_amendment", access.ReadRecord, client, record)
+	doc, err := s.loadAmended(ctx, c, "request_amendment", access.ReadRecord, client, record)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +143,7 @@ func (s *Service) releasedBefore(ctx context.Context, clinic, client, document s
 
 // loadAmendment loads an amendment request of a record the caller may act on.
 func (s *Service) loadAmendment(ctx context.Context, c access.Caller, event string, action access.Action, client, record, id string) (*records.Document, *records.Document, error) {
-	doc, err := s.loadRecord(ctx, c, event, action, client, record)
+	doc, err := s.loadAmended(ctx, c, event, action, client, record)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,6 +155,16 @@ func (s *Service) loadAmendment(ctx context.Context, c access.Caller, event stri
 		return nil, nil, err
 	}
 	return doc, k, nil
+}
+
+// loadAmended reads the record an amendment step concerns, for a caller who may take it:
+// staff by action on the record; a client's own login, for their own request or statement of
+// disagreement (read), a record of their file.
+func (s *Service) loadAmended(ctx context.Context, c access.Caller, event string, action access.Action, client, record string) (*records.Document, error) {
+	if onlyOwnCopies(c) && action == access.ReadRecord {
+		return s.loadOwnRecord(ctx, c, event, client, record)
+	}
+	return s.loadRecord(ctx, c, event, action, client, record)
 }
 
 // amend loads an amendment request of a record the caller may act on, takes the next step

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/app/apptest"
 	"github.com/recordvault/recordvault/policy"
@@ -140,6 +141,71 @@ func TestRedeemAndResume(t *testing.T) {
 	}
 	if !strings.Contains(e.AuditLog(), `"action":"download_resumed"`) {
 		t.Error("the resumed fetch is not audited")
+	}
+
+	// The copy's certification: the same code on every fetch of it, found by the clinic and
+	// by the client, not by staff off the care team nor by another client.
+	cert := first.Certification
+	if _, ok := recordvault.ParseCertificationCode(cert.Code); !ok || second.Certification != cert || !strings.HasPrefix(cert.ContentHash, "sha256:") {
+		t.Fatalf("certifications %+v and %+v", cert, second.Certification)
+	}
+	for _, who := range []access.Caller{e.Caller("admin", admin...), e.Caller("dr-lee", clinical...), pat} {
+		v, err := e.Service.VerifyCertification(ctx, who, strings.ToLower(cert.Code))
+		if err != nil || v.Release != r.ID || v.Client != client || v.Document != record || v.ContentHash != cert.ContentHash || !v.Unchanged ||
+			v.Recipient.Kind != policy.ToClient || v.Basis != policy.RightOfAccess {
+			t.Errorf("%s verifies the copy: %v %+v", who.ID, err, v)
+		}
+	}
+	for _, who := range []access.Caller{e.Caller("dr-out", clinical...), sam} {
+		if _, err := e.Service.VerifyCertification(ctx, who, cert.Code); !errors.Is(err, recordvault.ErrNotFound) {
+			t.Errorf("%s verifies another's copy: %v, want not found", who.ID, err)
+		}
+	}
+	if _, err := e.Service.VerifyCertification(ctx, e.Caller("admin", admin...), recordvault.CertificationCode("unknown")); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("an unknown code: %v", err)
+	}
+	if _, err := e.Service.VerifyCertification(ctx, e.Caller("admin", admin...), "ABCD"); recordvault.ErrorCode(err) != recordvault.EINVALID {
+		t.Errorf("a malformed code: %v", err)
+	}
+	if log := e.AuditLog(); strings.Count(log, `"action":"verify_certification"`) != 6 {
+		t.Errorf("verifications audited %d times, want 6", strings.Count(log, `"action":"verify_certification"`))
+	}
+}
+
+// A client's own login sees the copies released to them; the client's disclosures to others
+// reach them through the accounting, which leaves out what the law exempts or suspends.
+func TestClientSeesOwnCopies(t *testing.T) {
+	e := apptest.New(t, "")
+	client, record := clientWithNote(t, e)
+	if err := e.Service.LinkAccount(ctx, e.Caller("admin", admin...), client, "pat"); err != nil {
+		t.Fatal(err)
+	}
+	lee := e.Caller("dr-lee", clinical...)
+	own, err := e.Service.CreateRelease(ctx, lee, client, app.ReleaseInput{Document: record, Basis: policy.RightOfAccess,
+		Recipient: app.RecipientInput{Kind: policy.ToClient}, Purpose: "the client's copy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.Service.CreateRelease(ctx, lee, client, app.ReleaseInput{Document: record, Basis: policy.Treatment,
+		Recipient: app.RecipientInput{Kind: policy.ToProvider, ID: "dr-out"}, Purpose: "consultation"})
+	if err != nil || other.Status != app.ReleaseApproved {
+		t.Fatalf("the release to another provider: %v %+v", err, other)
+	}
+	pat := e.Caller("pat", recordvault.RoleClient)
+	if got, err := e.Service.ListReleases(ctx, pat, client); err != nil || len(got) != 1 || got[0].ID != own.ID {
+		t.Errorf("the client's list: %v %+v", err, got)
+	}
+	if got, err := e.Service.ListReleases(ctx, lee, client); err != nil || len(got) != 2 {
+		t.Errorf("the clinician's list: %v, %d releases", err, len(got))
+	}
+	if _, err := e.Service.GetRelease(ctx, pat, client, own.ID); err != nil {
+		t.Errorf("the client reads their own copy's release: %v", err)
+	}
+	if _, err := e.Service.GetRelease(ctx, pat, client, other.ID); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("the client reads the release to another provider: %v", err)
+	}
+	if _, err := e.Service.IssueToken(ctx, pat, client, other.ID); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("the client issues a link to another's copy: %v", err)
 	}
 }
 

@@ -50,8 +50,14 @@ type AuthorizationView struct {
 }
 
 // AddAuthorization records a client's signed authorization. An incomplete one is refused,
-// naming every missing element.
+// naming every missing element. Given through the client's own login (the portal), it is
+// signed by the client today, electronically: the form they submitted showed the statements
+// 164.508(c)(2) requires, and a representative signs through a login of their own, not the
+// client's.
 func (s *Service) AddAuthorization(ctx context.Context, c access.Caller, client string, in AuthorizationInput) (*AuthorizationView, error) {
+	if onlyOwnCopies(c) {
+		in.Signed, in.Representative, in.RepresentativeAuthority = s.now().UTC().Format(time.DateOnly), "", ""
+	}
 	if err := evidenceText(in.Description, in.Discloser, in.Purpose, in.ExpiryEvent, in.Representative, in.RepresentativeAuthority); err != nil {
 		return nil, err
 	}
@@ -83,7 +89,7 @@ func (s *Service) AddAuthorization(ctx context.Context, c access.Caller, client 
 	if slices.Contains(a.Categories, recordvault.PsychotherapyNote) && !a.Psychotherapy {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "psychotherapy notes need an authorization of their own (45 CFR 164.508(a)(2)): set psychotherapy_notes")
 	}
-	if _, err := s.loadClientAs(ctx, c, "add_authorization", access.ReadClient, client); err != nil {
+	if err := s.loadClientOrSelf(ctx, c, "add_authorization", client); err != nil {
 		return nil, err
 	}
 	a.ID = recordvault.NewID()
@@ -124,9 +130,10 @@ func (s *Service) revocations(ctx context.Context, c access.Caller, client strin
 	return revoked, err
 }
 
-// ListAuthorizations returns a client's authorizations, active and revoked.
+// ListAuthorizations returns a client's authorizations, active and revoked, to staff and to
+// the client's own login.
 func (s *Service) ListAuthorizations(ctx context.Context, c access.Caller, client string) ([]AuthorizationView, error) {
-	if _, err := s.loadClientAs(ctx, c, "list_authorizations", access.ReadClient, client); err != nil {
+	if err := s.loadClientOrSelf(ctx, c, "list_authorizations", client); err != nil {
 		return nil, err
 	}
 	revoked, err := s.revocations(ctx, c, client)
@@ -141,9 +148,9 @@ func (s *Service) ListAuthorizations(ctx context.Context, c access.Caller, clien
 }
 
 // RevokeAuthorization records a client's written revocation (164.508(b)(5)) and ends every
-// release that relies on it.
+// release that relies on it: recorded by staff, or made by the client through their own login.
 func (s *Service) RevokeAuthorization(ctx context.Context, c access.Caller, client, id string) (*AuthorizationView, error) {
-	if _, err := s.loadClientAs(ctx, c, "revoke_authorization", access.ReadClient, client); err != nil {
+	if err := s.loadClientOrSelf(ctx, c, "revoke_authorization", client); err != nil {
 		return nil, err
 	}
 	var v AuthorizationView

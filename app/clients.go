@@ -166,3 +166,42 @@ func (s *Service) LinkAccount(ctx context.Context, c access.Caller, client, subj
 	}
 	return s.clinic.LinkAccount(ctx, cl, subject)
 }
+
+// OwnClientView is who a client's own login is, for the client portal.
+type OwnClientView struct {
+	Client     string // the client's id
+	Name       string // their full name
+	ClinicName string // the clinic's name ("" until an admin sets it)
+}
+
+// OwnClient returns the client whose own account c is (LinkAccount), for the client portal;
+// recordvault.ErrNotFound for a login linked to no client, or not of role client. Audited as
+// a reading of the client's own profile.
+func (s *Service) OwnClient(ctx context.Context, c access.Caller) (*OwnClientView, error) {
+	if !onlyOwnCopies(c) {
+		return nil, s.decide(ctx, c, "read_own_client", "", "", refused("only a client's own login has a client of its own"))
+	}
+	own, err := s.clinic.ClientOfAccount(ctx, c.Clinic, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if own == "" {
+		return nil, s.decide(ctx, c, "read_own_client", "", "", refused("the login is linked to no client"))
+	}
+	cl, err := s.clinic.LoadClient(ctx, c.Clinic, own)
+	if err != nil {
+		return nil, err
+	}
+	identity, err := s.clinic.Identity(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.clinicState(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.decide(ctx, c, "read_own_client", own, "", access.Decision{Allowed: true, Rule: "a client reads their own profile (45 CFR 164.524)"}); err != nil {
+		return nil, err
+	}
+	return &OwnClientView{Client: own, Name: identity.FullName, ClinicName: st.Name}, nil
+}

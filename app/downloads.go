@@ -72,10 +72,28 @@ type ReleasedCopy struct {
 	Attachments []AttachmentView `json:"attachments"`
 	// Withheld says what of the document the copy leaves out, never its content.
 	Withheld Withheld `json:"withheld"`
-	doc      *records.Document
-	release  *ReleaseView
-	claims   *tokens.Claims // of the token redeemed, for the audit of the copy's delivery
+	// Certification is the records custodian's certification of the copy, with the code
+	// by which the clinic confirms it (VerifyCertification).
+	Certification Certification `json:"certification"`
+	doc           *records.Document
+	release       *ReleaseView
+	claims        *tokens.Claims // of the token redeemed, for the audit of the copy's delivery
 }
+
+// Certification certifies a released copy: the clinic, as custodian of the record, states
+// that the copy is true and complete as far as its release allows; the code finds the
+// delivery in the clinic's signed audit trail, and the content hash names the exact sealed
+// content released (records.Fingerprint: the document's version and the released fields).
+type Certification struct {
+	Code        string `json:"code"`
+	ContentHash string `json:"content_hash"`
+	Statement   string `json:"statement"`
+}
+
+// certificationStatement is the custodian's statement on every copy.
+const certificationStatement = "The clinic named above, as custodian of this record, certifies that this copy is a true and " +
+	"complete reproduction of the portions of the record this release discloses, kept in the ordinary course of its practice. " +
+	"Anyone holding the copy may ask the clinic to confirm it by its verification code."
 
 // CopyPerson names the client a copy is about.
 type CopyPerson struct {
@@ -149,6 +167,9 @@ func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id st
 	r, err := s.findRelease(ctx, c.Clinic, client, id)
 	if err != nil {
 		return nil, err
+	}
+	if onlyOwnCopies(c) && !ownCopy(r, client) {
+		return nil, recordvault.ErrNotFound
 	}
 	if r.Status != ReleaseApproved || !s.now().Before(r.ValidUntil) {
 		return nil, errReleaseClosed
@@ -268,7 +289,7 @@ func (s *Service) recordDownload(ctx context.Context, proof Proof, claims *token
 	}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: s.now().UTC(), Actor: actor, ActorIsClient: byClient, Clinic: claims.Clinic, Action: action,
 		Client: r.Client, Record: claims.Document, Release: r.ID, Accounted: r.Decision.Accounted && action == "download", TokenID: claims.ID,
-		Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
+		ContentHash: claims.ContentHash, Allowed: true, Rule: fmt.Sprintf("release %s: %s (%s)", r.ID, r.Basis, r.Decision.Rule.Citation)}); err != nil {
 		return fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	return nil
@@ -504,7 +525,8 @@ func (s *Service) releasedCopy(ctx context.Context, doc *records.Document, r *Re
 	out := &ReleasedCopy{Release: r.ID, Clinic: doc.Clinic, Recipient: r.Recipient, Basis: r.Basis, Citation: r.Decision.Rule.Citation,
 		Purpose: r.Purpose, Released: r.Created, Document: doc.ID, Category: doc.Category, DateOfService: r.DateOfService,
 		Fields: make(map[string]json.RawMessage, len(fields)), Addenda: []AddendumView{}, Amendments: []*recordvault.Amendment{},
-		Notices: policy.Notices(r.Decision), Attachments: []AttachmentView{}, doc: doc, release: r, claims: claims}
+		Notices: policy.Notices(r.Decision), Attachments: []AttachmentView{}, doc: doc, release: r, claims: claims,
+		Certification: Certification{Code: recordvault.CertificationCode(claims.ID), ContentHash: claims.ContentHash, Statement: certificationStatement}}
 	out.Security = policy.Labels(doc.Category, r.Decision.Part2Notice)
 	out.Labels = make(map[string]string, len(fields))
 	for name, value := range fields {

@@ -688,12 +688,31 @@ func (s *Service) releases(ctx context.Context, clinic, home string) ([]*disclos
 	return docs, views, nil
 }
 
-// ListReleases returns every release of a client's documents, newest first.
+// ListReleases returns every release of a client's documents, newest first: to staff, all
+// of them; to the client, their own copies (onlyOwnCopies).
 func (s *Service) ListReleases(ctx context.Context, c access.Caller, client string) ([]ReleaseView, error) {
 	if err := s.loadClientOrSelf(ctx, c, "list_releases", client); err != nil {
 		return nil, err
 	}
-	return s.clientReleases(ctx, c.Clinic, client)
+	out, err := s.clientReleases(ctx, c.Clinic, client)
+	if err != nil || !onlyOwnCopies(c) {
+		return out, err
+	}
+	return slices.DeleteFunc(out, func(r ReleaseView) bool { return !ownCopy(&r, client) }), nil
+}
+
+// onlyOwnCopies reports whether c, a client's own login, sees only the releases made to the
+// client. Their disclosures to others reach them through the accounting (164.528), which
+// leaves out what the law exempts or suspends; the release records themselves would show a
+// disclosure whose accounting an agency has suspended (164.528(a)(2)), and abuse reports the
+// clinic need not tell of (164.512(c)(2)).
+func onlyOwnCopies(c access.Caller) bool {
+	return isClientLogin(c) && !slices.Contains(c.Roles, recordvault.RoleClinician) && !slices.Contains(c.Roles, recordvault.RoleClinicAdmin)
+}
+
+// ownCopy reports whether r releases a copy to client themselves.
+func ownCopy(r *ReleaseView, client string) bool {
+	return r.Recipient.Kind == policy.ToClient && r.Recipient.ID == client
 }
 
 // clientReleases reads the releases of every document client takes part in.
@@ -729,5 +748,9 @@ func (s *Service) GetRelease(ctx context.Context, c access.Caller, client, id st
 	if err := s.loadClientOrSelf(ctx, c, "read_release", client); err != nil {
 		return nil, err
 	}
-	return s.findRelease(ctx, c.Clinic, client, id)
+	r, err := s.findRelease(ctx, c.Clinic, client, id)
+	if err == nil && onlyOwnCopies(c) && !ownCopy(r, client) {
+		return nil, recordvault.ErrNotFound
+	}
+	return r, err
 }

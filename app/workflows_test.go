@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +140,72 @@ func TestAccessRequestWorkflow(t *testing.T) {
 	}
 }
 
+// A client asks for their records through their own login: made today, by them, whatever
+// the request says; they follow their own requests and no one else's.
+func TestClientAsksForRecords(t *testing.T) {
+	e := apptest.New(t, "")
+	client, _ := clientWithNote(t, e)
+	other, _ := clientWithNote(t, e)
+	adm := e.Caller("admin", admin...)
+	for id, login := range map[string]string{client: "pat", other: "sam"} {
+		if err := e.Service.LinkAccount(ctx, adm, id, login); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pat := e.Caller("pat", recordvault.RoleClient)
+	req, err := e.Service.CreateAccessRequest(ctx, pat, client, app.AccessRequestInput{Received: "2020-01-01",
+		RequestedBy: app.RecipientInput{Kind: policy.ToRepresentative, ID: "someone"}, Description: "all my progress notes", Format: "pdf"})
+	today := time.Now().UTC().Format(time.DateOnly)
+	if err != nil || req.Request.Received != today || req.Request.RequestedBy.Kind != policy.ToClient || req.Request.RequestedBy.ID != client ||
+		req.Due == "" || req.RecordedBy != "pat" {
+		t.Fatalf("the client's request: %v %+v", err, req)
+	}
+	if list, err := e.Service.ListAccessRequests(ctx, pat, client); err != nil || len(list) != 1 || list[0].ID != req.ID {
+		t.Fatalf("the client's list: %v %+v", err, list)
+	}
+	if _, err := e.Service.ListAccessRequests(ctx, pat, other); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("the client lists another's requests: %v", err)
+	}
+	if _, err := e.Service.CreateAccessRequest(ctx, pat, other, app.AccessRequestInput{Description: "theirs"}); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("the client asks for another's records: %v", err)
+	}
+	if _, err := e.Service.ExtendAccessRequest(ctx, pat, client, req.ID, "I need more time"); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("the client extends the clinic's clock: %v", err)
+	}
+}
+
+// A client gives an authorization through their own login, signed by them today, and
+// revokes it in writing the same way: the release relying on it ends.
+func TestClientGivesAndRevokesAuthorization(t *testing.T) {
+	e := apptest.New(t, "")
+	client, record := clientWithNote(t, e)
+	if err := e.Service.LinkAccount(ctx, e.Caller("admin", admin...), client, "pat"); err != nil {
+		t.Fatal(err)
+	}
+	pat := e.Caller("pat", recordvault.RoleClient)
+	given, err := e.Service.AddAuthorization(ctx, pat, client, app.AuthorizationInput{Description: "progress notes", Discloser: "the clinic",
+		Recipient: "lincoln-school", Purpose: "school support plan", Expires: "2099-06-30", Signed: "2001-01-01",
+		Representative: "someone", RepresentativeAuthority: "none", RevocationStatement: true, ConditioningStatement: true,
+		RedisclosureStatement: true, Categories: []recordvault.Category{recordvault.ProgressNote}})
+	if err != nil || given.Signed != time.Now().UTC().Format(time.DateOnly) || given.SignedBy != client || given.RecordedBy != "pat" {
+		t.Fatalf("the client's authorization: %v %+v", err, given)
+	}
+	r, err := e.Service.CreateRelease(ctx, e.Caller("dr-lee", clinical...), client, app.ReleaseInput{Document: record, Basis: policy.ByAuthorization,
+		Recipient: app.RecipientInput{Kind: policy.ToSchool, ID: "lincoln-school", Email: "office@lincoln.example"}, Purpose: "school support plan"})
+	if err != nil || r.Status != app.ReleaseApproved {
+		t.Fatalf("the release under it: %v %+v", err, r)
+	}
+	if list, err := e.Service.ListAuthorizations(ctx, pat, client); err != nil || len(list) != 1 || list[0].Revoked {
+		t.Fatalf("the client's list: %v %+v", err, list)
+	}
+	if _, err := e.Service.RevokeAuthorization(ctx, pat, client, given.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Service.IssueToken(ctx, e.Caller("dr-lee", clinical...), client, r.ID); recordvault.ErrorCode(err) != recordvault.ECONFLICT {
+		t.Errorf("a link for the release after the revocation: %v", err)
+	}
+}
+
 // Revoking an authorization ends every release relying on it: no token is issued for it.
 func TestRevokedAuthorizationEndsReleases(t *testing.T) {
 	e := apptest.New(t, "")
@@ -206,5 +274,81 @@ func TestCareTeamAndRoster(t *testing.T) {
 	}
 	if _, err := e.Service.SetCareTeam(ctx, adm, client, []string{"dr-lee", "dr-new"}); err != nil {
 		t.Fatalf("a team with the newcomer on the roster: %v", err)
+	}
+}
+
+// A client's own file: the records about them but psychotherapy notes, a page filled past
+// those; an amendment requested and, once denied, disagreed with through their own login;
+// nothing of anyone else's, and no psychotherapy note even by its id.
+func TestClientsOwnFile(t *testing.T) {
+	e := apptest.New(t, "")
+	client, first := clientWithNote(t, e)
+	lee := e.Caller("dr-lee", clinical...)
+	if err := e.Service.LinkAccount(ctx, e.Caller("admin", admin...), client, "pat"); err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for range 3 {
+		psy, err := e.Service.CreateRecord(ctx, lee, client, app.NewRecord{Category: recordvault.PsychotherapyNote,
+			Fields: map[string]json.RawMessage{"process_notes": json.RawMessage(`"transference"`)}, Sign: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes = append(notes, psy.ID)
+		rec, err := e.Service.CreateRecord(ctx, lee, client, app.NewRecord{Category: recordvault.ProgressNote, Fields: note("more CBT"), Sign: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes = append(notes, rec.ID)
+	}
+	pat := e.Caller("pat", recordvault.RoleClient)
+	var seen []string
+	after := ""
+	for pages := 0; ; pages++ {
+		page, next, err := e.Service.OwnRecords(ctx, pat, client, after, 2)
+		if err != nil || (next != "" && len(page) != 2) || pages > 3 {
+			t.Fatalf("page %d: %v, %d records, next %q", pages, err, len(page), next)
+		}
+		for _, r := range page {
+			if r.Category == recordvault.PsychotherapyNote || r.AuthorName == "" {
+				t.Errorf("listed %+v", r)
+			}
+			seen = append(seen, r.ID)
+		}
+		if after = next; after == "" {
+			break
+		}
+	}
+	if len(seen) != 4 || !slices.Contains(seen, first) {
+		t.Fatalf("the client's file lists %v, want the 4 progress notes", seen)
+	}
+	if _, err := e.Service.OwnRecord(ctx, pat, client, notes[0]); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("a psychotherapy note by its id: %v", err)
+	}
+	if _, err := e.Service.RequestAmendment(ctx, pat, client, notes[0], recordvault.AmendmentRequest{Change: "remove it"}); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("an amendment of a psychotherapy note: %v", err)
+	}
+	if _, _, err := e.Service.OwnRecords(ctx, lee, client, "", 10); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("staff through the client's own view: %v", err)
+	}
+
+	asked, err := e.Service.RequestAmendment(ctx, pat, client, first, recordvault.AmendmentRequest{Received: "2001-01-01",
+		Change: "The session was 45 minutes.", Reason: "I left early."})
+	if err != nil || asked.Request.Received != time.Now().UTC().Format(time.DateOnly) || asked.Request.RecordedBy != "pat" {
+		t.Fatalf("the client's request: %v %+v", err, asked)
+	}
+	if _, err := e.Service.DecideAmendment(ctx, pat, client, first, asked.ID, recordvault.StatusDenied, "", recordvault.GroundAccurateAndComplete, "x"); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("the client deciding their own request: %v", err)
+	}
+	if _, err := e.Service.DecideAmendment(ctx, lee, client, first, asked.ID, recordvault.StatusDenied, "", recordvault.GroundAccurateAndComplete,
+		"The log shows 50 minutes."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Service.RecordDisagreement(ctx, pat, client, first, asked.ID, "I still left early."); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Service.OwnRecord(ctx, pat, client, first)
+	if err != nil || len(got.Amendments) != 1 || got.Amendments[0].Disagreement == nil || got.Amendments[0].Decision.Explanation != "The log shows 50 minutes." {
+		t.Fatalf("the record in the client's file: %v %+v", err, got)
 	}
 }

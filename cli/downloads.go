@@ -13,7 +13,34 @@ import (
 )
 
 func (e *env) downloadsCommand() *cobra.Command {
-	return group("downloads", "Redeem a download link: the released copy, once", e.downloadsCode(), e.downloadsGet())
+	return group("downloads", "Redeem a download link: the released copy, once; confirm a copy by its verification code",
+		e.downloadsCode(), e.downloadsGet(), e.downloadsVerify())
+}
+
+func (e *env) downloadsVerify() *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify <code>",
+		Short: "Confirm a released copy by the verification code on its certification: which release, to whom, when, what content",
+		Example: `  recordvault-cli downloads verify 7K2M-9QXD-40FA
+  recordvault-cli downloads verify "7k2m 9qxd 40fa" --json`,
+		Args: args("code"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.VerifyCertification(cmd.Context(), a[0])
+			},
+				func(w io.Writer, v map[string]any) error {
+					recipient, _ := v["recipient"].(map[string]any)
+					state := "The record still holds exactly this content."
+					if v["unchanged"] != true {
+						state = "The record no longer holds this content: compare the copy with the clinic's history of the document."
+					}
+					_, err := fmt.Fprintf(w, "Copy %s: release %s of document %s (client %s), delivered %s to %s %s under %s.\nContent hash %s. %s\n",
+						str(v, "code"), str(v, "release"), str(v, "document"), str(v, "client"), str(v, "delivered"),
+						str(recipient, "kind"), str(recipient, "name"), str(v, "basis"), str(v, "content_hash"), state)
+					return err
+				})
+		},
+	}
 }
 
 func (e *env) downloadsCode() *cobra.Command {

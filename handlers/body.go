@@ -33,10 +33,16 @@ var (
 type Option func(*serverOptions)
 
 type serverOptions struct {
+	portal                *Portal
 	bodyGrace             time.Duration
 	minBodyRate           int64
 	addrRate, tokenRate   rate.Limit
 	addrBurst, tokenBurst int
+}
+
+// WithPortal serves the client portal p under /portal/.
+func WithPortal(p *Portal) Option {
+	return func(o *serverOptions) { o.portal = p }
 }
 
 // WithBodyDeadline sets how long a request body may take to arrive: grace, plus its length

@@ -63,6 +63,26 @@ type problem struct {
 // *recordvault.Error is shown; anything else is answered as internal and logged here. A
 // request whose body failed is answered with that failure, whatever the handler made of it.
 func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	err, status, code := prepareFailure(w, r, logger, err)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	_ = json.NewEncoder(w).Encode(problem{
+		Type:   "urn:recordvault:problem:" + code,
+		Title:  http.StatusText(status),
+		Status: status,
+		Detail: recordvault.ErrorMessage(err),
+		Code:   code,
+	})
+}
+
+// prepareFailure readies the answer to a failed request, whatever its form (problem+json,
+// or a portal page): the error answered (a failed body's, if the body failed), its status
+// and code from the single table, a "not found" held to its floor, Retry-After set, an
+// internal error logged.
+func prepareFailure(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) (error, int, string) {
 	if cause := bodyFailure(r); cause != nil {
 		err = cause
 	}
@@ -84,18 +104,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	if after, ok := retryAfterOf(err); ok {
 		w.Header().Set("Retry-After", after)
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	if r.Method == http.MethodHead {
-		return
-	}
-	_ = json.NewEncoder(w).Encode(problem{
-		Type:   "urn:recordvault:problem:" + code,
-		Title:  http.StatusText(status),
-		Status: status,
-		Detail: recordvault.ErrorMessage(err),
-		Code:   code,
-	})
+	return err, status, code
 }
 
 // retryAfter is how many seconds a caller answered 503 waits before trying again: a dependency

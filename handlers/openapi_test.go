@@ -45,7 +45,12 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 	var served []string
 	regexpPart := regexp.MustCompile(`\{([^}:]+):[^}]*\}`) // {id:[a-z0-9]+} is {id} in OpenAPI
-	r := newRouter(slog.New(slog.DiscardHandler), nil, fakeVerifier{}, nil, newLimits(slog.New(slog.DiscardHandler), serverOptions{}))
+	portal, err := NewPortal(PortalConfig{Issuer: "http://issuer.invalid", ClientID: "recordvault-portal", PublicURL: "http://127.0.0.1:8080",
+		SessionKey: make([]byte, SessionKeySize)}, slog.New(slog.DiscardHandler), fakeVerifier{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRouter(slog.New(slog.DiscardHandler), nil, fakeVerifier{}, nil, newLimits(slog.New(slog.DiscardHandler), serverOptions{}), portal)
 	err = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		methods, err := route.GetMethods()
 		if err != nil { // a prefix or subrouter, not an endpoint

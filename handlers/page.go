@@ -6,7 +6,9 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 
+	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
 )
 
@@ -68,7 +70,7 @@ type pageData struct {
 	AskCode               bool
 }
 
-// maxPageForm bounds a form posted to the page: a token and a code.
+// maxPageForm bounds a form posted to a page: the recipient page's token and code, a portal form.
 const maxPageForm = 16 << 10
 
 // showPage writes the page with status, under a content security policy that allows its own
@@ -87,13 +89,22 @@ func showPage(w http.ResponseWriter, logger *slog.Logger, status int, d pageData
 	}
 }
 
-// pageForm reads the page's posted form, bounded.
+// pageForm reads the page's posted form: a token, and a code.
 func pageForm(w http.ResponseWriter, r *http.Request) (token, code string) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxPageForm)
-	if err := r.ParseForm(); err != nil {
+	form, err := readForm(w, r)
+	if err != nil {
 		return "", ""
 	}
-	return r.PostForm.Get("token"), r.PostForm.Get("code")
+	return form.Get("token"), form.Get("code")
+}
+
+// readForm reads a page's posted form, at most maxPageForm bytes.
+func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxPageForm)
+	if err := r.ParseForm(); err != nil {
+		return nil, recordvault.Errorf(recordvault.EINVALID, "the form could not be read")
+	}
+	return r.PostForm, nil
 }
 
 func handlePage(logger *slog.Logger) http.Handler {

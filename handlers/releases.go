@@ -5,10 +5,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
@@ -141,6 +143,21 @@ func handleVerifyManifest(logger *slog.Logger, svc *app.Service) http.Handler {
 			return err
 		}
 		encode(w, r, http.StatusOK, map[string]bool{"valid": valid})
+		return nil
+	})
+}
+
+func handleVerifyCertification(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		code, err := url.PathUnescape(mux.Vars(r)["code"]) // paths are matched as sent; a code may be typed with spaces
+		if err != nil {
+			return recordvault.Errorf(recordvault.EINVALID, "code: a verification code is 12 letters and digits")
+		}
+		v, err := svc.VerifyCertification(r.Context(), caller(r), code)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
 		return nil
 	})
 }

@@ -11,8 +11,8 @@ import (
 // addRoutes lists every route of the service, so the whole API can be read in one place.
 // docs/openapi.yaml describes the same routes; TestOpenAPIMatchesRoutes keeps them in step.
 // The routes without a login are limited per client address (lim), and their download
-// tokens per token.
-func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, lim *limits) {
+// tokens per token. The client portal's pages are served when there is a portal.
+func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, lim *limits, portal *Portal) {
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", handleReadyz(logger, checks, false)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/downloads", lim.byAddress(handleDownload(logger, verifier, svc, lim))).Methods(http.MethodPost)
@@ -21,6 +21,25 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	r.Handle("/r", lim.byAddress(handlePage(logger))).Methods(http.MethodGet)
 	r.Handle("/r/code", lim.byAddress(handlePageCode(logger, svc, lim))).Methods(http.MethodPost)
 	r.Handle("/r/download", lim.byAddress(handlePageDownload(logger, svc, lim))).Methods(http.MethodPost)
+	if portal != nil {
+		r.Handle("/portal", http.RedirectHandler("/portal/", http.StatusMovedPermanently)).Methods(http.MethodGet)
+		r.Handle("/portal/", lim.byAddress(portal.handleHome())).Methods(http.MethodGet)
+		r.Handle("/portal/signin", lim.byAddress(portal.handleSignIn())).Methods(http.MethodGet)
+		r.Handle("/portal/callback", lim.byAddress(portal.handleCallback())).Methods(http.MethodGet)
+		r.Handle("/portal/signout", lim.byAddress(portal.handleSignOut())).Methods(http.MethodPost)
+		r.Handle("/portal/records", lim.byAddress(portal.handleRecords())).Methods(http.MethodGet)
+		r.Handle("/portal/records/{record}", lim.byAddress(portal.handleRecord())).Methods(http.MethodGet)
+		r.Handle("/portal/records/{record}/amendments", lim.byAddress(portal.handleAskForChange())).Methods(http.MethodPost)
+		r.Handle("/portal/records/{record}/amendments/{amendment}/disagreement", lim.byAddress(portal.handleDisagree())).Methods(http.MethodPost)
+		r.Handle("/portal/copies", lim.byAddress(portal.handleCopies())).Methods(http.MethodGet)
+		r.Handle("/portal/copies/{release}", lim.byAddress(portal.handleDownloadCopy())).Methods(http.MethodPost)
+		r.Handle("/portal/requests", lim.byAddress(portal.handleRequests())).Methods(http.MethodGet)
+		r.Handle("/portal/requests", lim.byAddress(portal.handleAskForRecords())).Methods(http.MethodPost)
+		r.Handle("/portal/authorizations", lim.byAddress(portal.handleAuthorizations())).Methods(http.MethodGet)
+		r.Handle("/portal/authorizations", lim.byAddress(portal.handleAuthorize())).Methods(http.MethodPost)
+		r.Handle("/portal/authorizations/{authorization}/revoke", lim.byAddress(portal.handleRevokeAuthorization())).Methods(http.MethodPost)
+		r.Handle("/portal/accounting", lim.byAddress(portal.handleAccounting())).Methods(http.MethodGet)
+	}
 
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.Use(authenticate(verifier, logger))
@@ -75,6 +94,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/court-orders", handleCreateCourtOrder(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/court-orders/{order}", handleGetCourtOrder(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/court-orders/verify", handleVerifyManifest(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/certifications/{code}", handleVerifyCertification(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/access-requests", handleCreateAccessRequest(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/access-requests", handleListAccessRequests(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/access-requests/{request}/extension", handleExtendAccessRequest(logger, svc)).Methods(http.MethodPost)

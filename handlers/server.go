@@ -27,7 +27,7 @@ func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerif
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var h http.Handler = newRouter(logger, checks, verifier, svc, newLimits(logger, o))
+	var h http.Handler = newRouter(logger, checks, verifier, svc, newLimits(logger, o), o.portal)
 	h = bodyDeadline(o, h)
 	h = limitHeaders(logger, h)
 	h = securityHeaders(h)
@@ -41,10 +41,10 @@ func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerif
 //
 // Paths are matched as sent (encoded, uncleaned), so that an id carrying "..", "%2F" or any
 // other path character reaches its handler and is refused there as malformed.
-func newRouter(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, lim *limits) *mux.Router {
+func newRouter(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, lim *limits, portal *Portal) *mux.Router {
 	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
 	r.Use(noteRoute)
-	addRoutes(r, logger, checks, verifier, svc, lim)
+	addRoutes(r, logger, checks, verifier, svc, lim, portal)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, logger, errNoRoute)
 	})

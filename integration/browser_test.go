@@ -4,15 +4,10 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
@@ -27,10 +22,6 @@ import (
 // clinic sent (the token in the fragment), ask for a code, read it from the development mailbox, enter
 // it, and download; the downloaded file's bytes are the watermarked PDF of the release.
 func TestRecipientPageInBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium is needed (make browser installs it): %v", err)
-	}
 	e := newDownloadEnv(t)
 	const address = "records@smith-law.example"
 	e.must(t, http.StatusCreated, nil, "admin", "POST", "/v1/clients/"+e.a+"/authorizations", authorizationForm("smith-law", recordvault.ProgressNote))
@@ -48,21 +39,10 @@ func TestRecipientPageInBrowser(t *testing.T) {
 	}
 
 	downloads := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("headless", "new"))...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
+	bctx := browse(t, downloads)
 	progress := chromedp.Events(bctx, browser.DownloadProgress)
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(e.url+"/r#t="+tok),
-		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: ptr(true)})
-			return err
-		}),
 		chromedp.WaitVisible(chromedp.ID("send")),
 		chromedp.Click(chromedp.ID("send")),
 		chromedp.WaitVisible(chromedp.ID("code")),
@@ -80,20 +60,7 @@ func TestRecipientPageInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatalf("entering the code: %v", err)
 	}
-	var guid string
-	for ev, err := range progress {
-		if err != nil {
-			t.Fatalf("waiting for the download: %v", err)
-		}
-		if ev.State == browser.DownloadProgressStateCompleted {
-			guid = ev.GUID
-			break
-		}
-	}
-	pdf, err := os.ReadFile(filepath.Join(downloads, guid))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pdf := downloaded(t, progress, downloads)
 	pages, err := pdftext.Pages(pdf)
 	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatalf("the downloaded file (%d bytes): %v", len(pdf), err)
@@ -110,7 +77,7 @@ func TestRecipientPageInBrowser(t *testing.T) {
 	if s, _, _ := e.call(t, "", "POST", "/downloads", map[string]string{"token": tok, "code": code}); s != http.StatusUnauthorized {
 		t.Errorf("the token after the browser's download: %d", s)
 	}
-	t.Logf("downloaded %d bytes, %d pages, through %s", len(pdf), len(pages), chromium)
+	t.Logf("downloaded %d bytes, %d pages", len(pdf), len(pages))
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -196,8 +196,24 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatalf("releases request: %s (%v)", release, err)
 	}
 	jo := e.cliAs(t, "client-jo-cli")
-	if link := jo.ok("releases", "link", client, rel.ID); !strings.Contains(link, e.url+"/r#t=") {
+	link := jo.ok("releases", "link", client, rel.ID)
+	if !strings.Contains(link, e.url+"/r#t=") {
 		t.Errorf("releases link: %q", link)
+	}
+	// Jo downloads her copy; the clinic confirms it by the code on its certification.
+	token := strings.TrimPrefix(strings.Split(link, "\n")[1], "token ")
+	copyFile := filepath.Join(dir, "copy.json")
+	jo.ok("downloads", "get", token, "--format", "json", "-o", copyFile)
+	var certified struct{ Certification struct{ Code string } }
+	if raw, err := os.ReadFile(copyFile); err != nil || json.Unmarshal(raw, &certified) != nil || certified.Certification.Code == "" {
+		t.Fatalf("the downloaded copy: %v, %s", err, raw)
+	}
+	if got := admin.ok("downloads", "verify", certified.Certification.Code); !strings.Contains(got, "release "+rel.ID+" of document "+note) ||
+		!strings.Contains(got, "still holds exactly this content") {
+		t.Errorf("downloads verify: %q", got)
+	}
+	if r := admin.run("downloads", "verify", recordvault.CertificationCode("never issued")); r.code != cli.ExitNotFound {
+		t.Errorf("downloads verify of an unknown code: %+v", r)
 	}
 	if got := lee.ok("releases", "list", client); !strings.Contains(got, rel.ID) {
 		t.Errorf("releases list: %q", got)

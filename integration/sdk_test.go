@@ -5,9 +5,11 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +141,39 @@ func TestSDKAgainstTheStack(t *testing.T) {
 	}
 	if _, err := ana.DownloadWithResponse(ctx, nil, sdk.DownloadJSONRequestBody{Token: *token.JSON201.Token, Format: &format}); !errors.Is(err, sdk.ErrUnauthorized) {
 		t.Errorf("the token again: %v, want sdk.ErrUnauthorized (a link is used once)", err)
+	}
+
+	// The copy's certification: the clinic, and the client, confirm it by its code, typed
+	// as a person would; the trail says which release, to whom, and what content.
+	var certified struct {
+		Certification struct {
+			Code        string `json:"code"`
+			ContentHash string `json:"content_hash"`
+			Statement   string `json:"statement"`
+		} `json:"certification"`
+	}
+	if err := json.Unmarshal(copy.Body, &certified); err != nil || len(certified.Certification.Code) != 14 ||
+		!strings.HasPrefix(certified.Certification.ContentHash, "sha256:") || certified.Certification.Statement == "" {
+		t.Fatalf("the copy's certification: %+v, %v", certified, err)
+	}
+	cert := certified.Certification
+	typed := strings.ToLower(strings.ReplaceAll(cert.Code, "-", " "))
+	for name, who := range map[string]*sdk.ClientWithResponses{"the clinic admin": admin, "the client": ana} {
+		found, err := who.VerifyCertificationWithResponse(ctx, typed)
+		if err != nil || found.JSON200 == nil {
+			t.Fatalf("%s verifies %q: %v", name, typed, err)
+		}
+		v := found.JSON200
+		if *v.Code != cert.Code || *v.Release != *release.JSON201.Id || *v.Client != client || *v.Document != note ||
+			*v.ContentHash != cert.ContentHash || !*v.Unchanged || (*v.Recipient)["kind"] != "client" || time.Since(*v.Delivered) > time.Hour {
+			t.Errorf("%s verifies the copy: %+v", name, v)
+		}
+	}
+	other := recordvault.CertificationCode("a token never issued")
+	if _, err := admin.VerifyCertificationWithResponse(ctx, other); !errors.Is(err, sdk.ErrNotFound) {
+		t.Errorf("an unknown code: %v, want sdk.ErrNotFound", err)
+	}
+	if _, err := admin.VerifyCertificationWithResponse(ctx, "not-a-code"); !errors.Is(err, sdk.ErrInvalid) {
+		t.Errorf("a malformed code: %v, want sdk.ErrInvalid", err)
 	}
 }

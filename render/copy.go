@@ -17,16 +17,17 @@ import (
 // and its citation, purpose, date, releasing clinic, and the redisclosure notice that goes
 // with it), then the released fields under their labels in their schema's order, the record's addenda,
 // and its amendment requests with whatever followed each (45 CFR 164.526(d)(4): they travel
-// with the record). Every page carries a watermark naming the recipient and the release, and
-// "Page N of M".
+// with the record), and last the records custodian's certification with its verification
+// code. Every page carries a watermark naming the recipient and the release, and a footer
+// with the verification code and "Page N of M".
 func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 	recipient := c.Recipient.Name
 	if recipient == "" {
 		recipient = c.Recipient.ID
 	}
 	watermark := fmt.Sprintf("Released to %s - release %s", recipient, c.Release)
-	p, err := newDocument("Released copy "+c.Release, fmt.Sprintf("%s. Redisclosure restricted. Produced %s.", watermark,
-		now.UTC().Format(time.RFC3339)), watermark)
+	p, err := newDocument("Released copy "+c.Release, []string{watermark + ". Redisclosure restricted.",
+		fmt.Sprintf("Verification code %s. Produced %s.", c.Certification.Code, now.UTC().Format(time.RFC3339))}, watermark)
 	if err != nil {
 		return err
 	}
@@ -92,6 +93,13 @@ func ReleasedCopyPDF(w io.Writer, c *app.ReleasedCopy, now time.Time) error {
 			}
 		}
 	}
+	steps = append(steps, gap(16), para("bold", 13, "Certification of the records custodian"),
+		para("regular", 10, c.Certification.Statement),
+		para("regular", 10, "Custodian: "+releasedBy(c)+"."),
+		para("bold", 11, "Verification code: "+c.Certification.Code),
+		para("regular", 10, "Content hash: "+c.Certification.ContentHash),
+		para("regular", 10, "The clinic confirms this copy by its code: the release, the recipient, when it was delivered and "+
+			"the content hash above, as its signed audit trail records them."))
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return fmt.Errorf("render: released copy: %w", err)

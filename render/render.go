@@ -19,11 +19,11 @@ import (
 )
 
 // page is a US Letter page with one-inch margins, written top to bottom. Every page carries
-// the footer line, and the watermark, when there is one, across its middle.
+// the footer's lines, and the watermark, when there is one, across its middle.
 type page struct {
 	pdf       *gopdf.GoPdf
 	y         float64
-	footer    string
+	footer    []string
 	watermark string
 	pages     int // pages begun; each footer has a place for "Page N of M", filled by finish
 }
@@ -35,7 +35,7 @@ const (
 	lineStep = 1.35 // line height as a multiple of the font size
 )
 
-func newDocument(title, footer, watermark string) (*page, error) {
+func newDocument(title string, footer []string, watermark string) (*page, error) {
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeLetter})
 	pdf.SetInfo(gopdf.PdfInfo{Title: title, Producer: "recordvault"})
@@ -54,12 +54,14 @@ func (p *page) newPage() error {
 	if err := p.pdf.SetFont("regular", "", 8); err != nil {
 		return err
 	}
-	p.pdf.SetXY(margin, bottom+24)
-	if err := p.pdf.Cell(nil, p.footer); err != nil {
-		return err
+	for i, line := range p.footer {
+		p.pdf.SetXY(margin, bottom+18+10*float64(i))
+		if err := p.pdf.Cell(nil, line); err != nil {
+			return err
+		}
 	}
 	p.pages++
-	p.pdf.SetXY(margin+width-pageNumberWidth, bottom+36)
+	p.pdf.SetXY(margin+width-pageNumberWidth, bottom+18+10*float64(len(p.footer)))
 	if err := p.pdf.PlaceHolderText(pageNumber(p.pages), pageNumberWidth); err != nil {
 		return err
 	}
@@ -168,8 +170,8 @@ func named(name, id string) string {
 // disclosure its date, the recipient's name and address, what was disclosed and why, and the
 // rule it was made under.
 func AccountingPDF(w io.Writer, clinic string, acc *app.Accounting, now time.Time) error {
-	p, err := newDocument("Accounting of disclosures", fmt.Sprintf("Accounting of disclosures, client %s, clinic %s, produced %s. Confidential.",
-		acc.Client, clinic, now.UTC().Format(time.RFC3339)), "")
+	p, err := newDocument("Accounting of disclosures", []string{fmt.Sprintf("Accounting of disclosures, client %s, clinic %s, produced %s. Confidential.",
+		acc.Client, clinic, now.UTC().Format(time.RFC3339))}, "")
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,8 @@ func TestReleasedCopyPDF(t *testing.T) {
 			Request:      recordvault.AmendmentRequest{Received: "2026-07-01", Change: "Remove the cravings."},
 			Decision:     &recordvault.AmendmentDecision{Outcome: recordvault.StatusDenied, Ground: recordvault.GroundAccurateAndComplete, Explanation: "Accurate."},
 			Disagreement: &recordvault.AmendmentDisagreement{Statement: "I disagree with the note."}}},
-		Notices: []string{policy.Part2NoticeText}, Security: policy.Labels(recordvault.SUDRecord, true)}
+		Notices: []string{policy.Part2NoticeText}, Security: policy.Labels(recordvault.SUDRecord, true),
+		Certification: app.Certification{Code: "G88B-M2RK-PAB9", ContentHash: "sha256:0c1d", Statement: "The clinic named above certifies this copy."}}
 	var b bytes.Buffer
 	if err := ReleasedCopyPDF(&b, c, now); err != nil {
 		t.Fatal(err)
@@ -123,8 +124,18 @@ func TestReleasedCopyPDF(t *testing.T) {
 		if strings.Count(p, "Released to Smith Law LLP - release rel1") < 2 {
 			t.Errorf("page %d lacks its watermark or footer: %.200q", i+1, p)
 		}
-		if want := fmt.Sprintf("Page %d of %d", i+1, len(pages)); !strings.Contains(p, want) {
-			t.Errorf("page %d lacks %q", i+1, want)
+		for _, want := range []string{fmt.Sprintf("Page %d of %d", i+1, len(pages)), "Verification code G88B-M2RK-PAB9"} {
+			if !strings.Contains(p, want) {
+				t.Errorf("page %d lacks %q", i+1, want)
+			}
+		}
+	}
+	// The custodian's certification closes the copy.
+	last := pages[len(pages)-1]
+	for _, want := range []string{"Certification of the records custodian", "The clinic named above certifies this copy.",
+		"Custodian: Lakeside Counseling", "Verification code: G88B-M2RK-PAB9", "Content hash: sha256:0c1d"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the last page lacks %q", want)
 		}
 	}
 	// Fields under their labels, not their keys.

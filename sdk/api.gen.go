@@ -796,6 +796,23 @@ type AuthorizationInput struct {
 // AuthorizationInputCategories defines model for AuthorizationInput.Categories.
 type AuthorizationInputCategories string
 
+// CertifiedCopy defines model for CertifiedCopy.
+type CertifiedCopy struct {
+	Basis  *string `json:"basis,omitempty"`
+	Client *string `json:"client,omitempty"`
+	Code   *string `json:"code,omitempty"`
+
+	// ContentHash Must equal the hash printed on the copy.
+	ContentHash *string                 `json:"content_hash,omitempty"`
+	Delivered   *time.Time              `json:"delivered,omitempty"`
+	Document    *string                 `json:"document,omitempty"`
+	Recipient   *map[string]interface{} `json:"recipient,omitempty"`
+	Release     *string                 `json:"release,omitempty"`
+
+	// Unchanged The record still holds exactly the content released.
+	Unchanged *bool `json:"unchanged,omitempty"`
+}
+
 // ClientView defines model for Client.
 type ClientView struct {
 	CareTeam *[]string  `json:"care_team,omitempty"`
@@ -1117,6 +1134,16 @@ type ReleasedCopy struct {
 	} `json:"author,omitempty"`
 	Basis    *string `json:"basis,omitempty"`
 	Category *string `json:"category,omitempty"`
+
+	// Certification The records custodian's certification of the copy. The clinic confirms a copy by its code (GET /v1/certifications/{code}): which release, to whom, when, and the content hash of what was released.
+	Certification *struct {
+		// Code 12 characters of Crockford base32 in three groups, such as 7K2M-9QXD-40FA; derived from the download token redeemed, so each delivery has its own.
+		Code *string `json:"code,omitempty"`
+
+		// ContentHash sha256 of the sealed content released: the document's version and the released fields.
+		ContentHash *string `json:"content_hash,omitempty"`
+		Statement   *string `json:"statement,omitempty"`
+	} `json:"certification,omitempty"`
 	Citation *string `json:"citation,omitempty"`
 
 	// Client Who the document is about.
@@ -1282,6 +1309,53 @@ type ResumeDownloadParams struct {
 // ResumeDownloadHeadParams defines parameters for ResumeDownloadHead.
 type ResumeDownloadHeadParams struct {
 	DownloadSession string `json:"Download-Session"`
+}
+
+// PortalAuthorizeFormdataBody defines parameters for PortalAuthorize.
+type PortalAuthorizeFormdataBody struct {
+	Category  *[]string `form:"category,omitempty" json:"category,omitempty"`
+	Field     *[]string `form:"field,omitempty" json:"field,omitempty"`
+	Purpose   *string   `form:"purpose,omitempty" json:"purpose,omitempty"`
+	Recipient *string   `form:"recipient,omitempty" json:"recipient,omitempty"`
+
+	// Sign yes
+	Sign  *string             `form:"sign,omitempty" json:"sign,omitempty"`
+	Until *openapi_types.Date `form:"until,omitempty" json:"until,omitempty"`
+}
+
+// PortalCallbackParams defines parameters for PortalCallback.
+type PortalCallbackParams struct {
+	Code  *string `form:"code,omitempty" json:"code,omitempty"`
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+}
+
+// PortalDownloadCopyFormdataBody defines parameters for PortalDownloadCopy.
+type PortalDownloadCopyFormdataBody struct {
+	// Format pdf (the default) or json
+	Format *string `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// PortalRecordsParams defines parameters for PortalRecords.
+type PortalRecordsParams struct {
+	// After The next page: the link the page gives.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// PortalAskForChangeFormdataBody defines parameters for PortalAskForChange.
+type PortalAskForChangeFormdataBody struct {
+	Change *string `form:"change,omitempty" json:"change,omitempty"`
+	Reason *string `form:"reason,omitempty" json:"reason,omitempty"`
+}
+
+// PortalDisagreeFormdataBody defines parameters for PortalDisagree.
+type PortalDisagreeFormdataBody struct {
+	Statement *string `form:"statement,omitempty" json:"statement,omitempty"`
+}
+
+// PortalAskForRecordsFormdataBody defines parameters for PortalAskForRecords.
+type PortalAskForRecordsFormdataBody struct {
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+	Format      *string `form:"format,omitempty" json:"format,omitempty"`
 }
 
 // RecipientPageCodeFormdataBody defines parameters for RecipientPageCode.
@@ -1467,6 +1541,21 @@ type DownloadJSONRequestBody DownloadJSONBody
 
 // RequestCodeJSONRequestBody defines body for RequestCode for application/json ContentType.
 type RequestCodeJSONRequestBody RequestCodeJSONBody
+
+// PortalAuthorizeFormdataRequestBody defines body for PortalAuthorize for application/x-www-form-urlencoded ContentType.
+type PortalAuthorizeFormdataRequestBody PortalAuthorizeFormdataBody
+
+// PortalDownloadCopyFormdataRequestBody defines body for PortalDownloadCopy for application/x-www-form-urlencoded ContentType.
+type PortalDownloadCopyFormdataRequestBody PortalDownloadCopyFormdataBody
+
+// PortalAskForChangeFormdataRequestBody defines body for PortalAskForChange for application/x-www-form-urlencoded ContentType.
+type PortalAskForChangeFormdataRequestBody PortalAskForChangeFormdataBody
+
+// PortalDisagreeFormdataRequestBody defines body for PortalDisagree for application/x-www-form-urlencoded ContentType.
+type PortalDisagreeFormdataRequestBody PortalDisagreeFormdataBody
+
+// PortalAskForRecordsFormdataRequestBody defines body for PortalAskForRecords for application/x-www-form-urlencoded ContentType.
+type PortalAskForRecordsFormdataRequestBody PortalAskForRecordsFormdataBody
 
 // RecipientPageCodeFormdataRequestBody defines body for RecipientPageCode for application/x-www-form-urlencoded ContentType.
 type RecipientPageCodeFormdataRequestBody RecipientPageCodeFormdataBody
@@ -1820,6 +1909,136 @@ type ClientInterface interface {
 	// Corresponds with HEAD /healthz (the `HealthzHead` operationId).
 	HealthzHead(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PortalRedirect The client portal's address without its slash: redirected to /portal/.
+	//
+	// Corresponds with GET /portal (the `PortalRedirect` operationId).
+	PortalRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalHome The client portal's start (HTML, no script, no external assets): what it offers and the way in; signed in, the client's name and the portal's pages.
+	//
+	// Corresponds with GET /portal/ (the `PortalHome` operationId).
+	PortalHome(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalAccounting The signed-in client's accounting of disclosures (45 CFR 164.528), in plain words, with the periods it may be missing.
+	//
+	// Corresponds with GET /portal/accounting (the `PortalAccounting` operationId).
+	PortalAccounting(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalAuthorizations The signed-in client's authorizations (164.508), with the form to give one: who may receive, which records (progress notes, evaluations; optionally only some fields), why, until when.
+	//
+	// Corresponds with GET /portal/authorizations (the `PortalAuthorizations` operationId).
+	PortalAuthorizations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalAuthorizeWithBody Sign an authorization (from this origin only): signed by the client today, electronically, after the statements of 164.508(c)(2) on the form.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /portal/authorizations (the `PortalAuthorize` operationId).
+	PortalAuthorizeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalAuthorizeWithFormdataBody Sign an authorization (from this origin only): signed by the client today, electronically, after the statements of 164.508(c)(2) on the form.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /portal/authorizations (the `PortalAuthorize` operationId).
+	PortalAuthorizeWithFormdataBody(ctx context.Context, body PortalAuthorizeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalRevokeAuthorization Take back an authorization in writing (164.508(b)(5), from this origin only): every release relying on it ends.
+	//
+	// Corresponds with POST /portal/authorizations/{authorization}/revoke (the `PortalRevokeAuthorization` operationId).
+	PortalRevokeAuthorization(ctx context.Context, authorization string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalCallback Where the provider sends the browser back: the code is exchanged with its verifier, the ID token checked (issuer, audience, nonce) and the access token verified as the API's; a client's own login linked to a client gets a session cookie.
+	//
+	// Corresponds with GET /portal/callback (the `PortalCallback` operationId).
+	PortalCallback(ctx context.Context, params *PortalCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalCopies The copies released to the signed-in client, newest first: ready to download, ended, waiting, or not released (with the rule and citation).
+	//
+	// Corresponds with GET /portal/copies (the `PortalCopies` operationId).
+	PortalCopies(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalDownloadCopyWithBody Download a copy released to the signed-in client (from this origin only): a download link issued and redeemed in one step, as PDF or the JSON data file; audited and certified as any download.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /portal/copies/{release} (the `PortalDownloadCopy` operationId).
+	PortalDownloadCopyWithBody(ctx context.Context, release string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalDownloadCopyWithFormdataBody Download a copy released to the signed-in client (from this origin only): a download link issued and redeemed in one step, as PDF or the JSON data file; audited and certified as any download.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /portal/copies/{release} (the `PortalDownloadCopy` operationId).
+	PortalDownloadCopyWithFormdataBody(ctx context.Context, release string, body PortalDownloadCopyFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalRecords The records in the signed-in client's file (never a psychotherapy note, 164.524(a)(1)(i)): when, what, by whom, signed or not; no content.
+	//
+	// Corresponds with GET /portal/records (the `PortalRecords` operationId).
+	PortalRecords(ctx context.Context, params *PortalRecordsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalRecord One record of the signed-in client's file with their requests to amend it (164.526), the clinic's answers, and the forms to ask for a change or to disagree with a refusal.
+	//
+	// Corresponds with GET /portal/records/{record} (the `PortalRecord` operationId).
+	PortalRecord(ctx context.Context, record string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalAskForChangeWithBody Ask to amend a signed record of one's file (from this origin only): made by the client today; the clinic decides within 60 days.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /portal/records/{record}/amendments (the `PortalAskForChange` operationId).
+	PortalAskForChangeWithBody(ctx context.Context, record string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalAskForChangeWithFormdataBody Ask to amend a signed record of one's file (from this origin only): made by the client today; the clinic decides within 60 days.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /portal/records/{record}/amendments (the `PortalAskForChange` operationId).
+	PortalAskForChangeWithFormdataBody(ctx context.Context, record string, body PortalAskForChangeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalDisagreeWithBody File a statement of disagreement with a refused amendment (164.526(d)(1)(ii), from this origin only); it travels with the record.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /portal/records/{record}/amendments/{amendment}/disagreement (the `PortalDisagree` operationId).
+	PortalDisagreeWithBody(ctx context.Context, record string, amendment string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalDisagreeWithFormdataBody File a statement of disagreement with a refused amendment (164.526(d)(1)(ii), from this origin only); it travels with the record.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /portal/records/{record}/amendments/{amendment}/disagreement (the `PortalDisagree` operationId).
+	PortalDisagreeWithFormdataBody(ctx context.Context, record string, amendment string, body PortalDisagreeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalRequests The signed-in client's requests for their records (164.524), with the day each must be answered by, and the form to ask.
+	//
+	// Corresponds with GET /portal/requests (the `PortalRequests` operationId).
+	PortalRequests(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalAskForRecordsWithBody Ask for a copy of one's records (from this origin only): an access request made by the client today, on the clinic's clock.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
+	PortalAskForRecordsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalAskForRecordsWithFormdataBody Ask for a copy of one's records (from this origin only): an access request made by the client today, on the clinic's clock.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
+	PortalAskForRecordsWithFormdataBody(ctx context.Context, body PortalAskForRecordsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalSignIn Begin signing in: to the clinic's OpenID Connect provider (authorization code with PKCE S256), with a fresh state and nonce kept in a short-lived cookie.
+	//
+	// Corresponds with GET /portal/signin (the `PortalSignIn` operationId).
+	PortalSignIn(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalSignOut End the session (from this origin only).
+	//
+	// Corresponds with POST /portal/signout (the `PortalSignOut` operationId).
+	PortalSignOut(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RecipientPage The recipient page (HTML, no external assets): a recipient without a login opens their link (the token in the URL fragment, never sent to the server), asks for a one-time code and downloads.
 	//
 	// Corresponds with GET /r (the `RecipientPage` operationId).
@@ -1897,6 +2116,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/audit/verify (the `VerifyAuditTrail` operationId).
 	VerifyAuditTrail(ctx context.Context, params *VerifyAuditTrailParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyCertification Confirm a released copy by the verification code its certification carries: the release, recipient, delivery time and content hash the signed audit trail records for it. For clinic admins, the client's care team and the client; an unknown code and a copy the caller may not see answer the same 404. Audited.
+	//
+	// Corresponds with GET /v1/certifications/{code} (the `VerifyCertification` operationId).
+	VerifyCertification(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListClients A page of the clinic's client ids (clinic admins).
 	//
@@ -2509,6 +2733,356 @@ func (c *Client) HealthzHead(ctx context.Context, reqEditors ...RequestEditorFn)
 	return c.Client.Do(req)
 }
 
+// PortalRedirect The client portal's address without its slash: redirected to /portal/.
+//
+// Corresponds with GET /portal (the `PortalRedirect` operationId).
+func (c *Client) PortalRedirect(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalRedirectRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalHome The client portal's start (HTML, no script, no external assets): what it offers and the way in; signed in, the client's name and the portal's pages.
+//
+// Corresponds with GET /portal/ (the `PortalHome` operationId).
+func (c *Client) PortalHome(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalHomeRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalAccounting The signed-in client's accounting of disclosures (45 CFR 164.528), in plain words, with the periods it may be missing.
+//
+// Corresponds with GET /portal/accounting (the `PortalAccounting` operationId).
+func (c *Client) PortalAccounting(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalAccountingRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalAuthorizations The signed-in client's authorizations (164.508), with the form to give one: who may receive, which records (progress notes, evaluations; optionally only some fields), why, until when.
+//
+// Corresponds with GET /portal/authorizations (the `PortalAuthorizations` operationId).
+func (c *Client) PortalAuthorizations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalAuthorizationsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalAuthorizeWithBody Sign an authorization (from this origin only): signed by the client today, electronically, after the statements of 164.508(c)(2) on the form.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /portal/authorizations (the `PortalAuthorize` operationId).
+func (c *Client) PortalAuthorizeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalAuthorizeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalAuthorizeWithFormdataBody Sign an authorization (from this origin only): signed by the client today, electronically, after the statements of 164.508(c)(2) on the form.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /portal/authorizations (the `PortalAuthorize` operationId).
+func (c *Client) PortalAuthorizeWithFormdataBody(ctx context.Context, body PortalAuthorizeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalAuthorizeRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalRevokeAuthorization Take back an authorization in writing (164.508(b)(5), from this origin only): every release relying on it ends.
+//
+// Corresponds with POST /portal/authorizations/{authorization}/revoke (the `PortalRevokeAuthorization` operationId).
+func (c *Client) PortalRevokeAuthorization(ctx context.Context, authorization string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalRevokeAuthorizationRequest(c.Server, authorization)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalCallback Where the provider sends the browser back: the code is exchanged with its verifier, the ID token checked (issuer, audience, nonce) and the access token verified as the API's; a client's own login linked to a client gets a session cookie.
+//
+// Corresponds with GET /portal/callback (the `PortalCallback` operationId).
+func (c *Client) PortalCallback(ctx context.Context, params *PortalCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalCallbackRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalCopies The copies released to the signed-in client, newest first: ready to download, ended, waiting, or not released (with the rule and citation).
+//
+// Corresponds with GET /portal/copies (the `PortalCopies` operationId).
+func (c *Client) PortalCopies(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalCopiesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalDownloadCopyWithBody Download a copy released to the signed-in client (from this origin only): a download link issued and redeemed in one step, as PDF or the JSON data file; audited and certified as any download.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /portal/copies/{release} (the `PortalDownloadCopy` operationId).
+func (c *Client) PortalDownloadCopyWithBody(ctx context.Context, release string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalDownloadCopyRequestWithBody(c.Server, release, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalDownloadCopyWithFormdataBody Download a copy released to the signed-in client (from this origin only): a download link issued and redeemed in one step, as PDF or the JSON data file; audited and certified as any download.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /portal/copies/{release} (the `PortalDownloadCopy` operationId).
+func (c *Client) PortalDownloadCopyWithFormdataBody(ctx context.Context, release string, body PortalDownloadCopyFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalDownloadCopyRequestWithFormdataBody(c.Server, release, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalRecords The records in the signed-in client's file (never a psychotherapy note, 164.524(a)(1)(i)): when, what, by whom, signed or not; no content.
+//
+// Corresponds with GET /portal/records (the `PortalRecords` operationId).
+func (c *Client) PortalRecords(ctx context.Context, params *PortalRecordsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalRecordsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalRecord One record of the signed-in client's file with their requests to amend it (164.526), the clinic's answers, and the forms to ask for a change or to disagree with a refusal.
+//
+// Corresponds with GET /portal/records/{record} (the `PortalRecord` operationId).
+func (c *Client) PortalRecord(ctx context.Context, record string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalRecordRequest(c.Server, record)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalAskForChangeWithBody Ask to amend a signed record of one's file (from this origin only): made by the client today; the clinic decides within 60 days.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /portal/records/{record}/amendments (the `PortalAskForChange` operationId).
+func (c *Client) PortalAskForChangeWithBody(ctx context.Context, record string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalAskForChangeRequestWithBody(c.Server, record, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalAskForChangeWithFormdataBody Ask to amend a signed record of one's file (from this origin only): made by the client today; the clinic decides within 60 days.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /portal/records/{record}/amendments (the `PortalAskForChange` operationId).
+func (c *Client) PortalAskForChangeWithFormdataBody(ctx context.Context, record string, body PortalAskForChangeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalAskForChangeRequestWithFormdataBody(c.Server, record, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalDisagreeWithBody File a statement of disagreement with a refused amendment (164.526(d)(1)(ii), from this origin only); it travels with the record.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /portal/records/{record}/amendments/{amendment}/disagreement (the `PortalDisagree` operationId).
+func (c *Client) PortalDisagreeWithBody(ctx context.Context, record string, amendment string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalDisagreeRequestWithBody(c.Server, record, amendment, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalDisagreeWithFormdataBody File a statement of disagreement with a refused amendment (164.526(d)(1)(ii), from this origin only); it travels with the record.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /portal/records/{record}/amendments/{amendment}/disagreement (the `PortalDisagree` operationId).
+func (c *Client) PortalDisagreeWithFormdataBody(ctx context.Context, record string, amendment string, body PortalDisagreeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalDisagreeRequestWithFormdataBody(c.Server, record, amendment, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalRequests The signed-in client's requests for their records (164.524), with the day each must be answered by, and the form to ask.
+//
+// Corresponds with GET /portal/requests (the `PortalRequests` operationId).
+func (c *Client) PortalRequests(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalRequestsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalAskForRecordsWithBody Ask for a copy of one's records (from this origin only): an access request made by the client today, on the clinic's clock.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
+func (c *Client) PortalAskForRecordsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalAskForRecordsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalAskForRecordsWithFormdataBody Ask for a copy of one's records (from this origin only): an access request made by the client today, on the clinic's clock.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
+func (c *Client) PortalAskForRecordsWithFormdataBody(ctx context.Context, body PortalAskForRecordsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalAskForRecordsRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalSignIn Begin signing in: to the clinic's OpenID Connect provider (authorization code with PKCE S256), with a fresh state and nonce kept in a short-lived cookie.
+//
+// Corresponds with GET /portal/signin (the `PortalSignIn` operationId).
+func (c *Client) PortalSignIn(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalSignInRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalSignOut End the session (from this origin only).
+//
+// Corresponds with POST /portal/signout (the `PortalSignOut` operationId).
+func (c *Client) PortalSignOut(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalSignOutRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RecipientPage The recipient page (HTML, no external assets): a recipient without a login opens their link (the token in the URL fragment, never sent to the server), asks for a one-time code and downloads.
 //
 // Corresponds with GET /r (the `RecipientPage` operationId).
@@ -2697,6 +3271,21 @@ func (c *Client) AcknowledgeAuditLoss(ctx context.Context, body AcknowledgeAudit
 // Corresponds with GET /v1/audit/verify (the `VerifyAuditTrail` operationId).
 func (c *Client) VerifyAuditTrail(ctx context.Context, params *VerifyAuditTrailParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVerifyAuditTrailRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyCertification Confirm a released copy by the verification code its certification carries: the release, recipient, delivery time and content hash the signed audit trail records for it. For clinic admins, the client's care team and the client; an unknown code and a copy the caller may not see answer the same 404. Audited.
+//
+// Corresponds with GET /v1/certifications/{code} (the `VerifyCertification` operationId).
+func (c *Client) VerifyCertification(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyCertificationRequest(c.Server, code)
 	if err != nil {
 		return nil, err
 	}
@@ -4169,6 +4758,638 @@ func NewHealthzHeadRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewPortalRedirectRequest constructs an http.Request for the PortalRedirect method
+func NewPortalRedirectRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalHomeRequest constructs an http.Request for the PortalHome method
+func NewPortalHomeRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalAccountingRequest constructs an http.Request for the PortalAccounting method
+func NewPortalAccountingRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/accounting")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalAuthorizationsRequest constructs an http.Request for the PortalAuthorizations method
+func NewPortalAuthorizationsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/authorizations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalAuthorizeRequestWithFormdataBody calls the generic PortalAuthorize builder with application/x-www-form-urlencoded body
+func NewPortalAuthorizeRequestWithFormdataBody(server string, body PortalAuthorizeFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPortalAuthorizeRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPortalAuthorizeRequestWithBody constructs an http.Request for the PortalAuthorize method, with any body, and a specified content type
+func NewPortalAuthorizeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/authorizations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPortalRevokeAuthorizationRequest constructs an http.Request for the PortalRevokeAuthorization method
+func NewPortalRevokeAuthorizationRequest(server string, authorization string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "authorization", authorization, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/authorizations/%s/revoke", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalCallbackRequest constructs an http.Request for the PortalCallback method
+func NewPortalCallbackRequest(server string, params *PortalCallbackParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/callback")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Code != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code", *params.Code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalCopiesRequest constructs an http.Request for the PortalCopies method
+func NewPortalCopiesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/copies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalDownloadCopyRequestWithFormdataBody calls the generic PortalDownloadCopy builder with application/x-www-form-urlencoded body
+func NewPortalDownloadCopyRequestWithFormdataBody(server string, release string, body PortalDownloadCopyFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPortalDownloadCopyRequestWithBody(server, release, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPortalDownloadCopyRequestWithBody constructs an http.Request for the PortalDownloadCopy method, with any body, and a specified content type
+func NewPortalDownloadCopyRequestWithBody(server string, release string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "release", release, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/copies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPortalRecordsRequest constructs an http.Request for the PortalRecords method
+func NewPortalRecordsRequest(server string, params *PortalRecordsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/records")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalRecordRequest constructs an http.Request for the PortalRecord method
+func NewPortalRecordRequest(server string, record string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "record", record, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/records/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalAskForChangeRequestWithFormdataBody calls the generic PortalAskForChange builder with application/x-www-form-urlencoded body
+func NewPortalAskForChangeRequestWithFormdataBody(server string, record string, body PortalAskForChangeFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPortalAskForChangeRequestWithBody(server, record, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPortalAskForChangeRequestWithBody constructs an http.Request for the PortalAskForChange method, with any body, and a specified content type
+func NewPortalAskForChangeRequestWithBody(server string, record string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "record", record, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/records/%s/amendments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPortalDisagreeRequestWithFormdataBody calls the generic PortalDisagree builder with application/x-www-form-urlencoded body
+func NewPortalDisagreeRequestWithFormdataBody(server string, record string, amendment string, body PortalDisagreeFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPortalDisagreeRequestWithBody(server, record, amendment, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPortalDisagreeRequestWithBody constructs an http.Request for the PortalDisagree method, with any body, and a specified content type
+func NewPortalDisagreeRequestWithBody(server string, record string, amendment string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "record", record, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "amendment", amendment, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/records/%s/amendments/%s/disagreement", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPortalRequestsRequest constructs an http.Request for the PortalRequests method
+func NewPortalRequestsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/requests")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalAskForRecordsRequestWithFormdataBody calls the generic PortalAskForRecords builder with application/x-www-form-urlencoded body
+func NewPortalAskForRecordsRequestWithFormdataBody(server string, body PortalAskForRecordsFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPortalAskForRecordsRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPortalAskForRecordsRequestWithBody constructs an http.Request for the PortalAskForRecords method, with any body, and a specified content type
+func NewPortalAskForRecordsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/requests")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPortalSignInRequest constructs an http.Request for the PortalSignIn method
+func NewPortalSignInRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/signin")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalSignOutRequest constructs an http.Request for the PortalSignOut method
+func NewPortalSignOutRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/signout")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRecipientPageRequest constructs an http.Request for the RecipientPage method
 func NewRecipientPageRequest(server string) (*http.Request, error) {
 	var err error
@@ -4480,6 +5701,40 @@ func NewVerifyAuditTrailRequest(server string, params *VerifyAuditTrailParams) (
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewVerifyCertificationRequest constructs an http.Request for the VerifyCertification method
+func NewVerifyCertificationRequest(server string, code string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/certifications/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6795,6 +8050,160 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with HEAD /healthz (the `HealthzHead` operationId).
 	HealthzHeadWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthzHeadResponse, error)
 
+	// PortalRedirectWithResponse The client portal's address without its slash: redirected to /portal/.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal (the `PortalRedirect` operationId).
+	PortalRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalRedirectResponse, error)
+
+	// PortalHomeWithResponse The client portal's start (HTML, no script, no external assets): what it offers and the way in; signed in, the client's name and the portal's pages.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/ (the `PortalHome` operationId).
+	PortalHomeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalHomeResponse, error)
+
+	// PortalAccountingWithResponse The signed-in client's accounting of disclosures (45 CFR 164.528), in plain words, with the periods it may be missing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/accounting (the `PortalAccounting` operationId).
+	PortalAccountingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalAccountingResponse, error)
+
+	// PortalAuthorizationsWithResponse The signed-in client's authorizations (164.508), with the form to give one: who may receive, which records (progress notes, evaluations; optionally only some fields), why, until when.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/authorizations (the `PortalAuthorizations` operationId).
+	PortalAuthorizationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalAuthorizationsResponse, error)
+
+	// PortalAuthorizeWithBodyWithResponse Sign an authorization (from this origin only): signed by the client today, electronically, after the statements of 164.508(c)(2) on the form.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/authorizations (the `PortalAuthorize` operationId).
+	PortalAuthorizeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalAuthorizeResponse, error)
+
+	// PortalAuthorizeWithFormdataBodyWithResponse Sign an authorization (from this origin only): signed by the client today, electronically, after the statements of 164.508(c)(2) on the form.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/authorizations (the `PortalAuthorize` operationId).
+	PortalAuthorizeWithFormdataBodyWithResponse(ctx context.Context, body PortalAuthorizeFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalAuthorizeResponse, error)
+
+	// PortalRevokeAuthorizationWithResponse Take back an authorization in writing (164.508(b)(5), from this origin only): every release relying on it ends.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/authorizations/{authorization}/revoke (the `PortalRevokeAuthorization` operationId).
+	PortalRevokeAuthorizationWithResponse(ctx context.Context, authorization string, reqEditors ...RequestEditorFn) (*PortalRevokeAuthorizationResponse, error)
+
+	// PortalCallbackWithResponse Where the provider sends the browser back: the code is exchanged with its verifier, the ID token checked (issuer, audience, nonce) and the access token verified as the API's; a client's own login linked to a client gets a session cookie.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/callback (the `PortalCallback` operationId).
+	PortalCallbackWithResponse(ctx context.Context, params *PortalCallbackParams, reqEditors ...RequestEditorFn) (*PortalCallbackResponse, error)
+
+	// PortalCopiesWithResponse The copies released to the signed-in client, newest first: ready to download, ended, waiting, or not released (with the rule and citation).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/copies (the `PortalCopies` operationId).
+	PortalCopiesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalCopiesResponse, error)
+
+	// PortalDownloadCopyWithBodyWithResponse Download a copy released to the signed-in client (from this origin only): a download link issued and redeemed in one step, as PDF or the JSON data file; audited and certified as any download.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/copies/{release} (the `PortalDownloadCopy` operationId).
+	PortalDownloadCopyWithBodyWithResponse(ctx context.Context, release string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalDownloadCopyResponse, error)
+
+	// PortalDownloadCopyWithFormdataBodyWithResponse Download a copy released to the signed-in client (from this origin only): a download link issued and redeemed in one step, as PDF or the JSON data file; audited and certified as any download.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/copies/{release} (the `PortalDownloadCopy` operationId).
+	PortalDownloadCopyWithFormdataBodyWithResponse(ctx context.Context, release string, body PortalDownloadCopyFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalDownloadCopyResponse, error)
+
+	// PortalRecordsWithResponse The records in the signed-in client's file (never a psychotherapy note, 164.524(a)(1)(i)): when, what, by whom, signed or not; no content.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/records (the `PortalRecords` operationId).
+	PortalRecordsWithResponse(ctx context.Context, params *PortalRecordsParams, reqEditors ...RequestEditorFn) (*PortalRecordsResponse, error)
+
+	// PortalRecordWithResponse One record of the signed-in client's file with their requests to amend it (164.526), the clinic's answers, and the forms to ask for a change or to disagree with a refusal.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/records/{record} (the `PortalRecord` operationId).
+	PortalRecordWithResponse(ctx context.Context, record string, reqEditors ...RequestEditorFn) (*PortalRecordResponse, error)
+
+	// PortalAskForChangeWithBodyWithResponse Ask to amend a signed record of one's file (from this origin only): made by the client today; the clinic decides within 60 days.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/records/{record}/amendments (the `PortalAskForChange` operationId).
+	PortalAskForChangeWithBodyWithResponse(ctx context.Context, record string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalAskForChangeResponse, error)
+
+	// PortalAskForChangeWithFormdataBodyWithResponse Ask to amend a signed record of one's file (from this origin only): made by the client today; the clinic decides within 60 days.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/records/{record}/amendments (the `PortalAskForChange` operationId).
+	PortalAskForChangeWithFormdataBodyWithResponse(ctx context.Context, record string, body PortalAskForChangeFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalAskForChangeResponse, error)
+
+	// PortalDisagreeWithBodyWithResponse File a statement of disagreement with a refused amendment (164.526(d)(1)(ii), from this origin only); it travels with the record.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/records/{record}/amendments/{amendment}/disagreement (the `PortalDisagree` operationId).
+	PortalDisagreeWithBodyWithResponse(ctx context.Context, record string, amendment string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalDisagreeResponse, error)
+
+	// PortalDisagreeWithFormdataBodyWithResponse File a statement of disagreement with a refused amendment (164.526(d)(1)(ii), from this origin only); it travels with the record.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/records/{record}/amendments/{amendment}/disagreement (the `PortalDisagree` operationId).
+	PortalDisagreeWithFormdataBodyWithResponse(ctx context.Context, record string, amendment string, body PortalDisagreeFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalDisagreeResponse, error)
+
+	// PortalRequestsWithResponse The signed-in client's requests for their records (164.524), with the day each must be answered by, and the form to ask.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/requests (the `PortalRequests` operationId).
+	PortalRequestsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalRequestsResponse, error)
+
+	// PortalAskForRecordsWithBodyWithResponse Ask for a copy of one's records (from this origin only): an access request made by the client today, on the clinic's clock.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
+	PortalAskForRecordsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalAskForRecordsResponse, error)
+
+	// PortalAskForRecordsWithFormdataBodyWithResponse Ask for a copy of one's records (from this origin only): an access request made by the client today, on the clinic's clock.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
+	PortalAskForRecordsWithFormdataBodyWithResponse(ctx context.Context, body PortalAskForRecordsFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalAskForRecordsResponse, error)
+
+	// PortalSignInWithResponse Begin signing in: to the clinic's OpenID Connect provider (authorization code with PKCE S256), with a fresh state and nonce kept in a short-lived cookie.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/signin (the `PortalSignIn` operationId).
+	PortalSignInWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalSignInResponse, error)
+
+	// PortalSignOutWithResponse End the session (from this origin only).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/signout (the `PortalSignOut` operationId).
+	PortalSignOutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalSignOutResponse, error)
+
 	// RecipientPageWithResponse The recipient page (HTML, no external assets): a recipient without a login opens their link (the token in the URL fragment, never sent to the server), asks for a one-time code and downloads.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6884,6 +8293,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/audit/verify (the `VerifyAuditTrail` operationId).
 	VerifyAuditTrailWithResponse(ctx context.Context, params *VerifyAuditTrailParams, reqEditors ...RequestEditorFn) (*VerifyAuditTrailResponse, error)
+
+	// VerifyCertificationWithResponse Confirm a released copy by the verification code its certification carries: the release, recipient, delivery time and content hash the signed audit trail records for it. For clinic admins, the client's care team and the client; an unknown code and a copy the caller may not see answer the same 404. Audited.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/certifications/{code} (the `VerifyCertification` operationId).
+	VerifyCertificationWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*VerifyCertificationResponse, error)
 
 	// ListClientsWithResponse A page of the clinic's client ids (clinic admins).
 	//
@@ -7809,6 +9225,591 @@ func (r HealthzHeadResponse) ContentType() string {
 	return ""
 }
 
+type PortalRedirectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalRedirectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalRedirectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalRedirectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalRedirectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalHomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalHomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalHomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalHomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalHomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalAccountingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalAccountingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalAccountingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalAccountingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalAccountingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalAuthorizationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalAuthorizationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalAuthorizationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalAuthorizationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalAuthorizationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalAuthorizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalAuthorizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalAuthorizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalAuthorizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalAuthorizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalRevokeAuthorizationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalRevokeAuthorizationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalRevokeAuthorizationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalRevokeAuthorizationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalRevokeAuthorizationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalCallbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalCallbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalCallbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalCallbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalCallbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalCopiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalCopiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalCopiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalCopiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalCopiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalDownloadCopyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReleasedCopy
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PortalDownloadCopyResponse) GetJSON200() *ReleasedCopy {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalDownloadCopyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalDownloadCopyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalDownloadCopyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalDownloadCopyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalRecordsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalRecordsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalRecordsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalRecordsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalRecordsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalRecordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalRecordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalRecordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalRecordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalRecordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalAskForChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalAskForChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalAskForChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalAskForChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalAskForChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalDisagreeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalDisagreeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalDisagreeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalDisagreeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalDisagreeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalRequestsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalRequestsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalRequestsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalRequestsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalRequestsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalAskForRecordsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalAskForRecordsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalAskForRecordsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalAskForRecordsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalAskForRecordsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalSignInResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalSignInResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalSignInResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalSignInResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalSignInResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalSignOutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalSignOutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalSignOutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalSignOutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalSignOutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type RecipientPageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8331,6 +10332,75 @@ func (r VerifyAuditTrailResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r VerifyAuditTrailResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// VerifyCertificationResponse401Headers the declared response headers of an HTTP 401 response for VerifyCertification
+type VerifyCertificationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type VerifyCertificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CertifiedCopy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Invalid
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *VerifyCertificationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyCertificationResponse) GetJSON200() *CertifiedCopy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r VerifyCertificationResponse) GetApplicationproblemJSON400() *Invalid {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r VerifyCertificationResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r VerifyCertificationResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyCertificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyCertificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyCertificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyCertificationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11903,6 +13973,292 @@ func (c *ClientWithResponses) HealthzHeadWithResponse(ctx context.Context, reqEd
 	return ParseHealthzHeadResponse(rsp)
 }
 
+// PortalRedirectWithResponse The client portal's address without its slash: redirected to /portal/.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal (the `PortalRedirect` operationId).
+func (c *ClientWithResponses) PortalRedirectWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalRedirectResponse, error) {
+	rsp, err := c.PortalRedirect(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalRedirectResponse(rsp)
+}
+
+// PortalHomeWithResponse The client portal's start (HTML, no script, no external assets): what it offers and the way in; signed in, the client's name and the portal's pages.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/ (the `PortalHome` operationId).
+func (c *ClientWithResponses) PortalHomeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalHomeResponse, error) {
+	rsp, err := c.PortalHome(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalHomeResponse(rsp)
+}
+
+// PortalAccountingWithResponse The signed-in client's accounting of disclosures (45 CFR 164.528), in plain words, with the periods it may be missing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/accounting (the `PortalAccounting` operationId).
+func (c *ClientWithResponses) PortalAccountingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalAccountingResponse, error) {
+	rsp, err := c.PortalAccounting(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalAccountingResponse(rsp)
+}
+
+// PortalAuthorizationsWithResponse The signed-in client's authorizations (164.508), with the form to give one: who may receive, which records (progress notes, evaluations; optionally only some fields), why, until when.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/authorizations (the `PortalAuthorizations` operationId).
+func (c *ClientWithResponses) PortalAuthorizationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalAuthorizationsResponse, error) {
+	rsp, err := c.PortalAuthorizations(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalAuthorizationsResponse(rsp)
+}
+
+// PortalAuthorizeWithBodyWithResponse Sign an authorization (from this origin only): signed by the client today, electronically, after the statements of 164.508(c)(2) on the form.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/authorizations (the `PortalAuthorize` operationId).
+func (c *ClientWithResponses) PortalAuthorizeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalAuthorizeResponse, error) {
+	rsp, err := c.PortalAuthorizeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalAuthorizeResponse(rsp)
+}
+
+// PortalAuthorizeWithFormdataBodyWithResponse Sign an authorization (from this origin only): signed by the client today, electronically, after the statements of 164.508(c)(2) on the form.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/authorizations (the `PortalAuthorize` operationId).
+func (c *ClientWithResponses) PortalAuthorizeWithFormdataBodyWithResponse(ctx context.Context, body PortalAuthorizeFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalAuthorizeResponse, error) {
+	rsp, err := c.PortalAuthorizeWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalAuthorizeResponse(rsp)
+}
+
+// PortalRevokeAuthorizationWithResponse Take back an authorization in writing (164.508(b)(5), from this origin only): every release relying on it ends.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/authorizations/{authorization}/revoke (the `PortalRevokeAuthorization` operationId).
+func (c *ClientWithResponses) PortalRevokeAuthorizationWithResponse(ctx context.Context, authorization string, reqEditors ...RequestEditorFn) (*PortalRevokeAuthorizationResponse, error) {
+	rsp, err := c.PortalRevokeAuthorization(ctx, authorization, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalRevokeAuthorizationResponse(rsp)
+}
+
+// PortalCallbackWithResponse Where the provider sends the browser back: the code is exchanged with its verifier, the ID token checked (issuer, audience, nonce) and the access token verified as the API's; a client's own login linked to a client gets a session cookie.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/callback (the `PortalCallback` operationId).
+func (c *ClientWithResponses) PortalCallbackWithResponse(ctx context.Context, params *PortalCallbackParams, reqEditors ...RequestEditorFn) (*PortalCallbackResponse, error) {
+	rsp, err := c.PortalCallback(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalCallbackResponse(rsp)
+}
+
+// PortalCopiesWithResponse The copies released to the signed-in client, newest first: ready to download, ended, waiting, or not released (with the rule and citation).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/copies (the `PortalCopies` operationId).
+func (c *ClientWithResponses) PortalCopiesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalCopiesResponse, error) {
+	rsp, err := c.PortalCopies(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalCopiesResponse(rsp)
+}
+
+// PortalDownloadCopyWithBodyWithResponse Download a copy released to the signed-in client (from this origin only): a download link issued and redeemed in one step, as PDF or the JSON data file; audited and certified as any download.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/copies/{release} (the `PortalDownloadCopy` operationId).
+func (c *ClientWithResponses) PortalDownloadCopyWithBodyWithResponse(ctx context.Context, release string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalDownloadCopyResponse, error) {
+	rsp, err := c.PortalDownloadCopyWithBody(ctx, release, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalDownloadCopyResponse(rsp)
+}
+
+// PortalDownloadCopyWithFormdataBodyWithResponse Download a copy released to the signed-in client (from this origin only): a download link issued and redeemed in one step, as PDF or the JSON data file; audited and certified as any download.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/copies/{release} (the `PortalDownloadCopy` operationId).
+func (c *ClientWithResponses) PortalDownloadCopyWithFormdataBodyWithResponse(ctx context.Context, release string, body PortalDownloadCopyFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalDownloadCopyResponse, error) {
+	rsp, err := c.PortalDownloadCopyWithFormdataBody(ctx, release, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalDownloadCopyResponse(rsp)
+}
+
+// PortalRecordsWithResponse The records in the signed-in client's file (never a psychotherapy note, 164.524(a)(1)(i)): when, what, by whom, signed or not; no content.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/records (the `PortalRecords` operationId).
+func (c *ClientWithResponses) PortalRecordsWithResponse(ctx context.Context, params *PortalRecordsParams, reqEditors ...RequestEditorFn) (*PortalRecordsResponse, error) {
+	rsp, err := c.PortalRecords(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalRecordsResponse(rsp)
+}
+
+// PortalRecordWithResponse One record of the signed-in client's file with their requests to amend it (164.526), the clinic's answers, and the forms to ask for a change or to disagree with a refusal.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/records/{record} (the `PortalRecord` operationId).
+func (c *ClientWithResponses) PortalRecordWithResponse(ctx context.Context, record string, reqEditors ...RequestEditorFn) (*PortalRecordResponse, error) {
+	rsp, err := c.PortalRecord(ctx, record, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalRecordResponse(rsp)
+}
+
+// PortalAskForChangeWithBodyWithResponse Ask to amend a signed record of one's file (from this origin only): made by the client today; the clinic decides within 60 days.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/records/{record}/amendments (the `PortalAskForChange` operationId).
+func (c *ClientWithResponses) PortalAskForChangeWithBodyWithResponse(ctx context.Context, record string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalAskForChangeResponse, error) {
+	rsp, err := c.PortalAskForChangeWithBody(ctx, record, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalAskForChangeResponse(rsp)
+}
+
+// PortalAskForChangeWithFormdataBodyWithResponse Ask to amend a signed record of one's file (from this origin only): made by the client today; the clinic decides within 60 days.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/records/{record}/amendments (the `PortalAskForChange` operationId).
+func (c *ClientWithResponses) PortalAskForChangeWithFormdataBodyWithResponse(ctx context.Context, record string, body PortalAskForChangeFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalAskForChangeResponse, error) {
+	rsp, err := c.PortalAskForChangeWithFormdataBody(ctx, record, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalAskForChangeResponse(rsp)
+}
+
+// PortalDisagreeWithBodyWithResponse File a statement of disagreement with a refused amendment (164.526(d)(1)(ii), from this origin only); it travels with the record.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/records/{record}/amendments/{amendment}/disagreement (the `PortalDisagree` operationId).
+func (c *ClientWithResponses) PortalDisagreeWithBodyWithResponse(ctx context.Context, record string, amendment string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalDisagreeResponse, error) {
+	rsp, err := c.PortalDisagreeWithBody(ctx, record, amendment, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalDisagreeResponse(rsp)
+}
+
+// PortalDisagreeWithFormdataBodyWithResponse File a statement of disagreement with a refused amendment (164.526(d)(1)(ii), from this origin only); it travels with the record.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/records/{record}/amendments/{amendment}/disagreement (the `PortalDisagree` operationId).
+func (c *ClientWithResponses) PortalDisagreeWithFormdataBodyWithResponse(ctx context.Context, record string, amendment string, body PortalDisagreeFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalDisagreeResponse, error) {
+	rsp, err := c.PortalDisagreeWithFormdataBody(ctx, record, amendment, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalDisagreeResponse(rsp)
+}
+
+// PortalRequestsWithResponse The signed-in client's requests for their records (164.524), with the day each must be answered by, and the form to ask.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/requests (the `PortalRequests` operationId).
+func (c *ClientWithResponses) PortalRequestsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalRequestsResponse, error) {
+	rsp, err := c.PortalRequests(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalRequestsResponse(rsp)
+}
+
+// PortalAskForRecordsWithBodyWithResponse Ask for a copy of one's records (from this origin only): an access request made by the client today, on the clinic's clock.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
+func (c *ClientWithResponses) PortalAskForRecordsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalAskForRecordsResponse, error) {
+	rsp, err := c.PortalAskForRecordsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalAskForRecordsResponse(rsp)
+}
+
+// PortalAskForRecordsWithFormdataBodyWithResponse Ask for a copy of one's records (from this origin only): an access request made by the client today, on the clinic's clock.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
+func (c *ClientWithResponses) PortalAskForRecordsWithFormdataBodyWithResponse(ctx context.Context, body PortalAskForRecordsFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalAskForRecordsResponse, error) {
+	rsp, err := c.PortalAskForRecordsWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalAskForRecordsResponse(rsp)
+}
+
+// PortalSignInWithResponse Begin signing in: to the clinic's OpenID Connect provider (authorization code with PKCE S256), with a fresh state and nonce kept in a short-lived cookie.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/signin (the `PortalSignIn` operationId).
+func (c *ClientWithResponses) PortalSignInWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalSignInResponse, error) {
+	rsp, err := c.PortalSignIn(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalSignInResponse(rsp)
+}
+
+// PortalSignOutWithResponse End the session (from this origin only).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/signout (the `PortalSignOut` operationId).
+func (c *ClientWithResponses) PortalSignOutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalSignOutResponse, error) {
+	rsp, err := c.PortalSignOut(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalSignOutResponse(rsp)
+}
+
 // RecipientPageWithResponse The recipient page (HTML, no external assets): a recipient without a login opens their link (the token in the URL fragment, never sent to the server), asks for a one-time code and downloads.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12063,6 +14419,19 @@ func (c *ClientWithResponses) VerifyAuditTrailWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseVerifyAuditTrailResponse(rsp)
+}
+
+// VerifyCertificationWithResponse Confirm a released copy by the verification code its certification carries: the release, recipient, delivery time and content hash the signed audit trail records for it. For clinic admins, the client's care team and the client; an unknown code and a copy the caller may not see answer the same 404. Audited.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/certifications/{code} (the `VerifyCertification` operationId).
+func (c *ClientWithResponses) VerifyCertificationWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*VerifyCertificationResponse, error) {
+	rsp, err := c.VerifyCertification(ctx, code, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyCertificationResponse(rsp)
 }
 
 // ListClientsWithResponse A page of the clinic's client ids (clinic admins).
@@ -13409,6 +15778,297 @@ func ParseHealthzHeadResponse(rsp *http.Response) (*HealthzHeadResponse, error) 
 	return response, nil
 }
 
+// ParsePortalRedirectResponse parses an HTTP response from a PortalRedirectWithResponse call
+func ParsePortalRedirectResponse(rsp *http.Response) (*PortalRedirectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalRedirectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalHomeResponse parses an HTTP response from a PortalHomeWithResponse call
+func ParsePortalHomeResponse(rsp *http.Response) (*PortalHomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalHomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalAccountingResponse parses an HTTP response from a PortalAccountingWithResponse call
+func ParsePortalAccountingResponse(rsp *http.Response) (*PortalAccountingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalAccountingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalAuthorizationsResponse parses an HTTP response from a PortalAuthorizationsWithResponse call
+func ParsePortalAuthorizationsResponse(rsp *http.Response) (*PortalAuthorizationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalAuthorizationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalAuthorizeResponse parses an HTTP response from a PortalAuthorizeWithResponse call
+func ParsePortalAuthorizeResponse(rsp *http.Response) (*PortalAuthorizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalAuthorizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalRevokeAuthorizationResponse parses an HTTP response from a PortalRevokeAuthorizationWithResponse call
+func ParsePortalRevokeAuthorizationResponse(rsp *http.Response) (*PortalRevokeAuthorizationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalRevokeAuthorizationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalCallbackResponse parses an HTTP response from a PortalCallbackWithResponse call
+func ParsePortalCallbackResponse(rsp *http.Response) (*PortalCallbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalCallbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalCopiesResponse parses an HTTP response from a PortalCopiesWithResponse call
+func ParsePortalCopiesResponse(rsp *http.Response) (*PortalCopiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalCopiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalDownloadCopyResponse parses an HTTP response from a PortalDownloadCopyWithResponse call
+func ParsePortalDownloadCopyResponse(rsp *http.Response) (*PortalDownloadCopyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalDownloadCopyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReleasedCopy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 303:
+		break // No content-type
+
+	case rsp.StatusCode == 403:
+		break // No content-type
+
+	case rsp.StatusCode == 200:
+		// Content-type (application/pdf) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParsePortalRecordsResponse parses an HTTP response from a PortalRecordsWithResponse call
+func ParsePortalRecordsResponse(rsp *http.Response) (*PortalRecordsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalRecordsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalRecordResponse parses an HTTP response from a PortalRecordWithResponse call
+func ParsePortalRecordResponse(rsp *http.Response) (*PortalRecordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalRecordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalAskForChangeResponse parses an HTTP response from a PortalAskForChangeWithResponse call
+func ParsePortalAskForChangeResponse(rsp *http.Response) (*PortalAskForChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalAskForChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalDisagreeResponse parses an HTTP response from a PortalDisagreeWithResponse call
+func ParsePortalDisagreeResponse(rsp *http.Response) (*PortalDisagreeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalDisagreeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalRequestsResponse parses an HTTP response from a PortalRequestsWithResponse call
+func ParsePortalRequestsResponse(rsp *http.Response) (*PortalRequestsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalRequestsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalAskForRecordsResponse parses an HTTP response from a PortalAskForRecordsWithResponse call
+func ParsePortalAskForRecordsResponse(rsp *http.Response) (*PortalAskForRecordsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalAskForRecordsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalSignInResponse parses an HTTP response from a PortalSignInWithResponse call
+func ParsePortalSignInResponse(rsp *http.Response) (*PortalSignInResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalSignInResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalSignOutResponse parses an HTTP response from a PortalSignOutWithResponse call
+func ParsePortalSignOutResponse(rsp *http.Response) (*PortalSignOutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalSignOutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParseRecipientPageResponse parses an HTTP response from a RecipientPageWithResponse call
 func ParseRecipientPageResponse(rsp *http.Response) (*RecipientPageResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13785,6 +16445,66 @@ func ParseVerifyAuditTrailResponse(rsp *http.Response) (*VerifyAuditTrailRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyCertificationResponse parses an HTTP response from a VerifyCertificationWithResponse call
+func ParseVerifyCertificationResponse(rsp *http.Response) (*VerifyCertificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyCertificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CertifiedCopy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers VerifyCertificationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

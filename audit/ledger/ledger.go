@@ -75,7 +75,7 @@ type revision struct {
 // ledgerFormat is the version of State. A checkpoint of another version was made by a
 // ledger that kept other things (and missed what this one keeps from earlier events), so it
 // is not taken: the ledger reads the chain from its first block instead.
-const ledgerFormat = 5
+const ledgerFormat = 6
 
 // State is what the ledger knows, and what a checkpoint keeps.
 type State struct {
@@ -93,8 +93,11 @@ type State struct {
 	// still be unexpired (tokens.MaxTTL after its use, and a minute for clocks).
 	Used map[string]time.Time `json:"used"`
 	// Codes counts, by token id, the one-time codes sent and refused, kept as long as Used.
-	Codes  map[string]CodeUse `json:"codes"`
-	Latest time.Time          `json:"latest"` // the latest event's time
+	Codes map[string]CodeUse `json:"codes"`
+	// Certified are the copies delivered, by their certification code
+	// (recordvault.CertificationCode), kept as long as an accounting reaches.
+	Certified map[string]Delivery `json:"certified"`
+	Latest    time.Time           `json:"latest"` // the latest event's time
 }
 
 // ReasonWrongCode is the audited reason for a refused one-time code; the ledger counts these
@@ -125,7 +128,8 @@ type OpenRequest struct {
 
 func newState() State {
 	return State{Format: ledgerFormat, Downloads: map[string][]time.Time{}, Downloaded: map[string]bool{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
-		Used: map[string]time.Time{}, Open: map[string]OpenRequest{}, OpenAccess: map[string]OpenRequest{}, Drafts: map[string]uint64{}, Codes: map[string]CodeUse{}, Revisions: map[string]uint64{}}
+		Used: map[string]time.Time{}, Open: map[string]OpenRequest{}, OpenAccess: map[string]OpenRequest{}, Drafts: map[string]uint64{}, Codes: map[string]CodeUse{}, Revisions: map[string]uint64{},
+		Certified: map[string]Delivery{}}
 }
 
 // Approval is an accountable disclosure as the trail records it.
@@ -137,6 +141,15 @@ type Approval struct {
 	// Participants are the clients the released document concerns, from the decision's
 	// event; none for an event written before events named them.
 	Participants []string `json:"participants,omitempty"`
+}
+
+// Delivery is a copy delivered (a download token redeemed) as the trail records it.
+type Delivery struct {
+	At          time.Time `json:"at"`
+	Release     string    `json:"release"`
+	Client      string    `json:"client"`
+	Record      string    `json:"record"`
+	ContentHash string    `json:"content_hash"`
 }
 
 // Trail is what the ledger reads: the clinic's verified events on from a head, and its
@@ -295,6 +308,8 @@ func (cl *Clinic) add(e recordvault.AuditEvent) error {
 		cl.Downloaded[e.Release] = true
 		if e.TokenID != "" {
 			cl.Used[e.TokenID] = e.Time
+			cl.Certified[recordvault.CertificationCode(e.TokenID)] = Delivery{At: e.Time, Release: e.Release, Client: e.Client,
+				Record: e.Record, ContentHash: e.ContentHash}
 		}
 		if e.Accounted {
 			cl.Downloads[e.Release] = append(cl.Downloads[e.Release], e.Time)
@@ -320,6 +335,11 @@ func (cl *Clinic) forget() {
 		}
 	}
 	oldest := cl.Latest.AddDate(-AccountingYears, 0, -1)
+	for code, d := range cl.Certified {
+		if d.At.Before(oldest) {
+			delete(cl.Certified, code)
+		}
+	}
 	cl.Approvals = slices.DeleteFunc(cl.Approvals, func(a Approval) bool {
 		if a.At.Before(oldest) {
 			delete(cl.Downloads, a.Release)

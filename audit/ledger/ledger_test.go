@@ -26,7 +26,7 @@ func TestLedgerEvents(t *testing.T) {
 		{Time: at(0), Action: "release_decision", Client: "c1", Record: "n1", Release: "r1", Participants: []string{"c1", "c2"}, Accounted: true, Allowed: true},
 		{Time: at(1), Action: "release_decision", Client: "c1", Record: "n1", Release: "r2", Allowed: true},                   // not accounted
 		{Time: at(2), Action: "release_decision", Client: "c1", Record: "n1", Release: "r3", Accounted: true, Allowed: false}, // refused
-		{Time: at(3), Action: "download", Client: "c1", Release: "r1", Accounted: true, TokenID: "j1", Allowed: true},
+		{Time: at(3), Action: "download", Client: "c1", Record: "n1", Release: "r1", Accounted: true, TokenID: "j1", ContentHash: "sha256:ab", Allowed: true},
 		{Time: at(4), Action: "download", Client: "c1", Release: "r2", TokenID: "j2", Allowed: true},
 		{Time: at(5), Action: "download", Client: "c1", Release: "r2", TokenID: "j3", Allowed: false, Rule: "the token was used before"},
 		{Time: at(6), Action: "end_release", Client: "c1", Release: "r2", Allowed: true},
@@ -82,6 +82,12 @@ func TestLedgerEvents(t *testing.T) {
 	if !maps.Equal(cl.Used, map[string]time.Time{"j1": at(3), "j2": at(4)}) {
 		t.Errorf("used %v", cl.Used)
 	}
+	if want := map[string]Delivery{
+		recordvault.CertificationCode("j1"): {At: at(3), Release: "r1", Client: "c1", Record: "n1", ContentHash: "sha256:ab"},
+		recordvault.CertificationCode("j2"): {At: at(4), Release: "r2", Client: "c1"},
+	}; !maps.Equal(cl.Certified, want) {
+		t.Errorf("certified %v, want %v", cl.Certified, want)
+	}
 	if !slices.Equal(slices.Sorted(maps.Keys(cl.Open)), []string{"m2"}) || !slices.Equal(slices.Sorted(maps.Keys(cl.OpenAccess)), []string{"q1"}) {
 		t.Errorf("open amendments %v, open access requests %v", cl.Open, cl.OpenAccess)
 	}
@@ -95,7 +101,8 @@ func TestLedgerEvents(t *testing.T) {
 		t.Errorf("revisions %v, fresh %v", cl.Revisions, cl.fresh)
 	}
 
-	// 16 minutes on, the tokens are forgotten; six years and two days on, the disclosure.
+	// 16 minutes on, the tokens are forgotten; six years and two days on, the disclosure and
+	// the certification of its copy.
 	cl.add(recordvault.AuditEvent{Time: at(4 + usedTokenKept), Action: "read_record", Allowed: true})
 	cl.forget()
 	if !maps.Equal(cl.Used, map[string]time.Time{"j2": at(4)}) {
@@ -103,8 +110,8 @@ func TestLedgerEvents(t *testing.T) {
 	}
 	cl.add(recordvault.AuditEvent{Time: t0.AddDate(AccountingYears, 0, 2), Action: "read_record", Allowed: true})
 	cl.forget()
-	if len(cl.Used) != 0 || len(cl.Codes) != 0 || len(cl.Approvals) != 0 || len(cl.Downloads) != 0 || !cl.Ended["r2"] || !cl.Revoked["a1"] {
-		t.Errorf("after six years: used %v, approvals %v, downloads %v, ended %v, revoked %v", cl.Used, cl.Approvals, cl.Downloads, cl.Ended, cl.Revoked)
+	if len(cl.Used) != 0 || len(cl.Codes) != 0 || len(cl.Approvals) != 0 || len(cl.Downloads) != 0 || len(cl.Certified) != 0 || !cl.Ended["r2"] || !cl.Revoked["a1"] {
+		t.Errorf("after six years: used %v, approvals %v, downloads %v, certified %v, ended %v, revoked %v", cl.Used, cl.Approvals, cl.Downloads, cl.Certified, cl.Ended, cl.Revoked)
 	}
 }
 

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -119,7 +120,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	checks := []handlers.ReadinessCheck{{Name: "vault", Ready: vc.Ready}, {Name: "storage", Ready: store.Ready}}
-	handler := handlers.NewServer(logger, checks, verifier, svc)
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	portalCfg, err := portalConfig(getenv, "http://"+ln.Addr().String())
+	if err != nil {
+		return err
+	}
+	portal, err := handlers.NewPortal(portalCfg, logger, verifier, svc)
+	if err != nil {
+		return err
+	}
+	handler := handlers.NewServer(logger, checks, verifier, svc, handlers.WithPortal(portal))
 	// The operator listener: readiness with each check's reason (and, later, metrics), for
 	// the operators' network only; the public /readyz says ready or not.
 	if addr := getenv("RECORDVAULT_OPERATOR_LISTEN"); addr != "" {
@@ -140,11 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxHeaderBytes:    1 << 20, // handlers answers over 16 KiB with a problem; this is the hard stop
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	logger.Info("serving", "url", "http://"+ln.Addr().String())
+	logger.Info("serving", "url", "http://"+ln.Addr().String(), "portal", portalCfg.PublicURL+"/portal/")
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -163,6 +172,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// portalConfig is the client portal's configuration: it signs in through the OpenID Connect
+// provider the API trusts (RECORDVAULT_OIDC_ISSUER) as client RECORDVAULT_PORTAL_CLIENT_ID
+// ("recordvault-portal"; RECORDVAULT_PORTAL_CLIENT_SECRET for a confidential client), is
+// reached by browsers at RECORDVAULT_PUBLIC_URL (the listener's own address when unset), and
+// seals its session cookies with RECORDVAULT_PORTAL_SESSION_KEY (64 bytes, base64; the same
+// on every replica; a key of this process when unset).
+func portalConfig(getenv func(string) string, listening string) (handlers.PortalConfig, error) {
+	cfg := handlers.PortalConfig{Issuer: getenv("RECORDVAULT_OIDC_ISSUER"), ClientID: envOr(getenv, "RECORDVAULT_PORTAL_CLIENT_ID", "recordvault-portal"),
+		ClientSecret: getenv("RECORDVAULT_PORTAL_CLIENT_SECRET"), PublicURL: envOr(getenv, "RECORDVAULT_PUBLIC_URL", listening)}
+	if key := getenv("RECORDVAULT_PORTAL_SESSION_KEY"); key != "" {
+		raw, err := base64.StdEncoding.DecodeString(key)
+		if err != nil || len(raw) != handlers.SessionKeySize {
+			return cfg, fmt.Errorf("RECORDVAULT_PORTAL_SESSION_KEY: %d bytes in base64 (openssl rand -base64 %d)", handlers.SessionKeySize, handlers.SessionKeySize)
+		}
+		cfg.SessionKey = raw
+	}
+	return cfg, nil
 }
 
 // notifier is how one-time codes reach recipients: SMTP when RECORDVAULT_SMTP_ADDR is set

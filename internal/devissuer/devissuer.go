@@ -9,11 +9,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -58,7 +61,18 @@ type Issuer struct {
 
 	mu      sync.Mutex
 	devices map[string]*deviceGrant // by device code (DeviceGrant)
+	codes   map[string]*codeGrant   // by authorization code (the portal's sign-in)
 }
+
+// codeGrant is one authorization code (OAuth 2.0 authorization code grant with PKCE, RFC
+// 7636, S256 only), given to subject for one client and redirect URI.
+type codeGrant struct {
+	clientID, redirectURI, challenge, nonce, subject string
+	expires                                          time.Time
+}
+
+// codeTTL is how long an authorization code can be exchanged.
+const codeTTL = time.Minute
 
 // deviceGrant is one device authorization (RFC 8628) waiting for, or given, a user's approval.
 type deviceGrant struct {
@@ -106,7 +120,7 @@ func New(url, audience string, users map[string]User) (*Issuer, error) {
 		return nil, err
 	}
 	return &Issuer{url: strings.TrimSuffix(url, "/"), audience: audience, key: key, kid: kid, jwks: raw, users: users, now: time.Now,
-		devices: map[string]*deviceGrant{}}, nil
+		devices: map[string]*deviceGrant{}, codes: map[string]*codeGrant{}}, nil
 }
 
 // URL is the issuer's address, what its tokens carry as "iss".
@@ -136,6 +150,30 @@ func (i *Issuer) Mint(subject string) (string, error) {
 	return tok.SignedString(i.key)
 }
 
+// mintIDToken returns an OpenID Connect ID token for subject, for the relying party clientID,
+// carrying nonce.
+func (i *Issuer) mintIDToken(subject, clientID, nonce string) (string, error) {
+	u, ok := i.user(subject)
+	if !ok {
+		return "", fmt.Errorf("devissuer: no user %q", subject)
+	}
+	now := i.now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, idClaims{
+		RegisteredClaims: jwt.RegisteredClaims{Issuer: i.url, Subject: subject, Audience: jwt.ClaimStrings{clientID},
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(TokenTTL))},
+		Nonce: nonce, Name: u.Name,
+	})
+	tok.Header["kid"] = i.kid
+	return tok.SignedString(i.key)
+}
+
+// idClaims are an ID token's claims (OpenID Connect Core 2).
+type idClaims struct {
+	jwt.RegisteredClaims
+	Nonce string `json:"nonce"`
+	Name  string `json:"name,omitempty"`
+}
+
 // user is the seeded user with subject, or a client login minted on demand.
 func (i *Issuer) user(subject string) (User, bool) {
 	if u, ok := i.users[subject]; ok {
@@ -160,12 +198,19 @@ func (i *Issuer) user(subject string) (User, bool) {
 //	POST /device_authorization  a device code and the user code to approve it with
 //	GET  /device?user_code=…    the page where a developer approves a user code as a user
 //	POST /device                user_code, user: the approval
+//	GET  /authorize             the sign-in page of the authorization code flow (PKCE S256
+//	                            required), for the client portal
+//	POST /authorize             the user picked: back to redirect_uri with a code
+//	POST /token                 grant_type=authorization_code: the code, with its verifier,
+//	                            for an access token and an ID token
 func (i *Issuer) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"issuer": i.url, "jwks_uri": i.JWKSURL(), "id_token_signing_alg_values_supported": []string{"ES256"},
 			"token_endpoint": i.url + "/token", "device_authorization_endpoint": i.url + "/device_authorization",
-			"grant_types_supported": []string{DeviceGrant}})
+			"authorization_endpoint": i.url + "/authorize", "response_types_supported": []string{"code"},
+			"subject_types_supported": []string{"public"}, "code_challenge_methods_supported": []string{"S256"},
+			"scopes_supported": []string{"openid", "profile"}, "grant_types_supported": []string{DeviceGrant, "authorization_code"}})
 	})
 	mux.HandleFunc("GET /jwks.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -175,8 +220,12 @@ func (i *Issuer) Handler() http.Handler {
 		writeJSON(w, i.users)
 	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
-		if r.FormValue("grant_type") == DeviceGrant {
+		switch r.FormValue("grant_type") {
+		case DeviceGrant:
 			i.deviceToken(w, r.FormValue("device_code"))
+			return
+		case "authorization_code":
+			i.codeToken(w, r)
 			return
 		}
 		tok, err := i.Mint(r.URL.Query().Get("user"))
@@ -215,7 +264,79 @@ func (i *Issuer) Handler() http.Handler {
 		}
 		_, _ = io.WriteString(w, "Approved: return to your terminal.\n")
 	})
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" ||
+			q.Get("client_id") == "" || !strings.HasPrefix(q.Get("redirect_uri"), "http") {
+			http.Error(w, "an authorization request needs response_type=code, client_id, redirect_uri and a PKCE S256 code_challenge", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'")
+		_ = signInPage.Execute(w, map[string]any{"Query": q, "Users": i.Users(), "AnyClient": i.clientsOf != ""})
+	})
+	mux.HandleFunc("POST /authorize", func(w http.ResponseWriter, r *http.Request) {
+		subject := r.FormValue("user")
+		if other := strings.TrimSpace(r.FormValue("client")); other != "" {
+			subject = ClientPrefix + other
+		}
+		if _, ok := i.user(subject); !ok {
+			http.Error(w, "unknown user", http.StatusNotFound)
+			return
+		}
+		redirect, err := url.Parse(r.FormValue("redirect_uri"))
+		if err != nil || r.FormValue("code_challenge") == "" || r.FormValue("client_id") == "" {
+			http.Error(w, "a malformed authorization request", http.StatusBadRequest)
+			return
+		}
+		code := strings.ToLower(rand.Text())
+		i.mu.Lock()
+		for c, g := range i.codes { // forget the expired ones
+			if i.now().After(g.expires) {
+				delete(i.codes, c)
+			}
+		}
+		i.codes[code] = &codeGrant{clientID: r.FormValue("client_id"), redirectURI: redirect.String(), challenge: r.FormValue("code_challenge"),
+			nonce: r.FormValue("nonce"), subject: subject, expires: i.now().Add(codeTTL)}
+		i.mu.Unlock()
+		q := redirect.Query()
+		q.Set("code", code)
+		q.Set("state", r.FormValue("state"))
+		redirect.RawQuery = q.Encode()
+		http.Redirect(w, r, redirect.String(), http.StatusSeeOther)
+	})
 	return mux
+}
+
+// codeToken exchanges an authorization code, once, for an access token and an ID token: the
+// same client and redirect URI it was given for, and the verifier whose S256 hash is its
+// challenge (RFC 7636 4.6).
+func (i *Issuer) codeToken(w http.ResponseWriter, r *http.Request) {
+	i.mu.Lock()
+	g, ok := i.codes[r.FormValue("code")]
+	delete(i.codes, r.FormValue("code"))
+	i.mu.Unlock()
+	sum := sha256.Sum256([]byte(r.FormValue("code_verifier")))
+	clientID := r.FormValue("client_id")
+	if user, _, basic := r.BasicAuth(); basic {
+		clientID = user
+	}
+	if !ok || i.now().After(g.expires) || g.clientID != clientID || g.redirectURI != r.FormValue("redirect_uri") ||
+		base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge {
+		oauthError(w, "invalid_grant")
+		return
+	}
+	access, err := i.Mint(g.subject)
+	if err != nil {
+		oauthError(w, "access_denied")
+		return
+	}
+	id, err := i.mintIDToken(g.subject, g.clientID, g.nonce)
+	if err != nil {
+		oauthError(w, "access_denied")
+		return
+	}
+	writeJSON(w, map[string]any{"access_token": access, "id_token": id, "token_type": "Bearer", "expires_in": int(TokenTTL.Seconds())})
 }
 
 // approve gives the pending device grant with userCode to subject.
@@ -279,6 +400,24 @@ var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
 <label>As <select name="user">{{range .Users}}<option>{{.}}</option>{{end}}</select></label>
 <button>Approve</button>
 </form>
+`))
+
+var signInPage = template.Must(template.New("signin").Parse(`<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<title>Sign in (development issuer)</title>
+<main>
+<h1>Sign in (development issuer)</h1>
+<p>This development issuer signs you in as any demo user, with no password.</p>
+<form method="post" action="/authorize">
+{{range $k, $v := .Query}}<input type="hidden" name="{{$k}}" value="{{index $v 0}}">
+{{end}}<label for="user">Sign in as</label>
+<select id="user" name="user">{{range .Users}}<option>{{.}}</option>{{end}}</select>
+{{if .AnyClient}}<label for="client">or as the client login client-</label>
+<input id="client" name="client" autocomplete="off">{{end}}
+<button type="submit" id="signin">Sign in</button>
+</form>
+</main>
 `))
 
 // Users returns the subjects of the seeded users, sorted.

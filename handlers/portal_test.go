@@ -1,0 +1,134 @@
+package handlers
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// newTestPortal returns a portal on a clock the test moves, and its server.
+func newTestPortal(t *testing.T, public string) (*Portal, http.Handler, *time.Time) {
+	t.Helper()
+	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	p, err := NewPortal(PortalConfig{Issuer: "http://issuer.invalid", ClientID: "recordvault-portal", PublicURL: public,
+		SessionKey: make([]byte, SessionKeySize), Now: func() time.Time { return now }}, slog.New(slog.DiscardHandler), fakeVerifier{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, NewServer(slog.New(slog.DiscardHandler), nil, fakeVerifier{}, nil, WithPortal(p), WithRateLimits(rate.Inf, 1, rate.Inf, 1)), &now
+}
+
+// get sends GET path with cookie, returning the answer and the session cookie it sets (nil: none).
+func get(t *testing.T, h http.Handler, p *Portal, path string, cookie *http.Cookie) (*http.Response, string, *http.Cookie) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	resp := w.Result()
+	body, _ := io.ReadAll(resp.Body)
+	for _, c := range resp.Cookies() {
+		if c.Name == p.session {
+			return resp, string(body), c
+		}
+	}
+	return resp, string(body), nil
+}
+
+// A session ends after 15 minutes without a request, and after 8 hours whatever happens;
+// each request renews its idle time. Its cookie is HttpOnly and SameSite=Lax, and Secure
+// with the __Host- prefix when the portal is reached over https.
+func TestPortalSessionLifetime(t *testing.T) {
+	p, h, now := newTestPortal(t, "http://127.0.0.1:8080")
+	value, err := p.cookies.Encode(p.session, portalSession{Token: "good", Client: "c1", Name: "Jo Example", Started: *now, Seen: *now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := &http.Cookie{Name: p.session, Value: value}
+	signedIn := func(at time.Duration, c *http.Cookie) (bool, *http.Cookie) {
+		*now = time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC).Add(at)
+		_, body, set := get(t, h, p, "/portal/", c)
+		return strings.Contains(body, "Hello, Jo Example."), set
+	}
+	in, renewed := signedIn(14*time.Minute, cookie)
+	if !in || renewed == nil || !renewed.HttpOnly || renewed.SameSite != http.SameSiteLaxMode || renewed.Secure || renewed.Path != "/" {
+		t.Fatalf("14 minutes in: signed in %v, cookie %+v", in, renewed)
+	}
+	if in, _ := signedIn(14*time.Minute+16*time.Minute, renewed); in {
+		t.Error("still signed in after 16 minutes without a request")
+	}
+	if in, _ := signedIn(29*time.Minute, cookie); in {
+		t.Error("signed in with the first cookie 29 minutes after it was last used")
+	}
+	c := cookie
+	for at := 10 * time.Minute; at < 8*time.Hour; at += 10 * time.Minute {
+		var ok bool
+		if ok, c = signedIn(at, c); !ok {
+			t.Fatalf("signed out %v in, while active", at)
+		}
+	}
+	if in, cleared := signedIn(8*time.Hour+time.Minute, c); in || cleared == nil || cleared.MaxAge >= 0 {
+		t.Errorf("after 8 hours: signed in %v, cookie %+v", in, cleared)
+	}
+	// A token the verifier no longer accepts ends the session at once.
+	value, _ = p.cookies.Encode(p.session, portalSession{Token: "expired", Client: "c1", Name: "Jo Example", Started: *now, Seen: *now})
+	if in, _ := signedIn(8*time.Hour+time.Minute, &http.Cookie{Name: p.session, Value: value}); in {
+		t.Error("signed in with a token the verifier refuses")
+	}
+	// A page for the signed in sends anyone else to the start.
+	resp, _, _ := get(t, h, p, "/portal/copies", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/portal/" {
+		t.Errorf("the copies page without a session: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	secure, _, _ := newTestPortal(t, "https://records.example.org")
+	if secure.session != "__Host-rv_session" || !secure.secure {
+		t.Errorf("over https the cookie is %q, secure %v", secure.session, secure.secure)
+	}
+}
+
+// Portal pages load nothing from elsewhere and run no script: the policy allows the inline
+// style by its hash, and nothing else.
+func TestPortalPagesStandAlone(t *testing.T) {
+	p, h, _ := newTestPortal(t, "http://127.0.0.1:8080")
+	resp, body, _ := get(t, h, p, "/portal/", nil)
+	csp := resp.Header.Get("Content-Security-Policy")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(csp, "default-src 'none'; style-src 'sha256-") || strings.Contains(csp, "script-src") ||
+		strings.Contains(csp, "unsafe") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Fatalf("the start page: %d, policy %q", resp.StatusCode, csp)
+	}
+	if strings.Contains(body, "<script") || regexp.MustCompile(`(src|href|action)="(https?:)?//`).MatchString(body) {
+		t.Errorf("the start page loads or sends elsewhere:\n%s", body)
+	}
+	for _, want := range []string{`<html lang="en">`, `<a class="skip" href="#main">`, `<main id="main">`, `href="/portal/signin"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the start page lacks %s", want)
+		}
+	}
+}
+
+// A form posted from another site is refused before it reaches a page.
+func TestPortalRefusesCrossSiteForms(t *testing.T) {
+	p, h, now := newTestPortal(t, "http://127.0.0.1:8080")
+	value, _ := p.cookies.Encode(p.session, portalSession{Token: "good", Client: "c1", Name: "Jo", Started: *now, Seen: *now})
+	for _, path := range []string{"/portal/signout", "/portal/copies/r1"} {
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader("format=pdf"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.AddCookie(&http.Cookie{Name: p.session, Value: value})
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusForbidden {
+			t.Errorf("a cross-site POST %s: %d", path, w.Code)
+		}
+	}
+}
