@@ -42,11 +42,22 @@ type AuditEvent struct {
 	Accounted bool   `json:"accounted,omitempty"`
 	Allowed   bool   `json:"allowed"`
 	Rule      string `json:"rule"` // the rule that decided, with its citation where it has one
+	// Awaits names, on a release decision, what the release waits for: AwaitsResolution (a
+	// person with authority decides) or AwaitsReview (a reviewable denial, which the client
+	// may have reviewed); the trail's ledger lists these for staff until their resolution
+	// or review.
+	Awaits string `json:"awaits,omitempty"`
 	// Participants are, on a release decision, the clients the released document concerns
 	// (all its participants, pseudonymous ids as Client): each one's accounting of
 	// disclosures finds the disclosure in the signed trail, with no index to trust.
 	Participants []string `json:"participants,omitempty"`
 }
+
+// What a release decision leaves waiting (AuditEvent.Awaits).
+const (
+	AwaitsResolution = "resolution"
+	AwaitsReview     = "review"
+)
 
 // Auditor records events. Record must return an error when the event is not durably
 // recorded: callers fail the request then (fail closed), so nothing happens unrecorded.

@@ -226,6 +226,17 @@ func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) (*
 	if err := s.decide(ctx, c, "list_overdue_access_requests", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
 		return nil, err
 	}
+	open, gaps, err := s.openAccessRequests(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.DeleteFunc(open, func(v *AccessRequestView) bool { return !v.Overdue && !v.Unavailable })
+	return &Overdue[*AccessRequestView]{Items: out, Gaps: gaps}, nil
+}
+
+// openAccessRequests reads the clinic's access requests the audit trail records as open,
+// earliest due first, with the periods whose records were lost.
+func (s *Service) openAccessRequests(ctx context.Context, c access.Caller) ([]*AccessRequestView, []LostPeriod, error) {
 	open := map[string]ledger.OpenRequest{}
 	var gaps []LostPeriod
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic}
@@ -233,7 +244,7 @@ func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) (*
 		maps.Copy(open, l.OpenAccess)
 		gaps = lostPeriods(l.Head().Losses, time.Time{})
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := []*AccessRequestView{}
 	for id, o := range open {
@@ -243,13 +254,10 @@ func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) (*
 		case errors.Is(err, recordvault.ErrNotFound) || errors.Is(err, disclosure.ErrUnreadable):
 			v = &AccessRequestView{ID: id, Client: o.Client, Unavailable: true}
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		default:
 			if err := v.refresh(s.now()); err != nil {
-				return nil, err
-			}
-			if !v.Overdue {
-				continue
+				return nil, nil, err
 			}
 		}
 		out = append(out, v)
@@ -257,5 +265,5 @@ func (s *Service) OverdueAccessRequests(ctx context.Context, c access.Caller) (*
 	slices.SortStableFunc(out, func(a, b *AccessRequestView) int {
 		return cmp.Or(cmp.Compare(a.Due, b.Due), open[a.ID].At.Compare(open[b.ID].At))
 	})
-	return &Overdue[*AccessRequestView]{Items: out, Gaps: gaps}, nil
+	return out, gaps, nil
 }

@@ -209,12 +209,13 @@ func (s *Service) amendment(ctx context.Context, k *records.Document) (map[strin
 	return parts, a, nil
 }
 
-// OverdueAmendment is an amendment request past its due day and still undecided.
-type OverdueAmendment struct {
+// OpenAmendment is an amendment request still undecided, as the audit trail records it.
+type OpenAmendment struct {
 	Client    string `json:"client"`
 	Record    string `json:"record"`
 	Amendment string `json:"amendment"`
 	Due       string `json:"due,omitempty"` // YYYY-MM-DD
+	Overdue   bool   `json:"overdue,omitempty"`
 	// Unavailable marks a request the audit trail records as undecided whose document cannot
 	// be read (deleted or altered in the bucket): listed, for its due day cannot be known.
 	Unavailable bool `json:"unavailable,omitempty"`
@@ -224,10 +225,21 @@ type OverdueAmendment struct {
 // undecided after their due day (60 days, or 90 with the extension: 164.526(b)(2)), earliest
 // due first. The undecided requests come from the audit trail, not from a walk of every
 // record; the due day is read from each one's sealed request, and nothing else is shown.
-func (s *Service) OverdueAmendments(ctx context.Context, c access.Caller) (*Overdue[OverdueAmendment], error) {
+func (s *Service) OverdueAmendments(ctx context.Context, c access.Caller) (*Overdue[OpenAmendment], error) {
 	if err := s.decide(ctx, c, "list_overdue_amendments", "", "", access.Decide(c, access.ManageClinic, access.Target{Clinic: c.Clinic})); err != nil {
 		return nil, err
 	}
+	open, gaps, err := s.openAmendments(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.DeleteFunc(open, func(a OpenAmendment) bool { return !a.Overdue && !a.Unavailable })
+	return &Overdue[OpenAmendment]{Items: out, Gaps: gaps}, nil
+}
+
+// openAmendments reads the clinic's amendment requests the audit trail records as
+// undecided, earliest due first, with the periods whose records were lost.
+func (s *Service) openAmendments(ctx context.Context, c access.Caller) ([]OpenAmendment, []LostPeriod, error) {
 	open := map[string]ledger.OpenRequest{}
 	var gaps []LostPeriod
 	who := recordvault.AuditEvent{Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic}
@@ -235,29 +247,27 @@ func (s *Service) OverdueAmendments(ctx context.Context, c access.Caller) (*Over
 		maps.Copy(open, l.Open)
 		gaps = lostPeriods(l.Head().Losses, time.Time{})
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := []OverdueAmendment{}
+	out := []OpenAmendment{}
 	now := s.now()
 	for id, o := range open {
-		entry := OverdueAmendment{Client: o.Client, Record: o.Record, Amendment: id}
+		entry := OpenAmendment{Client: o.Client, Record: o.Record, Amendment: id}
 		a, err := s.storedAmendment(ctx, c.Clinic, o, id)
 		switch {
 		case errors.Is(err, recordvault.ErrNotFound) || errors.Is(err, records.ErrUnreadable):
 			entry.Unavailable = true
 		case err != nil:
-			return nil, err
-		case !a.Overdue(now):
-			continue
+			return nil, nil, err
 		default:
-			entry.Due = a.Due
+			entry.Due, entry.Overdue = a.Due, a.Overdue(now)
 		}
 		out = append(out, entry)
 	}
-	slices.SortFunc(out, func(a, b OverdueAmendment) int {
+	slices.SortFunc(out, func(a, b OpenAmendment) int {
 		return cmp.Or(cmp.Compare(a.Due, b.Due), cmp.Compare(open[a.Amendment].At.UnixNano(), open[b.Amendment].At.UnixNano()))
 	})
-	return &Overdue[OverdueAmendment]{Items: out, Gaps: gaps}, nil
+	return out, gaps, nil
 }
 
 // Overdue is an overdue listing read from the audit trail, with the periods whose records

@@ -309,9 +309,16 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	now := s.now().UTC()
 	v := s.releaseView(c, client, doc, in, req, decision, now)
 	v.Denial = facts.Denial
+	awaits := ""
+	switch {
+	case decision.Outcome == policy.NeedsReview:
+		awaits = recordvault.AwaitsResolution
+	case v.Denial != nil:
+		awaits = recordvault.AwaitsReview
+	}
 	if err := s.audit.Record(ctx, recordvault.AuditEvent{Time: now, Actor: c.ID, ActorIsClient: isClientLogin(c), Clinic: c.Clinic, Action: "release_decision",
 		Client: client, Record: doc.ID, Release: v.ID, Participants: doc.Participants, Accounted: accounted(decision), Allowed: decision.Outcome == policy.Approve,
-		Rule: fmt.Sprintf("%s: %s (%s)", decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
+		Awaits: awaits, Rule: fmt.Sprintf("%s: %s (%s)", decision.Outcome, decision.Rule.Text, decision.Rule.Citation)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", errAuditUnavailable, err)
 	}
 	if err := s.storeRelease(ctx, c.Clinic, v); err != nil {

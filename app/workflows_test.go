@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/app/apptest"
 	"github.com/recordvault/recordvault/policy"
@@ -350,5 +351,65 @@ func TestClientsOwnFile(t *testing.T) {
 	got, err := e.Service.OwnRecord(ctx, pat, client, first)
 	if err != nil || len(got.Amendments) != 1 || got.Amendments[0].Disagreement == nil || got.Amendments[0].Decision.Explanation != "The log shows 50 minutes." {
 		t.Fatalf("the record in the client's file: %v %+v", err, got)
+	}
+}
+
+// What waits on the clinic's clocks: an open access request, an undecided amendment, a
+// release for an admin to resolve and a reviewable denial; all for the clinic admin and the
+// care team, nothing for a clinician off it; each ends its wait when done.
+func TestWaiting(t *testing.T) {
+	e := apptest.New(t, "")
+	client, record := clientWithNote(t, e)
+	lee, adm := e.Caller("dr-lee", clinical...), e.Caller("admin", admin...)
+	req, err := e.Service.CreateAccessRequest(ctx, lee, client, app.AccessRequestInput{Received: time.Now().UTC().Format(time.DateOnly),
+		RequestedBy: app.RecipientInput{Kind: policy.ToClient}, Description: "all notes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked, err := e.Service.RequestAmendment(ctx, lee, client, record, recordvault.AmendmentRequest{Received: time.Now().UTC().Format(time.DateOnly), Change: "45 minutes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sud, err := e.Service.CreateRecord(ctx, lee, client, app.NewRecord{Category: recordvault.SUDRecord,
+		Fields: map[string]json.RawMessage{"date_of_service": json.RawMessage(`"2026-10-01"`), "note": json.RawMessage(`"withdrawal risk"`)}, Sign: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := e.Service.CreateRelease(ctx, lee, client, app.ReleaseInput{Document: sud.ID, Basis: policy.SeriousThreat, Fields: []string{"note"},
+		Purpose: "emergency", Attestation: &app.AttestationInput{GoodFaith: true},
+		Recipient: app.RecipientInput{Kind: policy.ToProvider, ID: "er-1", Email: "er@recipients.example", Name: "County ER"}})
+	if err != nil || pending.Status != app.ReleaseNeedsReview {
+		t.Fatalf("a Part 2 record to avert a threat: %v %+v", err, pending)
+	}
+	denied, err := e.Service.CreateRelease(ctx, lee, client, app.ReleaseInput{Document: record, Basis: policy.RightOfAccess,
+		Recipient: app.RecipientInput{Kind: policy.ToClient}, Purpose: "the client's copy", Denial: &app.DenialInput{Ground: policy.Endangerment}})
+	if err != nil || denied.Denial == nil {
+		t.Fatalf("a reviewable denial: %v %+v", err, denied)
+	}
+	for _, who := range []access.Caller{adm, lee} {
+		w, err := e.Service.Waiting(ctx, who)
+		if err != nil || len(w.AccessRequests) != 1 || w.AccessRequests[0].ID != req.ID || len(w.Amendments) != 1 || w.Amendments[0].Amendment != asked.ID ||
+			len(w.Releases) != 2 || w.Names[client] != "Jo Example" {
+			t.Fatalf("what waits on %s: %v %+v", who.ID, err, w)
+		}
+		awaits := map[string]string{}
+		for _, r := range w.Releases {
+			awaits[r.Release] = r.Awaits
+		}
+		if awaits[pending.ID] != recordvault.AwaitsResolution || awaits[denied.ID] != recordvault.AwaitsReview {
+			t.Errorf("the releases waiting on %s: %v", who.ID, awaits)
+		}
+	}
+	if w, err := e.Service.Waiting(ctx, e.Caller("dr-out", clinical...)); err != nil || len(w.AccessRequests)+len(w.Amendments)+len(w.Releases) != 0 {
+		t.Errorf("what waits on a clinician off the care team: %v %+v", err, w)
+	}
+	if _, err := e.Service.Waiting(ctx, e.Caller("pat", recordvault.RoleClient)); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("a client asking what waits on staff: %v", err)
+	}
+	if _, err := e.Service.ResolveRelease(ctx, adm, client, pending.ID, true, "bona fide emergency"); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := e.Service.Waiting(ctx, adm); err != nil || len(w.Releases) != 1 || w.Releases[0].Release != denied.ID {
+		t.Errorf("after the resolution: %v %+v", err, w)
 	}
 }

@@ -180,7 +180,8 @@ Exit codes: 0 done, 2 usage, 3 not found, 4 refused (log in again), 5 unavailabl
 	root.PersistentPreRun = func(*cobra.Command, []string) { e.started = true }
 	root.PersistentFlags().BoolVar(&e.json, "json", false, "print the service's JSON answer instead of a summary")
 	root.AddCommand(e.loginCommand(), e.logoutCommand(), e.whoamiCommand(), e.clientsCommand(), e.recordsCommand(),
-		e.releasesCommand(), e.downloadsCommand(), e.courtOrdersCommand(), e.accessRequestsCommand(), e.accountingCommand(), e.auditCommand(), e.clinicCommand(), e.amendmentsCommand())
+		e.releasesCommand(), e.downloadsCommand(), e.courtOrdersCommand(), e.accessRequestsCommand(), e.accountingCommand(), e.auditCommand(), e.clinicCommand(), e.amendmentsCommand(),
+		e.waitingCommand())
 	return root
 }
 
@@ -244,10 +245,10 @@ func (e *env) do(send func(c *sdk.ClientWithResponses) (*http.Response, error), 
 	return summary(e.stdout, v)
 }
 
-// items calls each with every object of v's "items" list.
-func items(v map[string]any, each func(m map[string]any)) {
-	list, _ := v["items"].([]any)
-	for _, it := range list {
+// items calls each with every object of list (an answer's "items", say).
+func items(list any, each func(m map[string]any)) {
+	objects, _ := list.([]any)
+	for _, it := range objects {
 		if m, ok := it.(map[string]any); ok {
 			each(m)
 		}
@@ -258,7 +259,7 @@ func items(v map[string]any, each func(m map[string]any)) {
 func showEach(show func(w io.Writer, v map[string]any) error) func(w io.Writer, v map[string]any) error {
 	return func(w io.Writer, v map[string]any) error {
 		var err error
-		items(v, func(m map[string]any) {
+		items(v["items"], func(m map[string]any) {
 			if err == nil {
 				err = show(w, m)
 			}

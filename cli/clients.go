@@ -50,7 +50,7 @@ func (e *env) clientsCommand() *cobra.Command {
 			body := sdk.FindClientsJSONRequestBody{FullName: name, DateOfBirth: dob}
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.FindClients(cmd.Context(), body) },
 				func(w io.Writer, v map[string]any) error {
-					items(v, func(m map[string]any) { fmt.Fprintln(w, str(m, "id")) })
+					items(v["items"], func(m map[string]any) { fmt.Fprintln(w, str(m, "id")) })
 					return nil
 				})
 		},

@@ -40,7 +40,7 @@ func (e *env) recordsList() *cobra.Command {
 				return c.ListRecords(cmd.Context(), a[0], params)
 			},
 				func(w io.Writer, v map[string]any) error {
-					items(v, func(m map[string]any) {
+					items(v["items"], func(m map[string]any) {
 						fmt.Fprintf(w, "%s  %-18s %-7s %s\n", str(m, "id"), str(m, "category"), str(m, "status"), str(m, "created"))
 					})
 					if next := str(v, "next_after"); next != "" {

@@ -96,7 +96,7 @@ func (e *env) releasesList() *cobra.Command {
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.ListReleases(cmd.Context(), a[0]) },
 				func(w io.Writer, v map[string]any) error {
-					items(v, func(m map[string]any) {
+					items(v["items"], func(m map[string]any) {
 						fmt.Fprintf(w, "%s  %-12s %s  %s\n", str(m, "id"), str(m, "status"), str(m, "basis"), str(m, "document"))
 					})
 					return nil

@@ -210,3 +210,39 @@ func showRequest(w io.Writer, v map[string]any) error {
 	_, err := fmt.Fprintln(w)
 	return err
 }
+
+func (e *env) waitingCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "waiting",
+		Short: "What waits on you on the law's clocks: access and amendment requests due, releases to resolve, denials to review",
+		Example: `  recordvault-cli waiting
+  recordvault-cli waiting --json`,
+		Args: args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) { return c.Waiting(cmd.Context()) },
+				func(w io.Writer, v map[string]any) error {
+					names, _ := v["names"].(map[string]any)
+					who := func(m map[string]any) string {
+						return fmt.Sprintf("%s (%v)", str(m, "client"), names[str(m, "client")])
+					}
+					late := func(m map[string]any) string {
+						if m["overdue"] == true {
+							return ", OVERDUE"
+						}
+						return ""
+					}
+					items(v["access_requests"], func(m map[string]any) {
+						fmt.Fprintf(w, "access request %s of %s: due %s%s\n", str(m, "id"), who(m), str(m, "due"), late(m))
+					})
+					items(v["amendments"], func(m map[string]any) {
+						fmt.Fprintf(w, "amendment request %s of record %s of %s: due %s%s\n", str(m, "amendment"), str(m, "record"), who(m), str(m, "due"), late(m))
+					})
+					items(v["releases"], func(m map[string]any) {
+						fmt.Fprintf(w, "release %s of record %s of %s: awaits %s since %s (decided by %s)\n", str(m, "release"), str(m, "record"), who(m),
+							str(m, "awaits"), str(m, "since"), str(m, "decided_by"))
+					})
+					return nil
+				})
+		},
+	}
+}

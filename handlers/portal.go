@@ -42,7 +42,7 @@ var (
 )
 
 func init() {
-	for _, name := range []string{"home", "records", "record", "copies", "requests", "authorizations", "accounting", "problem"} {
+	for _, name := range []string{"home", "staff", "records", "record", "copies", "requests", "authorizations", "accounting", "problem"} {
 		portalPages[name] = template.Must(template.ParseFS(portalFiles, "portal/layout.html", "portal/"+name+".html"))
 	}
 }
@@ -58,7 +58,7 @@ func mustRead(name string) string {
 // portalView is what every portal page shows: the layout's parts, and the page's own data.
 type portalView struct {
 	Title, Page, Message string
-	Signed               bool
+	Signed, Staff        bool
 	Name, ClinicName     string
 	IdleMinutes          int
 	CSS                  template.CSS
@@ -72,6 +72,7 @@ type portalView struct {
 	Record               *portalRecord
 	Amendments           []portalAmendment
 	CanAmend             bool
+	Waiting              portalWaiting
 	Entries              []portalEntry
 	Gaps                 []string
 }
@@ -81,7 +82,7 @@ func viewFor(s *portalSession, title string) portalView {
 	if s == nil {
 		return portalView{Title: title}
 	}
-	return portalView{Title: title, Signed: true, Name: s.Name, ClinicName: s.ClinicName}
+	return portalView{Title: title, Signed: true, Staff: s.Staff, Name: s.Name, ClinicName: s.ClinicName}
 }
 
 // render writes page with status under the portal's content security policy.
@@ -121,6 +122,10 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, s *portalSession, 
 func (p *Portal) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _, _ := p.current(w, r)
+		if s != nil && s.Staff {
+			http.Redirect(w, r, "/portal/staff", http.StatusSeeOther)
+			return
+		}
 		v := viewFor(s, "Welcome")
 		switch r.URL.Query().Get("m") {
 		case "signed-out":
@@ -246,6 +251,70 @@ func (p *Portal) handleAskForRecords() http.Handler {
 			return
 		}
 		http.Redirect(w, r, "/portal/requests?m=sent", http.StatusSeeOther)
+	})
+}
+
+// portalWaiting is what waits on a staff member, as the staff page lists it.
+type portalWaiting struct {
+	AccessRequests, Amendments, Releases []portalWait
+	Late                                 int
+	Gaps                                 []string
+}
+
+// portalWait is one item waiting: whose, since when, due when, what.
+type portalWait struct {
+	Client, Record, Since, Due, What string
+	Late                             bool
+}
+
+// handleStaff lists what waits on the signed-in clinician or clinic admin, with the legal
+// clocks.
+func (p *Portal) handleStaff() http.Handler {
+	return p.signedIn(func(w http.ResponseWriter, r *http.Request, s *portalSession, c access.Caller) {
+		got, err := p.svc.Waiting(r.Context(), c)
+		if err != nil {
+			p.fail(w, r, s, err)
+			return
+		}
+		v := viewFor(s, "What waits for you")
+		who := func(client string) string { return cmp.Or(got.Names[client], "a client") + " (" + client + ")" }
+		var wt portalWaiting
+		for _, q := range got.AccessRequests {
+			item := portalWait{Client: who(q.Client), Since: humanDate(q.Request.Received), Due: humanDate(q.Due), What: q.Request.Description, Late: q.Overdue}
+			if q.Unavailable {
+				item.Due, item.What, item.Late = "unknown", "its record cannot be read: check the bucket", true
+			}
+			wt.AccessRequests = append(wt.AccessRequests, item)
+		}
+		for _, a := range got.Amendments {
+			item := portalWait{Client: who(a.Client), Record: a.Record, Due: humanDate(a.Due), What: "amendment request " + a.Amendment, Late: a.Overdue}
+			if a.Unavailable {
+				item.Due, item.What, item.Late = "unknown", "its record cannot be read: check the bucket", true
+			}
+			wt.Amendments = append(wt.Amendments, item)
+		}
+		for _, rel := range got.Releases {
+			item := portalWait{Client: who(rel.Client), Record: "release " + rel.Release + " of record " + rel.Record, Since: rel.Since.Format("2 January 2006")}
+			switch rel.Awaits {
+			case recordvault.AwaitsResolution:
+				item.What = "a clinic admin's decision (the rules sent it for review)"
+			default:
+				item.What = "a denial the client may have reviewed, by a licensed clinician other than " + rel.DecidedBy + " (164.524(a)(4))"
+			}
+			wt.Releases = append(wt.Releases, item)
+		}
+		for _, list := range [][]portalWait{wt.AccessRequests, wt.Amendments} {
+			for _, item := range list {
+				if item.Late {
+					wt.Late++
+				}
+			}
+		}
+		for _, g := range got.Gaps {
+			wt.Gaps = append(wt.Gaps, lostPeriod(g))
+		}
+		v.Waiting = wt
+		p.render(w, http.StatusOK, "staff", v)
 	})
 }
 
@@ -525,14 +594,19 @@ func (p *Portal) handleAccounting() http.Handler {
 				Description: e.Description, Purpose: e.Purpose, Basis: policy.BasisLabel(e.Basis), Citation: e.Citation})
 		}
 		for _, g := range acc.Gaps {
-			from := "the start of its records"
-			if !g.From.IsZero() {
-				from = g.From.Format("2 January 2006")
-			}
-			v.Gaps = append(v.Gaps, from+" to "+g.Until.Format("2 January 2006"))
+			v.Gaps = append(v.Gaps, lostPeriod(g))
 		}
 		p.render(w, http.StatusOK, "accounting", v)
 	})
+}
+
+// lostPeriod says when a loss of audit records was, in words.
+func lostPeriod(g app.LostPeriod) string {
+	from := "the start of its records"
+	if !g.From.IsZero() {
+		from = g.From.Format("2 January 2006")
+	}
+	return from + " to " + g.Until.Format("2 January 2006")
 }
 
 // categoryName is a record category in words.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -120,7 +122,8 @@ func NewPortal(cfg PortalConfig, logger *slog.Logger, verifier TokenVerifier, sv
 // portalSession is what the session cookie holds.
 type portalSession struct {
 	Token  string `json:"t"` // the access token, verified on every request
-	Client string `json:"c"` // the client the login is linked to
+	Client string `json:"c"` // the client the login is linked to; "" for staff
+	Staff  bool   `json:"w"` // a clinician's or clinic admin's login
 	Name   string `json:"n"`
 	// ClinicName is the clinic's name as it was at sign-in, for headings and forms.
 	ClinicName string    `json:"k"`
@@ -211,6 +214,15 @@ func (p *Portal) handleCallback() http.Handler {
 			return
 		}
 		c := access.Caller{ID: principal.Subject, Clinic: principal.Clinic, Roles: principal.Roles}
+		now := p.cfg.Now()
+		if slices.Contains(c.Roles, recordvault.RoleClinician) || slices.Contains(c.Roles, recordvault.RoleClinicAdmin) {
+			var claims struct {
+				Name string `json:"name"`
+			}
+			_ = id.Claims(&claims)
+			p.startSession(w, r, portalSession{Token: tok.AccessToken, Staff: true, Name: cmp.Or(claims.Name, c.ID), Started: now, Seen: now})
+			return
+		}
 		own, err := p.svc.OwnClient(ctx, c)
 		if errors.Is(err, recordvault.ErrNotFound) {
 			padToFloor(r)
@@ -222,14 +234,22 @@ func (p *Portal) handleCallback() http.Handler {
 			p.fail(w, r, nil, err)
 			return
 		}
-		now := p.cfg.Now()
-		if err := p.setCookie(w, p.session, "/", portalSession{Token: tok.AccessToken, Client: own.Client, Name: own.Name,
-			ClinicName: own.ClinicName, Started: now, Seen: now}, p.cfg.Absolute); err != nil {
-			p.fail(w, r, nil, err)
-			return
-		}
-		http.Redirect(w, r, "/portal/", http.StatusSeeOther)
+		p.startSession(w, r, portalSession{Token: tok.AccessToken, Client: own.Client, Name: own.Name, ClinicName: own.ClinicName,
+			Started: now, Seen: now})
 	})
+}
+
+// startSession sets the cookie of a new session s and sends the browser to its start.
+func (p *Portal) startSession(w http.ResponseWriter, r *http.Request, s portalSession) {
+	if err := p.setCookie(w, p.session, "/", s, p.cfg.Absolute); err != nil {
+		p.fail(w, r, nil, err)
+		return
+	}
+	to := "/portal/"
+	if s.Staff {
+		to = "/portal/staff"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // signInFailed answers a sign-in that did not complete, saying why in the log only.

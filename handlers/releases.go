@@ -225,6 +225,17 @@ func handleOverdueAccessRequests(logger *slog.Logger, svc *app.Service) http.Han
 	})
 }
 
+func handleWaiting(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		v, err := svc.Waiting(r.Context(), caller(r))
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, v)
+		return nil
+	})
+}
+
 func handleLinkAccount(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
 		client, err := pathID(r, "client")

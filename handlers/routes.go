@@ -27,6 +27,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 		r.Handle("/portal/signin", lim.byAddress(portal.handleSignIn())).Methods(http.MethodGet)
 		r.Handle("/portal/callback", lim.byAddress(portal.handleCallback())).Methods(http.MethodGet)
 		r.Handle("/portal/signout", lim.byAddress(portal.handleSignOut())).Methods(http.MethodPost)
+		r.Handle("/portal/staff", lim.byAddress(portal.handleStaff())).Methods(http.MethodGet)
 		r.Handle("/portal/records", lim.byAddress(portal.handleRecords())).Methods(http.MethodGet)
 		r.Handle("/portal/records/{record}", lim.byAddress(portal.handleRecord())).Methods(http.MethodGet)
 		r.Handle("/portal/records/{record}/amendments", lim.byAddress(portal.handleAskForChange())).Methods(http.MethodPost)
@@ -100,4 +101,5 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}/access-requests/{request}/extension", handleExtendAccessRequest(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/access-requests/{request}/answer", handleAnswerAccessRequest(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/access-requests/overdue", handleOverdueAccessRequests(logger, svc)).Methods(http.MethodGet)
+	v1.Handle("/waiting", handleWaiting(logger, svc)).Methods(http.MethodGet)
 }

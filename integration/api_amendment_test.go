@@ -284,11 +284,11 @@ func TestAPIOverdueAmendments(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var list struct{ Items []app.OverdueAmendment }
+	var list struct{ Items []app.OpenAmendment }
 	e.must(t, http.StatusOK, &list, "admin", "GET", "/v1/amendments/overdue", nil)
-	want := []app.OverdueAmendment{
+	want := []app.OpenAmendment{
 		{Client: client, Record: other.ID, Amendment: gone.ID, Unavailable: true},
-		{Client: client, Record: rec.ID, Amendment: late.ID, Due: late.Due},
+		{Client: client, Record: rec.ID, Amendment: late.ID, Due: late.Due, Overdue: true},
 	}
 	if !slices.Equal(list.Items, want) || late.Due >= time.Now().UTC().Format(time.DateOnly) {
 		t.Fatalf("overdue: %+v\nwant %+v (recent %s, decided %s)", list.Items, want, recent.ID, decided.ID)

@@ -262,6 +262,9 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatalf("a Part 2 record to avert a threat: %q, want needs_review", pending)
 	}
 	pendingID := strings.SplitN(pending, "\n", 2)[0]
+	if got := admin.ok("waiting"); !strings.Contains(got, "release "+pendingID+" of record "+sud+" of "+client+" (Jo Example): awaits resolution") {
+		t.Errorf("waiting: %q", got)
+	}
 	if got := admin.ok("releases", "resolve", client, pendingID, "--approve", "--reason", "bona fide medical emergency"); !strings.Contains(got, "approved") {
 		t.Errorf("releases resolve: %q", got)
 	}

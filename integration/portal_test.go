@@ -314,13 +314,32 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Fatalf("the copies page after signing out: %v", err)
 	}
 
-	// A staff login is no client's account: the portal says so, and opens nothing.
+	// Her clinician signs in: what waits on the clinic's clocks, her request among it.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.ID("user")),
 		chromedp.SetValue(chromedp.ID("user"), "dr-lee"), chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitNotPresent(chromedp.ID("user"))); err != nil {
+		chromedp.WaitVisible(chromedp.ID("access-requests"))); err != nil {
 		t.Fatalf("signing in as staff: %v", err)
 	}
+	if got := text("#access-requests"); !strings.Contains(got, "All my progress notes since January") || !strings.Contains(got, "("+e.a+")") {
+		t.Errorf("what waits on the clinician: %q", got)
+	}
+	shoot("staff")
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/records"), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text("h1"); got != "Not found" {
+		t.Errorf("a client's page with a staff login: %q", got)
+	}
+
+	// A client login linked to no client: the portal says so, and opens nothing.
+	e.issuer.ClientLogins(e.clinic)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("signin")),
+		chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.ID("client")),
+		chromedp.SendKeys(chromedp.ID("client"), "nobody"), chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitNotPresent(chromedp.ID("client"))); err != nil {
+		t.Fatalf("signing in as an unlinked client login: %v", err)
+	}
 	if got := text("main"); !strings.Contains(got, "not linked to a client") {
-		t.Errorf("a staff login in the portal: %q", got)
+		t.Errorf("an unlinked client login in the portal: %q", got)
 	}
 }

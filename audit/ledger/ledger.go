@@ -94,6 +94,8 @@ type State struct {
 	Used map[string]time.Time `json:"used"`
 	// Codes counts, by token id, the one-time codes sent and refused, kept as long as Used.
 	Codes map[string]CodeUse `json:"codes"`
+	// Waiting are the releases waiting for a resolution or a review, by id.
+	Waiting map[string]Waiting `json:"waiting"`
 	// Certified are the copies delivered, by their certification code
 	// (recordvault.CertificationCode), kept as long as an accounting reaches.
 	Certified map[string]Delivery `json:"certified"`
@@ -129,7 +131,7 @@ type OpenRequest struct {
 func newState() State {
 	return State{Format: ledgerFormat, Downloads: map[string][]time.Time{}, Downloaded: map[string]bool{}, Ended: map[string]bool{}, Revoked: map[string]bool{},
 		Used: map[string]time.Time{}, Open: map[string]OpenRequest{}, OpenAccess: map[string]OpenRequest{}, Drafts: map[string]uint64{}, Codes: map[string]CodeUse{}, Revisions: map[string]uint64{},
-		Certified: map[string]Delivery{}}
+		Certified: map[string]Delivery{}, Waiting: map[string]Waiting{}}
 }
 
 // Approval is an accountable disclosure as the trail records it.
@@ -141,6 +143,16 @@ type Approval struct {
 	// Participants are the clients the released document concerns, from the decision's
 	// event; none for an event written before events named them.
 	Participants []string `json:"participants,omitempty"`
+}
+
+// Waiting is a release waiting for a person: its resolution, or the review of its denial
+// (recordvault.AwaitsResolution, AwaitsReview), since At; By is who decided it.
+type Waiting struct {
+	At     time.Time `json:"at"`
+	Client string    `json:"client"`
+	Record string    `json:"record"`
+	Awaits string    `json:"awaits"`
+	By     string    `json:"by"`
 }
 
 // Delivery is a copy delivered (a download token redeemed) as the trail records it.
@@ -276,6 +288,15 @@ func (cl *Clinic) add(e recordvault.AuditEvent) error {
 		}
 		cl.Codes[e.TokenID] = u
 	}
+	// A decision that leaves a release waiting is a refusal until then; its resolution or
+	// review, whichever way it goes, ends the wait.
+	switch {
+	case e.Release == "":
+	case e.Action == "release_decision" && e.Awaits != "":
+		cl.Waiting[e.Release] = Waiting{At: e.Time, Client: e.Client, Record: e.Record, Awaits: e.Awaits, By: e.Actor}
+	case e.Action == "resolve_release" || e.Action == "review_decision":
+		delete(cl.Waiting, e.Release)
+	}
 	if !e.Allowed {
 		return nil
 	}
@@ -302,8 +323,11 @@ func (cl *Clinic) add(e recordvault.AuditEvent) error {
 	case e.Release == "":
 	case e.Action == "end_release":
 		cl.Ended[e.Release] = true
+		delete(cl.Waiting, e.Release)
 	case e.Action == "release_abandoned":
 		cl.Approvals = slices.DeleteFunc(cl.Approvals, func(a Approval) bool { return a.Release == e.Release })
+		delete(cl.Waiting, e.Release)
+
 	case e.Action == "download":
 		cl.Downloaded[e.Release] = true
 		if e.TokenID != "" {

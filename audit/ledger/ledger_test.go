@@ -59,6 +59,12 @@ func TestLedgerEvents(t *testing.T) {
 		{Time: at(23), Action: "state_revised", Client: "c1", Revision: 3, Allowed: true},
 		{Time: at(24), Action: "state_revised", Client: "c1", Revision: 2, Allowed: true}, // another replica's, read late
 		{Time: at(25), Action: "state_revised", Revision: 5, Allowed: true},               // the roster
+		{Time: at(26), Action: "release_decision", Actor: "dr-a", Client: "c1", Record: "n1", Release: "w1", Awaits: recordvault.AwaitsResolution},
+		{Time: at(26), Action: "release_decision", Actor: "dr-a", Client: "c1", Record: "n1", Release: "w2", Awaits: recordvault.AwaitsReview, Allowed: true},
+		{Time: at(26), Action: "release_decision", Actor: "dr-a", Client: "c1", Record: "n1", Release: "w3", Awaits: recordvault.AwaitsReview},
+		{Time: at(26), Action: "release_decision", Actor: "dr-a", Client: "c1", Record: "n1", Release: "w4", Awaits: recordvault.AwaitsResolution},
+		{Time: at(27), Action: "review_decision", Client: "c1", Record: "n1", Release: "w3"}, // upheld: a refusal, still the end of the wait
+		{Time: at(27), Action: "resolve_release", Client: "c1", Record: "n1", Release: "w4", Allowed: true},
 	}
 	cl := &Clinic{State: newState()}
 	for _, e := range events {
@@ -81,6 +87,12 @@ func TestLedgerEvents(t *testing.T) {
 	}
 	if !maps.Equal(cl.Used, map[string]time.Time{"j1": at(3), "j2": at(4)}) {
 		t.Errorf("used %v", cl.Used)
+	}
+	if want := map[string]Waiting{
+		"w1": {At: at(26), Client: "c1", Record: "n1", Awaits: recordvault.AwaitsResolution, By: "dr-a"},
+		"w2": {At: at(26), Client: "c1", Record: "n1", Awaits: recordvault.AwaitsReview, By: "dr-a"},
+	}; !maps.Equal(cl.Waiting, want) {
+		t.Errorf("waiting %v, want %v", cl.Waiting, want)
 	}
 	if want := map[string]Delivery{
 		recordvault.CertificationCode("j1"): {At: at(3), Release: "r1", Client: "c1", Record: "n1", ContentHash: "sha256:ab"},
