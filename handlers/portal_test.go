@@ -3,9 +3,11 @@ package handlers
 import (
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +133,73 @@ func TestPortalRefusesCrossSiteForms(t *testing.T) {
 			t.Errorf("a cross-site POST %s: %d", path, w.Code)
 		}
 	}
+}
+
+// The portal's colours meet WCAG 2.2 AA: text at least 4.5:1 against its background (1.4.3),
+// the focus outline and other non-text marks at least 3:1 (1.4.11). Read from the style
+// sheet the pages carry: a colour without a background of its own is on white, a background
+// without a colour carries the body's text.
+func TestPortalContrast(t *testing.T) {
+	rule := regexp.MustCompile(`([^{}]+)\{([^}]*)\}`)
+	decl := func(body, prop string) string {
+		m := regexp.MustCompile(`(?:^|;)\s*` + prop + `:\s*(?:[0-9a-z. ]*\s)?(#[0-9a-fA-F]{3,6})\b`).FindStringSubmatch(body)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	bodyText := "#111"
+	checked := 0
+	for _, m := range rule.FindAllStringSubmatch(portalCSS, -1) {
+		selector, body := strings.TrimSpace(m[1]), m[2]
+		fg, bg, outline := decl(body, "color"), decl(body, "background"), decl(body, "outline")
+		if fg != "" || bg != "" {
+			if fg == "" {
+				fg = bodyText
+			}
+			if bg == "" {
+				bg = "#fff"
+			}
+			if r := contrast(t, fg, bg); r < 4.5 {
+				t.Errorf("%s: text %s on %s is %.2f:1, want 4.5:1", selector, fg, bg, r)
+			}
+			checked++
+		}
+		if outline != "" {
+			if r := contrast(t, outline, "#fff"); r < 3 {
+				t.Errorf("%s: outline %s on white is %.2f:1, want 3:1", selector, outline, r)
+			}
+			checked++
+		}
+	}
+	if checked < 8 {
+		t.Fatalf("only %d colour pairs found in the style sheet", checked)
+	}
+}
+
+// contrast is the WCAG contrast ratio of two colours written #rgb or #rrggbb.
+func contrast(t *testing.T, a, b string) float64 {
+	t.Helper()
+	lum := func(hex string) float64 {
+		hex = strings.TrimPrefix(hex, "#")
+		if len(hex) == 3 {
+			hex = string([]byte{hex[0], hex[0], hex[1], hex[1], hex[2], hex[2]})
+		}
+		v, err := strconv.ParseUint(hex, 16, 32)
+		if err != nil || len(hex) != 6 {
+			t.Fatalf("colour %q", hex)
+		}
+		var l [3]float64
+		for i, c := range []uint64{v >> 16 & 0xff, v >> 8 & 0xff, v & 0xff} {
+			s := float64(c) / 255
+			if s <= 0.03928 {
+				l[i] = s / 12.92
+			} else {
+				l[i] = math.Pow((s+0.055)/1.055, 2.4)
+			}
+		}
+		return 0.2126*l[0] + 0.7152*l[1] + 0.0722*l[2]
+	}
+	la, lb := lum(a), lum(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }

@@ -93,6 +93,37 @@ func downloaded(t *testing.T, progress iter.Seq2[browser.EventDownloadProgress, 
 	return nil
 }
 
+// accessibilityAudit checks, in the page the browser shows, what WCAG 2.2 asks of its
+// structure: a language, one h1 and no skipped heading level, a label for every form control
+// (1.3.1, 3.3.2, 4.1.2), a name for every link and button (2.4.4, 4.1.2), unique ids, no
+// positive tabindex (focus follows the reading order, 2.4.3), a skip link first in the focus
+// order (2.4.1), and main and nav landmarks. It returns what fails, one line each.
+const accessibilityAudit = `(() => {
+  const out = [];
+  if (!document.documentElement.lang) out.push("no lang on html");
+  if (document.querySelectorAll("h1").length !== 1) out.push("not exactly one h1");
+  let last = 0;
+  for (const h of document.querySelectorAll("h1,h2,h3,h4,h5,h6")) {
+    const level = +h.tagName[1];
+    if (level > last + 1) out.push("heading " + h.tagName + " skips a level: " + h.textContent.trim());
+    last = level;
+  }
+  for (const c of document.querySelectorAll("input:not([type=hidden]),select,textarea")) {
+    const labelled = (c.id && document.querySelector("label[for='" + c.id + "']")) || c.closest("label") || c.getAttribute("aria-label") || c.getAttribute("aria-labelledby");
+    if (!labelled) out.push("no label: " + c.outerHTML.slice(0, 80));
+  }
+  for (const a of document.querySelectorAll("a,button")) {
+    if (!a.textContent.trim() && !a.getAttribute("aria-label")) out.push("no name: " + a.outerHTML.slice(0, 80));
+  }
+  const ids = {};
+  for (const e of document.querySelectorAll("[id]")) { if (ids[e.id]) out.push("duplicate id " + e.id); ids[e.id] = true; }
+  for (const e of document.querySelectorAll("[tabindex]")) { if (+e.getAttribute("tabindex") > 0) out.push("positive tabindex: " + e.outerHTML.slice(0, 80)); }
+  const first = document.querySelector("a[href],button,input,select,textarea");
+  if (!first || !first.classList.contains("skip")) out.push("the skip link is not first in the focus order");
+  if (!document.querySelector("main")) out.push("no main landmark");
+  return out.join("\n");
+})()`
+
 // TestPortalInBrowser drives chromium through the client portal as a client would: sign in
 // at the clinic's provider (authorization code with PKCE), see her file (no psychotherapy
 // note), ask for a change to a note and disagree with the refusal, see the copy released to her,
@@ -115,6 +146,10 @@ func TestPortalInBrowser(t *testing.T) {
 	ctx := browse(t, downloads)
 	shots := os.Getenv("RECORDVAULT_PORTAL_SCREENSHOTS")
 	shoot := func(name string) {
+		t.Helper()
+		if problems, err := chromedp.Run(ctx, chromedp.Evaluate[string](accessibilityAudit)); err != nil || problems != "" {
+			t.Errorf("the %s page's accessibility: %v\n%s", name, err, problems)
+		}
 		if shots == "" {
 			return
 		}
@@ -212,10 +247,17 @@ func TestPortalInBrowser(t *testing.T) {
 	}
 
 	// She asks for the rest of her records: the clinic's clock starts today.
+	// With the keyboard only: into the form, type, and on to the button.
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/requests"), chromedp.WaitVisible(chromedp.ID("description")),
-		chromedp.SendKeys(chromedp.ID("description"), "All my progress notes since January"), chromedp.Click(chromedp.ID("ask")),
-		chromedp.WaitVisible(chromedp.ID("status"))); err != nil {
+		chromedp.Focus(chromedp.ID("description")), chromedp.KeyEvent("All my progress notes since January"),
+		chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t")); err != nil {
 		t.Fatalf("asking for records: %v", err)
+	}
+	if focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id`)); err != nil || focused != "ask" {
+		t.Fatalf("two tabs after the description, the focus is on %q (%v), want the button", focused, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.ID("status"))); err != nil {
+		t.Fatalf("sending the request with Enter: %v", err)
 	}
 	if got := text("#status"); !strings.HasPrefix(got, "Your request was sent. The clinic must answer by ") {
 		t.Errorf("after asking: %q", got)
