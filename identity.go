@@ -70,6 +70,13 @@ func AccountIndexInput(subject string) []byte {
 	return []byte("recordvault/client-account/v1\x00" + subject)
 }
 
+// RepresentativeIndexInput is what the blind index of a personal representative's login
+// subject is computed over: another domain than a client's own account, so that one login
+// can be both (a parent who is also a client) without the two indexes meeting.
+func RepresentativeIndexInput(subject string) []byte {
+	return []byte("recordvault/client-representative/v1\x00" + subject)
+}
+
 // IndexInput is what the blind index is computed over: the full name in Unicode NFKC, case
 // folded, with runs of spaces collapsed, and the date of birth. "José  Álvarez" (composed or
 // not, any case, any spacing) and the same date find the same client; a different spelling

@@ -76,8 +76,8 @@ func (v *AccessRequestView) refresh(now time.Time) error {
 }
 
 // CreateAccessRequest records a request for a client's records: by staff, as received; by
-// the client's own login (the portal), made by the client today, whatever the input says
-// of its day and requester.
+// the client's own login or their personal representative's (the portal), made by them today,
+// whatever the input says of its day and requester.
 func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, client string, in AccessRequestInput) (*AccessRequestView, error) {
 	if onlyOwnCopies(c) {
 		in.Received, in.RequestedBy = s.now().In(time.UTC).Format(time.DateOnly), RecipientInput{Kind: policy.ToClient, ID: client}
@@ -92,8 +92,12 @@ func (s *Service) CreateAccessRequest(ctx context.Context, c access.Caller, clie
 	if err := evidenceText(in.Description, in.Format, in.RequestedBy.Name, in.RequestedBy.Address, in.RequestedBy.ID); err != nil {
 		return nil, err
 	}
-	if err := s.loadClientOrSelf(ctx, c, "record_access_request", client); err != nil {
+	who, err := s.loadClientOrSelf(ctx, c, "record_access_request", client)
+	if err != nil {
 		return nil, err
+	}
+	if who != nil && who.rep != nil {
+		in.RequestedBy = RecipientInput{Kind: policy.ToRepresentative, ID: c.ID, For: client}
 	}
 	st, err := s.clinicState(ctx, c)
 	if err != nil {
@@ -138,7 +142,7 @@ func (s *Service) accessRequests(ctx context.Context, clinic, client string) ([]
 // ListAccessRequests returns a client's access requests with their due days, to staff and to
 // the client's own login.
 func (s *Service) ListAccessRequests(ctx context.Context, c access.Caller, client string) ([]*AccessRequestView, error) {
-	if err := s.loadClientOrSelf(ctx, c, "list_access_requests", client); err != nil {
+	if _, err := s.loadClientOrSelf(ctx, c, "list_access_requests", client); err != nil {
 		return nil, err
 	}
 	_, views, err := s.accessRequests(ctx, c.Clinic, client)

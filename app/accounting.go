@@ -106,7 +106,7 @@ func (s *Service) accountingNames(ctx context.Context, c access.Caller, client s
 // agency whose suspension is in force are left out until it ends (164.528(a)(2)), without a
 // trace in the answer: telling would defeat the suspension.
 func (s *Service) AccountingOf(ctx context.Context, c access.Caller, client string) (*Accounting, error) {
-	if err := s.loadClientOrSelf(ctx, c, "read_accounting", client); err != nil {
+	if _, err := s.loadClientOrSelf(ctx, c, "read_accounting", client); err != nil {
 		return nil, err
 	}
 	// The trail's approvals name the clients each disclosed document concerns, so the

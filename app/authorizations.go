@@ -51,9 +51,9 @@ type AuthorizationView struct {
 
 // AddAuthorization records a client's signed authorization. An incomplete one is refused,
 // naming every missing element. Given through the client's own login (the portal), it is
-// signed by the client today, electronically: the form they submitted showed the statements
-// 164.508(c)(2) requires, and a representative signs through a login of their own, not the
-// client's.
+// signed today, electronically (the form they submitted showed the statements 164.508(c)(2)
+// requires), by the client, or by their personal representative through a login of their own
+// where the policy lets the representative sign for them (policy.SignsFor).
 func (s *Service) AddAuthorization(ctx context.Context, c access.Caller, client string, in AuthorizationInput) (*AuthorizationView, error) {
 	if onlyOwnCopies(c) {
 		in.Signed, in.Representative, in.RepresentativeAuthority = s.now().UTC().Format(time.DateOnly), "", ""
@@ -89,8 +89,15 @@ func (s *Service) AddAuthorization(ctx context.Context, c access.Caller, client 
 	if slices.Contains(a.Categories, recordvault.PsychotherapyNote) && !a.Psychotherapy {
 		return nil, recordvault.Errorf(recordvault.EINVALID, "psychotherapy notes need an authorization of their own (45 CFR 164.508(a)(2)): set psychotherapy_notes")
 	}
-	if err := s.loadClientOrSelf(ctx, c, "add_authorization", client); err != nil {
+	st, err := s.loadClientOrSelf(ctx, c, "add_authorization", client)
+	if err != nil {
 		return nil, err
+	}
+	if st != nil && st.rep != nil {
+		if !st.signs {
+			return nil, recordvault.Errorf(recordvault.ECONFLICT, "%s (%s)", st.signWhy.Text, st.signWhy.Citation)
+		}
+		a.SignedBy, a.RepresentativeAuthority = "representative:"+c.ID, representativeAuthority(st.rep)
 	}
 	a.ID = recordvault.NewID()
 	v := &AuthorizationView{Authorization: a, Status: authorizationActive, RecordedBy: c.ID, Recorded: s.now().UTC()}
@@ -133,7 +140,7 @@ func (s *Service) revocations(ctx context.Context, c access.Caller, client strin
 // ListAuthorizations returns a client's authorizations, active and revoked, to staff and to
 // the client's own login.
 func (s *Service) ListAuthorizations(ctx context.Context, c access.Caller, client string) ([]AuthorizationView, error) {
-	if err := s.loadClientOrSelf(ctx, c, "list_authorizations", client); err != nil {
+	if _, err := s.loadClientOrSelf(ctx, c, "list_authorizations", client); err != nil {
 		return nil, err
 	}
 	revoked, err := s.revocations(ctx, c, client)
@@ -150,7 +157,7 @@ func (s *Service) ListAuthorizations(ctx context.Context, c access.Caller, clien
 // RevokeAuthorization records a client's written revocation (164.508(b)(5)) and ends every
 // release that relies on it: recorded by staff, or made by the client through their own login.
 func (s *Service) RevokeAuthorization(ctx context.Context, c access.Caller, client, id string) (*AuthorizationView, error) {
-	if err := s.loadClientOrSelf(ctx, c, "revoke_authorization", client); err != nil {
+	if _, err := s.loadClientOrSelf(ctx, c, "revoke_authorization", client); err != nil {
 		return nil, err
 	}
 	var v AuthorizationView

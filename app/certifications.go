@@ -49,14 +49,15 @@ func (s *Service) VerifyCertification(ctx context.Context, c access.Caller, type
 	if !ok {
 		return nil, s.decide(ctx, c, "verify_certification", "", "", refused("no copy was delivered with this verification code"))
 	}
-	if err := s.loadClientOrSelf(ctx, c, "verify_certification", d.Client); err != nil {
+	st, err := s.loadClientOrSelf(ctx, c, "verify_certification", d.Client)
+	if err != nil {
 		return nil, err
 	}
 	r, err := s.findRelease(ctx, c.Clinic, d.Client, d.Release)
 	if err != nil {
 		return nil, err
 	}
-	if onlyOwnCopies(c) && !ownCopy(r, d.Client) {
+	if st != nil && !st.ownCopy(r) {
 		return nil, recordvault.ErrNotFound
 	}
 	out := &CertifiedCopy{Code: code, Release: r.ID, Client: d.Client, Document: d.Record, Recipient: r.Recipient, Basis: r.Basis,

@@ -8,6 +8,7 @@ import (
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/policy"
 )
 
 // Clients, care teams and the roster: taken in, found, read and changed by staff.
@@ -167,41 +168,130 @@ func (s *Service) LinkAccount(ctx context.Context, c access.Caller, client, subj
 	return s.clinic.LinkAccount(ctx, cl, subject)
 }
 
-// OwnClientView is who a client's own login is, for the client portal.
+// OwnClientView is who a client-role login is to the clinic, for the client portal: the
+// client whose own account it is, and the clients it represents, each with what the policy
+// lets it do for them now.
 type OwnClientView struct {
-	Client     string // the client's id
-	Name       string // their full name
-	ClinicName string // the clinic's name ("" until an admin sets it)
+	ClinicName string      // the clinic's name ("" until an admin sets it)
+	Clients    []ActingFor // the client themselves first, then those the login represents
 }
 
-// OwnClient returns the client whose own account c is (LinkAccount), for the client portal;
-// recordvault.ErrNotFound for a login linked to no client, or not of role client. Audited as
-// a reading of the client's own profile.
+// ActingFor is a client a login opens in the portal.
+type ActingFor struct {
+	Client string // the client's id
+	Name   string // their full name
+	Self   bool   // the login is the client's own account
+	// Acts: the login may act for the client now (always, for their own); Why says why not,
+	// in words, with the rule's citation.
+	Acts bool
+	Why  string
+	// Signs: the login may sign authorizations for the client; SignWhy says why not.
+	Signs   bool
+	SignWhy string
+}
+
+// OwnClient returns who c is to the clinic, for the client portal; recordvault.ErrNotFound
+// for a login that is no client's own account nor anyone's representative, or not of role
+// client. Audited as a reading of each client's profile.
 func (s *Service) OwnClient(ctx context.Context, c access.Caller) (*OwnClientView, error) {
 	if !onlyOwnCopies(c) {
-		return nil, s.decide(ctx, c, "read_own_client", "", "", refused("only a client's own login has a client of its own"))
+		return nil, s.decide(ctx, c, "read_own_client", "", "", refused("only a client-role login has clients of its own"))
 	}
+	ids := []string{}
 	own, err := s.clinic.ClientOfAccount(ctx, c.Clinic, c.ID)
 	if err != nil {
 		return nil, err
 	}
-	if own == "" {
+	if own != "" {
+		ids = append(ids, own)
+	}
+	represented, err := s.clinic.Represented(ctx, c.Clinic, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, cl := range represented {
+		if cl.ID != own {
+			ids = append(ids, cl.ID)
+		}
+	}
+	if len(ids) == 0 {
 		return nil, s.decide(ctx, c, "read_own_client", "", "", refused("the login is linked to no client"))
-	}
-	cl, err := s.clinic.LoadClient(ctx, c.Clinic, own)
-	if err != nil {
-		return nil, err
-	}
-	identity, err := s.clinic.Identity(ctx, cl)
-	if err != nil {
-		return nil, err
 	}
 	st, err := s.clinicState(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.decide(ctx, c, "read_own_client", own, "", access.Decision{Allowed: true, Rule: "a client reads their own profile (45 CFR 164.524)"}); err != nil {
-		return nil, err
+	v := &OwnClientView{ClinicName: st.Name}
+	for _, id := range ids {
+		who, err := s.standingOf(ctx, c, id)
+		if err != nil {
+			return nil, err
+		}
+		cl, err := s.clinic.LoadClient(ctx, c.Clinic, id)
+		if err != nil {
+			return nil, err
+		}
+		identity, err := s.clinic.Identity(ctx, cl)
+		if err != nil {
+			return nil, err
+		}
+		d := who.decision()
+		if err := s.decide(ctx, c, "read_own_client", id, "", access.Decision{Allowed: true, Rule: "who the login is to the client: " + d.Rule}); err != nil {
+			return nil, err
+		}
+		a := ActingFor{Client: id, Name: identity.FullName, Self: who.self, Acts: d.Allowed, Signs: who.self || who.signs}
+		if !a.Acts {
+			a.Why = who.why.Text + " (" + who.why.Citation + ")"
+		}
+		if !a.Signs {
+			a.SignWhy = who.signWhy.Text + " (" + who.signWhy.Citation + ")"
+		}
+		v.Clients = append(v.Clients, a)
 	}
-	return &OwnClientView{Client: own, Name: identity.FullName, ClinicName: st.Name}, nil
+	return v, nil
+}
+
+// RepresentativeInput is what the clinic knows of a personal representative (164.502(g)):
+// their relationship ("parent", "guardian", or "other" with legal authority) and the facts
+// policy.Represents weighs.
+type RepresentativeInput struct {
+	policy.Representation
+	// ConsentedToOwnCare: the client, a minor, consented to this care or could lawfully get
+	// it without a parent (164.502(g)(3)(i)(A), (B)).
+	ConsentedToOwnCare bool `json:"consented_to_own_care,omitempty"`
+}
+
+// LinkRepresentative records subject's login as a personal representative of client, with
+// what the clinic knows of them (replacing what it knew): clinic admins. What the login may
+// then do for the client, the policy decides each time.
+func (s *Service) LinkRepresentative(ctx context.Context, c access.Caller, client, subject string, in RepresentativeInput) error {
+	if !recordvault.ValidSubject(subject) {
+		return recordvault.Errorf(recordvault.EINVALID, "subject: the login's subject, printable characters, no slash")
+	}
+	if !slices.Contains([]string{"parent", "guardian", "other"}, in.Relationship) {
+		return recordvault.Errorf(recordvault.EINVALID, "relationship: parent, guardian or other (with legal authority)")
+	}
+	cl, err := s.loadClientAs(ctx, c, "link_representative", access.ManageClinic, client)
+	if err != nil {
+		return err
+	}
+	if own, err := s.clinic.ClientOfAccount(ctx, c.Clinic, subject); err != nil {
+		return err
+	} else if own == client {
+		return recordvault.Errorf(recordvault.ECONFLICT, "the login is the client's own account")
+	}
+	return s.clinic.LinkRepresentative(ctx, cl, subject, clinic.Representative{Representation: in.Representation, ConsentedToOwnCare: in.ConsentedToOwnCare})
+}
+
+// UnlinkRepresentative ends subject's standing as a personal representative of client:
+// clinic admins.
+func (s *Service) UnlinkRepresentative(ctx context.Context, c access.Caller, client, subject string) error {
+	if !recordvault.ValidSubject(subject) {
+		return recordvault.Errorf(recordvault.EINVALID, "subject: the login's subject, printable characters, no slash")
+	}
+	cl, err := s.loadClientAs(ctx, c, "unlink_representative", access.ManageClinic, client)
+	if err != nil {
+		return err
+	}
+	return s.clinic.UnlinkRepresentative(ctx, cl, subject)
 }

@@ -44,6 +44,10 @@ type People interface {
 	SetCareTeam(ctx context.Context, c *clinic.Client, team []string) error
 	LinkAccount(ctx context.Context, c *clinic.Client, subject string) error
 	ClientOfAccount(ctx context.Context, clinic, subject string) (string, error)
+	LinkRepresentative(ctx context.Context, c *clinic.Client, subject string, rep clinic.Representative) error
+	UnlinkRepresentative(ctx context.Context, c *clinic.Client, subject string) error
+	RepresentativeOf(ctx context.Context, c *clinic.Client, subject string) (clinic.Representative, bool, error)
+	Represented(ctx context.Context, clinic, subject string) ([]*clinic.Client, error)
 	Clinicians(ctx context.Context, clinic string) ([]recordvault.Clinician, error)
 	PutClinician(ctx context.Context, clinic string, c recordvault.Clinician) error
 	RemoveClinician(ctx context.Context, clinic, subject string) error

@@ -161,14 +161,15 @@ var errReleaseClosed = recordvault.Errorf(recordvault.ECONFLICT, "the release is
 // IssueToken issues a download token for an approved release inside its window: to staff who
 // may see the client, to hand to the recipient, or to the client for their own release.
 func (s *Service) IssueToken(ctx context.Context, c access.Caller, client, id string) (*TokenView, error) {
-	if err := s.loadClientOrSelf(ctx, c, "issue_token", client); err != nil {
+	st, err := s.loadClientOrSelf(ctx, c, "issue_token", client)
+	if err != nil {
 		return nil, err
 	}
 	r, err := s.findRelease(ctx, c.Clinic, client, id)
 	if err != nil {
 		return nil, err
 	}
-	if onlyOwnCopies(c) && !ownCopy(r, client) {
+	if st != nil && !st.ownCopy(r) {
 		return nil, recordvault.ErrNotFound
 	}
 	if r.Status != ReleaseApproved || !s.now().Before(r.ValidUntil) {
@@ -439,7 +440,8 @@ const reasonCodesUsedUp = "codes for this token are used up"
 const maxCodeFailures = otp.MaxSends * otp.MaxAttempts
 
 // isRecipient reports why the caller has not proved to be the release's recipient, or "". A
-// client proves it with their own login, linked to them; a clinician on the roster named as
+// client proves it with their own login, linked to them; a personal representative named
+// by their login, with that login while they still act for the client; a clinician on the roster named as
 // the provider of a treatment release, with their own login; every other recipient with the
 // one-time code sent to their registered address, never with a staff login (a clinic admin's
 // login opens no release at all: admins never read content).
@@ -449,6 +451,9 @@ func (s *Service) isRecipient(ctx context.Context, proof Proof, claims *tokens.C
 		(slices.Contains(c.Roles, recordvault.RoleClinician) || slices.Contains(c.Roles, recordvault.RoleClinicAdmin))
 	if r.Recipient.Kind != policy.ToClient && staff {
 		return s.isStaffRecipient(ctx, *c, r)
+	}
+	if r.Recipient.Kind == policy.ToRepresentative && c != nil && c.Clinic == clinic && c.ID == r.Recipient.ID && onlyOwnCopies(*c) {
+		return s.isRepresentativeRecipient(ctx, *c, r)
 	}
 	if r.Recipient.Kind != policy.ToClient {
 		if proof.Code == "" {
@@ -473,6 +478,21 @@ func (s *Service) isRecipient(ctx context.Context, proof Proof, claims *tokens.C
 	}
 	if own != r.Recipient.ID {
 		return "the caller is not the client the release is for", nil
+	}
+	return "", nil
+}
+
+// isRepresentativeRecipient reports why c, the login a release to a personal representative
+// names, may not redeem it with that login, or "": it must still stand as the client's
+// representative, and the policy must still let them act for the client today (a child
+// who has since objected, or an unlinked parent, stops it).
+func (s *Service) isRepresentativeRecipient(ctx context.Context, c access.Caller, r *ReleaseView) (string, error) {
+	st, err := s.standingOf(ctx, c, r.Recipient.For)
+	if err != nil {
+		return "", err
+	}
+	if d := st.decision(); !d.Allowed || st.rep == nil {
+		return "the login no longer acts for the client: " + d.Rule, nil
 	}
 	return "", nil
 }

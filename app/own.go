@@ -37,7 +37,7 @@ func (s *Service) OwnRecords(ctx context.Context, c access.Caller, client, after
 	if !onlyOwnCopies(c) {
 		return nil, "", s.decide(ctx, c, "list_own_records", client, "", refused("a client's own file is for their own login"))
 	}
-	if err := s.loadClientOrSelf(ctx, c, "list_own_records", client); err != nil {
+	if _, err := s.loadClientOrSelf(ctx, c, "list_own_records", client); err != nil {
 		return nil, "", err
 	}
 	names, err := s.rosterNames(ctx, c)
@@ -103,18 +103,19 @@ func (s *Service) rosterNames(ctx context.Context, c access.Caller) (map[string]
 	return names, nil
 }
 
-// loadOwnRecord reads, for a client's own login, one of their records the right of access
-// covers: any but a psychotherapy note. The decision is audited as event; a psychotherapy
-// note, another's record and an unknown one answer alike.
+// loadOwnRecord reads, for a client's own login or their personal representative's, one of
+// the client's records the right of access covers: any but a psychotherapy note. The
+// decision is audited as event; a psychotherapy note, another's record and an unknown one
+// answer alike.
 func (s *Service) loadOwnRecord(ctx context.Context, c access.Caller, event, client, record string) (*records.Document, error) {
 	d := refused("a client reaches only their own file")
 	var doc *records.Document
 	if onlyOwnCopies(c) && recordvault.ValidID(record) {
-		own, err := s.clinic.ClientOfAccount(ctx, c.Clinic, c.ID)
+		st, err := s.standingOf(ctx, c, client)
 		if err != nil {
 			return nil, err
 		}
-		if own != "" && own == client {
+		if d = st.decision(); d.Allowed {
 			doc, err = s.records.Load(ctx, c.Clinic, client, record)
 			switch {
 			case errors.Is(err, recordvault.ErrNotFound):
@@ -125,8 +126,6 @@ func (s *Service) loadOwnRecord(ctx context.Context, c access.Caller, event, cli
 				d = refused("psychotherapy notes are outside the right of access (45 CFR 164.524(a)(1)(i))")
 			case !slices.Contains(doc.Participants, client):
 				d = refused("the record is not about the client")
-			default:
-				d = access.Decision{Allowed: true, Rule: "a client reaches their own designated record set (45 CFR 164.524, 164.526)"}
 			}
 		}
 	}

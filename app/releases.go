@@ -81,27 +81,23 @@ func (s *Service) loadClientAs(ctx context.Context, c access.Caller, event strin
 
 // loadClientOrSelf decides, audited as event, whether the caller may read client's releases
 // and accounting: staff as for the client's identity (clinic admins, the care team), and a
-// caller of role client when client is their own (45 CFR 164.524, 164.528). One answer for
-// unknown and forbidden.
-func (s *Service) loadClientOrSelf(ctx context.Context, c access.Caller, event, client string) error {
-	staff := slices.Contains(c.Roles, recordvault.RoleClinician) || slices.Contains(c.Roles, recordvault.RoleClinicAdmin)
-	if staff || !slices.Contains(c.Roles, recordvault.RoleClient) {
+// caller of role client when client is their own (45 CFR 164.524, 164.528), or when they act
+// for client as personal representative (164.502(g), as policy.Represents decides). One
+// answer for unknown and forbidden. It returns the standing of a client-role caller (nil
+// for staff).
+func (s *Service) loadClientOrSelf(ctx context.Context, c access.Caller, event, client string) (*standing, error) {
+	if !onlyOwnCopies(c) {
 		_, err := s.loadClientAs(ctx, c, event, access.ReadClient, client)
-		return err
+		return nil, err
 	}
-	cl, err := s.loadClient(ctx, c, client)
+	st, err := s.standingOf(ctx, c, client)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	own, err := s.clinic.ClientOfAccount(ctx, c.Clinic, c.ID)
-	if err != nil {
-		return err
+	if err := s.decide(ctx, c, event, client, "", st.decision()); err != nil {
+		return nil, err
 	}
-	d := refused("a client reads only their own releases and accounting")
-	if cl != nil && own == client {
-		d = access.Decision{Allowed: true, Rule: "a client reads their own releases and accounting (45 CFR 164.524, 164.528)"}
-	}
-	return s.decide(ctx, c, event, client, "", d)
+	return st, nil
 }
 
 // loadDisclosure reads one disclosure document of kind about client and decodes its body
@@ -288,6 +284,13 @@ func (s *Service) CreateRelease(ctx context.Context, c access.Caller, client str
 	}
 	if in.Recipient.Kind == policy.ToProvider && in.Recipient.Email == "" && !req.Recipient.Staff {
 		return nil, errNoDeliveryRoute
+	}
+	if in.Recipient.Kind == policy.ToRepresentative && in.Recipient.Email == "" {
+		if linked, err := s.representsByLogin(ctx, c.Clinic, in.Recipient.For, in.Recipient.ID); err != nil {
+			return nil, err
+		} else if !linked {
+			return nil, errNoDeliveryRoute
+		}
 	}
 	var denied []string
 	if in.Denial != nil {
@@ -542,17 +545,35 @@ func (s *Service) checkReleaseInput(in *ReleaseInput) error {
 	return evidenceText(in.Purpose, in.Recipient.Name, in.Recipient.Address)
 }
 
+// representsByLogin reports whether subject's login is linked as a personal representative of
+// client: a release to them is downloaded with that login, no address needed.
+func (s *Service) representsByLogin(ctx context.Context, clinic, client, subject string) (bool, error) {
+	if !recordvault.ValidID(client) || !recordvault.ValidSubject(subject) {
+		return false, nil
+	}
+	cl, err := s.clinic.LoadClient(ctx, clinic, client)
+	if errors.Is(err, recordvault.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, ok, err := s.clinic.RepresentativeOf(ctx, cl, subject)
+	return ok, err
+}
+
 // checkDeliveryRoute checks a recipient's registered address. A recipient without a login
 // proves who they are with a one-time code sent there, so one is required for every
-// recipient but the client, whose own login is their proof; mayBeStaff admits its absence
-// for a provider, who may be a clinician of the clinic (CreateRelease then requires it unless
-// the provider is on the roster).
-func checkDeliveryRoute(r RecipientInput, mayBeStaff bool) error {
+// recipient but the client, whose own login is their proof; mayHaveLogin admits its absence
+// for a provider, who may be a clinician of the clinic, and for a personal representative,
+// who may have a login linked to the client (CreateRelease then requires it unless the
+// provider is on the roster, or the representative's login is linked).
+func checkDeliveryRoute(r RecipientInput, mayHaveLogin bool) error {
 	e := r.Email
 	if e != "" && (len(e) > 254 || !strings.Contains(e, "@") || strings.ContainsFunc(e, unicode.IsSpace) || !utf8.ValidString(e)) {
 		return recordvault.Errorf(recordvault.EINVALID, "recipient.email: an email address")
 	}
-	if e == "" && r.Kind != policy.ToClient && !(mayBeStaff && r.Kind == policy.ToProvider) {
+	if e == "" && r.Kind != policy.ToClient && !(mayHaveLogin && (r.Kind == policy.ToProvider || r.Kind == policy.ToRepresentative)) {
 		return errNoDeliveryRoute
 	}
 	return nil
@@ -696,30 +717,27 @@ func (s *Service) releases(ctx context.Context, clinic, home string) ([]*disclos
 }
 
 // ListReleases returns every release of a client's documents, newest first: to staff, all
-// of them; to the client, their own copies (onlyOwnCopies).
+// of them; to a client-role login, the copies released to it (standing.ownCopy).
 func (s *Service) ListReleases(ctx context.Context, c access.Caller, client string) ([]ReleaseView, error) {
-	if err := s.loadClientOrSelf(ctx, c, "list_releases", client); err != nil {
+	st, err := s.loadClientOrSelf(ctx, c, "list_releases", client)
+	if err != nil {
 		return nil, err
 	}
 	out, err := s.clientReleases(ctx, c.Clinic, client)
-	if err != nil || !onlyOwnCopies(c) {
+	if err != nil || st == nil {
 		return out, err
 	}
-	return slices.DeleteFunc(out, func(r ReleaseView) bool { return !ownCopy(&r, client) }), nil
+	return slices.DeleteFunc(out, func(r ReleaseView) bool { return !st.ownCopy(&r) }), nil
 }
 
-// onlyOwnCopies reports whether c, a client's own login, sees only the releases made to the
-// client. Their disclosures to others reach them through the accounting (164.528), which
-// leaves out what the law exempts or suspends; the release records themselves would show a
-// disclosure whose accounting an agency has suspended (164.528(a)(2)), and abuse reports the
-// clinic need not tell of (164.512(c)(2)).
+// onlyOwnCopies reports whether c is a login of role client (a client's own, or a personal
+// representative's), which sees only the releases made to it. Disclosures to others reach
+// the client through the accounting (164.528), which leaves out what the law exempts or
+// suspends; the release records themselves would show a disclosure whose accounting an
+// agency has suspended (164.528(a)(2)), and abuse reports the clinic need not tell of
+// (164.512(c)(2)).
 func onlyOwnCopies(c access.Caller) bool {
 	return isClientLogin(c) && !slices.Contains(c.Roles, recordvault.RoleClinician) && !slices.Contains(c.Roles, recordvault.RoleClinicAdmin)
-}
-
-// ownCopy reports whether r releases a copy to client themselves.
-func ownCopy(r *ReleaseView, client string) bool {
-	return r.Recipient.Kind == policy.ToClient && r.Recipient.ID == client
 }
 
 // clientReleases reads the releases of every document client takes part in.
@@ -752,11 +770,12 @@ func (s *Service) takesPart(ctx context.Context, clinic, client, record string) 
 
 // GetRelease returns one release of a client's documents.
 func (s *Service) GetRelease(ctx context.Context, c access.Caller, client, id string) (*ReleaseView, error) {
-	if err := s.loadClientOrSelf(ctx, c, "read_release", client); err != nil {
+	st, err := s.loadClientOrSelf(ctx, c, "read_release", client)
+	if err != nil {
 		return nil, err
 	}
 	r, err := s.findRelease(ctx, c.Clinic, client, id)
-	if err == nil && onlyOwnCopies(c) && !ownCopy(r, client) {
+	if err == nil && st != nil && !st.ownCopy(r) {
 		return nil, recordvault.ErrNotFound
 	}
 	return r, err

@@ -14,6 +14,7 @@ import (
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/app/apptest"
 	"github.com/recordvault/recordvault/policy"
+	"github.com/recordvault/recordvault/tokens"
 )
 
 // A draft is its author's: changed and given a PDF, then signed; after that it never changes.
@@ -411,5 +412,102 @@ func TestWaiting(t *testing.T) {
 	}
 	if w, err := e.Service.Waiting(ctx, adm); err != nil || len(w.Releases) != 1 || w.Releases[0].Release != denied.ID {
 		t.Errorf("after the resolution: %v %+v", err, w)
+	}
+}
+
+// A parent in Illinois acts for their 9-year-old, and for their 13-year-old only once the
+// child is told and does not object; the 13-year-old signs their own authorizations. A copy
+// released to the parent is theirs to download with their own login while they still act
+// for the child.
+func TestPersonalRepresentative(t *testing.T) {
+	e := apptest.New(t, "")
+	adm, lee := e.Caller("admin", admin...), e.Caller("dr-lee", clinical...)
+	if _, err := e.Service.SetJurisdiction(ctx, adm, "US-IL"); err != nil {
+		t.Fatal(err)
+	}
+	kid := func(name, born string) (string, string) {
+		cl, err := e.Service.CreateClient(ctx, adm, recordvault.Identity{FullName: name, DateOfBirth: born}, []string{"dr-lee"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := e.Service.CreateRecord(ctx, lee, cl.ID, app.NewRecord{Category: recordvault.ProgressNote, Fields: note("play therapy"), Sign: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl.ID, rec.ID
+	}
+	nine := time.Now().AddDate(-9, 0, 0).Format(time.DateOnly)
+	thirteen := time.Now().AddDate(-13, 0, 0).Format(time.DateOnly)
+	child, childNote := kid("Ria Example", nine)
+	teen, _ := kid("Sam Example", thirteen)
+	parent := e.Caller("parent-1", recordvault.RoleClient)
+	for _, id := range []string{child, teen} {
+		if err := e.Service.LinkRepresentative(ctx, adm, id, "parent-1", app.RepresentativeInput{Representation: policy.Representation{Relationship: "parent"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Service.LinkRepresentative(ctx, lee, child, "parent-2", app.RepresentativeInput{Representation: policy.Representation{Relationship: "parent"}}); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("a clinician linking a representative: %v", err)
+	}
+	own, err := e.Service.OwnClient(ctx, parent)
+	if err != nil || len(own.Clients) != 2 {
+		t.Fatalf("whom the parent opens: %v %+v", err, own)
+	}
+	for _, a := range own.Clients {
+		switch a.Client {
+		case child:
+			if !a.Acts || !a.Signs || a.Self || a.Name != "Ria Example" {
+				t.Errorf("the parent for the 9-year-old: %+v", a)
+			}
+		case teen:
+			if a.Acts || !strings.Contains(a.Why, "740 ILCS 110/4(a)(3)") || a.Signs || !strings.Contains(a.SignWhy, "740 ILCS 110/5") {
+				t.Errorf("the parent for the 13-year-old not told: %+v", a)
+			}
+		}
+	}
+	if _, err := e.Service.ListReleases(ctx, parent, teen); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("the parent lists the untold 13-year-old's copies: %v", err)
+	}
+	form := app.AuthorizationInput{Description: "evaluations", Discloser: "the clinic", Recipient: "lincoln-school", Purpose: "school plan",
+		Expires: "2099-06-30", RevocationStatement: true, ConditioningStatement: true, RedisclosureStatement: true,
+		Categories: []recordvault.Category{recordvault.Evaluation}}
+	signed, err := e.Service.AddAuthorization(ctx, parent, child, form)
+	if err != nil || signed.SignedBy != "representative:parent-1" || signed.RepresentativeAuthority == "" {
+		t.Fatalf("the parent signs for the 9-year-old: %v %+v", err, signed)
+	}
+	if err := e.Service.LinkRepresentative(ctx, adm, teen, "parent-1", app.RepresentativeInput{Representation: policy.Representation{Relationship: "parent", MinorInformed: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Service.ListReleases(ctx, parent, teen); err != nil {
+		t.Errorf("the parent, the 13-year-old told: %v", err)
+	}
+	if _, err := e.Service.AddAuthorization(ctx, parent, teen, form); recordvault.ErrorCode(err) != recordvault.ECONFLICT || !strings.Contains(err.Error(), "740 ILCS 110/5") {
+		t.Errorf("the parent signs for the 13-year-old: %v", err)
+	}
+
+	r, err := e.Service.CreateRelease(ctx, lee, child, app.ReleaseInput{Document: childNote, Basis: policy.RightOfAccess, Purpose: "the parent's copy",
+		Recipient: app.RecipientInput{Kind: policy.ToRepresentative, ID: "parent-1", For: child, Representation: &policy.Representation{Relationship: "parent"}}})
+	if err != nil || r.Status != app.ReleaseApproved {
+		t.Fatalf("a release to the parent: %v %+v", err, r)
+	}
+	if list, err := e.Service.ListReleases(ctx, parent, child); err != nil || len(list) != 1 || list[0].ID != r.ID {
+		t.Fatalf("the parent's copies of the 9-year-old's: %v %+v", err, list)
+	}
+	tok, err := e.Service.IssueToken(ctx, parent, child, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := e.Service.Redeem(ctx, app.Proof{Caller: &parent}, tok.Token, app.FormatJSON); err != nil || string(got.Fields["plan"]) != `"play therapy"` {
+		t.Fatalf("the parent downloads with their login: %v", err)
+	}
+	tok, err = e.Service.IssueToken(ctx, parent, child, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Service.UnlinkRepresentative(ctx, adm, child, "parent-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Service.Redeem(ctx, app.Proof{Caller: &parent}, tok.Token, app.FormatJSON); err != tokens.ErrInvalid {
+		t.Errorf("a download after the parent was unlinked: %v", err)
 	}
 }

@@ -90,7 +90,63 @@ func (e *env) clientsCommand() *cobra.Command {
 				})
 		},
 	}
-	return group("clients", "Take in, find, show and link the clinic's clients", add, find, show, link)
+	return group("clients", "Take in, find, show and link the clinic's clients", add, find, show, link, e.clientsRepresent(), e.clientsUnrepresent())
+}
+
+func (e *env) clientsRepresent() *cobra.Command {
+	var relationship string
+	var facts struct{ authority, informed, objects, compelling, confidential, abuse, ownCare bool }
+	cmd := &cobra.Command{
+		Use:   "represent <client> <login>",
+		Short: "Record a login as the client's personal representative: a parent, a guardian, or another with legal authority (clinic admins)",
+		Example: `  recordvault-cli clients represent <client> parent-ana --relationship parent
+  recordvault-cli clients represent <client> parent-ana --relationship parent --minor-informed   # Illinois, 12 to 17`,
+		Long: `represent records what the clinic knows of a personal representative (45 CFR 164.502(g)).
+What the login may then do for the client, the policy decides each time from these facts,
+the client's age and the clinic's jurisdiction; run it again to change what is known.`,
+		Args: args("client", "login"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			body := sdk.LinkRepresentativeJSONRequestBody{Relationship: sdk.LinkRepresentativeJSONBodyRelationship(relationship),
+				Authority: &facts.authority, MinorInformed: &facts.informed, MinorObjects: &facts.objects, CompellingReason: &facts.compelling,
+				ParentAgreedConfidentiality: &facts.confidential, Abuse: &facts.abuse, ConsentedToOwnCare: &facts.ownCare}
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.LinkRepresentative(cmd.Context(), a[0], a[1], body)
+			},
+				func(w io.Writer, _ map[string]any) error {
+					_, err := fmt.Fprintf(w, "%s is a personal representative (%s) of %s\n", a[1], relationship, a[0])
+					return err
+				})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&relationship, "relationship", "", "parent, guardian or other (required)")
+	f.BoolVar(&facts.authority, "authority", false, "legal authority to act for the client is on file")
+	f.BoolVar(&facts.informed, "minor-informed", false, "the minor was told (Illinois, 12 to 17)")
+	f.BoolVar(&facts.objects, "minor-objects", false, "the minor objects")
+	f.BoolVar(&facts.compelling, "compelling-reason", false, "the therapist finds a compelling reason to deny the parent")
+	f.BoolVar(&facts.confidential, "parent-agreed-confidentiality", false, "the parent agreed the minor's care is confidential")
+	f.BoolVar(&facts.abuse, "abuse", false, "treating them as representative could endanger the client (164.502(g)(5))")
+	f.BoolVar(&facts.ownCare, "consented-to-own-care", false, "the minor consented to this care, or could get it without a parent")
+	requireFlags(cmd, "relationship")
+	return cmd
+}
+
+func (e *env) clientsUnrepresent() *cobra.Command {
+	return &cobra.Command{
+		Use:     "unrepresent <client> <login>",
+		Short:   "End a login's standing as the client's personal representative (clinic admins)",
+		Example: `  recordvault-cli clients unrepresent <client> parent-ana`,
+		Args:    args("client", "login"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return e.do(func(c *sdk.ClientWithResponses) (*http.Response, error) {
+				return c.UnlinkRepresentative(cmd.Context(), a[0], a[1])
+			},
+				func(w io.Writer, _ map[string]any) error {
+					_, err := fmt.Fprintf(w, "%s no longer acts for %s\n", a[1], a[0])
+					return err
+				})
+		},
+	}
 }
 
 // dateFlag reads the value s of the date flag named flag, YYYY-MM-DD: a usage error otherwise.

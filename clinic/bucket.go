@@ -35,6 +35,9 @@ type Profile struct {
 	CareTeam   []string          `json:"care_team"`
 	// Account is the blind index of the client's own login subject, when they have one.
 	Account string `json:"account,omitempty"`
+	// Representatives are the logins that may act for the client as personal
+	// representatives, with what the clinic knows of each (MaxRepresentatives at most).
+	Representatives []Representative `json:"representatives,omitempty"`
 	// Revision counts the profile's changes: 1 when created, one more at each change.
 	Revision uint64 `json:"revision,omitempty"`
 	// Tag authenticates everything above (see Digest): access decisions read the care team
@@ -132,6 +135,14 @@ func (p *Profile) check() error {
 	}
 	for _, s := range p.CareTeam {
 		if !recordvault.ValidSubject(s) {
+			return errProfile
+		}
+	}
+	if len(p.Representatives) > MaxRepresentatives {
+		return errProfile
+	}
+	for _, r := range p.Representatives {
+		if !recordvault.ValidDigest(r.Account) {
 			return errProfile
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/recordvault/recordvault"
+	"github.com/recordvault/recordvault/policy"
 	"github.com/recordvault/recordvault/storage/object"
 	"github.com/recordvault/recordvault/vault/vaulttest"
 )
@@ -290,5 +291,53 @@ func TestRemoveClinician(t *testing.T) {
 		if err != nil || slices.Contains(c.CareTeam, "dr-lee") || !slices.Contains(c.CareTeam, "dr-patel") {
 			t.Fatalf("care team of %s: %v %v", id, err, c)
 		}
+	}
+}
+
+// A parent with two children: their login finds both, and what the clinic knows of it with
+// each; unlinked from one, it finds the other only. A client's own login is not a
+// representative's, nor the other way round.
+func TestRepresentatives(t *testing.T) {
+	ctx := context.Background()
+	s := New(vaulttest.Keyring{}, newFakeStore(), nil)
+	var kids []*Client
+	for _, name := range []string{"Sam", "Ria"} {
+		c, err := s.CreateClient(ctx, "c", recordvault.Identity{FullName: name, DateOfBirth: "2015-01-01"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kids = append(kids, c)
+	}
+	if err := s.LinkAccount(ctx, kids[0], "sam-login"); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range kids {
+		rep := Representative{Representation: policy.Representation{Relationship: "parent", MinorInformed: i == 0}}
+		if err := s.LinkRepresentative(ctx, c, "parent-login", rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, err := s.Represented(ctx, "c", "parent-login")
+	if err != nil || len(found) != 2 {
+		t.Fatalf("the parent's children: %d, %v", len(found), err)
+	}
+	if rep, ok, err := s.RepresentativeOf(ctx, found[slices.IndexFunc(found, func(c *Client) bool { return c.ID == kids[0].ID })], "parent-login"); err != nil || !ok ||
+		rep.Relationship != "parent" || !rep.MinorInformed {
+		t.Fatalf("what is known of the parent for Sam: %+v %v %v", rep, ok, err)
+	}
+	if got, _ := s.Represented(ctx, "c", "sam-login"); len(got) != 0 {
+		t.Errorf("the child's own login represents %d", len(got))
+	}
+	if id, _ := s.ClientOfAccount(ctx, "c", "parent-login"); id != "" {
+		t.Errorf("the parent's login is %q's own account", id)
+	}
+	if err := s.UnlinkRepresentative(ctx, kids[1], "parent-login"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UnlinkRepresentative(ctx, kids[1], "parent-login"); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Errorf("unlinked twice: %v", err)
+	}
+	if got, err := s.Represented(ctx, "c", "parent-login"); err != nil || len(got) != 1 || got[0].ID != kids[0].ID {
+		t.Fatalf("after unlinking Ria: %d, %v", len(got), err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"unicode/utf8"
 
@@ -96,6 +97,25 @@ func pathID(r *http.Request, name string) (string, error) {
 		return "", recordvault.Errorf(recordvault.EINVALID, "malformed %s id: lowercase letters and digits only", name)
 	}
 	return id, nil
+}
+
+// pathSubject reads a login's subject from the path, where it stands percent-encoded (paths
+// are matched as sent); the service checks what it holds.
+func pathSubject(r *http.Request) (string, error) {
+	subject, err := url.PathUnescape(mux.Vars(r)["subject"])
+	if err != nil {
+		return "", recordvault.Errorf(recordvault.EINVALID, "malformed subject")
+	}
+	return subject, nil
+}
+
+// pathClientSubject reads a client's id and a login's subject from the path.
+func pathClientSubject(r *http.Request) (client, subject string, err error) {
+	if client, err = pathID(r, "client"); err != nil {
+		return "", "", err
+	}
+	subject, err = pathSubject(r)
+	return client, subject, err
 }
 
 // page reads ?after=&limit= for a list.

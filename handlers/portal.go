@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -60,6 +61,9 @@ type portalView struct {
 	Title, Page, Message string
 	Signed, Staff        bool
 	Name, ClinicName     string
+	You, ActingFor       string // who is signed in; whom they act for, when not themselves
+	Choices              []portalChoiceOfClient
+	CannotSign           string // why the signed-in person may not sign for ActingFor
 	IdleMinutes          int
 	CSS                  template.CSS
 	Explanation          string
@@ -82,7 +86,11 @@ func viewFor(s *portalSession, title string) portalView {
 	if s == nil {
 		return portalView{Title: title}
 	}
-	return portalView{Title: title, Signed: true, Staff: s.Staff, Name: s.Name, ClinicName: s.ClinicName}
+	v := portalView{Title: title, Signed: true, Staff: s.Staff, Name: s.Name, You: s.You, ClinicName: s.ClinicName}
+	if !s.Self && !s.Staff {
+		v.ActingFor = s.Name
+	}
+	return v
 }
 
 // render writes page with status under the portal's content security policy.
@@ -121,12 +129,20 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, s *portalSession, 
 // handleHome is the portal's start: what it offers, and the way in.
 func (p *Portal) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, _, _ := p.current(w, r)
+		s, c, _ := p.current(w, r)
 		if s != nil && s.Staff {
 			http.Redirect(w, r, "/portal/staff", http.StatusSeeOther)
 			return
 		}
 		v := viewFor(s, "Welcome")
+		if s != nil && (len(s.Clients) > 1 || !s.Self) {
+			choices, err := p.choices(r.Context(), s, c)
+			if err != nil {
+				p.fail(w, r, s, err)
+				return
+			}
+			v.Choices = choices
+		}
 		switch r.URL.Query().Get("m") {
 		case "signed-out":
 			v.Message = "You are signed out."
@@ -134,6 +150,62 @@ func (p *Portal) handleHome() http.Handler {
 			v.Message = "You were signed out because your session ended. Sign in again to go on."
 		}
 		p.render(w, http.StatusOK, "home", v)
+	})
+}
+
+// portalChoiceOfClient is a client the signed-in person may open, with what they may do.
+type portalChoiceOfClient struct {
+	ID, Name, Why string
+	Self, Current bool
+}
+
+// choices are the clients the session's login opens, each with why it may not act for them
+// now, where it may not (the policy's words and citation, read afresh).
+func (p *Portal) choices(ctx context.Context, s *portalSession, c access.Caller) ([]portalChoiceOfClient, error) {
+	own, err := p.svc.OwnClient(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var out []portalChoiceOfClient
+	for _, a := range own.Clients {
+		out = append(out, portalChoiceOfClient{ID: a.Client, Name: a.Name, Why: a.Why, Self: a.Self, Current: a.Client == s.Client})
+	}
+	return out, nil
+}
+
+// actingFor is what the policy lets the session's login do for the client its pages show.
+func (p *Portal) actingFor(ctx context.Context, s *portalSession, c access.Caller) (*app.ActingFor, error) {
+	own, err := p.svc.OwnClient(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range own.Clients {
+		if a.Client == s.Client {
+			return &a, nil
+		}
+	}
+	return nil, recordvault.ErrNotFound
+}
+
+// handleActingFor makes one of the clients the login opens the one the pages show.
+func (p *Portal) handleActingFor() http.Handler {
+	return p.signedIn(func(w http.ResponseWriter, r *http.Request, s *portalSession, c access.Caller) {
+		form, err := readForm(w, r)
+		if err != nil {
+			p.fail(w, r, s, err)
+			return
+		}
+		i := slices.IndexFunc(s.Clients, func(sc sessionClient) bool { return sc.ID == form.Get("client") })
+		if i < 0 {
+			p.fail(w, r, s, recordvault.ErrNotFound)
+			return
+		}
+		s.actFor(s.Clients[i])
+		if err := p.save(w, s); err != nil {
+			p.fail(w, r, s, err)
+			return
+		}
+		http.Redirect(w, r, "/portal/", http.StatusSeeOther)
 	})
 }
 
@@ -487,6 +559,16 @@ func (p *Portal) handleAuthorizations() http.Handler {
 			return
 		}
 		v := viewFor(s, "Who may receive your records")
+		if !s.Self {
+			acting, err := p.actingFor(r.Context(), s, c)
+			if err != nil {
+				p.fail(w, r, s, err)
+				return
+			}
+			if !acting.Signs {
+				v.CannotSign = acting.SignWhy
+			}
+		}
 		switch r.URL.Query().Get("m") {
 		case "given":
 			v.Message = "Your authorization is signed and on file."

@@ -122,13 +122,37 @@ func NewPortal(cfg PortalConfig, logger *slog.Logger, verifier TokenVerifier, sv
 // portalSession is what the session cookie holds.
 type portalSession struct {
 	Token  string `json:"t"` // the access token, verified on every request
-	Client string `json:"c"` // the client the login is linked to; "" for staff
+	Client string `json:"c"` // the client the pages show; "" for staff
+	Self   bool   `json:"f"` // Client is the login's own; otherwise it acts for them as representative
 	Staff  bool   `json:"w"` // a clinician's or clinic admin's login
-	Name   string `json:"n"`
+	Name   string `json:"n"` // Client's name, or the staff member's
+	You    string `json:"y"` // the signed-in person's name, as the provider gives it
+	// Clients are the clients the login opens: its own, and those it represents.
+	Clients []sessionClient `json:"cs,omitempty"`
 	// ClinicName is the clinic's name as it was at sign-in, for headings and forms.
 	ClinicName string    `json:"k"`
 	Started    time.Time `json:"s"`
 	Seen       time.Time `json:"l"`
+}
+
+// sessionClient is a client a session's login opens.
+type sessionClient struct {
+	ID   string `json:"i"`
+	Name string `json:"n"`
+	Self bool   `json:"s"`
+}
+
+// actFor makes c the client the session's pages show.
+func (s *portalSession) actFor(c sessionClient) {
+	s.Client, s.Name, s.Self = c.ID, c.Name, c.Self
+	if c.Self {
+		s.You = c.Name
+	}
+}
+
+// save sets the cookie of session s, changed by a page, for the rest of its absolute time.
+func (p *Portal) save(w http.ResponseWriter, s *portalSession) error {
+	return p.setCookie(w, p.session, "/", s, p.cfg.Absolute-p.cfg.Now().Sub(s.Started))
 }
 
 // signIn is what the sign-in cookie holds between leaving for the provider and coming back.
@@ -215,27 +239,32 @@ func (p *Portal) handleCallback() http.Handler {
 		}
 		c := access.Caller{ID: principal.Subject, Clinic: principal.Clinic, Roles: principal.Roles}
 		now := p.cfg.Now()
+		var claims struct {
+			Name string `json:"name"`
+		}
+		_ = id.Claims(&claims)
+		you := cmp.Or(claims.Name, c.ID)
 		if slices.Contains(c.Roles, recordvault.RoleClinician) || slices.Contains(c.Roles, recordvault.RoleClinicAdmin) {
-			var claims struct {
-				Name string `json:"name"`
-			}
-			_ = id.Claims(&claims)
-			p.startSession(w, r, portalSession{Token: tok.AccessToken, Staff: true, Name: cmp.Or(claims.Name, c.ID), Started: now, Seen: now})
+			p.startSession(w, r, portalSession{Token: tok.AccessToken, Staff: true, Name: you, You: you, Started: now, Seen: now})
 			return
 		}
 		own, err := p.svc.OwnClient(ctx, c)
 		if errors.Is(err, recordvault.ErrNotFound) {
 			padToFloor(r)
 			p.render(w, http.StatusNotFound, "problem", portalView{Title: "No records to show",
-				Explanation: "This account is not linked to a client of the clinic. If you are a client, ask the clinic to link your account, then sign in again."})
+				Explanation: "This account is not linked to a client of the clinic, nor to anyone you act for. If you are a client, or a parent or guardian, ask the clinic to link your account, then sign in again."})
 			return
 		}
 		if err != nil {
 			p.fail(w, r, nil, err)
 			return
 		}
-		p.startSession(w, r, portalSession{Token: tok.AccessToken, Client: own.Client, Name: own.Name, ClinicName: own.ClinicName,
-			Started: now, Seen: now})
+		session := portalSession{Token: tok.AccessToken, You: you, ClinicName: own.ClinicName, Started: now, Seen: now}
+		for _, a := range own.Clients {
+			session.Clients = append(session.Clients, sessionClient{ID: a.Client, Name: a.Name, Self: a.Self})
+		}
+		session.actFor(session.Clients[0])
+		p.startSession(w, r, session)
 	})
 }
 
@@ -285,7 +314,7 @@ func (p *Portal) current(w http.ResponseWriter, r *http.Request) (*portalSession
 		return nil, access.Caller{}, false
 	}
 	s.Seen = now
-	if err := p.setCookie(w, p.session, "/", s, p.cfg.Absolute-now.Sub(s.Started)); err != nil {
+	if err := p.save(w, &s); err != nil {
 		return nil, access.Caller{}, false
 	}
 	return &s, access.Caller{ID: principal.Subject, Clinic: principal.Clinic, Roles: principal.Roles}, true

@@ -51,7 +51,8 @@ func get(t *testing.T, h http.Handler, p *Portal, path string, cookie *http.Cook
 // with the __Host- prefix when the portal is reached over https.
 func TestPortalSessionLifetime(t *testing.T) {
 	p, h, now := newTestPortal(t, "http://127.0.0.1:8080")
-	value, err := p.cookies.Encode(p.session, portalSession{Token: "good", Client: "c1", Name: "Jo Example", Started: *now, Seen: *now})
+	value, err := p.cookies.Encode(p.session, portalSession{Token: "good", Client: "c1", Name: "Jo Example", Self: true, You: "Jo Example",
+		Clients: []sessionClient{{ID: "c1", Name: "Jo Example", Self: true}}, Started: *now, Seen: *now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gorilla/mux"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
@@ -85,9 +84,9 @@ func handlePutClinician(logger *slog.Logger, svc *app.Service) http.Handler {
 		if err := decode(w, r, &body); err != nil {
 			return err
 		}
-		subject, err := url.PathUnescape(mux.Vars(r)["subject"])
+		subject, err := pathSubject(r)
 		if err != nil {
-			return recordvault.Errorf(recordvault.EINVALID, "malformed subject")
+			return err
 		}
 		c := recordvault.Clinician{Subject: subject, Name: body.Name, Licensed: body.Licensed}
 		if err := svc.PutClinician(r.Context(), caller(r), c); err != nil {
@@ -105,9 +104,9 @@ type newClient struct {
 
 func handleRemoveClinician(logger *slog.Logger, svc *app.Service) http.Handler {
 	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
-		subject, err := url.PathUnescape(mux.Vars(r)["subject"])
+		subject, err := pathSubject(r)
 		if err != nil {
-			return recordvault.Errorf(recordvault.EINVALID, "malformed subject")
+			return err
 		}
 		if err := svc.RemoveClinician(r.Context(), caller(r), subject); err != nil {
 			return err

@@ -256,6 +256,38 @@ func handleLinkAccount(logger *slog.Logger, svc *app.Service) http.Handler {
 	})
 }
 
+func handleLinkRepresentative(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, subject, err := pathClientSubject(r)
+		if err != nil {
+			return err
+		}
+		var body app.RepresentativeInput
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if err := svc.LinkRepresentative(r.Context(), caller(r), client, subject, body); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+func handleUnlinkRepresentative(logger *slog.Logger, svc *app.Service) http.Handler {
+	return handle(logger, func(w http.ResponseWriter, r *http.Request) error {
+		client, subject, err := pathClientSubject(r)
+		if err != nil {
+			return err
+		}
+		if err := svc.UnlinkRepresentative(r.Context(), caller(r), client, subject); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
 // handleClientStep decodes a body T, takes a step on the client's resource named by the path
 // variable idVar, and answers with what the step returns.
 func handleClientStep[T, V any](logger *slog.Logger, idVar string, step func(ctx context.Context, c access.Caller, client, id string, body T) (V, error)) http.Handler {

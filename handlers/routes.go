@@ -27,6 +27,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 		r.Handle("/portal/signin", lim.byAddress(portal.handleSignIn())).Methods(http.MethodGet)
 		r.Handle("/portal/callback", lim.byAddress(portal.handleCallback())).Methods(http.MethodGet)
 		r.Handle("/portal/signout", lim.byAddress(portal.handleSignOut())).Methods(http.MethodPost)
+		r.Handle("/portal/acting-for", lim.byAddress(portal.handleActingFor())).Methods(http.MethodPost)
 		r.Handle("/portal/staff", lim.byAddress(portal.handleStaff())).Methods(http.MethodGet)
 		r.Handle("/portal/records", lim.byAddress(portal.handleRecords())).Methods(http.MethodGet)
 		r.Handle("/portal/records/{record}", lim.byAddress(portal.handleRecord())).Methods(http.MethodGet)
@@ -62,6 +63,8 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clients/{client}", handleGetClient(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clients/{client}/care-team", handleSetCareTeam(logger, svc)).Methods(http.MethodPut)
 	v1.Handle("/clients/{client}/account", handleLinkAccount(logger, svc)).Methods(http.MethodPut)
+	v1.Handle("/clients/{client}/representatives/{subject}", handleLinkRepresentative(logger, svc)).Methods(http.MethodPut)
+	v1.Handle("/clients/{client}/representatives/{subject}", handleUnlinkRepresentative(logger, svc)).Methods(http.MethodDelete)
 
 	v1.Handle("/clients/{client}/records", handleCreateRecord(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/clients/{client}/records", handleListRecords(logger, svc)).Methods(http.MethodGet)

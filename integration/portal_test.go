@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/time/rate"
 
+	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/internal/pdftext"
@@ -124,6 +125,36 @@ const accessibilityAudit = `(() => {
   return out.join("\n");
 })()`
 
+// textOf is the text of the first element the browser's page has for CSS selector sel.
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
+	}
+	return s
+}
+
+// checkPage audits the page the browser shows (accessibilityAudit) and, with
+// RECORDVAULT_PORTAL_SCREENSHOTS set to a directory, saves it there as name.png.
+func checkPage(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if problems, err := chromedp.Run(ctx, chromedp.Evaluate[string](accessibilityAudit)); err != nil || problems != "" {
+		t.Errorf("the %s page's accessibility: %v\n%s", name, err, problems)
+	}
+	dir := os.Getenv("RECORDVAULT_PORTAL_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG, not JPEG
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPortalInBrowser drives chromium through the client portal as a client would: sign in
 // at the clinic's provider (authorization code with PKCE), see her file (no psychotherapy
 // note), ask for a change to a note and disagree with the refusal, see the copy released to her,
@@ -144,37 +175,13 @@ func TestPortalInBrowser(t *testing.T) {
 	url := e.servePortal(t)
 	downloads := t.TempDir()
 	ctx := browse(t, downloads)
-	shots := os.Getenv("RECORDVAULT_PORTAL_SCREENSHOTS")
-	shoot := func(name string) {
-		t.Helper()
-		if problems, err := chromedp.Run(ctx, chromedp.Evaluate[string](accessibilityAudit)); err != nil || problems != "" {
-			t.Errorf("the %s page's accessibility: %v\n%s", name, err, problems)
-		}
-		if shots == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG, not JPEG
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("reading %s: %v", sel, err)
-		}
-		return s
-	}
+	text := func(sel string) string { t.Helper(); return textOf(t, ctx, sel) }
 
 	// Not signed in: a page of the portal sends her to its start, which offers the way in.
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/copies"), chromedp.WaitVisible(chromedp.ID("signin"))); err != nil {
 		t.Fatalf("the start page: %v", err)
 	}
-	shoot("start")
+	checkPage(t, ctx, "start")
 	// Sign in at the provider, as pat (the client's own login).
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.ID("user")),
 		chromedp.SetValue(chromedp.ID("user"), "pat"), chromedp.Click(chromedp.ID("signin")),
@@ -184,7 +191,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if got := text("main"); !strings.Contains(got, "Hello, Client ") {
 		t.Fatalf("signed in, the start page says %q", got)
 	}
-	shoot("home")
+	checkPage(t, ctx, "home")
 
 	// Her file lists her progress note, never the psychotherapy note. She asks for a change
 	// to the note; the clinician refuses; she files her disagreement.
@@ -194,7 +201,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if got := text("table"); !strings.Contains(got, "Progress note") || strings.Contains(got, "Psychotherapy") || strings.Count(got, "Signed") != 1 {
 		t.Fatalf("the records page lists %q", got)
 	}
-	shoot("records")
+	checkPage(t, ctx, "records")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("record-"+e.note)), chromedp.WaitVisible(chromedp.ID("change")),
 		chromedp.SendKeys(chromedp.ID("change"), "The session was 45 minutes, not 50."), chromedp.Click(chromedp.ID("amend")),
 		chromedp.WaitVisible(chromedp.ID("status"))); err != nil {
@@ -220,7 +227,7 @@ func TestPortalInBrowser(t *testing.T) {
 		!strings.Contains(got, "Your statement of disagreement: I left early that day.") {
 		t.Errorf("after disagreeing: %q", got)
 	}
-	shoot("record")
+	checkPage(t, ctx, "record")
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/records/"+psy.ID), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +242,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if got := text("table"); !strings.Contains(got, "Ready") || !strings.Contains(got, "Progress note of") || strings.Contains(got, "Jones") {
 		t.Fatalf("the copies page lists %q", got)
 	}
-	shoot("copies")
+	checkPage(t, ctx, "copies")
 	progress := chromedp.Events(ctx, browser.DownloadProgress)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("download-"+e.release))); err != nil {
 		t.Fatalf("downloading: %v", err)
@@ -265,7 +272,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if got := text("table"); !strings.Contains(got, "All my progress notes since January") || !strings.Contains(got, "Waiting for the clinic") {
 		t.Errorf("the requests page lists %q", got)
 	}
-	shoot("requests")
+	checkPage(t, ctx, "requests")
 
 	// She lets a school have her evaluations until June, then takes it back.
 	until := time.Now().AddDate(1, 0, 0).Format(time.DateOnly)
@@ -283,7 +290,7 @@ func TestPortalInBrowser(t *testing.T) {
 		!strings.Contains(got, "In force") {
 		t.Errorf("the authorizations page lists %q", got)
 	}
-	shoot("authorizations")
+	checkPage(t, ctx, "authorizations")
 	var on struct{ Items []app.AuthorizationView }
 	e.must(t, http.StatusOK, &on, "admin", "GET", base+"/authorizations", nil)
 	given := on.Items
@@ -308,7 +315,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if got := text("table"); !strings.Contains(got, "Jones & Co") || !strings.Contains(got, "civil litigation") {
 		t.Fatalf("the accounting page lists %q", got)
 	}
-	shoot("accounting")
+	checkPage(t, ctx, "accounting")
 
 	// Another's copy, asked for with her session: the one "not found" page. The same form
 	// posted from another site: refused before it reaches the page.
@@ -365,7 +372,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if got := text("#access-requests"); !strings.Contains(got, "All my progress notes since January") || !strings.Contains(got, "("+e.a+")") {
 		t.Errorf("what waits on the clinician: %q", got)
 	}
-	shoot("staff")
+	checkPage(t, ctx, "staff")
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/records"), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
 		t.Fatal(err)
 	}
@@ -383,5 +390,80 @@ func TestPortalInBrowser(t *testing.T) {
 	}
 	if got := text("main"); !strings.Contains(got, "not linked to a client") {
 		t.Errorf("an unlinked client login in the portal: %q", got)
+	}
+}
+
+// TestPortalRepresentative: a parent in Illinois with a 9-year-old and a 13-year-old signs in
+// to the portal. They open the 9-year-old's records, download the copy released to them and
+// may sign authorizations; the portal says why the 13-year-old's are not shown (the child was
+// not told, 740 ILCS 110/4(a)(3)); once the child is told, the parent sees them but may not
+// sign for the child (740 ILCS 110/5).
+func TestPortalRepresentative(t *testing.T) {
+	e := newDownloadEnv(t)
+	e.issuer.ClientLogins(e.clinic)
+	e.must(t, http.StatusOK, nil, "admin", "PUT", "/v1/clinic/jurisdiction", map[string]string{"jurisdiction": "US-IL"})
+	ria := e.clientBorn(t, time.Now().AddDate(-9, 0, 0).Format(time.DateOnly))
+	sam := e.clientBorn(t, time.Now().AddDate(-13, 0, 0).Format(time.DateOnly))
+	const parent = "client-parent-of-two"
+	for _, kid := range []string{ria, sam} {
+		e.must(t, http.StatusNoContent, nil, "admin", "PUT", "/v1/clients/"+kid+"/representatives/"+parent, map[string]any{"relationship": "parent"})
+	}
+	note := e.signedNote(t, recordvault.ProgressNote, ria)
+	var r app.ReleaseView
+	e.must(t, http.StatusCreated, &r, "dr-lee", "POST", "/v1/clients/"+ria+"/releases", map[string]any{"document": note, "basis": "right_of_access",
+		"purpose": "the parent's copy", "recipient": map[string]any{"kind": "personal_representative", "id": parent, "for": ria,
+			"representation": map[string]string{"relationship": "parent"}}})
+	if r.Status != app.ReleaseApproved {
+		t.Fatalf("a release to the parent: %+v", r.Decision)
+	}
+
+	url := e.servePortal(t)
+	downloads := t.TempDir()
+	ctx := browse(t, downloads)
+	text := func(sel string) string { t.Helper(); return textOf(t, ctx, sel) }
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/"), chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.ID("client")),
+		chromedp.SendKeys(chromedp.ID("client"), strings.TrimPrefix(parent, "client-")), chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("whose"))); err != nil {
+		t.Fatalf("signing in as the parent: %v", err)
+	}
+	if got := text("#why-" + sam); !strings.Contains(got, "740 ILCS 110/4(a)(3)") {
+		t.Errorf("why the 13-year-old's records are not shown: %q", got)
+	}
+	checkPage(t, ctx, "representative")
+	// Ria's records: the copy released to the parent, downloaded with their own login.
+	if there, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.getElementById("act-for-`+ria+`")`)); err != nil {
+		t.Fatal(err)
+	} else if there {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("act-for-"+ria)), chromedp.WaitNotPresent(chromedp.ID("act-for-"+ria))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := text("#acting-for"); !strings.HasPrefix(got, "You are looking at Client ") {
+		t.Errorf("acting for: %q", got)
+	}
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/copies"), chromedp.Click(chromedp.ID("download-"+r.ID))); err != nil {
+		t.Fatalf("the parent's copy: %v", err)
+	}
+	if pdf := downloaded(t, progress, downloads); !strings.HasPrefix(string(pdf), "%PDF-") {
+		t.Fatalf("the parent's download: %.20q", pdf)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/authorizations"), chromedp.WaitVisible(chromedp.ID("authorize"))); err != nil {
+		t.Fatalf("the parent may sign for the 9-year-old: %v", err)
+	}
+
+	// Sam is told and does not object: the parent sees Sam's records, but Sam signs for Sam.
+	e.must(t, http.StatusNoContent, nil, "admin", "PUT", "/v1/clients/"+sam+"/representatives/"+parent, map[string]any{"relationship": "parent", "minor_informed": true})
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/"), chromedp.Click(chromedp.ID("act-for-"+sam)),
+		chromedp.WaitNotPresent(chromedp.ID("act-for-"+sam)), chromedp.Navigate(url+"/portal/authorizations"),
+		chromedp.WaitVisible(chromedp.ID("cannot-sign"))); err != nil {
+		t.Fatalf("the 13-year-old's authorizations: %v", err)
+	}
+	if got := text("#cannot-sign"); !strings.Contains(got, "740 ILCS 110/5") {
+		t.Errorf("why the parent may not sign for the 13-year-old: %q", got)
+	}
+	checkPage(t, ctx, "representative-authorizations")
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/records"), chromedp.WaitVisible(chromedp.ID("none"))); err != nil {
+		t.Fatalf("the 13-year-old's file, open to the parent now: %v", err)
 	}
 }

@@ -422,9 +422,13 @@ func age(dateOfBirth, day string) (int, bool) {
 
 // minor returns a participant's age and whether they are an unemancipated minor.
 func (d *decision) minor(client string) (int, bool) {
-	p := d.f.People[client]
-	years, ok := age(p.DateOfBirth, d.day)
-	return years, ok && !p.Emancipated && years < d.j.AgeOfMajority
+	return minorOf(d.j, d.day, d.f.People[client])
+}
+
+// minorOf returns p's age on day and whether they are an unemancipated minor under j.
+func minorOf(j Jurisdiction, day string, p Person) (int, bool) {
+	years, ok := age(p.DateOfBirth, day)
+	return years, ok && !p.Emancipated && years < j.AgeOfMajority
 }
 
 // access applies the right of access: whose it is, who may act for a minor, and the
@@ -462,36 +466,66 @@ func (d *decision) access() (Outcome, Reason) {
 // representative decides whether the recipient acts for the client (164.502(g)).
 func (d *decision) representative() (Outcome, Reason) {
 	r := d.req.Recipient
-	rep := r.Representation
-	if !slices.Contains(d.req.Document.Participants, r.For) || rep == nil {
+	if !slices.Contains(d.req.Document.Participants, r.For) || r.Representation == nil {
 		return Deny, Reason{"not shown to be the personal representative of a participant", "45 CFR 164.502(g)(1)"}
 	}
-	if rep.Abuse {
-		return Deny, Reason{"the clinic believes treating this person as representative could endanger the client", "45 CFR 164.502(g)(5)"}
+	o, reason, note := represents(d.j, d.day, d.f.People[r.For], *r.Representation)
+	if note.Text != "" {
+		d.note(note.Text, note.Citation)
 	}
-	years, minor := d.minor(r.For)
+	return o, reason
+}
+
+// Represents decides whether a person with representation rep acts for client, on day
+// (YYYY-MM-DD), under jurisdiction j, as personal representative (164.502(g)): exercising
+// the client's rights (access, amendment, an accounting) and signing for them. Deny comes
+// with the rule that decides it, in words the client portal shows.
+func Represents(j Jurisdiction, day string, client Person, rep Representation) (Outcome, Reason) {
+	o, reason, _ := represents(j, day, client, rep)
+	return o, reason
+}
+
+// represents is Represents, with the note an approval for a minor carries.
+func represents(j Jurisdiction, day string, client Person, rep Representation) (Outcome, Reason, Reason) {
+	if rep.Abuse {
+		return Deny, Reason{"the clinic believes treating this person as representative could endanger the client", "45 CFR 164.502(g)(5)"}, Reason{}
+	}
+	years, minor := minorOf(j, day, client)
 	if !minor {
 		if !rep.Authority {
-			return Deny, Reason{"a representative of an adult needs legal authority to act for them", "45 CFR 164.502(g)(2)"}
+			return Deny, Reason{"a representative of an adult needs legal authority to act for them", "45 CFR 164.502(g)(2)"}, Reason{}
 		}
-		return Approve, pass
+		return Approve, pass, Reason{}
 	}
 	if rep.Relationship != "parent" && rep.Relationship != "guardian" && !rep.Authority {
-		return Deny, Reason{"only a parent, guardian or other person with legal authority acts for a minor", "45 CFR 164.502(g)(3)"}
+		return Deny, Reason{"only a parent, guardian or other person with legal authority acts for a minor", "45 CFR 164.502(g)(3)"}, Reason{}
 	}
-	band, _ := d.j.parentAccess(years)
+	band, _ := j.parentAccess(years)
 	switch band.Access {
 	case ParentIfMinorAgrees:
 		if !rep.MinorInformed || rep.MinorObjects || rep.CompellingReason {
-			return Deny, Reason{"a parent of a minor of 12 to 17 has access only if the minor is told, does not object, and the therapist finds no compelling reason to deny", band.Citation}
+			return Deny, Reason{"a parent of a minor of 12 to 17 has access only if the minor is told, does not object, and the therapist finds no compelling reason to deny", band.Citation}, Reason{}
 		}
 	case ParentFederal:
-		if d.f.People[r.For].ConsentedToOwnCare || rep.ParentAgreedConfidentiality {
-			return Deny, Reason{"the minor consented to their own care, or the parent agreed to confidentiality: the minor acts for themselves", band.Citation}
+		if client.ConsentedToOwnCare || rep.ParentAgreedConfidentiality {
+			return Deny, Reason{"the minor consented to their own care, or the parent agreed to confidentiality: the minor acts for themselves", band.Citation}, Reason{}
 		}
 	}
-	d.note("the recipient acts for the minor", band.Citation)
-	return Approve, pass
+	return Approve, pass, Reason{"the recipient acts for the minor", band.Citation}
+}
+
+// SignsFor reports why a personal representative may not sign an authorization for client
+// on day, under j, though they represent them: a minor who controls the release of their
+// own records from an age, or who consented to their own care, signs for themselves.
+func SignsFor(j Jurisdiction, day string, client Person) (Reason, bool) {
+	years, minor := minorOf(j, day, client)
+	if minor && j.MinorControlsFrom > 0 && years >= j.MinorControlsFrom {
+		return Reason{fmt.Sprintf("from age %d the minor controls the release of their own records", j.MinorControlsFrom), j.MinorControlsCitation}, false
+	}
+	if minor && client.ConsentedToOwnCare {
+		return Reason{"the minor consented to their own care and authorizes its release", "45 CFR 164.502(g)(3)"}, false
+	}
+	return Reason{}, true
 }
 
 // reviewableDenial applies a licensed clinician's judgement of harm, and its review.
@@ -618,12 +652,8 @@ func (d *decision) invalid(a *Authorization) (Reason, bool) {
 		return Reason{"a Part 2 record needs a consent with the elements of 42 CFR 2.31", "42 CFR 2.31"}, true
 	}
 	if a.SignedBy != a.Subject {
-		years, minor := d.minor(a.Subject)
-		if minor && d.j.MinorControlsFrom > 0 && years >= d.j.MinorControlsFrom {
-			return Reason{fmt.Sprintf("from age %d the minor controls the release of their own records", d.j.MinorControlsFrom), d.j.MinorControlsCitation}, true
-		}
-		if minor && d.f.People[a.Subject].ConsentedToOwnCare {
-			return Reason{"the minor consented to their own care and authorizes its release", "45 CFR 164.502(g)(3)"}, true
+		if reason, ok := SignsFor(d.j, d.day, d.f.People[a.Subject]); !ok {
+			return reason, true
 		}
 	}
 	return Reason{}, false

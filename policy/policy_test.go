@@ -456,3 +456,47 @@ func TestEveryBasisHasALabel(t *testing.T) {
 		}
 	}
 }
+
+// Who acts for a client outside any one release, as the client portal asks: a parent of an
+// Illinois child under 12 always; of a 13-year-old only once the child is told and does not
+// object; never one the clinic believes endangers the child; for an adult, only with legal
+// authority. From 12 an Illinois minor signs their own authorizations.
+func TestRepresentsAndSignsFor(t *testing.T) {
+	il, us := Jurisdictions["US-IL"], Jurisdictions["US"]
+	const day = "2026-12-05"
+	child, teen, adult := Person{DateOfBirth: "2017-01-01"}, Person{DateOfBirth: "2013-06-01"}, Person{DateOfBirth: "1990-01-01"}
+	parent := Representation{Relationship: "parent"}
+	told := Representation{Relationship: "parent", MinorInformed: true}
+	for _, c := range []struct {
+		name   string
+		j      Jurisdiction
+		client Person
+		rep    Representation
+		want   Outcome
+		cites  string
+	}{
+		{"IL, 9, parent", il, child, parent, Approve, ""},
+		{"IL, 13, parent, child not told", il, teen, parent, Deny, "740 ILCS 110/4(a)(3)"},
+		{"IL, 13, parent, child told", il, teen, told, Approve, ""},
+		{"IL, 13, child objects", il, teen, Representation{Relationship: "parent", MinorInformed: true, MinorObjects: true}, Deny, "740 ILCS 110/4(a)(3)"},
+		{"US, 13, parent", us, teen, parent, Approve, ""},
+		{"US, 13, consented to own care", us, Person{DateOfBirth: teen.DateOfBirth, ConsentedToOwnCare: true}, parent, Deny, "45 CFR 164.502(g)(3)"},
+		{"US, 13, abuse", us, teen, Representation{Relationship: "parent", Abuse: true}, Deny, "45 CFR 164.502(g)(5)"},
+		{"US, adult, parent", us, adult, parent, Deny, "45 CFR 164.502(g)(2)"},
+		{"US, adult, power of attorney", us, adult, Representation{Relationship: "other", Authority: true}, Approve, ""},
+	} {
+		got, why := Represents(c.j, day, c.client, c.rep)
+		if got != c.want || (c.want == Deny && (why.Citation != c.cites || why.Text == "")) {
+			t.Errorf("%s: %s (%+v), want %s citing %q", c.name, got, why, c.want, c.cites)
+		}
+	}
+	if why, ok := SignsFor(il, day, teen); ok || why.Citation != "740 ILCS 110/5" {
+		t.Errorf("a parent signing for an Illinois 13-year-old: %v %+v", ok, why)
+	}
+	if _, ok := SignsFor(il, day, child); !ok {
+		t.Error("a parent may not sign for an Illinois 9-year-old")
+	}
+	if _, ok := SignsFor(us, day, teen); !ok {
+		t.Error("a parent may not sign for a 13-year-old under federal rules")
+	}
+}

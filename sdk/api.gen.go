@@ -558,6 +558,27 @@ func (e DecideAmendmentJSONBodyOutcome) Valid() bool {
 	}
 }
 
+// Defines values for LinkRepresentativeJSONBodyRelationship.
+const (
+	Guardian LinkRepresentativeJSONBodyRelationship = "guardian"
+	Other    LinkRepresentativeJSONBodyRelationship = "other"
+	Parent   LinkRepresentativeJSONBodyRelationship = "parent"
+)
+
+// Valid indicates whether the value is a known member of the LinkRepresentativeJSONBodyRelationship enum.
+func (e LinkRepresentativeJSONBodyRelationship) Valid() bool {
+	switch e {
+	case Guardian:
+		return true
+	case Other:
+		return true
+	case Parent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SetJurisdictionJSONBodyJurisdiction.
 const (
 	US   SetJurisdictionJSONBodyJurisdiction = "US"
@@ -1329,6 +1350,11 @@ type ResumeDownloadHeadParams struct {
 	DownloadSession string `json:"Download-Session"`
 }
 
+// PortalActingForFormdataBody defines parameters for PortalActingFor.
+type PortalActingForFormdataBody struct {
+	Client *string `form:"client,omitempty" json:"client,omitempty"`
+}
+
 // PortalAuthorizeFormdataBody defines parameters for PortalAuthorize.
 type PortalAuthorizeFormdataBody struct {
 	Category  *[]string `form:"category,omitempty" json:"category,omitempty"`
@@ -1527,6 +1553,30 @@ type RevokeReleaseJSONBody struct {
 	Reason string `json:"reason"`
 }
 
+// LinkRepresentativeJSONBody defines parameters for LinkRepresentative.
+type LinkRepresentativeJSONBody struct {
+	// Abuse The clinic believes treating them as representative could endanger the client (164.502(g)(5)).
+	Abuse *bool `json:"abuse,omitempty"`
+
+	// Authority Legal authority to act for the client is on file.
+	Authority *bool `json:"authority,omitempty"`
+
+	// CompellingReason The therapist finds a compelling reason to deny the parent.
+	CompellingReason *bool `json:"compelling_reason,omitempty"`
+
+	// ConsentedToOwnCare The minor consented to this care or could get it without a parent.
+	ConsentedToOwnCare *bool `json:"consented_to_own_care,omitempty"`
+
+	// MinorInformed Illinois, 12 to 17: the minor was told.
+	MinorInformed               *bool                                  `json:"minor_informed,omitempty"`
+	MinorObjects                *bool                                  `json:"minor_objects,omitempty"`
+	ParentAgreedConfidentiality *bool                                  `json:"parent_agreed_confidentiality,omitempty"`
+	Relationship                LinkRepresentativeJSONBodyRelationship `json:"relationship"`
+}
+
+// LinkRepresentativeJSONBodyRelationship defines parameters for LinkRepresentative.
+type LinkRepresentativeJSONBodyRelationship string
+
 // SetJurisdictionJSONBody defines parameters for SetJurisdiction.
 type SetJurisdictionJSONBody struct {
 	Jurisdiction SetJurisdictionJSONBodyJurisdiction `json:"jurisdiction"`
@@ -1562,6 +1612,9 @@ type DownloadJSONRequestBody DownloadJSONBody
 
 // RequestCodeJSONRequestBody defines body for RequestCode for application/json ContentType.
 type RequestCodeJSONRequestBody RequestCodeJSONBody
+
+// PortalActingForFormdataRequestBody defines body for PortalActingFor for application/x-www-form-urlencoded ContentType.
+type PortalActingForFormdataRequestBody PortalActingForFormdataBody
 
 // PortalAuthorizeFormdataRequestBody defines body for PortalAuthorize for application/x-www-form-urlencoded ContentType.
 type PortalAuthorizeFormdataRequestBody PortalAuthorizeFormdataBody
@@ -1652,6 +1705,9 @@ type ReviewDenialJSONRequestBody ReviewDenialJSONBody
 
 // RevokeReleaseJSONRequestBody defines body for RevokeRelease for application/json ContentType.
 type RevokeReleaseJSONRequestBody RevokeReleaseJSONBody
+
+// LinkRepresentativeJSONRequestBody defines body for LinkRepresentative for application/json ContentType.
+type LinkRepresentativeJSONRequestBody LinkRepresentativeJSONBody
 
 // SetJurisdictionJSONRequestBody defines body for SetJurisdiction for application/json ContentType.
 type SetJurisdictionJSONRequestBody SetJurisdictionJSONBody
@@ -1944,6 +2000,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /portal/accounting (the `PortalAccounting` operationId).
 	PortalAccounting(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalActingForWithBody Choose whose records the pages show (from this origin only): the login's own, or those of a client it represents.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /portal/acting-for (the `PortalActingFor` operationId).
+	PortalActingForWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalActingForWithFormdataBody Choose whose records the pages show (from this origin only): the login's own, or those of a client it represents.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /portal/acting-for (the `PortalActingFor` operationId).
+	PortalActingForWithFormdataBody(ctx context.Context, body PortalActingForFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PortalAuthorizations The signed-in client's authorizations (164.508), with the form to give one: who may receive, which records (progress notes, evaluations; optionally only some fields), why, until when.
 	//
@@ -2554,6 +2624,25 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/clients/{client}/releases/{release}/tokens (the `IssueToken` operationId).
 	IssueToken(ctx context.Context, clientID ClientID, release string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UnlinkRepresentative End a login's standing as the client's personal representative (clinic admins).
+	//
+	// Corresponds with DELETE /v1/clients/{client}/representatives/{subject} (the `UnlinkRepresentative` operationId).
+	UnlinkRepresentative(ctx context.Context, clientID ClientID, subject string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LinkRepresentativeWithBody Record a login as the client's personal representative (45 CFR 164.502(g); clinic admins): a parent or guardian of a minor, or someone with legal authority, with what the clinic knows of them. What the login may then do for the client (see their file, ask for records, sign authorizations), the policy decides each time from these facts, the client's age and the clinic's jurisdiction: an Illinois minor of 12 or more must be told and not object (740 ILCS 110/4), and signs their own authorizations (740 ILCS 110/5). Only a blind index of the subject is stored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/clients/{client}/representatives/{subject} (the `LinkRepresentative` operationId).
+	LinkRepresentativeWithBody(ctx context.Context, clientID ClientID, subject string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LinkRepresentative Record a login as the client's personal representative (45 CFR 164.502(g); clinic admins): a parent or guardian of a minor, or someone with legal authority, with what the clinic knows of them. What the login may then do for the client (see their file, ask for records, sign authorizations), the policy decides each time from these facts, the client's age and the clinic's jurisdiction: an Illinois minor of 12 or more must be told and not object (740 ILCS 110/4), and signs their own authorizations (740 ILCS 110/5). Only a blind index of the subject is stored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/clients/{client}/representatives/{subject} (the `LinkRepresentative` operationId).
+	LinkRepresentative(ctx context.Context, clientID ClientID, subject string, body LinkRepresentativeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetClinic The caller's clinic's settings: the jurisdiction whose law its release decisions and access clocks apply, and whether it is the deployment's default.
 	//
 	// Corresponds with GET /v1/clinic (the `GetClinic` operationId).
@@ -2799,6 +2888,40 @@ func (c *Client) PortalHome(ctx context.Context, reqEditors ...RequestEditorFn) 
 // Corresponds with GET /portal/accounting (the `PortalAccounting` operationId).
 func (c *Client) PortalAccounting(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPortalAccountingRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalActingForWithBody Choose whose records the pages show (from this origin only): the login's own, or those of a client it represents.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /portal/acting-for (the `PortalActingFor` operationId).
+func (c *Client) PortalActingForWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalActingForRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalActingForWithFormdataBody Choose whose records the pages show (from this origin only): the login's own, or those of a client it represents.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /portal/acting-for (the `PortalActingFor` operationId).
+func (c *Client) PortalActingForWithFormdataBody(ctx context.Context, body PortalActingForFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalActingForRequestWithFormdataBody(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4368,6 +4491,55 @@ func (c *Client) IssueToken(ctx context.Context, clientID ClientID, release stri
 	return c.Client.Do(req)
 }
 
+// UnlinkRepresentative End a login's standing as the client's personal representative (clinic admins).
+//
+// Corresponds with DELETE /v1/clients/{client}/representatives/{subject} (the `UnlinkRepresentative` operationId).
+func (c *Client) UnlinkRepresentative(ctx context.Context, clientID ClientID, subject string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnlinkRepresentativeRequest(c.Server, clientID, subject)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LinkRepresentativeWithBody Record a login as the client's personal representative (45 CFR 164.502(g); clinic admins): a parent or guardian of a minor, or someone with legal authority, with what the clinic knows of them. What the login may then do for the client (see their file, ask for records, sign authorizations), the policy decides each time from these facts, the client's age and the clinic's jurisdiction: an Illinois minor of 12 or more must be told and not object (740 ILCS 110/4), and signs their own authorizations (740 ILCS 110/5). Only a blind index of the subject is stored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/clients/{client}/representatives/{subject} (the `LinkRepresentative` operationId).
+func (c *Client) LinkRepresentativeWithBody(ctx context.Context, clientID ClientID, subject string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLinkRepresentativeRequestWithBody(c.Server, clientID, subject, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LinkRepresentative Record a login as the client's personal representative (45 CFR 164.502(g); clinic admins): a parent or guardian of a minor, or someone with legal authority, with what the clinic knows of them. What the login may then do for the client (see their file, ask for records, sign authorizations), the policy decides each time from these facts, the client's age and the clinic's jurisdiction: an Illinois minor of 12 or more must be told and not object (740 ILCS 110/4), and signs their own authorizations (740 ILCS 110/5). Only a blind index of the subject is stored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/clients/{client}/representatives/{subject} (the `LinkRepresentative` operationId).
+func (c *Client) LinkRepresentative(ctx context.Context, clientID ClientID, subject string, body LinkRepresentativeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLinkRepresentativeRequest(c.Server, clientID, subject, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetClinic The caller's clinic's settings: the jurisdiction whose law its release decisions and access clocks apply, and whether it is the deployment's default.
 //
 // Corresponds with GET /v1/clinic (the `GetClinic` operationId).
@@ -4896,6 +5068,46 @@ func NewPortalAccountingRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewPortalActingForRequestWithFormdataBody calls the generic PortalActingFor builder with application/x-www-form-urlencoded body
+func NewPortalActingForRequestWithFormdataBody(server string, body PortalActingForFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPortalActingForRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPortalActingForRequestWithBody constructs an http.Request for the PortalActingFor method, with any body, and a specified content type
+func NewPortalActingForRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/acting-for")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -7756,6 +7968,101 @@ func NewIssueTokenRequest(server string, clientID ClientID, release string) (*ht
 	return req, nil
 }
 
+// NewUnlinkRepresentativeRequest constructs an http.Request for the UnlinkRepresentative method
+func NewUnlinkRepresentativeRequest(server string, clientID ClientID, subject string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "client", clientID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subject", subject, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clients/%s/representatives/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLinkRepresentativeRequest calls the generic LinkRepresentative builder with application/json body
+func NewLinkRepresentativeRequest(server string, clientID ClientID, subject string, body LinkRepresentativeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLinkRepresentativeRequestWithBody(server, clientID, subject, "application/json", bodyReader)
+}
+
+// NewLinkRepresentativeRequestWithBody constructs an http.Request for the LinkRepresentative method, with any body, and a specified content type
+func NewLinkRepresentativeRequestWithBody(server string, clientID ClientID, subject string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "client", clientID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "subject", subject, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/clients/%s/representatives/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetClinicRequest constructs an http.Request for the GetClinic method
 func NewGetClinicRequest(server string) (*http.Request, error) {
 	var err error
@@ -8185,6 +8492,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /portal/accounting (the `PortalAccounting` operationId).
 	PortalAccountingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalAccountingResponse, error)
+
+	// PortalActingForWithBodyWithResponse Choose whose records the pages show (from this origin only): the login's own, or those of a client it represents.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/acting-for (the `PortalActingFor` operationId).
+	PortalActingForWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalActingForResponse, error)
+
+	// PortalActingForWithFormdataBodyWithResponse Choose whose records the pages show (from this origin only): the login's own, or those of a client it represents.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /portal/acting-for (the `PortalActingFor` operationId).
+	PortalActingForWithFormdataBodyWithResponse(ctx context.Context, body PortalActingForFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalActingForResponse, error)
 
 	// PortalAuthorizationsWithResponse The signed-in client's authorizations (164.508), with the form to give one: who may receive, which records (progress notes, evaluations; optionally only some fields), why, until when.
 	//
@@ -8863,6 +9184,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/clients/{client}/releases/{release}/tokens (the `IssueToken` operationId).
 	IssueTokenWithResponse(ctx context.Context, clientID ClientID, release string, reqEditors ...RequestEditorFn) (*IssueTokenResponse, error)
 
+	// UnlinkRepresentativeWithResponse End a login's standing as the client's personal representative (clinic admins).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/clients/{client}/representatives/{subject} (the `UnlinkRepresentative` operationId).
+	UnlinkRepresentativeWithResponse(ctx context.Context, clientID ClientID, subject string, reqEditors ...RequestEditorFn) (*UnlinkRepresentativeResponse, error)
+
+	// LinkRepresentativeWithBodyWithResponse Record a login as the client's personal representative (45 CFR 164.502(g); clinic admins): a parent or guardian of a minor, or someone with legal authority, with what the clinic knows of them. What the login may then do for the client (see their file, ask for records, sign authorizations), the policy decides each time from these facts, the client's age and the clinic's jurisdiction: an Illinois minor of 12 or more must be told and not object (740 ILCS 110/4), and signs their own authorizations (740 ILCS 110/5). Only a blind index of the subject is stored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/clients/{client}/representatives/{subject} (the `LinkRepresentative` operationId).
+	LinkRepresentativeWithBodyWithResponse(ctx context.Context, clientID ClientID, subject string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LinkRepresentativeResponse, error)
+
+	// LinkRepresentativeWithResponse Record a login as the client's personal representative (45 CFR 164.502(g); clinic admins): a parent or guardian of a minor, or someone with legal authority, with what the clinic knows of them. What the login may then do for the client (see their file, ask for records, sign authorizations), the policy decides each time from these facts, the client's age and the clinic's jurisdiction: an Illinois minor of 12 or more must be told and not object (740 ILCS 110/4), and signs their own authorizations (740 ILCS 110/5). Only a blind index of the subject is stored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/clients/{client}/representatives/{subject} (the `LinkRepresentative` operationId).
+	LinkRepresentativeWithResponse(ctx context.Context, clientID ClientID, subject string, body LinkRepresentativeJSONRequestBody, reqEditors ...RequestEditorFn) (*LinkRepresentativeResponse, error)
+
 	// GetClinicWithResponse The caller's clinic's settings: the jurisdiction whose law its release decisions and access clocks apply, and whether it is the deployment's default.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9450,6 +9792,40 @@ func (r PortalAccountingResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PortalAccountingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalActingForResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalActingForResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalActingForResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalActingForResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalActingForResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13516,6 +13892,137 @@ func (r IssueTokenResponse) ContentType() string {
 	return ""
 }
 
+// UnlinkRepresentativeResponse401Headers the declared response headers of an HTTP 401 response for UnlinkRepresentative
+type UnlinkRepresentativeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UnlinkRepresentativeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Invalid
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnlinkRepresentativeResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UnlinkRepresentativeResponse) GetApplicationproblemJSON400() *Invalid {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UnlinkRepresentativeResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UnlinkRepresentativeResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UnlinkRepresentativeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnlinkRepresentativeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnlinkRepresentativeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnlinkRepresentativeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LinkRepresentativeResponse401Headers the declared response headers of an HTTP 401 response for LinkRepresentative
+type LinkRepresentativeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type LinkRepresentativeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Invalid
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LinkRepresentativeResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r LinkRepresentativeResponse) GetApplicationproblemJSON400() *Invalid {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r LinkRepresentativeResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r LinkRepresentativeResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r LinkRepresentativeResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r LinkRepresentativeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LinkRepresentativeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LinkRepresentativeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LinkRepresentativeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetClinicResponse401Headers the declared response headers of an HTTP 401 response for GetClinic
 type GetClinicResponse401Headers struct {
 	WWWAuthenticate *string
@@ -14285,6 +14792,32 @@ func (c *ClientWithResponses) PortalAccountingWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParsePortalAccountingResponse(rsp)
+}
+
+// PortalActingForWithBodyWithResponse Choose whose records the pages show (from this origin only): the login's own, or those of a client it represents.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/acting-for (the `PortalActingFor` operationId).
+func (c *ClientWithResponses) PortalActingForWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalActingForResponse, error) {
+	rsp, err := c.PortalActingForWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalActingForResponse(rsp)
+}
+
+// PortalActingForWithFormdataBodyWithResponse Choose whose records the pages show (from this origin only): the login's own, or those of a client it represents.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /portal/acting-for (the `PortalActingFor` operationId).
+func (c *ClientWithResponses) PortalActingForWithFormdataBodyWithResponse(ctx context.Context, body PortalActingForFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalActingForResponse, error) {
+	rsp, err := c.PortalActingForWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalActingForResponse(rsp)
 }
 
 // PortalAuthorizationsWithResponse The signed-in client's authorizations (164.508), with the form to give one: who may receive, which records (progress notes, evaluations; optionally only some fields), why, until when.
@@ -15534,6 +16067,45 @@ func (c *ClientWithResponses) IssueTokenWithResponse(ctx context.Context, client
 	return ParseIssueTokenResponse(rsp)
 }
 
+// UnlinkRepresentativeWithResponse End a login's standing as the client's personal representative (clinic admins).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/clients/{client}/representatives/{subject} (the `UnlinkRepresentative` operationId).
+func (c *ClientWithResponses) UnlinkRepresentativeWithResponse(ctx context.Context, clientID ClientID, subject string, reqEditors ...RequestEditorFn) (*UnlinkRepresentativeResponse, error) {
+	rsp, err := c.UnlinkRepresentative(ctx, clientID, subject, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnlinkRepresentativeResponse(rsp)
+}
+
+// LinkRepresentativeWithBodyWithResponse Record a login as the client's personal representative (45 CFR 164.502(g); clinic admins): a parent or guardian of a minor, or someone with legal authority, with what the clinic knows of them. What the login may then do for the client (see their file, ask for records, sign authorizations), the policy decides each time from these facts, the client's age and the clinic's jurisdiction: an Illinois minor of 12 or more must be told and not object (740 ILCS 110/4), and signs their own authorizations (740 ILCS 110/5). Only a blind index of the subject is stored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/clients/{client}/representatives/{subject} (the `LinkRepresentative` operationId).
+func (c *ClientWithResponses) LinkRepresentativeWithBodyWithResponse(ctx context.Context, clientID ClientID, subject string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LinkRepresentativeResponse, error) {
+	rsp, err := c.LinkRepresentativeWithBody(ctx, clientID, subject, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLinkRepresentativeResponse(rsp)
+}
+
+// LinkRepresentativeWithResponse Record a login as the client's personal representative (45 CFR 164.502(g); clinic admins): a parent or guardian of a minor, or someone with legal authority, with what the clinic knows of them. What the login may then do for the client (see their file, ask for records, sign authorizations), the policy decides each time from these facts, the client's age and the clinic's jurisdiction: an Illinois minor of 12 or more must be told and not object (740 ILCS 110/4), and signs their own authorizations (740 ILCS 110/5). Only a blind index of the subject is stored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/clients/{client}/representatives/{subject} (the `LinkRepresentative` operationId).
+func (c *ClientWithResponses) LinkRepresentativeWithResponse(ctx context.Context, clientID ClientID, subject string, body LinkRepresentativeJSONRequestBody, reqEditors ...RequestEditorFn) (*LinkRepresentativeResponse, error) {
+	rsp, err := c.LinkRepresentative(ctx, clientID, subject, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLinkRepresentativeResponse(rsp)
+}
+
 // GetClinicWithResponse The caller's clinic's settings: the jurisdiction whose law its release decisions and access clocks apply, and whether it is the deployment's default.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16120,6 +16692,22 @@ func ParsePortalAccountingResponse(rsp *http.Response) (*PortalAccountingRespons
 	}
 
 	response := &PortalAccountingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalActingForResponse parses an HTTP response from a PortalActingForWithResponse call
+func ParsePortalActingForResponse(rsp *http.Response) (*PortalActingForResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalActingForResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -19380,6 +19968,125 @@ func ParseIssueTokenResponse(rsp *http.Response) (*IssueTokenResponse, error) {
 	switch {
 	case rsp.StatusCode == 401:
 		var headers IssueTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUnlinkRepresentativeResponse parses an HTTP response from a UnlinkRepresentativeWithResponse call
+func ParseUnlinkRepresentativeResponse(rsp *http.Response) (*UnlinkRepresentativeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnlinkRepresentativeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UnlinkRepresentativeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLinkRepresentativeResponse parses an HTTP response from a LinkRepresentativeWithResponse call
+func ParseLinkRepresentativeResponse(rsp *http.Response) (*LinkRepresentativeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LinkRepresentativeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers LinkRepresentativeResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
