@@ -43,7 +43,7 @@ var (
 )
 
 func init() {
-	for _, name := range []string{"home", "staff", "records", "record", "copies", "requests", "authorizations", "accounting", "problem"} {
+	for _, name := range []string{"home", "rules", "staff", "records", "record", "copies", "requests", "authorizations", "accounting", "problem"} {
 		portalPages[name] = template.Must(template.ParseFS(portalFiles, "portal/layout.html", "portal/"+name+".html"))
 	}
 }
@@ -150,6 +150,14 @@ func (p *Portal) handleHome() http.Handler {
 			v.Message = "You were signed out because your session ended. Sign in again to go on."
 		}
 		p.render(w, http.StatusOK, "home", v)
+	})
+}
+
+// handleRules explains, in plain words, the rules the portal's pages cite.
+func (p *Portal) handleRules() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _, _ := p.current(w, r)
+		p.render(w, http.StatusOK, "rules", viewFor(s, "The rules behind these pages"))
 	})
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"html"
 	"io"
 	"log/slog"
 	"math"
@@ -203,4 +204,61 @@ func contrast(t *testing.T, a, b string) float64 {
 	}
 	la, lb := lum(a), lum(b)
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+// The client's pages speak at a client's reading level: the sentences a page explains itself
+// with (its paragraphs and list items, citations aside) score at most grade 8 on the
+// Flesch-Kincaid scale, the bar health-literacy guides set for patient materials.
+func TestPortalPlainLanguage(t *testing.T) {
+	_, _, now := newTestPortal(t, "http://127.0.0.1:8080")
+	s := &portalSession{Token: "good", Client: "c1", Name: "Jo Example", Self: true, You: "Jo Example", Started: *now, Seen: *now}
+	view := viewFor(s, "Your records")
+	view.Copies = []portalCopy{{ID: "r1", Released: "5 December 2026", Record: "Progress note of 20 November 2026", Status: "Ready"}}
+	view.Records = []portalRecord{{ID: "d1", Written: "20 November 2026", Kind: "Progress note", By: "Dr. Ana Lee", Status: "Signed"}}
+	view.Record = &view.Records[0]
+	view.CanAmend = true
+	for _, c := range portalCategories {
+		view.Categories = append(view.Categories, portalChoice{Value: string(c), Label: categoryName(c) + "s"})
+	}
+	tags := regexp.MustCompile(`(?s)<[^>]+>`)
+	block := regexp.MustCompile(`(?s)<(p|li|dd)[^>]*>(.*?)</(p|li|dd)>`)
+	cites := regexp.MustCompile(`\([^)]*\)`)
+	for _, page := range []string{"home", "rules", "records", "record", "copies", "requests", "authorizations", "accounting"} {
+		var b strings.Builder
+		if err := portalPages[page].ExecuteTemplate(&b, "layout", view); err != nil {
+			t.Fatal(err)
+		}
+		_, main, _ := strings.Cut(b.String(), `<main id="main">`)
+		main, _, _ = strings.Cut(main, "</main>")
+		var text []string
+		for _, m := range block.FindAllStringSubmatch(main, -1) {
+			text = append(text, cites.ReplaceAllString(html.UnescapeString(tags.ReplaceAllString(m[2], " ")), ""))
+		}
+		grade := fleschKincaid(strings.Join(text, " "))
+		if grade > 8 {
+			t.Errorf("the %s page reads at grade %.1f, want 8 or below:\n%s", page, grade, strings.Join(text, "\n"))
+		}
+		t.Logf("%s: grade %.1f", page, grade)
+	}
+}
+
+// fleschKincaid is the Flesch-Kincaid grade level of text: 0.39 words per sentence + 11.8
+// syllables per word - 15.59, syllables counted as runs of vowels (a silent final e aside).
+func fleschKincaid(text string) float64 {
+	sentences := max(1, len(regexp.MustCompile(`[.!?:;]+(\s|$)`).FindAllString(text, -1)))
+	words := regexp.MustCompile(`[A-Za-z][A-Za-z']*`).FindAllString(text, -1)
+	if len(words) == 0 {
+		return 0
+	}
+	vowels := regexp.MustCompile(`[aeiouy]+`)
+	syllables := 0
+	for _, w := range words {
+		w = strings.ToLower(w)
+		n := len(vowels.FindAllString(w, -1))
+		if strings.HasSuffix(w, "e") && !strings.HasSuffix(w, "le") && n > 1 {
+			n--
+		}
+		syllables += max(1, n)
+	}
+	return 0.39*float64(len(words))/float64(sentences) + 11.8*float64(syllables)/float64(len(words)) - 15.59
 }

@@ -24,6 +24,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	if portal != nil {
 		r.Handle("/portal", http.RedirectHandler("/portal/", http.StatusMovedPermanently)).Methods(http.MethodGet)
 		r.Handle("/portal/", lim.byAddress(portal.handleHome())).Methods(http.MethodGet)
+		r.Handle("/portal/rules", lim.byAddress(portal.handleRules())).Methods(http.MethodGet)
 		r.Handle("/portal/signin", lim.byAddress(portal.handleSignIn())).Methods(http.MethodGet)
 		r.Handle("/portal/callback", lim.byAddress(portal.handleCallback())).Methods(http.MethodGet)
 		r.Handle("/portal/signout", lim.byAddress(portal.handleSignOut())).Methods(http.MethodPost)

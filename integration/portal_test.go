@@ -352,6 +352,16 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Errorf("a cross-site form: %d", status)
 	}
 
+	// The rules the pages cite, explained; the requests page links to its own.
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/requests"), chromedp.Click(chromedp.CSS(`a[href="/portal/rules#cfr-164-524"]`)),
+		chromedp.WaitVisible(chromedp.ID("cfr-164-524"))); err != nil {
+		t.Fatalf("the rules page: %v", err)
+	}
+	if got := text("#cfr-164-524"); !strings.Contains(got, "your right to your records") {
+		t.Errorf("the rules page explains 164.524 as %q", got)
+	}
+	checkPage(t, ctx, "rules")
+
 	// Signed out, the pages send her to the start again.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("status"))); err != nil {
 		t.Fatalf("signing out: %v", err)

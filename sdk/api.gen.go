@@ -2120,6 +2120,11 @@ type ClientInterface interface {
 	// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
 	PortalAskForRecordsWithFormdataBody(ctx context.Context, body PortalAskForRecordsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PortalRules The rules the portal's pages cite (45 CFR 164.524, 164.526, 164.508, 164.528, 164.502(g), 740 ILCS 110/4 and 110/5, 42 CFR Part 2), each explained in plain words.
+	//
+	// Corresponds with GET /portal/rules (the `PortalRules` operationId).
+	PortalRules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PortalSignIn Begin signing in: to the clinic's OpenID Connect provider (authorization code with PKCE S256), with a fresh state and nonce kept in a short-lived cookie.
 	//
 	// Corresponds with GET /portal/signin (the `PortalSignIn` operationId).
@@ -3197,6 +3202,21 @@ func (c *Client) PortalAskForRecordsWithBody(ctx context.Context, contentType st
 // Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
 func (c *Client) PortalAskForRecordsWithFormdataBody(ctx context.Context, body PortalAskForRecordsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPortalAskForRecordsRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalRules The rules the portal's pages cite (45 CFR 164.524, 164.526, 164.508, 164.528, 164.502(g), 740 ILCS 110/4 and 110/5, 42 CFR Part 2), each explained in plain words.
+//
+// Corresponds with GET /portal/rules (the `PortalRules` operationId).
+func (c *Client) PortalRules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalRulesRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -5605,6 +5625,33 @@ func NewPortalAskForRecordsRequestWithBody(server string, contentType string, bo
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPortalRulesRequest constructs an http.Request for the PortalRules method
+func NewPortalRulesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/rules")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8626,6 +8673,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /portal/requests (the `PortalAskForRecords` operationId).
 	PortalAskForRecordsWithFormdataBodyWithResponse(ctx context.Context, body PortalAskForRecordsFormdataRequestBody, reqEditors ...RequestEditorFn) (*PortalAskForRecordsResponse, error)
 
+	// PortalRulesWithResponse The rules the portal's pages cite (45 CFR 164.524, 164.526, 164.508, 164.528, 164.502(g), 740 ILCS 110/4 and 110/5, 42 CFR Part 2), each explained in plain words.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/rules (the `PortalRules` operationId).
+	PortalRulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalRulesResponse, error)
+
 	// PortalSignInWithResponse Begin signing in: to the clinic's OpenID Connect provider (authorization code with PKCE S256), with a fresh state and nonce kept in a short-lived cookie.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10241,6 +10295,40 @@ func (r PortalAskForRecordsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PortalAskForRecordsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PortalRulesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalRulesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalRulesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalRulesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalRulesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15041,6 +15129,19 @@ func (c *ClientWithResponses) PortalAskForRecordsWithFormdataBodyWithResponse(ct
 	return ParsePortalAskForRecordsResponse(rsp)
 }
 
+// PortalRulesWithResponse The rules the portal's pages cite (45 CFR 164.524, 164.526, 164.508, 164.528, 164.502(g), 740 ILCS 110/4 and 110/5, 42 CFR Part 2), each explained in plain words.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/rules (the `PortalRules` operationId).
+func (c *ClientWithResponses) PortalRulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalRulesResponse, error) {
+	rsp, err := c.PortalRules(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalRulesResponse(rsp)
+}
+
 // PortalSignInWithResponse Begin signing in: to the clinic's OpenID Connect provider (authorization code with PKCE S256), with a fresh state and nonce kept in a short-lived cookie.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16919,6 +17020,22 @@ func ParsePortalAskForRecordsResponse(rsp *http.Response) (*PortalAskForRecordsR
 	}
 
 	response := &PortalAskForRecordsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParsePortalRulesResponse parses an HTTP response from a PortalRulesWithResponse call
+func ParsePortalRulesResponse(rsp *http.Response) (*PortalRulesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalRulesResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
