@@ -53,12 +53,13 @@ fuzz:
 integration: images browser
 	go test -tags integration -count=1 -timeout 30m $(GO_TEST_FLAGS) ./integration/... ./rvtest/...
 
-# The recipient page's test drives Debian's chromium headless (chromedp); install it when it
-# is missing (as root, or through sudo).
+# The recipient page's and the portal's tests drive Debian's chromium headless (chromedp), and
+# the copies' pages are drawn by poppler's pdftoppm; install them when missing (as root, or
+# through sudo).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium poppler-utils; }
 
 # The client portal's main pages as docs/portal/ shows them, taken by TestPortalInBrowser.
 portal-screenshots: images browser

@@ -255,7 +255,8 @@ func (p *Portal) handleCopies() http.Handler {
 }
 
 // handleDownloadCopy downloads a copy released to the signed-in client: a download link
-// issued and redeemed in one step, in the format asked for, as the API's two calls would.
+// issued and redeemed in one step, as the document (PDF, or the ZIP bundle with its attached
+// files) or the JSON data file, as the API's two calls would.
 func (p *Portal) handleDownloadCopy() http.Handler {
 	return p.signedIn(func(w http.ResponseWriter, r *http.Request, s *portalSession, c access.Caller) {
 		release, err := pathID(r, "release")
@@ -263,7 +264,7 @@ func (p *Portal) handleDownloadCopy() http.Handler {
 			p.fail(w, r, s, err)
 			return
 		}
-		format := app.FormatPDF
+		format := app.FormatDocument // the PDF, or the ZIP bundle when the copy releases attached documents
 		if form, err := readForm(w, r); err == nil && form.Get("format") == app.FormatJSON {
 			format = app.FormatJSON
 		}

@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"io"
 	"iter"
@@ -251,6 +253,26 @@ func TestPortalInBrowser(t *testing.T) {
 	pages, err := pdftext.Pages(pdf)
 	if err != nil || !strings.Contains(pages[0], "Release "+e.release) || !strings.Contains(pages[len(pages)-1], "Verification code: ") {
 		t.Fatalf("the downloaded copy (%d bytes): %v %q", len(pdf), err, pages)
+	}
+
+	// Her evaluation, released whole with its attached report, comes as the ZIP bundle.
+	var eval app.RecordView
+	e.must(t, http.StatusCreated, &eval, "dr-lee", "POST", base+"/records", map[string]any{"category": "evaluation",
+		"fields": map[string]any{"date_of_service": "2026-11-02", "summary": "WAIS-IV within normal limits."}})
+	report := append([]byte("%PDF-1.7\n"), randomBytes(200_000)...)
+	e.must(t, http.StatusCreated, nil, "dr-lee", "POST", base+"/records/"+eval.ID+"/attachments", report, "Content-Type", "application/pdf")
+	e.must(t, http.StatusOK, nil, "dr-lee", "POST", base+"/records/"+eval.ID+"/sign", nil)
+	var whole app.ReleaseView
+	e.must(t, http.StatusCreated, &whole, "dr-lee", "POST", base+"/releases", map[string]any{"document": eval.ID,
+		"basis": "right_of_access", "recipient": map[string]string{"kind": "client"}, "purpose": "her evaluation"})
+	progress = chromedp.Events(ctx, browser.DownloadProgress)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/portal/copies"), chromedp.Click(chromedp.ID("download-"+whole.ID))); err != nil {
+		t.Fatalf("downloading the bundle: %v", err)
+	}
+	bundle := downloaded(t, progress, downloads)
+	zr, err := zip.NewReader(bytes.NewReader(bundle), int64(len(bundle)))
+	if err != nil || len(zr.File) != 2 {
+		t.Fatalf("the bundle (%d bytes): %v", len(bundle), err)
 	}
 
 	// She asks for the rest of her records: the clinic's clock starts today.

@@ -1375,7 +1375,7 @@ type PortalCallbackParams struct {
 
 // PortalDownloadCopyFormdataBody defines parameters for PortalDownloadCopy.
 type PortalDownloadCopyFormdataBody struct {
-	// Format pdf (the default) or json
+	// Format document (the default: the PDF, or the ZIP bundle when the copy releases attached documents) or json
 	Format *string `form:"format,omitempty" json:"format,omitempty"`
 }
 
@@ -16924,7 +16924,7 @@ func ParsePortalDownloadCopyResponse(rsp *http.Response) (*PortalDownloadCopyRes
 		break // No content-type
 
 	case rsp.StatusCode == 200:
-		// Content-type (application/pdf) unsupported
+		// Content-type (application/zip) unsupported
 
 	}
 
