@@ -165,6 +165,7 @@ func TestMakeDev(t *testing.T) {
 		t.Fatalf("readyz: %d %v", status, checks)
 	}
 	d.checkAuthentication(t)
+	d.checkPortal(t)
 	d.runREADMEWalkthrough(t, dataDir)
 	d.runREADMEWalkthrough(t, dataDir) // again on the same stack: it links a fresh client login each run
 
@@ -239,6 +240,31 @@ func TestMakeDev(t *testing.T) {
 
 // checkAuthentication gets a token from the development issuer, as the banner shows, and
 // calls the API with it and without it.
+// checkPortal: the stack's client portal answers, and its sign-in goes to the development
+// issuer's page with PKCE, to come back to the stack's own address.
+func (d *devStack) checkPortal(t *testing.T) {
+	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(d.url + "/portal/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	to, err := resp.Location()
+	if err != nil || resp.StatusCode != http.StatusSeeOther || to.Host != fmt.Sprintf("127.0.0.1:%d", d.ports["issuer"]) || to.Path != "/authorize" ||
+		to.Query().Get("code_challenge_method") != "S256" || to.Query().Get("redirect_uri") != d.url+"/portal/callback" {
+		t.Fatalf("the portal's sign-in: %d to %v (%v)", resp.StatusCode, to, err)
+	}
+	page, err := http.Get(to.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	if page.StatusCode != http.StatusOK {
+		t.Fatalf("the issuer's sign-in page: %d", page.StatusCode)
+	}
+}
+
 func (d *devStack) checkAuthentication(t *testing.T) {
 	t.Helper()
 	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/token?user=dr-lee", d.ports["issuer"]), "", nil)
