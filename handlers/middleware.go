@@ -2,9 +2,12 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -58,6 +61,12 @@ type requestLogKey struct{}
 // a query string or a token could be.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(requestIDHeader)
+		if !validRequestID.MatchString(id) {
+			id = strings.ToLower(rand.Text()[:16])
+		}
+		w.Header().Set(requestIDHeader, id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		info := &requestLog{route: "unmatched", start: start}
@@ -77,6 +86,40 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, info)))
 	})
 }
+
+// requestIDHeader carries a request's id, in every answer and (from a proxy that set one) in
+// the request: every log line of the request carries it (WithRequestIDs). The body never
+// does, so that answers meant to be identical (unknown and forbidden) stay so.
+const requestIDHeader = "X-Request-Id"
+
+// validRequestID is what an incoming request id must be to be kept: anything else is replaced,
+// so that no caller writes what it likes into the logs.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+type requestIDKey struct{}
+
+// requestID is the id of the request ctx belongs to ("" outside one).
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// WithRequestIDs adds the request's id to every record logged with a request's context.
+func WithRequestIDs(h slog.Handler) slog.Handler { return requestIDs{h} }
+
+type requestIDs struct{ slog.Handler }
+
+func (h requestIDs) Handle(ctx context.Context, r slog.Record) error {
+	if id := requestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDs{h.Handler.WithAttrs(attrs)}
+}
+func (h requestIDs) WithGroup(name string) slog.Handler { return requestIDs{h.Handler.WithGroup(name)} }
 
 // noteRoute is router middleware: it records the matched route's template for logRequests.
 func noteRoute(next http.Handler) http.Handler {

@@ -187,3 +187,30 @@ func TestV1NeedsABearerToken(t *testing.T) {
 		t.Fatalf("with a good token: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// Every answer carries its request's id, and so does every log line logged with the
+// request's context; a proxy's id is kept when it is a plain token, replaced otherwise.
+func TestRequestIDs(t *testing.T) {
+	var logs bytes.Buffer
+	h := NewServer(slog.New(WithRequestIDs(slog.NewJSONHandler(&logs, nil))), nil, fakeVerifier{}, nil)
+	for _, c := range []struct{ sent, kept string }{{"", ""}, {"edge-42.a", "edge-42.a"}, {"bad id\nforged=1", ""}, {strings.Repeat("x", 65), ""}} {
+		logs.Reset()
+		req := httptest.NewRequest(http.MethodGet, "/v1/me", nil)
+		if c.sent != "" {
+			req.Header.Set("X-Request-Id", c.sent)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		id := w.Header().Get("X-Request-Id")
+		if (c.kept != "" && id != c.kept) || (c.kept == "" && (!validRequestID.MatchString(id) || id == c.sent)) {
+			t.Errorf("sent %q: answered with id %q", c.sent, id)
+		}
+		var line struct {
+			Msg       string `json:"msg"`
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal(logs.Bytes(), &line); err != nil || line.Msg != "request" || line.RequestID != id {
+			t.Errorf("sent %q: the request's log line %s", c.sent, logs.Bytes())
+		}
+	}
+}

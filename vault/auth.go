@@ -3,7 +3,9 @@ package vault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -104,4 +106,20 @@ func (c *Client) watch(ctx context.Context, logger *slog.Logger, secret *vaultap
 			}
 		}
 	}
+}
+
+// IsRoot reports whether the service's token carries Vault's root policy: a token that can do
+// anything in Vault, which only a development stack may run with.
+func (c *Client) IsRoot(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := c.api.Auth().Token().LookupSelfWithContext(ctx)
+	if err != nil {
+		return false, failed(err, "token lookup")
+	}
+	policies, err := s.TokenPolicies()
+	if err != nil {
+		return false, fmt.Errorf("vault: token lookup: %w", err)
+	}
+	return slices.Contains(policies, "root"), nil
 }

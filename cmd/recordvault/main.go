@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/auth"
 	"github.com/recordvault/recordvault/clinic"
+	"github.com/recordvault/recordvault/config"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/notify"
@@ -43,12 +45,17 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	settings, err := config.Load(getenv, os.ReadFile)
+	if err != nil {
+		return fmt.Errorf("configuration (docs/CONFIGURATION.md):\n%w", err)
+	}
+	getenv = settings.Get // every setting below is read checked, its default applied
 	flags := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	listen := flags.String("listen", envOr(getenv, "RECORDVAULT_LISTEN", "127.0.0.1:8080"), "address to serve HTTP on")
+	listen := flags.String("listen", getenv("RECORDVAULT_LISTEN"), "address to serve HTTP on")
 	if err := flags.Parse(args[1:]); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	logger := newLogger(stdout, getenv("RECORDVAULT_LOG_FORMAT"), getenv("RECORDVAULT_LOG_LEVEL"))
 
 	vaultCfg := vault.Config{
 		Addr:         getenv("VAULT_ADDR"),
@@ -65,6 +72,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := vc.Start(ctx, logger); err != nil {
 		return err
 	}
+	if !settings.Development() {
+		if root, err := vc.IsRoot(ctx); err != nil {
+			return err
+		} else if root {
+			return fmt.Errorf("VAULT_TOKEN is a root token: production signs in with AppRole (VAULT_ROLE_ID, VAULT_SECRET_ID); %s=true only for a development stack", config.Development)
+		}
+	}
 	storeCfg, err := storage.ConfigFromEnv(getenv)
 	if err != nil {
 		return err
@@ -76,13 +90,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	verifier, err := auth.NewVerifier(ctx, auth.Config{
 		Issuer:   getenv("RECORDVAULT_OIDC_ISSUER"),
-		Audience: envOr(getenv, "RECORDVAULT_OIDC_AUDIENCE", "recordvault"),
+		Audience: getenv("RECORDVAULT_OIDC_AUDIENCE"),
 		JWKSURL:  getenv("RECORDVAULT_OIDC_JWKS_URL"),
 	})
 	if err != nil {
 		return err
 	}
-	auditFile, err := os.OpenFile(envOr(getenv, "RECORDVAULT_AUDIT_LOG", "recordvault-audit.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	auditFile, err := os.OpenFile(getenv("RECORDVAULT_AUDIT_LOG"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
@@ -90,7 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	recs := records.New(vc, records.NewBucket(store), nil)
 	people := clinic.New(vc, clinic.NewBucket(store), nil)
 	disclosures := disclosure.New(vc, vc, disclosure.NewBucket(store), nil)
-	ttl, err := time.ParseDuration(envOr(getenv, "RECORDVAULT_DOWNLOAD_TTL", "10m"))
+	ttl, err := time.ParseDuration(getenv("RECORDVAULT_DOWNLOAD_TTL"))
 	if err != nil {
 		return fmt.Errorf("RECORDVAULT_DOWNLOAD_TTL: %w", err)
 	}
@@ -174,6 +188,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
+// newLogger logs to w as format (json or text) from level on, each line of a request with
+// its id.
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // config checked it
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "text" {
+		return slog.New(handlers.WithRequestIDs(slog.NewTextHandler(w, opts)))
+	}
+	return slog.New(handlers.WithRequestIDs(slog.NewJSONHandler(w, opts)))
+}
+
 // portalConfig is the client portal's configuration: it signs in through the OpenID Connect
 // provider the API trusts (RECORDVAULT_OIDC_ISSUER) as client RECORDVAULT_PORTAL_CLIENT_ID
 // ("recordvault-portal"; RECORDVAULT_PORTAL_CLIENT_SECRET for a confidential client), is
@@ -181,8 +207,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // seals its session cookies with RECORDVAULT_PORTAL_SESSION_KEY (64 bytes, base64; the same
 // on every replica; a key of this process when unset).
 func portalConfig(getenv func(string) string, listening string) (handlers.PortalConfig, error) {
-	cfg := handlers.PortalConfig{Issuer: getenv("RECORDVAULT_OIDC_ISSUER"), ClientID: envOr(getenv, "RECORDVAULT_PORTAL_CLIENT_ID", "recordvault-portal"),
-		ClientSecret: getenv("RECORDVAULT_PORTAL_CLIENT_SECRET"), PublicURL: envOr(getenv, "RECORDVAULT_PUBLIC_URL", listening)}
+	cfg := handlers.PortalConfig{Issuer: getenv("RECORDVAULT_OIDC_ISSUER"), ClientID: getenv("RECORDVAULT_PORTAL_CLIENT_ID"),
+		ClientSecret: getenv("RECORDVAULT_PORTAL_CLIENT_SECRET"), PublicURL: cmp.Or(getenv("RECORDVAULT_PUBLIC_URL"), listening)}
 	if key := getenv("RECORDVAULT_PORTAL_SESSION_KEY"); key != "" {
 		raw, err := base64.StdEncoding.DecodeString(key)
 		if err != nil || len(raw) != handlers.SessionKeySize {
@@ -214,11 +240,4 @@ func notifier(getenv func(string) string, logger *slog.Logger) (notify.Notifier,
 		return &notify.Mailbox{Path: path, Logger: logger}, nil
 	}
 	return notify.Unconfigured{}, nil
-}
-
-func envOr(getenv func(string) string, key, fallback string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }

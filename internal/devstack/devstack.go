@@ -153,6 +153,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) (e
 	defer issuerSrv.Close()
 
 	p, err = start(logger, "recordvault", cfg.ServerBin, []string{"-listen", cfg.HTTPAddr}, []string{
+		"RECORDVAULT_DEVELOPMENT=true", // a root token, plain HTTP on loopback, the mailbox file
+		"RECORDVAULT_LOG_FORMAT=text",
 		"RECORDVAULT_OIDC_ISSUER=" + issuerURL,
 		"RECORDVAULT_OIDC_JWKS_URL=" + issuer.JWKSURL(),
 		"VAULT_ADDR=" + vaultAddr,
