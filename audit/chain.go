@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/recordvault/recordvault"
@@ -41,6 +42,30 @@ type Chain struct {
 	mu        sync.Mutex
 	clinics   map[string]*clinicChain
 	verifiers map[string]*verifyKeys
+
+	// committed, when set (ObserveCommits), is told of every block written or failed.
+	committed atomic.Pointer[func(time.Duration, error)]
+}
+
+// ObserveCommits has every block's write, its time and its outcome, told to observe
+// (metrics.AuditCommit).
+func (c *Chain) ObserveCommits(observe func(time.Duration, error)) { c.committed.Store(&observe) }
+
+// Queued counts the events waiting for a block, in every clinic's chain.
+func (c *Chain) Queued() int {
+	c.mu.Lock()
+	chains := make([]*clinicChain, 0, len(c.clinics))
+	for _, cc := range c.clinics {
+		chains = append(chains, cc)
+	}
+	c.mu.Unlock()
+	n := 0
+	for _, cc := range chains {
+		cc.mu.Lock()
+		n += len(cc.pending)
+		cc.mu.Unlock()
+	}
+	return n
 }
 
 var _ recordvault.Auditor = (*Chain)(nil)
@@ -196,8 +221,12 @@ func (c *Chain) drain(clinic string, cc *clinicChain) {
 			events[i] = p.event
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		start := time.Now()
 		err := c.write(ctx, clinic, cc, events)
 		cancel()
+		if observe := c.committed.Load(); observe != nil {
+			(*observe)(time.Since(start), err)
+		}
 		if err != nil {
 			cc.synced = false // the PUT may have landed: find the head again before the next block
 			c.logger.Error("audit block not stored", "clinic", clinic, "events", len(events), "err", err)

@@ -44,6 +44,10 @@ var Settings = []Setting{
 	{Name: Development, Default: "false", Meaning: "true for a development stack on one machine: a Vault root token, plain HTTP to Vault and S3, and the development mailbox are accepted. Never in production.", Check: isBool},
 	{Name: "RECORDVAULT_LISTEN", Default: "127.0.0.1:8080", Meaning: "The address the API and the portal are served on.", Check: isHostPort},
 	{Name: "RECORDVAULT_OPERATOR_LISTEN", Meaning: "The operator listener (readiness with reasons), for the operators' network only; off when empty.", Check: isHostPort},
+	{Name: "RECORDVAULT_TLS_CERT_FILE", Meaning: "TLS on the listener: the certificate (PEM, with its chain), reloaded when the file changes; with RECORDVAULT_TLS_KEY_FILE. Plain HTTP when empty (TLS ended by a proxy in front)."},
+	{Name: "RECORDVAULT_TLS_KEY_FILE", Meaning: "Its private key (PEM)."},
+	{Name: "RECORDVAULT_SHUTDOWN_DELAY", Default: "5s", DevDefault: "0s", Meaning: "On SIGTERM, how long the service answers not ready before it stops taking requests, so that load balancers route around it.", Check: isDurationIn(0, 2*time.Minute)},
+	{Name: "RECORDVAULT_SHUTDOWN_GRACE", Default: "30s", Meaning: "Then, how long requests in flight (downloads among them) have to finish.", Check: isDurationIn(time.Second, 10*time.Minute)},
 	{Name: "RECORDVAULT_PUBLIC_URL", Meaning: "Where browsers reach the service (the portal's sign-in returns there); the listener's own address when empty. https makes the portal's cookies Secure.", Check: isHTTPURL},
 	{Name: "RECORDVAULT_LOG_FORMAT", Default: "json", Meaning: "json (one object a line) or text.", Check: oneOf("json", "text")},
 	{Name: "RECORDVAULT_LOG_LEVEL", Default: "info", Meaning: "debug, info, warn or error.", Check: oneOf("debug", "info", "warn", "error")},
@@ -143,6 +147,9 @@ func (v *Values) rules() []error {
 	var errs []error
 	if (v.Get("VAULT_ROLE_ID") == "") != (v.Get("VAULT_SECRET_ID") == "") {
 		errs = append(errs, errors.New("VAULT_ROLE_ID and VAULT_SECRET_ID: set both (AppRole), or neither"))
+	}
+	if (v.Get("RECORDVAULT_TLS_CERT_FILE") == "") != (v.Get("RECORDVAULT_TLS_KEY_FILE") == "") {
+		errs = append(errs, errors.New("RECORDVAULT_TLS_CERT_FILE and RECORDVAULT_TLS_KEY_FILE: set both, or neither"))
 	}
 	if v.Get("VAULT_ROLE_ID") == "" && v.Get("VAULT_TOKEN") == "" {
 		errs = append(errs, errors.New("VAULT_TOKEN or VAULT_ROLE_ID with VAULT_SECRET_ID: the service needs a way to sign in to Vault"))

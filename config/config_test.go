@@ -49,12 +49,15 @@ func TestLoadNamesEveryWrongSetting(t *testing.T) {
 	bad["RECORDVAULT_JURISDICTION"] = "US-TX"
 	bad["RECORDVAULT_PORTAL_SESSION_KEY"] = "hunter2-not-a-key"
 	bad["RECORDVAULT_LOG_LEVEL"] = "loud"
+	bad["RECORDVAULT_TLS_CERT_FILE"] = "/etc/recordvault/tls.crt"
+	bad["RECORDVAULT_SHUTDOWN_GRACE"] = "0s"
 	_, err := Load(env(bad), noFiles)
 	if err == nil {
 		t.Fatal("accepted")
 	}
 	for _, name := range []string{"RECORDVAULT_OIDC_ISSUER: required", `RECORDVAULT_LISTEN="8080"`, "RECORDVAULT_DOWNLOAD_TTL", "RECORDVAULT_JURISDICTION",
-		"RECORDVAULT_PORTAL_SESSION_KEY: 64 bytes", "RECORDVAULT_LOG_LEVEL"} {
+		"RECORDVAULT_PORTAL_SESSION_KEY: 64 bytes", "RECORDVAULT_LOG_LEVEL", "RECORDVAULT_TLS_CERT_FILE and RECORDVAULT_TLS_KEY_FILE: set both",
+		"RECORDVAULT_SHUTDOWN_GRACE"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not name %s:\n%v", name, err)
 		}

@@ -34,6 +34,7 @@ type Option func(*serverOptions)
 
 type serverOptions struct {
 	portal                *Portal
+	observer              Observer
 	bodyGrace             time.Duration
 	minBodyRate           int64
 	addrRate, tokenRate   rate.Limit

@@ -51,12 +51,15 @@ func handleReadyz(logger *slog.Logger, checks []ReadinessCheck, detail bool) htt
 // NewOperatorServer returns the handler of the operator listener (RECORDVAULT_OPERATOR_LISTEN),
 // for the operators' network only: /readyz with each check's outcome and reason, and
 // /healthz.
-func NewOperatorServer(logger *slog.Logger, checks []ReadinessCheck) http.Handler {
+func NewOperatorServer(logger *slog.Logger, checks []ReadinessCheck, metrics http.Handler) http.Handler {
 	r := mux.NewRouter()
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", handleReadyz(logger, checks, true)).Methods(http.MethodGet, http.MethodHead)
+	if metrics != nil {
+		r.Handle("/metrics", metrics).Methods(http.MethodGet)
+	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, logger, errNoRoute) })
-	return recoverPanics(logger, logRequests(logger, securityHeaders(r)))
+	return recoverPanics(logger, logRequests(logger, nil, securityHeaders(r)))
 }
 
 func runChecks(ctx context.Context, checks []ReadinessCheck) []error {

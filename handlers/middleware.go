@@ -59,7 +59,7 @@ type requestLogKey struct{}
 // logRequests logs one line per request at the boundary: method, route template, status and
 // duration. Never the raw path, query string, headers or body: ids in a path are not PHI, but
 // a query string or a token could be.
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+func logRequests(logger *slog.Logger, obs Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(requestIDHeader)
 		if !validRequestID.MatchString(id) {
@@ -77,8 +77,12 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			if v != nil {
 				status = http.StatusInternalServerError
 			}
+			took := time.Since(start)
 			logger.InfoContext(r.Context(), "request", "method", r.Method, "route", info.route,
-				"status", status, "duration_ms", time.Since(start).Milliseconds())
+				"status", status, "duration_ms", took.Milliseconds())
+			if obs != nil {
+				obs.Request(r.Method, info.route, status, took)
+			}
 			if v != nil {
 				panic(v)
 			}
@@ -121,16 +125,37 @@ func (h requestIDs) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 func (h requestIDs) WithGroup(name string) slog.Handler { return requestIDs{h.Handler.WithGroup(name)} }
 
-// noteRoute is router middleware: it records the matched route's template for logRequests.
-func noteRoute(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if info, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok {
-			if tpl, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
+// Observer is told of every request answered (its route template, method, status and time)
+// and of the downloads in flight; metrics.Metrics is the service's.
+type Observer interface {
+	Request(method, route string, status int, d time.Duration)
+	DownloadStarted() (done func())
+}
+
+// WithObserver has obs told of every request and download (metrics).
+func WithObserver(obs Observer) Option {
+	return func(o *serverOptions) { o.observer = obs }
+}
+
+// downloadRoutes are the routes that send a released copy or an attachment.
+var downloadRoutes = map[string]bool{"/downloads": true, "/downloads/session": true, "/r/download": true,
+	"/portal/copies/{release}": true, "/v1/clients/{client}/records/{record}/attachments/{attachment}": true}
+
+// noteRoute is router middleware: it records the matched route's template for logRequests,
+// and counts a download in flight with obs (nil: none) while its handler runs.
+func noteRoute(obs Observer) mux.MiddlewareFunc {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tpl, err := mux.CurrentRoute(r).GetPathTemplate()
+			if info, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok && err == nil {
 				info.route = tpl
 			}
-		}
-		next.ServeHTTP(w, r)
-	})
+			if obs != nil && downloadRoutes[tpl] && (r.Method == http.MethodGet || r.Method == http.MethodPost) {
+				defer obs.DownloadStarted()()
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // recoverPanics turns a panic into a 500 problem. The panic value is not logged, only its type:

@@ -50,7 +50,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRouter(slog.New(slog.DiscardHandler), nil, fakeVerifier{}, nil, newLimits(slog.New(slog.DiscardHandler), serverOptions{}), portal)
+	r := newRouter(slog.New(slog.DiscardHandler), nil, fakeVerifier{}, nil, newLimits(slog.New(slog.DiscardHandler), serverOptions{}), portal, nil)
 	err = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		methods, err := route.GetMethods()
 		if err != nil { // a prefix or subrouter, not an endpoint

@@ -27,11 +27,11 @@ func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerif
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var h http.Handler = newRouter(logger, checks, verifier, svc, newLimits(logger, o), o.portal)
+	var h http.Handler = newRouter(logger, checks, verifier, svc, newLimits(logger, o), o.portal, o.observer)
 	h = bodyDeadline(o, h)
 	h = limitHeaders(logger, h)
 	h = securityHeaders(h)
-	h = logRequests(logger, h)
+	h = logRequests(logger, o.observer, h)
 	h = recoverPanics(logger, h)
 	return h
 }
@@ -41,9 +41,9 @@ func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerif
 //
 // Paths are matched as sent (encoded, uncleaned), so that an id carrying "..", "%2F" or any
 // other path character reaches its handler and is refused there as malformed.
-func newRouter(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, lim *limits, portal *Portal) *mux.Router {
+func newRouter(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerifier, svc *app.Service, lim *limits, portal *Portal, obs Observer) *mux.Router {
 	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
-	r.Use(noteRoute)
+	r.Use(noteRoute(obs))
 	addRoutes(r, logger, checks, verifier, svc, lim, portal)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, logger, errNoRoute)

@@ -5,14 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/auth"
+	"golang.org/x/time/rate"
 )
 
 func newTestServer(t *testing.T, checks ...ReadinessCheck) (http.Handler, *bytes.Buffer) {
@@ -61,7 +66,7 @@ func TestReadyzReportsEachCheck(t *testing.T) {
 				strings.TrimSpace(rec.Body.String()) != want || (tc.status == 503) != (rec.Header().Get("Retry-After") != "") {
 				t.Fatalf("public readyz: %d %v %s, want %d %s", rec.Code, rec.Header(), rec.Body, tc.status, want)
 			}
-			rec = do(NewOperatorServer(slog.New(slog.DiscardHandler), tc.checks), http.MethodGet, "/readyz")
+			rec = do(NewOperatorServer(slog.New(slog.DiscardHandler), tc.checks, nil), http.MethodGet, "/readyz")
 			var body readiness
 			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 				t.Fatal(err)
@@ -126,7 +131,7 @@ const canary = "CANARY-7f3a-PHI"
 func TestPanicsAndLogsCarryNoRequestData(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	h := recoverPanics(logger, logRequests(logger, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := recoverPanics(logger, logRequests(logger, nil, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("record text " + canary)
 	})))
 	rec := do(h, http.MethodGet, "/v1/x?name="+canary)
@@ -212,5 +217,42 @@ func TestRequestIDs(t *testing.T) {
 		if err := json.Unmarshal(logs.Bytes(), &line); err != nil || line.Msg != "request" || line.RequestID != id {
 			t.Errorf("sent %q: the request's log line %s", c.sent, logs.Bytes())
 		}
+	}
+}
+
+// fakeObserver records what NewServer tells its observer.
+type fakeObserver struct {
+	mu               sync.Mutex
+	routes           []string
+	started, stopped int
+}
+
+func (o *fakeObserver) Request(method, route string, status int, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.routes = append(o.routes, fmt.Sprintf("%s %s %d", method, route, status))
+}
+
+func (o *fakeObserver) DownloadStarted() func() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.started++
+	return func() { o.mu.Lock(); o.stopped++; o.mu.Unlock() }
+}
+
+// The observer is told each request by its route template, never the path as sent, and of
+// each download while it runs, one that fails included.
+func TestObserver(t *testing.T) {
+	obs := &fakeObserver{}
+	h := NewServer(slog.New(slog.DiscardHandler), nil, fakeVerifier{}, nil, WithObserver(obs), WithRateLimits(rate.Inf, 1, rate.Inf, 1))
+	for _, c := range []struct{ method, path string }{{"GET", "/v1/clients/c7abc/records"}, {"GET", "/nowhere"}, {"POST", "/downloads"}} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(c.method, c.path, strings.NewReader(`{"token":"x"}`)))
+	}
+	want := []string{"GET /v1/clients/{client}/records 401", "GET unmatched 404", "POST /downloads 415"}
+	if !slices.Equal(obs.routes, want) {
+		t.Errorf("observed %q, want %q", obs.routes, want)
+	}
+	if obs.started != 1 || obs.stopped != 1 {
+		t.Errorf("downloads started %d, ended %d; want 1 each", obs.started, obs.stopped)
 	}
 }

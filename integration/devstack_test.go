@@ -168,6 +168,7 @@ func TestMakeDev(t *testing.T) {
 	d.checkPortal(t)
 	d.runREADMEWalkthrough(t, dataDir)
 	d.runREADMEWalkthrough(t, dataDir) // again on the same stack: it links a fresh client login each run
+	d.checkMetrics(t)
 
 	// A Transit key made now must outlive the stack: Vault keeps its storage in dataDir.
 	var sec struct {
@@ -240,6 +241,37 @@ func TestMakeDev(t *testing.T) {
 
 // checkAuthentication gets a token from the development issuer, as the banner shows, and
 // calls the API with it and without it.
+// checkMetrics: after the walkthroughs, the operator listener's metrics show the requests by
+// route, the calls to Vault and S3 by operation, and the audit blocks written; no label
+// carries an id.
+func (d *devStack) checkMetrics(t *testing.T) {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", d.ports["operator"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the operator's metrics: %d %v", resp.StatusCode, err)
+	}
+	text := string(body)
+	for _, series := range []string{
+		`recordvault_http_request_duration_seconds_count{method="POST",route="/v1/clients/{client}/releases",status="2xx"}`,
+		`recordvault_dependency_call_duration_seconds_count{dependency="vault",operation="transit/datakey",outcome="ok"}`,
+		`recordvault_dependency_call_duration_seconds_count{dependency="s3",operation="PUT",outcome="ok"}`,
+		`recordvault_audit_commit_duration_seconds_count{outcome="ok"}`,
+		`recordvault_downloads_in_flight 0`,
+	} {
+		if !strings.Contains(text, series) {
+			t.Errorf("the metrics lack %s", series)
+		}
+	}
+	if id := regexp.MustCompile(`[a-z2-7]{26}`).FindString(text); id != "" {
+		t.Errorf("the metrics carry an id: %s", id)
+	}
+}
+
 // checkPortal: the stack's client portal answers, and its sign-in goes to the development
 // issuer's page with PKCE, to come back to the stack's own address.
 func (d *devStack) checkPortal(t *testing.T) {

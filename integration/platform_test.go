@@ -175,7 +175,7 @@ func TestReadinessFollowsDependencies(t *testing.T) {
 	srv := httptest.NewServer(handlers.NewOperatorServer(discardLogger(), []handlers.ReadinessCheck{
 		{Name: "vault", Ready: vaultClient(t, v).Ready},
 		{Name: "storage", Ready: store.Ready},
-	}))
+	}, nil))
 	defer srv.Close()
 
 	if status, checks := readyz(t, srv.URL); status != http.StatusOK || checks["vault"] != "ok" || checks["storage"] != "ok" {

@@ -89,8 +89,7 @@ func Start(ctx context.Context) (*Stack, error) {
 	}
 	if s.service, err = testcontainers.Run(ctx, ServiceImage,
 		testcontainers.WithEnv(map[string]string{
-			"RECORDVAULT_DEVELOPMENT": "true",
-			"VAULT_ADDR":              "http://vault:8200", "VAULT_TOKEN": s.vault.RootToken,
+			"RECORDVAULT_DEVELOPMENT": "true", "VAULT_ADDR": "http://vault:8200", "VAULT_TOKEN": s.vault.RootToken,
 			"RECORDVAULT_S3_ENDPOINT": "minio:9000", "RECORDVAULT_S3_BUCKET": bucket,
 			"RECORDVAULT_S3_ACCESS_KEY": s.minio.User, "RECORDVAULT_S3_SECRET_KEY": s.minio.Password,
 			"RECORDVAULT_OIDC_ISSUER": issuerInside, "RECORDVAULT_OIDC_JWKS_URL": issuerInside + "/jwks.json",

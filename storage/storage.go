@@ -44,6 +44,9 @@ type Config struct {
 	Region    string // optional
 	// Transport, when set, carries every request (custom TLS, proxies, instrumentation).
 	Transport http.RoundTripper
+	// Instrument, when set, wraps the transport (the given one, or the stall-bounded
+	// default) to observe every call (metrics.Dependency).
+	Instrument func(http.RoundTripper) http.RoundTripper
 	// AuditRetention, when set, writes every audit block and acknowledged loss under S3 Object
 	// Lock in compliance mode for that long (HIPAA keeps such documentation six years,
 	// 45 CFR 164.316(b)(2)(i)): until then no one, the bucket's root included, can delete or
@@ -132,6 +135,9 @@ func New(cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("storage: transport: %w", err)
 		}
 		transport = stall.Transport(t, stall.Limit)
+	}
+	if cfg.Instrument != nil {
+		transport = cfg.Instrument(transport)
 	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),

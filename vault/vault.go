@@ -29,6 +29,9 @@ type Config struct {
 	TransitMount string   // the Transit mount path, "transit" when empty
 	// Transport, when set, carries every request (custom TLS, proxies, instrumentation).
 	Transport http.RoundTripper
+	// Instrument, when set, wraps the transport (the given one, or the stall-bounded
+	// default) to observe every call (metrics.Dependency).
+	Instrument func(http.RoundTripper) http.RoundTripper
 }
 
 // Client is a Vault client bound to one Transit mount.
@@ -80,6 +83,9 @@ func New(cfg Config) (*Client, error) {
 		// requests a busy service has in flight, so each burst would open new connections.
 		t.MaxIdleConnsPerHost = maxIdleConns
 		stall.Transport(t, stall.Limit)
+	}
+	if cfg.Instrument != nil {
+		apiCfg.HttpClient.Transport = cfg.Instrument(apiCfg.HttpClient.Transport)
 	}
 	// One retry at most, soon: a stalled Vault answers no better a moment later, and the
 	// request waiting on it is answered 503 within seconds instead.

@@ -6,6 +6,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,6 +29,8 @@ import (
 	"github.com/recordvault/recordvault/config"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/handlers"
+	"github.com/recordvault/recordvault/internal/tlsfiles"
+	"github.com/recordvault/recordvault/metrics"
 	"github.com/recordvault/recordvault/notify"
 	"github.com/recordvault/recordvault/otp"
 	"github.com/recordvault/recordvault/records"
@@ -65,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if roleID := getenv("VAULT_ROLE_ID"); roleID != "" {
 		vaultCfg.AppRole = &vault.AppRole{Mount: getenv("VAULT_APPROLE_MOUNT"), RoleID: roleID, SecretID: getenv("VAULT_SECRET_ID")}
 	}
+	measure := metrics.New()
+	vaultCfg.Instrument = measure.Dependency("vault")
 	vc, err := vault.New(vaultCfg)
 	if err != nil {
 		return err
@@ -83,6 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	storeCfg.Instrument = measure.Dependency("s3")
 	store, err := storage.New(storeCfg)
 	if err != nil {
 		return err
@@ -113,6 +120,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	trail := audit.NewChain(audit.NewBucket(store), vc, logger, nil)
+	trail.ObserveCommits(measure.AuditCommit)
+	measure.AuditQueue(trail.Queued)
 	for _, id := range strings.FieldsFunc(getenv("RECORDVAULT_CLINICS"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		if err := vc.ProvisionClinic(ctx, id); err != nil {
 			return err
@@ -133,12 +142,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	checks := []handlers.ReadinessCheck{{Name: "vault", Ready: vc.Ready}, {Name: "storage", Ready: store.Ready}}
+	var stopping atomic.Bool // on SIGTERM: not ready, so that load balancers route around it
+	checks := []handlers.ReadinessCheck{{Name: "vault", Ready: vc.Ready}, {Name: "storage", Ready: store.Ready},
+		{Name: "shutdown", Ready: func(context.Context) error {
+			if stopping.Load() {
+				return errors.New("shutting down")
+			}
+			return nil
+		}}}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	portalCfg, err := portalConfig(getenv, "http://"+ln.Addr().String())
+	scheme := "http"
+	var certs *tlsfiles.Pair
+	if certFile := getenv("RECORDVAULT_TLS_CERT_FILE"); certFile != "" {
+		if certs, err = tlsfiles.Load(certFile, getenv("RECORDVAULT_TLS_KEY_FILE"), logger, nil); err != nil {
+			return fmt.Errorf("RECORDVAULT_TLS_CERT_FILE: %w", err)
+		}
+		scheme = "https"
+	}
+	portalCfg, err := portalConfig(getenv, scheme+"://"+ln.Addr().String())
 	if err != nil {
 		return err
 	}
@@ -146,15 +170,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	handler := handlers.NewServer(logger, checks, verifier, svc, handlers.WithPortal(portal))
-	// The operator listener: readiness with each check's reason (and, later, metrics), for
-	// the operators' network only; the public /readyz says ready or not.
+	handler := handlers.NewServer(logger, checks, verifier, svc, handlers.WithPortal(portal), handlers.WithObserver(measure))
+	// The operator listener: readiness with each check's reason, and the Prometheus metrics
+	// (/metrics), for the operators' network only; the public /readyz says ready or not.
 	if addr := getenv("RECORDVAULT_OPERATOR_LISTEN"); addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("RECORDVAULT_OPERATOR_LISTEN: %w", err)
 		}
-		operator := &http.Server{Handler: handlers.NewOperatorServer(logger, checks), ReadHeaderTimeout: 10 * time.Second,
+		operator := &http.Server{Handler: handlers.NewOperatorServer(logger, checks, measure.Handler()), ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 		logger.Info("operator listener", "url", "http://"+ln.Addr().String())
 		go operator.Serve(ln)
@@ -167,7 +191,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxHeaderBytes:    1 << 20, // handlers answers over 16 KiB with a problem; this is the hard stop
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("serving", "url", "http://"+ln.Addr().String(), "portal", portalCfg.PublicURL+"/portal/")
+	if certs != nil {
+		srv.TLSConfig = certs.TLSConfig()
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	logger.Info("serving", "url", scheme+"://"+ln.Addr().String(), "portal", portalCfg.PublicURL+"/portal/")
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -176,7 +204,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Graceful: answer not ready for the delay (load balancers stop sending), then stop taking
+	// requests and give those in flight (downloads among them) the grace to finish.
+	stopping.Store(true)
+	delay, _ := time.ParseDuration(getenv("RECORDVAULT_SHUTDOWN_DELAY")) // config checked both
+	grace, _ := time.ParseDuration(getenv("RECORDVAULT_SHUTDOWN_GRACE"))
+	logger.Info("stopping", "not_ready_for", delay.String(), "grace", grace.String())
+	time.Sleep(delay)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

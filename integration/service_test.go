@@ -1,0 +1,160 @@
+//go:build integration
+
+package integration
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServiceTLSAndGracefulStop runs the service's binary on the real stack as production
+// would serve it: TLS on its listener from certificate files, and on SIGTERM it answers not
+// ready for its shutdown delay (load balancers route around it), then stops and exits 0.
+func TestServiceTLSAndGracefulStop(t *testing.T) {
+	e := newAPIEnv(t, nil)
+	ctx := context.Background()
+	dir := t.TempDir()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "recordvault")
+	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./cmd/recordvault").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	pool := writeTLSPair(t, dir)
+	vaultAddr, err := shared.vault.Addr(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint, err := shared.minio.Endpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "-listen", addr)
+	cmd.Env = []string{"RECORDVAULT_DEVELOPMENT=true", "VAULT_ADDR=" + vaultAddr, "VAULT_TOKEN=" + shared.vault.RootToken,
+		"RECORDVAULT_S3_ENDPOINT=" + endpoint, "RECORDVAULT_S3_ACCESS_KEY=" + shared.minio.User, "RECORDVAULT_S3_SECRET_KEY=" + shared.minio.Password,
+		"RECORDVAULT_S3_BUCKET=" + e.bucket, "RECORDVAULT_OIDC_ISSUER=" + e.issuer.URL(), "RECORDVAULT_OIDC_JWKS_URL=" + e.issuer.JWKSURL(),
+		"RECORDVAULT_AUDIT_LOG=" + filepath.Join(dir, "audit.jsonl"), "RECORDVAULT_TLS_CERT_FILE=" + filepath.Join(dir, "cert.pem"),
+		"RECORDVAULT_TLS_KEY_FILE=" + filepath.Join(dir, "key.pem"), "RECORDVAULT_SHUTDOWN_DELAY=2s", "RECORDVAULT_SHUTDOWN_GRACE=5s"}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		s := bufio.NewScanner(out)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+		close(lines)
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	ready := func() int {
+		resp, err := client.Get("https://" + addr + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for ready() != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("the service never answered ready over TLS")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest { // Go's TLS server refuses plain HTTP so
+			t.Errorf("plain HTTP to the TLS listener: %d", resp.StatusCode)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := ready(); got != http.StatusServiceUnavailable {
+		t.Errorf("during the shutdown delay /readyz answered %d, want 503", got)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the service's exit: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the service did not stop")
+	}
+	var logged []string
+	for l := range lines {
+		logged = append(logged, l)
+	}
+	all := strings.Join(logged, "\n")
+	if !strings.Contains(all, `"msg":"stopping"`) || !strings.Contains(all, `"msg":"stopped"`) || !strings.Contains(all, `"url":"https://`) {
+		t.Errorf("the service's log (JSON):\n%s", all)
+	}
+}
+
+// writeTLSPair writes a certificate for 127.0.0.1 and its key as cert.pem and key.pem in dir,
+// and returns a pool that trusts it.
+func writeTLSPair(t *testing.T, dir string) *x509.CertPool {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "recordvault test"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, block := range map[string]*pem.Block{"cert.pem": {Type: "CERTIFICATE", Bytes: der}, "key.pem": {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(filepath.Join(dir, file), pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
+}
