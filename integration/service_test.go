@@ -5,14 +5,7 @@ package integration
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/recordvault/recordvault/internal/testcert"
 )
 
 // TestServiceTLSAndGracefulStop runs the service's binary on the real stack as production
@@ -39,7 +34,10 @@ func TestServiceTLSAndGracefulStop(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-C", root, "-o", bin, "./cmd/recordvault").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	pool := writeTLSPair(t, dir)
+	pool, err := testcert.Write(dir, "127.0.0.1", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	vaultAddr, err := shared.vault.Addr(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -125,36 +123,4 @@ func TestServiceTLSAndGracefulStop(t *testing.T) {
 	if !strings.Contains(all, `"msg":"stopping"`) || !strings.Contains(all, `"msg":"stopped"`) || !strings.Contains(all, `"url":"https://`) {
 		t.Errorf("the service's log (JSON):\n%s", all)
 	}
-}
-
-// writeTLSPair writes a certificate for 127.0.0.1 and its key as cert.pem and key.pem in dir,
-// and returns a pool that trusts it.
-func writeTLSPair(t *testing.T, dir string) *x509.CertPool {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "recordvault test"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for file, block := range map[string]*pem.Block{"cert.pem": {Type: "CERTIFICATE", Bytes: der}, "key.pem": {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
-		if err := os.WriteFile(filepath.Join(dir, file), pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return pool
 }
