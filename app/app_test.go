@@ -332,3 +332,57 @@ func TestCourtOrder(t *testing.T) {
 		t.Fatalf("an order without a delivery route: %v", err)
 	}
 }
+
+// A clinic admin rotates a category's key, rewraps its records a page at a time (resuming
+// from each page's cursor), and retires the old versions; every step audited; a clinician
+// may do none of it.
+func TestKeyLifecycle(t *testing.T) {
+	e := apptest.New(t, "")
+	for range 3 {
+		clientWithNote(t, e)
+	}
+	adm, lee := e.Caller("admin", admin...), e.Caller("dr-lee", clinical...)
+	if _, err := e.Service.RotateKey(ctx, lee, recordvault.ProgressNote); !errors.Is(err, recordvault.ErrNotFound) {
+		t.Fatalf("a clinician rotating: %v", err)
+	}
+	if _, err := e.Service.RotateKey(ctx, adm, "diary"); recordvault.ErrorCode(err) != recordvault.EINVALID {
+		t.Fatalf("an unknown category: %v", err)
+	}
+	k, err := e.Service.RotateKey(ctx, adm, recordvault.ProgressNote)
+	if err != nil || k.Version < 2 {
+		t.Fatalf("rotate: %v %+v", err, k)
+	}
+	if _, err := e.Service.RewrapKeys(ctx, adm, recordvault.ProgressNote, "", 0); recordvault.ErrorCode(err) != recordvault.EINVALID {
+		t.Fatalf("a page of none: %v", err)
+	}
+	rewrapped, pages, after := 0, 0, ""
+	for {
+		page, err := e.Service.RewrapKeys(ctx, adm, recordvault.ProgressNote, after, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rewrapped, pages = rewrapped+page.Rewrapped, pages+1
+		if page.Done {
+			break
+		}
+		if pages > 10 {
+			t.Fatal("the rewrap never ends")
+		}
+		after = page.Next
+	}
+	if rewrapped != 3 || pages < 3 {
+		t.Errorf("rewrapped %d in %d pages, want the 3 notes a page at a time", rewrapped, pages)
+	}
+	if _, err := e.Service.RetireKeyVersions(ctx, adm, recordvault.ProgressNote, 1); recordvault.ErrorCode(err) != recordvault.EINVALID {
+		t.Errorf("retiring below version 1: %v", err)
+	}
+	if _, err := e.Service.RetireKeyVersions(ctx, adm, recordvault.ProgressNote, k.Version); err != nil {
+		t.Fatal(err)
+	}
+	log := e.AuditLog()
+	for _, action := range []string{`"action":"key_rotated"`, `"action":"keys_rewrapped"`, `"action":"key_versions_retired"`} {
+		if !strings.Contains(log, action) {
+			t.Errorf("the audit log lacks %s", action)
+		}
+	}
+}

@@ -28,6 +28,9 @@ type Records interface {
 	AddAttachment(ctx context.Context, d *records.Document, a records.NewAttachment) (records.Blob, error)
 	OpenAttachment(ctx context.Context, d *records.Document, blob string, off, n int64) (*records.Attachment, error)
 	AddChild(ctx context.Context, parent *records.Document, c records.NewChild) (*records.Document, error)
+	RotateKey(ctx context.Context, clinic string, category recordvault.Category) (int, error)
+	RewrapPage(ctx context.Context, clinic string, category recordvault.Category, after string, limit int) (int, string, error)
+	RetireKeyVersions(ctx context.Context, clinic string, category recordvault.Category, minVersion int) error
 	LoadChild(ctx context.Context, parent *records.Document, id string) (*records.Document, error)
 	Children(ctx context.Context, parent *records.Document) ([]*records.Document, error)
 	AppendAmendment(ctx context.Context, d *records.Document, step recordvault.Step) error

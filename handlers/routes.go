@@ -51,6 +51,9 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/clinic/jurisdiction", handleSetJurisdiction(logger, svc)).Methods(http.MethodPut)
 	v1.Handle("/clinic/profile", handleSetClinicProfile(logger, svc)).Methods(http.MethodPut)
 
+	v1.Handle("/keys/{category}/rotate", handleRotateKey(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/keys/{category}/rewrap", handleRewrapKeys(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/keys/{category}/retire", handleRetireKeyVersions(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/audit/verify", handleVerifyAuditTrail(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/audit/losses", handleAcknowledgeAuditLoss(logger, svc)).Methods(http.MethodPost)
 

@@ -478,7 +478,7 @@ func TestAPIDownloadKeyRotation(t *testing.T) {
 	if _, _, err := jwt.NewParser().ParseUnverified(e.token(t, "dr-lee", e.a, e.release), &claims); err != nil {
 		t.Fatal(err)
 	}
-	if err := vc.RotateKey(ctx, keyName); err != nil {
+	if _, err := vc.RotateKey(ctx, keyName); err != nil {
 		t.Fatal(err)
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)

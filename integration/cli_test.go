@@ -312,6 +312,22 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("audit verify: %q", got)
 	}
 
+	// The key lifecycle: rotate the progress notes' key (every note rewrapped), retire the old
+	// version; the notes still read. A clinician may not.
+	if got := admin.ok("keys", "rotate", "progress_note"); !strings.Contains(got, "progress_note key: version 2 wraps new data keys") ||
+		!strings.Contains(got, "data keys rewrapped") {
+		t.Errorf("keys rotate: %q", got)
+	}
+	if got := admin.ok("keys", "retire", "progress_note", "--min-version", "2"); !strings.Contains(got, "versions below 2 retired") {
+		t.Errorf("keys retire: %q", got)
+	}
+	if got := lee.ok("records", "show", client, note); !strings.Contains(got, "plan:") {
+		t.Errorf("the note after the rotation and retirement:\n%s", got)
+	}
+	if r := lee.run("keys", "rotate", "progress_note"); r.code != cli.ExitNotFound {
+		t.Errorf("a clinician rotating a key: %+v", r)
+	}
+
 	// Exit codes.
 	for _, tc := range []struct {
 		name string

@@ -283,6 +283,62 @@ func canaryIn(bs ...[]byte) string {
 	return ""
 }
 
+// A clinic's documents listed a page at a time, whatever the page's size, are every document
+// once (records under each client, then children under each record), and a listing resumed
+// from any page's cursor goes on where it stopped.
+func TestClinicDocumentsInPages(t *testing.T) {
+	ctx := context.Background()
+	store, _ := newStore(t, shared.minio)
+	vc := vaultClient(t, shared.vault)
+	clinic := newID()
+	if err := vc.ProvisionClinic(ctx, clinic); err != nil {
+		t.Fatal(err)
+	}
+	svc := records.New(vc, records.NewBucket(store), nil)
+	for range 3 {
+		client := newID()
+		for range 2 {
+			doc, err := svc.Create(ctx, records.NewRecord{Clinic: clinic, Participants: []string{client}, Category: recordvault.ProgressNote,
+				Author: "dr-lee", Fields: map[string][]byte{"plan": []byte("a plan")}, Sign: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.AddChild(ctx, doc, records.NewChild{ID: newID(), Kind: recordvault.AddendumDocument, Author: "dr-lee",
+				Status: recordvault.StatusSigned, Fields: map[string][]byte{"text": []byte("late entry")}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bucket := records.NewBucket(store)
+	list := func(limit int) []records.Ref {
+		var all []records.Ref
+		after := ""
+		for pages := 0; ; pages++ {
+			refs, next, err := bucket.ListClinicDocuments(ctx, clinic, after, limit)
+			if err != nil || pages > 20 {
+				t.Fatalf("limit %d, page %d: %v", limit, pages, err)
+			}
+			all = append(all, refs...)
+			if next == "" {
+				return all
+			}
+			after = next
+		}
+	}
+	want := list(1000)
+	if len(want) != 12 {
+		t.Fatalf("%d documents, want 6 records and 6 addenda", len(want))
+	}
+	for _, limit := range []int{1, 2, 5} {
+		if got := list(limit); !slices.Equal(got, want) {
+			t.Errorf("in pages of %d: %v\nwant %v", limit, got, want)
+		}
+	}
+	if _, _, err := bucket.ListClinicDocuments(ctx, clinic, "x/../y", 10); recordvault.ErrorCode(err) != recordvault.EINVALID {
+		t.Errorf("a forged cursor: %v", err)
+	}
+}
+
 // Rotating a category key rewraps every manifest of that category and rewrites no attachment
 // (same ETags); old and new records read back. After retiring the old version, a record whose
 // manifest missed the rewrap fails with a clear error while the others still read.

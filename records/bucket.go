@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/storage/object"
@@ -221,43 +222,88 @@ func (b *Bucket) ListChildren(ctx context.Context, clinic, parent string) ([]str
 	return object.ListIDs(ctx, b.objects, childPrefix(clinic, parent), "", 0)
 }
 
-// ListClinicDocuments returns a reference to every document of a clinic (records under each
-// participant, so a record of several is named once per participant; addenda and amendment
-// requests under their record), for work that must visit them all: rewrapping after a key
-// rotation. It lists each client's and each record's prefix.
-func (b *Bucket) ListClinicDocuments(ctx context.Context, clinic string) ([]Ref, error) {
-	if !recordvault.ValidID(clinic) {
-		return nil, errInvalidID
+// ListClinicDocuments returns references to up to limit documents of a clinic after the
+// cursor after ("" from the start), in key order, and the cursor to go on from ("" at the
+// end): records under each participant (a record of several is named once per participant),
+// then addenda and amendment requests under their record. It is for work that must visit them
+// all, a page at a time and resumable: rewrapping after a key rotation, rebuilding the homes
+// index. One page lists at most limit levels (clients, records) and limit ids, whatever the
+// clinic's size; a page can come back short, with a cursor, past levels with none.
+func (b *Bucket) ListClinicDocuments(ctx context.Context, clinic, after string, limit int) ([]Ref, string, error) {
+	if !recordvault.ValidID(clinic) || limit <= 0 {
+		return nil, "", errInvalidID
+	}
+	c, err := parseCursor(after)
+	if err != nil {
+		return nil, "", err
 	}
 	var refs []Ref
-	err := b.eachID(ctx, "c/"+clinic+"/p/", "r/", func(client, id string) {
-		refs = append(refs, Ref{Clinic: clinic, Client: client, Record: id})
-	})
-	if err != nil {
-		return nil, err
+	phases := []string{"p", "k"}
+	for i, phase := range phases {
+		if at := slices.Index(phases, c.phase); i < at {
+			continue
+		} else if i > at {
+			c = cursor{phase: phase}
+		}
+		prefix, sub := "c/"+clinic+"/"+phase+"/", ""
+		if phase == "p" {
+			sub = "r/"
+		}
+		ref := func(level, id string) Ref {
+			if phase == "p" {
+				return Ref{Clinic: clinic, Client: level, Record: id}
+			}
+			return Ref{Clinic: clinic, Parent: level, Record: id}
+		}
+		take := func(level, afterID string) (bool, error) { // the page is full
+			ids, err := object.ListIDs(ctx, b.objects, prefix+level+"/"+sub, afterID, limit-len(refs))
+			if err != nil {
+				return false, err
+			}
+			for _, id := range ids {
+				refs = append(refs, ref(level, id))
+				c.level, c.id = level, id
+			}
+			return len(refs) == limit, nil
+		}
+		if c.level != "" && c.id != "" {
+			if full, err := take(c.level, c.id); err != nil || full {
+				return refs, c.String(), err
+			}
+		}
+		levels, err := object.ListLevels(ctx, b.objects, prefix, c.level, limit)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, level := range levels {
+			if full, err := take(level, ""); err != nil || full {
+				return refs, c.String(), err
+			}
+			c.level, c.id = level, ""
+		}
+		if len(levels) == limit { // there may be more levels
+			return refs, c.String(), nil
+		}
 	}
-	err = b.eachID(ctx, "c/"+clinic+"/k/", "", func(parent, id string) {
-		refs = append(refs, Ref{Clinic: clinic, Parent: parent, Record: id})
-	})
-	return refs, err
+	return refs, "", nil
 }
 
-// eachID calls visit with each level under prefix and each id under that level's sub.
-func (b *Bucket) eachID(ctx context.Context, prefix, sub string, visit func(level, id string)) error {
-	levels, err := object.ListLevels(ctx, b.objects, prefix, "", 0)
-	if err != nil {
-		return err
+// cursor is where a listing of a clinic's documents stopped: in phase p (records under
+// clients) or k (children under records), at level (a client, a record), after id there
+// ("" when the level was visited whole).
+type cursor struct{ phase, level, id string }
+
+func (c cursor) String() string { return c.phase + "/" + c.level + "/" + c.id }
+
+func parseCursor(s string) (cursor, error) {
+	if s == "" {
+		return cursor{phase: "p"}, nil
 	}
-	for _, level := range levels {
-		ids, err := object.ListIDs(ctx, b.objects, prefix+level+"/"+sub, "", 0)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			visit(level, id)
-		}
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || (parts[0] != "p" && parts[0] != "k") || !recordvault.ValidID(parts[1]) || (parts[2] != "" && !recordvault.ValidID(parts[2])) {
+		return cursor{}, recordvault.Errorf(recordvault.EINVALID, "after: a cursor from a previous page")
 	}
-	return nil
+	return cursor{phase: parts[0], level: parts[1], id: parts[2]}, nil
 }
 
 // CreateBlob streams exactly size bytes of an attachment's encrypted form to its object.

@@ -47,7 +47,7 @@ type Store interface {
 	UnlinkParticipant(ctx context.Context, clinic, client, record string) error
 	ListClientRecords(ctx context.Context, clinic, client, after string, limit int) ([]string, error)
 	ListChildren(ctx context.Context, clinic, parent string) ([]string, error)
-	ListClinicDocuments(ctx context.Context, clinic string) ([]Ref, error)
+	ListClinicDocuments(ctx context.Context, clinic, after string, limit int) ([]Ref, string, error)
 	CreateBlob(ctx context.Context, clinic, record, blob string, r io.Reader, size int64) (string, error)
 	OpenBlob(ctx context.Context, clinic, record, blob string) (io.ReadCloser, int64, error)
 	OpenBlobRange(ctx context.Context, clinic, record, blob string, start, length int64) (io.ReadCloser, error)
@@ -586,30 +586,54 @@ func (s *Service) Homes(ctx context.Context, clinic, client string) ([]string, e
 	return homes, nil
 }
 
+// listPage is how many documents a walk of a clinic's documents lists at a time.
+const listPage = 500
+
+// EachDocument calls visit with every document of clinic, a page at a time, stopping at
+// visit's first error.
+func EachDocument(ctx context.Context, store Store, clinic string, visit func(Ref) error) error {
+	after := ""
+	for {
+		refs, next, err := store.ListClinicDocuments(ctx, clinic, after, listPage)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			if err := visit(ref); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		after = next
+	}
+}
+
 // RebuildHomes restores every client's index of homes in a clinic from the records
 // themselves: the repair for an index lost or damaged in the bucket (cmd/recordvault-reindex).
 // It reads every record's manifest, in the clear and without a key (an operator's batch,
 // never a request's work), and returns how many links it found.
 func RebuildHomes(ctx context.Context, store Store, clinic string) (int, error) {
-	refs, err := store.ListClinicDocuments(ctx, clinic)
-	if err != nil {
-		return 0, fmt.Errorf("records: rebuild homes: %w", err)
-	}
 	links := 0
-	for _, ref := range refs {
+	err := EachDocument(ctx, store, clinic, func(ref Ref) error {
 		if ref.Client == "" {
-			continue // an addendum or amendment request: under its record, not a client
+			return nil // an addendum or amendment request: under its record, not a client
 		}
 		m, _, err := store.ReadManifest(ctx, ref)
 		if err != nil {
-			return links, fmt.Errorf("records: rebuild homes: %w", err)
+			return err
 		}
 		if home := m.Participants[0]; home != ref.Client {
 			if err := store.AddHome(ctx, clinic, ref.Client, home); err != nil {
-				return links, fmt.Errorf("records: rebuild homes: %w", err)
+				return err
 			}
 			links++
 		}
+		return nil
+	})
+	if err != nil {
+		return links, fmt.Errorf("records: rebuild homes: %w", err)
 	}
 	return links, nil
 }

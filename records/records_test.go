@@ -2,6 +2,7 @@ package records
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -160,10 +161,20 @@ func (f *fakeStore) ListChildren(_ context.Context, _, parent string) ([]string,
 	return ids, nil
 }
 
-func (f *fakeStore) ListClinicDocuments(context.Context, string) ([]Ref, error) {
+// ListClinicDocuments pages through the fake's documents; its cursor is the count listed.
+func (f *fakeStore) ListClinicDocuments(_ context.Context, _ string, after string, limit int) ([]Ref, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.refs(), nil
+	all := f.refs()
+	slices.SortFunc(all, func(a, b Ref) int {
+		return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Parent, b.Parent), cmp.Compare(a.Record, b.Record))
+	})
+	from, _ := strconv.Atoi(after)
+	to := min(from+limit, len(all))
+	if to == len(all) {
+		return all[from:], "", nil
+	}
+	return all[from:to], strconv.Itoa(to), nil
 }
 
 func (f *fakeStore) CreateBlob(_ context.Context, _, record, blob string, r io.Reader, size int64) (string, error) {

@@ -14,14 +14,37 @@ import (
 // rewrapBatch bounds one Transit rewrap call.
 const rewrapBatch = 100
 
-// RotateCategory adds a new version to a clinic's category key and rewraps every data key it
-// wraps, so that the old version can then be retired (RetireKeyVersions). Only manifests are
-// rewritten: a record's data key does not change, so its attachments stay as they are.
-func (s *Service) RotateCategory(ctx context.Context, clinic string, category recordvault.Category) (rewrapped int, err error) {
-	if err := s.keys.RotateKey(ctx, KeyName(clinic, category)); err != nil {
+// Key lifecycle: a category key is rotated (a new version wraps new data keys), every data
+// key it wraps is rewrapped under the new version (a page of the clinic's documents at a time,
+// resumable from the cursor each page returns), and only then are the old versions retired
+// (Transit refuses to unwrap with them). Only manifests are rewritten: a record's data key
+// does not change, so its attachments stay as they are.
+
+// RotateKey adds a new version to a clinic's category key and returns it: new data keys are
+// wrapped by it from now on.
+func (s *Service) RotateKey(ctx context.Context, clinic string, category recordvault.Category) (int, error) {
+	v, err := s.keys.RotateKey(ctx, KeyName(clinic, category))
+	if err != nil {
 		return 0, fmt.Errorf("records: rotate: %w", err)
 	}
-	return s.Rewrap(ctx, clinic, category)
+	return v, nil
+}
+
+// RotateCategory rotates a clinic's category key and rewraps every data key it wraps, so that
+// the old version can then be retired (RetireKeyVersions).
+func (s *Service) RotateCategory(ctx context.Context, clinic string, category recordvault.Category) (rewrapped int, err error) {
+	if _, err := s.RotateKey(ctx, clinic, category); err != nil {
+		return 0, err
+	}
+	after := ""
+	for {
+		n, next, err := s.RewrapPage(ctx, clinic, category, after, rewrapBatch)
+		rewrapped += n
+		if err != nil || next == "" {
+			return rewrapped, err
+		}
+		after = next
+	}
 }
 
 type stored struct {
@@ -29,35 +52,43 @@ type stored struct {
 	etag string
 }
 
-// Rewrap rewraps every data key of a clinic's category under the key's newest version.
-func (s *Service) Rewrap(ctx context.Context, clinic string, category recordvault.Category) (int, error) {
-	refs, err := s.store.ListClinicDocuments(ctx, clinic)
+// RewrapPage rewraps, under the category key's newest version, the data keys of category
+// among up to limit of a clinic's documents after the cursor after ("" from the start). It
+// returns how many it rewrapped and the cursor to go on from ("" when every document has
+// been visited): a rewrap stopped anywhere goes on from its last cursor.
+func (s *Service) RewrapPage(ctx context.Context, clinic string, category recordvault.Category, after string, limit int) (int, string, error) {
+	refs, next, err := s.store.ListClinicDocuments(ctx, clinic, after, limit)
 	if err != nil {
-		return 0, fmt.Errorf("records: rewrap: %w", err)
+		return 0, "", fmt.Errorf("records: rewrap: %w", err)
 	}
 	var pending []stored
 	done := 0
+	flush := func() error {
+		if err := s.rewrapBatch(ctx, KeyName(clinic, category), pending); err != nil {
+			return err
+		}
+		done += len(pending)
+		pending = pending[:0]
+		return nil
+	}
 	for _, ref := range refs {
 		m, etag, err := s.store.ReadManifest(ctx, ref)
 		if err != nil {
-			return done, fmt.Errorf("records: rewrap: %w", err)
+			return done, "", fmt.Errorf("records: rewrap: %w", err)
 		}
 		if m.Category != string(category) || RefOf(m) != ref {
 			continue // another category's, or a record reached through a link: rewrapped at home
 		}
-		pending = append(pending, stored{m, etag})
-		if len(pending) == rewrapBatch {
-			if err := s.rewrapBatch(ctx, KeyName(clinic, category), pending); err != nil {
-				return done, err
+		if pending = append(pending, stored{m, etag}); len(pending) == rewrapBatch {
+			if err := flush(); err != nil {
+				return done, "", err
 			}
-			done += len(pending)
-			pending = pending[:0]
 		}
 	}
-	if err := s.rewrapBatch(ctx, KeyName(clinic, category), pending); err != nil {
-		return done, err
+	if err := flush(); err != nil {
+		return done, "", err
 	}
-	return done + len(pending), nil
+	return done, next, nil
 }
 
 // rewrapBatch rewraps the batch's keys in one Transit call and replaces each manifest if it

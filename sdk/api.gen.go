@@ -600,6 +600,78 @@ func (e SetJurisdictionJSONBodyJurisdiction) Valid() bool {
 	}
 }
 
+// Defines values for RetireKeyVersionsParamsCategory.
+const (
+	RetireKeyVersionsParamsCategoryEvaluation        RetireKeyVersionsParamsCategory = "evaluation"
+	RetireKeyVersionsParamsCategoryProgressNote      RetireKeyVersionsParamsCategory = "progress_note"
+	RetireKeyVersionsParamsCategoryPsychotherapyNote RetireKeyVersionsParamsCategory = "psychotherapy_note"
+	RetireKeyVersionsParamsCategorySudRecord         RetireKeyVersionsParamsCategory = "sud_record"
+)
+
+// Valid indicates whether the value is a known member of the RetireKeyVersionsParamsCategory enum.
+func (e RetireKeyVersionsParamsCategory) Valid() bool {
+	switch e {
+	case RetireKeyVersionsParamsCategoryEvaluation:
+		return true
+	case RetireKeyVersionsParamsCategoryProgressNote:
+		return true
+	case RetireKeyVersionsParamsCategoryPsychotherapyNote:
+		return true
+	case RetireKeyVersionsParamsCategorySudRecord:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RewrapKeysParamsCategory.
+const (
+	RewrapKeysParamsCategoryEvaluation        RewrapKeysParamsCategory = "evaluation"
+	RewrapKeysParamsCategoryProgressNote      RewrapKeysParamsCategory = "progress_note"
+	RewrapKeysParamsCategoryPsychotherapyNote RewrapKeysParamsCategory = "psychotherapy_note"
+	RewrapKeysParamsCategorySudRecord         RewrapKeysParamsCategory = "sud_record"
+)
+
+// Valid indicates whether the value is a known member of the RewrapKeysParamsCategory enum.
+func (e RewrapKeysParamsCategory) Valid() bool {
+	switch e {
+	case RewrapKeysParamsCategoryEvaluation:
+		return true
+	case RewrapKeysParamsCategoryProgressNote:
+		return true
+	case RewrapKeysParamsCategoryPsychotherapyNote:
+		return true
+	case RewrapKeysParamsCategorySudRecord:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RotateKeyParamsCategory.
+const (
+	RotateKeyParamsCategoryEvaluation        RotateKeyParamsCategory = "evaluation"
+	RotateKeyParamsCategoryProgressNote      RotateKeyParamsCategory = "progress_note"
+	RotateKeyParamsCategoryPsychotherapyNote RotateKeyParamsCategory = "psychotherapy_note"
+	RotateKeyParamsCategorySudRecord         RotateKeyParamsCategory = "sud_record"
+)
+
+// Valid indicates whether the value is a known member of the RotateKeyParamsCategory enum.
+func (e RotateKeyParamsCategory) Valid() bool {
+	switch e {
+	case RotateKeyParamsCategoryEvaluation:
+		return true
+	case RotateKeyParamsCategoryProgressNote:
+		return true
+	case RotateKeyParamsCategoryPsychotherapyNote:
+		return true
+	case RotateKeyParamsCategorySudRecord:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Waiting200JSONResponseBodyReleasesAwaits.
 const (
 	Resolution Waiting200JSONResponseBodyReleasesAwaits = "resolution"
@@ -1604,6 +1676,29 @@ type VerifyManifestJSONBody struct {
 	Signature string `json:"signature"`
 }
 
+// RetireKeyVersionsJSONBody defines parameters for RetireKeyVersions.
+type RetireKeyVersionsJSONBody struct {
+	MinVersion int `json:"min_version"`
+}
+
+// RetireKeyVersionsParamsCategory defines parameters for RetireKeyVersions.
+type RetireKeyVersionsParamsCategory string
+
+// RewrapKeysJSONBody defines parameters for RewrapKeys.
+type RewrapKeysJSONBody struct {
+	// After The cursor of the previous page; empty for the first.
+	After *string `json:"after,omitempty"`
+
+	// Limit Documents to visit in this page.
+	Limit int `json:"limit"`
+}
+
+// RewrapKeysParamsCategory defines parameters for RewrapKeys.
+type RewrapKeysParamsCategory string
+
+// RotateKeyParamsCategory defines parameters for RotateKey.
+type RotateKeyParamsCategory string
+
 // Waiting200JSONResponseBodyReleasesAwaits defines parameters for Waiting.
 type Waiting200JSONResponseBodyReleasesAwaits string
 
@@ -1720,6 +1815,12 @@ type PutClinicianJSONRequestBody PutClinicianJSONBody
 
 // VerifyManifestJSONRequestBody defines body for VerifyManifest for application/json ContentType.
 type VerifyManifestJSONRequestBody VerifyManifestJSONBody
+
+// RetireKeyVersionsJSONRequestBody defines body for RetireKeyVersions for application/json ContentType.
+type RetireKeyVersionsJSONRequestBody RetireKeyVersionsJSONBody
+
+// RewrapKeysJSONRequestBody defines body for RewrapKeys for application/json ContentType.
+type RewrapKeysJSONRequestBody RewrapKeysJSONBody
 
 // Getter for additional properties for Authorization. Returns the specified
 // element and whether it was found
@@ -2718,6 +2819,39 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/court-orders/verify (the `VerifyManifest` operationId).
 	VerifyManifest(ctx context.Context, body VerifyManifestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetireKeyVersionsWithBody Retire the versions of the clinic's key of a category below min_version (clinic admins): Vault refuses to unwrap with them. Only after a complete rewrap: a record it missed can no longer be read. Audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/keys/{category}/retire (the `RetireKeyVersions` operationId).
+	RetireKeyVersionsWithBody(ctx context.Context, category RetireKeyVersionsParamsCategory, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetireKeyVersions Retire the versions of the clinic's key of a category below min_version (clinic admins): Vault refuses to unwrap with them. Only after a complete rewrap: a record it missed can no longer be read. Audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/keys/{category}/retire (the `RetireKeyVersions` operationId).
+	RetireKeyVersions(ctx context.Context, category RetireKeyVersionsParamsCategory, body RetireKeyVersionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RewrapKeysWithBody Rewrap, under the key's newest version, the data keys of a category among a page of the clinic's documents after a cursor (clinic admins): resumable from the cursor each page returns; only manifests are rewritten, attachments stay as they are. Audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/keys/{category}/rewrap (the `RewrapKeys` operationId).
+	RewrapKeysWithBody(ctx context.Context, category RewrapKeysParamsCategory, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RewrapKeys Rewrap, under the key's newest version, the data keys of a category among a page of the clinic's documents after a cursor (clinic admins): resumable from the cursor each page returns; only manifests are rewritten, attachments stay as they are. Audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/keys/{category}/rewrap (the `RewrapKeys` operationId).
+	RewrapKeys(ctx context.Context, category RewrapKeysParamsCategory, body RewrapKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateKey Rotate the clinic's key of a record category (clinic admins): a new Transit version wraps new data keys from now on. Then rewrap, then retire. Audited.
+	//
+	// Corresponds with POST /v1/keys/{category}/rotate (the `RotateKey` operationId).
+	RotateKey(ctx context.Context, category RotateKeyParamsCategory, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Me Who the bearer token says the caller is.
 	//
@@ -4731,6 +4865,89 @@ func (c *Client) VerifyManifestWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /v1/court-orders/verify (the `VerifyManifest` operationId).
 func (c *Client) VerifyManifest(ctx context.Context, body VerifyManifestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVerifyManifestRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetireKeyVersionsWithBody Retire the versions of the clinic's key of a category below min_version (clinic admins): Vault refuses to unwrap with them. Only after a complete rewrap: a record it missed can no longer be read. Audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/keys/{category}/retire (the `RetireKeyVersions` operationId).
+func (c *Client) RetireKeyVersionsWithBody(ctx context.Context, category RetireKeyVersionsParamsCategory, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetireKeyVersionsRequestWithBody(c.Server, category, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetireKeyVersions Retire the versions of the clinic's key of a category below min_version (clinic admins): Vault refuses to unwrap with them. Only after a complete rewrap: a record it missed can no longer be read. Audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/keys/{category}/retire (the `RetireKeyVersions` operationId).
+func (c *Client) RetireKeyVersions(ctx context.Context, category RetireKeyVersionsParamsCategory, body RetireKeyVersionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetireKeyVersionsRequest(c.Server, category, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RewrapKeysWithBody Rewrap, under the key's newest version, the data keys of a category among a page of the clinic's documents after a cursor (clinic admins): resumable from the cursor each page returns; only manifests are rewritten, attachments stay as they are. Audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/keys/{category}/rewrap (the `RewrapKeys` operationId).
+func (c *Client) RewrapKeysWithBody(ctx context.Context, category RewrapKeysParamsCategory, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRewrapKeysRequestWithBody(c.Server, category, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RewrapKeys Rewrap, under the key's newest version, the data keys of a category among a page of the clinic's documents after a cursor (clinic admins): resumable from the cursor each page returns; only manifests are rewritten, attachments stay as they are. Audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/keys/{category}/rewrap (the `RewrapKeys` operationId).
+func (c *Client) RewrapKeys(ctx context.Context, category RewrapKeysParamsCategory, body RewrapKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRewrapKeysRequest(c.Server, category, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateKey Rotate the clinic's key of a record category (clinic admins): a new Transit version wraps new data keys from now on. Then rewrap, then retire. Audited.
+//
+// Corresponds with POST /v1/keys/{category}/rotate (the `RotateKey` operationId).
+func (c *Client) RotateKey(ctx context.Context, category RotateKeyParamsCategory, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateKeyRequest(c.Server, category)
 	if err != nil {
 		return nil, err
 	}
@@ -8365,6 +8582,134 @@ func NewVerifyManifestRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewRetireKeyVersionsRequest calls the generic RetireKeyVersions builder with application/json body
+func NewRetireKeyVersionsRequest(server string, category RetireKeyVersionsParamsCategory, body RetireKeyVersionsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRetireKeyVersionsRequestWithBody(server, category, "application/json", bodyReader)
+}
+
+// NewRetireKeyVersionsRequestWithBody constructs an http.Request for the RetireKeyVersions method, with any body, and a specified content type
+func NewRetireKeyVersionsRequestWithBody(server string, category RetireKeyVersionsParamsCategory, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "category", category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/keys/%s/retire", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRewrapKeysRequest calls the generic RewrapKeys builder with application/json body
+func NewRewrapKeysRequest(server string, category RewrapKeysParamsCategory, body RewrapKeysJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRewrapKeysRequestWithBody(server, category, "application/json", bodyReader)
+}
+
+// NewRewrapKeysRequestWithBody constructs an http.Request for the RewrapKeys method, with any body, and a specified content type
+func NewRewrapKeysRequestWithBody(server string, category RewrapKeysParamsCategory, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "category", category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/keys/%s/rewrap", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRotateKeyRequest constructs an http.Request for the RotateKey method
+func NewRotateKeyRequest(server string, category RotateKeyParamsCategory) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "category", category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/keys/%s/rotate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewMeRequest constructs an http.Request for the Me method
 func NewMeRequest(server string) (*http.Request, error) {
 	var err error
@@ -9335,6 +9680,41 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/court-orders/verify (the `VerifyManifest` operationId).
 	VerifyManifestWithResponse(ctx context.Context, body VerifyManifestJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyManifestResponse, error)
+
+	// RetireKeyVersionsWithBodyWithResponse Retire the versions of the clinic's key of a category below min_version (clinic admins): Vault refuses to unwrap with them. Only after a complete rewrap: a record it missed can no longer be read. Audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/keys/{category}/retire (the `RetireKeyVersions` operationId).
+	RetireKeyVersionsWithBodyWithResponse(ctx context.Context, category RetireKeyVersionsParamsCategory, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetireKeyVersionsResponse, error)
+
+	// RetireKeyVersionsWithResponse Retire the versions of the clinic's key of a category below min_version (clinic admins): Vault refuses to unwrap with them. Only after a complete rewrap: a record it missed can no longer be read. Audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/keys/{category}/retire (the `RetireKeyVersions` operationId).
+	RetireKeyVersionsWithResponse(ctx context.Context, category RetireKeyVersionsParamsCategory, body RetireKeyVersionsJSONRequestBody, reqEditors ...RequestEditorFn) (*RetireKeyVersionsResponse, error)
+
+	// RewrapKeysWithBodyWithResponse Rewrap, under the key's newest version, the data keys of a category among a page of the clinic's documents after a cursor (clinic admins): resumable from the cursor each page returns; only manifests are rewritten, attachments stay as they are. Audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/keys/{category}/rewrap (the `RewrapKeys` operationId).
+	RewrapKeysWithBodyWithResponse(ctx context.Context, category RewrapKeysParamsCategory, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RewrapKeysResponse, error)
+
+	// RewrapKeysWithResponse Rewrap, under the key's newest version, the data keys of a category among a page of the clinic's documents after a cursor (clinic admins): resumable from the cursor each page returns; only manifests are rewritten, attachments stay as they are. Audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/keys/{category}/rewrap (the `RewrapKeys` operationId).
+	RewrapKeysWithResponse(ctx context.Context, category RewrapKeysParamsCategory, body RewrapKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*RewrapKeysResponse, error)
+
+	// RotateKeyWithResponse Rotate the clinic's key of a record category (clinic admins): a new Transit version wraps new data keys from now on. Then rewrap, then retire. Audited.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/keys/{category}/rotate (the `RotateKey` operationId).
+	RotateKeyWithResponse(ctx context.Context, category RotateKeyParamsCategory, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error)
 
 	// MeWithResponse Who the bearer token says the caller is.
 	//
@@ -14574,6 +14954,277 @@ func (r VerifyManifestResponse) ContentType() string {
 	return ""
 }
 
+// RetireKeyVersionsResponse401Headers the declared response headers of an HTTP 401 response for RetireKeyVersions
+type RetireKeyVersionsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RetireKeyVersionsResponse503Headers the declared response headers of an HTTP 503 response for RetireKeyVersions
+type RetireKeyVersionsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RetireKeyVersionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Category *string `json:"category,omitempty"`
+		Version  *int    `json:"version,omitempty"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Invalid
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RetireKeyVersionsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RetireKeyVersionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetireKeyVersionsResponse) GetJSON200() *struct {
+	Category *string `json:"category,omitempty"`
+	Version  *int    `json:"version,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetireKeyVersionsResponse) GetApplicationproblemJSON400() *Invalid {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RetireKeyVersionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RetireKeyVersionsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RetireKeyVersionsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RetireKeyVersionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetireKeyVersionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetireKeyVersionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetireKeyVersionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RewrapKeysResponse401Headers the declared response headers of an HTTP 401 response for RewrapKeys
+type RewrapKeysResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RewrapKeysResponse503Headers the declared response headers of an HTTP 503 response for RewrapKeys
+type RewrapKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RewrapKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Category  *string `json:"category,omitempty"`
+		Done      *bool   `json:"done,omitempty"`
+		Next      *string `json:"next,omitempty"`
+		Rewrapped *int    `json:"rewrapped,omitempty"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Invalid
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RewrapKeysResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RewrapKeysResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RewrapKeysResponse) GetJSON200() *struct {
+	Category  *string `json:"category,omitempty"`
+	Done      *bool   `json:"done,omitempty"`
+	Next      *string `json:"next,omitempty"`
+	Rewrapped *int    `json:"rewrapped,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RewrapKeysResponse) GetApplicationproblemJSON400() *Invalid {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RewrapKeysResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RewrapKeysResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RewrapKeysResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RewrapKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RewrapKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RewrapKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RewrapKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateKeyResponse401Headers the declared response headers of an HTTP 401 response for RotateKey
+type RotateKeyResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RotateKeyResponse503Headers the declared response headers of an HTTP 503 response for RotateKey
+type RotateKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RotateKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Category *string `json:"category,omitempty"`
+		Version  *int    `json:"version,omitempty"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Invalid
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateKeyResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RotateKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateKeyResponse) GetJSON200() *struct {
+	Category *string `json:"category,omitempty"`
+	Version  *int    `json:"version,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RotateKeyResponse) GetApplicationproblemJSON400() *Invalid {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RotateKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RotateKeyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RotateKeyResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // MeResponse401Headers the declared response headers of an HTTP 401 response for Me
 type MeResponse401Headers struct {
 	WWWAuthenticate *string
@@ -16348,6 +16999,71 @@ func (c *ClientWithResponses) VerifyManifestWithResponse(ctx context.Context, bo
 		return nil, err
 	}
 	return ParseVerifyManifestResponse(rsp)
+}
+
+// RetireKeyVersionsWithBodyWithResponse Retire the versions of the clinic's key of a category below min_version (clinic admins): Vault refuses to unwrap with them. Only after a complete rewrap: a record it missed can no longer be read. Audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/keys/{category}/retire (the `RetireKeyVersions` operationId).
+func (c *ClientWithResponses) RetireKeyVersionsWithBodyWithResponse(ctx context.Context, category RetireKeyVersionsParamsCategory, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetireKeyVersionsResponse, error) {
+	rsp, err := c.RetireKeyVersionsWithBody(ctx, category, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetireKeyVersionsResponse(rsp)
+}
+
+// RetireKeyVersionsWithResponse Retire the versions of the clinic's key of a category below min_version (clinic admins): Vault refuses to unwrap with them. Only after a complete rewrap: a record it missed can no longer be read. Audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/keys/{category}/retire (the `RetireKeyVersions` operationId).
+func (c *ClientWithResponses) RetireKeyVersionsWithResponse(ctx context.Context, category RetireKeyVersionsParamsCategory, body RetireKeyVersionsJSONRequestBody, reqEditors ...RequestEditorFn) (*RetireKeyVersionsResponse, error) {
+	rsp, err := c.RetireKeyVersions(ctx, category, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetireKeyVersionsResponse(rsp)
+}
+
+// RewrapKeysWithBodyWithResponse Rewrap, under the key's newest version, the data keys of a category among a page of the clinic's documents after a cursor (clinic admins): resumable from the cursor each page returns; only manifests are rewritten, attachments stay as they are. Audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/keys/{category}/rewrap (the `RewrapKeys` operationId).
+func (c *ClientWithResponses) RewrapKeysWithBodyWithResponse(ctx context.Context, category RewrapKeysParamsCategory, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RewrapKeysResponse, error) {
+	rsp, err := c.RewrapKeysWithBody(ctx, category, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRewrapKeysResponse(rsp)
+}
+
+// RewrapKeysWithResponse Rewrap, under the key's newest version, the data keys of a category among a page of the clinic's documents after a cursor (clinic admins): resumable from the cursor each page returns; only manifests are rewritten, attachments stay as they are. Audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/keys/{category}/rewrap (the `RewrapKeys` operationId).
+func (c *ClientWithResponses) RewrapKeysWithResponse(ctx context.Context, category RewrapKeysParamsCategory, body RewrapKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*RewrapKeysResponse, error) {
+	rsp, err := c.RewrapKeys(ctx, category, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRewrapKeysResponse(rsp)
+}
+
+// RotateKeyWithResponse Rotate the clinic's key of a record category (clinic admins): a new Transit version wraps new data keys from now on. Then rewrap, then retire. Audited.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/keys/{category}/rotate (the `RotateKey` operationId).
+func (c *ClientWithResponses) RotateKeyWithResponse(ctx context.Context, category RotateKeyParamsCategory, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error) {
+	rsp, err := c.RotateKey(ctx, category, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateKeyResponse(rsp)
 }
 
 // MeWithResponse Who the bearer token says the caller is.
@@ -20611,6 +21327,248 @@ func ParseVerifyManifestResponse(rsp *http.Response) (*VerifyManifestResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetireKeyVersionsResponse parses an HTTP response from a RetireKeyVersionsWithResponse call
+func ParseRetireKeyVersionsResponse(rsp *http.Response) (*RetireKeyVersionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetireKeyVersionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Category *string `json:"category,omitempty"`
+			Version  *int    `json:"version,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RetireKeyVersionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RetireKeyVersionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRewrapKeysResponse parses an HTTP response from a RewrapKeysWithResponse call
+func ParseRewrapKeysResponse(rsp *http.Response) (*RewrapKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RewrapKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Category  *string `json:"category,omitempty"`
+			Done      *bool   `json:"done,omitempty"`
+			Next      *string `json:"next,omitempty"`
+			Rewrapped *int    `json:"rewrapped,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RewrapKeysResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RewrapKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateKeyResponse parses an HTTP response from a RotateKeyWithResponse call
+func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Category *string `json:"category,omitempty"`
+			Version  *int    `json:"version,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RotateKeyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RotateKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

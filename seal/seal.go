@@ -38,7 +38,7 @@ type Keyring interface {
 	NewDataKey(ctx context.Context, keyName string, keyContext []byte) (DataKey, error)
 	UnwrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([][]byte, error)
 	RewrapDataKeys(ctx context.Context, keyName string, keys []WrappedKey) ([]string, error)
-	RotateKey(ctx context.Context, keyName string) error
+	RotateKey(ctx context.Context, keyName string) (version int, err error)
 	SetMinDecryptionVersion(ctx context.Context, keyName string, version int) error
 	HMAC(ctx context.Context, keyName string, input []byte) ([]byte, error)
 }

@@ -120,15 +120,28 @@ func (c *Client) RewrapDataKeys(ctx context.Context, keyName string, keys []seal
 	return out, nil
 }
 
-// RotateKey adds a new version to keyName; new data keys are wrapped by it from now on.
-func (c *Client) RotateKey(ctx context.Context, keyName string) error {
+// RotateKey adds a new version to keyName and returns it; new data keys are wrapped by it
+// from now on.
+func (c *Client) RotateKey(ctx context.Context, keyName string) (int, error) {
 	if err := checkKeyName(keyName); err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/keys/"+keyName+"/rotate", nil); err != nil {
-		return failed(err, "rotate %s", keyName)
+		return 0, failed(err, "rotate %s", keyName)
 	}
-	return nil
+	s, err := c.api.Logical().ReadWithContext(ctx, c.mount+"/keys/"+keyName)
+	if err != nil {
+		return 0, failed(err, "read key %s", keyName)
+	}
+	if s == nil || s.Data == nil {
+		return 0, fmt.Errorf("vault: read key %s: no data", keyName)
+	}
+	n, _ := s.Data["latest_version"].(json.Number)
+	v, err := n.Int64()
+	if err != nil {
+		return 0, fmt.Errorf("vault: read key %s: latest_version: %w", keyName, err)
+	}
+	return int(v), nil
 }
 
 // SetMinDecryptionVersion makes Transit refuse to unwrap anything wrapped by a version of
