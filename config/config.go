@@ -55,6 +55,7 @@ var Settings = []Setting{
 	{Name: "VAULT_TOKEN", Secret: true, Meaning: "A Vault token; a root token only in development. Production signs in with AppRole instead."},
 	{Name: "VAULT_ROLE_ID", Meaning: "The service's AppRole role id (with VAULT_SECRET_ID)."},
 	{Name: "VAULT_SECRET_ID", Secret: true, Meaning: "The service's AppRole secret id."},
+	{Name: "VAULT_SECRET_ID_WRAPPED", Default: "false", Meaning: "true when VAULT_SECRET_ID (or its file) is a response-wrapping token holding the secret id: unwrapped once at start, so that a token already used by someone else stops the start.", Check: isBool},
 	{Name: "VAULT_APPROLE_MOUNT", Default: "approle", Meaning: "Where the AppRole auth method is mounted.", Check: isName},
 	{Name: "RECORDVAULT_TRANSIT_MOUNT", Default: "transit", Meaning: "Where the Transit secrets engine is mounted.", Check: isName},
 	{Name: "RECORDVAULT_S3_ENDPOINT", Required: true, Meaning: "The S3 endpoint, host:port.", Check: isHostPort},

@@ -268,4 +268,34 @@ func TestAppRoleLoginRenewAndRelogin(t *testing.T) {
 	if err := bad.Start(ctx, discardLogger()); err == nil {
 		t.Fatal("start with a wrong secret succeeded")
 	}
+
+	// A secret id delivered response-wrapped: unwrapped once at start; the same wrapping token
+	// a second time (intercepted and used, or replayed) stops the start.
+	wrapper, err := root.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapper.SetToken(root.Token())
+	wrapper.SetWrappingLookupFunc(func(string, string) string { return "60s" })
+	wrapped, err := wrapper.Logical().WriteWithContext(ctx, rolePath+"/secret-id", nil)
+	if err != nil || wrapped.WrapInfo == nil {
+		t.Fatalf("a wrapped secret id: %+v, %v", wrapped, err)
+	}
+	start := func() error {
+		c, err := vault.New(vault.Config{Addr: addr, AppRole: &vault.AppRole{Mount: "approle-" + clinic,
+			RoleID: roleID.Data["role_id"].(string), SecretID: wrapped.WrapInfo.Token, Wrapped: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(ctx, discardLogger()); err != nil {
+			return err
+		}
+		return c.Ready(ctx)
+	}
+	if err := start(); err != nil {
+		t.Fatalf("a start with the wrapped secret id: %v", err)
+	}
+	if err := start(); err == nil {
+		t.Fatal("the wrapping token worked twice")
+	}
 }

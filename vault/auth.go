@@ -9,6 +9,7 @@ import (
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/hashicorp/vault/api/auth/approle"
 )
 
 // AppRole is the service's AppRole login. With it the client logs in itself and keeps its
@@ -17,6 +18,10 @@ type AppRole struct {
 	Mount    string // the auth mount, "approle" when empty
 	RoleID   string
 	SecretID string
+	// Wrapped: SecretID is a response-wrapping token that holds the secret ID, unwrapped
+	// once at Start (a wrapping token works once: one already used, by whoever intercepted
+	// it, fails the start, which is how the interception shows).
+	Wrapped bool
 }
 
 // Start logs in with AppRole, if configured, and then keeps the token alive in the
@@ -26,6 +31,26 @@ type AppRole struct {
 func (c *Client) Start(ctx context.Context, logger *slog.Logger) error {
 	if c.appRole == nil {
 		return nil
+	}
+	c.secretID = c.appRole.SecretID
+	if c.appRole.Wrapped {
+		unwrapper, err := c.api.Clone()
+		if err != nil {
+			return fmt.Errorf("vault: unwrap secret id: %w", err)
+		}
+		unwrapper.SetToken(c.appRole.SecretID)
+		s, err := unwrapper.Logical().UnwrapWithContext(ctx, "")
+		if err != nil {
+			return failed(err, "unwrap secret id (a wrapping token works once)")
+		}
+		var id string
+		if s != nil {
+			id, _ = s.Data["secret_id"].(string)
+		}
+		if id == "" {
+			return errors.New("vault: the wrapping token holds no secret id")
+		}
+		c.secretID = id
 	}
 	secret, err := c.login(ctx)
 	if err != nil {
@@ -40,17 +65,17 @@ func (c *Client) login(ctx context.Context) (*vaultapi.Secret, error) {
 	if mount == "" {
 		mount = "approle"
 	}
-	s, err := c.api.Logical().WriteWithContext(ctx, "auth/"+mount+"/login", map[string]any{
-		"role_id":   c.appRole.RoleID,
-		"secret_id": c.appRole.SecretID,
-	})
+	method, err := approle.NewAppRoleAuth(c.appRole.RoleID, &approle.SecretID{FromString: c.secretID}, approle.WithMountPath(mount))
+	if err != nil {
+		return nil, fmt.Errorf("vault: approle: %w", err)
+	}
+	s, err := c.api.Auth().Login(ctx, method) // sets the client's token
 	if err != nil {
 		return nil, failed(err, "approle login")
 	}
 	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
 		return nil, errors.New("vault: approle login returned no token")
 	}
-	c.api.SetToken(s.Auth.ClientToken)
 	c.probe.SetToken(s.Auth.ClientToken)
 	return s, nil
 }

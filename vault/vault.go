@@ -40,7 +40,9 @@ type Client struct {
 	probe   *vaultapi.Client // no retries, short timeout: readiness must answer within seconds
 	mount   string
 	appRole *AppRole
-	batches batcher // Transit calls shared by concurrent requests (batch.go)
+	// secretID is the AppRole secret ID the client logs in with (unwrapped, when wrapped).
+	secretID string
+	batches  batcher // Transit calls shared by concurrent requests (batch.go)
 }
 
 // maxIdleConns is how many idle connections to Vault the client keeps for reuse.

@@ -67,7 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		TransitMount: getenv("RECORDVAULT_TRANSIT_MOUNT"),
 	}
 	if roleID := getenv("VAULT_ROLE_ID"); roleID != "" {
-		vaultCfg.AppRole = &vault.AppRole{Mount: getenv("VAULT_APPROLE_MOUNT"), RoleID: roleID, SecretID: getenv("VAULT_SECRET_ID")}
+		vaultCfg.AppRole = &vault.AppRole{Mount: getenv("VAULT_APPROLE_MOUNT"), RoleID: roleID, SecretID: getenv("VAULT_SECRET_ID"),
+			Wrapped: getenv("VAULT_SECRET_ID_WRAPPED") == "true"}
 	}
 	measure := metrics.New()
 	vaultCfg.Instrument = measure.Dependency("vault")
