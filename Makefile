@@ -63,7 +63,7 @@ browser:
 
 # The client portal's main pages as docs/portal/ shows them, taken by TestPortalInBrowser.
 portal-screenshots: images browser
-	RECORDVAULT_PORTAL_SCREENSHOTS=$(CURDIR)/docs/portal go test -tags integration -count=1 -run '^TestPortalInBrowser$$' ./integration
+	RECORDVAULT_PORTAL_SCREENSHOTS=$(CURDIR)/docs/portal go test -tags integration -count=1 -run '^TestPortal(InBrowser|Representative)$$' ./integration
 
 # The benchmarks behind docs/PERFORMANCE.md; measurements, not pass/fail, so not in `test`.
 bench: images

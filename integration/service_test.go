@@ -57,7 +57,7 @@ func TestServiceTLSAndGracefulStop(t *testing.T) {
 		"RECORDVAULT_S3_ENDPOINT=" + endpoint, "RECORDVAULT_S3_ACCESS_KEY=" + shared.minio.User, "RECORDVAULT_S3_SECRET_KEY=" + shared.minio.Password,
 		"RECORDVAULT_S3_BUCKET=" + e.bucket, "RECORDVAULT_OIDC_ISSUER=" + e.issuer.URL(), "RECORDVAULT_OIDC_JWKS_URL=" + e.issuer.JWKSURL(),
 		"RECORDVAULT_AUDIT_LOG=" + filepath.Join(dir, "audit.jsonl"), "RECORDVAULT_TLS_CERT_FILE=" + filepath.Join(dir, "cert.pem"),
-		"RECORDVAULT_TLS_KEY_FILE=" + filepath.Join(dir, "key.pem"), "RECORDVAULT_SHUTDOWN_DELAY=2s", "RECORDVAULT_SHUTDOWN_GRACE=5s"}
+		"RECORDVAULT_TLS_KEY_FILE=" + filepath.Join(dir, "key.pem"), "RECORDVAULT_SHUTDOWN_DELAY=5s", "RECORDVAULT_SHUTDOWN_GRACE=5s"}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -85,13 +85,7 @@ func TestServiceTLSAndGracefulStop(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for ready() != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("the service never answered ready over TLS")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	eventually(t, 30*time.Second, "the service answers ready over TLS", func() bool { return ready() == http.StatusOK })
 	if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusBadRequest { // Go's TLS server refuses plain HTTP so
@@ -101,10 +95,10 @@ func TestServiceTLSAndGracefulStop(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
-	if got := ready(); got != http.StatusServiceUnavailable {
-		t.Errorf("during the shutdown delay /readyz answered %d, want 503", got)
-	}
+	// The delay is 5 s: the service answers not ready well within it, still listening.
+	eventually(t, 4*time.Second, "/readyz answers 503 during the shutdown delay", func() bool {
+		return ready() == http.StatusServiceUnavailable
+	})
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
