@@ -95,6 +95,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	if err := refuseUnfitStorage(ctx, store, logger); err != nil {
+		return err
+	}
 
 	verifier, err := auth.NewVerifier(ctx, auth.Config{
 		Issuer:   getenv("RECORDVAULT_OIDC_ISSUER"),
@@ -221,6 +224,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("serve: %w", err)
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// refuseUnfitStorage stops the start on S3 storage that ignores conditional writes (every
+// guarantee of single use and of the audit chain rests on them): "any S3" means any that
+// honours them. Storage that does not answer now is only logged: readiness reports it, and
+// the service serves once it answers.
+func refuseUnfitStorage(ctx context.Context, store interface{ Ready(context.Context) error }, logger *slog.Logger) error {
+	err := store.Ready(ctx)
+	switch {
+	case errors.Is(err, storage.ErrNoConditionalWrites):
+		return fmt.Errorf("RECORDVAULT_S3_ENDPOINT: %w; use S3 storage that honours them", err)
+	case err != nil:
+		logger.Warn("storage not ready at start", "err", err)
+	}
 	return nil
 }
 

@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/recordvault/recordvault/storage"
 )
 
 // A wrong configuration stops the service before it reaches Vault or S3, naming every
@@ -21,5 +26,25 @@ func TestRunRefusesAWrongConfiguration(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error lacks %q:\n%v", want, err)
 		}
+	}
+}
+
+type readiness struct{ err error }
+
+func (r readiness) Ready(context.Context) error { return r.err }
+
+// Storage that ignores conditional writes stops the start; storage that does not answer yet
+// does not (readiness reports it).
+func TestRefuseUnfitStorage(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	if err := refuseUnfitStorage(context.Background(), readiness{fmt.Errorf("probe: %w", storage.ErrNoConditionalWrites)}, logger); err == nil ||
+		!strings.Contains(err.Error(), "RECORDVAULT_S3_ENDPOINT") {
+		t.Errorf("storage ignoring conditional writes: %v", err)
+	}
+	if err := refuseUnfitStorage(context.Background(), readiness{errors.New("storage unreachable")}, logger); err != nil {
+		t.Errorf("storage down at start: %v", err)
+	}
+	if err := refuseUnfitStorage(context.Background(), readiness{}, logger); err != nil {
+		t.Errorf("fit storage: %v", err)
 	}
 }
