@@ -51,6 +51,7 @@ var Settings = []Setting{
 	{Name: "RECORDVAULT_PUBLIC_URL", Meaning: "Where browsers reach the service (the portal's sign-in returns there); the listener's own address when empty. https makes the portal's cookies Secure.", Check: isHTTPURL},
 	{Name: "RECORDVAULT_LOG_FORMAT", Default: "json", Meaning: "json (one object a line) or text.", Check: oneOf("json", "text")},
 	{Name: "RECORDVAULT_LOG_LEVEL", Default: "info", Meaning: "debug, info, warn or error.", Check: oneOf("debug", "info", "warn", "error")},
+	{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Meaning: "OpenTelemetry tracing: the OTLP/HTTP collector spans go to (such as http://otel-collector:4318); off when empty. Spans carry routes, operations and statuses, never an id.", Check: isHTTPURL},
 	{Name: "VAULT_ADDR", Required: true, Meaning: "The Vault server; https outside development.", Check: isHTTPURL},
 	{Name: "VAULT_TOKEN", Secret: true, Meaning: "A Vault token; a root token only in development. Production signs in with AppRole instead."},
 	{Name: "VAULT_ROLE_ID", Meaning: "The service's AppRole role id (with VAULT_SECRET_ID)."},

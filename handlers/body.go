@@ -1,14 +1,15 @@
 package handlers
 
 import (
-	"golang.org/x/time/rate"
-
 	"errors"
 	"io"
 	"net/http"
 	"os"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/time/rate"
 
 	"github.com/recordvault/recordvault"
 )
@@ -35,6 +36,7 @@ type Option func(*serverOptions)
 type serverOptions struct {
 	portal                *Portal
 	observer              Observer
+	tracer                trace.Tracer
 	bodyGrace             time.Duration
 	minBodyRate           int64
 	addrRate, tokenRate   rate.Limit

@@ -59,7 +59,7 @@ func NewOperatorServer(logger *slog.Logger, checks []ReadinessCheck, metrics htt
 		r.Handle("/metrics", metrics).Methods(http.MethodGet)
 	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, logger, errNoRoute) })
-	return recoverPanics(logger, logRequests(logger, nil, securityHeaders(r)))
+	return recoverPanics(logger, logRequests(logger, nil, nil, securityHeaders(r)))
 }
 
 func runChecks(ctx context.Context, checks []ReadinessCheck) []error {

@@ -11,6 +11,11 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // securityHeaders sets what every response carries: nothing here may be cached by a browser
@@ -59,7 +64,7 @@ type requestLogKey struct{}
 // logRequests logs one line per request at the boundary: method, route template, status and
 // duration. Never the raw path, query string, headers or body: ids in a path are not PHI, but
 // a query string or a token could be.
-func logRequests(logger *slog.Logger, obs Observer, next http.Handler) http.Handler {
+func logRequests(logger *slog.Logger, obs Observer, tracer trace.Tracer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(requestIDHeader)
 		if !validRequestID.MatchString(id) {
@@ -70,6 +75,13 @@ func logRequests(logger *slog.Logger, obs Observer, next http.Handler) http.Hand
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		info := &requestLog{route: "unmatched", start: start}
+		var span trace.Span
+		if tracer != nil { // a caller's traceparent joins its trace
+			var ctx context.Context
+			ctx, span = tracer.Start(otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header)), "HTTP "+r.Method,
+				trace.WithSpanKind(trace.SpanKindServer))
+			r = r.WithContext(ctx)
+		}
 		defer func() {
 			// A panic still gets its request line, as the 500 recoverPanics will answer; the
 			// panic goes on to it.
@@ -82,6 +94,15 @@ func logRequests(logger *slog.Logger, obs Observer, next http.Handler) http.Hand
 				"status", status, "duration_ms", took.Milliseconds())
 			if obs != nil {
 				obs.Request(r.Method, info.route, status, took)
+			}
+			if span != nil {
+				span.SetName(r.Method + " " + info.route)
+				span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", info.route),
+					attribute.Int("http.response.status_code", status), attribute.String("request_id", id))
+				if status >= http.StatusInternalServerError {
+					span.SetStatus(codes.Error, http.StatusText(status))
+				}
+				span.End()
 			}
 			if v != nil {
 				panic(v)
@@ -130,6 +151,12 @@ func (h requestIDs) WithGroup(name string) slog.Handler { return requestIDs{h.Ha
 type Observer interface {
 	Request(method, route string, status int, d time.Duration)
 	DownloadStarted() (done func())
+}
+
+// WithTracer makes every request a span of tracer (package tracing), named by its route
+// template, under which the calls it makes to Vault and S3 are traced.
+func WithTracer(tracer trace.Tracer) Option {
+	return func(o *serverOptions) { o.tracer = tracer }
 }
 
 // WithObserver has obs told of every request and download (metrics).

@@ -31,7 +31,7 @@ func NewServer(logger *slog.Logger, checks []ReadinessCheck, verifier TokenVerif
 	h = bodyDeadline(o, h)
 	h = limitHeaders(logger, h)
 	h = securityHeaders(h)
-	h = logRequests(logger, o.observer, h)
+	h = logRequests(logger, o.observer, o.tracer, h)
 	h = recoverPanics(logger, h)
 	return h
 }

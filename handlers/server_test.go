@@ -17,6 +17,8 @@ import (
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/auth"
+	"github.com/recordvault/recordvault/tracing"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"golang.org/x/time/rate"
 )
 
@@ -131,7 +133,7 @@ const canary = "CANARY-7f3a-PHI"
 func TestPanicsAndLogsCarryNoRequestData(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	h := recoverPanics(logger, logRequests(logger, nil, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := recoverPanics(logger, logRequests(logger, nil, nil, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("record text " + canary)
 	})))
 	rec := do(h, http.MethodGet, "/v1/x?name="+canary)
@@ -254,5 +256,39 @@ func TestObserver(t *testing.T) {
 	}
 	if obs.started != 1 || obs.stopped != 1 {
 		t.Errorf("downloads started %d, ended %d; want 1 each", obs.started, obs.stopped)
+	}
+}
+
+// With a tracer, each request is a server span named by its method and route template, with
+// the route and status as attributes; a caller's traceparent joins its trace; the path as
+// sent appears nowhere.
+func TestRequestSpans(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tracer, shutdown, err := tracing.New(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(context.Background())
+	h := NewServer(slog.New(slog.DiscardHandler), nil, fakeVerifier{}, nil, WithTracer(tracer))
+	req := httptest.NewRequest(http.MethodGet, "/v1/clients/c7abc/records", nil)
+	req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	spans := rec.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	s := spans[0]
+	attrs := map[string]string{}
+	for _, a := range s.Attributes() {
+		attrs[string(a.Key)] = a.Value.Emit()
+	}
+	if s.Name() != "GET /v1/clients/{client}/records" || attrs["http.route"] != "/v1/clients/{client}/records" || attrs["http.response.status_code"] != "401" ||
+		s.SpanContext().TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("the request's span: %q %v, trace %s", s.Name(), attrs, s.SpanContext().TraceID())
+	}
+	for k, v := range attrs {
+		if strings.Contains(v, "c7abc") {
+			t.Errorf("the span carries the path as sent: %s=%s", k, v)
+		}
 	}
 }

@@ -8,12 +8,12 @@ package metrics
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/recordvault/recordvault/internal/dependency"
 )
 
 // Metrics holds the service's collectors in a registry of its own.
@@ -72,37 +72,19 @@ func (m *Metrics) AuditQueue(depth func() int) {
 		Help: "Audit events waiting to be written in a block."}, func() float64 { return float64(depth()) }))
 }
 
-// Dependency returns what wraps a dependency's transport so that its calls are counted: for
-// Vault the operation is the API path's first two parts (transit/datakey, auth/token), which
-// name no key or clinic; for S3 it is the HTTP method.
+// Dependency returns what wraps a dependency's transport so that its calls are counted by
+// operation (dependency.Operation).
 func (m *Metrics) Dependency(name string) func(http.RoundTripper) http.RoundTripper {
-	op := func(r *http.Request) string { return r.Method }
-	if name == "vault" {
-		op = vaultOperation
-	}
 	return func(next http.RoundTripper) http.RoundTripper {
-		return roundTripper(func(r *http.Request) (*http.Response, error) {
+		return dependency.RoundTripperFunc(func(r *http.Request) (*http.Response, error) {
 			start := time.Now()
 			resp, err := next.RoundTrip(r)
 			ok := err == nil && resp.StatusCode < http.StatusInternalServerError
-			m.calls.WithLabelValues(name, op(r), outcome(ok)).Observe(time.Since(start).Seconds())
+			m.calls.WithLabelValues(name, dependency.Operation(name, r), outcome(ok)).Observe(time.Since(start).Seconds())
 			return resp, err
 		})
 	}
 }
-
-// vaultOperation names a Vault call by its API path's first two parts.
-func vaultOperation(r *http.Request) string {
-	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/v1/"), "/", 3)
-	if len(parts) < 2 {
-		return parts[0]
-	}
-	return parts[0] + "/" + parts[1]
-}
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func outcome(ok bool) string {
 	if ok {

@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/audit"
 	"github.com/recordvault/recordvault/auth"
@@ -36,6 +38,7 @@ import (
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/tokens"
+	"github.com/recordvault/recordvault/tracing"
 	"github.com/recordvault/recordvault/vault"
 )
 
@@ -71,7 +74,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			Wrapped: getenv("VAULT_SECRET_ID_WRAPPED") == "true"}
 	}
 	measure := metrics.New()
-	vaultCfg.Instrument = measure.Dependency("vault")
+	var tracer trace.Tracer
+	if endpoint := getenv("OTEL_EXPORTER_OTLP_ENDPOINT"); endpoint != "" {
+		var stop func(context.Context) error
+		if tracer, stop, err = tracing.Start(ctx, endpoint); err != nil {
+			return err
+		}
+		defer func() {
+			flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = stop(flush)
+		}()
+	}
+	vaultCfg.Instrument = instrument(measure, tracer, "vault")
 	vc, err := vault.New(vaultCfg)
 	if err != nil {
 		return err
@@ -90,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	storeCfg.Instrument = measure.Dependency("s3")
+	storeCfg.Instrument = instrument(measure, tracer, "s3")
 	store, err := storage.New(storeCfg)
 	if err != nil {
 		return err
@@ -174,7 +189,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	handler := handlers.NewServer(logger, checks, verifier, svc, handlers.WithPortal(portal), handlers.WithObserver(measure))
+	handler := handlers.NewServer(logger, checks, verifier, svc, handlers.WithPortal(portal), handlers.WithObserver(measure), handlers.WithTracer(tracer))
 	// The operator listener: readiness with each check's reason, and the Prometheus metrics
 	// (/metrics), for the operators' network only; the public /readyz says ready or not.
 	if addr := getenv("RECORDVAULT_OPERATOR_LISTEN"); addr != "" {
@@ -225,6 +240,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// instrument wraps a dependency's transport so that its calls are counted (metrics) and,
+// with a tracer, traced.
+func instrument(m *metrics.Metrics, tracer trace.Tracer, dependency string) func(http.RoundTripper) http.RoundTripper {
+	counted := m.Dependency(dependency)
+	if tracer == nil {
+		return counted
+	}
+	traced := tracing.Transport(tracer, dependency)
+	return func(t http.RoundTripper) http.RoundTripper { return counted(traced(t)) }
 }
 
 // refuseUnfitStorage stops the start on S3 storage that ignores conditional writes (every
