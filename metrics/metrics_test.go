@@ -8,17 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/recordvault/recordvault/internal/dependency"
 )
-
-type fakeTransport func(*http.Request) (*http.Response, error)
-
-func (f fakeTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // Every call, request, commit and download shows in the exposition, labelled by route,
 // operation and outcome only: a key name in a Vault path, or an id in a route, never does.
 func TestMetrics(t *testing.T) {
 	m := New()
-	vault := m.Dependency("vault")(fakeTransport(func(r *http.Request) (*http.Response, error) {
+	vault := m.Dependency("vault")(dependency.RoundTripperFunc(func(r *http.Request) (*http.Response, error) {
 		switch {
 		case strings.Contains(r.URL.Path, "/hmac/"):
 			return &http.Response{StatusCode: http.StatusServiceUnavailable, Body: http.NoBody}, nil
@@ -27,7 +25,7 @@ func TestMetrics(t *testing.T) {
 		}
 		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}, nil
 	}))
-	s3 := m.Dependency("s3")(fakeTransport(func(*http.Request) (*http.Response, error) {
+	s3 := m.Dependency("s3")(dependency.RoundTripperFunc(func(*http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}, nil
 	}))
 	for _, path := range []string{"/v1/transit/datakey/plaintext/rv-clinic7-progress-note", "/v1/transit/datakey/plaintext/rv-clinic8-evaluation",

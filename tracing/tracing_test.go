@@ -6,12 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recordvault/recordvault/internal/dependency"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
-
-type fakeTransport func(*http.Request) (*http.Response, error)
-
-func (f fakeTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // A call to Vault under a request's span is its child, named by its operation; no span
 // carries the key's name or the path as sent.
@@ -22,7 +19,7 @@ func TestDependencySpans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shutdown(context.Background())
-	vault := Transport(tracer, "vault")(fakeTransport(func(*http.Request) (*http.Response, error) {
+	vault := Transport(tracer, "vault")(dependency.RoundTripperFunc(func(*http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: http.StatusServiceUnavailable, Body: http.NoBody}, nil
 	}))
 	ctx, parent := tracer.Start(context.Background(), "GET /v1/clients/{client}/records")
