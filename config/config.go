@@ -52,11 +52,15 @@ var Settings = []Setting{
 	{Name: "RECORDVAULT_LOG_FORMAT", Default: "json", Meaning: "json (one object a line) or text.", Check: oneOf("json", "text")},
 	{Name: "RECORDVAULT_LOG_LEVEL", Default: "info", Meaning: "debug, info, warn or error.", Check: oneOf("debug", "info", "warn", "error")},
 	{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Meaning: "OpenTelemetry tracing: the OTLP/HTTP collector spans go to (such as http://otel-collector:4318); off when empty. Spans carry routes, operations and statuses, never an id.", Check: isHTTPURL},
+	{Name: "SSL_CERT_FILE", Meaning: "Read by Go's TLS itself: the PEM bundle of certificate authorities trusted for Vault, S3 and the OIDC provider, in place of the system's; a bundle holding the internal CA that signs Vault's and MinIO's certificates, public roots included."},
 	{Name: "VAULT_ADDR", Required: true, Meaning: "The Vault server; https outside development.", Check: isHTTPURL},
 	{Name: "VAULT_TOKEN", Secret: true, Meaning: "A Vault token; a root token only in development. Production signs in with AppRole instead."},
 	{Name: "VAULT_ROLE_ID", Secret: true, Meaning: "The service's AppRole role id (with VAULT_SECRET_ID)."},
 	{Name: "VAULT_SECRET_ID", Secret: true, Meaning: "The service's AppRole secret id."},
 	{Name: "VAULT_SECRET_ID_WRAPPED", Default: "false", Meaning: "true when VAULT_SECRET_ID (or its file) is a response-wrapping token holding the secret id: unwrapped once at start, so that a token already used by someone else stops the start.", Check: isBool},
+	{Name: "VAULT_KUBERNETES_ROLE", Meaning: "On Kubernetes: the Vault role the service signs in as with its pod's service-account token (the Kubernetes auth method), instead of AppRole.", Check: isName},
+	{Name: "VAULT_KUBERNETES_MOUNT", Default: "kubernetes", Meaning: "Where the Kubernetes auth method is mounted.", Check: isName},
+	{Name: "VAULT_KUBERNETES_TOKEN_FILE", Default: "/var/run/secrets/kubernetes.io/serviceaccount/token", Meaning: "The service-account token, read anew at every login (Kubernetes rotates it)."},
 	{Name: "VAULT_APPROLE_MOUNT", Default: "approle", Meaning: "Where the AppRole auth method is mounted.", Check: isName},
 	{Name: "RECORDVAULT_TRANSIT_MOUNT", Default: "transit", Meaning: "Where the Transit secrets engine is mounted.", Check: isName},
 	{Name: "RECORDVAULT_S3_ENDPOINT", Required: true, Meaning: "The S3 endpoint, host:port.", Check: isHostPort},
@@ -153,8 +157,11 @@ func (v *Values) rules() []error {
 	if (v.Get("RECORDVAULT_TLS_CERT_FILE") == "") != (v.Get("RECORDVAULT_TLS_KEY_FILE") == "") {
 		errs = append(errs, errors.New("RECORDVAULT_TLS_CERT_FILE and RECORDVAULT_TLS_KEY_FILE: set both, or neither"))
 	}
-	if v.Get("VAULT_ROLE_ID") == "" && v.Get("VAULT_TOKEN") == "" {
-		errs = append(errs, errors.New("VAULT_TOKEN or VAULT_ROLE_ID with VAULT_SECRET_ID: the service needs a way to sign in to Vault"))
+	if v.Get("VAULT_ROLE_ID") != "" && v.Get("VAULT_KUBERNETES_ROLE") != "" {
+		errs = append(errs, errors.New("VAULT_ROLE_ID and VAULT_KUBERNETES_ROLE: one way to sign in to Vault, not two"))
+	}
+	if v.Get("VAULT_ROLE_ID") == "" && v.Get("VAULT_KUBERNETES_ROLE") == "" && v.Get("VAULT_TOKEN") == "" {
+		errs = append(errs, errors.New("VAULT_TOKEN, VAULT_ROLE_ID with VAULT_SECRET_ID, or VAULT_KUBERNETES_ROLE: the service needs a way to sign in to Vault"))
 	}
 	if v.development {
 		return errs

@@ -5,6 +5,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,17 +18,18 @@ import (
 	clinicpkg "github.com/recordvault/recordvault/clinic"
 	"github.com/recordvault/recordvault/disclosure"
 	"github.com/recordvault/recordvault/records"
+	"github.com/recordvault/recordvault/transit"
 	"github.com/recordvault/recordvault/vault"
 )
 
-// installPolicy writes deploy/vault/recordvault-policy.hcl for clinic into Vault as policyName.
+// installPolicy writes deploy/helm/recordvault/files/recordvault-policy.hcl for clinic into Vault as policyName.
 func installPolicy(t *testing.T, api *vaultapi.Client, clinic, policyName string) {
 	t.Helper()
 	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := os.ReadFile(filepath.Join(root, "deploy", "vault", "recordvault-policy.hcl"))
+	tmpl, err := os.ReadFile(filepath.Join(root, "deploy", "helm", "recordvault", "files", "recordvault-policy.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,23 +211,18 @@ func TestLeastPrivilegePolicy(t *testing.T) {
 	}
 }
 
-// With AppRole, the client logs in, renews, and logs in again when its token reaches its
-// max TTL: it keeps working well past the lifetime of any single token.
-func TestAppRoleLoginRenewAndRelogin(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	root, err := shared.vault.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clinic := newID()
+// appRoleFor mounts an AppRole auth method for clinic, with a role holding the deployed policy
+// and tokens of the given TTLs, and returns the role's path and a login with a fresh secret id.
+func appRoleFor(ctx context.Context, t *testing.T, root *vaultapi.Client, clinic, ttl, maxTTL string) (string, *vault.AppRole) {
+	t.Helper()
 	installPolicy(t, root, clinic, "rv-approle-"+clinic)
-	if err := root.Sys().EnableAuthWithOptionsWithContext(ctx, "approle-"+clinic, &vaultapi.EnableAuthOptions{Type: "approle"}); err != nil {
+	mount := "approle-" + clinic
+	if err := root.Sys().EnableAuthWithOptionsWithContext(ctx, mount, &vaultapi.EnableAuthOptions{Type: "approle"}); err != nil {
 		t.Fatal(err)
 	}
-	rolePath := "auth/approle-" + clinic + "/role/recordvault"
+	rolePath := "auth/" + mount + "/role/recordvault"
 	if _, err := root.Logical().WriteWithContext(ctx, rolePath, map[string]any{
-		"token_policies": []string{"rv-approle-" + clinic}, "token_ttl": "3s", "token_max_ttl": "6s",
+		"token_policies": []string{"rv-approle-" + clinic}, "token_ttl": ttl, "token_max_ttl": maxTTL,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -237,9 +234,61 @@ func TestAppRoleLoginRenewAndRelogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rolePath, &vault.AppRole{Mount: mount, RoleID: roleID.Data["role_id"].(string), SecretID: secretID.Data["secret_id"].(string)}
+}
+
+// When an operator revokes the service's token (here: every token its AppRole issued), the
+// next call fails as unavailable (a 503 to the request), not as a refusal, and the client logs
+// in again at once rather than at its next renewal, an hour away.
+func TestRevokedTokenLogsInAgain(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root, err := shared.vault.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clinic := newID()
+	_, role := appRoleFor(ctx, t, root, clinic, "1h", "2h")
 	addr, _ := shared.vault.Addr(ctx)
-	c, err := vault.New(vault.Config{Addr: addr, AppRole: &vault.AppRole{Mount: "approle-" + clinic,
-		RoleID: roleID.Data["role_id"].(string), SecretID: secretID.Data["secret_id"].(string)}})
+	c, err := vault.New(vault.Config{Addr: addr, AppRole: role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(ctx, testLogger(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ProvisionClinic(ctx, clinic); err != nil {
+		t.Fatal(err)
+	}
+	key := transit.Name(clinic, transit.State)
+	if _, err := c.HMAC(ctx, key, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := root.Sys().RevokePrefixWithContext(ctx, "auth/"+role.Mount+"/login"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.HMAC(ctx, key, []byte("x")); !errors.Is(err, recordvault.ErrUnavailable) {
+		t.Fatalf("a call on the revoked token: %v; want unavailable", err)
+	}
+	eventually(t, 10*time.Second, "the client logs in again", func() bool {
+		_, err := c.HMAC(ctx, key, []byte("x"))
+		return err == nil
+	})
+}
+
+// With AppRole, the client logs in, renews, and logs in again when its token reaches its
+// max TTL: it keeps working well past the lifetime of any single token.
+func TestAppRoleLoginRenewAndRelogin(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root, err := shared.vault.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clinic := newID()
+	rolePath, role := appRoleFor(ctx, t, root, clinic, "3s", "6s")
+	addr, _ := shared.vault.Addr(ctx)
+	c, err := vault.New(vault.Config{Addr: addr, AppRole: role})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +310,7 @@ func TestAppRoleLoginRenewAndRelogin(t *testing.T) {
 		}
 		<-tick.C
 	}
-	bad, err := vault.New(vault.Config{Addr: addr, AppRole: &vault.AppRole{Mount: "approle-" + clinic, RoleID: "nope", SecretID: "nope"}})
+	bad, err := vault.New(vault.Config{Addr: addr, AppRole: &vault.AppRole{Mount: role.Mount, RoleID: "nope", SecretID: "nope"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,8 +331,8 @@ func TestAppRoleLoginRenewAndRelogin(t *testing.T) {
 		t.Fatalf("a wrapped secret id: %+v, %v", wrapped, err)
 	}
 	start := func() error {
-		c, err := vault.New(vault.Config{Addr: addr, AppRole: &vault.AppRole{Mount: "approle-" + clinic,
-			RoleID: roleID.Data["role_id"].(string), SecretID: wrapped.WrapInfo.Token, Wrapped: true}})
+		c, err := vault.New(vault.Config{Addr: addr, AppRole: &vault.AppRole{Mount: role.Mount,
+			RoleID: role.RoleID, SecretID: wrapped.WrapInfo.Token, Wrapped: true}})
 		if err != nil {
 			t.Fatal(err)
 		}

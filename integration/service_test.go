@@ -138,7 +138,7 @@ func startService(t *testing.T, e *apiEnv, dir string, env ...string) *service {
 	return &service{cmd: cmd, addr: addr, lines: lines}
 }
 
-// TestServiceWithoutRootCredentials: deploy/compose/vault-setup.sh, run with an
+// TestServiceWithoutRootCredentials: deploy/helm/recordvault/files/vault-setup.sh, run with an
 // administrator's token, gives the service an AppRole with the least-privilege policy and a
 // response-wrapped secret id; the service starts on those files alone (no Vault token of its
 // own), provisions its clinic's keys under that policy and answers ready. The same wrapping
@@ -163,9 +163,9 @@ func TestServiceWithoutRootCredentials(t *testing.T) {
 	if err := os.Symlink(strings.TrimSpace(string(vaultCLI)), filepath.Join(bin, "vault")); err != nil {
 		t.Fatal(err)
 	}
-	setup := exec.Command(filepath.Join(root, "deploy/compose/vault-setup.sh"))
+	setup := exec.Command(filepath.Join(root, "deploy/helm/recordvault/files/vault-setup.sh"))
 	setup.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "VAULT_ADDR=" + vaultAddr, "VAULT_TOKEN=" + shared.vault.RootToken,
-		"RECORDVAULT_CLINICS=" + clinic, "SECRETS_DIR=" + secrets, "APPROLE_MOUNT=approle-" + clinic, "POLICY_NAME=rv-" + clinic}
+		"RECORDVAULT_CLINICS=" + clinic, "SECRETS_DIR=" + secrets, "AUTH_MOUNT=approle-" + clinic, "POLICY_NAME=rv-" + clinic}
 	if out, err := setup.CombinedOutput(); err != nil {
 		t.Fatalf("vault-setup.sh: %v\n%s", err, out)
 	}

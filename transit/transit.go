@@ -1,7 +1,7 @@
 // Package transit is the table of every Vault Transit key recordvault uses: its name, type,
 // what it does, whether its old versions are retired, and which package uses it. Vault
 // provisioning (vault.Client.ProvisionClinic), each package's key names and the test that
-// checks deploy/vault/recordvault-policy.hcl all read this table, so a new key is one row
+// checks deploy/helm/recordvault/files/recordvault-policy.hcl all read this table, so a new key is one row
 // here. It does no I/O and imports no SDK.
 package transit
 

@@ -15,10 +15,10 @@ type policyPath struct {
 	AllowedParameters map[string][]any `hcl:"allowed_parameters"`
 }
 
-// readPolicy decodes deploy/vault/recordvault-policy.hcl.
+// readPolicy decodes deploy/helm/recordvault/files/recordvault-policy.hcl.
 func readPolicy(t *testing.T) map[string]policyPath {
 	t.Helper()
-	b, err := os.ReadFile("../deploy/vault/recordvault-policy.hcl")
+	b, err := os.ReadFile("../deploy/helm/recordvault/files/recordvault-policy.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}

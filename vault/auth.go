@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/hashicorp/vault/api/auth/approle"
+	"github.com/hashicorp/vault/api/auth/kubernetes"
 )
 
 // AppRole is the service's AppRole login. With it the client logs in itself and keeps its
@@ -24,16 +26,24 @@ type AppRole struct {
 	Wrapped bool
 }
 
-// Start logs in with AppRole, if configured, and then keeps the token alive in the
+// Kubernetes is the service's login with the Kubernetes auth method: its pod's service-account
+// token, read anew at every login (Kubernetes rotates projected tokens), exchanged for a Vault
+// token of Role.
+type Kubernetes struct {
+	Mount     string // the auth mount, "kubernetes" when empty
+	Role      string
+	TokenFile string // the service-account token, the library's default path when empty
+}
+
+// Start logs in with AppRole or Kubernetes, if configured, and then keeps the token alive in the
 // background until ctx ends: a LifetimeWatcher renews it; when the token reaches its max TTL,
 // or renewal fails, the client logs in again, retrying with backoff.
 // The first login's error is returned, so a service that cannot log in does not start.
 func (c *Client) Start(ctx context.Context, logger *slog.Logger) error {
-	if c.appRole == nil {
+	if c.appRole == nil && c.kubernetes == nil {
 		return nil
 	}
-	c.secretID = c.appRole.SecretID
-	if c.appRole.Wrapped {
+	if c.appRole != nil && c.appRole.Wrapped {
 		unwrapper, err := c.api.Clone()
 		if err != nil {
 			return fmt.Errorf("vault: unwrap secret id: %w", err)
@@ -50,7 +60,8 @@ func (c *Client) Start(ctx context.Context, logger *slog.Logger) error {
 		if id == "" {
 			return errors.New("vault: the wrapping token holds no secret id")
 		}
-		c.secretID = id
+		c.appRole.SecretID = id
+		c.appRole.Wrapped = false
 	}
 	secret, err := c.login(ctx)
 	if err != nil {
@@ -60,21 +71,31 @@ func (c *Client) Start(ctx context.Context, logger *slog.Logger) error {
 	return nil
 }
 
+// authMethod is the configured login, ready to use.
+func (c *Client) authMethod() (vaultapi.AuthMethod, error) {
+	if k := c.kubernetes; k != nil {
+		opts := []kubernetes.LoginOption{kubernetes.WithMountPath(cmp.Or(k.Mount, "kubernetes"))}
+		if k.TokenFile != "" {
+			opts = append(opts, kubernetes.WithServiceAccountTokenPath(k.TokenFile))
+		}
+		return kubernetes.NewKubernetesAuth(k.Role, opts...)
+	}
+	return approle.NewAppRoleAuth(c.appRole.RoleID, &approle.SecretID{FromString: c.appRole.SecretID}, approle.WithMountPath(cmp.Or(c.appRole.Mount, "approle")))
+}
+
 func (c *Client) login(ctx context.Context) (*vaultapi.Secret, error) {
-	mount := c.appRole.Mount
-	if mount == "" {
-		mount = "approle"
-	}
-	method, err := approle.NewAppRoleAuth(c.appRole.RoleID, &approle.SecretID{FromString: c.secretID}, approle.WithMountPath(mount))
+	method, err := c.authMethod()
 	if err != nil {
-		return nil, fmt.Errorf("vault: approle: %w", err)
+		return nil, fmt.Errorf("vault: login: %w", err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	s, err := c.api.Auth().Login(ctx, method) // sets the client's token
 	if err != nil {
-		return nil, failed(err, "approle login")
+		return nil, failed(err, "login")
 	}
 	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
-		return nil, errors.New("vault: approle login returned no token")
+		return nil, errors.New("vault: login returned no token")
 	}
 	c.probe.SetToken(s.Auth.ClientToken)
 	return s, nil
@@ -119,6 +140,9 @@ func (c *Client) watch(ctx context.Context, logger *slog.Logger, secret *vaultap
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-c.relogin:
+			logger.Warn("vault: the token no longer stands; logging in again")
+			return nil
 		case err := <-w.DoneCh():
 			logger.Info("vault: token renewal ended", "err", err)
 			return nil
@@ -140,7 +164,7 @@ func (c *Client) IsRoot(ctx context.Context) (bool, error) {
 	defer cancel()
 	s, err := c.api.Auth().Token().LookupSelfWithContext(ctx)
 	if err != nil {
-		return false, failed(err, "token lookup")
+		return false, c.failed(ctx, err, "token lookup")
 	}
 	policies, err := s.TokenPolicies()
 	if err != nil {

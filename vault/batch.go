@@ -152,7 +152,7 @@ func (c *Client) batch(ctx context.Context, path string, input []map[string]any)
 		if errors.As(err, &re) && re.StatusCode == 400 {
 			return nil, fmt.Errorf("%w: %w", seal.ErrUnwrap, err)
 		}
-		return nil, failed(err, "%s", path)
+		return nil, c.failed(ctx, err, "%s", path)
 	}
 	if s == nil {
 		return nil, fmt.Errorf("vault: %s: empty response", path)

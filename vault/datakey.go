@@ -24,7 +24,7 @@ func (c *Client) NewDataKey(ctx context.Context, keyName string, keyContext []by
 		"context": base64.StdEncoding.EncodeToString(keyContext),
 	})
 	if err != nil {
-		return seal.DataKey{}, failed(err, "datakey from %s", keyName)
+		return seal.DataKey{}, c.failed(ctx, err, "datakey from %s", keyName)
 	}
 	plaintext, err := decodeField(s, "plaintext")
 	if err != nil {
@@ -127,11 +127,11 @@ func (c *Client) RotateKey(ctx context.Context, keyName string) (int, error) {
 		return 0, err
 	}
 	if _, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/keys/"+keyName+"/rotate", nil); err != nil {
-		return 0, failed(err, "rotate %s", keyName)
+		return 0, c.failed(ctx, err, "rotate %s", keyName)
 	}
 	s, err := c.api.Logical().ReadWithContext(ctx, c.mount+"/keys/"+keyName)
 	if err != nil {
-		return 0, failed(err, "read key %s", keyName)
+		return 0, c.failed(ctx, err, "read key %s", keyName)
 	}
 	if s == nil || s.Data == nil {
 		return 0, fmt.Errorf("vault: read key %s: no data", keyName)
@@ -153,7 +153,7 @@ func (c *Client) SetMinDecryptionVersion(ctx context.Context, keyName string, ve
 	if _, err := c.api.Logical().WriteWithContext(ctx, c.mount+"/keys/"+keyName+"/config", map[string]any{
 		"min_decryption_version": version,
 	}); err != nil {
-		return failed(err, "configure %s", keyName)
+		return c.failed(ctx, err, "configure %s", keyName)
 	}
 	return nil
 }

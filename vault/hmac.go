@@ -20,7 +20,7 @@ func (c *Client) HMAC(ctx context.Context, keyName string, input []byte) ([]byte
 		"key_version": 1,
 	})
 	if err != nil {
-		return nil, failed(err, "hmac with %s", keyName)
+		return nil, c.failed(ctx, err, "hmac with %s", keyName)
 	}
 	if s == nil {
 		return nil, errors.New("vault: hmac: empty response")

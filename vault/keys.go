@@ -52,11 +52,11 @@ func (c *Client) EnsureKey(ctx context.Context, name string) error {
 		"exportable": false,
 	})
 	if err != nil {
-		return failed(err, "create transit key %s", name)
+		return c.failed(ctx, err, "create transit key %s", name)
 	}
 	secret, err := c.api.Logical().ReadWithContext(ctx, path)
 	if err != nil {
-		return failed(err, "read transit key %s", name)
+		return c.failed(ctx, err, "read transit key %s", name)
 	}
 	if secret == nil {
 		return fmt.Errorf("vault: transit key %s vanished after creation", name)

@@ -40,11 +40,11 @@ func (c *Client) EnsureSigningKey(ctx context.Context, name string) error {
 	}
 	path := c.mount + "/keys/" + name
 	if _, err := c.api.Logical().WriteWithContext(ctx, path, map[string]any{"type": SigningKeyType, "exportable": false}); err != nil {
-		return failed(err, "create signing key %s", name)
+		return c.failed(ctx, err, "create signing key %s", name)
 	}
 	secret, err := c.api.Logical().ReadWithContext(ctx, path)
 	if err != nil {
-		return failed(err, "read signing key %s", name)
+		return c.failed(ctx, err, "read signing key %s", name)
 	}
 	if secret == nil || secret.Data["type"] != SigningKeyType || secret.Data["exportable"] != false || secret.Data["allow_plaintext_backup"] == true {
 		return fmt.Errorf("vault: signing key %s missing or with unsafe settings", name)
@@ -61,7 +61,7 @@ func (c *Client) Sign(ctx context.Context, keyName string, message []byte) (stri
 		"input": base64.StdEncoding.EncodeToString(message),
 	})
 	if err != nil {
-		return "", failed(err, "sign with %s", keyName)
+		return "", c.failed(ctx, err, "sign with %s", keyName)
 	}
 	if s == nil {
 		return "", errors.New("vault: sign: empty response")
@@ -91,7 +91,7 @@ func (c *Client) Verify(ctx context.Context, keyName string, message []byte, sig
 		return false, nil // Vault's answer to a signature it cannot parse
 	}
 	if err != nil {
-		return false, failed(err, "verify with %s", keyName)
+		return false, c.failed(ctx, err, "verify with %s", keyName)
 	}
 	if s == nil {
 		return false, errors.New("vault: verify: empty response")
@@ -109,7 +109,7 @@ func (c *Client) SigningKeys(ctx context.Context, keyName string) (int, map[int]
 	}
 	s, err := c.api.Logical().ReadWithContext(ctx, c.mount+"/keys/"+keyName)
 	if err != nil {
-		return 0, nil, failed(err, "read signing key %s", keyName)
+		return 0, nil, c.failed(ctx, err, "read signing key %s", keyName)
 	}
 	if s == nil {
 		return 0, nil, fmt.Errorf("vault: signing key %s missing", keyName)
@@ -128,7 +128,7 @@ func PublicKeys(keyName string, data map[string]any) (int, map[int]*ecdsa.Public
 	n, _ := data["latest_version"].(json.Number)
 	latest64, err := n.Int64()
 	if err != nil {
-		return 0, nil, failed(err, "signing key %s: latest_version", keyName)
+		return 0, nil, fmt.Errorf("vault: signing key %s: latest_version: %w", keyName, err)
 	}
 	latest := int(latest64)
 	raw, _ := data["keys"].(map[string]any)
@@ -166,7 +166,7 @@ func (c *Client) SignJWS(ctx context.Context, keyName string, version int, signi
 		"marshaling_algorithm": "jws",
 	})
 	if err != nil {
-		return "", failed(err, "sign with %s", keyName)
+		return "", c.failed(ctx, err, "sign with %s", keyName)
 	}
 	if s == nil {
 		return "", errors.New("vault: sign: empty response")

@@ -23,10 +23,11 @@ var _ seal.Keyring = (*Client)(nil)
 
 // Config is what the service needs to reach Vault.
 type Config struct {
-	Addr         string   // e.g. http://127.0.0.1:8200
-	Token        string   // a token, used as given (development)
-	AppRole      *AppRole // or an AppRole login, kept alive by Start
-	TransitMount string   // the Transit mount path, "transit" when empty
+	Addr         string      // e.g. http://127.0.0.1:8200
+	Token        string      // a token, used as given (development)
+	AppRole      *AppRole    // or an AppRole login, kept alive by Start
+	Kubernetes   *Kubernetes // or a Kubernetes login, kept alive by Start
+	TransitMount string      // the Transit mount path, "transit" when empty
 	// Transport, when set, carries every request (custom TLS, proxies, instrumentation).
 	Transport http.RoundTripper
 	// Instrument, when set, wraps the transport (the given one, or the stall-bounded
@@ -36,13 +37,14 @@ type Config struct {
 
 // Client is a Vault client bound to one Transit mount.
 type Client struct {
-	api     *vaultapi.Client
-	probe   *vaultapi.Client // no retries, short timeout: readiness must answer within seconds
-	mount   string
-	appRole *AppRole
-	// secretID is the AppRole secret ID the client logs in with (unwrapped, when wrapped).
-	secretID string
-	batches  batcher // Transit calls shared by concurrent requests (batch.go)
+	api   *vaultapi.Client
+	probe *vaultapi.Client // no retries, short timeout: readiness must answer within seconds
+	mount string
+	// appRole or kubernetes, when set, is how the client logs in (and in again).
+	appRole    *AppRole
+	kubernetes *Kubernetes
+	relogin    chan struct{} // a token found revoked asks for a login now (askRelogin)
+	batches    batcher       // Transit calls shared by concurrent requests (batch.go)
 }
 
 // maxIdleConns is how many idle connections to Vault the client keeps for reuse.
@@ -61,6 +63,42 @@ func failed(err error, format string, args ...any) error {
 		return fmt.Errorf("%w: vault: %s: %w", recordvault.ErrUnavailable, fmt.Sprintf(format, args...), err)
 	}
 	return fmt.Errorf("vault: %s: %w", fmt.Sprintf(format, args...), err)
+}
+
+// failed is the package's failed for a call made with the client's token. A 403 may mean that
+// the token was revoked or ended early rather than that the policy refuses the call: when
+// Vault says the token itself no longer stands, the call is unavailable (503 to the request,
+// which its client retries) and the client logs in again at once instead of at its next
+// renewal.
+func (c *Client) failed(ctx context.Context, err error, format string, args ...any) error {
+	if forbidden(err) && !c.tokenStands(ctx) {
+		c.askRelogin()
+		return fmt.Errorf("%w: vault: %s: the service's token no longer stands: %w", recordvault.ErrUnavailable, fmt.Sprintf(format, args...), err)
+	}
+	return failed(err, format, args...)
+}
+
+func forbidden(err error) bool {
+	var resp *vaultapi.ResponseError
+	return errors.As(err, &resp) && resp.StatusCode == http.StatusForbidden
+}
+
+// tokenStands reports whether Vault still knows the client's token (lookup-self, which the
+// default policy grants every token, answers 403 for a revoked or expired one). Anything but
+// that answer counts as standing: the caller's own error then speaks.
+func (c *Client) tokenStands(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	_, err := c.probe.Auth().Token().LookupSelfWithContext(ctx)
+	return !forbidden(err)
+}
+
+// askRelogin wakes the login keeper (Start), if it is not already awake.
+func (c *Client) askRelogin() {
+	select {
+	case c.relogin <- struct{}{}:
+	default:
+	}
 }
 
 // probeTimeout bounds one readiness check, so that a dead Vault is reported quickly.
@@ -104,7 +142,12 @@ func New(cfg Config) (*Client, error) {
 	probe.SetToken(cfg.Token)
 	probe.SetMaxRetries(0)
 	probe.SetClientTimeout(probeTimeout)
-	return &Client{api: c, probe: probe, mount: mount, appRole: cfg.AppRole}, nil
+	client := &Client{api: c, probe: probe, mount: mount, kubernetes: cfg.Kubernetes, relogin: make(chan struct{}, 1)}
+	if cfg.AppRole != nil {
+		appRole := *cfg.AppRole // unwrapping replaces its secret id: the caller's copy stays as given
+		client.appRole = &appRole
+	}
+	return client, nil
 }
 
 // Ready reports whether Vault is reachable, initialized and unsealed, and whether the Transit
@@ -125,6 +168,10 @@ func (c *Client) Ready(ctx context.Context) error {
 	// The cheapest authenticated Transit call, and one a least-privilege policy can grant
 	// without exposing any key: eight random bytes from the mount.
 	if _, err := c.probe.Logical().WriteWithContext(ctx, c.mount+"/random/8", nil); err != nil {
+		if forbidden(err) && !c.tokenStands(ctx) {
+			c.askRelogin()
+			return fmt.Errorf("vault: the service's token no longer stands (logging in again): %w", err)
+		}
 		return fmt.Errorf("vault transit mount %q not usable: %w", c.mount, err)
 	}
 	return nil

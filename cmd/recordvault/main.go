@@ -73,6 +73,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		vaultCfg.AppRole = &vault.AppRole{Mount: getenv("VAULT_APPROLE_MOUNT"), RoleID: roleID, SecretID: getenv("VAULT_SECRET_ID"),
 			Wrapped: getenv("VAULT_SECRET_ID_WRAPPED") == "true"}
 	}
+	if role := getenv("VAULT_KUBERNETES_ROLE"); role != "" {
+		vaultCfg.Kubernetes = &vault.Kubernetes{Mount: getenv("VAULT_KUBERNETES_MOUNT"), Role: role, TokenFile: getenv("VAULT_KUBERNETES_TOKEN_FILE")}
+	}
 	measure := metrics.New()
 	var tracer trace.Tracer
 	if endpoint := getenv("OTEL_EXPORTER_OTLP_ENDPOINT"); endpoint != "" {
@@ -98,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if root, err := vc.IsRoot(ctx); err != nil {
 			return err
 		} else if root {
-			return fmt.Errorf("VAULT_TOKEN is a root token: production signs in with AppRole (VAULT_ROLE_ID, VAULT_SECRET_ID); %s=true only for a development stack", config.Development)
+			return fmt.Errorf("VAULT_TOKEN is a root token: production signs in with AppRole (VAULT_ROLE_ID, VAULT_SECRET_ID) or Kubernetes (VAULT_KUBERNETES_ROLE); %s=true only for a development stack", config.Development)
 		}
 	}
 	storeCfg, err := storage.ConfigFromEnv(getenv)
