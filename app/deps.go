@@ -30,6 +30,7 @@ type Records interface {
 	AddChild(ctx context.Context, parent *records.Document, c records.NewChild) (*records.Document, error)
 	RotateKey(ctx context.Context, clinic string, category recordvault.Category) (int, error)
 	RewrapPage(ctx context.Context, clinic string, category recordvault.Category, after string, limit int) (int, string, error)
+	SweepUnfinished(ctx context.Context, clinic string, olderThan time.Duration) (records.Sweep, error)
 	RetireKeyVersions(ctx context.Context, clinic string, category recordvault.Category, minVersion int) error
 	LoadChild(ctx context.Context, parent *records.Document, id string) (*records.Document, error)
 	Children(ctx context.Context, parent *records.Document) ([]*records.Document, error)

@@ -181,7 +181,7 @@ Exit codes: 0 done, 2 usage, 3 not found, 4 refused (log in again), 5 unavailabl
 	root.PersistentFlags().BoolVar(&e.json, "json", false, "print the service's JSON answer instead of a summary")
 	root.AddCommand(e.loginCommand(), e.logoutCommand(), e.whoamiCommand(), e.clientsCommand(), e.recordsCommand(),
 		e.releasesCommand(), e.downloadsCommand(), e.courtOrdersCommand(), e.accessRequestsCommand(), e.accountingCommand(), e.auditCommand(), e.clinicCommand(), e.amendmentsCommand(),
-		e.waitingCommand(), e.keysCommand())
+		e.waitingCommand(), e.keysCommand(), e.sweepCommand())
 	return root
 }
 

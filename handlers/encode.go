@@ -99,6 +99,8 @@ func prepareFailure(w http.ResponseWriter, r *http.Request, logger *slog.Logger,
 		logger.ErrorContext(r.Context(), "internal error", "err", err)
 	}
 	if status == http.StatusServiceUnavailable {
+		// Which dependency, and how it failed: what an operator looks for first.
+		logger.WarnContext(r.Context(), "unavailable", "err", err)
 		w.Header().Set("Retry-After", retryAfter)
 	}
 	if after, ok := retryAfterOf(err); ok {

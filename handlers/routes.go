@@ -54,6 +54,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	v1.Handle("/keys/{category}/rotate", handleRotateKey(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/keys/{category}/rewrap", handleRewrapKeys(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/keys/{category}/retire", handleRetireKeyVersions(logger, svc)).Methods(http.MethodPost)
+	v1.Handle("/maintenance/sweep-uploads", handleSweepUploads(logger, svc)).Methods(http.MethodPost)
 	v1.Handle("/audit/verify", handleVerifyAuditTrail(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/audit/losses", handleAcknowledgeAuditLoss(logger, svc)).Methods(http.MethodPost)
 

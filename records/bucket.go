@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/storage/object"
@@ -34,6 +35,7 @@ type Objects interface {
 	CreateStream(ctx context.Context, key string, r io.Reader, size int64) (etag string, err error)
 	OpenStream(ctx context.Context, key string) (io.ReadCloser, int64, error)
 	OpenRange(ctx context.Context, key string, start, length int64) (io.ReadCloser, error)
+	AbortUnfinished(ctx context.Context, key string) error
 }
 
 // Bucket is Store over object storage, in the layout above.
@@ -329,6 +331,75 @@ func (b *Bucket) OpenBlobRange(ctx context.Context, clinic, record, blob string,
 		return nil, errInvalidID
 	}
 	return b.objects.OpenRange(ctx, blobKey(clinic, record, blob), start, length)
+}
+
+// Upload is an attachment's upload under way. It is written before the first byte is sent
+// and removed once the record names the attachment, or once a failure is cleaned up: one left
+// behind says that its writer died in the middle (a replica killed), which a sweep finds by
+// listing these, whatever the storage can list of unfinished uploads (MinIO lists them only
+// by exact key).
+type Upload struct {
+	Ref   Ref // the record's
+	Blob  string
+	Began time.Time
+}
+
+func uploadPrefix(clinic string) string { return "c/" + clinic + "/u/" }
+
+// maxUploadRecord bounds an upload's record.
+const maxUploadRecord = 1 << 10
+
+// BeginUpload records u as under way.
+func (b *Bucket) BeginUpload(ctx context.Context, u Upload) error {
+	if !recordvault.ValidIDs(u.Ref.Clinic, u.Ref.Record, u.Blob) {
+		return errInvalidID
+	}
+	body, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	_, err = b.objects.Create(ctx, uploadPrefix(u.Ref.Clinic)+u.Blob, body)
+	return err
+}
+
+// EndUpload removes the record of an upload that ended, well or not.
+func (b *Bucket) EndUpload(ctx context.Context, clinic, blob string) error {
+	if !recordvault.ValidIDs(clinic, blob) {
+		return errInvalidID
+	}
+	return b.objects.Delete(ctx, uploadPrefix(clinic)+blob)
+}
+
+// ListUploads returns up to limit of the clinic's uploads under way, or left so.
+func (b *Bucket) ListUploads(ctx context.Context, clinic string, limit int) ([]Upload, error) {
+	if !recordvault.ValidID(clinic) {
+		return nil, errInvalidID
+	}
+	names, err := b.objects.List(ctx, uploadPrefix(clinic), "", limit)
+	if err != nil {
+		return nil, err
+	}
+	var uploads []Upload
+	for _, name := range names {
+		var u Upload
+		if _, err := object.ReadJSON(ctx, b.objects, uploadPrefix(clinic)+name, maxUploadRecord, &u); errors.Is(err, object.ErrNotFound) {
+			continue // ended meanwhile
+		} else if err != nil {
+			return nil, err
+		}
+		if u.Ref.Clinic == clinic && u.Blob == name {
+			uploads = append(uploads, u)
+		}
+	}
+	return uploads, nil
+}
+
+// AbortUpload aborts whatever of an attachment's upload was sent and never completed.
+func (b *Bucket) AbortUpload(ctx context.Context, clinic, record, blob string) error {
+	if !recordvault.ValidIDs(clinic, record, blob) {
+		return errInvalidID
+	}
+	return b.objects.AbortUnfinished(ctx, blobKey(clinic, record, blob))
 }
 
 // DeleteBlob removes an attachment's object: the clean-up after a record that failed to store.

@@ -52,6 +52,10 @@ type Store interface {
 	OpenBlob(ctx context.Context, clinic, record, blob string) (io.ReadCloser, int64, error)
 	OpenBlobRange(ctx context.Context, clinic, record, blob string, start, length int64) (io.ReadCloser, error)
 	DeleteBlob(ctx context.Context, clinic, record, blob string) error
+	BeginUpload(ctx context.Context, u Upload) error
+	EndUpload(ctx context.Context, clinic, blob string) error
+	ListUploads(ctx context.Context, clinic string, limit int) ([]Upload, error)
+	AbortUpload(ctx context.Context, clinic, record, blob string) error
 }
 
 // Attachments stream through a prefetcher of prefetchDepth buffers of prefetchSize bytes in
@@ -211,6 +215,8 @@ func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]b
 			return nil, err
 		}
 	}
+	var begun []string
+	defer func() { s.endUploads(ctx, m.Clinic, begun) }() // after the clean-up below
 	defer func() {
 		if err != nil {
 			s.removeBlobs(ctx, m.Clinic, m.Record, m.Blobs)
@@ -218,6 +224,9 @@ func (s *Service) create(ctx context.Context, m *Manifest, fields map[string][]b
 	}()
 	for _, a := range attachments {
 		blob, err := s.storeBlob(ctx, key, m, a)
+		if blob.ID != "" {
+			begun = append(begun, blob.ID)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -258,6 +267,15 @@ func (s *Service) unlink(ctx context.Context, m *Manifest) {
 	_ = s.store.DeleteManifest(ctx, m)
 }
 
+// endUploads removes the records of uploads that ended (their record names them now, or the
+// failure was cleaned up), going on when the request's context is cancelled.
+func (s *Service) endUploads(ctx context.Context, clinic string, blobs []string) {
+	ctx = context.WithoutCancel(ctx)
+	for _, b := range blobs {
+		_ = s.store.EndUpload(ctx, clinic, b)
+	}
+}
+
 // removeBlobs removes attachments stored for a record that failed to store, as unlink does.
 func (s *Service) removeBlobs(ctx context.Context, clinic, record string, blobs []Blob) {
 	ctx = context.WithoutCancel(ctx)
@@ -280,6 +298,9 @@ func (s *Service) sealFields(key *crypto.RecordKey, m *Manifest, fields map[stri
 // storeBlob encrypts and uploads one attachment of m.
 func (s *Service) storeBlob(ctx context.Context, key *crypto.RecordKey, m *Manifest, a NewAttachment) (Blob, error) {
 	blob := Blob{ID: recordvault.NewID(), Size: a.Size, MediaType: a.MediaType}
+	if err := s.store.BeginUpload(ctx, Upload{Ref: RefOf(m), Blob: blob.ID, Began: s.now().UTC()}); err != nil {
+		return Blob{}, fmt.Errorf("records: store attachment: %w", err)
+	}
 	enc, size, err := key.EncryptStream(s.rand, binding(m, blob.ID), a.Body, a.Size)
 	if err != nil {
 		return blob, err
@@ -487,6 +508,9 @@ func (s *Service) AddAttachment(ctx context.Context, d *Document, a NewAttachmen
 	})
 	if err != nil && blob.EncryptedSize > 0 {
 		s.removeBlobs(ctx, d.Clinic, d.ID, []Blob{blob})
+	}
+	if blob.ID != "" {
+		s.endUploads(ctx, d.Clinic, []string{blob.ID})
 	}
 	return blob, err
 }

@@ -32,6 +32,8 @@ type fakeStore struct {
 	failLink      bool
 	failBlobAfter int // fail the nth blob upload (1-based); 0 never
 	blobsSeen     int
+	uploads       map[string]Upload // uploads under way, by blob
+	aborted       []string          // blobs whose unfinished upload was aborted
 }
 
 var _ Store = (*fakeStore)(nil)
@@ -213,6 +215,36 @@ func (f *fakeStore) DeleteBlob(_ context.Context, _, record, blob string) error 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.blobs, record+"/"+blob)
+	return nil
+}
+
+func (f *fakeStore) BeginUpload(_ context.Context, u Upload) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.uploads == nil {
+		f.uploads = map[string]Upload{}
+	}
+	f.uploads[u.Blob] = u
+	return nil
+}
+
+func (f *fakeStore) EndUpload(_ context.Context, _, blob string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.uploads, blob)
+	return nil
+}
+
+func (f *fakeStore) ListUploads(context.Context, string, int) ([]Upload, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Collect(maps.Values(f.uploads)), nil
+}
+
+func (f *fakeStore) AbortUpload(_ context.Context, _, _, blob string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.aborted = append(f.aborted, blob)
 	return nil
 }
 

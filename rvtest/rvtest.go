@@ -1,6 +1,7 @@
-// Package harness starts the real components recordvault's integration tests run against, a
+// Package rvtest starts the real components recordvault's integration tests run against, a
 // Vault server (dev mode, Transit mounted) and a MinIO server, as containers through
-// testcontainers-go, and offers the stop, start and pause that fault tests need.
+// testcontainers-go, and offers the stop, start and pause that fault tests need; the whole
+// stack for integrators' tests (Start); and the production topology in small (StartCluster).
 //
 // The images are the project's own (deploy/servers/images.sh, `make images`), built from
 // source because this machine kind has no image registry; their tags are VaultImage,
@@ -86,6 +87,15 @@ type server struct {
 func (c *server) Stop(ctx context.Context) error {
 	timeout := 5 * time.Second
 	return c.ctr.Stop(ctx, &timeout)
+}
+
+// Kill kills every process of the container at once (SIGKILL), as a crash or an OOM kill
+// would: nothing runs a shutdown. Start starts it again.
+func (c *server) Kill(ctx context.Context) error {
+	return c.docker(ctx, func(d *testcontainers.DockerClient) error {
+		_, err := d.ContainerKill(ctx, c.ctr.GetContainerID(), client.ContainerKillOptions{Signal: "KILL"})
+		return err
+	})
 }
 
 // Start starts a stopped container again.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"time"
 
@@ -77,39 +78,63 @@ func Start(ctx context.Context) (*Stack, error) {
 	if err != nil {
 		return s, fmt.Errorf("rvtest: bucket: %w", err)
 	}
-	if s.issuer, err = testcontainers.Run(ctx, DevIssuerImage,
-		testcontainers.WithCmd("-listen", "0.0.0.0:8081", "-url", issuerInside, "-clinic", DemoClinic),
-		loopbackPorts("8081/tcp"), tcnetwork.WithNetwork([]string{"issuer"}, s.network),
-		testcontainers.WithWaitStrategy(wait.ForHTTP("/jwks.json").WithPort("8081/tcp").WithStartupTimeout(30*time.Second)),
-	); err != nil {
-		return s, fmt.Errorf("rvtest: issuer: %w", err)
-	}
-	if s.issuerURL, err = endpoint(ctx, s.issuer, "8081/tcp"); err != nil {
+	if s.issuer, s.issuerURL, err = startIssuer(ctx, s.network); err != nil {
 		return s, err
 	}
-	if s.service, err = testcontainers.Run(ctx, ServiceImage,
-		testcontainers.WithEnv(map[string]string{
-			"RECORDVAULT_DEVELOPMENT": "true", "VAULT_ADDR": "http://vault:8200", "VAULT_TOKEN": s.vault.RootToken,
-			"RECORDVAULT_S3_ENDPOINT": "minio:9000", "RECORDVAULT_S3_BUCKET": bucket,
-			"RECORDVAULT_S3_ACCESS_KEY": s.minio.User, "RECORDVAULT_S3_SECRET_KEY": s.minio.Password,
-			"RECORDVAULT_OIDC_ISSUER": issuerInside, "RECORDVAULT_OIDC_JWKS_URL": issuerInside + "/jwks.json",
-			"RECORDVAULT_CLINICS": DemoClinic, "RECORDVAULT_AUDIT_LOG": "/tmp/audit.jsonl",
-			"RECORDVAULT_DEV_MAILBOX": "/tmp/mailbox.txt",
-		}),
-		loopbackPorts("8080/tcp"), tcnetwork.WithNetwork([]string{"recordvault"}, s.network),
-		testcontainers.WithWaitStrategy(wait.ForHTTP("/readyz").WithPort("8080/tcp").WithStartupTimeout(60*time.Second)),
-	); err != nil {
-		return s, fmt.Errorf("rvtest: recordvault: %w", err)
-	}
-	if s.URL, err = endpoint(ctx, s.service, "8080/tcp"); err != nil {
+	if s.service, s.URL, err = startService(ctx, s.network, "recordvault", map[string]string{
+		"VAULT_ADDR": "http://vault:8200", "VAULT_TOKEN": s.vault.RootToken,
+		"RECORDVAULT_S3_ENDPOINT": "minio:9000", "RECORDVAULT_S3_BUCKET": bucket,
+		"RECORDVAULT_S3_ACCESS_KEY": s.minio.User, "RECORDVAULT_S3_SECRET_KEY": s.minio.Password,
+	}); err != nil {
 		return s, err
 	}
 	return s, s.seedRoster(ctx)
 }
 
+// startIssuer starts the development issuer on network as "issuer"; it returns the container
+// and the issuer's URL from the host.
+func startIssuer(ctx context.Context, network *testcontainers.DockerNetwork) (testcontainers.Container, string, error) {
+	issuer, err := testcontainers.Run(ctx, DevIssuerImage,
+		testcontainers.WithCmd("-listen", "0.0.0.0:8081", "-url", issuerInside, "-clinic", DemoClinic),
+		loopbackPorts("8081/tcp"), tcnetwork.WithNetwork([]string{"issuer"}, network),
+		testcontainers.WithWaitStrategy(wait.ForHTTP("/jwks.json").WithPort("8081/tcp").WithStartupTimeout(30*time.Second)),
+	)
+	if err != nil {
+		return issuer, "", fmt.Errorf("rvtest: issuer: %w", err)
+	}
+	url, err := endpoint(ctx, issuer, "8081/tcp")
+	return issuer, url, err
+}
+
+// startService starts a recordvault service on network as alias, for the demo clinic, with
+// the issuer of startIssuer and env (how it reaches Vault and S3) added; it returns the
+// container, once ready, and the service's URL from the host.
+func startService(ctx context.Context, network *testcontainers.DockerNetwork, alias string, env map[string]string) (testcontainers.Container, string, error) {
+	all := map[string]string{
+		"RECORDVAULT_DEVELOPMENT": "true", // plain HTTP to Vault and MinIO inside the test network
+		"RECORDVAULT_OIDC_ISSUER": issuerInside, "RECORDVAULT_OIDC_JWKS_URL": issuerInside + "/jwks.json",
+		"RECORDVAULT_CLINICS": DemoClinic, "RECORDVAULT_AUDIT_LOG": "/tmp/audit.jsonl",
+		"RECORDVAULT_DEV_MAILBOX": "/tmp/mailbox.txt", "RECORDVAULT_SHUTDOWN_DELAY": "0s",
+	}
+	maps.Copy(all, env)
+	service, err := testcontainers.Run(ctx, ServiceImage, testcontainers.WithEnv(all),
+		loopbackPorts("8080/tcp"), tcnetwork.WithNetwork([]string{alias}, network),
+		testcontainers.WithWaitStrategy(wait.ForHTTP("/readyz").WithPort("8080/tcp").WithStartupTimeout(60*time.Second)),
+	)
+	if err != nil {
+		return service, "", fmt.Errorf("rvtest: recordvault %s: %w", alias, err)
+	}
+	url, err := endpoint(ctx, service, "8080/tcp")
+	return service, url, err
+}
+
 // seedRoster puts the demo clinicians on the clinic's roster, licensed, as its admin.
 func (s *Stack) seedRoster(ctx context.Context) error {
-	admin, err := s.Client("admin-kim")
+	return seedRoster(ctx, s.Client)
+}
+
+func seedRoster(ctx context.Context, client func(user string) (*sdk.ClientWithResponses, error)) error {
+	admin, err := client("admin-kim")
 	if err != nil {
 		return err
 	}
@@ -133,7 +158,12 @@ func endpoint(ctx context.Context, c testcontainers.Container, port string) (str
 
 // Token mints a bearer token for user: a demo user, or any client-<name>.
 func (s *Stack) Token(ctx context.Context, user string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.issuerURL+"/token?user="+user, nil)
+	return mintToken(ctx, s.issuerURL, user)
+}
+
+// mintToken asks the development issuer at issuerURL for a token for user.
+func mintToken(ctx context.Context, issuerURL, user string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, issuerURL+"/token?user="+user, nil)
 	if err != nil {
 		return "", err
 	}
@@ -153,20 +183,26 @@ func (s *Stack) Token(ctx context.Context, user string) (string, error) {
 
 // Client returns the Go client of the service, logged in as user (see Token).
 func (s *Stack) Client(user string) (*sdk.ClientWithResponses, error) {
-	return sdk.New(s.URL, sdk.WithTokenSource(oauth2.ReuseTokenSource(nil, &mintedTokens{s: s, user: user})))
+	return newClient(s.URL, s.issuerURL, user)
+}
+
+// newClient is the Go client of the service at url, logged in as user with tokens of the
+// issuer at issuerURL.
+func newClient(url, issuerURL, user string) (*sdk.ClientWithResponses, error) {
+	return sdk.New(url, sdk.WithTokenSource(oauth2.ReuseTokenSource(nil, &mintedTokens{issuerURL: issuerURL, user: user})))
 }
 
 // mintedTokens mints a fresh token for user whenever the last one ran out.
 type mintedTokens struct {
-	s    *Stack
-	user string
+	issuerURL string
+	user      string
 }
 
 func (m *mintedTokens) Token() (*oauth2.Token, error) {
 	// oauth2.TokenSource passes no context: the mint is bounded here instead.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	tok, err := m.s.Token(ctx, m.user)
+	tok, err := mintToken(ctx, m.issuerURL, m.user)
 	if err != nil {
 		return nil, err
 	}

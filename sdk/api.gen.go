@@ -1699,6 +1699,12 @@ type RewrapKeysParamsCategory string
 // RotateKeyParamsCategory defines parameters for RotateKey.
 type RotateKeyParamsCategory string
 
+// SweepUploadsJSONBody defines parameters for SweepUploads.
+type SweepUploadsJSONBody struct {
+	// OlderThan A duration, 1m at least (24h is a sound default): younger uploads may be in progress.
+	OlderThan string `json:"older_than"`
+}
+
 // Waiting200JSONResponseBodyReleasesAwaits defines parameters for Waiting.
 type Waiting200JSONResponseBodyReleasesAwaits string
 
@@ -1821,6 +1827,9 @@ type RetireKeyVersionsJSONRequestBody RetireKeyVersionsJSONBody
 
 // RewrapKeysJSONRequestBody defines body for RewrapKeys for application/json ContentType.
 type RewrapKeysJSONRequestBody RewrapKeysJSONBody
+
+// SweepUploadsJSONRequestBody defines body for SweepUploads for application/json ContentType.
+type SweepUploadsJSONRequestBody SweepUploadsJSONBody
 
 // Getter for additional properties for Authorization. Returns the specified
 // element and whether it was found
@@ -2852,6 +2861,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/keys/{category}/rotate (the `RotateKey` operationId).
 	RotateKey(ctx context.Context, category RotateKeyParamsCategory, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SweepUploadsWithBody Abort the clinic's attachment uploads begun more than older_than ago and never completed (clinic admins): what a replica killed mid-upload leaves behind. No record names an unfinished upload, so nothing is lost. Audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/maintenance/sweep-uploads (the `SweepUploads` operationId).
+	SweepUploadsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SweepUploads Abort the clinic's attachment uploads begun more than older_than ago and never completed (clinic admins): what a replica killed mid-upload leaves behind. No record names an unfinished upload, so nothing is lost. Audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/maintenance/sweep-uploads (the `SweepUploads` operationId).
+	SweepUploads(ctx context.Context, body SweepUploadsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Me Who the bearer token says the caller is.
 	//
@@ -4948,6 +4971,40 @@ func (c *Client) RewrapKeys(ctx context.Context, category RewrapKeysParamsCatego
 // Corresponds with POST /v1/keys/{category}/rotate (the `RotateKey` operationId).
 func (c *Client) RotateKey(ctx context.Context, category RotateKeyParamsCategory, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRotateKeyRequest(c.Server, category)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SweepUploadsWithBody Abort the clinic's attachment uploads begun more than older_than ago and never completed (clinic admins): what a replica killed mid-upload leaves behind. No record names an unfinished upload, so nothing is lost. Audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/maintenance/sweep-uploads (the `SweepUploads` operationId).
+func (c *Client) SweepUploadsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSweepUploadsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SweepUploads Abort the clinic's attachment uploads begun more than older_than ago and never completed (clinic admins): what a replica killed mid-upload leaves behind. No record names an unfinished upload, so nothing is lost. Audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/maintenance/sweep-uploads (the `SweepUploads` operationId).
+func (c *Client) SweepUploads(ctx context.Context, body SweepUploadsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSweepUploadsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8710,6 +8767,46 @@ func NewRotateKeyRequest(server string, category RotateKeyParamsCategory) (*http
 	return req, nil
 }
 
+// NewSweepUploadsRequest calls the generic SweepUploads builder with application/json body
+func NewSweepUploadsRequest(server string, body SweepUploadsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSweepUploadsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSweepUploadsRequestWithBody constructs an http.Request for the SweepUploads method, with any body, and a specified content type
+func NewSweepUploadsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/maintenance/sweep-uploads")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewMeRequest constructs an http.Request for the Me method
 func NewMeRequest(server string) (*http.Request, error) {
 	var err error
@@ -9715,6 +9812,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/keys/{category}/rotate (the `RotateKey` operationId).
 	RotateKeyWithResponse(ctx context.Context, category RotateKeyParamsCategory, reqEditors ...RequestEditorFn) (*RotateKeyResponse, error)
+
+	// SweepUploadsWithBodyWithResponse Abort the clinic's attachment uploads begun more than older_than ago and never completed (clinic admins): what a replica killed mid-upload leaves behind. No record names an unfinished upload, so nothing is lost. Audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/maintenance/sweep-uploads (the `SweepUploads` operationId).
+	SweepUploadsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SweepUploadsResponse, error)
+
+	// SweepUploadsWithResponse Abort the clinic's attachment uploads begun more than older_than ago and never completed (clinic admins): what a replica killed mid-upload leaves behind. No record names an unfinished upload, so nothing is lost. Audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/maintenance/sweep-uploads (the `SweepUploads` operationId).
+	SweepUploadsWithResponse(ctx context.Context, body SweepUploadsJSONRequestBody, reqEditors ...RequestEditorFn) (*SweepUploadsResponse, error)
 
 	// MeWithResponse Who the bearer token says the caller is.
 	//
@@ -15225,6 +15336,95 @@ func (r RotateKeyResponse) ContentType() string {
 	return ""
 }
 
+// SweepUploadsResponse401Headers the declared response headers of an HTTP 401 response for SweepUploads
+type SweepUploadsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SweepUploadsResponse503Headers the declared response headers of an HTTP 503 response for SweepUploads
+type SweepUploadsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type SweepUploadsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Aborted *int `json:"aborted,omitempty"`
+		Young   *int `json:"young,omitempty"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Invalid
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SweepUploadsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SweepUploadsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SweepUploadsResponse) GetJSON200() *struct {
+	Aborted *int `json:"aborted,omitempty"`
+	Young   *int `json:"young,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SweepUploadsResponse) GetApplicationproblemJSON400() *Invalid {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SweepUploadsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SweepUploadsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SweepUploadsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SweepUploadsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SweepUploadsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SweepUploadsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SweepUploadsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // MeResponse401Headers the declared response headers of an HTTP 401 response for Me
 type MeResponse401Headers struct {
 	WWWAuthenticate *string
@@ -17064,6 +17264,32 @@ func (c *ClientWithResponses) RotateKeyWithResponse(ctx context.Context, categor
 		return nil, err
 	}
 	return ParseRotateKeyResponse(rsp)
+}
+
+// SweepUploadsWithBodyWithResponse Abort the clinic's attachment uploads begun more than older_than ago and never completed (clinic admins): what a replica killed mid-upload leaves behind. No record names an unfinished upload, so nothing is lost. Audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/maintenance/sweep-uploads (the `SweepUploads` operationId).
+func (c *ClientWithResponses) SweepUploadsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SweepUploadsResponse, error) {
+	rsp, err := c.SweepUploadsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSweepUploadsResponse(rsp)
+}
+
+// SweepUploadsWithResponse Abort the clinic's attachment uploads begun more than older_than ago and never completed (clinic admins): what a replica killed mid-upload leaves behind. No record names an unfinished upload, so nothing is lost. Audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/maintenance/sweep-uploads (the `SweepUploads` operationId).
+func (c *ClientWithResponses) SweepUploadsWithResponse(ctx context.Context, body SweepUploadsJSONRequestBody, reqEditors ...RequestEditorFn) (*SweepUploadsResponse, error) {
+	rsp, err := c.SweepUploads(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSweepUploadsResponse(rsp)
 }
 
 // MeWithResponse Who the bearer token says the caller is.
@@ -21561,6 +21787,86 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers RotateKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSweepUploadsResponse parses an HTTP response from a SweepUploadsWithResponse call
+func ParseSweepUploadsResponse(rsp *http.Response) (*SweepUploadsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SweepUploadsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Aborted *int `json:"aborted,omitempty"`
+			Young   *int `json:"young,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SweepUploadsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers SweepUploadsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -297,6 +297,20 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]st
 	return names, nil
 }
 
+// AbortUnfinished aborts the uploads to key that were begun and never completed (a writer
+// killed mid-stream), freeing their parts. Nothing else reads them: they are no object.
+func (s *Store) AbortUnfinished(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if err := s.client.RemoveIncompleteUpload(ctx, s.bucket, key); err != nil {
+		return failed("abort unfinished upload", err)
+	}
+	return nil
+}
+
 // CreateStream writes exactly size bytes from r to key, only if nothing is there
 // (object.ErrExists otherwise). The exact size lets the client stream without buffering.
 func (s *Store) CreateStream(ctx context.Context, key string, r io.Reader, size int64) (etag string, err error) {

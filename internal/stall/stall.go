@@ -29,37 +29,80 @@ const Limit = 3 * time.Second
 // closed after limit; the transport dials again when it needs one.
 //
 // A server that does not answer a request at all (no byte within limit of sending it), or
-// refuses or stalls a connection, also opens a breaker for that address for limit: until it
-// closes, new dials and every read and write on the address's other connections fail at
+// refuses or stalls a connection, also opens a breaker for that server's address for limit:
+// until it closes, new dials to it and every read and write on its other connections fail at
 // once, so that a request making several calls, and the requests queued behind it, wait for
 // one stall, not one each. A read that returns data closes it. An idle pooled connection
 // that times out is only closed: that is no stall.
+//
+// Breakers are per server, not per name: a name that resolves to several servers (Vault's
+// nodes, MinIO's, a cloud S3 endpoint's front ends) is dialled at its addresses in the order
+// DNS gave them, skipping those whose breaker is open, so one stalled server does not stop the
+// others. Only when every address's breaker is open does the dial fail at once.
 func Transport(t *http.Transport, limit time.Duration) *http.Transport {
+	return transport(t, limit, net.DefaultResolver.LookupHost)
+}
+
+// maxBreakers bounds the breakers kept; past it, closed ones are forgotten (a name whose
+// addresses change over months would otherwise add one per address ever seen).
+const maxBreakers = 1024
+
+func transport(t *http.Transport, limit time.Duration, lookup func(context.Context, string) ([]string, error)) *http.Transport {
 	dial := t.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: limit, KeepAlive: 30 * time.Second}).DialContext
 	}
 	var mu sync.Mutex
 	breakers := map[string]*breaker{}
-	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	breakerOf := func(addr string) *breaker {
 		mu.Lock()
+		defer mu.Unlock()
 		b := breakers[addr]
 		if b == nil {
+			if len(breakers) >= maxBreakers {
+				for a, old := range breakers {
+					if old.check() == nil {
+						delete(breakers, a)
+					}
+				}
+			}
 			b = &breaker{limit: limit}
 			breakers[addr] = b
 		}
-		mu.Unlock()
-		if err := b.check(); err != nil {
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(ctx, limit)
-		defer cancel()
-		c, err := dial(ctx, network, addr)
+		return b
+	}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
-			b.failed(err)
 			return nil, err
 		}
-		return &conn{Conn: c, limit: limit, breaker: b}, nil
+		ips := []string{host}
+		if net.ParseIP(host) == nil {
+			lctx, cancel := context.WithTimeout(ctx, limit)
+			ips, err = lookup(lctx, host)
+			cancel()
+			if err != nil {
+				return nil, err
+			}
+		}
+		err = errStalled{}
+		for _, ip := range ips {
+			server := net.JoinHostPort(ip, port)
+			b := breakerOf(server)
+			if b.check() != nil {
+				continue
+			}
+			dctx, cancel := context.WithTimeout(ctx, limit)
+			c, derr := dial(dctx, network, server)
+			cancel()
+			if derr != nil {
+				b.failed(derr)
+				err = derr
+				continue
+			}
+			return &conn{Conn: c, limit: limit, breaker: b}, nil
+		}
+		return nil, err
 	}
 	return t
 }

@@ -72,3 +72,52 @@ func TestUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// A name that resolves to two servers, one of which stalls: the stall opens the breaker of
+// that server alone, and the next requests are served by the other.
+func TestStalledServerLeavesItsPeersServing(t *testing.T) {
+	stalled, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	go func() {
+		for {
+			c, err := stalled.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	_, port, _ := net.SplitHostPort(stalled.Addr().String())
+	healthy, err := net.Listen("tcp", "127.0.0.2:"+port)
+	if err != nil {
+		t.Fatalf("a second loopback address (all of 127/8 is loopback on Linux): %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })}
+	go srv.Serve(healthy)
+	defer srv.Close()
+
+	lookup := func(context.Context, string) ([]string, error) { return []string{"127.0.0.1", "127.0.0.2"}, nil }
+	const limit = 500 * time.Millisecond
+	client := &http.Client{Transport: transport(http.DefaultTransport.(*http.Transport).Clone(), limit, lookup)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	get := func() error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://nodes:"+port+"/", nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(); err == nil || !Unavailable(err) {
+		t.Fatalf("the first request, to the stalled server: %v, want a stall", err)
+	}
+	for i := range 3 {
+		if err := get(); err != nil {
+			t.Fatalf("request %d after the stall: %v, want the other server's answer", i, err)
+		}
+	}
+}
