@@ -6,11 +6,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"net/http"
 	"os"
@@ -21,16 +19,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/recordvault/recordvault"
 	"github.com/recordvault/recordvault/access"
 	"github.com/recordvault/recordvault/app"
 	"github.com/recordvault/recordvault/audit"
-	"github.com/recordvault/recordvault/storage"
 	"github.com/recordvault/recordvault/storage/object"
-	"github.com/recordvault/recordvault/vault/vaulttest"
 )
 
 // TestAPIAuditTrail: every event the service records goes into the clinic's signed audit
@@ -374,128 +369,6 @@ func TestAuditBlockListing(t *testing.T) {
 		if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// TestAuditRetention: with audit retention on, blocks and losses are written under Object
-// Lock in compliance mode: no one can delete or overwrite the stored bytes, deleting the key
-// only hides them behind a delete marker, and removing the marker brings them back. A store
-// asked to retain over a bucket without Object Lock is not ready.
-func TestAuditRetention(t *testing.T) {
-	ctx := context.Background()
-	endpoint, err := shared.minio.Endpoint(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := shared.minio.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	open := func(bucket string) *storage.Store {
-		s, err := storage.New(storage.Config{Endpoint: endpoint, AccessKey: shared.minio.User, SecretKey: shared.minio.Password,
-			Bucket: bucket, AuditRetention: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	bucket, clinic := "t-"+newID(), newID()
-	store := open(bucket)
-	blocks := audit.NewBucket(store)
-	if err := store.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Ready(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := blocks.CreateAuditBlock(ctx, clinic, 0, []byte(`{"block":0}`)); err != nil {
-		t.Fatal(err)
-	}
-	if err := blocks.CreateAuditBlock(ctx, clinic, 0, []byte(`{"block":"another replica's"}`)); !errors.Is(err, object.ErrExists) {
-		t.Fatalf("a second block 0: %v", err) // replicas still decide races by the conditional create
-	}
-	if err := blocks.CreateAuditLoss(ctx, clinic, 1, 2, []byte(`{"loss":1}`)); err != nil {
-		t.Fatal(err)
-	}
-	for _, key := range []string{audit.BlockKey(clinic, 0), audit.LossKey(clinic, 1, 2)} {
-		mode, until, err := raw.GetObjectRetention(ctx, bucket, key, "")
-		if err != nil || mode == nil || *mode != minio.Compliance || until.Before(time.Now().Add(55*time.Minute)) {
-			t.Fatalf("%s: retention %v until %v, %v", key, mode, until, err)
-		}
-	}
-	key := audit.BlockKey(clinic, 0)
-	info, err := raw.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{VersionID: info.VersionID}); err == nil {
-		t.Fatal("a locked block's bytes were deleted")
-	}
-	if _, err := raw.PutObject(ctx, bucket, key, bytes.NewReader([]byte("forged")), 6, minio.PutObjectOptions{}); err != nil {
-		t.Fatal(err) // a new version on top; the locked one stays
-	}
-	if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := blocks.ReadAuditBlock(ctx, clinic, 0); !errors.Is(err, object.ErrNotFound) {
-		t.Fatalf("behind a delete marker: %v", err)
-	}
-	if versions, err := blocks.ReadAuditBlockVersions(ctx, clinic, 0); err != nil || len(versions) != 2 ||
-		string(versions[0]) != "forged" || string(versions[1]) != `{"block":0}` {
-		t.Fatalf("the stored versions, newest first: %q, %v", versions, err)
-	}
-	// Restoring: remove what was put on top of the genuine version, newest first.
-	for o := range raw.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
-		if o.VersionID != info.VersionID {
-			if err := raw.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{VersionID: o.VersionID}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if got, err := blocks.ReadAuditBlock(ctx, clinic, 0); err != nil || string(got) != `{"block":0}` {
-		t.Fatalf("restored: %q, %v", got, err)
-	}
-
-	// A chain in that bucket with a block hidden: readers read its genuine version and go on;
-	// a check says it can be restored.
-	other := newID()
-	chain := audit.NewChain(blocks, vaulttest.Keyring{}, slog.New(slog.DiscardHandler), nil)
-	for i := range 5 {
-		if err := chain.Record(ctx, recordvault.AuditEvent{Actor: fmt.Sprintf("dr-%d", i), Clinic: other, Action: "read_record", Allowed: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := raw.RemoveObject(ctx, bucket, audit.BlockKey(other, 2), minio.RemoveObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	reader := audit.NewChain(blocks, vaulttest.Keyring{}, slog.New(slog.DiscardHandler), nil)
-	var actors []string
-	if h, err := reader.Scan(ctx, other, audit.Head{}, func(e recordvault.AuditEvent) error { actors = append(actors, e.Actor); return nil }); err != nil ||
-		h.Blocks != 5 || len(actors) != 5 || actors[2] != "dr-2" {
-		t.Fatalf("reading past a hidden block: %+v, %v, %v", h, actors, err)
-	}
-	if _, err := reader.Verify(ctx, other, nil); err == nil || !strings.HasSuffix(err.Error(), "block 2 is missing; its genuine version is still stored: restore it") {
-		t.Fatalf("checking it: %v", err)
-	}
-	// An operator's restore (with the bucket's own credentials) puts it back, and a forged
-	// version put over block 3 too.
-	if _, err := raw.PutObject(ctx, bucket, audit.BlockKey(other, 3), bytes.NewReader([]byte("forged")), 6, minio.PutObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	keys := func(ctx context.Context) (int, map[int]*ecdsa.PublicKey, error) {
-		return vaulttest.Keyring{}.SigningKeys(ctx, audit.SigningKeyName(other))
-	}
-	if restored, h, err := audit.Restore(ctx, blocks, other, keys); err != nil || !slices.Equal(restored, []uint64{2, 3}) || h.Blocks != 5 {
-		t.Fatalf("restore: %v, %+v, %v", restored, h, err)
-	}
-	if h, err := reader.Verify(ctx, other, nil); err != nil || h.Blocks != 5 {
-		t.Fatalf("checked after the restore: %+v, %v", h, err)
-	}
-
-	_, plain := newStore(t, shared.minio) // a bucket made without Object Lock
-	unlocked := open(plain)
-	if err := unlocked.Ready(ctx); err == nil || !strings.Contains(err.Error(), "Object Lock") {
-		t.Fatalf("retention over a bucket without Object Lock: %v", err)
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/recordvault/recordvault/internal/pdftext"
 	"github.com/recordvault/recordvault/otp"
 	"github.com/recordvault/recordvault/policy"
+	"github.com/recordvault/recordvault/rvtest"
 	"github.com/recordvault/recordvault/tokens"
 )
 
@@ -41,9 +42,15 @@ type downloadEnv struct {
 
 func newDownloadEnv(t testing.TB) *downloadEnv {
 	t.Helper()
+	return newDownloadEnvOn(t, shared.minio)
+}
+
+// newDownloadEnvOn is newDownloadEnv on the S3 server given.
+func newDownloadEnvOn(t testing.TB, s3 rvtest.S3) *downloadEnv {
+	t.Helper()
 	users := maps.Clone(releaseUsers)
 	users["pat"], users["sam"] = []recordvault.Role{recordvault.RoleClient}, []recordvault.Role{recordvault.RoleClient}
-	e := &downloadEnv{apiEnv: newAPIEnv(t, users)}
+	e := &downloadEnv{apiEnv: newAPIEnvOn(t, shared.vault, s3, "US", users)}
 	e.a, e.b = e.clientBorn(t, "1980-01-01"), e.clientBorn(t, "1981-01-01")
 	e.must(t, http.StatusNoContent, nil, "admin", "PUT", "/v1/clients/"+e.a+"/account", map[string]string{"subject": "pat"})
 	e.must(t, http.StatusNoContent, nil, "admin", "PUT", "/v1/clients/"+e.b+"/account", map[string]string{"subject": "sam"})

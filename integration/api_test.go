@@ -122,7 +122,7 @@ func newAPIEnvIn(t testing.TB, jurisdiction string, users map[string][]recordvau
 }
 
 // newAPIEnvOn is newAPIEnvIn on the servers given, for tests that stop or pause them.
-func newAPIEnvOn(t testing.TB, v *rvtest.Vault, m *rvtest.MinIO, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+func newAPIEnvOn(t testing.TB, v *rvtest.Vault, m rvtest.S3, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
 	t.Helper()
 	return newAPIEnvWith(t, v, m, nil, jurisdiction, users, roster...)
 }
@@ -153,7 +153,7 @@ func newCountedAPIEnvOn(t testing.TB, v *rvtest.Vault, m *rvtest.MinIO, users ma
 // counted are the transports that count an env's Vault and S3 requests.
 type counted struct{ vault, s3 *countingTransport }
 
-func newAPIEnvWith(t testing.TB, v *rvtest.Vault, m *rvtest.MinIO, count *counted, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
+func newAPIEnvWith(t testing.TB, v *rvtest.Vault, m rvtest.S3, count *counted, jurisdiction string, users map[string][]recordvault.Role, roster ...string) *apiEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

@@ -45,7 +45,7 @@ func vaultClient(t testing.TB, v *rvtest.Vault, transport ...http.RoundTripper) 
 
 // newStore returns our store for a fresh bucket on m, created; its requests go through
 // transport when one is given.
-func newStore(t testing.TB, m *rvtest.MinIO, transport ...http.RoundTripper) (*storage.Store, string) {
+func newStore(t testing.TB, m rvtest.S3, transport ...http.RoundTripper) (*storage.Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	endpoint, err := m.Endpoint(ctx)
@@ -53,7 +53,8 @@ func newStore(t testing.TB, m *rvtest.MinIO, transport ...http.RoundTripper) (*s
 		t.Fatal(err)
 	}
 	bucket := "t-" + newID()
-	cfg := storage.Config{Endpoint: endpoint, AccessKey: m.User, SecretKey: m.Password, Bucket: bucket}
+	cfg := storage.Config{Endpoint: endpoint, Bucket: bucket}
+	cfg.AccessKey, cfg.SecretKey = m.Credentials()
 	if len(transport) > 0 {
 		cfg.Transport = transport[0]
 	}

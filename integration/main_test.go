@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/recordvault/recordvault/rvtest"
@@ -20,7 +21,19 @@ var shared struct {
 	minio      *rvtest.MinIO
 	vaultImage string
 	minioImage string
+	seaweedfs  *rvtest.SeaweedFS // started by the first test that needs it (sharedSeaweedFS)
 }
+
+// sharedSeaweedFS is the SeaweedFS server the tests on a second S3 share, started on first use.
+var sharedSeaweedFS = sync.OnceValues(func() (*rvtest.SeaweedFS, error) {
+	ctx := context.Background()
+	if err := rvtest.CheckImages(ctx, rvtest.SeaweedFSImage); err != nil {
+		return nil, err
+	}
+	var err error
+	shared.seaweedfs, err = rvtest.StartSeaweedFS(ctx, rvtest.SeaweedFSImage)
+	return shared.seaweedfs, err
+})
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
@@ -44,5 +57,6 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "integration: cannot start the real stack: %v\n", err)
 		return 1
 	}
+	defer func() { shared.seaweedfs.Terminate(ctx) }()
 	return m.Run()
 }

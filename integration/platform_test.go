@@ -5,14 +5,11 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +17,6 @@ import (
 	"github.com/recordvault/recordvault/handlers"
 	"github.com/recordvault/recordvault/records"
 	"github.com/recordvault/recordvault/rvtest"
-	"github.com/recordvault/recordvault/storage/object"
 )
 
 // Our client creates a Transit key; Vault's own API shows it exists with the settings the
@@ -66,78 +62,6 @@ func TestVaultRefusesExportableKey(t *testing.T) {
 	err = vaultClient(t, shared.vault).EnsureKey(ctx, name)
 	if err == nil || !strings.Contains(err.Error(), "unsafe settings") {
 		t.Fatalf("EnsureKey on an exportable key: err = %v, want unsafe settings", err)
-	}
-}
-
-// Our store writes a manifest; MinIO's own API reads back exactly the bytes of it. A second
-// create of the same record is refused and leaves the first as it was; a replace with a stale
-// ETag is refused too. A second participant's link reads the same manifest; a third client,
-// named by no link, reads nothing.
-func TestStorageWriteReadBack(t *testing.T) {
-	ctx := context.Background()
-	store, bucket := newStore(t, shared.minio)
-	manifests := records.NewBucket(store)
-	home, other := newID(), newID()
-	m := &records.Manifest{Clinic: newID(), Record: newID(), Kind: "record", Category: "progress_note", Participants: []string{home, other},
-		Author: "dr-lee", Status: "draft", TransitKey: "k", WrappedKey: "vault:v1:first", Meta: []byte("sealed"),
-		Fields: map[string][]byte{"plan": []byte("sealed")}}
-	ref := records.RefOf(m)
-	etag, err := manifests.CreateManifest(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := shared.minio.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for obj := range raw.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
-		keys = append(keys, obj.Key)
-	}
-	if len(keys) != 1 {
-		t.Fatalf("bucket holds %v, want one manifest", keys)
-	}
-	obj, err := raw.GetObject(ctx, bucket, keys[0], minio.GetObjectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromMinIO, err := records.ParseManifest(obj)
-	if err != nil || fromMinIO.WrappedKey != "vault:v1:first" || string(fromMinIO.Fields["plan"]) != "sealed" {
-		t.Fatalf("read back through MinIO's API: %+v, %v", fromMinIO, err)
-	}
-
-	second := *m
-	second.WrappedKey = "vault:v1:overwrite"
-	if _, err := manifests.CreateManifest(ctx, &second); !errors.Is(err, object.ErrExists) {
-		t.Fatalf("second create: err = %v, want ErrExists", err)
-	}
-	got, gotETag, err := manifests.ReadManifest(ctx, ref)
-	if err != nil || got.WrappedKey != "vault:v1:first" || gotETag != etag {
-		t.Fatalf("after refused overwrite: %+v %s, %v", got, gotETag, err)
-	}
-	if err := manifests.LinkParticipant(ctx, m.Clinic, other, home, m.Record); err != nil {
-		t.Fatal(err)
-	}
-	viaLink, linkETag, err := manifests.ReadManifest(ctx, records.Ref{Clinic: m.Clinic, Client: other, Record: m.Record})
-	if err != nil || viaLink.WrappedKey != "vault:v1:first" || linkETag != etag {
-		t.Fatalf("through the link: %+v %s, %v", viaLink, linkETag, err)
-	}
-	for _, client := range []string{home, other} {
-		if ids, err := manifests.ListClientRecords(ctx, m.Clinic, client, "", 0); err != nil || len(ids) != 1 || ids[0] != m.Record {
-			t.Fatalf("%s's records: %v, %v", client, ids, err)
-		}
-	}
-	if _, _, err := manifests.ReadManifest(ctx, records.Ref{Clinic: m.Clinic, Client: newID(), Record: m.Record}); !errors.Is(err, object.ErrNotFound) {
-		t.Fatalf("through a client with no link: err = %v, want ErrNotFound", err)
-	}
-	if _, err := manifests.ReplaceManifest(ctx, &second, etag); err != nil {
-		t.Fatalf("replace with the current ETag: %v", err)
-	}
-	if _, err := manifests.ReplaceManifest(ctx, m, etag); !errors.Is(err, object.ErrChanged) {
-		t.Fatalf("replace with a stale ETag: err = %v, want ErrChanged", err)
-	}
-	if _, _, err := manifests.ReadManifest(ctx, records.Ref{Clinic: m.Clinic, Client: home, Record: newID()}); !errors.Is(err, object.ErrNotFound) {
-		t.Fatalf("read missing: err = %v, want ErrNotFound", err)
 	}
 }
 
@@ -239,42 +163,5 @@ func TestComposeFileValid(t *testing.T) {
 	out, err := exec.Command("docker-compose", "-f", filepath.Join(root, "deploy", "compose.yaml"), "config", "--quiet").CombinedOutput()
 	if err != nil {
 		t.Fatalf("docker-compose config: %v\n%s", err, out)
-	}
-}
-
-// Fifty writers create the same record at once: exactly one succeeds, the other 49 are told
-// the record exists, and the stored manifest is the winner's.
-func TestConcurrentCreatorsOneWins(t *testing.T) {
-	ctx := context.Background()
-	store, _ := newStore(t, shared.minio)
-	clinic, client, record := newID(), newID(), newID()
-	const writers = 50
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	for i := range writers {
-		wg.Go(func() {
-			_, errs[i] = records.NewBucket(store).CreateManifest(ctx, &records.Manifest{Clinic: clinic, Record: record, Kind: "record",
-				Category: "progress_note", Participants: []string{client}, Author: "dr-lee", Status: "draft", TransitKey: "k",
-				WrappedKey: fmt.Sprintf("vault:v1:writer%d", i), Meta: []byte("sealed"), Fields: map[string][]byte{}})
-		})
-	}
-	wg.Wait()
-	winner, exists := -1, 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			if winner >= 0 {
-				t.Fatalf("writers %d and %d both created the record", winner, i)
-			}
-			winner = i
-		case errors.Is(err, object.ErrExists):
-			exists++
-		default:
-			t.Fatalf("writer %d: %v", i, err)
-		}
-	}
-	got, _, err := records.NewBucket(store).ReadManifest(ctx, records.Ref{Clinic: clinic, Client: client, Record: record})
-	if winner < 0 || exists != writers-1 || err != nil || got.WrappedKey != fmt.Sprintf("vault:v1:writer%d", winner) {
-		t.Fatalf("winner %d, %d told it exists, stored %+v, %v", winner, exists, got, err)
 	}
 }

@@ -60,9 +60,8 @@ type Cluster struct {
 // Node is one Vault or MinIO server of a Cluster; Kill, Stop and Start act on it alone.
 type Node struct {
 	server
-	Name   string // its host name on the network: vault-0, minio-3, ...
-	port   string
-	volume string
+	Name string // its host name on the network: vault-0, minio-3, ...
+	port string
 }
 
 // Addr is the node's API (http://host:port) from the host; it changes after Stop and Start.
@@ -157,7 +156,7 @@ func (c *Cluster) startNodes(ctx context.Context, image, name, port, dataPath st
 	nodes := make([]*Node, count)
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range count {
-		n := &Node{Name: name + "-" + strconv.Itoa(i), port: port, volume: "recordvault-" + name + "-" + strings.ToLower(rand.Text()[:12])}
+		n := &Node{Name: name + "-" + strconv.Itoa(i), port: port, server: server{volume: "recordvault-" + name + "-" + strings.ToLower(rand.Text()[:12])}}
 		nodes[i] = n
 		g.Go(func() error {
 			ctr, err := testcontainers.Run(gctx, image, append([]testcontainers.ContainerCustomizer{
@@ -593,10 +592,12 @@ func (c *Cluster) startMinIOs(ctx context.Context) error {
 	if err := admin.AddUser(ctx, c.s3User, c.s3Secret); err != nil {
 		return fmt.Errorf("rvtest: s3 user: %w", err)
 	}
-	if _, err := admin.AttachPolicy(ctx, madmin.PolicyAssociationReq{Policies: []string{"recordvault"}, User: c.s3User}); err != nil {
-		return fmt.Errorf("rvtest: s3 user's policy: %w", err)
-	}
-	return nil
+	// A policy just added may not have reached every node yet ("does not exist"): seen once
+	// in a cluster's start; the attach is tried again for a few seconds.
+	return poll(ctx, 10*time.Second, 250*time.Millisecond, "s3 user's policy", func(ctx context.Context) error {
+		_, err := admin.AttachPolicy(ctx, madmin.PolicyAssociationReq{Policies: []string{"recordvault"}, User: c.s3User})
+		return err
+	})
 }
 
 // S3 returns a client of MinIO node i with the root user, for checking what the service
@@ -614,19 +615,10 @@ func (c *Cluster) Bucket() string { return clusterBucket }
 
 // waitS3 waits until the erasure set answers S3 requests (its nodes find each other first).
 func waitS3(ctx context.Context, s3 *minio.Client) error {
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	for {
+	return poll(ctx, 90*time.Second, 200*time.Millisecond, "minio not usable", func(ctx context.Context) error {
 		_, err := s3.ListBuckets(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("rvtest: minio not usable: %w", err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+		return err
+	})
 }
 
 // StartReplica starts one more service replica (recordvault-0, -1, ...), on a fresh wrapped
@@ -673,8 +665,8 @@ func (c *Cluster) Terminate(ctx context.Context) error {
 		errs = append(errs, c.issuer.Terminate(ctx))
 	}
 	for _, n := range append(append([]*Node{}, c.Vaults...), c.MinIOs...) {
-		if n != nil && n.ctr != nil {
-			errs = append(errs, n.ctr.Terminate(ctx, testcontainers.RemoveVolumes(n.volume)))
+		if n != nil {
+			errs = append(errs, n.Terminate(ctx))
 		}
 	}
 	if c.network != nil {

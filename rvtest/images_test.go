@@ -22,7 +22,8 @@ func TestImagesMatchVersions(t *testing.T) {
 			versions[k] = v
 		}
 	}
-	if VaultImage != "recordvault-vault:"+versions["VAULT_VERSION"] || MinIOImage != "recordvault-minio:"+versions["MINIO_VERSION"] {
-		t.Fatalf("VaultImage %s, MinIOImage %s; deploy/versions.env says %v", VaultImage, MinIOImage, versions)
+	if VaultImage != "recordvault-vault:"+versions["VAULT_VERSION"] || MinIOImage != "recordvault-minio:"+versions["MINIO_VERSION"] ||
+		SeaweedFSImage != "recordvault-seaweedfs:"+versions["SEAWEEDFS_VERSION"] {
+		t.Fatalf("VaultImage %s, MinIOImage %s, SeaweedFSImage %s; deploy/versions.env says %v", VaultImage, MinIOImage, SeaweedFSImage, versions)
 	}
 }

@@ -13,12 +13,24 @@ import (
 	tcminio "github.com/testcontainers/testcontainers-go/modules/minio"
 )
 
+// S3 is an S3 server of the harness, MinIO or SeaweedFS: where it answers from the host, with
+// which keys, and a client of it for checking what was stored without the service's code.
+type S3 interface {
+	Endpoint(ctx context.Context) (string, error)
+	Credentials() (accessKey, secretKey string)
+	Client(ctx context.Context) (*minio.Client, error)
+}
+
+var (
+	_ S3 = (*MinIO)(nil)
+	_ S3 = (*SeaweedFS)(nil)
+)
+
 // MinIO is a MinIO server in a container. Its objects survive Stop and Start.
 type MinIO struct {
 	server
 	mc       *tcminio.MinioContainer
 	bridged  bool // Endpoint is on the Docker bridge (OnBridge)
-	volume   string
 	User     string
 	Password string
 }
@@ -34,7 +46,7 @@ func StartMinIO(ctx context.Context, image string, opts ...testcontainers.Contai
 	opts = append([]testcontainers.ContainerCustomizer{tcminio.WithUsername(user), tcminio.WithPassword(password), loopbackPorts("9000/tcp"),
 		testcontainers.WithMounts(testcontainers.VolumeMount(volume, "/data"))}, opts...)
 	mc, err := tcminio.Run(ctx, image, opts...)
-	m := &MinIO{mc: mc, volume: volume, User: user, Password: password}
+	m := &MinIO{server: server{volume: volume}, mc: mc, User: user, Password: password}
 	if mc != nil {
 		m.ctr = mc
 	}
@@ -46,10 +58,10 @@ func StartMinIO(ctx context.Context, image string, opts ...testcontainers.Contai
 
 // Terminate stops and removes the container and its data volume.
 func (m *MinIO) Terminate(ctx context.Context) error {
-	if m == nil || m.ctr == nil {
+	if m == nil {
 		return nil
 	}
-	return m.ctr.Terminate(ctx, testcontainers.RemoveVolumes(m.volume))
+	return m.server.Terminate(ctx)
 }
 
 // Start starts a stopped MinIO again and waits until it serves S3 requests.
@@ -63,21 +75,13 @@ func (m *MinIO) Start(ctx context.Context) error {
 // waitUsable waits until MinIO answers an S3 request: it reports itself live (the module's
 // wait) a moment before it stops answering "Server not initialized yet".
 func (m *MinIO) waitUsable(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	for {
+	return poll(ctx, 60*time.Second, 100*time.Millisecond, "minio not usable", func(ctx context.Context) error {
 		c, err := m.Client(ctx)
 		if err == nil {
-			if _, err = c.ListBuckets(ctx); err == nil {
-				return nil
-			}
+			_, err = c.ListBuckets(ctx)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("rvtest: minio not usable: %w", err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+		return err
+	})
 }
 
 // Endpoint is host:port of the S3 API as seen from the host; it changes after Stop and Start.
@@ -97,6 +101,9 @@ func (m *MinIO) OnBridge() { m.bridged = true }
 func (m *MinIO) BridgeEndpoint(ctx context.Context) (string, error) {
 	return m.bridgeAddr(ctx, 9000)
 }
+
+// Credentials are the root user's access and secret keys.
+func (m *MinIO) Credentials() (accessKey, secretKey string) { return m.User, m.Password }
 
 // Client returns a client of MinIO's own API with the root credentials, for checking what the
 // service stored without going through the service's code.

@@ -8,7 +8,6 @@ import (
 	"io"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/testcontainers/testcontainers-go"
 )
 
 // Backup is what a restore needs: a Raft snapshot of Vault (`vault operator raft snapshot
@@ -62,7 +61,7 @@ func (c *Cluster) Destroy(ctx context.Context) error {
 		errs = append(errs, r.Terminate(ctx))
 	}
 	for _, n := range append(append([]*Node{}, c.Vaults...), c.MinIOs...) {
-		errs = append(errs, n.ctr.Terminate(ctx, testcontainers.RemoveVolumes(n.volume)))
+		errs = append(errs, n.Terminate(ctx))
 	}
 	c.Replicas, c.Vaults, c.MinIOs = nil, nil, nil
 	return errors.Join(errs...)

@@ -1,11 +1,12 @@
 // Package rvtest starts the real components recordvault's integration tests run against, a
 // Vault server (dev mode, Transit mounted) and a MinIO server, as containers through
-// testcontainers-go, and offers the stop, start and pause that fault tests need; the whole
-// stack for integrators' tests (Start); and the production topology in small (StartCluster).
+// testcontainers-go, and offers the stop, start and pause that fault tests need; a SeaweedFS
+// server, the second S3 implementation the storage suite runs on; the whole stack for
+// integrators' tests (Start); and the production topology in small (StartCluster).
 //
 // The images are the project's own (deploy/servers/images.sh, `make images`), built from
 // source because this machine kind has no image registry; their tags are VaultImage,
-// MinIOImage, ServiceImage and DevIssuerImage. Ryuk, the reaper container, cannot be pulled
+// MinIOImage, SeaweedFSImage, ServiceImage and DevIssuerImage. Ryuk, the reaper container, cannot be pulled
 // either, so callers must Terminate what they start.
 package rvtest
 
@@ -80,7 +81,8 @@ func OnCPUs(cpus string) testcontainers.CustomizeRequestOption {
 
 // server holds what every server of the harness can do for fault tests.
 type server struct {
-	ctr testcontainers.Container
+	ctr    testcontainers.Container
+	volume string // the data volume, removed with the container, if it has one
 }
 
 // Stop stops the container; its state is kept, but a mapped port is new after Start.
@@ -117,10 +119,13 @@ func (c *server) Unpause(ctx context.Context) error {
 	})
 }
 
-// Terminate stops and removes the container.
+// Terminate stops and removes the container, and its data volume if it has one.
 func (c *server) Terminate(ctx context.Context) error {
 	if c == nil || c.ctr == nil {
 		return nil
+	}
+	if c.volume != "" {
+		return c.ctr.Terminate(ctx, testcontainers.RemoveVolumes(c.volume))
 	}
 	return c.ctr.Terminate(ctx)
 }
@@ -142,4 +147,22 @@ func (c *server) docker(ctx context.Context, f func(*testcontainers.DockerClient
 	}
 	defer d.Close()
 	return f(d)
+}
+
+// poll calls try every interval until it succeeds, for at most timeout; then it fails with
+// what, naming try's last error.
+func poll(ctx context.Context, timeout, interval time.Duration, what string, try func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		err := try(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("rvtest: %s: %w", what, err)
+		case <-time.After(interval):
+		}
+	}
 }

@@ -311,8 +311,16 @@ func (s *Store) AbortUnfinished(ctx context.Context, key string) error {
 	return nil
 }
 
-// CreateStream writes exactly size bytes from r to key, only if nothing is there
-// (object.ErrExists otherwise). The exact size lets the client stream without buffering.
+// CreateStream writes exactly size bytes from r to key, only if nothing is there when it
+// begins (object.ErrExists otherwise). The exact size lets the client stream without
+// buffering.
+//
+// A stream larger than one part goes up as a multipart upload, and its completion is not
+// conditional: minio-go sends no If-None-Match with CompleteMultipartUpload, and servers differ
+// on the upload's start (MinIO refuses an existing key there, SeaweedFS does not), so the store
+// looks first (a HEAD). Two streams racing to one new key are therefore not decided here: the
+// caller claims the key first, as records does for an attachment by creating its upload record
+// (a small conditional create) before the first byte.
 func (s *Store) CreateStream(ctx context.Context, key string, r io.Reader, size int64) (etag string, err error) {
 	return s.write(ctx, key, r, size, "", time.Time{})
 }
@@ -441,6 +449,11 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, 
 		ctx, cancel = context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 	} else {
+		if ifMatch == "" {
+			if err := s.absent(ctx, key); err != nil {
+				return "", err
+			}
+		}
 		// Send parts concurrently: while one part is on the wire the next is read (and so
 		// encrypted). Memory is streamThreads part buffers, whatever the object's size.
 		opts.ConcurrentStreamParts, opts.NumThreads = true, streamThreads
@@ -465,6 +478,21 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, 
 		return "", failed("put object", err)
 	}
 	return info.ETag, nil
+}
+
+// absent returns nil when nothing is at key, object.ErrExists when something is.
+func (s *Store) absent(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+	switch {
+	case err == nil:
+		return object.ErrExists
+	case minio.ToErrorResponse(err).Code == minio.NoSuchKey:
+		return nil
+	default:
+		return failed("stat object", err)
+	}
 }
 
 // readVersion reads version versionID ("" for the current one) of the object at key, of at

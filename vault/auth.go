@@ -43,7 +43,7 @@ func (c *Client) Start(ctx context.Context, logger *slog.Logger) error {
 	if c.appRole == nil && c.kubernetes == nil {
 		return nil
 	}
-	if c.appRole != nil && c.appRole.Wrapped {
+	if c.appRole != nil && c.appRole.Wrapped && c.secretID == "" {
 		unwrapper, err := c.api.Clone()
 		if err != nil {
 			return fmt.Errorf("vault: unwrap secret id: %w", err)
@@ -60,8 +60,7 @@ func (c *Client) Start(ctx context.Context, logger *slog.Logger) error {
 		if id == "" {
 			return errors.New("vault: the wrapping token holds no secret id")
 		}
-		c.appRole.SecretID = id
-		c.appRole.Wrapped = false
+		c.secretID = id
 	}
 	secret, err := c.login(ctx)
 	if err != nil {
@@ -80,7 +79,7 @@ func (c *Client) authMethod() (vaultapi.AuthMethod, error) {
 		}
 		return kubernetes.NewKubernetesAuth(k.Role, opts...)
 	}
-	return approle.NewAppRoleAuth(c.appRole.RoleID, &approle.SecretID{FromString: c.appRole.SecretID}, approle.WithMountPath(cmp.Or(c.appRole.Mount, "approle")))
+	return approle.NewAppRoleAuth(c.appRole.RoleID, &approle.SecretID{FromString: c.secretID}, approle.WithMountPath(cmp.Or(c.appRole.Mount, "approle")))
 }
 
 func (c *Client) login(ctx context.Context) (*vaultapi.Secret, error) {

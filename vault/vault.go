@@ -43,8 +43,11 @@ type Client struct {
 	// appRole or kubernetes, when set, is how the client logs in (and in again).
 	appRole    *AppRole
 	kubernetes *Kubernetes
-	relogin    chan struct{} // a token found revoked asks for a login now (askRelogin)
-	batches    batcher       // Transit calls shared by concurrent requests (batch.go)
+	// secretID is the AppRole secret id the client logs in with: appRole's, or what its
+	// wrapping token held once Start has unwrapped it.
+	secretID string
+	relogin  chan struct{} // a token found revoked asks for a login now (askRelogin)
+	batches  batcher       // Transit calls shared by concurrent requests (batch.go)
 }
 
 // maxIdleConns is how many idle connections to Vault the client keeps for reuse.
@@ -144,8 +147,11 @@ func New(cfg Config) (*Client, error) {
 	probe.SetClientTimeout(probeTimeout)
 	client := &Client{api: c, probe: probe, mount: mount, kubernetes: cfg.Kubernetes, relogin: make(chan struct{}, 1)}
 	if cfg.AppRole != nil {
-		appRole := *cfg.AppRole // unwrapping replaces its secret id: the caller's copy stays as given
+		appRole := *cfg.AppRole // the client's own copy: a caller changing theirs changes no login
 		client.appRole = &appRole
+		if !appRole.Wrapped {
+			client.secretID = appRole.SecretID
+		}
 	}
 	return client, nil
 }

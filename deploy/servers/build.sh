@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the pinned Vault and MinIO servers from the Go module proxy as static binaries, into
-# a cache outside the repository keyed by version, and reuses them when present:
+# Builds the pinned Vault, MinIO and SeaweedFS servers from the Go module proxy as static
+# binaries, into a cache outside the repository keyed by version, and reuses them when present:
 #
-#   deploy/servers/build.sh [vault|minio|all]   prints the path of each binary
+#   deploy/servers/build.sh [vault|minio|seaweedfs|all]   prints the path of each binary
+#
+# SeaweedFS is the second, independent S3 server the storage suite runs against ("any S3").
 #
 # Cache: $RECORDVAULT_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/recordvault. A cold build takes
 # about 15-20 minutes on 2 cores (Vault is most of it); a warm one takes no time at all.
@@ -51,12 +53,28 @@ build_minio() {
 	rm -rf "$gobin"
 }
 
+build_seaweedfs() {
+	# go install refuses a module whose go.mod has replace directives, as SeaweedFS's has:
+	# build inside a writable copy of the module instead.
+	local dir src
+	dir=$(go mod download -json "github.com/seaweedfs/seaweedfs@$SEAWEEDFS_VERSION" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -n "$dir" ] || { log "seaweedfs: module download failed"; return 1; }
+	src=$(mktemp -d)
+	cp -r "$dir/." "$src"
+	chmod -R u+w "$src"
+	(cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1" ./weed)
+	rm -rf "$src"
+}
+
 case "${1:-all}" in
 vault) build vault "$VAULT_VERSION" build_vault ;;
 minio) build minio "$MINIO_VERSION" build_minio ;;
+seaweedfs) build seaweedfs "$SEAWEEDFS_VERSION" build_seaweedfs ;;
 all)
 	build minio "$MINIO_VERSION" build_minio
 	build vault "$VAULT_VERSION" build_vault
+	build seaweedfs "$SEAWEEDFS_VERSION" build_seaweedfs
 	;;
-*) log "usage: $0 [vault|minio|all]"; exit 2 ;;
+*) log "usage: $0 [vault|minio|seaweedfs|all]"; exit 2 ;;
 esac

@@ -4,9 +4,9 @@
 #
 #   deploy/servers/images.sh      prints the image tags
 #
-# Vault's and MinIO's: an image whose tag exists is never rebuilt; tags carry the pinned
-# versions, so a version bump builds new ones (rvtest names the same tags; its test checks
-# them against deploy/versions.env). recordvault's own (the service and the development
+# Vault's, MinIO's and SeaweedFS's: an image whose tag exists is never rebuilt; tags carry
+# the pinned versions, so a version bump builds new ones (rvtest names the same tags; its test
+# checks them against deploy/versions.env). recordvault's own (the service and the development
 # issuer, tag "local"): rebuilt from this checkout each time, a static binary in an image of
 # its own, a few seconds.
 set -euo pipefail
@@ -58,5 +58,6 @@ local_image() {
 
 image minio "$MINIO_VERSION"
 image vault "$VAULT_VERSION"
+image seaweedfs "$SEAWEEDFS_VERSION"
 local_image service ./cmd/recordvault recordvault
 local_image devissuer ./cmd/recordvault-devissuer recordvault-devissuer
