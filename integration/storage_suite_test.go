@@ -181,21 +181,6 @@ func oneWinner(t *testing.T, srv storageServer, errs []error, lost error, stored
 	return unavailable
 }
 
-// readAvailable reads again while the store answers unavailable, for up to 10 s: after a race
-// on a server with lock waits, the stall breaker a long wait opened stays open for the stall
-// limit (3 s).
-func readAvailable[T any](t *testing.T, read func() (T, string, error)) (T, string, error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		v, etag, err := read()
-		if !errors.Is(err, recordvault.ErrUnavailable) || time.Now().After(deadline) {
-			return v, etag, err
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 // storageReady: the store is ready on a fresh bucket, which includes the probe that the
 // server refuses a second create and a stale replace; the probe leaves nothing behind.
 func storageReady(t *testing.T, srv rvtest.S3) {
@@ -229,7 +214,14 @@ func storageConcurrentReplacers(t *testing.T, srv storageServer) {
 	}
 	wg.Wait()
 	stored := -1
-	if got, _, err := readAvailable(t, func() ([]byte, string, error) { return store.Read(ctx, key, 1<<10) }); err != nil {
+	// After a race on a server with lock waits, the stall breaker a long wait opened stays
+	// open for the stall limit (3 s): read once it closes.
+	var got []byte
+	eventually(t, 10*time.Second, "the object read after the race", func() bool {
+		got, _, err = store.Read(ctx, key, 1<<10)
+		return !errors.Is(err, recordvault.ErrUnavailable)
+	})
+	if err != nil {
 		t.Fatal(err)
 	} else if _, err := fmt.Sscanf(string(got), "writer %d", &stored); err != nil || stored < 0 {
 		t.Fatalf("the object holds %q after the race", got)
@@ -489,8 +481,11 @@ func storageConcurrentCreators(t *testing.T, srv storageServer) {
 	}
 	wg.Wait()
 	stored := -1
-	got, _, err := readAvailable(t, func() (*records.Manifest, string, error) {
-		return records.NewBucket(store).ReadManifest(ctx, records.Ref{Clinic: clinic, Client: client, Record: record})
+	var got *records.Manifest
+	var err error
+	eventually(t, 10*time.Second, "the manifest read after the race", func() bool { // storageConcurrentReplacers says why
+		got, _, err = records.NewBucket(store).ReadManifest(ctx, records.Ref{Clinic: clinic, Client: client, Record: record})
+		return !errors.Is(err, recordvault.ErrUnavailable)
 	})
 	if err != nil {
 		t.Fatal(err)
