@@ -38,6 +38,7 @@ type Retained interface {
 	CreateRetained(ctx context.Context, key string, body []byte) error
 	ReadVersions(ctx context.Context, key string, limit int64, max int) ([][]byte, error)
 	RestoreVersion(ctx context.Context, key string, genuine []byte) error
+	Reinstate(ctx context.Context, key string, genuine []byte) error
 }
 
 const (
@@ -253,4 +254,15 @@ func (b *Bucket) ReadAuditLosses(ctx context.Context, clinic string, first uint6
 		bodies = append(bodies, body)
 	}
 	return bodies, nil
+}
+
+// ReinstateAuditBlock writes genuine, the newest stored version of block seq of clinic's
+// chain, again when the block's key reads as absent (a version stranded by a write the
+// storage answered with an error: storage's Reinstate); object.ErrExists when a delete marker
+// or another version hides it, which is an operator's to restore.
+func (b *Bucket) ReinstateAuditBlock(ctx context.Context, clinic string, seq uint64, genuine []byte) error {
+	if !recordvault.ValidID(clinic) {
+		return errClinic
+	}
+	return b.objects.Reinstate(ctx, BlockKey(clinic, seq), genuine)
 }

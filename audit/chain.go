@@ -82,6 +82,7 @@ type BlockStore interface {
 	CreateAuditBlock(ctx context.Context, clinic string, seq uint64, body []byte) error
 	ReadAuditBlock(ctx context.Context, clinic string, seq uint64) ([]byte, error)
 	ReadAuditBlockVersions(ctx context.Context, clinic string, seq uint64) ([][]byte, error)
+	ReinstateAuditBlock(ctx context.Context, clinic string, seq uint64, genuine []byte) error
 	ListAuditBlocks(ctx context.Context, clinic string, from uint64, limit int) ([]uint64, error)
 	ReadAuditCheckpoint(ctx context.Context, clinic, name string) ([]byte, string, error)
 	PutAuditCheckpoint(ctx context.Context, clinic, name string, body []byte, etag string) error
@@ -351,20 +352,29 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 	if err != nil {
 		return 0, zero, err
 	}
-	// In a versioned bucket the end may be hidden (behind delete markers or newer versions):
-	// chain after its genuine blocks, not over them, so that none of their events is lost to
-	// readers.
+	// In a versioned bucket the end may be hidden: stranded (a block whose write the storage
+	// answered with an error, stored as a version that its key does not read), which is
+	// written again; or behind delete markers or newer versions, which only an operator may
+	// remove. Either way the writer chains after the genuine blocks, not over them, so that
+	// none of their events is lost to readers.
 	sum := sha256.Sum256(raw)
 	hidden := walk{store: c.store, clinic: clinic, verify: c.verifier(clinic)}
 	for {
-		genuine, _, err := hidden.storedVersion(ctx, last+1, sum[:])
+		genuine, body, err := hidden.storedVersion(ctx, last+1, sum[:])
 		if err != nil {
 			return 0, zero, err
 		}
 		if genuine == nil {
 			return last + 1, sum, nil
 		}
-		c.logger.Error("audit chain's end is hidden in the bucket; chaining after its genuine blocks", "clinic", clinic, "seq", last+1)
+		switch err := c.store.ReinstateAuditBlock(ctx, clinic, last+1, body); {
+		case err == nil:
+			c.logger.Warn("audit block stranded by a failed write; stored it again", "clinic", clinic, "seq", last+1)
+		case errors.Is(err, object.ErrExists):
+			c.logger.Error("audit chain's end is hidden in the bucket; chaining after its genuine blocks", "clinic", clinic, "seq", last+1)
+		default:
+			return 0, zero, fmt.Errorf("audit: store stranded block %d again: %w", last+1, err)
+		}
 		last, sum = last+1, sha256.Sum256(genuine)
 	}
 }
@@ -727,7 +737,7 @@ type Restorer interface {
 
 // Restore walks clinic's chain as Verify does and, at each break where the block's genuine
 // version is still stored (hidden behind a delete marker or newer versions, in a versioned
-// bucket), puts that version back and walks on. It returns the blocks restored, and the
+// bucket, or stranded by a refused write), puts that version back and walks on. It returns the blocks restored, and the
 // check at the end: the Head verified, and an error wrapping ErrBroken where a break remains
 // that no stored version mends. For an operator with the right to delete object versions
 // (recordvault-audit -restore): the service itself never deletes.

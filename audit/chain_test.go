@@ -31,6 +31,7 @@ type blockStore struct {
 	checkpoints map[string][]byte              // by clinic/name
 	losses      map[string][]byte              // by clinic/first/resume
 	older       map[string]map[uint64][][]byte // earlier versions of blocks, newest first (a versioned bucket)
+	stranded    map[string]map[uint64][]byte   // newest versions of blocks that their keys do not read
 	beforeLoss  func()                         // called, when set, as a loss is about to be stored
 	stray       map[string]bool
 	hold        chan struct{} // when set, writes wait until it is closed
@@ -43,7 +44,7 @@ var _ audit.BlockStore = (*blockStore)(nil)
 
 func newBlockStore() *blockStore {
 	return &blockStore{blocks: map[string]map[uint64][]byte{}, checkpoints: map[string][]byte{}, losses: map[string][]byte{},
-		older: map[string]map[uint64][][]byte{}, stray: map[string]bool{}}
+		older: map[string]map[uint64][][]byte{}, stranded: map[string]map[uint64][]byte{}, stray: map[string]bool{}}
 }
 
 // hide keeps block seq of clinic as an earlier version and deletes or replaces its current
@@ -60,11 +61,46 @@ func (s *blockStore) hide(clinic string, seq uint64, replacement []byte) {
 	}
 }
 
+// strand leaves block seq of clinic stored as a version that its key does not read, as a
+// write refused for want of quorum can in MinIO's erasure set.
+func (s *blockStore) strand(clinic string, seq uint64) {
+	if s.stranded[clinic] == nil {
+		s.stranded[clinic] = map[uint64][]byte{}
+	}
+	s.stranded[clinic][seq] = s.blocks[clinic][seq]
+	delete(s.blocks[clinic], seq)
+}
+
+func (s *blockStore) ReinstateAuditBlock(_ context.Context, clinic string, seq uint64, genuine []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reinstate(clinic, seq, genuine)
+}
+
+func (s *blockStore) reinstate(clinic string, seq uint64, genuine []byte) error {
+	current, ok := s.blocks[clinic][seq]
+	stranded := s.stranded[clinic][seq]
+	switch {
+	case ok && bytes.Equal(current, genuine):
+		return nil
+	case ok || (stranded != nil && !bytes.Equal(stranded, genuine)):
+		return object.ErrExists
+	case stranded == nil && len(s.older[clinic][seq]) > 0:
+		return object.ErrExists // under a delete marker
+	case stranded == nil:
+		return object.ErrNotFound
+	}
+	s.blocks[clinic][seq] = slices.Clone(genuine)
+	delete(s.stranded[clinic], seq)
+	s.writes++
+	return nil
+}
+
 func (s *blockStore) RestoreAuditBlock(_ context.Context, clinic string, seq uint64, genuine []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if bytes.Equal(s.blocks[clinic][seq], genuine) {
-		return nil
+	if err := s.reinstate(clinic, seq, genuine); !errors.Is(err, object.ErrExists) {
+		return err
 	}
 	for i, b := range s.older[clinic][seq] {
 		if bytes.Equal(b, genuine) {
@@ -80,6 +116,9 @@ func (s *blockStore) ReadAuditBlockVersions(_ context.Context, clinic string, se
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var versions [][]byte
+	if b, ok := s.stranded[clinic][seq]; ok {
+		versions = append(versions, slices.Clone(b))
+	}
 	if b, ok := s.blocks[clinic][seq]; ok {
 		versions = append(versions, slices.Clone(b))
 	}

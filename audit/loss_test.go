@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"errors"
@@ -332,6 +333,7 @@ func TestHiddenBlocksRead(t *testing.T) {
 		"two versions on top":     {func(s *blockStore) { s.hide("c1", 4, []byte("forged")); s.hide("c1", 4, s.blocks["c1"][3]) }, 4},
 		"first and last deleted":  {func(s *blockStore) { s.hide("c1", 0, nil); s.hide("c1", 9, []byte("x")) }, 0},
 		"every other one deleted": {func(s *blockStore) { s.hide("c1", 1, nil); s.hide("c1", 3, nil); s.hide("c1", 5, nil) }, 1},
+		"stranded":                {func(s *blockStore) { s.strand("c1", 6) }, 6},
 	} {
 		t.Run(name, func(t *testing.T) {
 			store, chain := lossChain(t)
@@ -370,10 +372,37 @@ func TestRestoreHiddenBlocks(t *testing.T) {
 		t.Fatalf("verify after the restore: %+v, %v", h, err)
 	}
 	store.hide("c1", 2, nil)
+	store.strand("c1", 5)
 	delete(store.blocks["c1"], 8) // gone with no version left
 	restored, h, err = audit.Restore(ctx, store, "c1", keys)
-	if !slices.Equal(restored, []uint64{2}) || h.Blocks != 8 || err == nil || !strings.Contains(err.Error(), "block 8 is missing") {
+	if !slices.Equal(restored, []uint64{2, 5}) || h.Blocks != 8 || err == nil || !strings.Contains(err.Error(), "block 8 is missing") {
 		t.Fatalf("restore with a block lost for good: %v, %+v, %v", restored, h, err)
+	}
+}
+
+// A block stranded at the chain's end (a write the storage answered with an error, stored as
+// a version that its key does not read) is written again by the next writer to find the
+// end, which then chains after it: the chain checks intact with no operator involved. A block
+// hidden by a delete marker is not (TestWriterAfterHiddenEnd).
+func TestWriterReinstatesStrandedEnd(t *testing.T) {
+	ctx := context.Background()
+	store, _ := lossChain(t)
+	eight, nine := store.blocks["c1"][8], store.blocks["c1"][9]
+	store.strand("c1", 8)
+	store.strand("c1", 9)
+	if h, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil); err != nil || h.Blocks != 8 {
+		t.Fatalf("before: %+v, %v; want the 8 blocks that read", h, err)
+	}
+	if err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Record(ctx, event("c1", 10)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(store.blocks["c1"][8], eight) || !bytes.Equal(store.blocks["c1"][9], nine) || store.blocks["c1"][10] == nil {
+		t.Fatalf("blocks 8, 9 stored again and 10 written: %v, %v, %v",
+			bytes.Equal(store.blocks["c1"][8], eight), bytes.Equal(store.blocks["c1"][9], nine), store.blocks["c1"][10] != nil)
+	}
+	h, err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
+	if err != nil || h.Blocks != 11 || h.Events != 11 {
+		t.Fatalf("verify: %+v, %v", h, err)
 	}
 }
 

@@ -610,6 +610,28 @@ func storageAuditRetention(t *testing.T, srv rvtest.S3) {
 	if h, err := reader.Verify(ctx, other, nil); err != nil || h.Blocks != 5 {
 		t.Fatalf("checked after the restore: %+v, %v", h, err)
 	}
+	// What the service may do without an operator: store a block again only where its key
+	// reads as absent with nothing newer than the genuine version (stranded: TestReinstateStranded
+	// makes one on the fake); never over a delete marker, which is an operator's to remove.
+	four, err := blocks.ReadAuditBlock(ctx, other, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := blocks.ReinstateAuditBlock(ctx, other, 4, four); err != nil {
+		t.Fatalf("reinstating a block that reads: %v", err)
+	}
+	if err := raw.RemoveObject(ctx, bucket, audit.BlockKey(other, 4), minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := blocks.ReinstateAuditBlock(ctx, other, 4, four); !errors.Is(err, object.ErrExists) {
+		t.Fatalf("reinstating a block behind a delete marker: %v", err)
+	}
+	if _, err := blocks.ReadAuditBlock(ctx, other, 4); !errors.Is(err, object.ErrNotFound) {
+		t.Fatalf("the block behind its delete marker after the refused reinstatement: %v", err)
+	}
+	if err := blocks.ReinstateAuditBlock(ctx, other, 9, four); !errors.Is(err, object.ErrNotFound) {
+		t.Fatalf("reinstating a block never stored: %v", err)
+	}
 
 	_, plain := newStore(t, srv) // a bucket made without Object Lock
 	unlocked := open(plain)

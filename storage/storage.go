@@ -397,10 +397,11 @@ func (s *Store) ReadVersions(ctx context.Context, key string, limit int64, max i
 }
 
 // RestoreVersion makes genuine, one of the stored versions of the object at key, the current
-// one again, by removing every version and delete marker put on top of it (newest first). It
-// needs the right to delete object versions, which an operator has and the service need not;
-// under Object Lock the genuine version itself cannot be removed. object.ErrNotFound when no
-// stored version has those bytes.
+// one again, by removing every version and delete marker put on top of it (newest first), then
+// writing it again should key still not read (a stranded version: Reinstate). It needs the
+// right to delete object versions, which an operator has and the service need not; under
+// Object Lock the genuine version itself cannot be removed. object.ErrNotFound when no stored
+// version has those bytes.
 func (s *Store) RestoreVersion(ctx context.Context, key string, genuine []byte) error {
 	if err := checkKey(key); err != nil {
 		return err
@@ -424,12 +425,65 @@ func (s *Store) RestoreVersion(ctx context.Context, key string, genuine []byte) 
 						return failed("remove a version over the genuine one", err)
 					}
 				}
-				return nil
+				return s.writeBack(ctx, key, genuine)
 			}
 		}
 		above = append(above, obj.VersionID)
 	}
 	return object.ErrNotFound
+}
+
+// Reinstate writes genuine at key again, as a new version created under the audit retention,
+// when it is the newest stored version of key and yet key reads as absent: a stranded
+// version, which a write the server answered with an error can leave (MinIO: a version on as
+// many drives as the set's parity, fewer than its write quorum, readable by its version id and
+// not by key; docs/RELIABILITY.md). It removes nothing, so the service may do it. nil when key
+// reads as genuine already; object.ErrExists when anything else is current or newer (a
+// delete marker or another version on top is an operator's to undo: RestoreVersion);
+// object.ErrNotFound when key has no stored version.
+func (s *Store) Reinstate(ctx context.Context, key string, genuine []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	var newest *minio.ObjectInfo
+	for obj := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if obj.Err != nil {
+			return failed("list versions", obj.Err)
+		}
+		if obj.Key == key {
+			newest = &obj
+			break
+		}
+	}
+	switch {
+	case newest == nil:
+		return object.ErrNotFound
+	case newest.IsDeleteMarker || newest.Size != int64(len(genuine)):
+		return object.ErrExists
+	}
+	b, _, err := s.readVersion(ctx, key, newest.VersionID, int64(len(genuine)))
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(b, genuine) {
+		return object.ErrExists
+	}
+	return s.writeBack(ctx, key, genuine)
+}
+
+// writeBack makes key read as genuine: nothing to do when it does already, created again when
+// key reads as absent, object.ErrExists when it holds other bytes.
+func (s *Store) writeBack(ctx context.Context, key string, genuine []byte) error {
+	current, _, err := s.readVersion(ctx, key, "", int64(len(genuine)))
+	switch {
+	case err == nil && bytes.Equal(current, genuine):
+		return nil
+	case err == nil || errors.Is(err, object.ErrTooLarge):
+		return object.ErrExists
+	case !errors.Is(err, object.ErrNotFound):
+		return err
+	}
+	return s.CreateRetained(ctx, key, genuine)
 }
 
 // write stores exactly size bytes from r at key under a condition: with ifMatch empty the

@@ -10,7 +10,8 @@
 // With -blocks and -hash (an earlier run's "verified"), a cut or replaced end is reported.
 // With -restore, and credentials that may delete object versions, it first puts back the
 // genuine version of every block hidden behind a delete marker or newer versions (a bucket
-// with Object Lock or versioning keeps it), and lists them under "restored".
+// with Object Lock or versioning keeps it) or stranded by a write the storage refused (a
+// version its key does not read: written again), and lists them under "restored".
 // Losses the clinic acknowledged (audit.Loss, signed by the same key) are checked and gone
 // past, and listed under "verified".
 package main

@@ -3,7 +3,7 @@
 // and the versions listing of an unversioned bucket: each object's one version), so that the
 // service's own storage code runs without Docker. It is a fake: no versioning,
 // no Object Lock, no multipart uploads (keep test objects under 5 MiB). The integration tests
-// run against a real MinIO.
+// run against a real MinIO. Strand makes an object look as a write MinIO refused can leave it.
 package s3fake
 
 import (
@@ -36,6 +36,7 @@ type object struct {
 	body     []byte
 	etag     string
 	modified time.Time
+	stranded bool // listed among the versions and read by version id only (Strand)
 }
 
 // New starts a fake endpoint; Close stops it.
@@ -58,6 +59,19 @@ func (s *Server) Keys(bucket string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// Strand leaves the object at key of bucket stranded, as MinIO's erasure set can leave a write
+// it answered "unwritable" (its version on too few drives to agree on): listed among the
+// object's versions and readable by its version id, while the key reads as absent, lists as
+// absent and takes a create (If-None-Match: *). docs/RELIABILITY.md.
+func (s *Server) Strand(bucket, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o, ok := s.buckets[bucket][key]; ok {
+		o.stranded = true
+		s.buckets[bucket][key] = o
+	}
 }
 
 // Touched counts the requests so far whose object key, or whose listing's prefix, begins
@@ -119,6 +133,7 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, objects map[string]
 		return
 	}
 	current, found := objects[key]
+	found = found && !current.stranded
 	if r.Header.Get("If-None-Match") == "*" && found || r.Header.Get("If-Match") != "" && (!found || r.Header.Get("If-Match") != current.etag) {
 		fail(w, http.StatusPreconditionFailed, "PreconditionFailed")
 		return
@@ -160,7 +175,7 @@ func readBody(r *http.Request) ([]byte, error) {
 
 func get(w http.ResponseWriter, r *http.Request, objects map[string]object, key string) {
 	o, found := objects[key]
-	if !found {
+	if !found || o.stranded && r.URL.Query().Get("versionId") == "" {
 		fail(w, http.StatusNotFound, "NoSuchKey")
 		return
 	}
@@ -222,8 +237,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, objects map[string
 		limit = 1000
 	}
 	var keys []string
-	for k := range objects {
-		if strings.HasPrefix(k, pfx) && k > after {
+	for k, o := range objects {
+		if strings.HasPrefix(k, pfx) && k > after && !o.stranded {
 			keys = append(keys, k)
 		}
 	}
