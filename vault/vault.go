@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -72,11 +73,19 @@ func failed(err error, format string, args ...any) error {
 // the token was revoked or ended early rather than that the policy refuses the call: when
 // Vault says the token itself no longer stands, the call is unavailable (503 to the request,
 // which its client retries) and the client logs in again at once instead of at its next
-// renewal.
+// renewal. The call's own answer says so ("invalid token") even when the client has logged in
+// again meanwhile, so that a call sent with the old token is not taken for a refusal (a 500);
+// the lookup covers a Vault that says less.
 func (c *Client) failed(ctx context.Context, err error, format string, args ...any) error {
-	if forbidden(err) && !c.tokenStands(ctx) {
-		c.askRelogin()
-		return fmt.Errorf("%w: vault: %s: the service's token no longer stands: %w", recordvault.ErrUnavailable, fmt.Sprintf(format, args...), err)
+	if forbidden(err) {
+		stale := invalidToken(err)
+		if !c.tokenStands(ctx) {
+			c.askRelogin()
+			stale = true
+		}
+		if stale {
+			return fmt.Errorf("%w: vault: %s: the service's token no longer stands: %w", recordvault.ErrUnavailable, fmt.Sprintf(format, args...), err)
+		}
 	}
 	return failed(err, format, args...)
 }
@@ -84,6 +93,14 @@ func (c *Client) failed(ctx context.Context, err error, format string, args ...a
 func forbidden(err error) bool {
 	var resp *vaultapi.ResponseError
 	return errors.As(err, &resp) && resp.StatusCode == http.StatusForbidden
+}
+
+// invalidToken reports whether Vault refused a call because it does not know the token it
+// was sent with (revoked or expired): Vault adds "invalid token" to "permission denied" then,
+// and only then.
+func invalidToken(err error) bool {
+	var resp *vaultapi.ResponseError
+	return errors.As(err, &resp) && slices.Contains(resp.Errors, "invalid token")
 }
 
 // tokenStands reports whether Vault still knows the client's token (lookup-self, which the
