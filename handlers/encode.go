@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -87,6 +89,9 @@ func prepareFailure(w http.ResponseWriter, r *http.Request, logger *slog.Logger,
 		err = cause
 	}
 	code := recordvault.ErrorCode(err)
+	if code == recordvault.EINTERNAL && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		code = recordvault.EUNAVAILABLE // the request's budget ran out (requestBudget)
+	}
 	status, ok := statusOf[code]
 	if !ok {
 		status, code = http.StatusInternalServerError, recordvault.EINTERNAL

@@ -200,3 +200,36 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// requestBudget bounds what an API request waits on its dependencies, however many calls it
+// makes: each Vault or S3 call is bounded on its own (a 3 s stall limit, two tries), but a
+// request that reads a profile, a manifest and writes an audit block in turn could stack those
+// bounds past 10 s while a storage set stalls (one MinIO node of four gone: 9–10 s seen in the
+// cluster suite). Past it, the calls fail and the request is answered 503 with Retry-After.
+const requestBudget = 8 * time.Second
+
+// unbudgeted are the API routes whose work grows with what they carry or walk, each bounded
+// its own way instead: attachments stream (stall limits and body deadlines), a rewrap goes
+// batch by batch, a trail check and a sweep walk what is stored.
+var unbudgeted = map[string]bool{
+	"/v1/clients/{client}/records/{record}/attachments":              true,
+	"/v1/clients/{client}/records/{record}/attachments/{attachment}": true,
+	"/v1/keys/{category}/rewrap":                                     true,
+	"/v1/audit/verify":                                               true,
+	"/v1/maintenance/sweep-uploads":                                  true,
+}
+
+// budgetDependencies puts each API request but the unbudgeted under requestBudget.
+func budgetDependencies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if route := mux.CurrentRoute(r); route != nil {
+			if tpl, err := route.GetPathTemplate(); err == nil && unbudgeted[tpl] {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestBudget)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}

@@ -45,7 +45,7 @@ func addRoutes(r *mux.Router, logger *slog.Logger, checks []ReadinessCheck, veri
 	}
 
 	v1 := r.PathPrefix("/v1").Subrouter()
-	v1.Use(authenticate(verifier, logger))
+	v1.Use(authenticate(verifier, logger), budgetDependencies)
 	v1.Handle("/me", handleMe()).Methods(http.MethodGet)
 	v1.Handle("/clinic", handleGetClinic(logger, svc)).Methods(http.MethodGet)
 	v1.Handle("/clinic/jurisdiction", handleSetJurisdiction(logger, svc)).Methods(http.MethodPut)

@@ -435,9 +435,9 @@ func (s *Store) RestoreVersion(ctx context.Context, key string, genuine []byte) 
 
 // Reinstate writes genuine at key again, as a new version created under the audit retention,
 // when it is the newest stored version of key and yet key reads as absent: a stranded
-// version, which a write the server answered with an error can leave (MinIO: a version on as
-// many drives as the set's parity, fewer than its write quorum, readable by its version id and
-// not by key; docs/RELIABILITY.md). It removes nothing, so the service may do it. nil when key
+// version, which a write the server answered with an error can leave (MinIO: a version whose
+// drives cannot agree on it as the latest, readable by its version id and not by key;
+// docs/RELIABILITY.md). It removes nothing, so the service may do it. nil when key
 // reads as genuine already; object.ErrExists when anything else is current or newer (a
 // delete marker or another version on top is an operator's to undo: RestoreVersion);
 // object.ErrNotFound when key has no stored version.
