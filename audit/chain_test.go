@@ -32,6 +32,7 @@ type blockStore struct {
 	losses      map[string][]byte              // by clinic/first/resume
 	older       map[string]map[uint64][][]byte // earlier versions of blocks, newest first (a versioned bucket)
 	stranded    map[string]map[uint64][]byte   // newest versions of blocks that their keys do not read
+	listed      bool                           // stranded blocks are listed (as MinIO can list them)
 	beforeLoss  func()                         // called, when set, as a loss is about to be stored
 	stray       map[string]bool
 	hold        chan struct{} // when set, writes wait until it is closed
@@ -221,6 +222,11 @@ func (s *blockStore) ListAuditBlocks(_ context.Context, clinic string, from uint
 	var seqs []uint64
 	for seq := range s.blocks[clinic] {
 		if seq >= from {
+			seqs = append(seqs, seq)
+		}
+	}
+	for seq := range s.stranded[clinic] {
+		if s.listed && seq >= from && s.blocks[clinic][seq] == nil {
 			seqs = append(seqs, seq)
 		}
 	}

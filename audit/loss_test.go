@@ -404,6 +404,18 @@ func TestWriterReinstatesStrandedEnd(t *testing.T) {
 	if err != nil || h.Blocks != 11 || h.Events != 11 {
 		t.Fatalf("verify: %+v, %v", h, err)
 	}
+
+	// Stranded and listed all the same (MinIO's listing and read can disagree): the writer
+	// walks the end from the block before it, and stores it again too.
+	store.strand("c1", 10)
+	store.listed = true
+	if err := audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Record(ctx, event("c1", 11)); err != nil {
+		t.Fatalf("after a listed stranded block: %v", err)
+	}
+	h, err = audit.NewChain(store, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
+	if err != nil || h.Blocks != 12 || h.Events != 12 {
+		t.Fatalf("verify after a listed stranded block: %+v, %v", h, err)
+	}
 }
 
 // In a versioned bucket, a writer that finds the chain's end hidden chains after its genuine
