@@ -116,13 +116,7 @@ func untilAvailable(t *testing.T, what string, step func() error) {
 func TestCluster(t *testing.T) {
 	c := startCluster(t)
 	t.Cleanup(func() {
-		// RECORDVAULT_CLUSTER_LOGS=dir keeps each replica's whole log there.
-		if dir := os.Getenv("RECORDVAULT_CLUSTER_LOGS"); dir != "" {
-			for _, r := range c.Replicas {
-				logs, _ := r.Logs(context.Background())
-				_ = os.WriteFile(filepath.Join(dir, r.Name+".log"), []byte(logs), 0o600)
-			}
-		}
+		keepReplicaLogs(c)
 		if !t.Failed() {
 			return
 		}
@@ -142,6 +136,19 @@ func TestCluster(t *testing.T) {
 		t.FailNow()
 	}
 	t.Run("restore drill", func(t *testing.T) { clusterRestore(t, c) })
+}
+
+// keepReplicaLogs writes each replica's whole log to the directory RECORDVAULT_CLUSTER_LOGS
+// names, if it names one: at the end, and before the restore drill removes the first replicas.
+func keepReplicaLogs(c *rvtest.Cluster) {
+	dir := os.Getenv("RECORDVAULT_CLUSTER_LOGS")
+	if dir == "" {
+		return
+	}
+	for _, r := range c.Replicas {
+		logs, _ := r.Logs(context.Background())
+		_ = os.WriteFile(filepath.Join(dir, r.Name+".log"), []byte(logs), 0o600)
+	}
 }
 
 // clusterTopology: a note written through replica A is read, released and downloaded through
@@ -537,6 +544,7 @@ func clusterRestore(t *testing.T, c *rvtest.Cluster) {
 			records[parts[3]] = append(records[parts[3]], parts[5])
 		}
 	}
+	keepReplicaLogs(c)
 	if err := c.Destroy(ctx); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
