@@ -374,15 +374,30 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 		if genuine == nil {
 			return last + 1, sum, nil
 		}
-		switch err := c.store.ReinstateAuditBlock(ctx, clinic, last+1, body); {
-		case err == nil:
-			c.logger.Warn("audit block stranded by a failed write; stored it again", "clinic", clinic, "seq", last+1)
-		case errors.Is(err, object.ErrExists):
+		reinstated, err := reinstate(ctx, c.store, c.logger, clinic, last+1, body)
+		if err != nil {
+			return 0, zero, err
+		}
+		if !reinstated {
 			c.logger.Error("audit chain's end is hidden in the bucket; chaining after its genuine blocks", "clinic", clinic, "seq", last+1)
-		default:
-			return 0, zero, fmt.Errorf("audit: store stranded block %d again: %w", last+1, err)
 		}
 		last, sum = last+1, sha256.Sum256(genuine)
+	}
+}
+
+// reinstate stores body, the genuine version of block seq, again when it is stranded: the
+// newest version stored, while the block's key reads as absent (a write the storage answered
+// with an error). Nobody hid it, so the service mends it itself. False when a delete marker or
+// another version hides it instead, which is an operator's to restore.
+func reinstate(ctx context.Context, store BlockStore, logger *slog.Logger, clinic string, seq uint64, body []byte) (bool, error) {
+	switch err := store.ReinstateAuditBlock(ctx, clinic, seq, body); {
+	case err == nil:
+		logger.Warn("audit block stranded by a failed write; stored it again", "clinic", clinic, "seq", seq)
+		return true, nil
+	case errors.Is(err, object.ErrExists):
+		return false, nil
+	default:
+		return false, fmt.Errorf("audit: store stranded block %d again: %w", seq, err)
 	}
 }
 
@@ -538,9 +553,11 @@ type Head struct {
 // previous Verify returned, kept outside the bucket), it also checks that the chain still
 // reaches it and that its last block is the same, which shows a cut or replaced end. The
 // error, wrapping ErrBroken, names the first block that fails; the Head is what was verified
-// before it. Vault is asked only for the audit key's public keys.
+// before it. A block stranded by a write the storage answered with an error is stored again
+// on the way (reinstate: nobody hid it), and logged; a block hidden or replaced otherwise is
+// reported. Vault is asked only for the audit key's public keys.
 func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head, error) {
-	return Verify(ctx, c.store, clinic, c.publicKeys(clinic), earlier)
+	return walk{store: c.store, clinic: clinic, verify: signatures(c.publicKeys(clinic)), earlier: earlier, mend: true, logger: c.logger}.scan(ctx, Head{})
 }
 
 // Scan is Verify from a head an earlier Verify or Scan returned, calling each with every
@@ -551,7 +568,7 @@ func (c *Chain) Verify(ctx context.Context, clinic string, earlier *Head) (Head,
 // (the reader has its events already, and new blocks must link to the bytes it read). An
 // error from each ends the scan; the Head is then the last block whose events were all given.
 func (c *Chain) Scan(ctx context.Context, clinic string, from Head, each func(recordvault.AuditEvent) error) (Head, error) {
-	return walk{store: c.store, clinic: clinic, verify: c.verifier(clinic), written: c.written(clinic), each: each, readStored: true, logger: c.logger}.scan(ctx, from)
+	return walk{store: c.store, clinic: clinic, verify: c.verifier(clinic), written: c.written(clinic), each: each, readStored: true, mend: true, logger: c.logger}.scan(ctx, from)
 }
 
 // written returns a lookup of the blocks of clinic this process stored lately.
@@ -571,6 +588,7 @@ func (c *Chain) written(clinic string) func(seq uint64) (writtenBlock, bool) {
 
 // Verify is Chain.Verify for a verifier outside the service: it reads the chain from store
 // and checks it with publicKeys (say, read from a file of the key's data), needing no Vault.
+// It only reads: a stranded block is reported as restorable.
 func Verify(ctx context.Context, store BlockStore, clinic string, publicKeys PublicKeys, earlier *Head) (Head, error) {
 	return walk{store: store, clinic: clinic, verify: signatures(publicKeys), earlier: earlier}.scan(ctx, Head{})
 }
@@ -589,7 +607,10 @@ type walk struct {
 	// and go on, since its signature and link vouch for it (readers), rather than report the
 	// break as restorable (checks). Each block so read is logged to logger.
 	readStored bool
-	logger     *slog.Logger
+	// mend: where a block is stranded (see reinstate), store it again and go on, as the
+	// service's own walks do; an outside verifier only reads.
+	mend   bool
+	logger *slog.Logger
 }
 
 // scan walks the chain after from (see Verify and Scan).
@@ -627,14 +648,21 @@ func (w walk) scan(ctx context.Context, from Head) (Head, error) {
 				if !errors.As(err, &brk) || brk.seq != h.Blocks {
 					return h, err
 				}
-				genuine, _, err := w.storedVersion(ctx, h.Blocks, prev)
-				switch {
-				case err != nil:
+				genuine, body, err := w.storedVersion(ctx, h.Blocks, prev)
+				if err != nil {
 					return h, err
-				case genuine != nil && !w.readStored:
+				}
+				reinstated := false
+				if genuine != nil && w.mend {
+					if reinstated, err = reinstate(ctx, w.store, w.logger, w.clinic, h.Blocks, body); err != nil {
+						return h, err
+					}
+				}
+				switch {
+				case genuine != nil && !w.readStored && !reinstated:
 					return h, &breakError{seq: h.Blocks, msg: brk.msg + "; its genuine version is still stored: restore it", restorable: true}
 				case genuine != nil:
-					if w.logger != nil {
+					if !reinstated {
 						w.logger.Error("audit block hidden or replaced in the bucket; read its genuine version, which should be restored",
 							"clinic", w.clinic, "seq", h.Blocks, "problem", brk.msg)
 					}

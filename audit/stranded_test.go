@@ -11,7 +11,8 @@ import (
 
 // Over the S3 protocol (package storage on s3fake): the chain's last block, stranded by a
 // write the storage refused, is written again by the next writer to find the end, which
-// chains after it; the chain then checks intact with every event, no operator involved.
+// chains after it; the chain then checks intact with every event, no operator involved. A
+// block stranded in the middle is written again by the check.
 func TestStrandedEndOverS3(t *testing.T) {
 	ctx := t.Context()
 	fake := s3fake.New()
@@ -37,5 +38,17 @@ func TestStrandedEndOverS3(t *testing.T) {
 	h, err := audit.NewChain(blocks, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
 	if err != nil || h.Blocks != 4 || h.Events != 4 {
 		t.Fatalf("verify: %+v, %v; want 4 blocks, 4 events", h, err)
+	}
+
+	fake.Strand("trail", audit.BlockKey("c1", 1))
+	if _, err := blocks.ReadAuditBlock(ctx, "c1", 1); err == nil {
+		t.Fatal("block 1 reads while stranded")
+	}
+	h, err = audit.NewChain(blocks, vaulttest.Keyring{}, quietLogger(), nil).Verify(ctx, "c1", nil)
+	if err != nil || h.Blocks != 4 || h.Events != 4 {
+		t.Fatalf("verify with block 1 stranded: %+v, %v; want 4 blocks, 4 events", h, err)
+	}
+	if _, err := blocks.ReadAuditBlock(ctx, "c1", 1); err != nil {
+		t.Fatalf("block 1 after the check: %v", err)
 	}
 }

@@ -366,7 +366,29 @@ func (c *Cluster) SealVault(ctx context.Context) error {
 // the bucket (what `mc admin heal -r` does): the objects written while the node was away get
 // their shards on it, as an operator's return of a node ends.
 func (c *Cluster) StartMinIONode(ctx context.Context, i int) error {
-	if err := c.MinIOs[i].Start(ctx); err != nil {
+	return c.startMinIO(ctx, c.MinIOs[i])
+}
+
+// StopMinIO stops every MinIO node at once: the storage down whole.
+func (c *Cluster) StopMinIO(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, n := range c.MinIOs {
+		g.Go(func() error { return n.Stop(gctx) })
+	}
+	return g.Wait()
+}
+
+// StartMinIO starts every MinIO node again at once, as StartMinIONode does one.
+func (c *Cluster) StartMinIO(ctx context.Context) error { return c.startMinIO(ctx, c.MinIOs...) }
+
+// startMinIO starts nodes at once (a set serves only once a quorum of them is up), waits
+// until the set serves and heals the bucket.
+func (c *Cluster) startMinIO(ctx context.Context, nodes ...*Node) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, n := range nodes {
+		g.Go(func() error { return n.Start(gctx) })
+	}
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	if err := c.waitMinIOHealthy(ctx); err != nil {
