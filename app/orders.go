@@ -155,7 +155,7 @@ func (s *Service) CreateCourtOrder(ctx context.Context, c access.Caller, client 
 	}
 	var releases []*ReleaseView
 	for _, id := range ids {
-		doc, err := s.records.Load(ctx, c.Clinic, client, id)
+		doc, err := s.loadListed(ctx, c.Clinic, client, id)
 		if err != nil {
 			return nil, err
 		}

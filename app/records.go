@@ -363,11 +363,24 @@ func (s *Service) listPage(ctx context.Context, clinic, client, after string, li
 	g.SetLimit(listPageReads)
 	for i, id := range ids {
 		g.Go(func() (err error) {
-			docs[i], err = s.records.Load(gctx, clinic, client, id)
+			docs[i], err = s.loadListed(gctx, clinic, client, id)
 			return err
 		})
 	}
 	return docs, g.Wait()
+}
+
+// loadListed reads the manifest of a record that a listing of client's records has just
+// named. Not found then is the storage contradicting itself (MinIO, a moment after its set's
+// restart, has listed a record whose manifest it answered "not found"), not an answer about
+// the client: unavailable, to be asked again shortly, never a 404 for a client that exists,
+// nor a record silently left out.
+func (s *Service) loadListed(ctx context.Context, clinic, client, id string) (*records.Document, error) {
+	doc, err := s.records.Load(ctx, clinic, client, id)
+	if errors.Is(err, recordvault.ErrNotFound) {
+		return nil, fmt.Errorf("records: a record listed reads as absent: %w", recordvault.ErrUnavailable)
+	}
+	return doc, err
 }
 
 // listPageReads bounds the manifests of one page of a listing read at once.

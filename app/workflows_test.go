@@ -511,3 +511,20 @@ func TestPersonalRepresentative(t *testing.T) {
 		t.Errorf("a download after the parent was unlinked: %v", err)
 	}
 }
+
+// A record listed whose manifest the storage answers "not found" (MinIO, a moment after a
+// restart of its whole set) makes the listing unavailable, to be asked again: never a 404 for
+// a client that exists, nor the record silently left out.
+func TestListedRecordUnreadIsUnavailable(t *testing.T) {
+	e := apptest.New(t, "")
+	client, record := clientWithNote(t, e)
+	drLee := e.Caller("dr-lee", clinical...)
+	manifest := "c/" + e.Clinic + "/p/" + client + "/r/" + record
+	if !slices.Contains(e.S3.Keys(e.Bucket), manifest) {
+		t.Fatalf("no manifest at %s: %v", manifest, e.S3.Keys(e.Bucket))
+	}
+	e.S3.Unread(e.Bucket, manifest)
+	if _, err := e.Service.ListRecords(ctx, drLee, client, "", 10); !errors.Is(err, recordvault.ErrUnavailable) {
+		t.Fatalf("the listing with a record unread: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/ecdsa"
@@ -387,9 +388,15 @@ func (c *Chain) head(ctx context.Context, clinic string) (uint64, [sha256.Size]b
 
 // reinstate stores body, the genuine version of block seq, again when it is stranded: the
 // newest version stored, while the block's key reads as absent (a write the storage answered
-// with an error). Nobody hid it, so the service mends it itself. False when a delete marker or
-// another version hides it instead, which is an operator's to restore.
+// with an error). Nobody hid it, so the service mends it itself. True, with nothing written,
+// when the block reads as body after all (left out of a listing, or a read, for a moment: MinIO
+// just after its set's restart); false when a delete marker or another version hides it
+// instead, which is an operator's to restore.
 func reinstate(ctx context.Context, store BlockStore, logger *slog.Logger, clinic string, seq uint64, body []byte) (bool, error) {
+	if current, err := store.ReadAuditBlock(ctx, clinic, seq); err == nil && bytes.Equal(current, body) {
+		logger.Warn("audit block missing from the storage's answer, yet it reads; going on", "clinic", clinic, "seq", seq)
+		return true, nil
+	}
 	switch err := store.ReinstateAuditBlock(ctx, clinic, seq, body); {
 	case err == nil:
 		logger.Warn("audit block stranded by a failed write; stored it again", "clinic", clinic, "seq", seq)

@@ -33,6 +33,7 @@ type blockStore struct {
 	older       map[string]map[uint64][][]byte // earlier versions of blocks, newest first (a versioned bucket)
 	stranded    map[string]map[uint64][]byte   // newest versions of blocks that their keys do not read
 	listed      bool                           // stranded blocks are listed (as MinIO can list them)
+	unlisted    map[string]map[uint64]bool     // blocks left out of listings, though they read (MinIO can, for a moment)
 	beforeLoss  func()                         // called, when set, as a loss is about to be stored
 	stray       map[string]bool
 	hold        chan struct{} // when set, writes wait until it is closed
@@ -221,7 +222,7 @@ func (s *blockStore) ListAuditBlocks(_ context.Context, clinic string, from uint
 	}
 	var seqs []uint64
 	for seq := range s.blocks[clinic] {
-		if seq >= from {
+		if seq >= from && !s.unlisted[clinic][seq] {
 			seqs = append(seqs, seq)
 		}
 	}

@@ -599,6 +599,9 @@ func (c *Cluster) startMinIOs(ctx context.Context) error {
 	if err := s3.MakeBucket(ctx, clusterBucket, minio.MakeBucketOptions{ObjectLocking: true}); err != nil {
 		return fmt.Errorf("rvtest: bucket: %w", err)
 	}
+	if err := c.waitObjectLock(ctx, s3); err != nil {
+		return err
+	}
 	endpoint, err := c.MinIOs[0].Addr(ctx)
 	if err != nil {
 		return err
@@ -620,6 +623,28 @@ func (c *Cluster) startMinIOs(ctx context.Context) error {
 		}
 		_, err := admin.AttachPolicy(ctx, madmin.PolicyAssociationReq{Policies: []string{"recordvault"}, User: c.s3User})
 		return err
+	})
+}
+
+// waitObjectLock waits until every node answers that the bucket has Object Lock on. A node of
+// a set just started can keep the bucket's metadata from before the lock was set (seen once in
+// the restore drill: a replica on it not ready for a minute, "no Object Lock"), so the lock is
+// set again through first with each try, which tells the nodes again.
+func (c *Cluster) waitObjectLock(ctx context.Context, first *minio.Client) error {
+	return poll(ctx, 60*time.Second, 500*time.Millisecond, "bucket's object lock on every node", func(ctx context.Context) error {
+		for i := range c.MinIOs {
+			s3, err := c.S3(ctx, i)
+			if err != nil {
+				return err
+			}
+			if enabled, _, _, _, err := s3.GetObjectLockConfig(ctx, clusterBucket); err != nil || enabled != "Enabled" {
+				if err := first.SetObjectLockConfig(ctx, clusterBucket, nil, nil, nil); err != nil {
+					return err
+				}
+				return fmt.Errorf("minio-%d: %q, %v", i, enabled, err)
+			}
+		}
+		return nil
 	})
 }
 

@@ -37,6 +37,7 @@ type object struct {
 	etag     string
 	modified time.Time
 	stranded bool // listed among the versions and read by version id only (Strand)
+	unread   bool // listed, yet "not found" when read by its key (Unread)
 }
 
 // New starts a fake endpoint; Close stops it.
@@ -66,10 +67,21 @@ func (s *Server) Keys(bucket string) []string {
 // object's versions and readable by its version id, while the key reads as absent, lists as
 // absent and takes a create (If-None-Match: *). docs/RELIABILITY.md.
 func (s *Server) Strand(bucket, key string) {
+	s.change(bucket, key, func(o *object) { o.stranded = true })
+}
+
+// Unread leaves the object at key of bucket listed, yet answered "not found" when read by its
+// key, as MinIO answered for a moment after a restart of its whole set (docs/RELIABILITY.md).
+func (s *Server) Unread(bucket, key string) {
+	s.change(bucket, key, func(o *object) { o.unread = true })
+}
+
+// change applies f to the object at key of bucket, if there is one.
+func (s *Server) change(bucket, key string, f func(*object)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if o, ok := s.buckets[bucket][key]; ok {
-		o.stranded = true
+		f(&o)
 		s.buckets[bucket][key] = o
 	}
 }
@@ -175,7 +187,7 @@ func readBody(r *http.Request) ([]byte, error) {
 
 func get(w http.ResponseWriter, r *http.Request, objects map[string]object, key string) {
 	o, found := objects[key]
-	if !found || o.stranded && r.URL.Query().Get("versionId") == "" {
+	if !found || (o.stranded || o.unread) && r.URL.Query().Get("versionId") == "" {
 		fail(w, http.StatusNotFound, "NoSuchKey")
 		return
 	}
