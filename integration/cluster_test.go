@@ -270,9 +270,10 @@ func clusterFaults(t *testing.T, c *rvtest.Cluster) {
 			return err
 		}},
 		{name: "one minio node of four stopped", take: c.MinIOs[3].Stop, giveBack: func(ctx context.Context) error { return c.StartMinIONode(ctx, 3) }},
-		// Around the restart MinIO can refuse an audit block's write ("unwritable") yet keep
-		// it as a stranded version, which the chain's writer stores again when it next finds
-		// the end: docs/RELIABILITY.md.
+		// Around the restart MinIO can keep an audit block's refused write as a stranded
+		// version, or leave a block or a record out of its answers for a moment; the service
+		// stores such a block again or goes past it, and answers such a listing 503:
+		// docs/RELIABILITY.md.
 		{name: "minio stopped", unavailable: true, take: c.StopMinIO, giveBack: c.StartMinIO},
 	}
 	for _, fault := range faults {
