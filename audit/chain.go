@@ -781,8 +781,8 @@ type Restorer interface {
 // version is still stored (hidden behind a delete marker or newer versions, in a versioned
 // bucket, or stranded by a refused write), puts that version back and walks on. It returns
 // the blocks restored, and the check at the end: the Head verified, and an error wrapping
-// ErrBroken where a break remains that no stored version mends. For an operator with the right to delete object versions
-// (recordvault-audit -restore): the service itself never deletes.
+// ErrBroken where a break remains that no stored version mends. For an operator with the
+// right to delete object versions (recordvault-audit -restore): the service never deletes.
 func Restore(ctx context.Context, store Restorer, clinic string, publicKeys PublicKeys) ([]uint64, Head, error) {
 	w := walk{store: store, clinic: clinic, verify: signatures(publicKeys)}
 	var restored []uint64
